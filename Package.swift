@@ -1,0 +1,75 @@
+// swift-tools-version: 6.1
+// jsec for Swift: a TLS/DTLS/crypto library on the system OpenSSL 3 (JSec),
+// and the Assay test-and-benchmark harness. Layout: ../shared/DESIGN.md §2.
+import PackageDescription
+
+let package = Package(
+    name: "jsec",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "JSec", targets: ["JSec"]),
+        .library(name: "JSecCrypto", targets: ["JSecCrypto"]),
+        .library(name: "Assay", targets: ["Assay"]),
+        .library(name: "AssayResults", targets: ["AssayResults"]),
+        .executable(name: "runner", targets: ["runner"]),
+        .executable(name: "analyzer", targets: ["analyzer"]),
+        .executable(name: "echo-server", targets: ["echo-server"]),
+        .executable(name: "echo-client", targets: ["echo-client"]),
+        .executable(name: "https-get", targets: ["https-get"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // --- JSec: OpenSSL shim, crypto, TLS ---
+        .target(
+            name: "CJSecOpenSSL",
+            linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]
+        ),
+        .target(name: "JSecCrypto", dependencies: ["CJSecOpenSSL"]),
+        .target(
+            name: "JSec",
+            dependencies: [
+                "CJSecOpenSSL", "JSecCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+
+        // --- Assay: the harness ---
+        .target(name: "AssayResults"),
+        .target(name: "Assay", dependencies: ["AssayResults"]),
+        .executableTarget(
+            name: "runner",
+            dependencies: ["Assay", "Suites", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "analyzer",
+            dependencies: ["AssayResults", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .target(name: "Suites", dependencies: ["Assay", "JSec", "JSecCrypto"], path: "Suites"),
+
+        // --- Examples ---
+        .executableTarget(
+            name: "echo-server",
+            dependencies: ["JSec", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/echo-server"
+        ),
+        .executableTarget(
+            name: "echo-client",
+            dependencies: ["JSec", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/echo-client"
+        ),
+        .executableTarget(
+            name: "https-get",
+            dependencies: ["JSec", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/https-get"
+        ),
+
+        // --- Tests ---
+        .testTarget(name: "JSecTests", dependencies: ["JSec", "JSecCrypto"]),
+        .testTarget(name: "AssayTests", dependencies: ["Assay", "AssayResults"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+print("runner: not yet")
