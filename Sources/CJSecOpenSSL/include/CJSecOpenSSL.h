@@ -62,6 +62,7 @@ int jsec_sk_GENERAL_NAME_num(const GENERAL_NAMES *sk);
 GENERAL_NAME *jsec_sk_GENERAL_NAME_value(const GENERAL_NAMES *sk, int i);
 
 // --- misc macros ---
+unsigned long jsec_XN_FLAG_RFC2253(void);
 void jsec_OPENSSL_free(void *p);
 int jsec_SSL_CTX_set_app_data(SSL_CTX *ctx, void *arg);
 void *jsec_SSL_CTX_get_app_data(const SSL_CTX *ctx);

@@ -1,0 +1,186 @@
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A connected byte stream: TCP, Unix-domain, TLS over either, or a plaintext
+/// stream upgraded to TLS. Every transport behaves the same (DESIGN.md §3):
+///
+/// - ``read(max:timeout:)`` returns 1…max bytes as soon as any are available, `nil` at end of stream.
+/// - ``chunk(_:timeout:)`` waits for exactly n bytes; at end of stream it returns what arrived.
+/// - ``write(_:timeout:)`` returns once every byte is handed to the transport.
+/// - a timeout throws ``JSecError/Category/timeout`` and leaves the stream usable.
+/// - ``shutdown()`` half-closes the write side (TCP FIN, TLS close_notify); ``close()`` is idempotent and never hangs.
+/// - one read and one write may run at once; two concurrent reads are a usage error.
+///
+/// TLS-specific information lives on ``tls``, which is `nil` for plaintext.
+public final class NetStream: Sendable {
+    let channel: Channel
+    let bridge: NIOLoopBound<StreamBridgeHandler>
+    private let tlsState = Mutex<TLSConnection?>(nil)
+
+    init(channel: Channel, bridge: StreamBridgeHandler) {
+        self.channel = channel
+        self.bridge = NIOLoopBound(bridge, eventLoop: channel.eventLoop)
+    }
+
+    /// The TLS facet: version, cipher, ALPN, peer certificates… `nil` for a plaintext stream.
+    public var tls: TLSConnection? { tlsState.withLock { $0 } }
+
+    func setTLS(_ connection: TLSConnection) { tlsState.withLock { $0 = connection } }
+
+    public var localAddress: NetAddress? { NetAddress(channel.localAddress) }
+    public var remoteAddress: NetAddress? { NetAddress(channel.remoteAddress) }
+
+    // MARK: - Opening
+
+    /// Connects over TCP. `host` may be a name or an IP literal.
+    public static func connect(host: String, port: Int, timeout: Duration? = nil,
+                               eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> NetStream {
+        try await open(group: eventLoopGroup, timeout: timeout, what: "connect to \(host):\(port)") { bootstrap in
+            bootstrap.connect(host: host, port: port)
+        }
+    }
+
+    /// Connects to a Unix-domain socket.
+    public static func connect(unixPath: String, timeout: Duration? = nil,
+                               eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> NetStream {
+        try await open(group: eventLoopGroup, timeout: timeout, what: "connect to unix:\(unixPath)") { bootstrap in
+            bootstrap.connect(unixDomainSocketPath: unixPath)
+        }
+    }
+
+    private static func open(group: any EventLoopGroup, timeout: Duration?, what: String,
+                             _ connect: (ClientBootstrap) -> EventLoopFuture<Channel>) async throws -> NetStream {
+        var bootstrap = ClientBootstrap(group: group)
+            .channelOption(.allowRemoteHalfClosure, value: true)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(StreamBridgeHandler())
+                }
+            }
+        if let timeout { bootstrap = bootstrap.connectTimeout(timeout.timeAmount) }
+        let channel: Channel
+        do {
+            channel = try await connect(bootstrap).get()
+        } catch {
+            throw JSecError.from(error, while: what)
+        }
+        return try await NetStream.wrap(channel)
+    }
+
+    /// Builds the stream object for a channel whose pipeline ends with a StreamBridgeHandler.
+    static func wrap(_ channel: Channel) async throws -> NetStream {
+        try await channel.eventLoop.submit {
+            try NetStream.wrapOnLoop(channel)
+        }.get()
+    }
+
+    static func wrapOnLoop(_ channel: Channel) throws -> NetStream {
+        let bridge = try channel.pipeline.syncOperations.handler(type: StreamBridgeHandler.self)
+        return NetStream(channel: channel, bridge: bridge)
+    }
+
+    // MARK: - Reading
+
+    /// Returns 1…`max` bytes as soon as any are available, or `nil` at end of stream.
+    public func read(max: Int, timeout: Duration? = nil) async throws -> [UInt8]? {
+        guard max > 0 else { throw JSecError(.usage, "read(max:) needs max > 0, got \(max)") }
+        return try await readOnLoop(.upTo(max), timeout: timeout)
+    }
+
+    /// Waits for exactly `count` bytes. At end of stream it returns what arrived: fewer bytes, possibly none.
+    public func chunk(_ count: Int, timeout: Duration? = nil) async throws -> [UInt8] {
+        guard count >= 0 else { throw JSecError(.usage, "chunk needs a count >= 0, got \(count)") }
+        if count == 0 { return [] }
+        return try await readOnLoop(.exactly(count), timeout: timeout) ?? []
+    }
+
+    /// Reads until end of stream.
+    public func readAll(timeout: Duration? = nil) async throws -> [UInt8] {
+        var out: [UInt8] = []
+        while let part = try await read(max: 65_536, timeout: timeout) { out += part }
+        return out
+    }
+
+    private func readOnLoop(_ kind: StreamBridgeHandler.ReadKind, timeout: Duration?) async throws -> [UInt8]? {
+        let bridge = self.bridge
+        let loop = channel.eventLoop
+        let amount = timeout?.timeAmount
+        do {
+            return try await loop.flatSubmit {
+                bridge.value.read(kind, timeout: amount, eventLoop: loop)
+            }.get()
+        } catch {
+            throw JSecError.from(error, while: "read")
+        }
+    }
+
+    // MARK: - Writing
+
+    /// Writes every byte; returns once all are handed to the transport.
+    public func write(_ bytes: some Sequence<UInt8>, timeout: Duration? = nil) async throws {
+        let buffer = channel.allocator.buffer(bytes: bytes)
+        try await write(buffer: buffer, timeout: timeout)
+    }
+
+    /// Writes the UTF-8 bytes of `string`.
+    public func write(_ string: String, timeout: Duration? = nil) async throws {
+        try await write(buffer: channel.allocator.buffer(string: string), timeout: timeout)
+    }
+
+    func write(buffer: ByteBuffer, timeout: Duration?) async throws {
+        if buffer.readableBytes == 0 {
+            if !channel.isActive { throw JSecError(.closed, "write: the stream is closed") }
+            return
+        }
+        let loop = channel.eventLoop
+        let promise = loop.makePromise(of: Void.self)
+        channel.writeAndFlush(buffer, promise: promise)
+        do {
+            if let timeout {
+                let result = loop.makePromise(of: Void.self)
+                promise.futureResult.cascade(to: result)
+                let task = loop.scheduleTask(in: timeout.timeAmount) {
+                    result.fail(JSecError(.timeout, "write timed out after \(timeout); bytes already handed to the transport may still be sent"))
+                }
+                result.futureResult.whenComplete { _ in task.cancel() }
+                try await result.futureResult.get()
+            } else {
+                try await promise.futureResult.get()
+            }
+        } catch {
+            throw JSecError.from(error, while: "write")
+        }
+    }
+
+    // MARK: - Closing
+
+    /// Half-closes the write side: TCP FIN (after TLS close_notify on a TLS stream).
+    /// Reading goes on until the peer closes its side. Calling it twice is harmless.
+    public func shutdown() async throws {
+        do {
+            try await channel.close(mode: .output).get()
+        } catch let e as ChannelError where e == .outputClosed || e == .alreadyClosed {
+            return
+        } catch {
+            throw JSecError.from(error, while: "shutdown")
+        }
+    }
+
+    /// Closes the stream (sending close_notify first on TLS). Idempotent; never waits for the peer.
+    /// A pending read ends with a ``JSecError/Category/closed`` error.
+    public func close() async {
+        let bridge = self.bridge
+        let channel = self.channel
+        try? await channel.eventLoop.submit {
+            bridge.value.closeLocally()
+        }.get()
+        try? await channel.close().get()
+    }
+}
+
+/// Process-wide defaults.
+public enum JSecRuntime {
+    /// The event loops streams run on unless told otherwise: NIO's shared group, one thread per core.
+    public static var eventLoopGroup: any EventLoopGroup { MultiThreadedEventLoopGroup.singleton }
+}

@@ -1,0 +1,176 @@
+import NIOCore
+
+/// The tail of every stream's pipeline: buffers inbound bytes and serves the
+/// stream's `read(max:)` and `chunk(_:)` calls, with backpressure (it stops
+/// asking the socket for data while more than ``highWater`` bytes wait unread).
+///
+/// Confined to the channel's event loop, like every NIO handler.
+final class StreamBridgeHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    enum ReadKind { case upTo(Int), exactly(Int) }
+
+    private struct Pending {
+        let kind: ReadKind
+        let promise: EventLoopPromise<[UInt8]?>
+        var timeout: Scheduled<Void>?
+    }
+
+    static let highWater = 1 << 20
+    static let lowWater = 1 << 18
+
+    private var buffer: ByteBuffer?
+    private var pending: Pending?
+    private var heldRead = false
+    private var context: ChannelHandlerContext?
+    /// The peer will send no more bytes (FIN, close_notify or channel closed).
+    private(set) var inputClosed = false
+    private(set) var closedLocally = false
+    private var failure: JSecError?
+    /// Called once, when the channel becomes active (used by listeners to hand out plain streams).
+    var onActive: (() -> Void)?
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { fireOnActive() }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    private func fireOnActive() {
+        let cb = onActive
+        onActive = nil
+        cb?()
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        fireOnActive()
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = unwrapInboundIn(data)
+        if buffer == nil || buffer!.readableBytes == 0 {
+            buffer = incoming
+        } else {
+            buffer!.writeBuffer(&incoming)
+        }
+        satisfy()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let e = event as? ChannelEvent, e == .inputClosed {
+            inputClosed = true
+            satisfy()
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        inputClosed = true
+        satisfy()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if failure == nil { failure = JSecError.from(error, while: "read") }
+        satisfy()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if (buffer?.readableBytes ?? 0) >= Self.highWater {
+            heldRead = true
+        } else {
+            context.read()
+        }
+    }
+
+    // MARK: - API used by NetStream (on the event loop)
+
+    func read(_ kind: ReadKind, timeout: TimeAmount?, eventLoop: EventLoop) -> EventLoopFuture<[UInt8]?> {
+        if pending != nil {
+            return eventLoop.makeFailedFuture(JSecError(.usage, "another read is already pending on this stream; reads must not run concurrently"))
+        }
+        if closedLocally {
+            return eventLoop.makeFailedFuture(JSecError(.closed, "read: the stream is closed"))
+        }
+        if let result = take(kind) { return eventLoop.makeCompletedFuture(result) }
+        let promise = eventLoop.makePromise(of: [UInt8]?.self)
+        pending = Pending(kind: kind, promise: promise, timeout: nil)
+        if let timeout {
+            pending!.timeout = eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+                guard let p = pending, p.promise.futureResult === promise.futureResult else { return }
+                pending = nil
+                p.promise.fail(JSecError(.timeout, "read timed out after \(timeout.nanoseconds / 1_000_000) ms; the stream is still usable"))
+            }
+        }
+        return promise.futureResult
+    }
+
+    var hasPendingRead: Bool { pending != nil }
+
+    /// Marks the stream closed by us and ends a pending read with a `.closed` error.
+    func closeLocally() {
+        closedLocally = true
+        if let p = pending {
+            pending = nil
+            p.timeout?.cancel()
+            p.promise.fail(JSecError(.closed, "read: the stream was closed while a read was pending"))
+        }
+    }
+
+    /// Removes and returns the bytes received but not yet read (for a TLS upgrade).
+    func takeBuffered() -> ByteBuffer? {
+        defer { buffer = nil }
+        guard let b = buffer, b.readableBytes > 0 else { return nil }
+        return b
+    }
+
+    // MARK: - internals
+
+    private func satisfy() {
+        guard let p = pending, let result = take(p.kind) else { return }
+        pending = nil
+        p.timeout?.cancel()
+        p.promise.completeWith(result)
+    }
+
+    private func take(_ kind: ReadKind) -> Result<[UInt8]?, any Error>? {
+        let available = buffer?.readableBytes ?? 0
+        let result: Result<[UInt8]?, any Error>?
+        switch kind {
+        case .upTo(let n):
+            if available > 0 {
+                result = .success(buffer!.readBytes(length: min(n, available)))
+            } else if let failure {
+                result = .failure(failure)
+            } else if inputClosed {
+                result = .success(nil)
+            } else {
+                result = nil
+            }
+        case .exactly(let n):
+            if available >= n {
+                result = .success(buffer!.readBytes(length: n))
+            } else if let failure, available == 0 {
+                result = .failure(failure)
+            } else if inputClosed || failure != nil {
+                result = .success(available > 0 ? buffer!.readBytes(length: available) : [])
+            } else {
+                result = nil
+            }
+        }
+        if result != nil { afterConsume() }
+        return result
+    }
+
+    private func afterConsume() {
+        if let b = buffer, b.readableBytes == 0 { buffer!.clear() }
+        if heldRead, (buffer?.readableBytes ?? 0) < Self.lowWater, let context {
+            heldRead = false
+            context.read()
+        }
+    }
+}

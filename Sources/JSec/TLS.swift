@@ -1,0 +1,120 @@
+import NIOCore
+import NIOPosix
+
+/// Opening TLS streams: connect, listen, and upgrade (STARTTLS). Once open, a TLS
+/// stream is a ``NetStream`` like any other; only ``NetStream/tls`` tells them apart.
+public enum TLS {
+    /// Connects over TCP and runs the client handshake. `serverName` (default: `host`) is sent
+    /// as SNI and checked against the certificate (IP SANs for IP literals).
+    public static func connect(host: String, port: Int, serverName: String? = nil, context: TLSContext,
+                               timeout: Duration? = nil,
+                               eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> NetStream {
+        let stream = try await NetStream.connect(host: host, port: port, timeout: timeout, eventLoopGroup: eventLoopGroup)
+        return try await upgrade(stream, asClientOf: serverName ?? host, context: context)
+    }
+
+    /// Connects over TCP with a configuration (builds a ``TLSContext`` for this one connection).
+    public static func connect(host: String, port: Int, serverName: String? = nil,
+                               configuration: TLSConfiguration = .client(), timeout: Duration? = nil) async throws -> NetStream {
+        try await connect(host: host, port: port, serverName: serverName, context: TLSContext(configuration), timeout: timeout)
+    }
+
+    /// Connects to a Unix-domain socket and runs the client handshake. `serverName` is what the
+    /// certificate is checked against (required unless verification skips the hostname).
+    public static func connect(unixPath: String, serverName: String?, context: TLSContext, timeout: Duration? = nil,
+                               eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> NetStream {
+        let stream = try await NetStream.connect(unixPath: unixPath, timeout: timeout, eventLoopGroup: eventLoopGroup)
+        return try await upgrade(stream, asClientOf: serverName, context: context)
+    }
+
+    /// Listens on TCP; ``NetListener/accept(timeout:)`` hands out streams whose server handshake succeeded.
+    public static func listen(host: String = "127.0.0.1", port: Int, backlog: Int = 256, reusePort: Bool = false,
+                              context: TLSContext,
+                              eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> NetListener {
+        try validateServer(context)
+        return try await NetListener.bind(group: eventLoopGroup, backlog: backlog, reusePort: reusePort, tls: context, unixPath: nil,
+                                          what: "listen on \(host):\(port)") { $0.bind(host: host, port: port) }
+    }
+
+    /// Listens on a Unix-domain socket with TLS.
+    public static func listen(unixPath: String, backlog: Int = 256, context: TLSContext,
+                              eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> NetListener {
+        try validateServer(context)
+        return try await NetListener.bind(group: eventLoopGroup, backlog: backlog, reusePort: false, tls: context, unixPath: unixPath,
+                                          what: "listen on unix:\(unixPath)") {
+            $0.bind(unixDomainSocketPath: unixPath, cleanupExistingSocketFile: true)
+        }
+    }
+
+    /// Upgrades an open plaintext stream to TLS as the client (STARTTLS). Bytes already received
+    /// and not yet read are handed to TLS, so nothing is lost or duplicated. Returns the same
+    /// stream object, now with ``NetStream/tls`` set.
+    @discardableResult
+    public static func upgrade(_ stream: NetStream, asClientOf serverName: String?, context: TLSContext) async throws -> NetStream {
+        try await install(on: stream, role: .client, serverName: serverName, context: context)
+    }
+
+    /// Upgrades an open plaintext stream to TLS as the server (STARTTLS, or accepting TLS on a
+    /// plain listener's connection). Returns the same stream object.
+    @discardableResult
+    public static func upgrade(_ stream: NetStream, asServerWith context: TLSContext) async throws -> NetStream {
+        try validateServer(context)
+        return try await install(on: stream, role: .server, serverName: nil, context: context)
+    }
+
+    private static func validateServer(_ context: TLSContext) throws {
+        let c = context.configuration
+        guard c.certificateChain != nil || !c.sniCertificates.isEmpty else {
+            throw JSecError(.configuration, "a TLS server needs a certificate chain and private key")
+        }
+    }
+
+    private static func install(on stream: NetStream, role: TLSEngine.Role, serverName: String?, context: TLSContext) async throws -> NetStream {
+        if stream.tls != nil { throw JSecError(.usage, "the stream is already a TLS stream") }
+        let channel = stream.channel
+        let bridge = stream.bridge
+        // Build the engine here (not on the loop) so configuration errors surface as they are.
+        let handler = try TLSHandler(context: context, role: role, serverName: serverName)
+        let handlerBox = UnsafeTransfer(handler)
+        let connection: TLSConnection
+        do {
+            connection = try await channel.eventLoop.flatSubmit { () -> EventLoopFuture<TLSConnection> in
+                let loop = channel.eventLoop
+                let handler = handlerBox.value
+                let b = bridge.value
+                if b.hasPendingRead {
+                    return loop.makeFailedFuture(JSecError(.usage, "cannot upgrade to TLS while a read is pending"))
+                }
+                if b.closedLocally || !channel.isActive {
+                    return loop.makeFailedFuture(JSecError(.closed, "cannot upgrade a closed stream to TLS"))
+                }
+                if b.inputClosed {
+                    return loop.makeFailedFuture(JSecError(.handshake, "the peer closed the connection before the TLS upgrade"))
+                }
+                let early = b.takeBuffered()
+                do {
+                    try channel.pipeline.syncOperations.addHandler(handler, position: .first)
+                } catch {
+                    return loop.makeFailedFuture(error)
+                }
+                if let early { handler.receiveEarly(early) }
+                let promise = loop.makePromise(of: TLSConnection.self)
+                handler.whenHandshakeCompletes { promise.completeWith($0) }
+                return promise.futureResult
+            }.get()
+        } catch {
+            channel.close(promise: nil)
+            throw JSecError.from(error, while: "TLS \(role == .client ? "connect" : "accept")")
+        }
+        stream.setTLS(connection)
+        return stream
+    }
+}
+
+/// Moves a non-Sendable value to the event loop that will own it from then on.
+struct UnsafeTransfer<Value>: @unchecked Sendable {
+    // @unchecked Sendable: used only to hand a freshly built handler to its channel's
+    // event loop; the creating task never touches it again after the hand-off.
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

@@ -1,0 +1,250 @@
+import CJSecOpenSSL
+import NIOCore
+
+/// The transport-agnostic TLS engine (DESIGN.md §3): one OpenSSL `SSL` over two
+/// memory BIOs. Ciphertext goes in with ``feed(_:)`` and comes out with
+/// ``drainOutput(into:)``; plaintext goes through ``read(into:)`` and ``write(_:)``.
+/// No sockets inside: the NIO handler drives it for streams, and tests can drive
+/// it directly. Not thread-safe: one owner (an event loop) uses it at a time.
+/// Every call clears OpenSSL's per-thread error queue first and drains it before
+/// returning, so errors never leak into another call.
+final class TLSEngine {
+    enum Role: Sendable { case client, server }
+
+    enum HandshakeStep { case complete, wantRead, failed(JSecError) }
+    enum ReadStep { case data, wantRead, closeNotify, failed(JSecError) }
+
+    let ssl: OpaquePointer
+    let role: Role
+    private let networkIn: OpaquePointer   // rbio: ciphertext from the peer
+    private let networkOut: OpaquePointer  // wbio: ciphertext for the peer
+    /// Keeps the SSL_CTX (and its callbacks' arguments) alive as long as the SSL.
+    let context: TLSContext
+    private(set) var handshakeComplete = false
+
+    init(context: TLSContext, role: Role, serverName: String?) throws {
+        OpenSSLErrorQueue.clear()
+        guard let ssl = SSL_new(context.ctx) else { throw JSecError.openSSL(.configuration, "SSL_new failed") }
+        let rbio = MemoryBIO().releaseOwnership()
+        let wbio = MemoryBIO().releaseOwnership()
+        SSL_set_bio(ssl, rbio, wbio)  // the SSL owns both BIOs from here on
+        self.ssl = ssl
+        self.role = role
+        self.networkIn = rbio
+        self.networkOut = wbio
+        self.context = context
+        try configure(serverName: serverName)
+    }
+
+    deinit { SSL_free(ssl) }
+
+    private func configure(serverName: String?) throws {
+        let config = context.configuration
+        switch role {
+        case .client:
+            SSL_set_connect_state(ssl)
+            if let name = serverName, !name.isEmpty {
+                if IPAddress.isLiteral(name) {
+                    // RFC 6066: no SNI for IP literals; verify against IP SANs instead.
+                    if config.certificateVerification == .fullVerification {
+                        let ip = name.hasPrefix("[") ? String(name.dropFirst().dropLast()) : name
+                        guard X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), ip) == 1 else {
+                            throw JSecError.openSSL(.configuration, "invalid IP address '\(name)' for verification")
+                        }
+                    }
+                } else {
+                    guard jsec_SSL_set_tlsext_host_name(ssl, name) == 1 else {
+                        throw JSecError.openSSL(.configuration, "invalid server name '\(name)' for SNI")
+                    }
+                    if config.certificateVerification == .fullVerification {
+                        SSL_set_hostflags(ssl, UInt32(X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS))
+                        guard SSL_set1_host(ssl, name) == 1 else {
+                            throw JSecError.openSSL(.configuration, "invalid host name '\(name)' for verification")
+                        }
+                    }
+                }
+            } else if config.certificateVerification == .fullVerification {
+                throw JSecError(.configuration, "hostname verification needs a server name: pass one, or choose .noHostnameVerification")
+            }
+            SSL_set_verify(ssl, config.certificateVerification == .none ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, nil)
+        case .server:
+            SSL_set_accept_state(ssl)
+            guard config.certificateChain != nil || !config.sniCertificates.isEmpty else {
+                throw JSecError(.configuration, "a TLS server needs a certificate chain and private key")
+            }
+            switch config.clientAuthentication {
+            case .none: SSL_set_verify(ssl, SSL_VERIFY_NONE, nil)
+            case .optional: SSL_set_verify(ssl, SSL_VERIFY_PEER, nil)
+            case .required: SSL_set_verify(ssl, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nil)
+            }
+        }
+    }
+
+    // MARK: - Ciphertext in and out
+
+    /// Hands ciphertext received from the peer to OpenSSL.
+    func feed(_ buffer: ByteBuffer) {
+        buffer.withUnsafeReadableBytes { raw in
+            guard let base = raw.baseAddress, raw.count > 0 else { return }
+            var offset = 0
+            while offset < raw.count {
+                let n = BIO_write(networkIn, base + offset, Int32(clamping: raw.count - offset))
+                precondition(n > 0, "BIO_write to a memory BIO failed")
+                offset += Int(n)
+            }
+        }
+    }
+
+    /// Ciphertext waiting to be sent to the peer.
+    var outputPending: Int { Int(jsec_BIO_pending(networkOut)) }
+
+    /// Moves all pending ciphertext for the peer into `buffer`.
+    func drainOutput(into buffer: inout ByteBuffer) {
+        var pending = outputPending
+        while pending > 0 {
+            let n = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: pending) { raw in
+                Int(max(0, BIO_read(networkOut, raw.baseAddress, Int32(clamping: raw.count))))
+            }
+            if n == 0 { break }
+            pending = outputPending
+        }
+    }
+
+    /// Whether received ciphertext is still waiting to be processed (e.g. half a record).
+    var hasUnprocessedInput: Bool { jsec_BIO_pending(networkIn) > 0 || SSL_has_pending(ssl) == 1 }
+
+    // MARK: - Handshake, read, write, shutdown
+
+    func handshake() -> HandshakeStep {
+        OpenSSLErrorQueue.clear()
+        let r = SSL_do_handshake(ssl)
+        if r == 1 {
+            handshakeComplete = true
+            return .complete
+        }
+        let code = SSL_get_error(ssl, r)
+        if code == SSL_ERROR_WANT_READ || code == SSL_ERROR_WANT_WRITE { return .wantRead }
+        return .failed(classify(code, duringHandshake: true))
+    }
+
+    /// Decrypts as much as is available into `buffer` (appending).
+    func read(into buffer: inout ByteBuffer) -> ReadStep {
+        OpenSSLErrorQueue.clear()
+        var result: Int32 = 0
+        let n = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 16_384) { raw in
+            var read = 0
+            result = SSL_read_ex(ssl, raw.baseAddress, raw.count, &read)
+            return result == 1 ? read : 0
+        }
+        if result == 1 { return n > 0 ? .data : .wantRead }
+        let code = SSL_get_error(ssl, 0)
+        switch code {
+        case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return .wantRead
+        case SSL_ERROR_ZERO_RETURN: return .closeNotify
+        default: return .failed(classify(code, duringHandshake: false))
+        }
+    }
+
+    /// Encrypts all of `buffer` (into the output BIO; drain it to send).
+    func write(_ buffer: ByteBuffer) -> JSecError? {
+        OpenSSLErrorQueue.clear()
+        return buffer.withUnsafeReadableBytes { raw -> JSecError? in
+            guard let base = raw.baseAddress, raw.count > 0 else { return nil }
+            var offset = 0
+            while offset < raw.count {
+                var written = 0
+                let r = SSL_write_ex(ssl, base + offset, raw.count - offset, &written)
+                if r != 1 {
+                    let code = SSL_get_error(ssl, 0)
+                    return classify(code, duringHandshake: false, while: "write")
+                }
+                offset += written
+            }
+            return nil
+        }
+    }
+
+    /// Queues a close_notify alert (drain the output to send it). Never waits for the peer's.
+    func shutdown() {
+        OpenSSLErrorQueue.clear()
+        _ = SSL_shutdown(ssl)
+        _ = OpenSSLErrorQueue.drain()
+    }
+
+    // MARK: - Errors
+
+    /// Turns OpenSSL's verdict into a JSecError with the right category and a message naming the cause.
+    private func classify(_ code: Int32, duringHandshake: Bool, while doing: String = "read") -> JSecError {
+        let entries = OpenSSLErrorQueue.drainEntries()
+        let texts = entries.map(\.text)
+        let reasons = Set(entries.map(\.reason))
+        if code == SSL_ERROR_SYSCALL && entries.isEmpty {
+            return JSecError(.io, "TLS \(duringHandshake ? "handshake" : doing): transport error")
+        }
+        let verify = SSL_get_verify_result(ssl)
+        if reasons.contains(SSL_R_CERTIFICATE_VERIFY_FAILED), verify != X509_V_OK {
+            let why = String(cString: X509_verify_cert_error_string(verify))
+            return JSecError(.verification, "certificate verify failed: \(why) (X509 error \(verify))", openSSLErrors: texts)
+        }
+        if reasons.contains(SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE) {
+            return JSecError(.verification, "the peer did not present a certificate, and one is required", openSSLErrors: texts)
+        }
+        let peerRejected: [Int32: String] = [
+            SSL_AD_REASON_OFFSET + SSL3_AD_BAD_CERTIFICATE: "bad certificate",
+            SSL_AD_REASON_OFFSET + SSL3_AD_UNSUPPORTED_CERTIFICATE: "unsupported certificate",
+            SSL_AD_REASON_OFFSET + SSL3_AD_CERTIFICATE_REVOKED: "certificate revoked",
+            SSL_AD_REASON_OFFSET + SSL3_AD_CERTIFICATE_EXPIRED: "certificate expired",
+            SSL_AD_REASON_OFFSET + SSL3_AD_CERTIFICATE_UNKNOWN: "certificate unknown",
+            SSL_AD_REASON_OFFSET + TLS1_AD_UNKNOWN_CA: "unknown CA",
+            SSL_AD_REASON_OFFSET + TLS1_AD_ACCESS_DENIED: "access denied",
+            SSL_AD_REASON_OFFSET + TLS13_AD_CERTIFICATE_REQUIRED: "certificate required",
+        ]
+        for (reason, what) in peerRejected where reasons.contains(reason) {
+            return JSecError(.verification, "the peer rejected our certificate: \(what)", openSSLErrors: texts)
+        }
+        let first = entries.first.map { e -> String in
+            if let s = ERR_reason_error_string(e.code) { return String(cString: s) }
+            return e.text
+        } ?? "SSL error \(code)"
+        if duringHandshake || !handshakeComplete {
+            return JSecError(.handshake, "TLS handshake failed: \(first)", openSSLErrors: texts)
+        }
+        return JSecError(.protocol, "TLS \(doing) failed: \(first)", openSSLErrors: texts)
+    }
+
+    // MARK: - Connection info
+
+    func connectionInfo(handshakeDuration: Duration) -> TLSConnectionInfo {
+        let cipher = SSL_get_current_cipher(ssl)
+        var alpnPtr: UnsafePointer<UInt8>?
+        var alpnLen: UInt32 = 0
+        SSL_get0_alpn_selected(ssl, &alpnPtr, &alpnLen)
+        let alpn = alpnPtr.flatMap { alpnLen > 0 ? String(decoding: UnsafeBufferPointer(start: $0, count: Int(alpnLen)), as: UTF8.self) : nil }
+        var chain: [Certificate] = []
+        if let leaf = SSL_get1_peer_certificate(ssl) {
+            chain.append(Certificate(taking: leaf))
+        }
+        if let stack = SSL_get_peer_cert_chain(ssl) {
+            for i in 0..<jsec_sk_X509_num(stack) {
+                guard let x = jsec_sk_X509_value(stack, i) else { continue }
+                if let first = chain.first, X509_cmp(first.x509, x) == 0 { continue }
+                chain.append(Certificate(retaining: x))
+            }
+        }
+        var localKeyType: String?
+        if let own = SSL_get_certificate(ssl) {
+            localKeyType = Certificate(retaining: own).publicKeyAlgorithm
+        }
+        return TLSConnectionInfo(
+            version: String(cString: SSL_get_version(ssl)),
+            cipher: cipher.map { String(cString: SSL_CIPHER_get_name($0)) } ?? "",
+            cipherBits: cipher.map { Int(SSL_CIPHER_get_bits($0, nil)) } ?? 0,
+            alpn: alpn,
+            serverName: SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name).map { String(cString: $0) },
+            peerCertificates: chain,
+            localCertificateKeyType: localKeyType,
+            handshakeDuration: handshakeDuration,
+            sessionReused: SSL_session_reused(ssl) == 1
+        )
+    }
+}

@@ -1,0 +1,323 @@
+import NIOCore
+
+/// Drives a ``TLSEngine`` inside a NIO pipeline: ciphertext below, plaintext above.
+/// Sits nearest the socket; the stream's ``StreamBridgeHandler`` sits above it,
+/// so a TLS stream and a plain one differ only in this handler.
+///
+/// Writes issued before the handshake completes are held and sent after it.
+/// `close(mode: .output)` sends close_notify then FIN; `close(mode: .all)` sends
+/// close_notify and closes without waiting for the peer's reply.
+final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private enum State { case idle, handshaking, active, failed, closed }
+
+    private let engine: TLSEngine
+    private var state = State.idle
+    private var handshakeResult: Result<TLSConnection, any Error>?
+    private var handshakeCallbacks: [(Result<TLSConnection, any Error>) -> Void] = []
+    private var handshakeTimer: Scheduled<Void>?
+    private var handshakeStart: ContinuousClock.Instant?
+    private var heldWrites: [(ByteBuffer, EventLoopPromise<Void>?)] = []
+    private var unflushedPromises: [EventLoopPromise<Void>] = []
+    private var context: ChannelHandlerContext?
+    private var inputClosedDelivered = false
+    private var sentCloseNotify = false
+    private var plaintext: ByteBuffer?
+    let liveState = TLSLiveState()
+
+    init(context: TLSContext, role: TLSEngine.Role, serverName: String?) throws {
+        engine = try TLSEngine(context: context, role: role, serverName: serverName)
+    }
+
+    // MARK: - Lifecycle
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { startHandshake(context: context) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        handshakeTimer?.cancel()
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        startHandshake(context: context)
+        context.fireChannelActive()
+    }
+
+    private func startHandshake(context: ChannelHandlerContext) {
+        guard state == .idle else { return }
+        state = .handshaking
+        handshakeStart = .now
+        if let timeout = engine.context.configuration.handshakeTimeout {
+            handshakeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout.timeAmount) { [weak self] in
+                guard let self, self.state == .handshaking, let ctx = self.context else { return }
+                self.fail(context: ctx, JSecError(.timeout, "TLS handshake did not complete within \(timeout)"))
+            }
+        }
+        if engine.role == .client { advanceHandshake(context: context) }
+    }
+
+    /// Feeds bytes that arrived before this handler was installed (a STARTTLS upgrade).
+    func receiveEarly(_ buffer: ByteBuffer) {
+        guard let context else { return }
+        channelRead(context: context, data: wrapInboundOut(buffer))
+    }
+
+    // MARK: - Handshake
+
+    func whenHandshakeCompletes(_ callback: @escaping (Result<TLSConnection, any Error>) -> Void) {
+        if let r = handshakeResult { callback(r) } else { handshakeCallbacks.append(callback) }
+    }
+
+    private func completeHandshake(_ result: Result<TLSConnection, any Error>) {
+        guard handshakeResult == nil else { return }
+        handshakeResult = result
+        handshakeTimer?.cancel()
+        handshakeTimer = nil
+        let callbacks = handshakeCallbacks
+        handshakeCallbacks = []
+        for cb in callbacks { cb(result) }
+    }
+
+    private func advanceHandshake(context: ChannelHandlerContext) {
+        switch engine.handshake() {
+        case .wantRead:
+            flushCiphertext(context: context)
+        case .failed(let error):
+            fail(context: context, error)
+        case .complete:
+            state = .active
+            let elapsed = handshakeStart.map { ContinuousClock.now - $0 } ?? .zero
+            let connection = TLSConnection(info: engine.connectionInfo(handshakeDuration: elapsed), state: liveState)
+            flushCiphertext(context: context)
+            completeHandshake(.success(connection))
+            // Writes issued during the handshake go out now, in order.
+            let held = heldWrites
+            heldWrites = []
+            for (buffer, promise) in held { encrypt(buffer, promise: promise) }
+            if !held.isEmpty { flushCiphertext(context: context) }
+            // Application data may have arrived with the last handshake flight.
+            decryptAvailable(context: context)
+        }
+    }
+
+    private func fail(context: ChannelHandlerContext, _ error: JSecError) {
+        guard state != .failed && state != .closed else { return }
+        let wasHandshaking = state != .active
+        state = .failed
+        flushCiphertext(context: context)  // send OpenSSL's alert so the peer learns why
+        completeHandshake(.failure(error))
+        for (_, p) in heldWrites { p?.fail(error) }
+        heldWrites = []
+        failUnflushed(error)
+        if !wasHandshaking { context.fireErrorCaught(error) }
+        context.close(promise: nil)
+    }
+
+    // MARK: - Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        switch state {
+        case .idle:
+            engine.feed(buffer)
+            startHandshake(context: context)
+            advanceHandshake(context: context)
+        case .handshaking:
+            engine.feed(buffer)
+            advanceHandshake(context: context)
+        case .active:
+            engine.feed(buffer)
+            decryptAvailable(context: context)
+        case .failed, .closed:
+            break
+        }
+    }
+
+    private func decryptAvailable(context: ChannelHandlerContext) {
+        var out = plaintext ?? context.channel.allocator.buffer(capacity: 16_384 + 512)
+        plaintext = nil
+        var closeNotify = false
+        var failure: JSecError?
+        loop: while true {
+            switch engine.read(into: &out) {
+            case .data:
+                if out.readableBytes >= 256 * 1024 { deliver(&out, context: context) }
+            case .wantRead: break loop
+            case .closeNotify: closeNotify = true; break loop
+            case .failed(let e): failure = e; break loop
+            }
+        }
+        deliver(&out, context: context)
+        out.clear()
+        plaintext = out
+        // Reading can produce records to send (TLS 1.3 key update replies, alerts).
+        if engine.outputPending > 0 { flushCiphertext(context: context) }
+        if let failure {
+            fail(context: context, failure)
+        } else if closeNotify {
+            liveState.setPeerClosed(cleanly: true)
+            deliverInputClosed(context: context)
+        }
+    }
+
+    private func deliver(_ out: inout ByteBuffer, context: ChannelHandlerContext) {
+        guard out.readableBytes > 0 else { return }
+        let slice = out
+        out = context.channel.allocator.buffer(capacity: 16_384 + 512)
+        context.fireChannelRead(wrapInboundOut(slice))
+    }
+
+    private func deliverInputClosed(context: ChannelHandlerContext) {
+        guard !inputClosedDelivered else { return }
+        inputClosedDelivered = true
+        context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.fireChannelReadComplete()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard let e = event as? ChannelEvent, e == .inputClosed else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        // The transport ended (TCP FIN).
+        switch state {
+        case .idle, .handshaking:
+            fail(context: context, JSecError(.handshake, "the peer closed the connection during the TLS handshake"))
+        case .active:
+            if engine.hasUnprocessedInput {
+                liveState.setPeerClosed(cleanly: false)
+                fail(context: context, JSecError(.protocol, "the connection ended in the middle of a TLS record (truncated)"))
+            } else {
+                liveState.setPeerClosed(cleanly: inputClosedDelivered)
+                deliverInputClosed(context: context)
+            }
+        case .failed, .closed:
+            break
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        switch state {
+        case .idle, .handshaking:
+            state = .closed
+            completeHandshake(.failure(JSecError(.handshake, "the connection closed during the TLS handshake")))
+        default:
+            liveState.setPeerClosed(cleanly: inputClosedDelivered)
+            state = .closed
+        }
+        handshakeTimer?.cancel()
+        let error = JSecError(.closed, "write: the stream is closed")
+        for (_, p) in heldWrites { p?.fail(error) }
+        heldWrites = []
+        failUnflushed(error)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if state == .idle || state == .handshaking {
+            let e = JSecError.from(error, while: "TLS handshake")
+            state = .failed
+            completeHandshake(.failure(e))
+        }
+        context.fireErrorCaught(error)
+    }
+
+    // MARK: - Outbound
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let buffer = unwrapOutboundIn(data)
+        switch state {
+        case .idle, .handshaking:
+            heldWrites.append((buffer, promise))
+        case .active:
+            if sentCloseNotify {
+                promise?.fail(JSecError(.closed, "write: the write side of the stream is shut down"))
+                return
+            }
+            encrypt(buffer, promise: promise)
+        case .failed, .closed:
+            promise?.fail(JSecError(.closed, "write: the stream is closed"))
+        }
+    }
+
+    private func encrypt(_ buffer: ByteBuffer, promise: EventLoopPromise<Void>?) {
+        if let error = engine.write(buffer) {
+            promise?.fail(error)
+            return
+        }
+        if let promise { unflushedPromises.append(promise) }
+    }
+
+    func flush(context: ChannelHandlerContext) {
+        if state == .active { flushCiphertext(context: context) }
+    }
+
+    private func flushCiphertext(context: ChannelHandlerContext) {
+        let promises = unflushedPromises
+        unflushedPromises = []
+        guard engine.outputPending > 0 else {
+            for p in promises { p.succeed() }
+            return
+        }
+        var out = context.channel.allocator.buffer(capacity: engine.outputPending)
+        engine.drainOutput(into: &out)
+        if promises.isEmpty {
+            context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+        } else {
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            promise.futureResult.whenComplete { result in
+                for p in promises { p.completeWith(result) }
+            }
+            context.writeAndFlush(wrapOutboundOut(out), promise: promise)
+        }
+    }
+
+    private func failUnflushed(_ error: JSecError) {
+        let promises = unflushedPromises
+        unflushedPromises = []
+        for p in promises { p.fail(error) }
+    }
+
+    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        switch mode {
+        case .output:
+            guard state == .active else {
+                if state == .idle || state == .handshaking {
+                    promise?.fail(JSecError(.usage, "shutdown during the TLS handshake"))
+                    return
+                }
+                context.close(mode: mode, promise: promise)
+                return
+            }
+            if !sentCloseNotify {
+                sentCloseNotify = true
+                engine.shutdown()
+                flushCiphertext(context: context)
+            }
+            context.close(mode: .output, promise: promise)
+        case .all:
+            if state == .active && !sentCloseNotify {
+                sentCloseNotify = true
+                engine.shutdown()
+                flushCiphertext(context: context)
+            }
+            if state == .idle || state == .handshaking {
+                state = .closed
+                completeHandshake(.failure(JSecError(.closed, "the stream was closed during the TLS handshake")))
+            }
+            context.close(mode: .all, promise: promise)
+        default:
+            context.close(mode: mode, promise: promise)
+        }
+    }
+}
