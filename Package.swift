@@ -68,7 +68,7 @@ let package = Package(
         ),
 
         // --- Tests ---
-        .testTarget(name: "JSecTests", dependencies: ["JSec", "JSecCrypto"]),
+        .testTarget(name: "JSecTests", dependencies: ["JSec", "JSecCrypto", "Suites"]),
         .testTarget(name: "AssayTests", dependencies: ["Assay", "AssayResults"]),
     ],
     swiftLanguageModes: [.v6]

@@ -86,12 +86,14 @@ public final class TLSContext: @unchecked Sendable {
                 }
             }
             guard SSL_CTX_use_PrivateKey(ctx, key.pkey) == 1 else {
-                throw JSecError.openSSL(.configuration, "the private key cannot be used with this certificate")
+                throw JSecError.openSSL(.configuration, "the private key does not match the certificate (\(chain[0].subject)) or cannot be used")
             }
             guard SSL_CTX_check_private_key(ctx) == 1 else {
                 throw JSecError.openSSL(.configuration, "the private key does not match the certificate (\(chain[0].subject))")
             }
         }
+
+        if c.certificateChain == nil { SSL_CTX_set_client_cert_cb(ctx, clientCertificateRequested) }
 
         // Trust.
         let store = SSL_CTX_get_cert_store(ctx)

@@ -21,6 +21,8 @@ final class TLSEngine {
     /// Keeps the SSL_CTX (and its callbacks' arguments) alive as long as the SSL.
     let context: TLSContext
     private(set) var handshakeComplete = false
+    /// Client side: the server asked for a certificate and none is configured.
+    fileprivate(set) var serverWantedCertificateWeLack = false
 
     init(context: TLSContext, role: Role, serverName: String?) throws {
         OpenSSLErrorQueue.clear()
@@ -67,6 +69,12 @@ final class TLSEngine {
                 throw JSecError(.configuration, "hostname verification needs a server name: pass one, or choose .noHostnameVerification")
             }
             SSL_set_verify(ssl, config.certificateVerification == .none ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, nil)
+            if config.certificateChain == nil {
+                // Called only when the server requests a certificate and we have none: remember it so a
+                // TLS 1.2 "handshake failure" alert can be reported as the verification problem it is.
+                // (the callback itself is installed on the SSL_CTX by TLSContext)
+                _ = jsec_SSL_set_app_data(ssl, Unmanaged.passUnretained(self).toOpaque())
+            }
         case .server:
             SSL_set_accept_state(ssl)
             guard config.certificateChain != nil || !config.sniCertificates.isEmpty else {
@@ -199,6 +207,10 @@ final class TLSEngine {
             SSL_AD_REASON_OFFSET + TLS1_AD_ACCESS_DENIED: "access denied",
             SSL_AD_REASON_OFFSET + TLS13_AD_CERTIFICATE_REQUIRED: "certificate required",
         ]
+        if serverWantedCertificateWeLack, reasons.contains(SSL_AD_REASON_OFFSET + SSL3_AD_HANDSHAKE_FAILURE)
+            || reasons.contains(SSL_AD_REASON_OFFSET + TLS13_AD_CERTIFICATE_REQUIRED) && serverWantedCertificateWeLack {
+            return JSecError(.verification, "the server requires a client certificate and none is configured", openSSLErrors: texts)
+        }
         for (reason, what) in peerRejected where reasons.contains(reason) {
             return JSecError(.verification, "the peer rejected our certificate: \(what)", openSSLErrors: texts)
         }
@@ -247,4 +259,12 @@ final class TLSEngine {
             sessionReused: SSL_session_reused(ssl) == 1
         )
     }
+}
+
+/// `SSL_CTX_set_client_cert_cb` hook: the server asked for a certificate we do not have.
+let clientCertificateRequested: @convention(c) (OpaquePointer?, UnsafeMutablePointer<OpaquePointer?>?, UnsafeMutablePointer<OpaquePointer?>?) -> Int32 = { ssl, _, _ in
+    if let ssl, let raw = jsec_SSL_get_app_data(ssl) {
+        Unmanaged<TLSEngine>.fromOpaque(raw).takeUnretainedValue().serverWantedCertificateWeLack = true
+    }
+    return 0  // continue without a certificate
 }

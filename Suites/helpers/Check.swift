@@ -1,0 +1,45 @@
+import JSec
+
+/// A failed check inside a suite body. Bodies here are harness-neutral: they throw
+/// on failure, so Assay suites and `swift test` run the very same code.
+public struct CheckFailure: Error, CustomStringConvertible {
+    public let message: String
+    public let file: String
+    public let line: Int
+    public var description: String { "\(file):\(line): \(message)" }
+}
+
+/// Throws a ``CheckFailure`` unless `condition` holds.
+public func check(_ condition: Bool, _ message: @autoclosure () -> String,
+                  file: String = #fileID, line: Int = #line) throws {
+    if !condition { throw CheckFailure(message: message(), file: file, line: line) }
+}
+
+/// Throws unless `a == b`, reporting both values.
+public func checkEqual<T: Equatable>(_ a: T, _ b: T, _ what: String = "", file: String = #fileID, line: Int = #line) throws {
+    if a != b {
+        let sa = String(describing: a), sb = String(describing: b)
+        throw CheckFailure(message: "\(what.isEmpty ? "" : what + ": ")expected \(sb.prefix(300)), got \(sa.prefix(300))", file: file, line: line)
+    }
+}
+
+/// Runs `body` and returns the ``JSecError`` it throws; fails if it succeeds or throws something else,
+/// or if the error's category is not `category`.
+@discardableResult
+public func checkThrowsJSec(_ category: JSecError.Category, _ what: String, file: String = #fileID, line: Int = #line,
+                            _ body: () async throws -> Void) async throws -> JSecError {
+    do {
+        try await body()
+    } catch let e as JSecError {
+        try check(e.category == category, "\(what): expected a \(category) error, got \(e)", file: file, line: line)
+        return e
+    } catch {
+        throw CheckFailure(message: "\(what): expected a JSecError(\(category)), got \(error)", file: file, line: line)
+    }
+    throw CheckFailure(message: "\(what): expected a \(category) error, but it succeeded", file: file, line: line)
+}
+
+/// Deterministic test bytes (a counter pattern) so corruption, loss or duplication shows.
+public func pattern(_ count: Int, seed: UInt8 = 0) -> [UInt8] {
+    (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed) &+ ($0 >> 8)) }
+}

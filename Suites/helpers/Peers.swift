@@ -1,0 +1,87 @@
+import Foundation
+
+/// A peer program (openssl, gnutls-cli, python3…) started for a test and always stopped.
+public final class PeerProcess: @unchecked Sendable {
+    // @unchecked Sendable: `process` and the pipes are set up in init and only read
+    // afterwards; `output` is guarded by `lock`.
+    public let process = Process()
+    private let outPipe = Pipe()
+    private let inPipe = Pipe()
+    private let lock = NSLock()
+    private var collected = Data()
+
+    /// Finds `name` on PATH; nil when it is not installed.
+    public static func which(_ name: String) -> String? {
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let path = "\(dir)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return nil
+    }
+
+    public init(_ executable: String, _ arguments: [String]) throws {
+        guard let path = executable.hasPrefix("/") ? executable : PeerProcess.which(executable) else {
+            throw CheckFailure(message: "peer '\(executable)' is not installed", file: #fileID, line: #line)
+        }
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.standardOutput = outPipe
+        process.standardError = outPipe
+        process.standardInput = inPipe
+        outPipe.fileHandleForReading.readabilityHandler = { [weak self] h in
+            let d = h.availableData
+            if d.isEmpty { h.readabilityHandler = nil; return }  // end of file: stop, or it fires forever
+            guard let self else { return }
+            self.lock.lock(); self.collected.append(d); self.lock.unlock()
+        }
+        try process.run()
+    }
+
+    /// Everything the peer printed so far (stdout and stderr).
+    public var output: String { lock.lock(); defer { lock.unlock() }; return String(decoding: collected, as: UTF8.self) }
+
+    /// Waits until the output matches `regex` (returns the first capture group, or the match).
+    public func waitFor(_ regex: String, timeout: Duration = .seconds(10)) async throws -> String {
+        let deadline = ContinuousClock.now + timeout
+        let re = try NSRegularExpression(pattern: regex)
+        while ContinuousClock.now < deadline {
+            let text = output
+            if let m = re.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) {
+                let r = m.numberOfRanges > 1 ? m.range(at: 1) : m.range
+                return String(text[Range(r, in: text)!])
+            }
+            if !process.isRunning && output == text { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw CheckFailure(message: "peer output never matched /\(regex)/; it printed:\n\(output.suffix(2000))", file: #fileID, line: #line)
+    }
+
+    public func send(_ text: String) { inPipe.fileHandleForWriting.write(Data(text.utf8)) }
+    public func closeInput() { try? inPipe.fileHandleForWriting.close() }
+
+    /// Waits for the process to exit (killing it after `timeout`) and returns its status.
+    /// Polls instead of blocking, so it never ties up a thread of the cooperative pool.
+    @discardableResult
+    public func wait(timeout: Duration = .seconds(10)) async -> Int32 {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        if process.isRunning {
+            stop()
+            let hard = ContinuousClock.now + .seconds(2)
+            while process.isRunning && ContinuousClock.now < hard { try? await Task.sleep(for: .milliseconds(20)) }
+        }
+        return process.isRunning ? -1 : process.terminationStatus
+    }
+
+    /// Stops the peer: SIGTERM, then SIGKILL.
+    public func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        usleep(50_000)
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
+    deinit {
+        stop()
+    }
+}

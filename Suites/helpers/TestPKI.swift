@@ -1,0 +1,50 @@
+import Foundation
+import JSec
+
+/// A private PKI for tests, generated once per process: a root CA, a server leaf for
+/// localhost/127.0.0.1/::1, a client leaf, an expired server leaf, and a second, unrelated CA.
+public final class TestPKI: Sendable {
+    public let root: CertificateAuthority
+    public let otherRoot: CertificateAuthority
+    public let server: CertificateAndKey
+    public let client: CertificateAndKey
+    public let expiredServer: CertificateAndKey
+    public let serverFromOtherCA: CertificateAndKey
+    public let selfSigned: CertificateAndKey
+
+    public static let shared: TestPKI = {
+        do { return try TestPKI(keyType: .ecP256) } catch { fatalError("cannot build the test PKI: \(error)") }
+    }()
+
+    public init(keyType: KeyType) throws {
+        root = try CertificateAuthority.createRoot(commonName: "JSec Test Root", keyType: keyType)
+        otherRoot = try CertificateAuthority.createRoot(commonName: "Some Other Root", keyType: keyType)
+        let serverReq = CertificateRequest(commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1", "::1"], usage: .server)
+        server = try root.issue(serverReq, keyType: keyType)
+        client = try root.issue(CertificateRequest(commonName: "test-client", usage: .client), keyType: keyType)
+        let past = Date().addingTimeInterval(-30 * 86_400)
+        expiredServer = try root.issue(CertificateRequest(commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"],
+                                                          notBefore: past, daysValid: 10, usage: .server), keyType: keyType)
+        serverFromOtherCA = try otherRoot.issue(serverReq, keyType: keyType)
+        selfSigned = try CertificateBuilder.selfSigned(commonName: "localhost", ipAddresses: ["127.0.0.1"], keyType: keyType)
+    }
+
+    /// A server configuration presenting `identity` (default: the good server leaf).
+    public func serverConfiguration(_ identity: CertificateAndKey? = nil) -> TLSConfiguration {
+        .server(identity ?? server, trustRoots: .certificates([root.certificate]))
+    }
+
+    /// A client configuration trusting this PKI's root.
+    public func clientConfiguration() -> TLSConfiguration {
+        .client(trustRoots: .certificates([root.certificate]))
+    }
+
+    /// Writes `text` to a temporary file and returns its path (for peers that read files).
+    public static func writeTemp(_ text: String, name: String) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("jsec-tests-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let url = dir.appendingPathComponent(name)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+}
