@@ -42,3 +42,4 @@ int jsec_SSL_set_app_data(SSL *ssl, void *arg) { return SSL_set_app_data(ssl, ar
 void *jsec_SSL_get_app_data(const SSL *ssl) { return SSL_get_app_data(ssl); }
 int jsec_EVP_PKEY_CTX_set_rsa_keygen_bits(EVP_PKEY_CTX *ctx, int bits) { return EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, bits); }
 unsigned long jsec_XN_FLAG_RFC2253(void) { return XN_FLAG_RFC2253; }
+long jsec_SSL_CTX_set_tlsext_ticket_keys(SSL_CTX *ctx, unsigned char *keys, long len) { return SSL_CTX_set_tlsext_ticket_keys(ctx, keys, len); }

@@ -80,11 +80,18 @@ final class StreamBridgeHandler: ChannelDuplexHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if (buffer?.readableBytes ?? 0) >= Self.highWater {
+        if (buffer?.readableBytes ?? 0) >= readLimit {
             heldRead = true
         } else {
             context.read()
         }
+    }
+
+    /// How much may wait unread before we stop reading: the high-water mark, or more while a
+    /// `chunk(n)` for a larger n is waiting (it can only complete once n bytes are here).
+    private var readLimit: Int {
+        if let p = pending, case .exactly(let n) = p.kind { return max(Self.highWater, n) }
+        return Self.highWater
     }
 
     // MARK: - API used by NetStream (on the event loop)
@@ -99,6 +106,10 @@ final class StreamBridgeHandler: ChannelDuplexHandler {
         if let result = take(kind) { return eventLoop.makeCompletedFuture(result) }
         let promise = eventLoop.makePromise(of: [UInt8]?.self)
         pending = Pending(kind: kind, promise: promise, timeout: nil)
+        if heldRead, (buffer?.readableBytes ?? 0) < readLimit, let context {
+            heldRead = false
+            context.read()
+        }
         if let timeout {
             pending!.timeout = eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
                 guard let p = pending, p.promise.futureResult === promise.futureResult else { return }

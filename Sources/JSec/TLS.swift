@@ -6,11 +6,14 @@ import NIOPosix
 public enum TLS {
     /// Connects over TCP and runs the client handshake. `serverName` (default: `host`) is sent
     /// as SNI and checked against the certificate (IP SANs for IP literals).
+    /// `session` resumes an earlier session (see ``TLSConnection/session``); with
+    /// ``TLSConfiguration/clientSessionCache`` the context offers the last session for this host and port itself.
     public static func connect(host: String, port: Int, serverName: String? = nil, context: TLSContext,
-                               timeout: Duration? = nil,
+                               session: TLSSession? = nil, timeout: Duration? = nil,
                                eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> NetStream {
         let stream = try await NetStream.connect(host: host, port: port, timeout: timeout, eventLoopGroup: eventLoopGroup)
-        return try await upgrade(stream, asClientOf: serverName ?? host, context: context)
+        return try await install(on: stream, role: .client, serverName: serverName ?? host, context: context, session: session,
+                                 cacheKey: "\(host):\(port)|\(serverName ?? host)")
     }
 
     /// Connects over TCP with a configuration (builds a ``TLSContext`` for this one connection).
@@ -21,10 +24,12 @@ public enum TLS {
 
     /// Connects to a Unix-domain socket and runs the client handshake. `serverName` is what the
     /// certificate is checked against (required unless verification skips the hostname).
-    public static func connect(unixPath: String, serverName: String?, context: TLSContext, timeout: Duration? = nil,
+    public static func connect(unixPath: String, serverName: String?, context: TLSContext, session: TLSSession? = nil,
+                               timeout: Duration? = nil,
                                eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> NetStream {
         let stream = try await NetStream.connect(unixPath: unixPath, timeout: timeout, eventLoopGroup: eventLoopGroup)
-        return try await upgrade(stream, asClientOf: serverName, context: context)
+        return try await install(on: stream, role: .client, serverName: serverName, context: context, session: session,
+                                 cacheKey: "unix:\(unixPath)|\(serverName ?? "")")
     }
 
     /// Listens on TCP; ``NetListener/accept(timeout:)`` hands out streams whose server handshake succeeded.
@@ -50,8 +55,10 @@ public enum TLS {
     /// and not yet read are handed to TLS, so nothing is lost or duplicated. Returns the same
     /// stream object, now with ``NetStream/tls`` set.
     @discardableResult
-    public static func upgrade(_ stream: NetStream, asClientOf serverName: String?, context: TLSContext) async throws -> NetStream {
-        try await install(on: stream, role: .client, serverName: serverName, context: context)
+    public static func upgrade(_ stream: NetStream, asClientOf serverName: String?, context: TLSContext,
+                               session: TLSSession? = nil) async throws -> NetStream {
+        let key = stream.remoteAddress.map { "\($0)|\(serverName ?? "")" }
+        return try await install(on: stream, role: .client, serverName: serverName, context: context, session: session, cacheKey: key)
     }
 
     /// Upgrades an open plaintext stream to TLS as the server (STARTTLS, or accepting TLS on a
@@ -59,7 +66,7 @@ public enum TLS {
     @discardableResult
     public static func upgrade(_ stream: NetStream, asServerWith context: TLSContext) async throws -> NetStream {
         try validateServer(context)
-        return try await install(on: stream, role: .server, serverName: nil, context: context)
+        return try await install(on: stream, role: .server, serverName: nil, context: context, session: nil, cacheKey: nil)
     }
 
     private static func validateServer(_ context: TLSContext) throws {
@@ -69,12 +76,18 @@ public enum TLS {
         }
     }
 
-    private static func install(on stream: NetStream, role: TLSEngine.Role, serverName: String?, context: TLSContext) async throws -> NetStream {
+    private static func install(on stream: NetStream, role: TLSEngine.Role, serverName: String?, context: TLSContext,
+                                session: TLSSession?, cacheKey: String?) async throws -> NetStream {
         if stream.tls != nil { throw JSecError(.usage, "the stream is already a TLS stream") }
         let channel = stream.channel
         let bridge = stream.bridge
         // Build the engine here (not on the loop) so configuration errors surface as they are.
-        let handler = try TLSHandler(context: context, role: role, serverName: serverName)
+        var offered = session
+        if offered == nil, role == .client, context.configuration.clientSessionCache, let cacheKey {
+            offered = context.sessionCache.withLock { $0[cacheKey] }
+        }
+        let handler = try TLSHandler(context: context, role: role, serverName: serverName, session: offered,
+                                     sessionCacheKey: role == .client ? cacheKey : nil)
         let handlerBox = UnsafeTransfer(handler)
         let connection: TLSConnection
         do {

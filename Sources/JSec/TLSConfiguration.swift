@@ -118,6 +118,16 @@ public struct TLSConfiguration: Sendable {
 
     /// ALPN protocols, most preferred first (client: offered; server: accepted, in server preference order).
     public var applicationProtocols: [String] = []
+    /// Server: how many sessions the server-side cache keeps (TLS 1.2 session ids, stateful tickets). nil: OpenSSL's default (20,480).
+    public var sessionCacheSize: Int?
+    /// Server: issue session tickets (TLS 1.2 tickets, TLS 1.3 stateless tickets). Off: resumption uses the server cache only.
+    public var sessionTickets: Bool = true
+    /// Server: 80 bytes of ticket key material, so tickets survive a server restart (and work across servers sharing it).
+    /// nil: OpenSSL generates a random key per context.
+    public var sessionTicketKey: [UInt8]?
+    /// Client: remember the latest session per host and port in the ``TLSContext`` and offer it on the next connect.
+    public var clientSessionCache: Bool = false
+
     /// Time allowed for the handshake; nil waits forever (not recommended for servers).
     public var handshakeTimeout: Duration? = .seconds(30)
 

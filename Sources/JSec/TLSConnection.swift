@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 
 /// What was negotiated in a TLS handshake.
@@ -28,14 +29,38 @@ public struct TLSConnectionInfo: Sendable {
     public var peerCertificateChainDER: [[UInt8]] { peerCertificates.map(\.der) }
 }
 
-/// The TLS facet of a ``NetStream``: negotiated parameters and TLS-only state.
+/// A TLS session a client can resume later: opaque bytes (OpenSSL's DER encoding), Codable.
+public struct TLSSession: Sendable, Codable, Hashable {
+    public let der: [UInt8]
+    public init(der: [UInt8]) { self.der = der }
+}
+
+/// The TLS facet of a ``NetStream``: negotiated parameters and TLS-only operations.
 public final class TLSConnection: Sendable {
     public let info: TLSConnectionInfo
     let state: TLSLiveState
+    private let handler: NIOLoopBound<TLSHandler>
+    private let eventLoop: any EventLoop
 
-    init(info: TLSConnectionInfo, state: TLSLiveState) {
+    init(info: TLSConnectionInfo, state: TLSLiveState, handler: NIOLoopBound<TLSHandler>, eventLoop: any EventLoop) {
         self.info = info
         self.state = state
+        self.handler = handler
+        self.eventLoop = eventLoop
+    }
+
+    /// Whether this connection resumed an earlier session.
+    public var sessionReused: Bool { info.sessionReused }
+
+    /// The latest session the server gave this client (TLS 1.3 tickets arrive after the handshake,
+    /// with the first data read). Pass it to `TLS.connect(…, session:)` to resume. nil on servers.
+    public var session: TLSSession? { state.latestSession }
+
+    /// TLS 1.3 key update: new traffic keys for what this side sends; with `requestPeer`,
+    /// the peer is asked to update its keys too. Data in flight is not disturbed.
+    public func updateKeys(requestPeer: Bool = false) async throws {
+        let handler = self.handler
+        try await eventLoop.submit { try handler.value.updateKeys(requestPeer: requestPeer) }.get()
     }
 
     public var version: String { info.version }
@@ -50,6 +75,9 @@ public final class TLSConnection: Sendable {
 /// State a TLS handler updates on its event loop and readers see from anywhere.
 final class TLSLiveState: Sendable {
     private let closed = Mutex<Bool?>(nil)
+    private let session = Mutex<TLSSession?>(nil)
+    var latestSession: TLSSession? { session.withLock { $0 } }
+    func setSession(_ s: TLSSession) { session.withLock { $0 = s } }
     var peerClosedCleanly: Bool? { closed.withLock { $0 } }
     func setPeerClosed(cleanly: Bool) { closed.withLock { if $0 == nil { $0 = cleanly } } }
 }

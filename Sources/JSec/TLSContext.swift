@@ -1,5 +1,6 @@
 import CJSecOpenSSL
 import Foundation
+import Synchronization
 
 /// An immutable, reusable OpenSSL `SSL_CTX` built from a ``TLSConfiguration``.
 ///
@@ -16,6 +17,8 @@ public final class TLSContext: @unchecked Sendable {
     private let sniContexts: [(name: String, context: TLSContext)]
     /// ALPN protocols in wire format (length-prefixed), owned here because OpenSSL keeps pointers into it.
     private let alpnWire: UnsafeMutableBufferPointer<UInt8>?
+    /// The client session cache (``TLSConfiguration/clientSessionCache``), keyed by host and port.
+    let sessionCache = Mutex<[String: TLSSession]>([:])
 
     public convenience init(_ configuration: TLSConfiguration) throws {
         try self.init(configuration, isSNIChild: false)
@@ -94,6 +97,28 @@ public final class TLSContext: @unchecked Sendable {
         }
 
         if c.certificateChain == nil { SSL_CTX_set_client_cert_cb(ctx, clientCertificateRequested) }
+
+        // Sessions: servers cache them (and issue tickets unless told not to); clients hear of every
+        // new session (including TLS 1.3 tickets that arrive after the handshake) through the callback.
+        // A context without a certificate only ever acts as a client: it keeps no internal store.
+        let canServe = c.certificateChain != nil || !c.sniCertificates.isEmpty
+        _ = jsec_SSL_CTX_set_session_cache_mode(ctx, Int(canServe ? SSL_SESS_CACHE_BOTH : SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE))
+        let sidContext = Array("jsec".utf8)
+        _ = SSL_CTX_set_session_id_context(ctx, sidContext, UInt32(sidContext.count))
+        SSL_CTX_sess_set_new_cb(ctx, newSessionCallback)
+        if let size = c.sessionCacheSize {
+            guard size >= 0 else { throw JSecError(.configuration, "sessionCacheSize must be >= 0, got \(size)") }
+            _ = jsec_SSL_CTX_sess_set_cache_size(ctx, size)
+        }
+        if !c.sessionTickets {
+            SSL_CTX_set_options(ctx, jsec_SSL_OP_NO_TICKET())
+        }
+        if var key = c.sessionTicketKey {
+            guard key.count == 80 else { throw JSecError(.configuration, "sessionTicketKey must be 80 bytes, got \(key.count)") }
+            guard jsec_SSL_CTX_set_tlsext_ticket_keys(ctx, &key, 80) == 1 else {
+                throw JSecError.openSSL(.configuration, "cannot set the session ticket key")
+            }
+        }
 
         // Trust.
         let store = SSL_CTX_get_cert_store(ctx)

@@ -24,7 +24,10 @@ final class TLSEngine {
     /// Client side: the server asked for a certificate and none is configured.
     fileprivate(set) var serverWantedCertificateWeLack = false
 
-    init(context: TLSContext, role: Role, serverName: String?) throws {
+    /// Called (on the owning event loop) when a new session or TLS 1.3 ticket arrives (client side).
+    var onNewSession: ((TLSSession) -> Void)?
+
+    init(context: TLSContext, role: Role, serverName: String?, session: TLSSession? = nil) throws {
         OpenSSLErrorQueue.clear()
         guard let ssl = SSL_new(context.ctx) else { throw JSecError.openSSL(.configuration, "SSL_new failed") }
         let rbio = MemoryBIO().releaseOwnership()
@@ -35,12 +38,14 @@ final class TLSEngine {
         self.networkIn = rbio
         self.networkOut = wbio
         self.context = context
-        try configure(serverName: serverName)
+        // Callbacks (client certificate request, new session) find this engine through the SSL's app data.
+        _ = jsec_SSL_set_app_data(ssl, Unmanaged.passUnretained(self).toOpaque())
+        try configure(serverName: serverName, session: session)
     }
 
     deinit { SSL_free(ssl) }
 
-    private func configure(serverName: String?) throws {
+    private func configure(serverName: String?, session: TLSSession?) throws {
         let config = context.configuration
         switch role {
         case .client:
@@ -69,11 +74,8 @@ final class TLSEngine {
                 throw JSecError(.configuration, "hostname verification needs a server name: pass one, or choose .noHostnameVerification")
             }
             SSL_set_verify(ssl, config.certificateVerification == .none ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, nil)
-            if config.certificateChain == nil {
-                // Called only when the server requests a certificate and we have none: remember it so a
-                // TLS 1.2 "handshake failure" alert can be reported as the verification problem it is.
-                // (the callback itself is installed on the SSL_CTX by TLSContext)
-                _ = jsec_SSL_set_app_data(ssl, Unmanaged.passUnretained(self).toOpaque())
+            if let session {
+                try resume(session)
             }
         case .server:
             SSL_set_accept_state(ssl)
@@ -86,6 +88,45 @@ final class TLSEngine {
             case .required: SSL_set_verify(ssl, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nil)
             }
         }
+    }
+
+    private func resume(_ session: TLSSession) throws {
+        let parsed: OpaquePointer? = session.der.withUnsafeBufferPointer { buf in
+            var p: UnsafePointer<UInt8>? = buf.baseAddress
+            return d2i_SSL_SESSION(nil, &p, buf.count)
+        }
+        guard let parsed else { throw JSecError.openSSL(.configuration, "the saved TLS session cannot be parsed (\(session.der.count) bytes)") }
+        defer { SSL_SESSION_free(parsed) }
+        guard SSL_set_session(ssl, parsed) == 1 else { throw JSecError.openSSL(.configuration, "the saved TLS session cannot be used") }
+    }
+
+    /// Asks for a TLS 1.3 key update (and, with `requestPeer`, for the peer to update its keys too).
+    /// The KeyUpdate message is queued in the output; drain it to send.
+    func updateKeys(requestPeer: Bool) -> JSecError? {
+        OpenSSLErrorQueue.clear()
+        guard SSL_version(ssl) == TLS1_3_VERSION_VALUE else {
+            return JSecError(.usage, "key update needs TLS 1.3; this connection is \(String(cString: SSL_get_version(ssl)))")
+        }
+        guard SSL_key_update(ssl, requestPeer ? SSL_KEY_UPDATE_REQUESTED : SSL_KEY_UPDATE_NOT_REQUESTED) == 1 else {
+            return JSecError.openSSL(.protocol, "key update refused")
+        }
+        let r = SSL_do_handshake(ssl)  // sends the KeyUpdate now rather than with the next write
+        if r != 1 {
+            let code = SSL_get_error(ssl, r)
+            if code != SSL_ERROR_WANT_READ && code != SSL_ERROR_WANT_WRITE { return classify(code, duringHandshake: false, while: "key update") }
+        }
+        _ = OpenSSLErrorQueue.drain()
+        return nil
+    }
+
+    fileprivate func sessionArrived(_ session: OpaquePointer) {
+        let len = i2d_SSL_SESSION(session, nil)
+        guard len > 0 else { return }
+        let der = [UInt8](unsafeUninitializedCapacity: Int(len)) { buf, count in
+            var p: UnsafeMutablePointer<UInt8>? = buf.baseAddress
+            count = Int(i2d_SSL_SESSION(session, &p))
+        }
+        onNewSession?(TLSSession(der: der))
     }
 
     // MARK: - Ciphertext in and out
@@ -267,4 +308,11 @@ let clientCertificateRequested: @convention(c) (OpaquePointer?, UnsafeMutablePoi
         Unmanaged<TLSEngine>.fromOpaque(raw).takeUnretainedValue().serverWantedCertificateWeLack = true
     }
     return 0  // continue without a certificate
+}
+
+/// `SSL_CTX_sess_set_new_cb` hook: a client got a new session (or TLS 1.3 ticket).
+let newSessionCallback: @convention(c) (OpaquePointer?, OpaquePointer?) -> Int32 = { ssl, session in
+    guard let ssl, let session, SSL_is_server(ssl) == 0, let raw = jsec_SSL_get_app_data(ssl) else { return 0 }
+    Unmanaged<TLSEngine>.fromOpaque(raw).takeUnretainedValue().sessionArrived(session)
+    return 0  // we keep no reference: the bytes were copied out
 }

@@ -29,8 +29,16 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var plaintext: ByteBuffer?
     let liveState = TLSLiveState()
 
-    init(context: TLSContext, role: TLSEngine.Role, serverName: String?) throws {
-        engine = try TLSEngine(context: context, role: role, serverName: serverName)
+    init(context: TLSContext, role: TLSEngine.Role, serverName: String?, session: TLSSession? = nil,
+         sessionCacheKey: String? = nil) throws {
+        engine = try TLSEngine(context: context, role: role, serverName: serverName, session: session)
+        let live = liveState
+        engine.onNewSession = { session in
+            live.setSession(session)
+            if let key = sessionCacheKey, context.configuration.clientSessionCache {
+                context.sessionCache.withLock { $0[key] = session }
+            }
+        }
     }
 
     // MARK: - Lifecycle
@@ -94,7 +102,8 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .complete:
             state = .active
             let elapsed = handshakeStart.map { ContinuousClock.now - $0 } ?? .zero
-            let connection = TLSConnection(info: engine.connectionInfo(handshakeDuration: elapsed), state: liveState)
+            let connection = TLSConnection(info: engine.connectionInfo(handshakeDuration: elapsed), state: liveState,
+                                           handler: NIOLoopBound(self, eventLoop: context.eventLoop), eventLoop: context.eventLoop)
             flushCiphertext(context: context)
             completeHandshake(.success(connection))
             // Writes issued during the handshake go out now, in order.
@@ -118,6 +127,14 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         failUnflushed(error)
         if !wasHandshaking { context.fireErrorCaught(error) }
         context.close(promise: nil)
+    }
+
+    /// TLS 1.3 key update, sent at once.
+    func updateKeys(requestPeer: Bool) throws {
+        guard state == .active, let context else { throw JSecError(.closed, "key update: the TLS stream is not open") }
+        guard !sentCloseNotify else { throw JSecError(.closed, "key update: the write side is shut down") }
+        if let error = engine.updateKeys(requestPeer: requestPeer) { throw error }
+        flushCiphertext(context: context)
     }
 
     // MARK: - Inbound

@@ -94,3 +94,68 @@ public enum OpenSSLPeers {
         try checkEqual(listener.handshakeFailures.first?.category, .handshake, "category of the refusal")
     }
 }
+
+extension OpenSSLPeers {
+    /// `openssl s_client` resumes against our server and prints "Reused": with `-reconnect` on TLS 1.2;
+    /// on TLS 1.3 (where -reconnect leaves before the ticket arrives) with `-sess_out` then `-sess_in`.
+    public static func sClientReconnectIsReused(version: TLSVersion) async throws {
+        let files = try writeIdentity()
+        var config = TestPKI.shared.serverConfiguration()
+        config.minimumVersion = version; config.maximumVersion = version
+        let listener = try await TLS.listen(host: "127.0.0.1", port: 0, context: TLSContext(config))
+        defer { Task { await listener.close() } }
+        let expected = version == .tls1_2 ? 5 : 1
+        let server = Task {
+            var reused = 0
+            for _ in 0...expected {
+                guard let s = try? await listener.accept(timeout: .seconds(10)) else { break }
+                if s.tls?.sessionReused == true { reused += 1 }
+                Task { while let d = try? await s.read(max: 4096, timeout: .seconds(5)) { try? await s.write(d) }; await s.close() }
+            }
+            return reused
+        }
+        let base = ["s_client", "-connect", "127.0.0.1:\(listener.port!)", "-servername", "localhost", "-CAfile", files.ca]
+        var output = ""
+        if version == .tls1_2 {
+            let client = try PeerProcess("openssl", base + ["-reconnect", "-tls1_2"])
+            client.closeInput()
+            await client.wait(timeout: .seconds(20))
+            output = client.output
+        } else {
+            let sess = try TestPKI.writeTemp("", name: "sess-\(UUID().uuidString.prefix(8)).pem")
+            for (i, flag) in ["-sess_out", "-sess_in"].enumerated() {
+                let client = try PeerProcess("openssl", base + ["-tls1_3", flag, sess])
+                client.send("ping \(i)\n")
+                _ = try await client.waitFor("ping \(i)")  // the echo (the ticket arrived before it)
+                client.closeInput()
+                await client.wait(timeout: .seconds(10))
+                output += client.output
+            }
+        }
+        let reusedLines = output.components(separatedBy: "\n").filter { $0.hasPrefix("Reused,") }.count
+        try check(reusedLines >= expected, "s_client reported \(reusedLines) reused sessions, expected \(expected):\n\(output.suffix(800))")
+        await listener.close()
+        let serverReused = await server.value
+        try check(serverReused >= expected, "our server saw \(serverReused) resumed sessions, expected \(expected)")
+    }
+
+    /// Our client resumes a session with `openssl s_server`.
+    public static func clientResumesWithSServer(version: TLSVersion) async throws {
+        let files = try writeIdentity()
+        let flag = version == .tls1_3 ? "-tls1_3" : "-tls1_2"
+        let server = try PeerProcess("openssl", ["s_server", "-accept", "127.0.0.1:0", "-cert", files.cert, "-key", files.key, flag, "-rev", "-naccept", "2"])
+        defer { server.stop() }
+        let port = Int(try await server.waitFor("ACCEPT 127\\.0\\.0\\.1:(\\d+)"))!
+        let context = try TLSContext(TestPKI.shared.clientConfiguration())
+        var session: TLSSession?
+        for round in 0..<2 {
+            let c = try await TLS.connect(host: "127.0.0.1", port: port, serverName: "localhost", context: context, session: session)
+            try await c.write("abc\n")
+            var got: [UInt8] = []
+            while !got.contains(10), let d = try await c.read(max: 100, timeout: .seconds(10)) { got += d }
+            try checkEqual(c.tls?.sessionReused, round == 1, "round \(round) resumed")
+            session = c.tls?.session
+            await c.close()
+        }
+    }
+}

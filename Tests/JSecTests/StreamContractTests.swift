@@ -49,3 +49,21 @@ struct OpenSSLInteropTests {
     @Test(arguments: ["-tls1", "-tls1_1"]) func refusesOldTLSServer(_ flag: String) async throws { try await OpenSSLPeers.refusesOldTLSServer(flag) }
     @Test func refusesOldTLSClient() async throws { try await OpenSSLPeers.refusesOldTLSClient() }
 }
+
+@Suite("TLS sessions and key update")
+struct TLSSessionTests {
+    @Test(arguments: TLSVersion.allCases, [true, false]) func exportedSessionResumes(_ v: TLSVersion, tickets: Bool) async throws {
+        try await TLSSessions.exportedSessionResumes(version: v, tickets: tickets)
+    }
+    @Test func clientCacheResumes() async throws { try await TLSSessions.clientCacheResumes() }
+    @Test func ticketKeySurvivesRestart() async throws { try await TLSSessions.ticketKeySurvivesRestart() }
+    @Test(arguments: [Transport.tlsTCP, .tlsUnix, .upgraded]) func keyUpdateWhileDataFlows(_ t: Transport) async throws {
+        try await TLSSessions.keyUpdateWhileDataFlows(t)
+    }
+}
+
+@Suite("Resumption with openssl", .enabled(if: OpenSSLPeers.unavailableReason == nil, "openssl CLI not installed"))
+struct OpenSSLResumptionTests {
+    @Test(arguments: TLSVersion.allCases) func sClientReconnectIsReused(_ v: TLSVersion) async throws { try await OpenSSLPeers.sClientReconnectIsReused(version: v) }
+    @Test(arguments: TLSVersion.allCases) func clientResumesWithSServer(_ v: TLSVersion) async throws { try await OpenSSLPeers.clientResumesWithSServer(version: v) }
+}

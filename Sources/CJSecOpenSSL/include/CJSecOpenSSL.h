@@ -34,6 +34,8 @@ int jsec_SSL_CTX_add_extra_chain_cert(SSL_CTX *ctx, X509 *cert);
 typedef int (*jsec_servername_cb)(SSL *ssl, int *alert, void *arg);
 long jsec_SSL_CTX_set_servername_callback(SSL_CTX *ctx, jsec_servername_cb cb, void *arg);
 
+long jsec_SSL_CTX_set_tlsext_ticket_keys(SSL_CTX *ctx, unsigned char *keys, long len);
+
 // --- SSL ctrl macros ---
 int jsec_SSL_set_tlsext_host_name(SSL *ssl, const char *name);
 int jsec_SSL_get_min_proto_version(SSL *ssl);
