@@ -1,0 +1,3 @@
+import Assay
+
+AssayMain.main(suites: FixtureSuites.all)
