@@ -66,9 +66,15 @@ enum FixtureSuites {
         Test("after") { _ in }
     }
 
+    /// The worker stops itself (SIGSTOP): only the parent's watchdog can end it.
+    static let freeze = Suite("freeze", category: "fixtures", description: "a worker that stops responding", timeout: 1) {
+        Test("stops the process") { _ in raise(SIGSTOP) }
+        Test("after") { _ in }
+    }
+
     static let trivial = Suite("trivial", category: "fixtures", description: "many trivial cases (worker overhead)") {
         MatrixTest("noop", matrix: .inline(["n": (0..<1000).map { AssayValue.int($0) }])) { _ in }
     }
 
-    static let all: [Suite] = [basics, xpass, crash, hang, trivial]
+    static let all: [Suite] = [basics, xpass, crash, hang, freeze, trivial]
 }

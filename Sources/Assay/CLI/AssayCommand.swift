@@ -38,6 +38,9 @@ public struct AssayCommand: ParsableCommand {
     @Option(help: ArgumentHelp("0 totals · 1 suites (default) · 2 categories, timing, memory · 3 plan and failing ids · 4 skip/expected-fail reasons · 5 every case · 6 failure details.", valueName: "0-6"))
     public var verbosity: Int?
 
+    @Flag(name: .customShort("v"), help: "Raise verbosity by one per -v (-vvv is level 3), when --verbosity is not given.")
+    public var verbose: Int
+
     @Option(help: ArgumentHelp("Write results JSON here (atomically).", valueName: "file"))
     public var json: String?
 
@@ -89,6 +92,7 @@ public struct AssayCommand: ParsableCommand {
         }
         if filter.isEmpty, let f = env["ASSAY_FILTER"], !f.isEmpty { filter = f.split(separator: ";").map(String.init) }
         if skip.isEmpty, let s = env["ASSAY_SKIP"], !s.isEmpty { skip = s.split(separator: ";").map(String.init) }
+        if verbosity == nil && verbose > 0 { verbosity = min(6, verbose) }
         if verbosity == nil { verbosity = try number("ASSAY_VERBOSITY", Int.self) }
         if timeout == nil { timeout = try number("ASSAY_TIMEOUT", Double.self) }
         if timeoutScale == nil { timeoutScale = try number("ASSAY_TIMEOUT_SCALE", Double.self) }

@@ -22,7 +22,7 @@ final class Subprocess {
         }
     }
 
-    init(arguments: [String], stderrPath: String) throws {
+    init(arguments: [String], stderrPath: String, environment: [String: String]) throws {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw PlanError(description: "pipe() failed: errno \(errno)") }
         var actions = posix_spawn_file_actions_t()
@@ -41,7 +41,9 @@ final class Subprocess {
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for p in argv { free(p) } }
         var child: pid_t = 0
-        let rc = posix_spawn(&child, arguments[0], &actions, &attr, argv, environ)
+        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for p in envp { free(p) } }
+        let rc = posix_spawn(&child, arguments[0], &actions, &attr, argv, envp)
         close(fds[1])
         guard rc == 0 else {
             close(fds[0])

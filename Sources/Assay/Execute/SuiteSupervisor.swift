@@ -89,7 +89,7 @@ struct SuiteSupervisor {
         let proc: Subprocess
         do {
             try JSONEncoder().encode(req).write(to: URL(fileURLWithPath: reqPath))
-            proc = try Subprocess(arguments: argv, stderrPath: errPath)
+            proc = try Subprocess(arguments: argv, stderrPath: errPath, environment: Self.workerEnvironment())
         } catch {
             return WorkerOutcome(suiteFailure: "cannot start worker: \(error)")
         }
@@ -147,6 +147,7 @@ struct SuiteSupervisor {
             } else {
                 r.status = .crashed
                 r.message = "worker \(exit.description) while running this case"
+                    + (Self.crashReason(inFile: errPath).map { ": " + $0 } ?? "")
             }
             if let tail { r.issues = [Issue(message: "worker stderr (last lines):\n" + tail, location: nil)] }
             results[pending[i]] = r
@@ -164,6 +165,24 @@ struct SuiteSupervisor {
             }
         }
         return outcome
+    }
+
+    /// The parent's environment; crash reports kept short unless the user chose otherwise.
+    static func workerEnvironment() -> [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        if env["SWIFT_BACKTRACE"] == nil {
+            env["SWIFT_BACKTRACE"] = "enable=yes,interactive=no,color=no,registers=none,images=none,limit=40"
+        }
+        return env
+    }
+
+    /// The runtime's one-line reason in a crash report ("Fatal error: …").
+    static func crashReason(inFile path: String) -> String? {
+        guard let d = FileManager.default.contents(atPath: path) else { return nil }
+        let stderr = String(decoding: d.prefix(1 << 20), as: UTF8.self)
+        let markers = ["Fatal error", "fatal error", "Precondition failed", "Assertion failed", "Segmentation fault", "terminate called"]
+        return stderr.split(separator: "\n").first { line in markers.contains { line.contains($0) } }
+            .map { String($0.trimmingCharacters(in: .whitespaces).prefix(300)) }
     }
 
     /// The last lines of a worker's stderr (nil if empty).

@@ -4,12 +4,17 @@ public struct Catalog: Sendable {
     public let suites: [Suite]
     /// resolved[suite][test]: the matrix of each test (nil for simple tests).
     public let matrices: [[Matrix?]]
+    /// matrixErrors[suite][test]: why a named matrix could not be loaded. Only
+    /// an error when that test is selected, so one broken file does not stop
+    /// unrelated suites.
+    public let matrixErrors: [[String?]]
 
     public init(suites: [Suite], matricesDirectory: String? = MatrixLibrary.locateDirectory()) throws {
         self.suites = suites
         var seenSuites = Set<String>()
         var cache: [String: Matrix] = [:]
         var all: [[Matrix?]] = []
+        var allErrors: [[String?]] = []
         for suite in suites {
             let key = suite.category.lowercased() + "/" + suite.name.lowercased()
             guard seenSuites.insert(key).inserted else {
@@ -20,7 +25,9 @@ public struct Catalog: Sendable {
             }
             var seenTests = Set<[String]>()
             var row: [Matrix?] = []
+            var errorRow: [String?] = []
             for test in suite.tests {
+                errorRow.append(nil)
                 guard seenTests.insert(test.path.map { $0.lowercased() }).inserted else {
                     throw PlanError(description: "\(suite.category)/\(suite.name): test \"\(test.path.joined(separator: "/"))\" is defined twice")
                 }
@@ -33,8 +40,10 @@ public struct Catalog: Sendable {
                     m = given
                 case .named(let name):
                     if let hit = cache[name] { m = hit } else {
-                        do { m = try MatrixLibrary.load(name, directory: matricesDirectory) } catch let e as MatrixDefinitionError {
-                            throw PlanError(description: "\(suite.category)/\(suite.name)/\(test.name): \(e.description)")
+                        do { m = try MatrixLibrary.load(name, directory: matricesDirectory) } catch {
+                            errorRow[errorRow.count - 1] = "\(suite.category)/\(suite.name)/\(test.name): \(error)"
+                            row.append(nil)
+                            continue
                         }
                         cache[name] = m
                     }
@@ -51,7 +60,9 @@ public struct Catalog: Sendable {
                 row.append(m)
             }
             all.append(row)
+            allErrors.append(errorRow)
         }
         matrices = all
+        matrixErrors = allErrors
     }
 }

@@ -23,11 +23,13 @@ public enum Planner {
                 let matrix = catalog.matrices[si][ti]
                 // Which combinations (product indices) and coordination values are selected.
                 var selectAll = options.filters.isEmpty
+                if selectAll, let e = catalog.matrixErrors[si][ti] { throw PlanError(description: e) }
                 var chosen = Set<Int>()
                 var coordination: [(key: String, value: String)] = []
                 for (fi, f) in options.filters.enumerated() {
                     guard pathMatches(f, category: suite.category, suite: suite, test: test) else { continue }
                     pathMatched[fi] = true
+                    if let e = catalog.matrixErrors[si][ti] { throw PlanError(description: e) }
                     if f.coordination != nil && test.kind != .coordinated { continue }
                     if let m = matrix {
                         guard let allowed = try allowedIndices(f, matrix: m, test: test, suite: suite, known: &keyKnown[fi]) else { continue }
