@@ -16,20 +16,38 @@ public struct Catalog: Sendable {
         var all: [[Matrix?]] = []
         var allErrors: [[String?]] = []
         for suite in suites {
-            let key = suite.category.lowercased() + "/" + suite.name.lowercased()
-            guard seenSuites.insert(key).inserted else {
-                throw PlanError(description: "suite \(suite.category)/\(suite.name) is registered twice")
+            // Names and slugs both select, so neither may collide (ids must stay exact).
+            let keys = Set([suite.name.lowercased(), suite.slug]).map { suite.category.lowercased() + "/" + $0 }
+            guard keys.allSatisfy({ !seenSuites.contains($0) }) else {
+                throw PlanError(description: "suite \(suite.category)/\(suite.name) is registered twice (or its name or slug collides with another suite's)")
             }
+            seenSuites.formUnion(keys)
             if suite.name.isEmpty || suite.category.isEmpty {
                 throw PlanError(description: "a suite needs a non-empty name and category")
             }
             var seenTests = Set<[String]>()
+            // A 3-segment path names a top-level test or a whole group: those names share one space.
+            var topLevel = Set<String>()
+            var topLevelOwner: [String: String] = [:]
             var row: [Matrix?] = []
             var errorRow: [String?] = []
             for test in suite.tests {
                 errorRow.append(nil)
-                guard seenTests.insert(test.path.map { $0.lowercased() }).inserted else {
-                    throw PlanError(description: "\(suite.category)/\(suite.name): test \"\(test.path.joined(separator: "/"))\" is defined twice")
+                let pathKeys = [test.path.map { $0.lowercased() }, test.path.map { Slug.make($0) }]
+                guard pathKeys.allSatisfy({ !seenTests.contains($0) }) else {
+                    throw PlanError(description: "\(suite.category)/\(suite.name): test \"\(test.path.joined(separator: "/"))\" is defined twice (or its name or slug collides with another test's)")
+                }
+                seenTests.formUnion(pathKeys)
+                let head = test.group ?? test.name
+                let owner = test.group == nil ? "test" : "group"
+                for k in Set([head.lowercased(), Slug.make(head)]) {
+                    if let prev = topLevelOwner[k], prev != owner || owner == "test" {
+                        if topLevel.contains(k) {
+                            throw PlanError(description: "\(suite.category)/\(suite.name): \"\(head)\" names both a test and a matrix group (or two tests with the same slug)")
+                        }
+                    }
+                    topLevel.insert(k)
+                    topLevelOwner[k] = owner
                 }
                 guard let source = test.matrix else { row.append(nil); continue }
                 let m: Matrix

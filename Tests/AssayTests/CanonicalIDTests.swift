@@ -1,0 +1,26 @@
+import Testing
+@testable import Assay
+
+@Suite("canonical ids")
+struct CanonicalIDTests {
+    static let odd = Suite("odd/name [v2], {x}", category: "weird cat") {
+        Test("a*b, c") { _ in }
+        Test("a*b, d") { _ in }
+        MatrixTest("m<1>", matrix: .inline(["k": ["a,b", "c]d", "e/f", "x"], "n": [1, 11]])) { _ in }
+        MatrixGroup("g/h", matrix: .inline(["z": [true, false]])) {
+            Test("t") { _ in }
+            Test("u") { _ in }
+        }
+    }
+
+    @Test("every id selects exactly its case", arguments: ["sample", "odd"])
+    func roundTrip(_ which: String) throws {
+        let suite = which == "odd" ? Self.odd : sample
+        let all = try plan([suite]).suites[0].cases
+        for c in all {
+            let p = try plan([suite], [c.id])
+            #expect(p.caseCount == 1, "\(c.id) selected \(p.caseCount)")
+            #expect(p.suites.first?.cases.first?.id == c.id)
+        }
+    }
+}
