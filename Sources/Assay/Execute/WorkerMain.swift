@@ -12,8 +12,7 @@ enum WorkerMain {
             line.append(0x0A)
             out.write(line)
         }
-        guard let data = FileManager.default.contents(atPath: requestPath),
-              let req = try? JSONDecoder().decode(WorkerRequest.self, from: data) else {
+        guard let req = loadRequest(requestPath) else {
             FileHandle.standardError.write(Data("assay worker: cannot read request \(requestPath)\n".utf8))
             return 3
         }
@@ -51,6 +50,12 @@ enum WorkerMain {
         send(WorkerEvent(type: .done))
         return 0
     }
+}
+
+/// Reads the request (its bytes are released before any case runs).
+private func loadRequest(_ path: String) -> WorkerRequest? {
+    guard let data = FileManager.default.contents(atPath: path) else { return nil }
+    return try? JSONDecoder().decode(WorkerRequest.self, from: data)
 }
 
 /// Runs async work from synchronous code (the main thread, never a
