@@ -78,11 +78,9 @@ public final class ConsoleReporter: RunObserver, @unchecked Sendable {
             guard verbosity >= 1 else { return }
             let t = Totals(counting: cases, suiteFailures: s.failure == nil ? 0 : 1)
             var line = "\(s.status == "passed" ? "ok  " : "FAIL") \(s.category)/\(s.name): \(Self.countsText(t))"
-            if verbosity >= 2 {
-                line += " in \(Self.seconds(s.duration))"
-                if let rss = s.peakRSSBytes, memory || verbosity >= 2 { line += ", peak RSS \(Self.megabytes(rss))" }
-                if s.workers > 1 { line += ", \(s.workers) workers" }
-            }
+            if verbosity >= 2 { line += " in \(Self.seconds(s.duration))" }
+            if let rss = s.peakRSSBytes, memory || verbosity >= 2 { line += ", peak RSS \(Self.megabytes(rss))" }
+            if verbosity >= 2 && s.workers > 1 { line += ", \(s.workers) workers" }
             var lines = [line]
             if let f = s.failure { lines.append("     suite failure: \(f)") }
             if let out = s.workerOutput, verbosity >= 6 || s.failure != nil {
