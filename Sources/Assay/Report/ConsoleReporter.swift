@@ -25,6 +25,8 @@ public final class ConsoleReporter: RunObserver, @unchecked Sendable {
     private var counts = Totals()
     private var running: [String] = []
     private var progressShown = false
+    private var finished = false
+    private var lastDraw: UInt64 = 0
 
     public init(verbosity: Int, totalCases: Int, memory: Bool, terminal: Bool = isatty(1) == 1) {
         self.verbosity = verbosity
@@ -97,6 +99,7 @@ public final class ConsoleReporter: RunObserver, @unchecked Sendable {
     public func finish(_ results: RunResults) {
         lock.withLock {
             clearProgress()
+            finished = true
             var lines: [String] = []
             let t = results.totals
             if verbosity >= 2 {
@@ -135,11 +138,15 @@ public final class ConsoleReporter: RunObserver, @unchecked Sendable {
         guard !lines.isEmpty else { drawProgress(); return }
         clearProgress()
         FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
-        drawProgress()
+        drawProgress(force: true)
     }
 
-    private func drawProgress() {
-        guard progress else { return }
+    private func drawProgress(force: Bool = false) {
+        guard progress, !finished else { return }
+        // At most 20 redraws a second, unless the line was just erased.
+        let now = DispatchTime.now().uptimeNanoseconds
+        if progressShown && !force && now - lastDraw < 50_000_000 { return }
+        lastDraw = now
         var text = "[\(done)/\(total)] \(counts.passed) passed, \(counts.failures) failed, \(counts.skipped) skipped"
         if let r = running.last { text += " · \(r)" }
         let width = 120
