@@ -101,6 +101,7 @@ public enum AssayMain {
         exec.matricesDirectory = matricesDir
         if let s = environment["ASSAY_WORKER_STARTUP_TIMEOUT"], let v = Double(s), v > 0 { exec.startupTimeout = v }
         let reporter = ConsoleReporter(verbosity: verbosity, totalCases: plan.caseCount, memory: cmd.memory)
+        if exec.isolation { ActiveWorkers.shared.installSignalHandlers() }
         let ran = Executor.run(plan, options: exec, observer: reporter)
 
         // Stage 4: report.

@@ -51,6 +51,7 @@ final class Subprocess {
         }
         pid = child
         stdoutFD = fds[0]
+        ActiveWorkers.shared.add(child)
     }
 
     /// Kills the whole process group.
@@ -65,6 +66,7 @@ final class Subprocess {
         var status: Int32 = 0
         var usage = rusage()
         while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        ActiveWorkers.shared.remove(pid)
         // Leftovers of the group (e.g. children of a wrapper script) go too.
         _ = Glibc.kill(-pid, SIGKILL)
         var e = Exit()

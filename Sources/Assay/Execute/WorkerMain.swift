@@ -4,6 +4,7 @@ import Foundation
 enum WorkerMain {
     static func run(suites: [Suite], requestPath: String) -> Int32 {
         // Keep the real stdout for the protocol; send the tests' prints to stderr.
+        ParentWatch.start()
         let proto = dup(1)
         dup2(2, 1)
         let out = FileHandle(fileDescriptor: proto, closeOnDealloc: false)
