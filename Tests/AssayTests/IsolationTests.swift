@@ -149,6 +149,27 @@ struct IsolationTests {
         #expect(one.lastLine == "1 passed, 0 failed, 0 skipped")
     }
 
+    @Test("verbosity levels and ASSAY_* environment")
+    func verbosity() throws {
+        let quiet = try Fixture.run(["-f", "fixtures/basics", "--verbosity", "0"])
+        #expect(quiet.stdout.split(separator: "\n") == ["1 expected-fail (failed counts all but expected-fail)", "21 passed, 1 failed, 6 skipped"])
+        let one = try Fixture.run(["-f", "fixtures/basics"])
+        #expect(one.stdout.contains("FAIL fixtures/basics: 21 passed, 1 failed, 6 skipped, 1 expected-fail"))
+        #expect(one.stdout.contains("FAIL  fixtures/basics/fails with values"))
+        #expect(!one.stdout.contains("SKIP"))
+        let four = try Fixture.run(["-f", "fixtures/basics", "--verbosity", "4"])
+        #expect(four.stdout.contains("SKIP  fixtures/basics/skipped — not on this platform"))
+        #expect(four.stdout.contains("XFAIL fixtures/basics/expected to fail — known bug #1"))
+        #expect(!four.stdout.contains("PASS "))
+        let five = try Fixture.run(["-f", "fixtures/basics", "--verbosity", "5"])
+        #expect(five.stdout.contains("PASS  fixtures/basics/passes"))
+        let six = try Fixture.run(["-f", "fixtures/basics/fails*", "--verbosity", "6"])
+        #expect(six.stdout.contains("FixtureSuites.swift:19: expectEqual failed: 4 is not equal to 5"))
+        let env = try Fixture.run([], env: ["ASSAY_FILTER": "fixtures/basics/passes;fixtures/basics/reports*", "ASSAY_VERBOSITY": "5"])
+        #expect(env.status == 0)
+        #expect(env.lastLine == "2 passed, 0 failed, 0 skipped")
+    }
+
     @Test("per-case overhead of trivial cases in a worker")
     func overhead() throws {
         let json = Fixture.tempPath("o.json")
