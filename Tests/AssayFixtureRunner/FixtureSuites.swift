@@ -76,5 +76,13 @@ enum FixtureSuites {
         MatrixTest("noop", matrix: .inline(["n": (0..<1000).map { AssayValue.int($0) }])) { _ in }
     }
 
-    static let all: [Suite] = [basics, xpass, crash, hang, freeze, trivial]
+    /// 100 × 100 × 10 = 100,000 cases: planning speed (use with --dry-run).
+    static let big = Suite("big", category: "fixtures", description: "100,000 matrix cases (planning speed)") {
+        MatrixTest("grid", matrix: .inline([
+            "a": (0..<100).map { AssayValue.int($0) }, "b": (0..<100).map { AssayValue.int($0) },
+            "c": ["x", "y", "z", "w", "v", "u", "t", "s", "r", "q"],
+        ]), skipCases: [.when(["c": "q"], reason: "q is skipped")]) { _ in }
+    }
+
+    static let all: [Suite] = [basics, xpass, crash, hang, freeze, trivial, big]
 }
