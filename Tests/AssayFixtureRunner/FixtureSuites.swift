@@ -28,6 +28,8 @@ enum FixtureSuites {
         }
         Test("reports data", tags: ["data"]) { ctx in
             ctx.report(["bytes": 42, "role": "client"])
+            let dir = try ctx.scratchDirectory()
+            try require(FileManager.default.fileExists(atPath: dir))
         }
         MatrixTest("inline", matrix: .inline(["transport": ["tcp", "unix"], "size": [0, 1, 16384]]),
                    skipCases: [.when(["transport": "unix", "size": 16384], reason: "too big for unix (fixture)")],

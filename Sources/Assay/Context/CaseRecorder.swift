@@ -13,5 +13,12 @@ final class CaseRecorder: @unchecked Sendable {
     var issues: [Issue] { lock.withLock { _issues } }
     var data: [JSONValue] { lock.withLock { _data } }
 
+    private var _scratch: [String] = []
+    func addScratch(_ path: String) { lock.withLock { _scratch.append(path) } }
+    /// Removes the case's scratch directories.
+    func cleanUp() {
+        for dir in lock.withLock({ _scratch }) { try? FileManager.default.removeItem(atPath: dir) }
+    }
+
     @TaskLocal static var current: CaseRecorder?
 }

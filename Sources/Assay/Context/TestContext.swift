@@ -32,10 +32,12 @@ public struct TestContext: Sendable {
     /// Attaches data to this case's result (JSON `data` array, in order).
     public func report(_ data: JSONValue) { recorder.report(data) }
 
-    /// A fresh scratch directory for this case (created on first use).
+    /// Creates a fresh temporary directory for this case; it is removed
+    /// when the case ends (unless the case is abandoned after a timeout).
     public func scratchDirectory() throws -> String {
         let dir = NSTemporaryDirectory() + "assay-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        recorder.addScratch(dir)
         return dir
     }
 }

@@ -47,6 +47,7 @@ enum CaseExecutor {
             abandoned = outcome == nil
         }
         result.duration = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        if !abandoned { recorder.cleanUp() }
         result.issues = recorder.issues
         result.data = recorder.data
         result.location = result.issues.first?.location
