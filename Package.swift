@@ -39,7 +39,10 @@ let package = Package(
 
         // --- Assay: the harness ---
         .target(name: "AssayResults"),
-        .target(name: "Assay", dependencies: ["AssayResults"]),
+        .target(
+            name: "Assay",
+            dependencies: ["AssayResults", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .executableTarget(
             name: "runner",
             dependencies: ["Assay", "Suites", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -69,7 +72,15 @@ let package = Package(
 
         // --- Tests ---
         .testTarget(name: "JSecTests", dependencies: ["JSec", "JSecCrypto", "Suites"]),
-        .testTarget(name: "AssayTests", dependencies: ["Assay", "AssayResults"]),
+        // Self-test fixture: a runner with deliberately crashing, hanging and
+        // failing suites (never part of Suites/). Run by Tests/AssayTests.
+        .executableTarget(
+            name: "AssayFixtureRunner",
+            dependencies: ["Assay"],
+            path: "Tests/AssayFixtureRunner",
+            exclude: ["Matrices"]
+        ),
+        .testTarget(name: "AssayTests", dependencies: ["Assay", "AssayResults", "AssayFixtureRunner"]),
     ],
     swiftLanguageModes: [.v6]
 )

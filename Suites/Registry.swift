@@ -1,1 +1,10 @@
-// Suites registry
+// The list of suites the runner knows. Add a suite by defining it in a file
+// under Suites/<category>/ (e.g. `public let streamContract = Suite(...)`)
+// and listing it here. Self-test fixtures never go here.
+import Assay
+
+public enum Registry {
+    public static let suites: [Suite] = [
+        Examples.assaySmoke,
+    ]
+}

@@ -1,0 +1,110 @@
+import ArgumentParser
+
+/// The runner's command line. Every option that makes sense has an
+/// environment variable (`ASSAY_…`); an option given on the command line wins.
+public struct AssayCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "runner",
+        abstract: "Run Assay suites: select with filters, expand matrices, isolate suites in workers, report.",
+        discussion: """
+            Filters: category/suite/test[key=value,…]<key=value,…> — see --filter-help.
+            Exit status: 0 nothing failed, 1 something failed (an unexpected pass counts), 2 usage error.
+            Environment: ASSAY_FILTER and ASSAY_SKIP (';'-separated), ASSAY_VERBOSITY, ASSAY_TIMEOUT,
+            ASSAY_TIMEOUT_SCALE, ASSAY_JSON, ASSAY_JUNIT, ASSAY_ENSURED_ONLY, ASSAY_MATRIX_SAMPLE, ASSAY_SEED,
+            ASSAY_MEMORY, ASSAY_JOBS, ASSAY_WRAPPER, ASSAY_NO_ISOLATION, ASSAY_MATRICES_DIR, ASSAY_NO_PROGRESS.
+            """)
+
+    @Option(name: [.customShort("f"), .long], help: ArgumentHelp("Select cases (repeatable; a case runs if any filter selects it).", valueName: "expr"))
+    public var filter: [String] = []
+
+    @Option(help: ArgumentHelp("Exclude cases, same syntax as --filter (repeatable).", valueName: "expr"))
+    public var skip: [String] = []
+
+    @Option(help: ArgumentHelp("List instead of running: suites, tests, categories or all.", valueName: "what"))
+    public var list: String?
+
+    @Flag(help: "Show the plan (cases and counts) without running anything.")
+    public var dryRun = false
+
+    @Flag(help: "Explain the filter language, with examples.")
+    public var filterHelp = false
+
+    @Option(help: ArgumentHelp("Timeout in seconds for tests that set none (default 60).", valueName: "seconds"))
+    public var timeout: Double?
+
+    @Option(help: ArgumentHelp("Multiply every timeout (e.g. 20 under valgrind).", valueName: "factor"))
+    public var timeoutScale: Double?
+
+    @Option(help: ArgumentHelp("0 totals · 1 suites (default) · 2 categories, timing, memory · 3 plan and failing ids · 4 skip/expected-fail reasons · 5 every case · 6 failure details.", valueName: "0-6"))
+    public var verbosity: Int?
+
+    @Flag(name: .customShort("v"), help: "Raise verbosity by one per -v (-vvv is level 3), when --verbosity is not given.")
+    public var verbose: Int
+
+    @Option(help: ArgumentHelp("Write results JSON here (atomically).", valueName: "file"))
+    public var json: String?
+
+    @Option(help: ArgumentHelp("Write JUnit XML here (atomically).", valueName: "file"))
+    public var junit: String?
+
+    @Flag(help: "Run only the ensured combinations of matrix tests (smoke test).")
+    public var ensuredOnly = false
+
+    @Option(help: ArgumentHelp("Run at most N combinations per matrix test (ensured ones always), chosen with --seed.", valueName: "N"))
+    public var matrixSample: Int?
+
+    @Option(help: ArgumentHelp("Seed for --matrix-sample (default: random, printed).", valueName: "S"))
+    public var seed: UInt64?
+
+    @Flag(help: "Report peak resident memory per suite.")
+    public var memory = false
+
+    @Option(name: [.customShort("j"), .long], help: ArgumentHelp("Suites to run at once, each in its own worker.", valueName: "N"))
+    public var jobs: Int?
+
+    @Option(help: ArgumentHelp("Command put in front of each worker, e.g. 'valgrind --leak-check=full --error-exitcode=99'.", valueName: "cmd"))
+    public var wrapper: String?
+
+    @Flag(help: "Run suites in this process (debugging; a crash ends the run).")
+    public var noIsolation = false
+
+    public init() {}
+
+    public mutating func validate() throws {
+        if let v = verbosity, !(0...6).contains(v) { throw ValidationError("--verbosity must be 0…6") }
+        if let l = list, !["suites", "tests", "categories", "all"].contains(l) {
+            throw ValidationError("--list takes suites, tests, categories or all (got '\(l)')")
+        }
+        if let t = timeout, !(t > 0) { throw ValidationError("--timeout must be positive") }
+        if let t = timeoutScale, !(t > 0) { throw ValidationError("--timeout-scale must be positive") }
+        if let n = matrixSample, n < 1 { throw ValidationError("--matrix-sample must be at least 1") }
+        if let j = jobs, j < 1 { throw ValidationError("-j must be at least 1") }
+        if ensuredOnly && matrixSample != nil { throw ValidationError("--ensured-only and --matrix-sample exclude each other") }
+    }
+
+    /// Fills options left unset from `ASSAY_*` environment variables.
+    mutating func applyEnvironment(_ env: [String: String]) throws {
+        func flag(_ k: String) -> Bool { ["1", "true", "yes", "on"].contains(env[k]?.lowercased() ?? "") }
+        func number<T: LosslessStringConvertible>(_ k: String, _: T.Type) throws -> T? {
+            guard let s = env[k], !s.isEmpty else { return nil }
+            guard let v = T(s) else { throw ValidationError("environment \(k)='\(s)' is not a valid number") }
+            return v
+        }
+        if filter.isEmpty, let f = env["ASSAY_FILTER"], !f.isEmpty { filter = f.split(separator: ";").map(String.init) }
+        if skip.isEmpty, let s = env["ASSAY_SKIP"], !s.isEmpty { skip = s.split(separator: ";").map(String.init) }
+        if verbosity == nil && verbose > 0 { verbosity = min(6, verbose) }
+        if verbosity == nil { verbosity = try number("ASSAY_VERBOSITY", Int.self) }
+        if timeout == nil { timeout = try number("ASSAY_TIMEOUT", Double.self) }
+        if timeoutScale == nil { timeoutScale = try number("ASSAY_TIMEOUT_SCALE", Double.self) }
+        if json == nil, let v = env["ASSAY_JSON"], !v.isEmpty { json = v }
+        if junit == nil, let v = env["ASSAY_JUNIT"], !v.isEmpty { junit = v }
+        if !ensuredOnly { ensuredOnly = flag("ASSAY_ENSURED_ONLY") }
+        if matrixSample == nil { matrixSample = try number("ASSAY_MATRIX_SAMPLE", Int.self) }
+        if seed == nil { seed = try number("ASSAY_SEED", UInt64.self) }
+        if !memory { memory = flag("ASSAY_MEMORY") }
+        if jobs == nil { jobs = try number("ASSAY_JOBS", Int.self) }
+        if wrapper == nil, let v = env["ASSAY_WRAPPER"], !v.isEmpty { wrapper = v }
+        if !noIsolation { noIsolation = flag("ASSAY_NO_ISOLATION") }
+        try validate()
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+
+/// Runs one case in the current process: the body in its own task, raced
+/// against the case's timeout. A body that ignores cancellation past the
+/// grace period is *abandoned* (the caller decides what that means: a
+/// worker exits so a fresh one runs the rest; in-process mode moves on).
+enum CaseExecutor {
+    /// Seconds a cancelled body gets to stop before it is abandoned.
+    static let cancellationGrace = 1.0
+
+    struct Outcome: Sendable {
+        var result: CaseResult
+        var abandoned: Bool
+    }
+
+    enum BodyOutcome: Sendable {
+        case returned
+        case threw(any Error)
+    }
+
+    static func run(_ c: PlannedCase, timeout: Double) async -> Outcome {
+        var result = skeleton(c)
+        if let reason = c.skipReason {
+            result.status = .skipped
+            result.message = reason
+            return Outcome(result: result, abandoned: false)
+        }
+        let recorder = CaseRecorder()
+        let ctx = TestContext(id: result.id, combination: c.combination,
+                              coordination: Dictionary(c.coordination.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }),
+                              recorder: recorder)
+        let body = c.test.body
+        let box = CompletionBox()
+        let start = DispatchTime.now()
+        let task = Task {
+            let outcome: BodyOutcome = await CaseRecorder.$current.withValue(recorder) {
+                do { try await body(ctx); return .returned } catch { return .threw(error) }
+            }
+            box.complete(outcome)
+        }
+        var outcome = await box.wait(seconds: timeout)
+        var timedOut = false, abandoned = false
+        if outcome == nil {
+            timedOut = true
+            task.cancel()
+            outcome = await box.wait(seconds: cancellationGrace)
+            abandoned = outcome == nil
+        }
+        result.duration = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        if !abandoned { recorder.cleanUp() }
+        result.issues = recorder.issues
+        result.data = recorder.data
+        result.location = result.issues.first?.location
+        if timedOut {
+            result.status = .timedOut
+            result.message = "exceeded its timeout of \(format(timeout)) s"
+                + (abandoned ? "; did not stop within \(format(cancellationGrace)) s of cancellation" : "")
+            return Outcome(result: result, abandoned: abandoned)
+        }
+        classify(&result, outcome: outcome!, expectedFail: c.test.options.expectedFail)
+        return Outcome(result: result, abandoned: false)
+    }
+
+    /// A result with the case's identity and no outcome yet.
+    static func skeleton(_ c: PlannedCase) -> CaseResult {
+        CaseResult(id: c.id, category: c.category, suite: c.suiteName, test: c.test.name, group: c.test.group,
+                   kind: c.test.kind.rawValue, combination: c.test.kind == .simple ? [:] : c.combination.dictionary,
+                   coordination: Dictionary(c.coordination.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }),
+                   status: .skipped, tags: c.test.options.tags)
+    }
+
+    static func classify(_ r: inout CaseResult, outcome: BodyOutcome, expectedFail: String?) {
+        var failedMessage: String?
+        switch outcome {
+        case .returned:
+            failedMessage = r.issues.first?.message
+        case .threw(let error as SkipTest):
+            r.status = .skipped
+            r.message = error.reason
+            return
+        case .threw(let error as AssertionFailure):
+            failedMessage = r.issues.first?.message ?? error.message
+        case .threw(let error):
+            let text = "threw \(type(of: error)): \(error)"
+            r.issues.append(Issue(message: text, location: nil))
+            failedMessage = r.issues.first?.message ?? text
+        }
+        switch (failedMessage, expectedFail) {
+        case (nil, nil):
+            r.status = .passed
+        case (nil, let reason?):
+            r.status = .unexpectedPass
+            r.message = "expected to fail (\(reason)) but passed"
+        case (let m?, nil):
+            r.status = .failed
+            r.message = m
+        case (let m?, let reason?):
+            r.status = .expectedFail
+            r.message = "\(reason) — \(m)"
+        }
+    }
+
+    static func format(_ d: Double) -> String {
+        d == d.rounded() ? String(Int(d)) : String(format: "%.2f", d)
+    }
+}
+
+/// Hands the body's outcome to a waiter with a deadline. Lock-protected
+/// state, hence `@unchecked Sendable`; each continuation is resumed exactly
+/// once (by the completion or by its own timer, whichever takes it first).
+final class CompletionBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var outcome: CaseExecutor.BodyOutcome?
+    private var waiter: (id: Int, cont: CheckedContinuation<CaseExecutor.BodyOutcome?, Never>)?
+    private var nextID = 0
+
+    func complete(_ o: CaseExecutor.BodyOutcome) {
+        let w: CheckedContinuation<CaseExecutor.BodyOutcome?, Never>? = lock.withLock {
+            outcome = o
+            let w = waiter?.cont
+            waiter = nil
+            return w
+        }
+        w?.resume(returning: o)
+    }
+
+    /// The outcome, or nil if none arrived within `seconds`.
+    func wait(seconds: Double) async -> CaseExecutor.BodyOutcome? {
+        await withCheckedContinuation { (cont: CheckedContinuation<CaseExecutor.BodyOutcome?, Never>) in
+            let id: Int? = lock.withLock {
+                if outcome != nil { return nil }
+                nextID += 1
+                waiter = (nextID, cont)
+                return nextID
+            }
+            guard let id else { cont.resume(returning: lock.withLock { outcome }); return }
+            // A Dispatch timer, not Task.sleep: it fires even if the body blocks cooperative threads.
+            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in
+                let w: CheckedContinuation<CaseExecutor.BodyOutcome?, Never>? = lock.withLock {
+                    guard let current = waiter, current.id == id else { return nil }
+                    waiter = nil
+                    return current.cont
+                }
+                w?.resume(returning: nil)
+            }
+        }
+    }
+}

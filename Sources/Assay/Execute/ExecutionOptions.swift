@@ -1,0 +1,32 @@
+import Foundation
+
+/// How stage 3 runs the plan.
+public struct ExecutionOptions: Sendable {
+    /// Run each suite in a worker subprocess (default) or in this process.
+    public var isolation = true
+    /// Suites run at the same time (each in its own worker).
+    public var jobs = 1
+    /// Shell words put in front of each worker's command (e.g. valgrind …).
+    public var wrapper: String?
+    /// Timeout for tests with none of their own and no suite default, seconds.
+    public var defaultTimeout = 60.0
+    /// Multiplies every timeout (slow wrappers such as valgrind).
+    public var timeoutScale = 1.0
+    /// How long a worker may take to start or to move to its next case.
+    public var startupTimeout = 120.0
+    public var matricesDirectory: String?
+    /// The executable to re-run as a worker (default: this process's).
+    public var executable: String?
+    public init() {}
+
+    func timeout(for c: PlannedCase, suite: Suite) -> Double {
+        (c.test.options.timeout ?? suite.timeout ?? defaultTimeout) * timeoutScale
+    }
+}
+
+/// Receives progress from the executor (called from several threads).
+public protocol RunObserver: Sendable {
+    func caseStarted(_ id: String)
+    func caseFinished(_ result: CaseResult)
+    func suiteFinished(_ suite: SuiteResult, cases: [CaseResult])
+}

@@ -1,0 +1,87 @@
+import Foundation
+
+/// Stage 3, execute: runs the planned suites, `jobs` at a time, isolated in
+/// workers or in this process.
+public enum Executor {
+    public static func run(_ plan: Plan, options: ExecutionOptions, observer: any RunObserver)
+        -> [(SuiteResult, [CaseResult])]
+    {
+        if !options.isolation { return plan.suites.map { runInProcess($0, options: options, observer: observer) } }
+        let queue = WorkQueue(count: plan.suites.count)
+        let group = DispatchGroup()
+        for _ in 0..<max(1, min(options.jobs, plan.suites.count)) {
+            group.enter()
+            let t = Thread {
+                while let i = queue.take() {
+                    let r = SuiteSupervisor(planned: plan.suites[i], options: options, observer: observer).run()
+                    queue.store(i, r)
+                }
+                group.leave()
+            }
+            t.stackSize = 1 << 20
+            t.start()
+        }
+        group.wait()
+        return queue.results()
+    }
+
+    /// `--no-isolation`: same cases, same results, no subprocess. A crash
+    /// takes the run down and a non-cooperative hang is abandoned (left running).
+    static func runInProcess(_ planned: PlannedSuite, options: ExecutionOptions, observer: any RunObserver)
+        -> (SuiteResult, [CaseResult])
+    {
+        let start = DispatchTime.now()
+        let cases: [CaseResult] = blockingAwait {
+            var out: [CaseResult] = []
+            for c in planned.cases {
+                if c.skipReason == nil { observer.caseStarted(c.id) }
+                let o = await CaseExecutor.run(c, timeout: options.timeout(for: c, suite: planned.suite))
+                observer.caseFinished(o.result)
+                out.append(o.result)
+            }
+            return out
+        }
+        let s = planned.suite
+        let sr = SuiteResult(
+            category: s.category, name: s.name, slug: s.slug, description: s.description,
+            status: cases.contains { $0.status.isFailure } ? "failed" : "passed",
+            duration: Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9,
+            peakRSSBytes: ResourceUsage.peakRSSBytes(), workers: 0)
+        observer.suiteFinished(sr, cases: cases)
+        return (sr, cases)
+    }
+}
+
+/// Hands out suite indices to worker threads and collects their results.
+/// All state is behind `lock`, hence `@unchecked Sendable`.
+final class WorkQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+    private let count: Int
+    private var done: [Int: (SuiteResult, [CaseResult])] = [:]
+    init(count: Int) { self.count = count }
+    func take() -> Int? {
+        lock.withLock {
+            guard next < count else { return nil }
+            defer { next += 1 }
+            return next
+        }
+    }
+    func store(_ i: Int, _ r: (SuiteResult, [CaseResult])) { lock.withLock { done[i] = r } }
+    func results() -> [(SuiteResult, [CaseResult])] { lock.withLock { (0..<count).compactMap { done[$0] } } }
+}
+
+#if os(Linux)
+private let RUSAGE_SELF_WHO = __rusage_who_t(RUSAGE_SELF.rawValue)
+#else
+private let RUSAGE_SELF_WHO = RUSAGE_SELF
+#endif
+
+enum ResourceUsage {
+    /// This process's peak RSS so far, bytes.
+    static func peakRSSBytes() -> Int? {
+        var u = rusage()
+        guard getrusage(RUSAGE_SELF_WHO, &u) == 0 else { return nil }
+        return Int(u.ru_maxrss) * 1024
+    }
+}

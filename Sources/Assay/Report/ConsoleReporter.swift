@@ -1,0 +1,189 @@
+import Foundation
+
+/// Console output during and after a run.
+///
+/// | verbosity | adds |
+/// |---|---|
+/// | 0 | the closing totals only |
+/// | 1 | one line per suite, one line per failing case (default) |
+/// | 2 | per-category totals, timing, memory |
+/// | 3 | the plan's size before running, the failing ids again at the end |
+/// | 4 | skip and expected-fail reasons |
+/// | 5 | every case |
+/// | 6 | failure details: every failed expectation with its location, reported data, worker stderr |
+///
+/// On a terminal (and below level 5) a progress line shows counts and the
+/// running case; it is erased before any other output.
+public final class ConsoleReporter: RunObserver, @unchecked Sendable {
+    // Mutable state is only touched with `lock` held: @unchecked is safe.
+    private let lock = NSLock()
+    let verbosity: Int
+    let progress: Bool
+    let memory: Bool
+    private var total: Int
+    private var done = 0
+    private var counts = Totals()
+    private var running: [String] = []
+    private var progressShown = false
+    private var finished = false
+    private var lastDraw: UInt64 = 0
+
+    public init(verbosity: Int, totalCases: Int, memory: Bool, terminal: Bool = isatty(1) == 1) {
+        self.verbosity = verbosity
+        self.total = totalCases
+        self.memory = memory
+        self.progress = terminal && verbosity < 5 && ProcessInfo.processInfo.environment["ASSAY_NO_PROGRESS"] == nil
+    }
+
+    // MARK: RunObserver
+
+    public func caseStarted(_ id: String) {
+        lock.withLock {
+            running.append(id)
+            drawProgress()
+        }
+    }
+
+    public func caseFinished(_ r: CaseResult) {
+        lock.withLock {
+            if let i = running.firstIndex(of: r.id) { running.remove(at: i) }
+            done += 1
+            counts.add(r.status)
+            var lines: [String] = []
+            let showCase = verbosity >= 5
+                || (verbosity >= 1 && r.status.isFailure)
+                || (verbosity >= 4 && (r.status == .skipped || r.status == .expectedFail))
+            if showCase {
+                var line = "\(Self.label(r.status)) \(r.id)"
+                if verbosity >= 5 && r.status != .skipped { line += " (\(Self.seconds(r.duration)))" }
+                if let m = r.message, r.status != .passed, verbosity >= 4 || r.status.isFailure {
+                    line += " — " + (m.split(separator: "\n").first.map(String.init) ?? m)
+                }
+                lines.append(line)
+            }
+            if verbosity >= 6 && (r.status.isFailure || r.status == .expectedFail) {
+                for issue in r.issues {
+                    let loc = issue.location.map { "\($0): " } ?? ""
+                    lines.append(contentsOf: (loc + issue.message).split(separator: "\n").map { "      " + $0 })
+                }
+                if !r.combination.isEmpty {
+                    lines.append("      combination: " + r.combination.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))
+                }
+                for d in r.data { lines.append("      data: \(Self.json(d))") }
+            }
+            emit(lines)
+        }
+    }
+
+    public func suiteFinished(_ s: SuiteResult, cases: [CaseResult]) {
+        lock.withLock {
+            guard verbosity >= 1 else { return }
+            let t = Totals(counting: cases, suiteFailures: s.failure == nil ? 0 : 1)
+            var line = "\(s.status == "passed" ? "ok  " : "FAIL") \(s.category)/\(s.name): \(Self.countsText(t))"
+            if verbosity >= 2 { line += " in \(Self.seconds(s.duration))" }
+            if let rss = s.peakRSSBytes, memory || verbosity >= 2 { line += ", peak RSS \(Self.megabytes(rss))" }
+            if verbosity >= 2 && s.workers > 1 { line += ", \(s.workers) workers" }
+            var lines = [line]
+            if let f = s.failure { lines.append("     suite failure: \(f)") }
+            if let out = s.workerOutput, verbosity >= 6 || s.failure != nil {
+                lines.append("     worker stderr (last lines):")
+                lines.append(contentsOf: out.split(separator: "\n", omittingEmptySubsequences: false).suffix(verbosity >= 6 ? 30 : 8).map { "       | " + $0 })
+            }
+            emit(lines)
+        }
+    }
+
+    // MARK: closing
+
+    /// The run's final lines; the last one is exactly `N passed, N failed, N skipped`.
+    public func finish(_ results: RunResults) {
+        lock.withLock {
+            clearProgress()
+            finished = true
+            var lines: [String] = []
+            let t = results.totals
+            if verbosity >= 2 {
+                var cats: [String: Totals] = [:]
+                var order: [String] = []
+                for c in results.cases {
+                    if cats[c.category] == nil { order.append(c.category) }
+                    cats[c.category, default: Totals()].add(c.status)
+                }
+                for s in results.suites where s.failure != nil { cats[s.category, default: Totals()].suiteFailures += 1 }
+                for cat in order { lines.append("category \(cat): \(Self.countsText(cats[cat]!))") }
+                if let d = results.run.duration { lines.append("time \(Self.seconds(d))") }
+            }
+            if verbosity >= 3 {
+                let failing = results.cases.filter { $0.status.isFailure }
+                if !failing.isEmpty {
+                    lines.append("failing cases:")
+                    lines += failing.map { "  \($0.id)" }
+                }
+            }
+            var extra: [String] = []
+            if t.expectedFail > 0 { extra.append("\(t.expectedFail) expected-fail") }
+            if t.unexpectedPass > 0 { extra.append("\(t.unexpectedPass) unexpected-pass") }
+            if t.timedOut > 0 { extra.append("\(t.timedOut) timed-out") }
+            if t.crashed > 0 { extra.append("\(t.crashed) crashed") }
+            if t.suiteFailures > 0 { extra.append("\(t.suiteFailures) suite failure\(t.suiteFailures == 1 ? "" : "s")") }
+            if !extra.isEmpty { lines.append(extra.joined(separator: ", ") + " (failed counts all but expected-fail)") }
+            lines.append("\(t.passed) passed, \(t.failures) failed, \(t.skipped) skipped")
+            emit(lines)
+        }
+    }
+
+    // MARK: helpers (call with lock held)
+
+    private func emit(_ lines: [String]) {
+        guard !lines.isEmpty else { drawProgress(); return }
+        clearProgress()
+        FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        drawProgress(force: true)
+    }
+
+    private func drawProgress(force: Bool = false) {
+        guard progress, !finished else { return }
+        // At most 20 redraws a second, unless the line was just erased.
+        let now = DispatchTime.now().uptimeNanoseconds
+        if progressShown && !force && now - lastDraw < 50_000_000 { return }
+        lastDraw = now
+        var text = "[\(done)/\(total)] \(counts.passed) passed, \(counts.failures) failed, \(counts.skipped) skipped"
+        if let r = running.last { text += " · \(r)" }
+        let width = 120
+        if text.count > width { text = String(text.prefix(width - 1)) + "…" }
+        FileHandle.standardOutput.write(Data("\r\u{1B}[K\(text)".utf8))
+        progressShown = true
+    }
+
+    private func clearProgress() {
+        guard progressShown else { return }
+        FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8))
+        progressShown = false
+    }
+
+    static func label(_ s: CaseStatus) -> String {
+        switch s {
+        case .passed: return "PASS "
+        case .failed: return "FAIL "
+        case .skipped: return "SKIP "
+        case .expectedFail: return "XFAIL"
+        case .unexpectedPass: return "XPASS"
+        case .timedOut: return "TIME "
+        case .crashed: return "CRASH"
+        }
+    }
+
+    static func countsText(_ t: Totals) -> String {
+        var s = "\(t.passed) passed, \(t.failures) failed, \(t.skipped) skipped"
+        if t.expectedFail > 0 { s += ", \(t.expectedFail) expected-fail" }
+        return s
+    }
+
+    static func seconds(_ d: Double) -> String { String(format: d < 10 ? "%.3f s" : "%.1f s", d) }
+    static func megabytes(_ b: Int) -> String { String(format: "%.1f MB", Double(b) / 1_048_576) }
+    static func json(_ v: JSONValue) -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? String(decoding: e.encode(v), as: UTF8.self)) ?? "?"
+    }
+}
