@@ -71,7 +71,6 @@ let package = Package(
         ),
 
         // --- Tests ---
-        .testTarget(name: "JSecTests", dependencies: ["JSec", "JSecCrypto", "Suites"]),
         // Self-test fixture: a runner with deliberately crashing, hanging and
         // failing suites (never part of Suites/). Run by Tests/AssayTests.
         .executableTarget(

@@ -5,6 +5,10 @@ import Assay
 
 public enum Registry {
     public static let suites: [Suite] = [
-        Examples.assaySmoke,
+        streamContractSuite,
+        tlsSuite,
+        tlsSessionsSuite,
+        regressionSuite,
+        openSSLSuite,
     ]
 }

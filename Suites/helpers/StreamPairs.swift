@@ -76,9 +76,8 @@ public func makePair(_ transport: Transport, pki: TestPKI = .shared,
             try await TLS.upgrade(c, asClientOf: "localhost", context: clientContext)
             _ = try await up
         } else {
-            // Roles reversed: the accepting side is the TLS client and trusts the client side's cert.
-            let reversedServer = try TLSContext(pki.serverConfiguration())
-            async let up: NetStream = TLS.upgrade(c, asServerWith: reversedServer)
+            // Roles reversed: the accepting side is the TLS client, the connecting side the TLS server.
+            async let up: NetStream = TLS.upgrade(c, asServerWith: serverContext)
             try await TLS.upgrade(server, asClientOf: "localhost", context: clientContext)
             _ = try await up
         }

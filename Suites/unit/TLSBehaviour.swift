@@ -114,8 +114,10 @@ public enum TLSBehaviour {
         client.certificateChain = .certificates([pki.client.certificate])
         client.privateKey = .key(pki.client.privateKey)
         try await withPair(transport, server: server, client: client) { pair in
-            try checkEqual(pair.server.tls?.info.peerCertificates.first?.commonName, "test-client", "server sees the client certificate")
-            try checkEqual(pair.client.tls?.info.peerCertificates.first?.commonName, "localhost", "client sees the server certificate")
+            // In the reversed upgrade the connecting side is the TLS server.
+            let (tlsServer, tlsClient) = transport == .upgradedReversed ? (pair.client, pair.server) : (pair.server, pair.client)
+            try checkEqual(tlsServer.tls?.info.peerCertificates.first?.commonName, "test-client", "server sees the client certificate")
+            try checkEqual(tlsClient.tls?.info.peerCertificates.first?.commonName, "localhost", "client sees the server certificate")
             try await pair.client.write("mtls")
             try checkEqual(try await pair.server.chunk(4), Array("mtls".utf8), "data over mTLS")
         }
