@@ -26,11 +26,9 @@ public final class TLSContext: @unchecked Sendable {
 
     private init(_ configuration: TLSConfiguration, isSNIChild: Bool) throws {
         self.configuration = configuration
-        OpenSSLErrorQueue.clear()
-        guard let ctx = SSL_CTX_new(TLS_method()) else { throw JSecError.openSSL(.configuration, "SSL_CTX_new failed") }
-        self.ctx = ctx
-        // From here on `self` owns ctx (deinit frees it), so every throw below is leak-free.
-        alpnWire = try Self.alpnWireFormat(configuration.applicationProtocols)
+        // Everything that can fail before the SSL_CTX exists comes first: a class initialiser
+        // that throws before every stored property is set does not run deinit.
+        let wire = try Self.alpnWireFormat(configuration.applicationProtocols)
         var children: [(String, TLSContext)] = []
         if !isSNIChild {
             for entry in configuration.sniCertificates {
@@ -39,11 +37,16 @@ public final class TLSContext: @unchecked Sendable {
                 child.privateKey = entry.privateKey
                 child.sniCertificates = []
                 let name = entry.serverName.lowercased()
-                guard !name.isEmpty else { throw JSecError(.configuration, "an SNI certificate needs a non-empty server name") }
-                children.append((name, try TLSContext(child, isSNIChild: true)))
+                guard !name.isEmpty else { wire?.deallocate(); throw JSecError(.configuration, "an SNI certificate needs a non-empty server name") }
+                do { children.append((name, try TLSContext(child, isSNIChild: true))) } catch { wire?.deallocate(); throw error }
             }
         }
+        OpenSSLErrorQueue.clear()
+        guard let ctx = SSL_CTX_new(TLS_method()) else { wire?.deallocate(); throw JSecError.openSSL(.configuration, "SSL_CTX_new failed") }
+        self.ctx = ctx
+        self.alpnWire = wire
         sniContexts = children
+        // From here on every stored property is set: a throw runs deinit, which frees ctx and wire.
         try configure()
     }
 

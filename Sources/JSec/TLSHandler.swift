@@ -51,6 +51,10 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         handshakeTimer?.cancel()
         self.context = nil
+        // The TLSConnection facet refers back to this handler: drop our reference to it so the
+        // pair does not keep each other alive once the channel is gone.
+        if handshakeResult != nil { handshakeResult = .failure(JSecError(.closed, "the TLS handler was removed")) }
+        handshakeCallbacks = []
     }
 
     func channelActive(context: ChannelHandlerContext) {

@@ -3,7 +3,7 @@ import JSec
 
 /// Interop with the `openssl` CLI (installed by .ci/run); skipped with the reason when it is missing.
 public let openSSLSuite = Suite("openssl", category: "integration",
-                                description: "interop with openssl s_server/s_client (\(OpenSSLPeers.peerVersion))", timeout: 60) {
+                                description: "interop with the openssl CLI: s_server and s_client, both roles", timeout: 60) {
     let missing = OpenSSLPeers.unavailableReason
     MatrixTest("client against s_server", matrix: .inline(["tls-version": tlsVersions]),
                skipCases: [.always(if: missing != nil, reason: missing ?? "")]) { ctx in
