@@ -24,6 +24,8 @@ struct WorkerRequest: Codable {
     var suiteName: String
     var matricesDirectory: String?
     var items: [Item]
+    /// The run's `--wrapper`, for coordinated participant processes.
+    var wrapper: String?
 }
 
 struct WorkerEvent: Codable {
