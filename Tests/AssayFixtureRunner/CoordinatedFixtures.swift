@@ -53,14 +53,14 @@ enum CoordinatedFixtures {
                 fatalError("deliberate participant crash")
             },
             Role("bystander", count: 2) { p in
-                p.report(["scratch": .string(p.scratchDirectory.path), "pid": .int(Int(getpid()))])
+                p.report(["scratch": .string(p.scratchDirectory.path), "pid": .int(Int(getpid())), "ppid": .int(Int(getppid()))])
                 try await p.awaitOne("victim", "never", timeout: .seconds(120))
             },
         ], parallel: .process, timeout: 60, gracefulTimeout: 5)
 
         CoordinatedTest("participant hangs", roles: [
             Role("sleeper") { p in
-                p.report(["scratch": .string(p.scratchDirectory.path), "pid": .int(Int(getpid()))])
+                p.report(["scratch": .string(p.scratchDirectory.path), "pid": .int(Int(getpid())), "ppid": .int(Int(getppid()))])
                 while true { usleep(20_000) }   // ignores cancellation
             },
             Role("waiter") { p in
