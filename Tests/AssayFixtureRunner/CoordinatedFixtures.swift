@@ -73,6 +73,13 @@ enum CoordinatedFixtures {
             Role("impatient") { p in try await p.awaitOne("quiet", "hello", timeout: .milliseconds(300)) },
         ], timeout: 30, gracefulTimeout: 2)
 
+        CoordinatedTest("skips at run time", roles: [
+            Role("server") { p in
+                try await p.awaitOne("client", "never", timeout: .seconds(60))
+            },
+            Role("client") { _ in throw SkipTest("no network (fixture)") },
+        ], timeout: 30)
+
         CoordinatedTest("failed expectation", roles: [
             Role("checker") { p in expectEqual(p.index, 1, "index") },
             Role("other") { _ in },

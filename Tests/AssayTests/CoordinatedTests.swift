@@ -46,6 +46,7 @@ struct CoordinatedTests {
         let c = try #require(results.cases.first)
         #expect(c.id == "fixtures/coordinated/exchange[size=3]<parallel=\(mode),client=3>")
         #expect(c.kind == "coordinated" && c.status == .passed)
+        #expect(c.participants == CoordinatedParticipants(mode: mode, counts: ["server": 1, "client": 3]))
         let reps = Self.reports(c)
         #expect(reps.count == 4)
         let server = try #require(reps.first { $0.role == "server" })
@@ -122,6 +123,15 @@ struct CoordinatedTests {
         let e = try #require(results.cases.first { $0.test == "failed expectation" })
         #expect(e.status == .failed)
         #expect(e.issues.contains { $0.message.contains("index") })
+    }
+
+    @Test("a participant that throws SkipTest skips the case and releases the others", arguments: ["task", "process"])
+    func skip(mode: String) throws {
+        let (r, results) = try Self.runJSON(["-f", "fixtures/coordinated/skips at run time<parallel=\(mode)>"])
+        #expect(r.status == 0)
+        let c = try #require(results.cases.first)
+        #expect(c.status == .skipped && c.message == "no network (fixture)")
+        #expect(c.duration < 30)
     }
 
     @Test("a bad coordinated selector is a usage error naming the allowed values")

@@ -67,6 +67,7 @@ struct CoordinatedRun {
             _ = group.forceStop()
         }
         group.cleanUp()
+        if let reason = tracker.skip, !abandoned { throw SkipTest(reason) }
         if let m = message { throw CoordinatedFailure(message: m, timedOut: timedOut, abandoned: abandoned) }
     }
 

@@ -14,7 +14,6 @@ final class LocalParticipants: ParticipantGroup, @unchecked Sendable {
     let scratch: URL
     private let lock = NSLock()
     private var tasks: [Task<Void, Never>] = []
-    private var executors: [ThreadExecutor] = []
 
     init(resolved: CoordinatedSpec.Resolved, hub: CoordinationHub, tracker: ParticipantTracker,
          reportSink: @escaping @Sendable (ParticipantID, JSONValue) -> Void, id: String,
@@ -40,6 +39,8 @@ final class LocalParticipants: ParticipantGroup, @unchecked Sendable {
                     do {
                         try await body(ctx)
                         tracker.finished(p)
+                    } catch let skip as SkipTest {
+                        tracker.skipped(p, skip.reason)
                     } catch {
                         tracker.failed(p, describeParticipantError(p, error))
                     }
@@ -50,10 +51,7 @@ final class LocalParticipants: ParticipantGroup, @unchecked Sendable {
                         await work()
                         exec.shutdown()
                     }
-                    lock.withLock {
-                        executors.append(exec)
-                        tasks.append(t)
-                    }
+                    lock.withLock { tasks.append(t) }
                 } else {
                     let t = Task { await work() }
                     lock.withLock { tasks.append(t) }

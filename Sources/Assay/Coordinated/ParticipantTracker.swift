@@ -29,6 +29,21 @@ final class ParticipantTracker: @unchecked Sendable {
         }
     }
 
+    /// The participant threw `SkipTest`: the others are released and the case is skipped.
+    func skipped(_ p: ParticipantID, _ reason: String) {
+        change {
+            running.removeAll { $0 == p }
+            if failure == nil {
+                failure = "\(p) skipped the test: \(reason)"
+                skipReason = reason
+            }
+        }
+    }
+
+    /// Set when the first "failure" was a participant skipping the test.
+    var skip: String? { lock.withLock { skipReason } }
+    private var skipReason: String?
+
     /// Records a failure that is nobody's (e.g. the socket server broke).
     func fail(_ message: String) { change { if failure == nil { failure = message } } }
 

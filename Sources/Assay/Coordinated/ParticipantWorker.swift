@@ -77,7 +77,12 @@ enum ParticipantWorker {
             channel.onAbort = { task.cancel() }
             let error = await task.value
             var m = WireMessage(error == nil ? .done : .failed)
-            if let error { m.message = describeParticipantError(me, error) }
+            if let skip = error as? SkipTest {
+                m.message = skip.reason
+                m.kind = "skip"
+            } else if let error {
+                m.message = describeParticipantError(me, error)
+            }
             m.issues = recorder.issues
             return m
         }

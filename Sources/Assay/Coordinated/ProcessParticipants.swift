@@ -177,6 +177,8 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
         switch msg?.op {
         case .done?:
             tracker.finished(p)
+        case .failed? where msg?.kind == "skip":
+            tracker.skipped(p, msg?.message ?? "")
         case .failed?:
             tracker.failed(p, msg?.message ?? "\(p) failed")
         default:

@@ -76,7 +76,10 @@ enum CaseExecutor {
         CaseResult(id: c.id, category: c.category, suite: c.suiteName, test: c.test.name, group: c.test.group,
                    kind: c.test.kind.rawValue, combination: c.test.kind == .simple ? [:] : c.combination.dictionary,
                    coordination: Dictionary(c.coordination.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }),
-                   status: .skipped, tags: c.test.options.tags)
+                   status: .skipped, tags: c.test.options.tags,
+                   participants: (try? c.test.coordinated?.resolve(c.coordination)).map {
+                       CoordinatedParticipants(mode: $0.mode.rawValue, counts: $0.counts)
+                   })
     }
 
     static func classify(_ r: inout CaseResult, outcome: BodyOutcome, expectedFail: String?) {
