@@ -73,6 +73,23 @@ enum CoordinatedFixtures {
             Role("impatient") { p in try await p.awaitOne("quiet", "hello", timeout: .milliseconds(300)) },
         ], timeout: 30, gracefulTimeout: 2)
 
+        // The coordinator (suite worker) itself dies: a participant kills it.
+        // Participants note their pid, parent and scratch directory in
+        // $ASSAY_FIXTURE_NOTES (reports cannot reach a dead coordinator).
+        CoordinatedTest("coordinator dies", roles: [
+            Role("assassin") { p in
+                note(p)
+                try await p.barrier("noted", timeout: .seconds(30))
+                kill(getppid(), SIGKILL)
+                try await Task.sleep(for: .seconds(60))
+            },
+            Role("bystander") { p in
+                note(p)
+                try await p.barrier("noted", timeout: .seconds(30))
+                try await p.awaitOne("assassin", "never", timeout: .seconds(120))
+            },
+        ], parallel: .process, timeout: 60)
+
         CoordinatedTest("skips at run time", roles: [
             Role("server") { p in
                 try await p.awaitOne("client", "never", timeout: .seconds(60))
@@ -120,6 +137,12 @@ enum CoordinatedFixtures {
                 for _ in 0..<n { try await p.barrier("tick", timeout: .seconds(10)) }
             },
         ], timeout: 120)
+    }
+
+    static func note(_ p: ParticipantContext) {
+        guard let dir = ProcessInfo.processInfo.environment["ASSAY_FIXTURE_NOTES"] else { return }
+        let text = "\(getpid()) \(getppid()) \(p.scratchDirectory.path)"
+        try? text.write(toFile: dir + "/\(p.role)-\(p.index)", atomically: true, encoding: .utf8)
     }
 
     static func percentile(_ xs: [Double], _ q: Double) -> Double {

@@ -5,10 +5,10 @@ import Testing
 /// Coordinated tests end to end, through the fixture runner.
 @Suite("coordinated tests")
 struct CoordinatedTests {
-    static func runJSON(_ args: [String]) throws -> (Fixture.Run, RunResults) {
+    static func runJSON(_ args: [String], env: [String: String] = [:]) throws -> (Fixture.Run, RunResults) {
         let json = Fixture.tempPath("results.json")
         defer { try? FileManager.default.removeItem(atPath: json) }
-        let r = try Fixture.run(args + ["--json", json])
+        let r = try Fixture.run(args + ["--json", json], env: env)
         let results = try RunResults.decode(try Data(contentsOf: URL(fileURLWithPath: json)))
         return (r, results)
     }
@@ -123,6 +123,29 @@ struct CoordinatedTests {
         let e = try #require(results.cases.first { $0.test == "failed expectation" })
         #expect(e.status == .failed)
         #expect(e.issues.contains { $0.message.contains("index") })
+    }
+
+    @Test("when the coordinator itself dies, its participants exit and its socket and scratch directories are removed")
+    func coordinatorDies() throws {
+        let notes = Fixture.tempPath("notes")
+        try FileManager.default.createDirectory(atPath: notes, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: notes) }
+        let (_, results) = try Self.runJSON(["-f", "fixtures/coordinated/coordinator dies"], env: ["ASSAY_FIXTURE_NOTES": notes])
+        let c = try #require(results.cases.first)
+        #expect(c.status == .crashed)
+        let entries = try FileManager.default.contentsOfDirectory(atPath: notes)
+        #expect(entries.count == 2)
+        for name in entries {
+            let f = try String(contentsOfFile: notes + "/" + name, encoding: .utf8).split(separator: " ")
+            let pid = Int(f[0])!, worker = Int(f[1])!, scratch = String(f[2])
+            // Participants notice their parent is gone within about a second.
+            var waited = 0
+            while Self.alive(pid) && waited < 50 { usleep(100_000); waited += 1 }
+            #expect(!Self.alive(pid), "\(name) pid \(pid) is an orphan")
+            #expect(!FileManager.default.fileExists(atPath: scratch))
+            let left = ((try? FileManager.default.contentsOfDirectory(atPath: "/tmp")) ?? []).filter { $0.hasPrefix("assay-c\(worker)-") }
+            #expect(left.isEmpty, "socket directory left: \(left)")
+        }
     }
 
     @Test("a participant that throws SkipTest skips the case and releases the others", arguments: ["task", "process"])

@@ -136,6 +136,7 @@ struct SuiteSupervisor {
             }
         }
         let exit = proc.wait()
+        WorkerLeftovers.remove(workerPID: proc.pid)
         let tail = Self.tail(of: errPath)
         var outcome = WorkerOutcome(exit: exit, stderrTail: tail)
         if let i = running {
