@@ -15,6 +15,8 @@ struct CoordinatedRun {
             throw CoordinatedFailure(message: error.description, timedOut: false, abandoned: false)
         }
         let scratch = try ctx.scratchDirectory()
+        let scale = ParticipantLaunch.settings.timeoutScale
+        let graceful = spec.gracefulTimeout * scale
         let hub = CoordinationHub(counts: resolved.counts)
         let tracker = ParticipantTracker(resolved.participants)
         let sink: @Sendable (ParticipantID, JSONValue) -> Void = { p, d in ctx.report(participantReport(p, d)) }
@@ -23,16 +25,16 @@ struct CoordinatedRun {
         case .task, .thread:
             group = LocalParticipants(resolved: resolved, hub: hub, tracker: tracker, reportSink: sink,
                                       id: ctx.id, combination: ctx.combination,
-                                      scratch: URL(fileURLWithPath: scratch))
+                                      scratch: URL(fileURLWithPath: scratch), waitScale: scale)
         case .process:
             group = ProcessParticipants(resolved: resolved, hub: hub, tracker: tracker, reportSink: sink,
-                                        planned: planned, id: ctx.id, scratch: scratch)
+                                        planned: planned, id: ctx.id, scratch: scratch, waitScale: scale)
         }
         let start = DispatchTime.now().uptimeNanoseconds
         do { try group.start() } catch {
             hub.fail("cannot start participants: \(error)")
             group.cancel("cannot start participants")
-            await tracker.wait(until: DispatchTime.now().uptimeNanoseconds + Self.ns(spec.gracefulTimeout)) { $0.allFinished }
+            await tracker.wait(until: DispatchTime.now().uptimeNanoseconds + Self.ns(graceful)) { $0.allFinished }
             let left = group.forceStop()
             group.cleanUp()
             throw CoordinatedFailure(message: "cannot start participants: \(error)", timedOut: false,
@@ -54,12 +56,12 @@ struct CoordinatedRun {
             hub.fail(m)
             if !tracker.allFinished {
                 group.cancel(m)
-                await tracker.wait(until: DispatchTime.now().uptimeNanoseconds + Self.ns(spec.gracefulTimeout)) { $0.allFinished }
+                await tracker.wait(until: DispatchTime.now().uptimeNanoseconds + Self.ns(graceful)) { $0.allFinished }
             }
             let left = group.forceStop()
             if !left.isEmpty {
                 let how = resolved.mode == .process ? "killed" : "abandoned"
-                message = m + "; \(how) after the graceful timeout of \(CaseExecutor.format(spec.gracefulTimeout)) s: "
+                message = m + "; \(how) after the graceful timeout of \(CaseExecutor.format(graceful)) s: "
                     + left.map(\.description).joined(separator: ", ")
                 abandoned = resolved.mode != .process
             }

@@ -12,12 +12,14 @@ final class LocalParticipants: ParticipantGroup, @unchecked Sendable {
     let id: String
     let combination: Combination
     let scratch: URL
+    let waitScale: Double
     private let lock = NSLock()
     private var tasks: [Task<Void, Never>] = []
 
     init(resolved: CoordinatedSpec.Resolved, hub: CoordinationHub, tracker: ParticipantTracker,
          reportSink: @escaping @Sendable (ParticipantID, JSONValue) -> Void, id: String,
-         combination: Combination, scratch: URL) {
+         combination: Combination, scratch: URL, waitScale: Double) {
+        self.waitScale = waitScale
         self.resolved = resolved
         self.hub = hub
         self.tracker = tracker
@@ -32,7 +34,8 @@ final class LocalParticipants: ParticipantGroup, @unchecked Sendable {
             for i in 0..<count {
                 let p = ParticipantID(role: role.name, index: i)
                 let ctx = ParticipantContext(participant: p, mode: resolved.mode, id: id, combination: combination,
-                                             scratchDirectory: scratch, counts: resolved.counts, channel: channel)
+                                             scratchDirectory: scratch, counts: resolved.counts, channel: channel,
+                                             waitScale: waitScale)
                 let body = role.body
                 let tracker = tracker
                 let work: @Sendable () async -> Void = {

@@ -19,9 +19,12 @@ public struct ParticipantContext: Sendable {
     public let scratchDirectory: URL
     let counts: [String: Int]
     let channel: any CoordinationChannel
+    /// `--timeout-scale`, applied to every wait's timeout.
+    let waitScale: Double
 
     init(participant: ParticipantID, mode: ParallelMode, id: String, combination: Combination,
-         scratchDirectory: URL, counts: [String: Int], channel: any CoordinationChannel) {
+         scratchDirectory: URL, counts: [String: Int], channel: any CoordinationChannel, waitScale: Double = 1) {
+        self.waitScale = waitScale
         role = participant.role
         index = participant.index
         self.mode = mode
@@ -64,14 +67,14 @@ public struct ParticipantContext: Sendable {
     public func awaitOne<T: Codable & Sendable>(_ role: String, _ event: String, as type: T.Type, index: Int = 0,
                                                 timeout: Duration) async throws -> T {
         let from = ParticipantID(role: role, index: index)
-        let data = try await channel.awaitEvent(by: participant, from: from, event: event, timeout: timeout.seconds)
+        let data = try await channel.awaitEvent(by: participant, from: from, event: event, timeout: timeout.seconds * waitScale)
         return try decode(type, data, event: event, from: from)
     }
 
     /// Waits until instance `index` of `role` has emitted `event` (value ignored).
     public func awaitOne(_ role: String, _ event: String, index: Int = 0, timeout: Duration) async throws {
         _ = try await channel.awaitEvent(by: participant, from: ParticipantID(role: role, index: index),
-                                         event: event, timeout: timeout.seconds)
+                                         event: event, timeout: timeout.seconds * waitScale)
     }
 
     /// The values every instance of `role` emitted as `event`, in index order.
@@ -82,12 +85,12 @@ public struct ParticipantContext: Sendable {
         guard n > 0 else {
             throw CoordinationError.usage("\(name) awaits role '\(role)', which this test does not have (roles: \(counts.keys.sorted().joined(separator: ", ")))")
         }
-        let deadline = ContinuousClock.now + timeout
+        let deadline = ContinuousClock.now + .seconds(timeout.seconds * waitScale)
         var out: [T] = []
         for i in 0..<n {
             let left = max(.zero, deadline - ContinuousClock.now)
             let from = ParticipantID(role: role, index: i)
-            let data = try await channel.awaitEvent(by: participant, from: from, event: event, timeout: left.seconds)
+            let data = try await channel.awaitEvent(by: participant, from: from, event: event, timeout: left.seconds)  // already scaled
             out.append(try decode(type, data, event: event, from: from))
         }
         return out
@@ -100,7 +103,7 @@ public struct ParticipantContext: Sendable {
 
     /// Waits until every participant of the test has arrived at barrier `name`.
     public func barrier(_ name: String, timeout: Duration) async throws {
-        try await channel.barrier(by: participant, name: name, timeout: timeout.seconds)
+        try await channel.barrier(by: participant, name: name, timeout: timeout.seconds * waitScale)
     }
 
     /// Raw measurements: each call becomes one entry of the case's `data`

@@ -19,6 +19,7 @@ struct ParticipantRequest: Codable {
     var scratch: String
     var id: String
     var mode: String?
+    var waitScale: Double?
 }
 
 /// Process mode, participant side: `<runner> --assay-participant JSON`
@@ -65,7 +66,7 @@ enum ParticipantWorker {
         conn.send(hello)
         let ctx = ParticipantContext(participant: me, mode: .process, id: req.id, combination: combination,
                                      scratchDirectory: URL(fileURLWithPath: req.scratch),
-                                     counts: resolved.counts, channel: channel)
+                                     counts: resolved.counts, channel: channel, waitScale: req.waitScale ?? 1)
         let recorder = CaseRecorder()
         let body = role.body
         let outcome: WireMessage = blockingAwait {

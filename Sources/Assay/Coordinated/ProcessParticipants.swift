@@ -5,10 +5,16 @@ import Glibc
 import Darwin
 #endif
 
-/// The `--wrapper` of the run, for participant processes (set by the worker
-/// or the in-process executor around the cases it runs).
+/// Run options coordinated cases need (set by the worker or the in-process
+/// executor around the cases it runs): the `--wrapper` for participant
+/// processes and `--timeout-scale`, which also scales participants' wait
+/// timeouts and the graceful timeout.
 enum ParticipantLaunch {
-    @TaskLocal static var wrapper: String?
+    struct Settings: Sendable {
+        var wrapper: String?
+        var timeoutScale = 1.0
+    }
+    @TaskLocal static var settings = Settings()
 }
 
 /// Process mode, coordinator side: a Unix socket in a private directory,
@@ -26,6 +32,7 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
     let id: String
     let scratch: String
     let wrapper: String?
+    let waitScale: Double
     let recorder: CaseRecorder?
     private let dir: String
     private var socketPath: String { dir + "/s" }
@@ -39,7 +46,8 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
 
     init(resolved: CoordinatedSpec.Resolved, hub: CoordinationHub, tracker: ParticipantTracker,
          reportSink: @escaping @Sendable (ParticipantID, JSONValue) -> Void, planned: PlannedCase,
-         id: String, scratch: String) {
+         id: String, scratch: String, waitScale: Double) {
+        self.waitScale = waitScale
         self.resolved = resolved
         self.hub = hub
         self.tracker = tracker
@@ -47,7 +55,7 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
         self.planned = planned
         self.id = id
         self.scratch = scratch
-        self.wrapper = ParticipantLaunch.wrapper
+        self.wrapper = ParticipantLaunch.settings.wrapper
         self.recorder = CaseRecorder.current
         dir = "/tmp/assay-c\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     }
@@ -67,6 +75,7 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
                 matricesDirectory: MatrixLibrary.locateDirectory(environment: ProcessInfo.processInfo.environment),
                 role: p.role, index: p.index, socketPath: socketPath, scratch: scratch, id: id)
             req.mode = resolved.mode.rawValue
+            req.waitScale = waitScale
             let json = String(decoding: try JSONEncoder().encode(req), as: UTF8.self)
             var argv = [exe, ParticipantWorker.flag, json]
             if let w = wrapper, !w.trimmingCharacters(in: .whitespaces).isEmpty {

@@ -37,7 +37,7 @@ enum CaseExecutor {
             // The coordinator enforces the timeout and the graceful stop itself.
             let run = CoordinatedRun(spec: spec, planned: c, timeout: timeout)
             body = { ctx in try await run.run(ctx) }
-            waitSeconds = timeout + spec.gracefulTimeout + coordinatorMargin
+            waitSeconds = timeout + spec.gracefulTimeout * ParticipantLaunch.settings.timeoutScale + coordinatorMargin
         }
         let box = CompletionBox()
         let start = DispatchTime.now()

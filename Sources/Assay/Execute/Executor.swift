@@ -31,7 +31,7 @@ public enum Executor {
         -> (SuiteResult, [CaseResult])
     {
         let start = DispatchTime.now()
-        let cases: [CaseResult] = blockingAwait { await ParticipantLaunch.$wrapper.withValue(options.wrapper) {
+        let cases: [CaseResult] = blockingAwait { await ParticipantLaunch.$settings.withValue(.init(wrapper: options.wrapper, timeoutScale: options.timeoutScale)) {
             var out: [CaseResult] = []
             for c in planned.cases {
                 if c.skipReason == nil { observer.caseStarted(c.id) }

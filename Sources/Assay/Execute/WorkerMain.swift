@@ -28,7 +28,7 @@ enum WorkerMain {
         }
         send(WorkerEvent(type: .hello))
         let suite = suites[req.suiteIndex]
-        let abandoned: Bool = blockingAwait { await ParticipantLaunch.$wrapper.withValue(req.wrapper) {
+        let abandoned: Bool = blockingAwait { await ParticipantLaunch.$settings.withValue(.init(wrapper: req.wrapper, timeoutScale: req.timeoutScale ?? 1)) {
             for (i, item) in req.items.enumerated() {
                 let test = suite.tests[item.testIndex]
                 let combo = catalog.matrices[req.suiteIndex][item.testIndex]?.combination(at: item.comboIndex) ?? .empty

@@ -26,6 +26,8 @@ struct WorkerRequest: Codable {
     var items: [Item]
     /// The run's `--wrapper`, for coordinated participant processes.
     var wrapper: String?
+    /// The run's `--timeout-scale` (coordinated waits and graceful timeouts).
+    var timeoutScale: Double?
 }
 
 struct WorkerEvent: Codable {
