@@ -18,6 +18,8 @@ final class CoordinationHub: @unchecked Sendable {
         var want: Want
         var who: ParticipantID
         var cont: CheckedContinuation<Data, any Error>
+        /// The timeout; cancelled when the wait ends otherwise.
+        var timer: DispatchWorkItem?
     }
 
     private let lock = NSLock()
@@ -45,6 +47,7 @@ final class CoordinationHub: @unchecked Sendable {
             for (id, w) in waiters {
                 if case .event(let p, let e) = w.want, p == from, e == event {
                     waiters[id] = nil
+                    w.timer?.cancel()
                     out.append((w.cont, value))
                 }
             }
@@ -79,6 +82,7 @@ final class CoordinationHub: @unchecked Sendable {
             for (id, w) in waiters {
                 if case .barrier(let b, let wg) = w.want, b == name, wg == g {
                     waiters[id] = nil
+                    w.timer?.cancel()
                     out.append(w.cont)
                 }
             }
@@ -96,6 +100,7 @@ final class CoordinationHub: @unchecked Sendable {
         let all: [CheckedContinuation<Data, any Error>] = lock.withLock {
             if failure == nil { failure = message }
             let out = waiters.values.map(\.cont)
+            for w in waiters.values { w.timer?.cancel() }
             waiters.removeAll()
             return out
         }
@@ -128,13 +133,20 @@ final class CoordinationHub: @unchecked Sendable {
                 case .wait: break
                 }
                 // A Dispatch timer: it fires even when cooperative threads are blocked.
-                DispatchQueue.global().asyncAfter(deadline: .now() + max(0, timeout)) { [self] in
+                let timer = DispatchWorkItem { [self] in
                     let w = lock.withLock { waiters.removeValue(forKey: id) }
                     w?.cont.resume(throwing: CoordinationError.timedOut(what))
                 }
+                let armed: Bool = lock.withLock {
+                    guard waiters[id] != nil else { return false }
+                    waiters[id]?.timer = timer
+                    return true
+                }
+                if armed { DispatchQueue.global().asyncAfter(deadline: .now() + max(0, timeout), execute: timer) }
             }
         } onCancel: {
             let w = lock.withLock { waiters.removeValue(forKey: id) }
+            w?.timer?.cancel()
             w?.cont.resume(throwing: CancellationError())
         }
     }
