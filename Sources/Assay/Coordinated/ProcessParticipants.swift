@@ -193,6 +193,9 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
         default:
             var text = "\(p) crashed: process \(exit.description)"
             if let reason = SuiteSupervisor.crashReason(inFile: stderrPath(p)) { text += ": " + reason }
+            if hub.failed == nil, let tail = SuiteSupervisor.tail(of: stderrPath(p)) {
+                recorder?.record(Issue(message: "\(p) stderr (last lines):\n" + tail, location: nil))
+            }
             tracker.failed(p, text)
         }
     }
