@@ -221,13 +221,16 @@ public struct CaseResult: Sendable, Codable, Equatable {
     /// Data reported by the test (`ctx.report`), in order.
     public var data: [JSONValue]
     public var tags: [String]
+    /// Coordinated cases only: the effective parallel mode and instance
+    /// count per role (selector over the test's defaults). Optional key.
+    public var participants: CoordinatedParticipants?
 
     public init(
         id: String, category: String, suite: String, test: String, group: String? = nil,
         kind: String, combination: [String: AssayValue] = [:], coordination: [String: String] = [:],
         status: CaseStatus, duration: Double = 0, message: String? = nil,
         location: SourceLocation? = nil, issues: [Issue] = [], data: [JSONValue] = [],
-        tags: [String] = []
+        tags: [String] = [], participants: CoordinatedParticipants? = nil
     ) {
         self.id = id
         self.category = category
@@ -244,5 +247,18 @@ public struct CaseResult: Sendable, Codable, Equatable {
         self.issues = issues
         self.data = data
         self.tags = tags
+        self.participants = participants
+    }
+}
+
+/// The effective mode and role instance counts of a coordinated case.
+public struct CoordinatedParticipants: Sendable, Codable, Equatable {
+    /// "task", "thread" or "process".
+    public var mode: String
+    /// Role name to instance count.
+    public var counts: [String: Int]
+    public init(mode: String, counts: [String: Int]) {
+        self.mode = mode
+        self.counts = counts
     }
 }

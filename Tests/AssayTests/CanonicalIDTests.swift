@@ -27,15 +27,16 @@ struct CanonicalIDTests {
     @Test("coordinated selector is carried in the id and round-trips")
     func coordinated() throws {
         let s = Suite("perf9", category: "performance") {
-            CoordinatedTest("echo", matrix: .inline(["protocol": ["tcp", "tls"]]))
+            CoordinatedTest("echo", matrix: .inline(["protocol": ["tcp", "tls"]]),
+                            roles: [Role("server") { _ in }, Role("client-host") { _ in }])
             Test("plain") { _ in }
         }
         let p = try plan([s], ["performance/perf9/echo[protocol=tls]<parallel=thread,server=2>"])
         #expect(p.caseCount == 1)
         let c = try #require(p.suites.first?.cases.first)
         #expect(c.id == "performance/perf9/echo[protocol=tls]<parallel=thread,server=2>")
-        #expect(c.test.kind == .coordinated)
-        #expect(c.skipReason != nil)  // placeholder until coordinated tests land
+        #expect(c.test.kind == TestKind.coordinated)
+        #expect(c.skipReason == nil)
         #expect(try plan([s], [c.id]).suites.first?.cases.map(\.id) == [c.id])
         // A coordinated selector never selects simple or matrix tests.
         #expect(try plan([s], ["performance/perf9/*<server=1>"]).caseCount == 2)

@@ -21,6 +21,9 @@ public enum AssayMain {
         if arguments.count >= 3 && arguments[1] == WorkerProtocol.workerFlag {
             return WorkerMain.run(suites: suites, requestPath: arguments[2])
         }
+        if arguments.count >= 3 && arguments[1] == ParticipantWorker.flag {
+            return ParticipantWorker.run(suites: suites, json: arguments[2])
+        }
         let start = Date()
         var cmd: AssayCommand
         do {

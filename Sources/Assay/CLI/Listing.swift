@@ -38,6 +38,9 @@ enum Listing {
                         line += "  [\(t.kind.rawValue): " + m.dimensions.map { "\($0.name)×\($0.values.count)" }.joined(separator: " ")
                             + " = \(m.count)" + (m.name.map { ", matrix \($0)" } ?? "") + "]"
                     }
+                    if let c = t.coordinated {
+                        line += "  <parallel=\(c.parallel.rawValue)," + c.roles.map { "\($0.name)=\($0.count)" }.joined(separator: ",") + ">"
+                    }
                     if let e = catalog.matrixErrors[si][ti] { line += "  (matrix error: \(e))" }
                     if let skip = t.options.skip { line += "  (skip: \(skip))" }
                     if let xf = t.options.expectedFail { line += "  (expected-fail: \(xf))" }

@@ -7,6 +7,8 @@ import Foundation
 enum CaseExecutor {
     /// Seconds a cancelled body gets to stop before it is abandoned.
     static let cancellationGrace = 1.0
+    /// Seconds past timeout + graceful timeout a coordinator gets to kill and clean up.
+    static let coordinatorMargin = 12.0
 
     struct Outcome: Sendable {
         var result: CaseResult
@@ -29,7 +31,14 @@ enum CaseExecutor {
         let ctx = TestContext(id: result.id, combination: c.combination,
                               coordination: Dictionary(c.coordination.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }),
                               recorder: recorder)
-        let body = c.test.body
+        var body = c.test.body
+        var waitSeconds = timeout
+        if let spec = c.test.coordinated {
+            // The coordinator enforces the timeout and the graceful stop itself.
+            let run = CoordinatedRun(spec: spec, planned: c, timeout: timeout)
+            body = { ctx in try await run.run(ctx) }
+            waitSeconds = timeout + spec.gracefulTimeout * ParticipantLaunch.settings.timeoutScale + coordinatorMargin
+        }
         let box = CompletionBox()
         let start = DispatchTime.now()
         let task = Task {
@@ -38,7 +47,7 @@ enum CaseExecutor {
             }
             box.complete(outcome)
         }
-        var outcome = await box.wait(seconds: timeout)
+        var outcome = await box.wait(seconds: waitSeconds)
         var timedOut = false, abandoned = false
         if outcome == nil {
             timedOut = true
@@ -47,6 +56,7 @@ enum CaseExecutor {
             abandoned = outcome == nil
         }
         result.duration = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        if case .threw(let f as CoordinatedFailure)? = outcome, f.abandoned { abandoned = true }
         if !abandoned { recorder.cleanUp() }
         result.issues = recorder.issues
         result.data = recorder.data
@@ -58,7 +68,7 @@ enum CaseExecutor {
             return Outcome(result: result, abandoned: abandoned)
         }
         classify(&result, outcome: outcome!, expectedFail: c.test.options.expectedFail)
-        return Outcome(result: result, abandoned: false)
+        return Outcome(result: result, abandoned: abandoned)
     }
 
     /// A result with the case's identity and no outcome yet.
@@ -66,7 +76,10 @@ enum CaseExecutor {
         CaseResult(id: c.id, category: c.category, suite: c.suiteName, test: c.test.name, group: c.test.group,
                    kind: c.test.kind.rawValue, combination: c.test.kind == .simple ? [:] : c.combination.dictionary,
                    coordination: Dictionary(c.coordination.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }),
-                   status: .skipped, tags: c.test.options.tags)
+                   status: .skipped, tags: c.test.options.tags,
+                   participants: (try? c.test.coordinated?.resolve(c.coordination)).map {
+                       CoordinatedParticipants(mode: $0.mode.rawValue, counts: $0.counts)
+                   })
     }
 
     static func classify(_ r: inout CaseResult, outcome: BodyOutcome, expectedFail: String?) {
@@ -78,6 +91,13 @@ enum CaseExecutor {
             r.status = .skipped
             r.message = error.reason
             return
+        case .threw(let error as CoordinatedFailure) where error.timedOut && expectedFail == nil:
+            r.status = .timedOut
+            r.message = error.message
+            return
+        case .threw(let error as CoordinatedFailure):
+            r.issues.insert(Issue(message: error.message, location: nil), at: 0)
+            failedMessage = error.message
         case .threw(let error as AssertionFailure):
             failedMessage = r.issues.first?.message ?? error.message
         case .threw(let error):

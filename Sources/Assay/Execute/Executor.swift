@@ -31,7 +31,7 @@ public enum Executor {
         -> (SuiteResult, [CaseResult])
     {
         let start = DispatchTime.now()
-        let cases: [CaseResult] = blockingAwait {
+        let cases: [CaseResult] = blockingAwait { await ParticipantLaunch.$settings.withValue(.init(wrapper: options.wrapper, timeoutScale: options.timeoutScale)) {
             var out: [CaseResult] = []
             for c in planned.cases {
                 if c.skipReason == nil { observer.caseStarted(c.id) }
@@ -40,7 +40,7 @@ public enum Executor {
                 out.append(o.result)
             }
             return out
-        }
+        } }
         let s = planned.suite
         let sr = SuiteResult(
             category: s.category, name: s.name, slug: s.slug, description: s.description,

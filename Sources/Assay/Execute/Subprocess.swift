@@ -8,7 +8,7 @@ import Darwin
 /// A child process started with posix_spawn in its own process group (so a
 /// wrapper and everything it started can be killed together), stdout on a
 /// pipe, stderr to a file.
-final class Subprocess {
+final class Subprocess: Sendable {
     let pid: pid_t
     let stdoutFD: Int32
 

@@ -78,7 +78,7 @@ struct SuiteSupervisor {
                 return .init(testIndex: c.testIndex, comboIndex: c.comboIndex,
                              coordination: c.coordination.map { [$0.key, $0.value] },
                              timeout: options.timeout(for: c, suite: suite))
-            })
+            }, wrapper: options.wrapper, timeoutScale: options.timeoutScale)
         let reqPath = tmpDir + "/request-\(number).json"
         let errPath = tmpDir + "/stderr-\(number).txt"
         let exe = options.executable ?? ExecutablePath.current() ?? CommandLine.arguments[0]
@@ -120,6 +120,7 @@ struct SuiteSupervisor {
                     runningSince = DispatchTime.now().uptimeNanoseconds
                     let c = planned.cases[pending[i]]
                     let t = options.timeout(for: c, suite: suite) + CaseExecutor.cancellationGrace + Self.killMargin
+                        + (c.test.coordinated.map { $0.gracefulTimeout * options.timeoutScale + CaseExecutor.coordinatorMargin } ?? 0)
                     deadline = runningSince + UInt64(t * 1e9)
                     observer.caseStarted(c.id)
                 case .result:
@@ -135,6 +136,7 @@ struct SuiteSupervisor {
             }
         }
         let exit = proc.wait()
+        WorkerLeftovers.remove(workerPID: proc.pid)
         let tail = Self.tail(of: errPath)
         var outcome = WorkerOutcome(exit: exit, stderrTail: tail)
         if let i = running {

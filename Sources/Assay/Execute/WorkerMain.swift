@@ -28,7 +28,7 @@ enum WorkerMain {
         }
         send(WorkerEvent(type: .hello))
         let suite = suites[req.suiteIndex]
-        let abandoned: Bool = blockingAwait {
+        let abandoned: Bool = blockingAwait { await ParticipantLaunch.$settings.withValue(.init(wrapper: req.wrapper, timeoutScale: req.timeoutScale ?? 1)) {
             for (i, item) in req.items.enumerated() {
                 let test = suite.tests[item.testIndex]
                 let combo = catalog.matrices[req.suiteIndex][item.testIndex]?.combination(at: item.comboIndex) ?? .empty
@@ -42,7 +42,7 @@ enum WorkerMain {
                 if o.abandoned { return true }
             }
             return false
-        }
+        } }
         if abandoned {
             // A task that ignored cancellation is still running: this
             // process is no longer trustworthy. The parent starts a new one.

@@ -24,6 +24,10 @@ struct WorkerRequest: Codable {
     var suiteName: String
     var matricesDirectory: String?
     var items: [Item]
+    /// The run's `--wrapper`, for coordinated participant processes.
+    var wrapper: String?
+    /// The run's `--timeout-scale` (coordinated waits and graceful timeouts).
+    var timeoutScale: Double?
 }
 
 struct WorkerEvent: Codable {

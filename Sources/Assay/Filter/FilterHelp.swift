@@ -28,8 +28,10 @@ public enum FilterHelp {
         A selector never matches a simple (non-matrix) test.
 
       Coordinated selector <key=value,...>:
-        For coordinated tests (participant counts, parallel mode); carried in
-        the case id. It never matches other kinds of test.
+        For coordinated tests: parallel=task|thread|process sets the mode,
+        ROLE=N the instances of a role (defaults: the test's). One value per
+        key; an unknown key or mode is an error listing the allowed ones.
+        Carried in the case id. It never matches other kinds of test.
 
       Several -f: a case runs if any filter selects it. --skip removes the
       cases it selects (a path-only --skip removes whole suites or tests).

@@ -4,8 +4,8 @@ public enum TestKind: String, Sendable, Codable {
     case simple
     /// Runs once per matrix combination.
     case matrix
-    /// Several participants with shared events and barriers (its own issue;
-    /// the model carries the `<key=value>` selector already).
+    /// Several participants (roles × instances) with shared events and
+    /// barriers; the `<parallel=…,role=N>` selector picks mode and counts.
     case coordinated
 }
 
@@ -23,6 +23,8 @@ public struct TestDefinition: Sendable {
     /// Skip rules inherited from the group, checked before the test's own.
     public var groupSkipCases: [SkipCase]
     public var body: TestBody
+    /// Roles, default mode and graceful timeout of a coordinated test.
+    public var coordinated: CoordinatedSpec? = nil
 
     /// The test's path below its suite: [group, name] or [name].
     public var path: [String] { group.map { [$0, name] } ?? [name] }

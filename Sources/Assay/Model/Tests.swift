@@ -62,17 +62,37 @@ public struct MatrixGroup: SuiteMember {
     }
 }
 
-/// Placeholder for coordinated (multi-participant) tests, which have their
-/// own issue. It plans like a matrix test (with a `<key=value>` selector
-/// carried in its case ids) and is reported as skipped until implemented.
+/// A test made of participant roles that run concurrently — as tasks,
+/// threads or processes — and meet through events and barriers:
+///
+///     CoordinatedTest("echo", matrix: .inline(["protocol": ["tcp", "tls"]]), roles: [
+///         Role("server") { p in try await p.emit("ready", port) },
+///         Role("client-host", count: 2) { p in
+///             let port = try await p.awaitOne("server", "ready", as: Int.self, timeout: .seconds(10))
+///             …
+///         },
+///     ], parallel: .task, timeout: 60, gracefulTimeout: 5)
+///
+/// `timeout` bounds the whole test; after a failure or the timeout the
+/// participants get `gracefulTimeout` seconds to stop before they are killed
+/// (process mode) or abandoned.
 public struct CoordinatedTest: SuiteMember {
     public let definitions: [TestDefinition]
 
-    public init(_ name: String, matrix: MatrixSource? = nil, timeout: Double? = nil, tags: [String] = []) {
+    public init(
+        _ name: String, matrix: MatrixSource? = nil, roles: [Role], parallel: ParallelMode = .task,
+        timeout: Double? = nil, gracefulTimeout: Double = 5, expectedFail: String? = nil, skip: String? = nil,
+        skipCases: [SkipCase] = [], ensured: [PartialCombination] = [], tags: [String] = []
+    ) {
+        precondition(!roles.isEmpty, "coordinated test \(name) needs at least one role")
+        precondition(Set(roles.map { $0.name.lowercased() }).count == roles.count, "coordinated test \(name): role names must be unique")
+        precondition(!roles.contains { $0.name.lowercased() == "parallel" }, "coordinated test \(name): 'parallel' is not a role name")
         definitions = [TestDefinition(
             name: name, group: nil, kind: .coordinated, matrix: matrix,
-            options: TestOptions(timeout: timeout, skip: "coordinated tests are not implemented yet", tags: tags),
-            groupSkipCases: [], body: { _ in })]
+            options: TestOptions(timeout: timeout, expectedFail: expectedFail, skip: skip,
+                                 skipCases: skipCases, ensured: ensured, tags: tags),
+            groupSkipCases: [], body: { _ in },
+            coordinated: CoordinatedSpec(roles: roles, parallel: parallel, gracefulTimeout: gracefulTimeout))]
     }
 }
 

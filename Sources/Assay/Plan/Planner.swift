@@ -43,7 +43,7 @@ public enum Planner {
                         selectAll = true
                     }
                     if test.kind == .coordinated, let c = f.coordination, coordination.isEmpty {
-                        coordination = c.map { (key: $0.key, value: $0.values.joined(separator: "|")) }
+                        coordination = try validatedCoordination(f, c, test: test, suite: suite)
                     }
                 }
                 if !selectAll && chosen.isEmpty { continue }
@@ -84,6 +84,22 @@ public enum Planner {
             if filterHits[fi] == 0 { warnings.append("filter '\(f.source)' matches no test") }
         }
         return Plan(suites: out, warnings: warnings)
+    }
+
+    /// A coordinated selector checked against the test's roles and modes.
+    static func validatedCoordination(_ f: FilterExpression, _ c: [FilterExpression.SelectorEntry],
+                                      test: TestDefinition, suite: Suite) throws -> [(key: String, value: String)] {
+        let where_ = "\(suite.category)/\(suite.name)/\(test.path.joined(separator: "/"))"
+        for e in c where e.values.count != 1 {
+            throw PlanError(description: "filter '\(f.source)': \(e.key) takes one value in a coordinated selector (\(where_))")
+        }
+        let pairs = c.map { (key: $0.key, value: $0.values[0]) }
+        if let spec = test.coordinated {
+            do { _ = try spec.resolve(pairs) } catch {
+                throw PlanError(description: "filter '\(f.source)': \(error.description) (\(where_))")
+            }
+        }
+        return pairs
     }
 
     // MARK: matching

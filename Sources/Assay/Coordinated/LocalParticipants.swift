@@ -1,0 +1,78 @@
+import Foundation
+
+/// Task and thread mode: each participant is a Swift task in this process,
+/// in thread mode with its own `ThreadExecutor` as executor preference.
+/// `tasks` is written in `start()` before any other method is called and
+/// only read afterwards, under `lock`: the `@unchecked Sendable` is safe.
+final class LocalParticipants: ParticipantGroup, @unchecked Sendable {
+    let resolved: CoordinatedSpec.Resolved
+    let hub: CoordinationHub
+    let tracker: ParticipantTracker
+    let channel: LocalChannel
+    let id: String
+    let combination: Combination
+    let scratch: URL
+    let waitScale: Double
+    private let lock = NSLock()
+    private var tasks: [Task<Void, Never>] = []
+
+    init(resolved: CoordinatedSpec.Resolved, hub: CoordinationHub, tracker: ParticipantTracker,
+         reportSink: @escaping @Sendable (ParticipantID, JSONValue) -> Void, id: String,
+         combination: Combination, scratch: URL, waitScale: Double) {
+        self.waitScale = waitScale
+        self.resolved = resolved
+        self.hub = hub
+        self.tracker = tracker
+        self.channel = LocalChannel(hub: hub, reportSink: reportSink)
+        self.id = id
+        self.combination = combination
+        self.scratch = scratch
+    }
+
+    func start() throws {
+        for (role, count) in resolved.roles {
+            for i in 0..<count {
+                let p = ParticipantID(role: role.name, index: i)
+                let ctx = ParticipantContext(participant: p, mode: resolved.mode, id: id, combination: combination,
+                                             scratchDirectory: scratch, counts: resolved.counts, channel: channel,
+                                             waitScale: waitScale)
+                let body = role.body
+                let tracker = tracker
+                let work: @Sendable () async -> Void = {
+                    do {
+                        try await body(ctx)
+                        tracker.finished(p)
+                    } catch let skip as SkipTest {
+                        tracker.skipped(p, skip.reason)
+                    } catch {
+                        tracker.failed(p, describeParticipantError(p, error))
+                    }
+                }
+                if resolved.mode == .thread {
+                    let exec = ThreadExecutor(name: "assay \(p)")
+                    let t = Task(executorPreference: exec) {
+                        await work()
+                        exec.shutdown()
+                    }
+                    lock.withLock { tasks.append(t) }
+                } else {
+                    let t = Task { await work() }
+                    lock.withLock { tasks.append(t) }
+                }
+            }
+        }
+    }
+
+    func cancel(_ reason: String) {
+        for t in lock.withLock({ tasks }) { t.cancel() }
+    }
+
+    func forceStop() -> [ParticipantID] {
+        // Tasks cannot be killed: whatever still runs is abandoned (the
+        // executor reports it so the worker process is replaced).
+        cancel("stopped")
+        return tracker.stillRunning
+    }
+
+    func cleanUp() {}
+}

@@ -1,0 +1,229 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Run options coordinated cases need (set by the worker or the in-process
+/// executor around the cases it runs): the `--wrapper` for participant
+/// processes and `--timeout-scale`, which also scales participants' wait
+/// timeouts and the graceful timeout.
+enum ParticipantLaunch {
+    struct Settings: Sendable {
+        var wrapper: String?
+        var timeoutScale = 1.0
+    }
+    @TaskLocal static var settings = Settings()
+}
+
+/// Process mode, coordinator side: a Unix socket in a private directory,
+/// one worker subprocess per participant (`<runner> --assay-participant
+/// JSON`, wrapped like suite workers), a reader thread per connection and a
+/// reaper thread per process. A participant has finished when its process
+/// has exited: after `done` it passed, after `failed` it failed, otherwise it
+/// crashed. Mutable state is guarded by `lock`: `@unchecked Sendable` is safe.
+final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
+    let resolved: CoordinatedSpec.Resolved
+    let hub: CoordinationHub
+    let tracker: ParticipantTracker
+    let reportSink: @Sendable (ParticipantID, JSONValue) -> Void
+    let planned: PlannedCase
+    let id: String
+    let scratch: String
+    let wrapper: String?
+    let waitScale: Double
+    let recorder: CaseRecorder?
+    private let dir: String
+    private var socketPath: String { dir + "/s" }
+    private let lock = NSLock()
+    private var listenFD: Int32 = -1
+    private var processes: [ParticipantID: Subprocess] = [:]
+    private var connections: [ParticipantID: WireConnection] = [:]
+    private var outcome: [ParticipantID: WireMessage] = [:]   // done / failed
+    private var readerEnded = Set<ParticipantID>()
+    private let reaped = DispatchGroup()
+
+    init(resolved: CoordinatedSpec.Resolved, hub: CoordinationHub, tracker: ParticipantTracker,
+         reportSink: @escaping @Sendable (ParticipantID, JSONValue) -> Void, planned: PlannedCase,
+         id: String, scratch: String, waitScale: Double) {
+        self.waitScale = waitScale
+        self.resolved = resolved
+        self.hub = hub
+        self.tracker = tracker
+        self.reportSink = reportSink
+        self.planned = planned
+        self.id = id
+        self.scratch = scratch
+        self.wrapper = ParticipantLaunch.settings.wrapper
+        self.recorder = CaseRecorder.current
+        dir = "/tmp/assay-c\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    }
+
+    func start() throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        let lfd = try UnixSocket.listen(socketPath, backlog: Int32(min(resolved.participants.count + 8, 1024)))
+        lock.withLock { listenFD = lfd }
+        let acceptor = Thread { [self] in acceptLoop(lfd) }
+        acceptor.start()
+        let exe = ExecutablePath.current() ?? CommandLine.arguments[0]
+        for p in resolved.participants {
+            var req = ParticipantRequest(
+                suiteIndex: planned.suiteIndex, suiteName: planned.suiteName, testIndex: planned.testIndex,
+                comboIndex: planned.comboIndex, coordination: planned.coordination.map { [$0.key, $0.value] },
+                matricesDirectory: MatrixLibrary.locateDirectory(environment: ProcessInfo.processInfo.environment),
+                role: p.role, index: p.index, socketPath: socketPath, scratch: scratch, id: id)
+            req.mode = resolved.mode.rawValue
+            req.waitScale = waitScale
+            let json = String(decoding: try JSONEncoder().encode(req), as: UTF8.self)
+            var argv = [exe, ParticipantWorker.flag, json]
+            if let w = wrapper, !w.trimmingCharacters(in: .whitespaces).isEmpty {
+                argv = ["/bin/sh", "-c", "exec \(w) \"$@\"", "assay-participant"] + argv
+            }
+            let errPath = stderrPath(p)
+            let proc = try Subprocess(arguments: argv, stderrPath: errPath, environment: SuiteSupervisor.workerEnvironment())
+            lock.withLock { processes[p] = proc }
+            reaped.enter()
+            let reaper = Thread { [self] in
+                let exit = proc.wait()
+                finished(p, exit: exit)
+                reaped.leave()
+            }
+            reaper.start()
+        }
+    }
+
+    private func stderrPath(_ p: ParticipantID) -> String { dir + "/\(p.role)-\(p.index).stderr" }
+
+    private func acceptLoop(_ lfd: Int32) {
+        var accepted = 0
+        while accepted < resolved.participants.count {
+            let fd = accept(lfd, nil, nil)
+            if fd < 0 {
+                if errno == EINTR { continue }
+                return   // listener closed
+            }
+            accepted += 1
+            let conn = WireConnection(fd: fd)
+            let t = Thread { [self] in serve(conn) }
+            t.start()
+        }
+    }
+
+    /// Reads one participant's messages until its connection ends.
+    private func serve(_ conn: WireConnection) {
+        var me: ParticipantID?
+        conn.readLoop { m in
+            switch m.op {
+            case .hello:
+                guard let r = m.role, let i = m.index else { return }
+                let p = ParticipantID(role: r, index: i)
+                me = p
+                lock.withLock { connections[p] = conn }
+                if let a = hub.failed {
+                    var w = WireMessage(.abort)
+                    w.message = a
+                    conn.send(w)
+                }
+            case .emit:
+                guard let p = me, let e = m.event else { return }
+                hub.emit(from: p, event: e, value: Data((m.value ?? "true").utf8))
+            case .await:
+                guard let p = me, let reqID = m.id, let r = m.role, let e = m.event else { return }
+                let from = ParticipantID(role: r, index: m.index ?? 0)
+                let hub = hub
+                Task {
+                    do {
+                        let v = try await hub.awaitEvent(by: p, from: from, event: e, timeout: m.timeout ?? 0)
+                        var w = WireMessage(.reply)
+                        w.id = reqID
+                        w.value = String(decoding: v, as: UTF8.self)
+                        conn.send(w)
+                    } catch { conn.send(.error(id: reqID, error)) }
+                }
+            case .barrier:
+                guard let p = me, let reqID = m.id, let name = m.name else { return }
+                let hub = hub
+                Task {
+                    do {
+                        try await hub.barrier(by: p, name: name, timeout: m.timeout ?? 0)
+                        var w = WireMessage(.reply)
+                        w.id = reqID
+                        conn.send(w)
+                    } catch { conn.send(.error(id: reqID, error)) }
+                }
+            case .report:
+                guard let p = me else { return }
+                reportSink(p, m.data ?? .null)
+            case .done, .failed:
+                guard let p = me else { return }
+                lock.withLock { outcome[p] = m }
+            case .reply, .error, .abort:
+                break
+            }
+        }
+        if let p = me { _ = lock.withLock { readerEnded.insert(p) } }
+    }
+
+    /// The participant's process has exited.
+    private func finished(_ p: ParticipantID, exit: Subprocess.Exit) {
+        // The exit can overtake the last lines still buffered in the socket:
+        // wait for the reader to reach end of stream (briefly, if it never connected).
+        let exitedAt = DispatchTime.now().uptimeNanoseconds
+        while true {
+            let (ended, connected) = lock.withLock { (readerEnded.contains(p), connections[p] != nil) }
+            let waited = DispatchTime.now().uptimeNanoseconds - exitedAt
+            if ended || waited > 3_000_000_000 || (!connected && waited > 300_000_000) { break }
+            usleep(2_000)
+        }
+        let (msg, conn): (WireMessage?, WireConnection?) = lock.withLock { (outcome[p], connections[p]) }
+        conn?.close()
+        // Issues recorded in the participant (expect/require) join the case's.
+        for issue in msg?.issues ?? [] {
+            recorder?.record(Issue(message: "\(p): \(issue.message)", location: issue.location))
+        }
+        switch msg?.op {
+        case .done?:
+            tracker.finished(p)
+        case .failed? where msg?.kind == "skip":
+            tracker.skipped(p, msg?.message ?? "")
+        case .failed?:
+            tracker.failed(p, msg?.message ?? "\(p) failed")
+        default:
+            var text = "\(p) crashed: process \(exit.description)"
+            if let reason = SuiteSupervisor.crashReason(inFile: stderrPath(p)) { text += ": " + reason }
+            if hub.failed == nil, let tail = SuiteSupervisor.tail(of: stderrPath(p)) {
+                recorder?.record(Issue(message: "\(p) stderr (last lines):\n" + tail, location: nil))
+            }
+            tracker.failed(p, text)
+        }
+    }
+
+    func cancel(_ reason: String) {
+        var w = WireMessage(.abort)
+        w.message = reason
+        for c in lock.withLock({ Array(connections.values) }) { c.send(w) }
+    }
+
+    func forceStop() -> [ParticipantID] {
+        let left = tracker.stillRunning
+        for p in left { lock.withLock { processes[p] }?.kill() }
+        _ = reaped.wait(timeout: .now() + 10)
+        return left
+    }
+
+    func cleanUp() {
+        let (lfd, conns): (Int32, [WireConnection]) = lock.withLock {
+            defer { listenFD = -1 }
+            return (listenFD, Array(connections.values))
+        }
+        if lfd >= 0 {
+            shutdown(lfd, Int32(SHUT_RDWR))
+            close(lfd)
+        }
+        for c in conns { c.close() }
+        unlink(socketPath)
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+}
