@@ -1,0 +1,76 @@
+import Foundation
+
+/// The `--plot DIR` charts.
+public enum Plots {
+    public static let throughputFile = "throughput-by-client-count.svg"
+    public static let handshakeFile = "handshake-latency.svg"
+    static let percentiles = [0, 50, 75, 90, 95, 99, 99.9, 99.99]
+
+    /// Series name of a test: "tls 1.3", "tcp"; prefixed when several data sets are plotted.
+    static func seriesName(_ t: TestSummary, prefix: String) -> String {
+        let c = t.perfCase.configuration
+        let base = c.tlsVersion.map { "\(c.proto) \($0)" } ?? c.proto
+        return prefix.isEmpty ? base : "\(prefix) \(base)"
+    }
+
+    /// Mean test throughput by client count, one line per protocol (and TLS version).
+    public static func throughputChart(_ sets: [(String, [TestSummary])]) -> SVGLineChart {
+        let counts = Array(Set(sets.flatMap { $0.1.compactMap(\.perfCase.configuration.clientCount) })).sorted()
+        var series: [SVGLineChart.Series] = []
+        for (prefix, tests) in sets {
+            var byName: [String: [Int: [Double]]] = [:]
+            for t in tests {
+                guard let n = t.perfCase.configuration.clientCount, let tp = t.throughput else { continue }
+                byName[seriesName(t, prefix: prefix), default: [:]][n, default: []].append(tp)
+            }
+            for name in byName.keys.sorted() {
+                let pts = byName[name]!.compactMap { n, v -> (Double, Double)? in
+                    guard let i = counts.firstIndex(of: n), let m = Statistics.mean(v) else { return nil }
+                    return (Double(i), m)
+                }
+                series.append(.init(name: name, points: pts))
+            }
+        }
+        return SVGLineChart(
+            title: "perf9 throughput by client count", xLabel: "clients (per client-host)",
+            yLabel: "throughput (mean over tests, all clients summed)",
+            xTicks: counts.enumerated().map { (Double($0.offset), String($0.element)) }, series: series,
+            yFormat: { Units.rate($0) })
+    }
+
+    /// Handshake latency percentile distribution (HdrHistogram), one line per protocol and TLS version.
+    public static func handshakeChart(_ sets: [(String, [TestSummary])]) -> SVGLineChart {
+        func position(_ p: Double) -> Double { -log10(1 - p / 100) }
+        var series: [SVGLineChart.Series] = []
+        for (prefix, tests) in sets {
+            var byName: [String: [Int]] = [:]
+            for t in tests where !t.handshakes.isEmpty {
+                byName[seriesName(t, prefix: prefix), default: []] += t.handshakes
+            }
+            for name in byName.keys.sorted() {
+                let nanos = byName[name]!
+                // Percentiles finer than the sample size are not shown.
+                let usable = percentiles.filter { $0 == 0 || 100 - $0 >= 100 / Double(nanos.count) }
+                let pts = LatencySummary.distribution(nanos, percentiles: usable).map { (position($0.0), $0.1) }
+                series.append(.init(name: "\(name) (n=\(nanos.count))", points: pts))
+            }
+        }
+        let ticks = [0, 50, 90, 99, 99.9, 99.99].map { (position($0), $0 == 0 ? "min" : "p\(TextReport.fmt($0))") }
+        return SVGLineChart(
+            title: "TLS handshake latency distribution", xLabel: "percentile (HdrHistogram)",
+            yLabel: "handshake latency", xTicks: ticks, series: series, yFormat: { Units.millis($0) })
+    }
+
+    /// Writes the charts into `directory` (created if needed); returns the files written.
+    public static func write(_ sets: [(String, [TestSummary])], to directory: String) throws -> [String] {
+        let dir = URL(fileURLWithPath: directory)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var written: [String] = []
+        for (file, chart) in [(throughputFile, throughputChart(sets)), (handshakeFile, handshakeChart(sets))] {
+            let url = dir.appendingPathComponent(file)
+            try Data(chart.render().utf8).write(to: url, options: .atomic)
+            written.append(url.path)
+        }
+        return written
+    }
+}
