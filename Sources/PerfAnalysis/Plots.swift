@@ -35,7 +35,7 @@ public enum Plots {
             title: "perf9 throughput by client count", xLabel: "clients (per client-host)",
             yLabel: "throughput (mean over tests, all clients summed)",
             xTicks: counts.enumerated().map { (Double($0.offset), String($0.element)) }, series: series,
-            yFormat: { Units.rate($0) })
+            yUnit: Units.rateUnit(series.flatMap { $0.points.map(\.1) }.max() ?? 0), yFormat: { Units.rate($0) })
     }
 
     /// Handshake latency percentile distribution (HdrHistogram), one line per protocol and TLS version.
@@ -45,7 +45,9 @@ public enum Plots {
         for (prefix, tests) in sets {
             var byName: [String: [Int]] = [:]
             for t in tests where !t.handshakes.isEmpty {
-                byName[seriesName(t, prefix: prefix), default: []] += t.handshakes
+                let name = t.isHandshakeBenchmark
+                    ? (prefix.isEmpty ? "" : "\(prefix) ") + "bench \(t.handshakeLabel)" : seriesName(t, prefix: prefix)
+                byName[name, default: []] += t.handshakes
             }
             for name in byName.keys.sorted() {
                 let nanos = byName[name]!
@@ -55,10 +57,13 @@ public enum Plots {
                 series.append(.init(name: "\(name) (n=\(nanos.count))", points: pts))
             }
         }
-        let ticks = [0, 50, 90, 99, 99.9, 99.99].map { (position($0), $0 == 0 ? "min" : "p\(TextReport.fmt($0))") }
+        let ticks: [(Double, String)] = [
+            (0, "min"), (50, "p50"), (90, "p90"), (99, "p99"), (99.9, "p99.9"), (99.99, "p99.99"),
+        ].map { (position($0.0), $0.1) }
         return SVGLineChart(
             title: "TLS handshake latency distribution", xLabel: "percentile (HdrHistogram)",
-            yLabel: "handshake latency", xTicks: ticks, series: series, yFormat: { Units.millis($0) })
+            yLabel: "handshake latency", xTicks: ticks, series: series, yUnit: (1e6, "ms"),
+            yFormat: { Units.millis($0) })
     }
 
     /// Writes the charts into `directory` (created if needed); returns the files written.

@@ -19,13 +19,16 @@ public struct SVGLineChart: Sendable {
     /// Tick positions (data units) and their labels.
     public var xTicks: [(Double, String)]
     public var series: [Series]
-    /// Formats a y tick value.
+    /// Formats a y value for tooltips.
     public var yFormat: @Sendable (Double) -> String
+    /// Y ticks are round numbers of this unit: (divisor, name), e.g. (1048576, "MB/s").
+    public var yUnit: (Double, String)
 
     public init(
         title: String, xLabel: String, yLabel: String, xTicks: [(Double, String)], series: [Series],
-        yFormat: @escaping @Sendable (Double) -> String
+        yUnit: (Double, String), yFormat: @escaping @Sendable (Double) -> String
     ) {
+        self.yUnit = yUnit
         self.title = title
         self.xLabel = xLabel
         self.yLabel = yLabel
@@ -36,7 +39,7 @@ public struct SVGLineChart: Sendable {
 
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
     static let width = 820.0, height = 480.0
-    static let left = 90.0, right = 210.0, top = 50.0, bottom = 60.0
+    static let left = 100.0, right = 210.0, top = 50.0, bottom = 60.0
 
     /// A "nice" tick step (1, 2 or 5 × 10ⁿ) giving about `count` ticks up to `maxValue`.
     static func niceStep(_ maxValue: Double, count: Int = 5) -> Double {
@@ -57,7 +60,7 @@ public struct SVGLineChart: Sendable {
         xMin -= pad
         xMax += pad
         let yMaxData = series.flatMap { $0.points.map(\.1) }.max() ?? 1
-        let step = Self.niceStep(yMaxData)
+        let step = Self.niceStep(yMaxData / yUnit.0) * yUnit.0
         let yMax = max(step, (yMaxData / step).rounded(.up) * step)
         func px(_ x: Double) -> Double { Self.left + (x - xMin) / (xMax - xMin) * plotW }
         func py(_ y: Double) -> Double { Self.top + plotH - y / yMax * plotH }
@@ -73,7 +76,7 @@ public struct SVGLineChart: Sendable {
         var y = 0.0
         while y <= yMax + step / 2 {
             s += "<line x1=\"\(f(Self.left))\" y1=\"\(f(py(y)))\" x2=\"\(f(Self.left + plotW))\" y2=\"\(f(py(y)))\" stroke=\"#e0e0e0\"/>\n"
-            s += "<text x=\"\(f(Self.left - 8))\" y=\"\(f(py(y) + 4))\" text-anchor=\"end\">\(Self.escape(yFormat(y)))</text>\n"
+            s += "<text x=\"\(f(Self.left - 8))\" y=\"\(f(py(y) + 4))\" text-anchor=\"end\">\(Self.escape(tickLabel(y)))</text>\n"
             y += step
         }
         for (x, label) in xTicks {
@@ -84,7 +87,7 @@ public struct SVGLineChart: Sendable {
         s += "<line x1=\"\(f(Self.left))\" y1=\"\(f(Self.top))\" x2=\"\(f(Self.left))\" y2=\"\(f(Self.top + plotH))\" stroke=\"black\"/>\n"
         s += "<line x1=\"\(f(Self.left))\" y1=\"\(f(Self.top + plotH))\" x2=\"\(f(Self.left + plotW))\" y2=\"\(f(Self.top + plotH))\" stroke=\"black\"/>\n"
         s += "<text x=\"\(f(Self.left + plotW / 2))\" y=\"\(f(h - 15))\" text-anchor=\"middle\">\(Self.escape(xLabel))</text>\n"
-        s += "<text x=\"20\" y=\"\(f(Self.top + plotH / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 20 \(f(Self.top + plotH / 2)))\">\(Self.escape(yLabel))</text>\n"
+        s += "<text x=\"16\" y=\"\(f(Self.top + plotH / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(f(Self.top + plotH / 2)))\">\(Self.escape(yLabel))</text>\n"
         // Series and legend.
         for (i, ser) in series.enumerated() {
             let color = Self.palette[i % Self.palette.count]
@@ -109,6 +112,13 @@ public struct SVGLineChart: Sendable {
     }
 
     func f(_ v: Double) -> String { String(format: "%.1f", v) }
+
+    /// "400 MB/s", "2.5 ms".
+    func tickLabel(_ y: Double) -> String {
+        let v = y / yUnit.0
+        let text = v == v.rounded() ? String(format: "%.0f", v) : String(format: "%g", (v * 1000).rounded() / 1000)
+        return "\(text) \(yUnit.1)"
+    }
 
     static func escape(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")

@@ -27,6 +27,17 @@ public enum Units {
         return String(format: "%.2f %@/s", x, steps[i])
     }
 
+    /// The unit `rate` would print `bytesPerSecond` in: (divisor, "MB/s").
+    public static func rateUnit(_ bytesPerSecond: Double) -> (Double, String) {
+        var divisor = 1.0
+        var i = 0
+        while bytesPerSecond / divisor >= 1024, i < steps.count - 1 {
+            divisor *= 1024
+            i += 1
+        }
+        return (divisor, steps[i] + "/s")
+    }
+
     /// Nanoseconds as "346.24 ms".
     public static func millis(_ nanos: Double) -> String {
         String(format: "%.2f ms", nanos / 1e6)
