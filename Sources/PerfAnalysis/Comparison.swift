@@ -9,7 +9,7 @@ public struct GroupComparison: Sendable, Equatable {
         case notComparable = "no throughput samples"
     }
 
-    public var dimension: Dimension
+    public var dimension: GroupDimension
     public var name: String
     public var old: GroupSummary
     public var new: GroupSummary
@@ -27,7 +27,7 @@ public struct GroupComparison: Sendable, Equatable {
     public static let minimumSamples = 3
     public static let alpha = 0.05
 
-    public init(dimension: Dimension, old: GroupSummary, new: GroupSummary) {
+    public init(dimension: GroupDimension, old: GroupSummary, new: GroupSummary) {
         self.dimension = dimension
         self.name = old.name
         self.old = old
@@ -77,9 +77,9 @@ public struct GroupComparison: Sendable, Equatable {
 public enum Comparison {
     /// Sections compared, in order; configuration groups first, as they
     /// compare like with like.
-    public static let dimensions: [Dimension] = [.configuration] + Dimension.reportSections
+    public static let dimensions: [GroupDimension] = [.configuration] + GroupDimension.reportSections
 
-    public static func compare(old: [TestSummary], new: [TestSummary]) -> [(Dimension, [GroupComparison])] {
+    public static func compare(old: [TestSummary], new: [TestSummary]) -> [(GroupDimension, [GroupComparison])] {
         dimensions.compactMap { d in
             let o = Grouping.groups(old, by: d)
             let n = Dictionary(Grouping.groups(new, by: d).map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })

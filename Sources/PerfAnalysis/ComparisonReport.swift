@@ -2,7 +2,7 @@
 public struct ComparisonReport: Sendable {
     public var oldFiles: [String]
     public var newFiles: [String]
-    public var sections: [(Dimension, [GroupComparison])]
+    public var sections: [(GroupDimension, [GroupComparison])]
     public var unmatched: [String]
     /// The `--fail-on-regression` limit in percent, if given.
     public var failOnRegression: Double?

@@ -1,6 +1,6 @@
 /// The statistics of one group of tests (one line of a report section).
 public struct GroupSummary: Sendable, Equatable {
-    public var dimension: Dimension
+    public var dimension: GroupDimension
     public var key: GroupKey
     public var tests: [TestSummary]
     /// Over the tests' throughputs (each the sum over its clients).
@@ -32,7 +32,7 @@ public struct GroupSummary: Sendable, Equatable {
     /// Tests in the group whose negotiated version differs from the one asked for.
     public var versionMismatches: [TestSummary] { tests.filter { $0.versionMismatch != nil } }
 
-    public init(dimension: Dimension, key: GroupKey, tests: [TestSummary]) {
+    public init(dimension: GroupDimension, key: GroupKey, tests: [TestSummary]) {
         self.dimension = dimension
         self.key = key
         self.tests = tests

@@ -1,5 +1,5 @@
 /// A way to group tests in the report.
-public enum Dimension: String, Sendable, CaseIterable, Codable {
+public enum GroupDimension: String, Sendable, CaseIterable, Codable {
     case proto = "protocol"
     case tlsVersion = "tls-version"
     case clientCount = "client-count"
@@ -10,7 +10,7 @@ public enum Dimension: String, Sendable, CaseIterable, Codable {
     case overall
 
     /// The sections of a report, in order.
-    public static let reportSections: [Dimension] = [
+    public static let reportSections: [GroupDimension] = [
         .proto, .tlsVersion, .clientCount, .parallel, .participants, .overall, .handshakeBenchmark,
     ]
 
@@ -79,7 +79,7 @@ public struct GroupKey: Sendable, Hashable, Comparable, Codable {
 /// Puts tests into groups.
 public enum Grouping {
     /// Groups of `tests` along `dimension`, in report order.
-    public static func groups(_ tests: [TestSummary], by dimension: Dimension) -> [GroupSummary] {
+    public static func groups(_ tests: [TestSummary], by dimension: GroupDimension) -> [GroupSummary] {
         var buckets: [GroupKey: [TestSummary]] = [:]
         for t in tests {
             guard let k = dimension.key(t) else { continue }
@@ -89,8 +89,8 @@ public enum Grouping {
     }
 
     /// Every report section with its groups (empty sections left out).
-    public static func sections(_ tests: [TestSummary], dimensions: [Dimension] = Dimension.reportSections)
-        -> [(Dimension, [GroupSummary])]
+    public static func sections(_ tests: [TestSummary], dimensions: [GroupDimension] = GroupDimension.reportSections)
+        -> [(GroupDimension, [GroupSummary])]
     {
         dimensions.map { ($0, groups(tests, by: $0)) }.filter { !$0.1.isEmpty }
     }

@@ -50,7 +50,7 @@ public enum JSONReport {
     }
 
     struct Section: Encodable {
-        var dimension: Dimension
+        var dimension: GroupDimension
         var title: String
         var groups: [Group]
     }
@@ -77,7 +77,7 @@ public enum JSONReport {
     }
 
     struct CompareSection: Encodable {
-        var dimension: Dimension
+        var dimension: GroupDimension
         var title: String
         var groups: [Row]
     }

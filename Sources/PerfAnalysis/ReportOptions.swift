@@ -12,7 +12,7 @@ public enum ReportDetail: String, Sendable, Codable {
 public struct Analysis: Sendable {
     public var files: [String]
     public var tests: [TestSummary]
-    public var sections: [(Dimension, [GroupSummary])]
+    public var sections: [(GroupDimension, [GroupSummary])]
 
     public init(files: [String], cases: [PerfCase]) {
         self.files = files

@@ -56,7 +56,7 @@ import Testing
     @Test func plaintextHasNoTLSVersionGroup() throws {
         let c = Self.echoCase(protocol: "tcp", tls: nil, clients: [Self.client(bytes: 10, seconds: 1)])
         let perf = try #require(PerfCaseReader.read(c, source: "x"))
-        #expect(Dimension.tlsVersion.key(TestSummary(perf)) == nil)
+        #expect(GroupDimension.tlsVersion.key(TestSummary(perf)) == nil)
         #expect(perf.configuration.tlsVersion == nil)
     }
 
