@@ -64,6 +64,9 @@ enum StatLines {
     static func lines(_ t: TestSummary) -> [(String, String)] {
         let g = GroupSummary(dimension: .configuration, key: GroupKey(name: t.perfCase.id, sort: [], text: ""), tests: [t])
         var out = lines(g).filter { $0.0 != "Tests" && $0.0 != "Participants" }
+        if let i = out.firstIndex(where: { $0.0 == "Throughput" }), let tp = t.throughput {
+            out[i] = ("Throughput", "\(Units.rate(tp)) (sum over \(t.clientThroughputs.count) clients)")
+        }
         out.insert(("Status", t.perfCase.status), at: 0)
         out.insert(("Source", t.perfCase.source), at: 1)
         out.append(("Configuration", t.perfCase.configuration.label))

@@ -129,9 +129,11 @@ with open("perf9-baseline.json") as f:
     text = f.read()
 with open("truncated.json", "w") as f:
     f.write(text[: len(text) // 2])
-other = dict(baseline)
+# Rejected before any case is read: a small body is enough.
+small = results([c for c in baseline["cases"] if c["test"] == "handshake"])
+other = dict(small)
 other["schema"] = "junit-results"
 write("other-schema.json", other)
-future = dict(baseline)
+future = dict(small)
 future["schemaVersion"] = 2
 write("future-version.json", future)
