@@ -60,7 +60,7 @@ public struct AnalyzerInvocation: Sendable {
             }
             if !report.regressions.isEmpty {
                 status = Self.regression
-                notes.append("regression: \(report.regressions.count) group(s) dropped more than \(failOnRegression ?? 0)% (p < \(GroupComparison.alpha))")
+                notes.append("regression: \(report.regressions.count) group(s) dropped more than \(TextReport.fmt(failOnRegression ?? 0))% (p < \(GroupComparison.alpha))")
             }
             if let dir = plotDirectory {
                 let sets = [("OLD", loaded[0].map(TestSummary.init)), ("NEW", loaded[1].map(TestSummary.init))]

@@ -64,10 +64,16 @@ public enum TextReport {
         for note in c.unmatched { out += "  \(note)\n" }
         if let limit = c.failOnRegression {
             let bad = c.regressions
-            out += bad.isEmpty
-                ? "Regression gate: no group dropped more than \(limit)% with p < \(GroupComparison.alpha)\n"
-                : "Regression gate: FAILED — \(bad.count) group(s) dropped more than \(limit)% with p < \(GroupComparison.alpha): "
-                    + bad.map { "\($0.name) (\(($0.change.map(Units.percent)) ?? "?"))" }.joined(separator: "; ") + "\n"
+            let rule = "more than \(fmt(limit))% with p < \(GroupComparison.alpha)"
+            if bad.isEmpty {
+                out += "Regression gate: passed — no group dropped \(rule)\n"
+            } else {
+                out += "Regression gate: FAILED — \(bad.count) group(s) dropped \(rule):\n"
+                for r in bad {
+                    let p = r.test.map { pValue($0.p) } ?? "?"
+                    out += "  - \(r.dimension.title): \(r.name): \(r.change.map(Units.percent) ?? "?") (p = \(p))\n"
+                }
+            }
         }
         return out
     }
