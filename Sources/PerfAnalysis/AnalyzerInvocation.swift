@@ -38,20 +38,21 @@ public struct AnalyzerInvocation: Sendable {
     }
 
     public func execute() -> Outcome {
-        var loaded: [[PerfCase]] = []
-        for f in files {
+        var files: [LoadedFile] = []
+        for f in self.files {
             do {
-                loaded.append(try ResultsLoader.load(path: f))
+                files.append(try ResultsLoader.loadFile(path: f))
             } catch {
                 return Outcome(stdout: "", stderr: [error.description], status: Self.badInput)
             }
         }
+        let loaded = files.map(\.cases)
         var notes: [String] = []
         let out: String
         var status = Self.ok
         if compare {
             let report = ComparisonReport(
-                oldFiles: [files[0]], old: loaded[0], newFiles: [files[1]], new: loaded[1],
+                oldFiles: [files[0].summary], old: loaded[0], newFiles: [files[1].summary], new: loaded[1],
                 failOnRegression: failOnRegression)
             switch format {
             case .text: out = TextReport.render(report)
@@ -69,7 +70,7 @@ public struct AnalyzerInvocation: Sendable {
                 }
             }
         } else {
-            let analysis = Analysis(files: files, cases: loaded.flatMap { $0 })
+            let analysis = Analysis(files: self.files, cases: loaded.flatMap { $0 }, inputs: files.map(\.summary))
             switch format {
             case .text: out = TextReport.render(analysis, detail: detail)
             case .markdown: out = MarkdownReport.render(analysis, detail: detail)

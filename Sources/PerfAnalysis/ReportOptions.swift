@@ -11,11 +11,14 @@ public enum ReportDetail: String, Sendable, Codable {
 /// The input of every report writer: the analysed tests and their groups.
 public struct Analysis: Sendable {
     public var files: [String]
+    /// One line per input file: where and when it ran.
+    public var inputs: [String]
     public var tests: [TestSummary]
     public var sections: [(GroupDimension, [GroupSummary])]
 
-    public init(files: [String], cases: [PerfCase]) {
+    public init(files: [String], cases: [PerfCase], inputs: [String] = []) {
         self.files = files
+        self.inputs = inputs
         tests = cases.map(TestSummary.init).sorted { a, b in
             a.perfCase.configuration.label != b.perfCase.configuration.label
                 ? a.perfCase.configuration.label < b.perfCase.configuration.label : a.perfCase.id < b.perfCase.id

@@ -43,6 +43,11 @@ public enum ResultsLoader {
     }
 
     public static func load(path: String) throws(LoadError) -> [PerfCase] {
+        try loadFile(path: path).cases
+    }
+
+    /// The file's perf9 cases and where and when it was run.
+    public static func loadFile(path: String) throws(LoadError) -> LoadedFile {
         guard FileManager.default.fileExists(atPath: path) else { throw .missing(path: path) }
         let data: Data
         do {
@@ -50,10 +55,14 @@ public enum ResultsLoader {
         } catch {
             throw .unreadable(path: path, reason: error.localizedDescription)
         }
-        return try parse(data, path: path)
+        return try parseFile(data, path: path)
     }
 
     public static func parse(_ data: Data, path: String) throws(LoadError) -> [PerfCase] {
+        try parseFile(data, path: path).cases
+    }
+
+    public static func parseFile(_ data: Data, path: String) throws(LoadError) -> LoadedFile {
         guard (try? JSONSerialization.jsonObject(with: data)) != nil else { throw .notJSON(path: path) }
         guard let header = try? JSONDecoder().decode(Header.self, from: data) else {
             throw .wrongSchema(path: path, schema: nil)
@@ -76,7 +85,7 @@ public enum ResultsLoader {
         guard !cases.isEmpty else {
             throw .noPerfData(path: path, perf9Cases: results.cases.filter(PerfCaseReader.isPerf9).count)
         }
-        return cases
+        return LoadedFile(path: path, run: results.run, cases: cases)
     }
 
     static func describe(_ e: DecodingError) -> String {
@@ -90,5 +99,20 @@ public enum ResultsLoader {
         case .dataCorrupted(let ctx): return "\(ctx.debugDescription) at \(at(ctx.codingPath))"
         @unknown default: return String(describing: e)
         }
+    }
+}
+
+/// One analysed results file.
+public struct LoadedFile: Sendable {
+    public var path: String
+    public var run: RunMetadata
+    public var cases: [PerfCase]
+
+    /// "r.json — host vm, 2026-11-27T03:00:00Z, git be0abfb, OpenSSL 3.0.19".
+    public var summary: String {
+        var parts = ["host \(run.host)", ISO8601DateFormatter().string(from: run.startTime)]
+        if let g = run.gitRevision { parts.append("git \(g.prefix(10))") }
+        if let o = run.opensslVersion { parts.append(o) }
+        return "\(path) — " + parts.joined(separator: ", ")
     }
 }

@@ -17,6 +17,8 @@ public enum TextReport {
 
     public static func render(_ a: Analysis, detail: ReportDetail) -> String {
         var out = ""
+        for line in a.inputs { out += "Input: \(line)\n" }
+        if !a.inputs.isEmpty { out += "\n" }
         switch detail {
         case .groupsOnly:
             break
@@ -50,7 +52,8 @@ public enum TextReport {
     }
 
     public static func render(_ c: ComparisonReport) -> String {
-        var out = banner("Comparison: \(c.oldFiles.joined(separator: " ")) → \(c.newFiles.joined(separator: " "))")
+        var out = "OLD: \(c.oldFiles.joined(separator: "; "))\nNEW: \(c.newFiles.joined(separator: "; "))\n\n"
+        out += banner("Comparison: OLD → NEW")
         out += "\n  Significance: \(MannWhitneyU.name), on per-client throughput; α = \(GroupComparison.alpha)\n"
         out += "  Change: of the mean test throughput, NEW relative to OLD\n\n"
         for (dimension, rows) in c.sections {
