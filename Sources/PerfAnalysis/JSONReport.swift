@@ -61,6 +61,7 @@ public enum JSONReport {
         var files: [String]
         var tests: [Test]?
         var sections: [Section]
+        var protocolRatios: [ProtocolRatio]
     }
 
     struct Row: Encodable {
@@ -111,7 +112,7 @@ public enum JSONReport {
                 summary: Group(GroupSummary(dimension: .configuration, key: GroupKey(name: t.perfCase.id, sort: [], text: ""), tests: [t])))
         }
         let sections = a.sections.map { Section(dimension: $0.0, title: $0.0.title, groups: $0.1.map(Group.init)) }
-        return encode(Report(files: a.files, tests: tests, sections: sections))
+        return encode(Report(files: a.files, tests: tests, sections: sections, protocolRatios: ProtocolRatio.all(a.tests)))
     }
 
     public static func render(_ c: ComparisonReport) -> String {

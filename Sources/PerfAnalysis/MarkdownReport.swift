@@ -46,6 +46,15 @@ public enum MarkdownReport {
             for g in warnings { out += "\n**Warning:** \(g.name): negotiated \(g.negotiatedText), not the version asked for.\n" }
             out += "\n"
         }
+        let ratios = ProtocolRatio.all(a.tests)
+        if !ratios.isEmpty {
+            out += "## Encrypted vs Plaintext (same load)\n\n| Load | Protocols | Throughput | Ratio |\n|---|---|---:|---:|\n"
+            for r in ratios {
+                let tp = "\(Units.rate(r.secureThroughput)) / \(Units.rate(r.plainThroughput))"
+                out += "| \(cell(r.load)) | \(r.secure) / \(r.plain) | \(tp) | " + String(format: "%.2f×", r.ratio) + " |\n"
+            }
+            out += "\n"
+        }
         return out
     }
 

@@ -48,6 +48,17 @@ public enum TextReport {
                 out += "\n"
             }
         }
+        let ratios = ProtocolRatio.all(a.tests)
+        if !ratios.isEmpty {
+            out += banner("Encrypted vs Plaintext (same load)")
+            out += "\n"
+            var loads: [String] = []
+            for r in ratios where !loads.contains(r.load) { loads.append(r.load) }
+            for load in loads {
+                out += block(load, ratios.filter { $0.load == load }.map { ("Ratio", $0.text) })
+                out += "\n"
+            }
+        }
         return out
     }
 

@@ -112,3 +112,18 @@ import Testing
         #expect(md.stdout.contains("| tcp | 2 |"))
     }
 }
+
+@Suite struct ProtocolRatioTests {
+    @Test func tlsOverTCPUnderTheSameLoad() throws {
+        let a = Analysis(files: [Fixture.baseline], cases: try ResultsLoader.load(path: Fixture.baseline))
+        let ratios = ProtocolRatio.all(a.tests)
+        // 10 clients: tls 1.3/tcp; 50 clients: tls 1.2/tcp and tls 1.3/tcp. unix has no unix-tls partner.
+        #expect(ratios.map(\.secure) == ["tls 1.3", "tls 1.2", "tls 1.3"])
+        #expect(ratios.allSatisfy { $0.plain == "tcp" })
+        for r in ratios {
+            #expect(abs(r.ratio - r.secureThroughput / r.plainThroughput) < 1e-12)
+            #expect(r.ratio > 0.4 && r.ratio < 0.8)
+        }
+        #expect(TextReport.render(a, detail: .groupsOnly).contains("Encrypted vs Plaintext (same load)"))
+    }
+}
