@@ -26,7 +26,10 @@ public enum TextReport {
             out += banner("Tests")
             out += "\n"
             for t in a.tests {
-                let tp = t.throughput.map(Units.rate) ?? "no throughput"
+                var tp = t.throughput.map(Units.rate) ?? "no throughput"
+                if t.isHandshakeBenchmark, let h = LatencySummary(nanos: t.handshakes) {
+                    tp = "\(h.count) handshakes, \(Units.millis(h.mean)) mean, \(Units.millis(h.p95)) p95"
+                }
                 out += "  [\(t.perfCase.status)] \(t.perfCase.test) \(t.perfCase.configuration.label): \(tp), \(t.connected)/\(t.attempted) connected"
                 if let m = t.versionMismatch { out += ", WARNING asked for \(m)" }
                 out += "\n"

@@ -72,8 +72,7 @@ import Testing
 
     /// The real executable: exit statuses 2 (bad input, usage) and 3 (regression).
     @Test func executableExitStatuses() throws {
-        let exe = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent(".build/debug/analyzer").path
+        let exe = Fixture.analyzerExecutable
         try #require(FileManager.default.isExecutableFile(atPath: exe), "build the analyzer first")
         func run(_ args: [String]) throws -> (Int32, String) {
             let p = Process()
