@@ -59,6 +59,12 @@ enum StatLines {
         if g.handshakeFailures > 0 { out.append(("HS failures", "\(g.handshakeFailures) (server side)")) }
         out.append(("Participants", g.participantsText))
         out.append(("Tests", String(g.tests.count)))
+        var statuses: [String: Int] = [:]
+        for t in g.tests { statuses[t.perfCase.status, default: 0] += 1 }
+        if statuses.keys.contains(where: { $0 != "passed" }) {
+            // Failed or timed-out cases that still reported data are included; say so.
+            out.append(("Status", statuses.keys.sorted().map { "\(statuses[$0]!) \($0)" }.joined(separator: ", ")))
+        }
         return out
     }
 

@@ -90,3 +90,22 @@ import Testing
         #expect((try JSONSerialization.jsonObject(with: Data(json.stdout.utf8))) is [String: Any])
     }
 }
+
+@Suite struct CompareFormatTests {
+    @Test func markdownComparisonTable() {
+        let out = AnalyzerInvocation(
+            files: [Fixture.baseline, Fixture.regressed], compare: true, format: .markdown, failOnRegression: 5
+        ).execute()
+        #expect(out.status == AnalyzerInvocation.regression)
+        #expect(out.stdout.contains("| Group | OLD | NEW | Change | U | z | p | Verdict |"))
+        #expect(out.stdout.contains("| tls |"))
+        #expect(out.stdout.contains("Regression gate (5.0%): FAILED"))
+    }
+
+    @Test func failedCasesAreMarked() throws {
+        var cases = try ResultsLoader.load(path: Fixture.baseline)
+        cases[0].status = "failed"
+        let text = TextReport.render(Analysis(files: [], cases: cases), detail: .groupsOnly)
+        #expect(text.contains("Status:        1 failed, "))
+    }
+}
