@@ -6,6 +6,12 @@ public enum Plots {
     public static let handshakeFile = "handshake-latency.svg"
     static let percentiles = [0, 50, 75, 90, 95, 99, 99.9, 99.99]
 
+    /// A series: colored by its base name, dashed for NEW.
+    static func series(_ name: String, prefix: String, points: [(Double, Double)]) -> SVGLineChart.Series {
+        let base = prefix.isEmpty ? name : String(name.dropFirst(prefix.count + 1))
+        return .init(name: name, points: points, colorGroup: base, dashed: prefix == "NEW")
+    }
+
     /// Series name of a test: "tls 1.3", "tcp"; prefixed when several data sets are plotted.
     static func seriesName(_ t: TestSummary, prefix: String) -> String {
         let c = t.perfCase.configuration
@@ -28,7 +34,7 @@ public enum Plots {
                     guard let i = counts.firstIndex(of: n), let m = Statistics.mean(v) else { return nil }
                     return (Double(i), m)
                 }
-                series.append(.init(name: name, points: pts))
+                series.append(Self.series(name, prefix: prefix, points: pts))
             }
         }
         return SVGLineChart(
@@ -54,7 +60,9 @@ public enum Plots {
                 // Percentiles finer than the sample size are not shown.
                 let usable = percentiles.filter { $0 == 0 || 100 - $0 >= 100 / Double(nanos.count) }
                 let pts = LatencySummary.distribution(nanos, percentiles: usable).map { (position($0.0), $0.1) }
-                series.append(.init(name: "\(name) (n=\(nanos.count))", points: pts))
+                var ser = Self.series(name, prefix: prefix, points: pts)
+                ser.name = "\(name) (n=\(nanos.count))"
+                series.append(ser)
             }
         }
         let ticks: [(Double, String)] = [

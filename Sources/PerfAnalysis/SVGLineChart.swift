@@ -7,9 +7,15 @@ public struct SVGLineChart: Sendable {
         public var name: String
         /// (x, y) in data units; x positions are what the x ticks use.
         public var points: [(Double, Double)]
-        public init(name: String, points: [(Double, Double)]) {
+        /// Series with the same color group share a color (OLD and NEW of one protocol).
+        public var colorGroup: String
+        /// Drawn with a dashed line (NEW in comparisons).
+        public var dashed: Bool
+        public init(name: String, points: [(Double, Double)], colorGroup: String? = nil, dashed: Bool = false) {
             self.name = name
             self.points = points
+            self.colorGroup = colorGroup ?? name
+            self.dashed = dashed
         }
     }
 
@@ -38,8 +44,8 @@ public struct SVGLineChart: Sendable {
     }
 
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
-    static let width = 820.0, height = 480.0
-    static let left = 100.0, right = 210.0, top = 50.0, bottom = 60.0
+    static let width = 920.0, height = 480.0
+    static let left = 100.0, right = 310.0, top = 50.0, bottom = 60.0
 
     /// A "nice" tick step (1, 2 or 5 × 10ⁿ) giving about `count` ticks up to `maxValue`.
     static func niceStep(_ maxValue: Double, count: Int = 5) -> Double {
@@ -89,19 +95,22 @@ public struct SVGLineChart: Sendable {
         s += "<text x=\"\(f(Self.left + plotW / 2))\" y=\"\(f(h - 15))\" text-anchor=\"middle\">\(Self.escape(xLabel))</text>\n"
         s += "<text x=\"16\" y=\"\(f(Self.top + plotH / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(f(Self.top + plotH / 2)))\">\(Self.escape(yLabel))</text>\n"
         // Series and legend.
+        var groups: [String] = []
+        for ser in series where !groups.contains(ser.colorGroup) { groups.append(ser.colorGroup) }
         for (i, ser) in series.enumerated() {
-            let color = Self.palette[i % Self.palette.count]
+            let color = Self.palette[(groups.firstIndex(of: ser.colorGroup) ?? i) % Self.palette.count]
+            let dash = ser.dashed ? " stroke-dasharray=\"6 4\"" : ""
             let pts = ser.points.sorted { $0.0 < $1.0 }
             if pts.count > 1 {
                 let path = pts.map { "\(f(px($0.0))),\(f(py($0.1)))" }.joined(separator: " ")
-                s += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(path)\"/>\n"
+                s += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"\(dash) points=\"\(path)\"/>\n"
             }
             for p in pts {
                 s += "<circle cx=\"\(f(px(p.0)))\" cy=\"\(f(py(p.1)))\" r=\"4\" fill=\"\(color)\"><title>\(Self.escape("\(ser.name): \(yFormat(p.1))"))</title></circle>\n"
             }
             let ly = Self.top + 10 + Double(i) * 20
             let lx = w - Self.right + 15
-            s += "<rect x=\"\(f(lx))\" y=\"\(f(ly - 9))\" width=\"12\" height=\"12\" fill=\"\(color)\"/>\n"
+            s += "<line x1=\"\(f(lx - 2))\" y1=\"\(f(ly - 3))\" x2=\"\(f(lx + 14))\" y2=\"\(f(ly - 3))\" stroke=\"\(color)\" stroke-width=\"3\"\(dash)/>\n"
             s += "<text x=\"\(f(lx + 18))\" y=\"\(f(ly + 2))\">\(Self.escape(ser.name))</text>\n"
         }
         if series.isEmpty {
