@@ -22,6 +22,7 @@ import Testing
 
     @Test func emptyFile() throws {
         let dir = try Fixture.temporaryDirectory()
+        defer { Fixture.remove(dir) }
         let p = dir.appendingPathComponent("empty.json").path
         #expect(FileManager.default.createFile(atPath: p, contents: Data()))
         #expect(Self.error(p) == .notJSON(path: p))

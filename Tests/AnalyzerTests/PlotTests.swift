@@ -25,7 +25,9 @@ final class ElementCounter: NSObject, XMLParserDelegate {
     }
 
     @Test func plotsAreWellFormedSVG() throws {
-        let dir = try Fixture.temporaryDirectory().appendingPathComponent("plots").path
+        let tmp = try Fixture.temporaryDirectory()
+        defer { Fixture.remove(tmp) }
+        let dir = tmp.appendingPathComponent("plots").path
         let out = AnalyzerInvocation(files: [Fixture.baseline], detail: .groupsOnly, plotDirectory: dir).execute()
         #expect(out.status == 0)
         #expect(out.stderr.count == 2)
@@ -39,7 +41,9 @@ final class ElementCounter: NSObject, XMLParserDelegate {
     }
 
     @Test func compareWritesOldAndNewSeries() throws {
-        let dir = try Fixture.temporaryDirectory().path
+        let tmp = try Fixture.temporaryDirectory()
+        defer { Fixture.remove(tmp) }
+        let dir = tmp.path
         let out = AnalyzerInvocation(files: [Fixture.baseline, Fixture.regressed], compare: true, plotDirectory: dir).execute()
         #expect(out.status == 0)
         let svg = try String(contentsOfFile: dir + "/" + Plots.throughputFile, encoding: .utf8)
@@ -53,6 +57,7 @@ final class ElementCounter: NSObject, XMLParserDelegate {
             title: "a < b & \"c\"", xLabel: "x", yLabel: "y", xTicks: [(0, "<0>")],
             series: [.init(name: "s&t", points: [(0, 1), (1, 2)])], yUnit: (1, "u"), yFormat: { "\($0)" })
         let dir = try Fixture.temporaryDirectory()
+        defer { Fixture.remove(dir) }
         let path = dir.appendingPathComponent("e.svg").path
         try Data(chart.render().utf8).write(to: URL(fileURLWithPath: path))
         #expect(try Self.parse(path).root == "svg")
@@ -60,6 +65,7 @@ final class ElementCounter: NSObject, XMLParserDelegate {
 
     @Test func unwritablePlotDirectoryIsBadInput() throws {
         let dir = try Fixture.temporaryDirectory()
+        defer { Fixture.remove(dir) }
         let file = dir.appendingPathComponent("file")
         #expect(FileManager.default.createFile(atPath: file.path, contents: Data("x".utf8)))
         let out = AnalyzerInvocation(files: [Fixture.baseline], plotDirectory: file.path + "/sub").execute()
