@@ -20,6 +20,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // --- JSec: OpenSSL shim, crypto, TLS ---
@@ -49,7 +50,15 @@ let package = Package(
         ),
         .executableTarget(
             name: "analyzer",
-            dependencies: ["AssayResults", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "AssayResults", "PerfAnalysis",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // perf9 statistics, grouping, comparison and report writers (used by `analyzer`).
+        .target(
+            name: "PerfAnalysis",
+            dependencies: ["AssayResults", .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
         .target(name: "Suites", dependencies: ["Assay", "JSec", "JSecCrypto"], path: "Suites"),
 
@@ -80,6 +89,11 @@ let package = Package(
             exclude: ["Matrices"]
         ),
         .testTarget(name: "AssayTests", dependencies: ["Assay", "AssayResults", "AssayFixtureRunner"]),
+        .testTarget(
+            name: "AnalyzerTests",
+            dependencies: ["PerfAnalysis", "AssayResults", "analyzer"],
+            exclude: ["Fixtures"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,1 +1,70 @@
-print("analyzer: not yet")
+// analyzer: turns perf9 results (Assay results files) into reports,
+// comparisons with a significance test, and SVG charts. See docs/perf9.md.
+import ArgumentParser
+import Foundation
+import PerfAnalysis
+
+extension ReportFormat: ExpressibleByArgument {}
+
+struct Analyzer: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "analyzer",
+        abstract: "Summarise perf9 benchmark results from Assay results files.",
+        discussion: """
+            Exit status: 0 success; 2 bad input or usage (missing, truncated or foreign file, \
+            no perf data); 3 a regression beyond --fail-on-regression.
+            """)
+
+    @Argument(help: "Assay results files (runner --json FILE). With --compare: exactly OLD NEW.")
+    var files: [String] = []
+
+    @Flag(name: [.customShort("n"), .customLong("groups-only")], help: "Print group sections only, no per-test lines.")
+    var groupsOnly = false
+
+    @Flag(help: "Print a full block for every test.")
+    var detail = false
+
+    @Flag(help: "Compare two results files: OLD NEW. Prints each group's change and a Mann–Whitney U verdict.")
+    var compare = false
+
+    @Option(name: .customLong("fail-on-regression"), help: ArgumentHelp(
+        "With --compare: exit 3 when a group's throughput drops more than PCT percent with p < 0.05.",
+        valueName: "PCT"))
+    var failOnRegression: Double?
+
+    @Option(help: "Output format: text, json or markdown.")
+    var format: ReportFormat = .text
+
+    @Option(help: ArgumentHelp("Write SVG charts into DIR.", valueName: "DIR"))
+    var plot: String?
+
+    func validate() throws {
+        if files.isEmpty { throw ValidationError("give at least one results file") }
+        if compare && files.count != 2 { throw ValidationError("--compare takes exactly two files: OLD NEW") }
+        if failOnRegression != nil && !compare { throw ValidationError("--fail-on-regression needs --compare") }
+        if let p = failOnRegression, !(p >= 0) { throw ValidationError("--fail-on-regression takes a percentage ≥ 0") }
+        if groupsOnly && detail { throw ValidationError("-n and --detail exclude each other") }
+    }
+
+    func run() throws {
+        let outcome = AnalyzerInvocation(
+            files: files, compare: compare, detail: groupsOnly ? .groupsOnly : detail ? .everyTest : .normal,
+            format: format, plotDirectory: plot, failOnRegression: failOnRegression
+        ).execute()
+        FileHandle.standardOutput.write(Data(outcome.stdout.utf8))
+        for line in outcome.stderr { FileHandle.standardError.write(Data("analyzer: \(line)\n".utf8)) }
+        if outcome.status != 0 { throw ExitCode(outcome.status) }
+    }
+}
+
+// Usage errors exit 2 (like the runner), not ArgumentParser's 64.
+do {
+    var command = try Analyzer.parseAsRoot()
+    try command.run()
+} catch let code as ExitCode {
+    Analyzer.exit(withError: code)
+} catch {
+    if Analyzer.exitCode(for: error) == .success { Analyzer.exit(withError: error) }
+    FileHandle.standardError.write(Data("analyzer: \(Analyzer.message(for: error))\n".utf8))
+    Analyzer.exit(withError: ExitCode(2))
+}

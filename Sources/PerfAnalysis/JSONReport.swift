@@ -1,0 +1,131 @@
+import Foundation
+
+/// Machine-readable output (`--format json`): schema "perf9-analysis",
+/// version 1. Rates are bytes per second, latencies nanoseconds.
+public enum JSONReport {
+    public static let schema = "perf9-analysis"
+    public static let schemaVersion = 1
+
+    struct Group: Encodable {
+        var name: String
+        var tests: Int
+        var throughput: Statistics.Summary?
+        var perClient: Statistics.Summary?
+        var handshake: LatencySummary?
+        var totalBytes: Int
+        var iterations: Int
+        var connected: Int
+        var attempted: Int
+        var negotiated: [String: Int]
+        var versionMismatches: Int
+        var errors: [String: Int]
+        var handshakeFailures: Int
+        var participants: [GroupSummary.Participants]
+
+        init(_ g: GroupSummary) {
+            name = g.name
+            tests = g.tests.count
+            throughput = g.throughput
+            perClient = g.perClient
+            handshake = g.handshake
+            totalBytes = g.totalBytes
+            iterations = g.iterations
+            connected = g.connected
+            attempted = g.attempted
+            negotiated = g.negotiated
+            versionMismatches = g.versionMismatches.count
+            errors = g.errors
+            handshakeFailures = g.handshakeFailures
+            participants = g.participants
+        }
+    }
+
+    struct Test: Encodable {
+        var id: String
+        var test: String
+        var status: String
+        var source: String
+        var configuration: PerfConfiguration
+        var summary: Group
+    }
+
+    struct Section: Encodable {
+        var dimension: GroupDimension
+        var title: String
+        var groups: [Group]
+    }
+
+    struct Report: Encodable {
+        var schema = JSONReport.schema
+        var schemaVersion = JSONReport.schemaVersion
+        var files: [String]
+        var tests: [Test]?
+        var sections: [Section]
+        var protocolRatios: [ProtocolRatio]
+    }
+
+    struct Row: Encodable {
+        var name: String
+        var oldThroughputMean: Double?
+        var newThroughputMean: Double?
+        var changePercent: Double?
+        var clientMedianChangePercent: Double?
+        var test: String
+        var mannWhitney: MannWhitneyU?
+        var verdict: GroupComparison.Verdict
+        var oldTests: Int
+        var newTests: Int
+    }
+
+    struct CompareSection: Encodable {
+        var dimension: GroupDimension
+        var title: String
+        var groups: [Row]
+    }
+
+    struct Compare: Encodable {
+        var schema = JSONReport.schema
+        var schemaVersion = JSONReport.schemaVersion
+        var old: [String]
+        var new: [String]
+        var alpha = GroupComparison.alpha
+        var sections: [CompareSection]
+        var unmatched: [String]
+        var failOnRegressionPercent: Double?
+        var regressions: [String]
+    }
+
+    static func encode(_ v: some Encodable) -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        // Encoding plain structs of numbers and strings cannot fail.
+        let data = (try? e.encode(v)) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    public static func render(_ a: Analysis, detail: ReportDetail) -> String {
+        let tests = detail == .groupsOnly ? nil : a.tests.map { t in
+            Test(
+                id: t.perfCase.id, test: t.perfCase.test, status: t.perfCase.status, source: t.perfCase.source,
+                configuration: t.perfCase.configuration,
+                summary: Group(GroupSummary(dimension: .configuration, key: GroupKey(name: t.perfCase.id, sort: [], text: ""), tests: [t])))
+        }
+        let sections = a.sections.map { Section(dimension: $0.0, title: $0.0.title, groups: $0.1.map(Group.init)) }
+        return encode(Report(files: a.files, tests: tests, sections: sections, protocolRatios: ProtocolRatio.all(a.tests)))
+    }
+
+    public static func render(_ c: ComparisonReport) -> String {
+        let sections = c.sections.map { d, rows in
+            CompareSection(dimension: d, title: d.title, groups: rows.map { r in
+                Row(
+                    name: r.name, oldThroughputMean: r.old.throughput?.mean, newThroughputMean: r.new.throughput?.mean,
+                    changePercent: r.change, clientMedianChangePercent: r.clientMedianChange, test: MannWhitneyU.name,
+                    mannWhitney: r.test, verdict: r.verdict, oldTests: r.old.tests.count, newTests: r.new.tests.count)
+            })
+        }
+        return encode(Compare(
+            old: c.oldFiles, new: c.newFiles, sections: sections, unmatched: c.unmatched,
+            failOnRegressionPercent: c.failOnRegression, regressions: c.regressions.map { "\($0.dimension.rawValue): \($0.name)" }))
+    }
+}

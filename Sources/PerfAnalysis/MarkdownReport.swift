@@ -1,0 +1,89 @@
+import Foundation
+
+/// GitHub-flavoured markdown: one table per section.
+public enum MarkdownReport {
+    static let header = "| Group | Tests | Throughput mean | median | p95 | Client slowest | Client fastest | Handshake mean | Handshake p95 | Bytes | Iterations | Connected |"
+    static let separator = "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+
+    static func cell(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
+
+    static func row(_ g: GroupSummary, name: String) -> String {
+        let dash = "–"
+        var cells: [String] = [cell(name), String(g.tests.count)]
+        if let t = g.throughput {
+            cells += [Units.rate(t.mean), Units.rate(t.median), Units.rate(t.p95)]
+        } else {
+            cells += [dash, dash, dash]
+        }
+        if let c = g.perClient {
+            cells += [Units.rate(c.min), Units.rate(c.max)]
+        } else {
+            cells += [dash, dash]
+        }
+        if let h = g.handshake {
+            cells += [Units.millis(h.mean), Units.millis(h.p95)]
+        } else {
+            cells += [dash, dash]
+        }
+        cells += [Units.bytes(Double(g.totalBytes)), String(g.iterations), "\(g.connected)/\(g.attempted)"]
+        return "| " + cells.joined(separator: " | ") + " |"
+    }
+
+    public static func render(_ a: Analysis, detail: ReportDetail) -> String {
+        var out = "# perf9 results\n\nInput: " + a.files.map { "`\($0)`" }.joined(separator: ", ") + "\n\n"
+        if detail != .groupsOnly {
+            out += "## Tests\n\n\(header)\n\(separator)\n"
+            for t in a.tests {
+                let g = GroupSummary(dimension: .configuration, key: GroupKey(name: t.perfCase.id, sort: [], text: ""), tests: [t])
+                out += row(g, name: "\(t.perfCase.test) \(t.perfCase.configuration.label) (\(t.perfCase.status))") + "\n"
+            }
+            out += "\n"
+        }
+        for (d, groups) in a.sections {
+            out += "## \(d.title)\n\n\(header)\n\(separator)\n"
+            for g in groups { out += row(g, name: g.name) + "\n" }
+            let warnings = groups.filter { !$0.versionMismatches.isEmpty }
+            for g in warnings { out += "\n**Warning:** \(g.name): negotiated \(g.negotiatedText), not the version asked for.\n" }
+            out += "\n"
+        }
+        let ratios = ProtocolRatio.all(a.tests)
+        if !ratios.isEmpty {
+            out += "## Encrypted vs Plaintext (same load)\n\n| Load | Protocols | Throughput | Ratio |\n|---|---|---:|---:|\n"
+            for r in ratios {
+                let tp = "\(Units.rate(r.secureThroughput)) / \(Units.rate(r.plainThroughput))"
+                out += "| \(cell(r.load)) | \(r.secure) / \(r.plain) | \(tp) | " + String(format: "%.2f×", r.ratio) + " |\n"
+            }
+            out += "\n"
+        }
+        return out
+    }
+
+    public static func render(_ c: ComparisonReport) -> String {
+        var out = "# perf9 comparison\n\nOLD: " + c.oldFiles.map { "`\($0)`" }.joined(separator: ", ")
+            + "  \nNEW: " + c.newFiles.map { "`\($0)`" }.joined(separator: ", ")
+            + "\n\nSignificance: \(MannWhitneyU.name) on per-client throughput, α = \(GroupComparison.alpha).\n\n"
+        for (d, rows) in c.sections {
+            out += "## \(d.title)\n\n| Group | OLD | NEW | Change | U | z | p | Verdict |\n|---|---:|---:|---:|---:|---:|---:|---|\n"
+            for r in rows {
+                let dash = "–"
+                var cells: [String] = [cell(r.name)]
+                cells.append(r.old.throughput.map { Units.rate($0.mean) } ?? dash)
+                cells.append(r.new.throughput.map { Units.rate($0.mean) } ?? dash)
+                cells.append(r.change.map(Units.percent) ?? "n/a")
+                if let t = r.test {
+                    cells += [TextReport.fmt(t.u1), String(format: "%.3f", t.z), TextReport.pValue(t.p)]
+                } else {
+                    cells += [dash, dash, dash]
+                }
+                cells.append(r.verdict.rawValue)
+                out += "| " + cells.joined(separator: " | ") + " |\n"
+            }
+            out += "\n"
+        }
+        for note in c.unmatched { out += "- \(note)\n" }
+        if let limit = c.failOnRegression {
+            out += "\nRegression gate (\(limit)%): " + (c.regressions.isEmpty ? "passed" : "FAILED (\(c.regressions.count) group(s))") + "\n"
+        }
+        return out
+    }
+}

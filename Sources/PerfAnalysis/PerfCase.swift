@@ -1,0 +1,141 @@
+/// One perf9 case (one planned test run) reduced to the raw measurements the
+/// analyzer needs. Built from an `AssayResults.CaseResult` by `PerfCaseReader`.
+public struct PerfCase: Sendable, Equatable {
+    /// Canonical case id from the results file.
+    public var id: String
+    /// Test name: "echo", "tls-quick", "tcp-quick", "handshake".
+    public var test: String
+    /// Case status as written by the runner ("passed", "failed", …).
+    public var status: String
+    /// Which input file the case came from.
+    public var source: String
+    public var configuration: PerfConfiguration
+    public var clients: [ClientSample]
+    public var servers: [ServerSample]
+
+    public init(
+        id: String, test: String, status: String, source: String,
+        configuration: PerfConfiguration, clients: [ClientSample], servers: [ServerSample]
+    ) {
+        self.id = id
+        self.test = test
+        self.status = status
+        self.source = source
+        self.configuration = configuration
+        self.clients = clients
+        self.servers = servers
+    }
+}
+
+/// The matrix combination and coordination selector of a perf9 case.
+public struct PerfConfiguration: Sendable, Hashable, Codable {
+    /// "tcp", "tls", "unix", "unix-tls".
+    public var proto: String
+    /// "1.2", "1.3", or nil for plaintext.
+    public var tlsVersion: String?
+    public var chunkSize: Int?
+    public var clientCount: Int?
+    /// Seconds.
+    public var duration: Int?
+    /// "task", "thread", "process", or "default" when the selector did not say.
+    public var parallel: String
+    public var serverCount: Int
+    public var clientHostCount: Int
+
+    public init(
+        proto: String, tlsVersion: String? = nil, chunkSize: Int? = nil, clientCount: Int? = nil,
+        duration: Int? = nil, parallel: String = "default", serverCount: Int = 1, clientHostCount: Int = 1
+    ) {
+        self.proto = proto
+        self.tlsVersion = tlsVersion
+        self.chunkSize = chunkSize
+        self.clientCount = clientCount
+        self.duration = duration
+        self.parallel = parallel
+        self.serverCount = serverCount
+        self.clientHostCount = clientHostCount
+    }
+
+    /// Whether the protocol runs TLS (and so has a handshake and a TLS version).
+    public var isTLS: Bool { proto.contains("tls") }
+
+    /// Short, stable, human label, e.g. "tls 1.3, 50 clients, 4 KB chunks, 10 s, thread, 2×server 2×client-host".
+    public var label: String {
+        var parts = [tlsVersion.map { "\(proto) \($0)" } ?? proto]
+        if let c = clientCount { parts.append("\(c) clients") }
+        if let c = chunkSize { parts.append("\(Units.bytes(Double(c))) chunks") }
+        if let d = duration { parts.append("\(d) s") }
+        parts.append(parallel)
+        parts.append("\(serverCount)×server \(clientHostCount)×client-host")
+        return parts.joined(separator: ", ")
+    }
+}
+
+/// One client's raw report from a client-host participant.
+public struct ClientSample: Sendable, Equatable {
+    public var bytesSent: Int
+    public var bytesReceived: Int
+    public var iterations: Int
+    public var startNanos: Int?
+    public var endNanos: Int?
+    /// Handshake time of the echo connection, if it is TLS and completed.
+    public var handshakeNanos: Int?
+    public var connected: Bool
+    public var negotiatedVersion: String?
+    /// Error counts by category ("io", "timeout", …).
+    public var errors: [String: Int]
+    /// Handshake benchmark: one duration per handshake.
+    public var handshakes: [Int]
+    /// Handshake benchmark: whether the session was resumed.
+    public var resumed: Bool?
+    /// Handshake benchmark: the server key type, e.g. "RSA-2048".
+    public var keyType: String?
+
+    public init(
+        bytesSent: Int = 0, bytesReceived: Int = 0, iterations: Int = 0, startNanos: Int? = nil,
+        endNanos: Int? = nil, handshakeNanos: Int? = nil, connected: Bool = false,
+        negotiatedVersion: String? = nil, errors: [String: Int] = [:], handshakes: [Int] = [],
+        resumed: Bool? = nil, keyType: String? = nil
+    ) {
+        self.bytesSent = bytesSent
+        self.bytesReceived = bytesReceived
+        self.iterations = iterations
+        self.startNanos = startNanos
+        self.endNanos = endNanos
+        self.handshakeNanos = handshakeNanos
+        self.connected = connected
+        self.negotiatedVersion = negotiatedVersion
+        self.errors = errors
+        self.handshakes = handshakes
+        self.resumed = resumed
+        self.keyType = keyType
+    }
+
+    /// Bytes moved in both directions.
+    public var totalBytes: Int { bytesSent + bytesReceived }
+
+    /// Bytes per second over the client's own run time, or nil when the
+    /// client has no usable interval (never started, or end ≤ start).
+    public var throughput: Double? {
+        guard let s = startNanos, let e = endNanos, e > s else { return nil }
+        return Double(totalBytes) / (Double(e - s) / 1e9)
+    }
+
+    /// Every handshake duration this client measured, nanoseconds.
+    public var allHandshakes: [Int] {
+        (handshakeNanos.map { [$0] } ?? []) + handshakes
+    }
+}
+
+/// One server participant's raw report.
+public struct ServerSample: Sendable, Equatable {
+    public var connections: Int
+    public var bytes: Int
+    public var handshakeFailures: Int
+
+    public init(connections: Int = 0, bytes: Int = 0, handshakeFailures: Int = 0) {
+        self.connections = connections
+        self.bytes = bytes
+        self.handshakeFailures = handshakeFailures
+    }
+}

@@ -1,0 +1,86 @@
+/// What a report shows.
+public enum ReportDetail: String, Sendable, Codable {
+    /// Group sections only (`-n`).
+    case groupsOnly
+    /// A one-line list of the tests, then the group sections.
+    case normal
+    /// A full block for every test, then the group sections (`--detail`).
+    case everyTest
+}
+
+/// The input of every report writer: the analysed tests and their groups.
+public struct Analysis: Sendable {
+    public var files: [String]
+    /// One line per input file: where and when it ran.
+    public var inputs: [String]
+    public var tests: [TestSummary]
+    public var sections: [(GroupDimension, [GroupSummary])]
+
+    public init(files: [String], cases: [PerfCase], inputs: [String] = []) {
+        self.files = files
+        self.inputs = inputs
+        tests = cases.map(TestSummary.init).sorted { a, b in
+            a.perfCase.configuration.label != b.perfCase.configuration.label
+                ? a.perfCase.configuration.label < b.perfCase.configuration.label : a.perfCase.id < b.perfCase.id
+        }
+        sections = Grouping.sections(tests)
+    }
+}
+
+/// The statistic lines of a group or test block, shared by the text and
+/// markdown writers: ("Throughput", "338.07 MB/s (mean), …").
+enum StatLines {
+    static func lines(_ g: GroupSummary) -> [(String, String)] {
+        var out: [(String, String)] = []
+        if let t = g.throughput {
+            out.append(("Throughput", "\(Units.rate(t.mean)) (mean), \(Units.rate(t.median)) (median), \(Units.rate(t.p95)) (p95)"))
+        }
+        if let c = g.perClient {
+            out.append(("Per client", "\(Units.rate(c.mean)) (mean), \(Units.rate(c.median)) (median), \(Units.rate(c.p95)) (p95)"))
+            out.append(("Client range", "\(Units.rate(c.min)) (slowest) → \(Units.rate(c.max)) (fastest)"))
+        }
+        if let h = g.handshake {
+            out.append(("Handshake", "\(Units.millis(h.mean)) (mean), \(Units.millis(h.p95)) (p95), \(h.count) handshakes"))
+        }
+        if g.totalBytes > 0 || g.throughput != nil {
+            out.append(("Total bytes", Units.bytes(Double(g.totalBytes))))
+            out.append(("Iterations", String(g.iterations)))
+        }
+        out.append(("Connected", "\(g.connected)/\(g.attempted)"))
+        if !g.negotiated.isEmpty {
+            var text = g.negotiatedText
+            let bad = g.versionMismatches
+            if !bad.isEmpty {
+                text += " — MISMATCH: \(bad.count) test(s) negotiated another version than asked"
+            }
+            out.append(("Negotiated", text))
+        }
+        if !g.errors.isEmpty { out.append(("Errors", g.errorsText)) }
+        if g.handshakeFailures > 0 { out.append(("HS failures", "\(g.handshakeFailures) (server side)")) }
+        out.append(("Participants", g.participantsText))
+        out.append(("Tests", String(g.tests.count)))
+        var statuses: [String: Int] = [:]
+        for t in g.tests { statuses[t.perfCase.status, default: 0] += 1 }
+        if statuses.keys.contains(where: { $0 != "passed" }) {
+            // Failed or timed-out cases that still reported data are included; say so.
+            out.append(("Status", statuses.keys.sorted().map { "\(statuses[$0]!) \($0)" }.joined(separator: ", ")))
+        }
+        return out
+    }
+
+    /// Lines of one test in `--detail`: the group lines of a one-test group
+    /// plus what only a single test has.
+    static func lines(_ t: TestSummary) -> [(String, String)] {
+        let g = GroupSummary(dimension: .configuration, key: GroupKey(name: t.perfCase.id, sort: [], text: ""), tests: [t])
+        var out = lines(g).filter { $0.0 != "Tests" && $0.0 != "Participants" }
+        if let i = out.firstIndex(where: { $0.0 == "Throughput" }), let tp = t.throughput {
+            out[i] = ("Throughput", "\(Units.rate(tp)) (sum over \(t.clientThroughputs.count) clients)")
+        }
+        out.insert(("Status", t.perfCase.status), at: 0)
+        out.insert(("Source", t.perfCase.source), at: 1)
+        out.append(("Configuration", t.perfCase.configuration.label))
+        out.append(("Servers", "\(t.perfCase.servers.count) reported: \(t.serverConnections) connections, \(Units.bytes(Double(t.serverBytes)))"))
+        if let m = t.versionMismatch { out.append(("Warning", "asked for \(m), negotiated \(g.negotiatedText)")) }
+        return out
+    }
+}

@@ -1,0 +1,118 @@
+import AssayResults
+import Foundation
+
+/// Why a results file cannot be analysed. Each case prints as one line.
+public enum LoadError: Error, Equatable, CustomStringConvertible {
+    case missing(path: String)
+    case unreadable(path: String, reason: String)
+    case notJSON(path: String)
+    case wrongSchema(path: String, schema: String?)
+    case unsupportedVersion(path: String, version: Int?)
+    case malformed(path: String, reason: String)
+    case noPerfData(path: String, perf9Cases: Int)
+
+    public var description: String {
+        switch self {
+        case .missing(let p):
+            return "\(p): no such file"
+        case .unreadable(let p, let r):
+            return "\(p): cannot read: \(r)"
+        case .notJSON(let p):
+            return "\(p): not valid JSON (truncated or corrupt results file?)"
+        case .wrongSchema(let p, let s):
+            return "\(p): not an assay results file (schema \(s.map { "\"\($0)\"" } ?? "missing"), expected \"\(RunResults.schemaName)\")"
+        case .unsupportedVersion(let p, let v):
+            return "\(p): results schema version \(v.map(String.init) ?? "missing") is not supported (this analyzer reads version \(RunResults.currentSchemaVersion))"
+        case .malformed(let p, let r):
+            return "\(p): malformed assay results file: \(r)"
+        case .noPerfData(let p, let n):
+            return n == 0
+                ? "\(p): no perf data (no \(PerfCaseReader.category)/\(PerfCaseReader.suite) case in the file)"
+                : "\(p): no perf data (\(n) \(PerfCaseReader.suite) case(s), none with participant reports — skipped or failed early?)"
+        }
+    }
+}
+
+/// Reads results files and extracts their perf9 cases, with a precise
+/// error for every kind of bad input.
+public enum ResultsLoader {
+    /// Just enough of the file to say which schema it claims to be.
+    private struct Header: Decodable {
+        var schema: String?
+        var schemaVersion: Int?
+    }
+
+    public static func load(path: String) throws(LoadError) -> [PerfCase] {
+        try loadFile(path: path).cases
+    }
+
+    /// The file's perf9 cases and where and when it was run.
+    public static func loadFile(path: String) throws(LoadError) -> LoadedFile {
+        guard FileManager.default.fileExists(atPath: path) else { throw .missing(path: path) }
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw .unreadable(path: path, reason: error.localizedDescription)
+        }
+        return try parseFile(data, path: path)
+    }
+
+    public static func parse(_ data: Data, path: String) throws(LoadError) -> [PerfCase] {
+        try parseFile(data, path: path).cases
+    }
+
+    public static func parseFile(_ data: Data, path: String) throws(LoadError) -> LoadedFile {
+        guard (try? JSONSerialization.jsonObject(with: data)) != nil else { throw .notJSON(path: path) }
+        guard let header = try? JSONDecoder().decode(Header.self, from: data) else {
+            throw .wrongSchema(path: path, schema: nil)
+        }
+        guard header.schema == RunResults.schemaName else {
+            throw .wrongSchema(path: path, schema: header.schema)
+        }
+        guard let v = header.schemaVersion, v >= 1, v <= RunResults.currentSchemaVersion else {
+            throw .unsupportedVersion(path: path, version: header.schemaVersion)
+        }
+        let results: RunResults
+        do {
+            results = try RunResults.decode(data)
+        } catch let e as DecodingError {
+            throw .malformed(path: path, reason: describe(e))
+        } catch {
+            throw .malformed(path: path, reason: String(describing: error))
+        }
+        let cases = PerfCaseReader.cases(in: results, source: path)
+        guard !cases.isEmpty else {
+            throw .noPerfData(path: path, perf9Cases: results.cases.filter(PerfCaseReader.isPerf9).count)
+        }
+        return LoadedFile(path: path, run: results.run, cases: cases)
+    }
+
+    static func describe(_ e: DecodingError) -> String {
+        func at(_ path: [any CodingKey]) -> String {
+            path.isEmpty ? "top level" : path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        }
+        switch e {
+        case .keyNotFound(let k, let ctx): return "missing key \"\(k.stringValue)\" at \(at(ctx.codingPath))"
+        case .typeMismatch(_, let ctx): return "wrong type at \(at(ctx.codingPath))"
+        case .valueNotFound(_, let ctx): return "null value at \(at(ctx.codingPath))"
+        case .dataCorrupted(let ctx): return "\(ctx.debugDescription) at \(at(ctx.codingPath))"
+        @unknown default: return String(describing: e)
+        }
+    }
+}
+
+/// One analysed results file.
+public struct LoadedFile: Sendable {
+    public var path: String
+    public var run: RunMetadata
+    public var cases: [PerfCase]
+
+    /// "r.json — host vm, 2026-11-27T03:00:00Z, git be0abfb, OpenSSL 3.0.19".
+    public var summary: String {
+        var parts = ["host \(run.host)", ISO8601DateFormatter().string(from: run.startTime)]
+        if let g = run.gitRevision { parts.append("git \(g.prefix(10))") }
+        if let o = run.opensslVersion { parts.append(o) }
+        return "\(path) — " + parts.joined(separator: ", ")
+    }
+}

@@ -1,0 +1,69 @@
+/// The measurements of one perf9 case, totalled over its participants.
+public struct TestSummary: Sendable, Equatable {
+    public var perfCase: PerfCase
+    /// Throughput of each client that ran (bytes/s).
+    public var clientThroughputs: [Double]
+    /// Sum of the client throughputs: the test's throughput (bytes/s).
+    public var throughput: Double?
+    public var totalBytes: Int
+    public var iterations: Int
+    public var connected: Int
+    /// Clients that should have run: reported clients, or client-count ×
+    /// client-hosts when more were planned than reported.
+    public var attempted: Int
+    /// Handshake durations, nanoseconds.
+    public var handshakes: [Int]
+    public var errors: [String: Int]
+    /// Negotiated protocol version → number of clients.
+    public var negotiated: [String: Int]
+    public var serverConnections: Int
+    public var serverBytes: Int
+    public var handshakeFailures: Int
+
+    public init(_ c: PerfCase) {
+        perfCase = c
+        clientThroughputs = c.clients.compactMap(\.throughput)
+        throughput = clientThroughputs.isEmpty ? nil : clientThroughputs.reduce(0, +)
+        totalBytes = c.clients.reduce(0) { $0 + $1.totalBytes }
+        iterations = c.clients.reduce(0) { $0 + $1.iterations }
+        connected = c.clients.filter(\.connected).count
+        let planned = (c.configuration.clientCount ?? 0) * c.configuration.clientHostCount
+        attempted = max(c.clients.count, c.test == "echo" ? planned : 0)
+        handshakes = c.clients.flatMap(\.allHandshakes)
+        var errors: [String: Int] = [:]
+        var negotiated: [String: Int] = [:]
+        for client in c.clients {
+            errors.merge(client.errors, uniquingKeysWith: +)
+            if let v = client.negotiatedVersion { negotiated[v, default: 0] += 1 }
+        }
+        self.errors = errors.filter { $0.value != 0 }
+        self.negotiated = negotiated
+        serverConnections = c.servers.reduce(0) { $0 + $1.connections }
+        serverBytes = c.servers.reduce(0) { $0 + $1.bytes }
+        handshakeFailures = c.servers.reduce(0) { $0 + $1.handshakeFailures }
+    }
+
+    /// A handshake-benchmark case (clients report `handshakes` lists, not echo traffic).
+    public var isHandshakeBenchmark: Bool {
+        perfCase.test == "handshake" || perfCase.clients.contains { !$0.handshakes.isEmpty }
+    }
+
+    /// "tls 1.3, RSA-2048, full" / "…, resumed" for the handshake benchmark.
+    public var handshakeLabel: String {
+        let c = perfCase.configuration
+        var parts = [c.tlsVersion.map { "\(c.proto) \($0)" } ?? c.proto]
+        let keys = Set(perfCase.clients.compactMap(\.keyType)).sorted()
+        if !keys.isEmpty { parts.append(keys.joined(separator: "/")) }
+        let resumed = Set(perfCase.clients.compactMap(\.resumed))
+        if resumed == [true] { parts.append("resumed") } else if resumed == [false] { parts.append("full") }
+        return parts.joined(separator: ", ")
+    }
+
+    /// The TLS version asked for when some client negotiated another one
+    /// ("TLSv1.3" for "1.3"); nil when everything matched or was not TLS.
+    public var versionMismatch: String? {
+        guard let want = perfCase.configuration.tlsVersion else { return nil }
+        let expected = "TLSv" + want
+        return negotiated.keys.contains { $0 != expected } ? expected : nil
+    }
+}
