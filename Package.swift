@@ -60,7 +60,15 @@ let package = Package(
             name: "PerfAnalysis",
             dependencies: ["AssayResults", .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
-        .target(name: "Suites", dependencies: ["Assay", "JSec", "JSecCrypto"], path: "Suites"),
+        .target(
+            name: "Suites",
+            dependencies: [
+                "Assay", "JSec", "JSecCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Suites"
+        ),
 
         // --- Examples ---
         .executableTarget(

@@ -10,5 +10,6 @@ public enum Registry {
         tlsSessionsSuite,
         regressionSuite,
         openSSLSuite,
+        perf9Suite,
     ]
 }

@@ -1,0 +1,38 @@
+import Assay
+import JSec
+
+/// perf9: the echo benchmark. Server participants run echo servers; client-host participants each
+/// run `client-count` clients that write `chunk-size` bytes and read them back until `duration`
+/// ends. Participants report raw measurements only; `analyzer` computes the statistics.
+public let perf9Suite = Suite("perf9", category: "performance",
+                              description: "echo throughput and handshakes, TCP vs TLS vs Unix, tasks/threads/processes",
+                              timeout: 600) {
+    let roles = [
+        Role("server", count: 1) { p in try await Perf9.server(p) },
+        Role("client-host", count: 1) { p in try await Perf9.clientHost(p) },
+    ]
+    let versionRule: SkipCase = .predicate { c in
+        let tls = c["protocol"] == "tls" || c["protocol"] == "unix-tls"
+        if tls && c["tls-version"] == nil { return "TLS protocols run at an explicit TLS version" }
+        if !tls && c["tls-version"] != nil { return "tls-version applies only to TLS protocols" }
+        return nil
+    }
+    CoordinatedTest("echo",
+                    matrix: .inline([
+                        "protocol": ["tcp", "tls", "unix", "unix-tls"],
+                        "tls-version": ["1.2", "1.3", nil],
+                        "chunk-size": [1024, 16_384, 65_536],
+                        "client-count": [1, 10, 50, 100, 1000],
+                        "duration": [1, 3, 10, 30],
+                    ]),
+                    roles: roles, parallel: .task, timeout: 600, gracefulTimeout: 10,
+                    skipCases: [versionRule],
+                    ensured: [["protocol": "tls", "tls-version": "1.3", "chunk-size": 16_384, "client-count": 10, "duration": 1],
+                              ["protocol": "tcp", "tls-version": nil, "chunk-size": 16_384, "client-count": 10, "duration": 1]])
+    CoordinatedTest("tls-quick",
+                    matrix: .inline(["protocol": ["tls"], "tls-version": ["1.3"], "chunk-size": [16_384], "client-count": [4], "duration": [1]]),
+                    roles: roles, parallel: .task, timeout: 120, gracefulTimeout: 5)
+    CoordinatedTest("tcp-quick",
+                    matrix: .inline(["protocol": ["tcp"], "tls-version": [nil], "chunk-size": [16_384], "client-count": [4], "duration": [1]]),
+                    roles: roles, parallel: .task, timeout: 120, gracefulTimeout: 5)
+}
