@@ -70,6 +70,7 @@ let package = Package(
         // --- Tests ---
         .testTarget(name: "JSecTests", dependencies: ["JSec", "JSecCrypto", "Suites"]),
         .testTarget(name: "AssayTests", dependencies: ["Assay", "AssayResults"]),
+        .testTarget(name: "JSecCryptoTests", dependencies: ["JSecCrypto"]),
     ],
     swiftLanguageModes: [.v6]
 )
