@@ -57,3 +57,5 @@ int jsec_X509_REQ_set_version(X509_REQ *req, long version) { return X509_REQ_set
 int jsec_OCSP_resp_count(OCSP_BASICRESP *bs) { return OCSP_resp_count(bs); }
 long jsec_X509_V_FLAG_CRL_CHECK_ALL(void) { return X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL; }
 long jsec_BIO_set_close(BIO *bio, long flag) { return BIO_set_close(bio, flag); }
+int jsec_sk_X509_REVOKED_num(const STACK_OF(X509_REVOKED) *sk) { return sk_X509_REVOKED_num(sk); }
+X509_REVOKED *jsec_sk_X509_REVOKED_value(const STACK_OF(X509_REVOKED) *sk, int i) { return sk_X509_REVOKED_value(sk, i); }

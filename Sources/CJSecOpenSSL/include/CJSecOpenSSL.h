@@ -90,5 +90,7 @@ int jsec_X509_REQ_set_version(X509_REQ *req, long version);
 int jsec_OCSP_resp_count(OCSP_BASICRESP *bs);
 long jsec_X509_V_FLAG_CRL_CHECK_ALL(void);
 long jsec_BIO_set_close(BIO *bio, long flag);
+int jsec_sk_X509_REVOKED_num(const STACK_OF(X509_REVOKED) *sk);
+X509_REVOKED *jsec_sk_X509_REVOKED_value(const STACK_OF(X509_REVOKED) *sk, int i);
 
 #endif
