@@ -50,10 +50,11 @@ extension Certificate {
     public var subjectName: DistinguishedName { DistinguishedName(X509_get_subject_name(x509)) }
     public var issuerName: DistinguishedName { DistinguishedName(X509_get_issuer_name(x509)) }
 
-    /// The subject public key.
-    public var publicKey: PublicKey {
+    /// The subject public key; nil when the certificate carries a key OpenSSL cannot decode.
+    public var publicKey: PublicKey? {
+        defer { ERR_clear_error() }
         // X509_get_pubkey returns a new reference that the PublicKey then owns.
-        PublicKey(taking: X509_get_pubkey(x509)!)
+        return X509_get_pubkey(x509).map { PublicKey(taking: $0) }
     }
 
     /// Key usages; empty when the certificate has no keyUsage extension.
@@ -108,7 +109,10 @@ extension Certificate {
     }
 
     /// The public key's curve (`P-256`, …) for EC keys.
-    public var publicKeyInfo: KeyInfo { KeyInfo(X509_get0_pubkey(x509)!, encrypted: false, isPrivate: false) }
+    public var publicKeyInfo: KeyInfo? {
+        defer { ERR_clear_error() }
+        return X509_get0_pubkey(x509).map { KeyInfo($0, encrypted: false, isPrivate: false) }
+    }
 
     /// True when `issuer`'s key verifies this certificate's signature (names are not compared).
     public func isSignatureValid(issuer: Certificate) -> Bool {

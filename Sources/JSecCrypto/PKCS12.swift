@@ -14,7 +14,7 @@ public enum PKCS12 {
     /// Creates a password-protected PKCS#12 (OpenSSL 3 defaults: AES-256-CBC, PBKDF2, HMAC-SHA256 MAC).
     public static func create(certificate: Certificate, privateKey: PrivateKey, chain: [Certificate] = [],
                               password: String, friendlyName: String? = nil) throws -> [UInt8] {
-        guard privateKey.matches(certificate.publicKey) else {
+        guard let pub = certificate.publicKey, privateKey.matches(pub) else {
             throw JSecError(.configuration, "the private key does not belong to the certificate")
         }
         OpenSSLErrorQueue.clear()

@@ -37,7 +37,7 @@ struct TestPKI {
         #expect(leaf.serialNumberHex == "03E8")  // sequential serial 1000
         #expect(int.serialNumberHex == "01")
         #expect(int.signatureAlgorithm == "ecdsa-with-SHA384" && leaf.signatureAlgorithm == "ecdsa-with-SHA256")
-        #expect(leaf.publicKeyInfo.curve == "P-256")
+        #expect(leaf.publicKeyInfo?.curve == "P-256")
         #expect(leaf.isSignatureValid(issuer: int) && int.isSignatureValid(issuer: root))
         #expect(!leaf.isSignatureValid(issuer: root))
         #expect(leaf.publicKey == pki.leaf.privateKey.publicKey)
