@@ -67,6 +67,11 @@ let package = Package(
             path: "Examples/https-get"
         ),
 
+        .executableTarget(name: "crypto-sign", dependencies: ["JSecCrypto"], path: "Examples/crypto-sign"),
+        .executableTarget(name: "crypto-aead", dependencies: ["JSecCrypto"], path: "Examples/crypto-aead"),
+        .executableTarget(name: "crypto-ca", dependencies: ["JSecCrypto"], path: "Examples/crypto-ca"),
+        .executableTarget(name: "crypto-pkcs12", dependencies: ["JSecCrypto"], path: "Examples/crypto-pkcs12"),
+
         // --- Tests ---
         .testTarget(name: "JSecTests", dependencies: ["JSec", "JSecCrypto", "Suites"]),
         .testTarget(name: "AssayTests", dependencies: ["Assay", "AssayResults"]),
