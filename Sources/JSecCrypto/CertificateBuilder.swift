@@ -20,6 +20,12 @@ public struct CertificateRequest: Sendable {
     public var notBefore: Date
     public var notAfter: Date
     public var usage: CertificateUsage
+    /// Overrides the key usages that `usage` implies (nil: the defaults of `usage`).
+    public var keyUsage: Set<KeyUsage>? = nil
+    /// Overrides the extended key usages that `usage` implies (nil: the defaults; empty: no EKU extension).
+    public var extendedKeyUsage: Set<ExtendedKeyUsage>? = nil
+    /// Email addresses for the subjectAltName.
+    public var emails: [String] = []
 
     /// - Parameters:
     ///   - daysValid: validity from `notBefore` (default: now minus one minute, to absorb clock skew).
@@ -56,6 +62,12 @@ public enum CertificateBuilder {
         let key = try PrivateKey.generate(keyType)
         let cert = try issue(request, publicKey: key, issuer: nil, issuerKey: key)
         return CertificateAndKey(certificate: cert, privateKey: key)
+    }
+
+    /// A self-signed certificate for an existing key with a full subject name (jsec's
+    /// `generate-self-signed-from-key`). `request.commonName` is ignored in favour of `subject`.
+    public static func selfSigned(_ request: CertificateRequest, subject: DistinguishedName, key: PrivateKey) throws -> Certificate {
+        try issue(request, subjectKey: key.pkey, subject: subject, issuer: nil, issuerKey: key)
     }
 
     /// Convenience: a self-signed server certificate for `commonName` (also a DNS SAN), plus extra SANs.
@@ -140,17 +152,27 @@ public enum CertificateBuilder {
             defer { X509_EXTENSION_free(ext) }
             X509_add_ext(x, ext, -1)
         }
+        var keyUsage: String, eku: String?
         switch request.usage {
         case .certificateAuthority(let pathLength):
             try add(NID_basic_constraints, "critical,CA:TRUE" + (pathLength.map { ",pathlen:\($0)" } ?? ""))
-            try add(NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature")
+            keyUsage = "critical,keyCertSign,cRLSign,digitalSignature"
+            eku = nil
         case .server, .client, .serverAndClient:
             try add(NID_basic_constraints, "critical,CA:FALSE")
             let isRSA = EVP_PKEY_get_base_id(subjectKey) == EVP_PKEY_RSA
-            try add(NID_key_usage, isRSA ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature")
-            let eku = request.usage == .server ? "serverAuth" : request.usage == .client ? "clientAuth" : "serverAuth,clientAuth"
-            try add(NID_ext_key_usage, eku)
+            keyUsage = isRSA ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature"
+            eku = request.usage == .server ? "serverAuth" : request.usage == .client ? "clientAuth" : "serverAuth,clientAuth"
         }
+        if let ku = request.keyUsage {
+            guard !ku.isEmpty else { throw JSecError(.configuration, "an explicit key usage set must not be empty") }
+            keyUsage = "critical," + KeyUsage.allCases.filter(ku.contains).map(\.rawValue).joined(separator: ",")
+        }
+        if let x = request.extendedKeyUsage {
+            eku = x.isEmpty ? nil : ExtendedKeyUsage.allCases.filter(x.contains).map(\.openSSLName).joined(separator: ",")
+        }
+        try add(NID_key_usage, keyUsage)
+        if let eku { try add(NID_ext_key_usage, eku) }
         try add(NID_subject_key_identifier, "hash")
         if issuer != nil { try add(NID_authority_key_identifier, "keyid:always") }
         var sans: [String] = []
@@ -161,6 +183,10 @@ public enum CertificateBuilder {
         for ip in request.ipAddresses {
             guard IPAddress.isLiteral(ip) else { throw JSecError(.configuration, "invalid IP address '\(ip)'") }
             sans.append("IP:\(ip)")
+        }
+        for e in request.emails {
+            guard e.contains("@"), !e.contains(","), !e.contains(":") else { throw JSecError(.configuration, "invalid email address '\(e)'") }
+            sans.append("email:\(e)")
         }
         if !sans.isEmpty { try add(NID_subject_alt_name, sans.joined(separator: ",")) }
 

@@ -24,6 +24,15 @@ public enum KeyUsage: String, Sendable, Hashable, CaseIterable {
 public enum ExtendedKeyUsage: String, Sendable, Hashable, CaseIterable {
     case serverAuth, clientAuth, codeSigning, emailProtection, timeStamping, ocspSigning, any
 
+    /// The name `X509V3_EXT_conf` understands.
+    var openSSLName: String {
+        switch self {
+        case .ocspSigning: return "OCSPSigning"
+        case .any: return "anyExtendedKeyUsage"
+        default: return rawValue
+        }
+    }
+
     var bit: UInt32 {
         switch self {
         case .serverAuth: return UInt32(XKU_SSL_SERVER)

@@ -180,3 +180,36 @@ struct TestPKI {
         #expect(throws: JSecError.self) { try OCSPRequest(der: [0x30, 0x00]) }
     }
 }
+
+@Suite struct CertificateOptionsTests {
+    @Test func explicitUsagesEmailsAndSelfSignedFromKey() throws {
+        let root = try CertificateAuthority.createRoot()
+        var req = CertificateRequest(commonName: "signer", usage: .client)
+        req.keyUsage = [.digitalSignature, .nonRepudiation]
+        req.extendedKeyUsage = [.emailProtection, .codeSigning, .ocspSigning]
+        req.emails = ["signer@example.test"]
+        let issued = try root.issue(req)
+        let c = issued.certificate
+        #expect(c.keyUsage == [.digitalSignature, .nonRepudiation])
+        #expect(c.extendedKeyUsage == [.emailProtection, .codeSigning, .ocspSigning])
+        #expect(c.subjectAltNames == [.email("signer@example.test")])
+        #expect(try CertificateVerifier.verify(c, roots: [root.certificate], options: .init(purpose: .codeSigning)).isValid)
+        #expect(try CertificateVerifier.verify(c, roots: [root.certificate], options: .init(purpose: .emailProtection)).isValid)
+        #expect(try !CertificateVerifier.verify(c, roots: [root.certificate], options: .init(purpose: .serverAuth)).isValid)
+        // S/MIME: a CMS signature verifies under the strict purpose now.
+        let signed = try CMS.sign(bytes("mail"), certificate: c, privateKey: issued.privateKey)
+        #expect(try CMS.verify(signed, trusted: [root.certificate], purpose: .emailProtection).isValid)
+        var none = CertificateRequest(commonName: "no-eku")
+        none.extendedKeyUsage = []
+        #expect(try root.issue(none).certificate.extendedKeyUsage.isEmpty)
+
+        let key = try PrivateKey.generate(.ed25519)
+        let subject = DistinguishedName(commonName: "self", organization: "Org", country: "US")
+        let selfSigned = try CertificateBuilder.selfSigned(CertificateRequest(commonName: "", usage: .certificateAuthority(pathLength: nil)),
+                                                           subject: subject, key: key)
+        #expect(selfSigned.isSelfSigned && selfSigned.subjectName.country == "US" && selfSigned.signatureAlgorithm == "ED25519")
+        #expect(selfSigned.publicKey == key.publicKey)
+        #expect(throws: JSecError.self) { try CertificateBuilder.selfSigned(CertificateRequest(commonName: "x"), subject: DistinguishedName(), key: key) }
+        #expect(throws: JSecError.self) { try CertificateBuilder.selfSigned(CertificateRequest(commonName: "x"), subject: DistinguishedName(country: "USA"), key: key) }
+    }
+}
