@@ -64,8 +64,9 @@ public struct CertificateAuthority: Sendable {
     }
 
     /// Creates a self-signed root CA.
-    public static func createRoot(commonName: String = "JSec Test Root CA", keyType: KeyType = .ecP256, daysValid: Int = 3650) throws -> CertificateAuthority {
-        try createRoot(subject: DistinguishedName(commonName: commonName), keyType: keyType, daysValid: daysValid)
+    public static func createRoot(commonName: String = "JSec Test Root CA", keyType: KeyType = .ecP256, daysValid: Int = 3650,
+                                  serial: UInt64? = nil, trackIssued: Bool = false) throws -> CertificateAuthority {
+        try createRoot(subject: DistinguishedName(commonName: commonName), keyType: keyType, daysValid: daysValid, serial: serial, trackIssued: trackIssued)
     }
 
     /// Creates a self-signed root CA with a full subject name (jsec's `ca/generate`).
