@@ -103,13 +103,18 @@ public struct CertificateAuthority: Sendable {
 
     /// Signs a CSR (jsec's `ca/sign`). The CSR's self-signature must verify. Its subject is kept; its
     /// requested SANs are copied unless `dnsNames`/`ipAddresses` are given.
+    /// `keyUsage`/`extendedKeyUsage` override what `usage` implies.
     public func sign(_ csr: CertificateSigningRequest, usage: CertificateUsage = .serverAndClient, daysValid: Int = 365,
-                     dnsNames: [String]? = nil, ipAddresses: [String]? = nil, serialHex: String? = nil) throws -> Certificate {
+                     dnsNames: [String]? = nil, ipAddresses: [String]? = nil, serialHex: String? = nil,
+                     keyUsage: Set<KeyUsage>? = nil, extendedKeyUsage: Set<ExtendedKeyUsage>? = nil) throws -> Certificate {
         guard csr.isSignatureValid, let key = csr.publicKey else {
             throw JSecError(.crypto, "the CSR's signature does not verify (or its key is unusable)")
         }
-        let req = CertificateRequest(commonName: csr.subject.commonName ?? "", dnsNames: dnsNames ?? csr.dnsNames,
+        var req = CertificateRequest(commonName: csr.subject.commonName ?? "", dnsNames: dnsNames ?? csr.dnsNames,
                                      ipAddresses: ipAddresses ?? csr.ipAddresses, daysValid: daysValid, usage: usage)
+        req.keyUsage = keyUsage
+        req.extendedKeyUsage = extendedKeyUsage
+        req.emails = csr.subjectAltNames.compactMap { if case .email(let e) = $0 { return e } else { return nil } }
         let cert = try CertificateBuilder.issue(req, subjectKey: key.pkey, subject: csr.subject, serialHex: serialHex ?? registry.takeSerial(),
                                                 issuer: certificate, issuerKey: privateKey)
         registry.record(cert)
