@@ -71,6 +71,7 @@ let package = Package(
         .executableTarget(name: "crypto-aead", dependencies: ["JSecCrypto"], path: "Examples/crypto-aead"),
         .executableTarget(name: "crypto-ca", dependencies: ["JSecCrypto"], path: "Examples/crypto-ca"),
         .executableTarget(name: "crypto-pkcs12", dependencies: ["JSecCrypto"], path: "Examples/crypto-pkcs12"),
+        .executableTarget(name: "crypto-fuzz", dependencies: ["JSecCrypto"], path: "Examples/crypto-fuzz"),
 
         // --- Tests ---
         .testTarget(name: "JSecTests", dependencies: ["JSec", "JSecCrypto", "Suites"]),
