@@ -213,3 +213,64 @@ struct TestPKI {
         #expect(throws: JSecError.self) { try CertificateBuilder.selfSigned(CertificateRequest(commonName: "x"), subject: DistinguishedName(country: "USA"), key: key) }
     }
 }
+
+@Suite struct PythonPKITests {
+    /// Python writes a certificate with every extension we parse; we read the same values back.
+    /// Python reads our chain, CRL and OCSP response.
+    @Test func certificatesBothWays() throws {
+        let script = """
+        import datetime, ipaddress
+        from cryptography import x509
+        from cryptography.x509.oid import NameOID, ExtendedKeyUsageOID
+        from cryptography.hazmat.primitives import hashes, serialization as s
+        from cryptography.hazmat.primitives.asymmetric import ec
+        k = ec.generate_private_key(ec.SECP384R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "py.example"), x509.NameAttribute(NameOID.ORGANIZATION_NAME, "PyOrg"),
+                          x509.NameAttribute(NameOID.COUNTRY_NAME, "NL")])
+        now = datetime.datetime(2030, 1, 2, 3, 4, 5)
+        c = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(k.public_key()).serial_number(0xABCDEF)
+             .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=10))
+             .add_extension(x509.BasicConstraints(ca=True, path_length=2), critical=True)
+             .add_extension(x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True)
+             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING, ExtendedKeyUsageOID.TIME_STAMPING]), critical=False)
+             .add_extension(x509.SubjectAlternativeName([x509.DNSName("py.example"), x509.IPAddress(ipaddress.ip_address("2001:db8::1")),
+                                                         x509.RFC822Name("a@py.example")]), critical=False)
+             .sign(k, hashes.SHA384()))
+        print(c.public_bytes(s.Encoding.PEM).decode(), end="")
+        """
+        let r = try Peer.python(script)
+        #expect(r.status == 0, "\(r.stderr)")
+        let c = try Certificate(pem: r.text)
+        let n = c.subjectName
+        #expect(n.commonName == "py.example" && n.organization == "PyOrg" && n.country == "NL" && n.rfc2253 == "C=NL,O=PyOrg,CN=py.example")
+        #expect(c.serialNumberHex == "ABCDEF" && c.isCA && c.pathLength == 2 && c.isSelfSigned)
+        #expect(c.keyUsage == [.digitalSignature, .keyCertSign, .cRLSign])
+        #expect(c.extendedKeyUsage == [.codeSigning, .timeStamping])
+        #expect(c.subjectAltNames == [.dns("py.example"), .ip("2001:db8::1"), .email("a@py.example")])
+        #expect(c.notBefore == Date(timeIntervalSince1970: 1_893_553_445) && c.signatureAlgorithm == "ecdsa-with-SHA384")
+        #expect(c.publicKeyInfo?.curve == "P-384")
+        #expect(try CertificateVerifier.verify(c, roots: [c], options: .init(time: Date(timeIntervalSince1970: 1_893_553_445 + 86_400))).isValid)
+
+        let pki = try TestPKI()
+        try pki.intermediate.revoke(pki.leaf.certificate, reason: .cessationOfOperation)
+        let crl = try pki.intermediate.generateCRL()
+        let req = try OCSPRequest.create(for: pki.leaf.certificate, issuer: pki.intermediate.certificate)
+        let resp = try pki.intermediate.ocspResponse(to: req)
+        let check = """
+        import sys
+        from cryptography import x509
+        from cryptography.x509 import ocsp
+        from cryptography.hazmat.primitives.asymmetric import ec
+        root, inter, leaf = (x509.load_pem_x509_certificate(a.encode()) for a in sys.argv[1:4])
+        inter.verify_directly_issued_by(root); leaf.verify_directly_issued_by(inter)
+        crl = x509.load_pem_x509_crl(sys.argv[4].encode())
+        assert crl.is_signature_valid(inter.public_key())
+        e = crl.get_revoked_certificate_by_serial_number(leaf.serial_number)
+        print(e.extensions.get_extension_for_class(x509.CRLReason).value.reason.name)
+        r = ocsp.load_der_ocsp_response(bytes.fromhex(sys.argv[5]))
+        print(r.response_status.name, r.certificate_status.name, r.serial_number == leaf.serial_number)
+        """
+        let p = try Peer.python(check, [pki.root.certificate.pem, pki.intermediate.certificate.pem, pki.leaf.certificate.pem, crl.pem, resp.der.hexString])
+        #expect(p.text.split(separator: "\n").map(String.init) == ["cessation_of_operation", "SUCCESSFUL REVOKED True"], "\(p.text) \(p.stderr)")
+    }
+}
