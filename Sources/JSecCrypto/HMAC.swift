@@ -1,6 +1,6 @@
 import CJSecOpenSSL
 
-/// HMAC (RFC 2104) over any ``DigestAlgorithm`` except BLAKE2, through OpenSSL 3's `EVP_MAC`.
+/// HMAC (RFC 2104) over any ``DigestAlgorithm``, through OpenSSL 3's `EVP_MAC`.
 public final class HMAC {
     public let algorithm: DigestAlgorithm
     private let ctx: OpaquePointer

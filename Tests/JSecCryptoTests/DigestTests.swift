@@ -66,6 +66,24 @@ import JSecCrypto
         #expect(try h.finalize().hexString == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
     }
 
+    @Test func hmacEveryDigestMatchesPython() throws {
+        let key = try SecureRandom.bytes(100), data = try SecureRandom.bytes(1000)  // key longer than some block sizes
+        let names: [DigestAlgorithm: String] = [.sha1: "sha1", .sha224: "sha224", .sha256: "sha256", .sha384: "sha384", .sha512: "sha512",
+                                                .sha3_256: "sha3_256", .sha3_512: "sha3_512", .blake2b512: "blake2b", .blake2s256: "blake2s"]
+        let script = """
+        import sys, hmac, hashlib
+        k, d = bytes.fromhex(sys.argv[1]), bytes.fromhex(sys.argv[2])
+        for n in sys.argv[3:]: print(hmac.new(k, d, getattr(hashlib, n)).hexdigest())
+        """
+        let algs = DigestAlgorithm.allCases
+        let r = try Peer.python(script, [key.hexString, data.hexString] + algs.map { names[$0]! })
+        let theirs = r.text.split(separator: "\n").map(String.init)
+        #expect(theirs.count == algs.count, "\(r.stderr)")
+        for (alg, expected) in zip(algs, theirs) {
+            #expect(try HMAC.authenticationCode(alg, key: key, data: data).hexString == expected, "HMAC-\(alg)")
+        }
+    }
+
     @Test func constantTimeAndRandom() throws {
         #expect(ConstantTime.equal([1, 2, 3], [1, 2, 3]))
         #expect(!ConstantTime.equal([1, 2, 3], [1, 2, 4]))
