@@ -159,9 +159,17 @@ public final class OCSPResponse: @unchecked Sendable {
 
 extension CertificateAuthority {
     /// A signed OCSP response (jsec's `create-ocsp-response`) giving `status` for every certificate in
-    /// `request`, signed by this CA, valid from now for `validity` seconds; the request nonce is echoed.
+    /// `request`, valid from `thisUpdate` for `validity` seconds; the request nonce is echoed.
+    /// Signed by this CA, or by `responder`: a delegated responder certificate this CA issued with the
+    /// OCSPSigning extended key usage (RFC 6960 §4.2.2.2), which is then included in the response.
     public func ocspResponse(to request: OCSPRequest, status: OCSPCertificateStatus, includeNonce: Bool = true,
-                             thisUpdate: Date = Date(), validity: TimeInterval = 86_400) throws -> OCSPResponse {
+                             thisUpdate: Date = Date(), validity: TimeInterval = 86_400,
+                             responder: CertificateAndKey? = nil) throws -> OCSPResponse {
+        if let responder {
+            guard responder.certificate.extendedKeyUsage.contains(.ocspSigning), responder.certificate.isSignatureValid(issuer: certificate) else {
+                throw JSecError(.configuration, "a delegated OCSP responder must be issued by this CA with the OCSPSigning extended key usage")
+            }
+        }
         guard validity > 0 else { throw JSecError(.configuration, "OCSP validity must be positive") }
         OpenSSLErrorQueue.clear()
         guard let bs = OCSP_BASICRESP_new() else { throw JSecError.openSSL(.crypto, "OCSP_BASICRESP_new failed") }
@@ -188,7 +196,8 @@ extension CertificateAuthority {
             }
         }
         if includeNonce, OCSP_copy_nonce(bs, request.request) <= 0 { throw JSecError.openSSL(.crypto, "cannot copy the nonce") }
-        guard OCSP_basic_sign(bs, certificate.x509, privateKey.pkey, CertificateBuilder.signingDigest(for: privateKey), nil, 0) == 1 else {
+        let signerCert = responder?.certificate ?? certificate, signerKey = responder?.privateKey ?? privateKey
+        guard OCSP_basic_sign(bs, signerCert.x509, signerKey.pkey, CertificateBuilder.signingDigest(for: signerKey), nil, 0) == 1 else {
             throw JSecError.openSSL(.crypto, "signing the OCSP response failed")
         }
         guard let resp = OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs) else { throw JSecError.openSSL(.crypto, "OCSP_response_create failed") }
@@ -197,7 +206,7 @@ extension CertificateAuthority {
 
     /// A response whose status comes from this CA's revocation list: revoked when listed; otherwise good,
     /// or unknown when the CA tracks issued certificates and did not issue the serial.
-    public func ocspResponse(to request: OCSPRequest, includeNonce: Bool = true) throws -> OCSPResponse {
+    public func ocspResponse(to request: OCSPRequest, includeNonce: Bool = true, responder: CertificateAndKey? = nil) throws -> OCSPResponse {
         guard let id = request.certIDs.first else { throw JSecError(.crypto, "the OCSP request names no certificate") }
         let status: OCSPCertificateStatus
         if let r = revocation(serialHex: id.serialHex) {
@@ -207,7 +216,7 @@ extension CertificateAuthority {
         } else {
             status = .good
         }
-        return try ocspResponse(to: request, status: status, includeNonce: includeNonce)
+        return try ocspResponse(to: request, status: status, includeNonce: includeNonce, responder: responder)
     }
 }
 

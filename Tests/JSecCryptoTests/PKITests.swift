@@ -274,3 +274,39 @@ struct TestPKI {
         #expect(p.text.split(separator: "\n").map(String.init) == ["cessation_of_operation", "SUCCESSFUL REVOKED True"], "\(p.text) \(p.stderr)")
     }
 }
+
+@Suite struct RevocationDetailTests {
+    @Test func delegatedOCSPResponderAndCRLCheckAll() throws {
+        let pki = try TestPKI()
+        var responderReq = CertificateRequest(commonName: "OCSP Responder", usage: .client)
+        responderReq.extendedKeyUsage = [.ocspSigning]
+        let responder = try pki.intermediate.issue(responderReq)
+        try pki.intermediate.revoke(pki.leaf.certificate, reason: .affiliationChanged)
+        let req = try OCSPRequest.create(for: pki.leaf.certificate, issuer: pki.intermediate.certificate)
+        let resp = try pki.intermediate.ocspResponse(to: req, responder: responder)
+        let status = try resp.status(of: pki.leaf.certificate, issuer: pki.intermediate.certificate, trusted: [pki.root.certificate], request: req)
+        guard case .revoked(let at, .affiliationChanged) = status else { Issue.record("expected revoked, got \(status)"); return }
+        #expect(abs(at.timeIntervalSince(pki.intermediate.revoked[0].revocationDate)) < 1)  // ASN.1 time has whole seconds
+        try pki.dir.write("req.der", req.der)
+        try pki.dir.write("resp.der", resp.der)
+        let o = try Peer.openssl(["ocsp", "-reqin", pki.dir.path("req.der"), "-respin", pki.dir.path("resp.der"), "-CAfile", pki.dir.path("root.pem"),
+                                  "-issuer", pki.dir.path("int.pem"), "-cert", pki.dir.path("leaf.pem"), "-no_nonce"])
+        #expect((o.text + o.stderr).contains("Response verify OK") && o.text.contains("revoked"), "\(o.text) \(o.stderr)")
+        // A responder without OCSPSigning is refused.
+        #expect(throws: JSecError.self) { try pki.intermediate.ocspResponse(to: req, status: .good, responder: pki.leaf) }
+
+        // crlCheck .all needs a CRL from every issuer in the chain.
+        let leafCRL = try pki.intermediate.generateCRL()
+        let chain = (intermediates: [pki.intermediate.certificate], roots: [pki.root.certificate])
+        let missing = try CertificateVerifier.verify(responder.certificate, intermediates: chain.intermediates, roots: chain.roots,
+                                                     options: .init(crls: [leafCRL], crlCheck: .all))
+        #expect(!missing.isValid && (missing.error ?? "").contains("CRL"), "\(missing.error ?? "")")
+        let rootCRL = try pki.root.generateCRL()
+        #expect(try CertificateVerifier.verify(responder.certificate, intermediates: chain.intermediates, roots: chain.roots,
+                                               options: .init(crls: [leafCRL, rootCRL], crlCheck: .all)).isValid)
+        try pki.root.revoke(pki.intermediate.certificate, reason: .caCompromise)
+        let intRevoked = try CertificateVerifier.verify(responder.certificate, intermediates: chain.intermediates, roots: chain.roots,
+                                                        options: .init(crls: [leafCRL, try pki.root.generateCRL()], crlCheck: .all))
+        #expect(!intRevoked.isValid && intRevoked.errorDepth == 1, "\(intRevoked.error ?? "")")
+    }
+}
