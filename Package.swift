@@ -87,6 +87,12 @@ let package = Package(
             path: "Examples/https-get"
         ),
 
+        .executableTarget(name: "crypto-sign", dependencies: ["JSecCrypto"], path: "Examples/crypto-sign"),
+        .executableTarget(name: "crypto-aead", dependencies: ["JSecCrypto"], path: "Examples/crypto-aead"),
+        .executableTarget(name: "crypto-ca", dependencies: ["JSecCrypto"], path: "Examples/crypto-ca"),
+        .executableTarget(name: "crypto-pkcs12", dependencies: ["JSecCrypto"], path: "Examples/crypto-pkcs12"),
+        .executableTarget(name: "crypto-fuzz", dependencies: ["JSecCrypto"], path: "Examples/crypto-fuzz"),
+
         // --- Tests ---
         // Self-test fixture: a runner with deliberately crashing, hanging and
         // failing suites (never part of Suites/). Run by Tests/AssayTests.
@@ -102,6 +108,7 @@ let package = Package(
             dependencies: ["PerfAnalysis", "AssayResults", "analyzer"],
             exclude: ["Fixtures"]
         ),
+        .testTarget(name: "JSecCryptoTests", dependencies: ["JSecCrypto"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -43,3 +43,20 @@ void *jsec_SSL_get_app_data(const SSL *ssl) { return SSL_get_app_data(ssl); }
 int jsec_EVP_PKEY_CTX_set_rsa_keygen_bits(EVP_PKEY_CTX *ctx, int bits) { return EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, bits); }
 unsigned long jsec_XN_FLAG_RFC2253(void) { return XN_FLAG_RFC2253; }
 long jsec_SSL_CTX_set_tlsext_ticket_keys(SSL_CTX *ctx, unsigned char *keys, long len) { return SSL_CTX_set_tlsext_ticket_keys(ctx, keys, len); }
+
+int jsec_EVP_CTRL_AEAD_SET_IVLEN(void) { return EVP_CTRL_AEAD_SET_IVLEN; }
+int jsec_EVP_CTRL_AEAD_GET_TAG(void) { return EVP_CTRL_AEAD_GET_TAG; }
+int jsec_EVP_CTRL_AEAD_SET_TAG(void) { return EVP_CTRL_AEAD_SET_TAG; }
+void jsec_sk_X509_free(STACK_OF(X509) *sk) { sk_X509_free(sk); }
+STACK_OF(X509_EXTENSION) *jsec_sk_X509_EXTENSION_new_null(void) { return sk_X509_EXTENSION_new_null(); }
+int jsec_sk_X509_EXTENSION_push(STACK_OF(X509_EXTENSION) *sk, X509_EXTENSION *x) { return sk_X509_EXTENSION_push(sk, x); }
+int jsec_sk_X509_EXTENSION_num(const STACK_OF(X509_EXTENSION) *sk) { return sk_X509_EXTENSION_num(sk); }
+X509_EXTENSION *jsec_sk_X509_EXTENSION_value(const STACK_OF(X509_EXTENSION) *sk, int i) { return sk_X509_EXTENSION_value(sk, i); }
+void jsec_sk_X509_EXTENSION_pop_free(STACK_OF(X509_EXTENSION) *sk) { sk_X509_EXTENSION_pop_free(sk, X509_EXTENSION_free); }
+void jsec_GENERAL_NAMES_free(GENERAL_NAMES *names) { GENERAL_NAMES_free(names); }
+int jsec_X509_REQ_set_version(X509_REQ *req, long version) { return X509_REQ_set_version(req, version); }
+int jsec_OCSP_resp_count(OCSP_BASICRESP *bs) { return OCSP_resp_count(bs); }
+long jsec_X509_V_FLAG_CRL_CHECK_ALL(void) { return X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL; }
+long jsec_BIO_set_close(BIO *bio, long flag) { return BIO_set_close(bio, flag); }
+int jsec_sk_X509_REVOKED_num(const STACK_OF(X509_REVOKED) *sk) { return sk_X509_REVOKED_num(sk); }
+X509_REVOKED *jsec_sk_X509_REVOKED_value(const STACK_OF(X509_REVOKED) *sk, int i) { return sk_X509_REVOKED_value(sk, i); }

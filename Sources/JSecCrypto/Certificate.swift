@@ -102,7 +102,11 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
 
     public var subjectAltNames: [AltName] {
         guard let raw = X509_get_ext_d2i(x509, NID_subject_alt_name, nil, nil) else { return [] }
-        let names = OpaquePointer(raw)
+        return Self.altNames(OpaquePointer(raw))
+    }
+
+    /// Reads and frees a GENERAL_NAMES.
+    static func altNames(_ names: OpaquePointer) -> [AltName] {
         defer { GENERAL_NAMES_free(names) }
         var out: [AltName] = []
         for i in 0..<jsec_sk_GENERAL_NAME_num(names) {

@@ -20,6 +20,12 @@ public struct CertificateRequest: Sendable {
     public var notBefore: Date
     public var notAfter: Date
     public var usage: CertificateUsage
+    /// Overrides the key usages that `usage` implies (nil: the defaults of `usage`).
+    public var keyUsage: Set<KeyUsage>? = nil
+    /// Overrides the extended key usages that `usage` implies (nil: the defaults; empty: no EKU extension).
+    public var extendedKeyUsage: Set<ExtendedKeyUsage>? = nil
+    /// Email addresses for the subjectAltName.
+    public var emails: [String] = []
 
     /// - Parameters:
     ///   - daysValid: validity from `notBefore` (default: now minus one minute, to absorb clock skew).
@@ -58,6 +64,12 @@ public enum CertificateBuilder {
         return CertificateAndKey(certificate: cert, privateKey: key)
     }
 
+    /// A self-signed certificate for an existing key with a full subject name (jsec's
+    /// `generate-self-signed-from-key`). `request.commonName` is ignored in favour of `subject`.
+    public static func selfSigned(_ request: CertificateRequest, subject: DistinguishedName, key: PrivateKey) throws -> Certificate {
+        try issue(request, subjectKey: key.pkey, subject: subject, issuer: nil, issuerKey: key)
+    }
+
     /// Convenience: a self-signed server certificate for `commonName` (also a DNS SAN), plus extra SANs.
     public static func selfSigned(commonName: String = "localhost", dnsNames: [String] = [], ipAddresses: [String] = [],
                                   daysValid: Int = 365, keyType: KeyType = .ecP256) throws -> CertificateAndKey {
@@ -70,7 +82,18 @@ public enum CertificateBuilder {
 
     /// Issues a certificate for `publicKey`, signed by `issuerKey`. With `issuer == nil` it is self-signed.
     public static func issue(_ request: CertificateRequest, publicKey: PrivateKey, issuer: Certificate?, issuerKey: PrivateKey) throws -> Certificate {
-        guard !request.commonName.isEmpty else { throw JSecError(.configuration, "a certificate needs a non-empty common name") }
+        try issue(request, subjectKey: publicKey.pkey, issuer: issuer, issuerKey: issuerKey)
+    }
+
+    /// Issues a certificate for `publicKey`, signed by `issuerKey`, with a given serial (hex) and subject name.
+    public static func issue(_ request: CertificateRequest, publicKey: PublicKey, subject: DistinguishedName? = nil, serialHex: String? = nil,
+                             issuer: Certificate?, issuerKey: PrivateKey) throws -> Certificate {
+        try issue(request, subjectKey: publicKey.pkey, subject: subject, serialHex: serialHex, issuer: issuer, issuerKey: issuerKey)
+    }
+
+    static func issue(_ request: CertificateRequest, subjectKey: OpaquePointer, subject: DistinguishedName? = nil, serialHex: String? = nil,
+                      issuer: Certificate?, issuerKey: PrivateKey) throws -> Certificate {
+        guard !request.commonName.isEmpty || subject != nil else { throw JSecError(.configuration, "a certificate needs a non-empty common name") }
         guard request.notAfter > request.notBefore else {
             throw JSecError(.configuration, "certificate validity ends (\(request.notAfter)) before it starts (\(request.notBefore))")
         }
@@ -79,32 +102,46 @@ public enum CertificateBuilder {
         let cert = Certificate(taking: x)
         X509_set_version(x, 2)
 
-        // Random positive 127-bit serial.
-        var serialBytes = [UInt8](repeating: 0, count: 16)
-        guard RAND_bytes(&serialBytes, 16) == 1 else { throw JSecError.openSSL(.crypto, "RAND_bytes failed") }
-        serialBytes[0] &= 0x7F
-        serialBytes[0] |= 0x01
-        guard let bn = BN_bin2bn(serialBytes, 16, nil) else { throw JSecError.openSSL(.crypto, "BN_bin2bn failed") }
-        defer { BN_free(bn) }
-        guard BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) != nil else { throw JSecError.openSSL(.crypto, "cannot set serial") }
+        if let serialHex {
+            let ai = try SerialNumber.asn1(serialHex)
+            defer { ASN1_INTEGER_free(ai) }
+            guard X509_set_serialNumber(x, ai) == 1 else { throw JSecError.openSSL(.crypto, "cannot set serial") }
+        } else {
+            // Random positive 127-bit serial.
+            var serialBytes = [UInt8](repeating: 0, count: 16)
+            guard RAND_bytes(&serialBytes, 16) == 1 else { throw JSecError.openSSL(.crypto, "RAND_bytes failed") }
+            serialBytes[0] &= 0x7F
+            serialBytes[0] |= 0x01
+            guard let bn = BN_bin2bn(serialBytes, 16, nil) else { throw JSecError.openSSL(.crypto, "BN_bin2bn failed") }
+            defer { BN_free(bn) }
+            guard BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) != nil else { throw JSecError.openSSL(.crypto, "cannot set serial") }
+        }
 
         guard X509_time_adj_ex(X509_getm_notBefore(x), 0, Int(request.notBefore.timeIntervalSince1970) - Int(time(nil)), nil) != nil,
               X509_time_adj_ex(X509_getm_notAfter(x), 0, Int(request.notAfter.timeIntervalSince1970) - Int(time(nil)), nil) != nil
         else { throw JSecError.openSSL(.crypto, "cannot set validity") }
 
-        guard let name = X509_NAME_new() else { throw JSecError.openSSL(.crypto, "X509_NAME_new failed") }
-        defer { X509_NAME_free(name) }
-        if let org = request.organization {
-            guard X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, org, -1, -1, 0) == 1 else {
-                throw JSecError.openSSL(.configuration, "invalid organization '\(org)'")
+        let name: OpaquePointer
+        if let subject {
+            name = try subject.makeX509Name()
+        } else {
+            guard let n = X509_NAME_new() else { throw JSecError.openSSL(.crypto, "X509_NAME_new failed") }
+            name = n
+            if let org = request.organization {
+                guard X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, org, -1, -1, 0) == 1 else {
+                    X509_NAME_free(name)
+                    throw JSecError.openSSL(.configuration, "invalid organization '\(org)'")
+                }
+            }
+            guard X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, request.commonName, -1, -1, 0) == 1 else {
+                X509_NAME_free(name)
+                throw JSecError.openSSL(.configuration, "invalid common name '\(request.commonName)' (at most 64 characters)")
             }
         }
-        guard X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, request.commonName, -1, -1, 0) == 1 else {
-            throw JSecError.openSSL(.configuration, "invalid common name '\(request.commonName)' (at most 64 characters)")
-        }
+        defer { X509_NAME_free(name) }
         X509_set_subject_name(x, name)
         X509_set_issuer_name(x, issuer.map { X509_get_subject_name($0.x509) } ?? name)
-        guard X509_set_pubkey(x, publicKey.pkey) == 1 else { throw JSecError.openSSL(.crypto, "cannot set the public key") }
+        guard X509_set_pubkey(x, subjectKey) == 1 else { throw JSecError.openSSL(.crypto, "cannot set the public key") }
 
         var ctx = X509V3_CTX()
         X509V3_set_ctx(&ctx, issuer?.x509 ?? x, x, nil, nil, 0)
@@ -115,17 +152,27 @@ public enum CertificateBuilder {
             defer { X509_EXTENSION_free(ext) }
             X509_add_ext(x, ext, -1)
         }
+        var keyUsage: String, eku: String?
         switch request.usage {
         case .certificateAuthority(let pathLength):
             try add(NID_basic_constraints, "critical,CA:TRUE" + (pathLength.map { ",pathlen:\($0)" } ?? ""))
-            try add(NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature")
+            keyUsage = "critical,keyCertSign,cRLSign,digitalSignature"
+            eku = nil
         case .server, .client, .serverAndClient:
             try add(NID_basic_constraints, "critical,CA:FALSE")
-            let isRSA = publicKey.algorithm == "RSA"
-            try add(NID_key_usage, isRSA ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature")
-            let eku = request.usage == .server ? "serverAuth" : request.usage == .client ? "clientAuth" : "serverAuth,clientAuth"
-            try add(NID_ext_key_usage, eku)
+            let isRSA = EVP_PKEY_get_base_id(subjectKey) == EVP_PKEY_RSA
+            keyUsage = isRSA ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature"
+            eku = request.usage == .server ? "serverAuth" : request.usage == .client ? "clientAuth" : "serverAuth,clientAuth"
         }
+        if let ku = request.keyUsage {
+            guard !ku.isEmpty else { throw JSecError(.configuration, "an explicit key usage set must not be empty") }
+            keyUsage = "critical," + KeyUsage.allCases.filter(ku.contains).map(\.rawValue).joined(separator: ",")
+        }
+        if let x = request.extendedKeyUsage {
+            eku = x.isEmpty ? nil : ExtendedKeyUsage.allCases.filter(x.contains).map(\.openSSLName).joined(separator: ",")
+        }
+        try add(NID_key_usage, keyUsage)
+        if let eku { try add(NID_ext_key_usage, eku) }
         try add(NID_subject_key_identifier, "hash")
         if issuer != nil { try add(NID_authority_key_identifier, "keyid:always") }
         var sans: [String] = []
@@ -136,6 +183,10 @@ public enum CertificateBuilder {
         for ip in request.ipAddresses {
             guard IPAddress.isLiteral(ip) else { throw JSecError(.configuration, "invalid IP address '\(ip)'") }
             sans.append("IP:\(ip)")
+        }
+        for e in request.emails {
+            guard e.contains("@"), !e.contains(","), !e.contains(":") else { throw JSecError(.configuration, "invalid email address '\(e)'") }
+            sans.append("email:\(e)")
         }
         if !sans.isEmpty { try add(NID_subject_alt_name, sans.joined(separator: ",")) }
 
@@ -151,39 +202,5 @@ public enum CertificateBuilder {
         case "EC" where key.bits > 256: return EVP_sha384()
         default: return EVP_sha256()
         }
-    }
-}
-
-/// A minimal certificate authority: a root (or intermediate) that issues leaf certificates.
-public struct CertificateAuthority: Sendable {
-    public let certificate: Certificate
-    public let privateKey: PrivateKey
-
-    public init(certificate: Certificate, privateKey: PrivateKey) {
-        self.certificate = certificate
-        self.privateKey = privateKey
-    }
-
-    /// Creates a self-signed root CA.
-    public static func createRoot(commonName: String = "JSec Test Root CA", keyType: KeyType = .ecP256, daysValid: Int = 3650) throws -> CertificateAuthority {
-        let key = try PrivateKey.generate(keyType)
-        let req = CertificateRequest(commonName: commonName, daysValid: daysValid, usage: .certificateAuthority(pathLength: nil))
-        let cert = try CertificateBuilder.issue(req, publicKey: key, issuer: nil, issuerKey: key)
-        return CertificateAuthority(certificate: cert, privateKey: key)
-    }
-
-    /// Creates an intermediate CA signed by this one.
-    public func createIntermediate(commonName: String, keyType: KeyType = .ecP256, daysValid: Int = 1825) throws -> CertificateAuthority {
-        let key = try PrivateKey.generate(keyType)
-        let req = CertificateRequest(commonName: commonName, daysValid: daysValid, usage: .certificateAuthority(pathLength: 0))
-        let cert = try CertificateBuilder.issue(req, publicKey: key, issuer: certificate, issuerKey: privateKey)
-        return CertificateAuthority(certificate: cert, privateKey: key)
-    }
-
-    /// Issues a leaf certificate with a new key.
-    public func issue(_ request: CertificateRequest, keyType: KeyType = .ecP256) throws -> CertificateAndKey {
-        let key = try PrivateKey.generate(keyType)
-        let cert = try CertificateBuilder.issue(request, publicKey: key, issuer: certificate, issuerKey: privateKey)
-        return CertificateAndKey(certificate: cert, privateKey: key)
     }
 }

@@ -71,4 +71,26 @@ public final class MemoryBIO {
 
     /// Discards everything buffered.
     public func reset() { _ = jsec_BIO_reset(bio) }
+
+    /// Everything buffered, without consuming it (jsec's `bio/to-string`).
+    public func peekAll() -> [UInt8] {
+        var data: UnsafeMutablePointer<CChar>?
+        let n = jsec_BIO_get_mem_data(bio, &data)
+        guard n > 0, let data else { return [] }
+        return data.withMemoryRebound(to: UInt8.self, capacity: n) { Array(UnsafeBufferPointer(start: $0, count: n)) }
+    }
+
+    /// Appends UTF-8 text; returns the number of bytes written.
+    @discardableResult
+    public func write(_ text: String) -> Int {
+        let bytes = Array(text.utf8)
+        write(bytes)
+        return bytes.count
+    }
+
+    /// Reads up to `max` bytes; nil when nothing is buffered (jsec's `bio/read`).
+    public func readIfAvailable(max: Int) -> [UInt8]? {
+        let r = read(max: max)
+        return r.isEmpty ? nil : r
+    }
 }

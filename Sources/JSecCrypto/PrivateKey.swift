@@ -95,6 +95,7 @@ public final class PrivateKey: @unchecked Sendable {
 
     /// Parses a PEM private key (PKCS#8, traditional RSA/EC, optionally encrypted with `password`).
     public convenience init(pem: String, password: String? = nil) throws {
+        guard pem.utf8.count <= KeyLimits.maximumInput else { throw KeyLimits.tooLarge(pem.utf8.count) }
         OpenSSLErrorQueue.clear()
         let bio = MemoryBIO(Array(pem.utf8))
         let key: OpaquePointer? = password.withPasswordPointer { pw in

@@ -20,6 +20,11 @@
 #include <openssl/core_names.h>
 #include <openssl/opensslv.h>
 #include <openssl/crypto.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+#include <openssl/ocsp.h>
+#include <openssl/cms.h>
+#include <openssl/pkcs12.h>
 #include <stdint.h>
 
 // --- SSL_CTX ctrl macros ---
@@ -71,5 +76,23 @@ void *jsec_SSL_CTX_get_app_data(const SSL_CTX *ctx);
 int jsec_SSL_set_app_data(SSL *ssl, void *arg);
 void *jsec_SSL_get_app_data(const SSL *ssl);
 int jsec_EVP_PKEY_CTX_set_rsa_keygen_bits(EVP_PKEY_CTX *ctx, int bits);
+
+// --- JSecCrypto: cipher ctrl constants, stacks, misc macros ---
+int jsec_EVP_CTRL_AEAD_SET_IVLEN(void);
+int jsec_EVP_CTRL_AEAD_GET_TAG(void);
+int jsec_EVP_CTRL_AEAD_SET_TAG(void);
+void jsec_sk_X509_free(STACK_OF(X509) *sk);
+STACK_OF(X509_EXTENSION) *jsec_sk_X509_EXTENSION_new_null(void);
+int jsec_sk_X509_EXTENSION_push(STACK_OF(X509_EXTENSION) *sk, X509_EXTENSION *x);
+int jsec_sk_X509_EXTENSION_num(const STACK_OF(X509_EXTENSION) *sk);
+X509_EXTENSION *jsec_sk_X509_EXTENSION_value(const STACK_OF(X509_EXTENSION) *sk, int i);
+void jsec_sk_X509_EXTENSION_pop_free(STACK_OF(X509_EXTENSION) *sk);
+void jsec_GENERAL_NAMES_free(GENERAL_NAMES *names);
+int jsec_X509_REQ_set_version(X509_REQ *req, long version);
+int jsec_OCSP_resp_count(OCSP_BASICRESP *bs);
+long jsec_X509_V_FLAG_CRL_CHECK_ALL(void);
+long jsec_BIO_set_close(BIO *bio, long flag);
+int jsec_sk_X509_REVOKED_num(const STACK_OF(X509_REVOKED) *sk);
+X509_REVOKED *jsec_sk_X509_REVOKED_value(const STACK_OF(X509_REVOKED) *sk, int i);
 
 #endif

@@ -1,0 +1,193 @@
+import CJSecOpenSSL
+
+/// Hash algorithms offered by ``Digest`` and ``HMAC``.
+public enum DigestAlgorithm: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    case sha1 = "SHA1"
+    case sha224 = "SHA2-224"
+    case sha256 = "SHA2-256"
+    case sha384 = "SHA2-384"
+    case sha512 = "SHA2-512"
+    case sha3_256 = "SHA3-256"
+    case sha3_512 = "SHA3-512"
+    case blake2b512 = "BLAKE2B-512"
+    case blake2s256 = "BLAKE2S-256"
+
+    /// The OpenSSL algorithm name (used with `EVP_MD_fetch` and `OSSL_PARAM` digest names).
+    public var openSSLName: String { rawValue }
+
+    /// Output size in bytes.
+    public var outputSize: Int {
+        switch self {
+        case .sha1: return 20
+        case .sha224: return 28
+        case .sha256, .sha3_256, .blake2s256: return 32
+        case .sha384: return 48
+        case .sha512, .sha3_512, .blake2b512: return 64
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .sha1: return "sha1"
+        case .sha224: return "sha224"
+        case .sha256: return "sha256"
+        case .sha384: return "sha384"
+        case .sha512: return "sha512"
+        case .sha3_256: return "sha3-256"
+        case .sha3_512: return "sha3-512"
+        case .blake2b512: return "blake2b512"
+        case .blake2s256: return "blake2s256"
+        }
+    }
+
+    /// Parses `sha256`, `SHA-256`, `sha3-512`, `blake2b512`, ….
+    public init(name: String) throws {
+        let n = name.lowercased().replacingOccurrences(of: "-", with: "").replacingOccurrences(of: "_", with: "")
+        switch n {
+        case "sha1": self = .sha1
+        case "sha224", "sha2224": self = .sha224
+        case "sha256", "sha2256": self = .sha256
+        case "sha384", "sha2384": self = .sha384
+        case "sha512", "sha2512": self = .sha512
+        case "sha3256": self = .sha3_256
+        case "sha3512": self = .sha3_512
+        case "blake2b512", "blake2b": self = .blake2b512
+        case "blake2s256", "blake2s": self = .blake2s256
+        default: throw JSecError(.configuration, "unknown digest algorithm '\(name)'")
+        }
+    }
+
+    /// The pre-fetched `EVP_MD` (fetched once per process: OpenSSL 3 implicit fetches are slow).
+    var md: OpaquePointer { FetchedAlgorithms.digest(self) }
+}
+
+/// Pre-fetched OpenSSL algorithm objects, kept for the life of the process.
+final class FetchedAlgorithms: @unchecked Sendable {
+    // @unchecked Sendable: the stored pointers are written once in `init` (run by
+    // Swift's thread-safe static-let initialisation) and fetched EVP_MD/EVP_CIPHER
+    // objects are immutable and documented as safe to share between threads.
+    private let digests: [DigestAlgorithm: OpaquePointer]
+    private let ciphers: [AEADAlgorithm: OpaquePointer]
+    let hmac: OpaquePointer
+
+    private static let shared = FetchedAlgorithms()
+
+    private init() {
+        var d: [DigestAlgorithm: OpaquePointer] = [:]
+        for alg in DigestAlgorithm.allCases {
+            guard let md = EVP_MD_fetch(nil, alg.openSSLName, nil) else { fatalError("OpenSSL lacks digest \(alg.openSSLName)") }
+            d[alg] = md
+        }
+        var c: [AEADAlgorithm: OpaquePointer] = [:]
+        for alg in AEADAlgorithm.allCases {
+            guard let ci = EVP_CIPHER_fetch(nil, alg.openSSLName, nil) else { fatalError("OpenSSL lacks cipher \(alg.openSSLName)") }
+            c[alg] = ci
+        }
+        guard let mac = EVP_MAC_fetch(nil, "HMAC", nil) else { fatalError("OpenSSL lacks HMAC") }
+        digests = d
+        ciphers = c
+        hmac = mac
+        ERR_clear_error()
+    }
+
+    static func digest(_ alg: DigestAlgorithm) -> OpaquePointer { shared.digests[alg]! }
+    static func cipher(_ alg: AEADAlgorithm) -> OpaquePointer { shared.ciphers[alg]! }
+    static var hmacMAC: OpaquePointer { shared.hmac }
+}
+
+/// Message digests: one-shot (``hash(_:_:)``) and streaming (``Digest/init(_:)``, ``update(_:)``, ``finalize()``).
+public final class Digest {
+    public let algorithm: DigestAlgorithm
+    private let ctx: OpaquePointer
+    private var finished = false
+
+    /// Starts a streaming digest.
+    public init(_ algorithm: DigestAlgorithm) throws {
+        OpenSSLErrorQueue.clear()
+        guard let ctx = EVP_MD_CTX_new() else { throw JSecError.openSSL(.crypto, "EVP_MD_CTX_new failed") }
+        guard EVP_DigestInit_ex2(ctx, algorithm.md, nil) == 1 else {
+            EVP_MD_CTX_free(ctx)
+            throw JSecError.openSSL(.crypto, "cannot start digest \(algorithm)")
+        }
+        self.algorithm = algorithm
+        self.ctx = ctx
+    }
+
+    deinit { EVP_MD_CTX_free(ctx) }
+
+    /// Feeds more data.
+    public func update(_ data: some Collection<UInt8>) throws {
+        guard !finished else { throw JSecError(.usage, "digest already finalized") }
+        OpenSSLErrorQueue.clear()
+        let ok = data.withContiguousBytes { EVP_DigestUpdate(ctx, $0.baseAddress, $0.count) }
+        guard ok == 1 else { throw JSecError.openSSL(.crypto, "digest update failed") }
+    }
+
+    /// Finishes and returns the digest. The object cannot be updated afterwards.
+    public func finalize() throws -> [UInt8] {
+        guard !finished else { throw JSecError(.usage, "digest already finalized") }
+        finished = true
+        OpenSSLErrorQueue.clear()
+        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var len: UInt32 = 0
+        guard EVP_DigestFinal_ex(ctx, &out, &len) == 1 else { throw JSecError.openSSL(.crypto, "digest final failed") }
+        return Array(out.prefix(Int(len)))
+    }
+
+    /// One-shot digest of `data`.
+    public static func hash(_ algorithm: DigestAlgorithm, _ data: some Collection<UInt8>) throws -> [UInt8] {
+        OpenSSLErrorQueue.clear()
+        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var len: UInt32 = 0
+        let ok = data.withContiguousBytes { EVP_Digest($0.baseAddress, $0.count, &out, &len, algorithm.md, nil) }
+        guard ok == 1 else { throw JSecError.openSSL(.crypto, "digest \(algorithm) failed") }
+        return Array(out.prefix(Int(len)))
+    }
+}
+
+extension Collection<UInt8> {
+    /// Calls `body` with contiguous bytes of the collection (copying only when it is not contiguous).
+    /// The base address is never NULL, even for an empty collection.
+    func withContiguousBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        if let r = try withContiguousStorageIfAvailable({ buf -> R in
+            if buf.isEmpty { return try withUnsafeBytes(of: UInt8(0)) { try body(UnsafeRawBufferPointer(start: $0.baseAddress, count: 0)) } }
+            return try body(UnsafeRawBufferPointer(buf))
+        }) {
+            return r
+        }
+        let copy = Array(self)
+        if copy.isEmpty { return try withUnsafeBytes(of: UInt8(0)) { try body(UnsafeRawBufferPointer(start: $0.baseAddress, count: 0)) } }
+        return try copy.withUnsafeBytes(body)
+    }
+
+    /// Lower-case hex.
+    public var hexString: String {
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(count * 2)
+        for b in self { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// Parsing hex text into bytes.
+public enum Hex {
+    /// Decodes hex (upper or lower case; `:` and whitespace ignored).
+    public static func decode(_ text: String) throws -> [UInt8] {
+        var out: [UInt8] = []
+        var hi: UInt8? = nil
+        for c in text.utf8 {
+            let v: UInt8
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): v = c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): v = c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): v = c - UInt8(ascii: "A") + 10
+            case UInt8(ascii: ":"), UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\t"): continue
+            default: throw JSecError(.configuration, "invalid hex character in input")
+            }
+            if let h = hi { out.append(h << 4 | v); hi = nil } else { hi = v }
+        }
+        guard hi == nil else { throw JSecError(.configuration, "hex input has an odd number of digits") }
+        return out
+    }
+}
