@@ -9,6 +9,7 @@ public enum Registry {
         tlsSuite,
         tlsSessionsSuite,
         regressionSuite,
+        regressionLifetimeSuite,
         openSSLSuite,
         perf9Suite,
     ]

@@ -21,7 +21,13 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
     /// Parses the first certificate in a PEM string.
     public convenience init(pem: String) throws {
         let all = try Certificate.chain(pem: pem)
-        self.init(retaining: all[0].x509)
+        // Take our reference while `all` is certainly alive: the optimiser may end `all`'s
+        // lifetime right after its last use, which would free the X509 before X509_up_ref.
+        let x509 = withExtendedLifetime(all) { () -> OpaquePointer in
+            X509_up_ref(all[0].x509)
+            return all[0].x509
+        }
+        self.init(taking: x509)
     }
 
     /// Parses a DER-encoded certificate.

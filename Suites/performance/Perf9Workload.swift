@@ -13,6 +13,9 @@ enum Perf9 {
         var port: Int?
         var unixPath: String?
         var certificatePEM: String?
+        /// server[0]'s key, shared with the other servers: connections on a shared port
+        /// (SO_REUSEPORT) land on any server, and clients pin one certificate.
+        var privateKeyPEM: String?
     }
 
     struct Load: Sendable {
@@ -65,13 +68,21 @@ enum Perf9 {
         try await withEventLoops(p) { group in
             var info = ServerInfo(host: "127.0.0.1")
             var context: TLSContext?
+            // server[0] decides the shared things (port, certificate); the others join it.
+            let first = p.index == 0 ? nil : try await p.awaitOne("server", "ready", as: ServerInfo.self, index: 0, timeout: .seconds(30))
             if load.isTLS {
-                let identity = try CertificateBuilder.selfSigned(commonName: "localhost", ipAddresses: ["127.0.0.1"], keyType: .ecP256)
+                let identity: CertificateAndKey
+                if let first, let cert = first.certificatePEM, let key = first.privateKeyPEM {
+                    identity = CertificateAndKey(certificate: try Certificate(pem: cert), privateKey: try PrivateKey(pem: key))
+                } else {
+                    identity = try CertificateBuilder.selfSigned(commonName: "localhost", ipAddresses: ["127.0.0.1"], keyType: .ecP256)
+                }
                 var config = TLSConfiguration.server(identity)
                 config.minimumVersion = load.tlsVersion ?? .tls1_2
                 config.maximumVersion = load.tlsVersion ?? .tls1_3
                 context = try TLSContext(config)
                 info.certificatePEM = identity.certificatePEM
+                info.privateKeyPEM = identity.privateKeyPEM
             }
             let listener: NetListener
             if load.isUnix {
@@ -84,7 +95,7 @@ enum Perf9 {
                 }
             } else {
                 // Servers share one port with SO_REUSEPORT: server[0] picks it, the others join.
-                let port = p.index == 0 ? 0 : try await p.awaitOne("server", "ready", as: ServerInfo.self, index: 0, timeout: .seconds(30)).port!
+                let port = first?.port ?? 0
                 if let context {
                     listener = try await TLS.listen(host: "127.0.0.1", port: port, backlog: 4096, reusePort: true, context: context, eventLoopGroup: group)
                 } else {
@@ -219,6 +230,11 @@ enum Perf9 {
     /// PERF9_MIN_THROUGHPUT (bytes/s per client-host), PERF9_MAX_HANDSHAKE_P95_MS, PERF9_MIN_CONNECTED_PCT:
     /// fail the test when set and not met.
     static func checkThresholds(_ results: [ClientResult], load: Load, name: String) throws {
+        // A verification, handshake or configuration failure is a broken setup, not load: always fatal.
+        let setupErrors = results.reduce(into: [String: Int]()) { acc, r in
+            for (k, v) in r.errors where ["verification", "handshake", "configuration", "usage"].contains(k) { acc[k, default: 0] += v }
+        }
+        try check(setupErrors.isEmpty, "\(name): clients failed to set up: \(setupErrors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))")
         let env = ProcessInfo.processInfo.environment
         let connected = results.filter(\.connected).count
         if let v = env["PERF9_MIN_CONNECTED_PCT"].flatMap(Double.init) {

@@ -21,3 +21,20 @@ public let regressionSuite = Suite("regression", category: "regression", descrip
         try await TLSBehaviour.missingClientCertificate(version: .tls1_2)
     }
 }
+
+/// Release-build lifetime bug: `Certificate(pem:)` took its reference (`X509_up_ref`) after the
+/// optimiser had already released the parsed array that owned the X509 — a double free when the
+/// certificate was dropped (seen as SIGABRT in perf9 thread mode, release build). This checks the
+/// parsed certificate outlives its source and frees cleanly, many times over; it can only fail in
+/// an optimised build (tools/test runs debug; perf runs and `swift build -c release` exercise it).
+public let regressionLifetimeSuite = Suite("lifetimes", category: "regression", description: "OpenSSL object lifetimes in optimised builds", timeout: 60) {
+    Test("certificate parsed from PEM owns its X509") { _ in
+        let pem = TestPKI.shared.server.certificatePEM
+        for _ in 0..<2_000 {
+            let cert = try Certificate(pem: pem)
+            try checkEqual(cert.commonName, "localhost", "parsed certificate")
+        }
+        let kept = try (0..<100).map { _ in try Certificate(pem: pem) }
+        try checkEqual(Set(kept.map(\.sha256Fingerprint)).count, 1, "all copies intact")
+    }
+}

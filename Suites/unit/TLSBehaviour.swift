@@ -123,6 +123,31 @@ public enum TLSBehaviour {
         }
     }
 
+    /// A server presenting leaf + intermediate from our CA is accepted by a client that trusts only
+    /// the root; a client that is not sent the intermediate cannot build the chain.
+    public static func intermediateChain() async throws {
+        let pki = TestPKI.shared
+        let intermediate = try pki.root.createIntermediate(commonName: "JSec Test Intermediate")
+        let leaf = try intermediate.issue(CertificateRequest(commonName: "localhost", dnsNames: ["localhost"],
+                                                             ipAddresses: ["127.0.0.1"], usage: .server))
+        let full = TLSConfiguration.server(certificateChain: .certificates([leaf.certificate, intermediate.certificate]),
+                                           privateKey: .key(leaf.privateKey))
+        // The client trusts the root only (no partial-chain shortcut: the root is the anchor).
+        try await withPair(.tlsTCP, server: full) { pair in
+            let chain = pair.client.tls?.info.peerCertificates.map { $0.commonName ?? "?" } ?? []
+            try checkEqual(chain, ["localhost", "JSec Test Intermediate"], "chain the server sent")
+            try await pair.client.write("via intermediate")
+            try checkEqual(try await pair.server.chunk(16), Array("via intermediate".utf8), "data")
+        }
+        let leafOnly = TLSConfiguration.server(certificateChain: .certificates([leaf.certificate]), privateKey: .key(leaf.privateKey))
+        let l = try await TLS.listen(host: "127.0.0.1", port: 0, context: TLSContext(leafOnly))
+        defer { Task { await l.close() } }
+        let e = try await checkThrowsJSec(.verification, "leaf without its intermediate") {
+            _ = try await TLS.connect(host: "127.0.0.1", port: l.port!, context: TLSContext(pki.clientConfiguration()))
+        }
+        try check(e.message.contains("unable to get local issuer certificate"), "message: \(e.message)")
+    }
+
     // MARK: - Versions, ciphers, info
 
     /// Pinning a version negotiates exactly that version, and the info reports it with cipher and key type.

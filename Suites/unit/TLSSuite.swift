@@ -23,6 +23,7 @@ public let tlsSuite = Suite("tls", category: "unit", description: "TLS client an
     }
     Test("negotiates the requested cipher") { _ in try await TLSBehaviour.negotiatesRequestedCipher() }
     Test("ALPN") { _ in try await TLSBehaviour.alpn() }
+    Test("chain through an intermediate CA") { _ in try await TLSBehaviour.intermediateChain() }
     Test("SNI selects the certificate") { _ in try await TLSBehaviour.sniSelectsCertificate() }
     Test("invalid configuration is rejected") { _ in try await TLSBehaviour.invalidConfigurationIsRejected() }
 }
