@@ -8,6 +8,7 @@ public enum Registry {
         streamContractSuite,
         tlsSuite,
         tlsSessionsSuite,
+        tlsHostileSuite,
         regressionSuite,
         regressionLifetimeSuite,
         openSSLSuite,
