@@ -9,6 +9,8 @@ public enum Registry {
         tlsSuite,
         tlsSessionsSuite,
         tlsHostileSuite,
+        tlsOCSPSuite,
+        tlsVerificationHooksSuite,
         regressionSuite,
         regressionLifetimeSuite,
         openSSLSuite,

@@ -20,6 +20,8 @@ public struct TLSConnectionInfo: Sendable {
     public let handshakeDuration: Duration
     /// Whether the session was resumed rather than fully negotiated.
     public let sessionReused: Bool
+    /// Client: the DER OCSP response the server stapled (asked for with ``TLSConfiguration/ocspStatus``); nil otherwise.
+    public var stapledOCSPResponse: [UInt8]? = nil
 
     /// The negotiated version as a ``TLSVersion``.
     public var tlsVersion: TLSVersion? { TLSVersion.allCases.first { $0.protocolName == version } }

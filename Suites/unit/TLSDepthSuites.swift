@@ -1,0 +1,48 @@
+import Assay
+import JSec
+
+/// OCSP stapling: our server and client, and openssl s_server / s_client.
+public let tlsOCSPSuite = Suite("tls-ocsp", category: "unit", description: "OCSP stapling: staple, request, require", timeout: 60) {
+    let missing = OpenSSLPeers.unavailableReason
+    MatrixTest("good staple passes require", matrix: .inline(["transport": ["tls-tcp", "tls-unix", "upgraded"]]),
+               ensured: [["transport": "tls-tcp"]]) { ctx in
+        try await TLSOCSP.goodStaplePasses(ctx.transport())
+    }
+    MatrixTest("client rejects bad staple",
+               matrix: .inline(["staple": TLSOCSP.BadStaple.allCases.map { .string($0.rawValue) }, "tls-version": tlsVersions]),
+               ensured: [["staple": "revoked", "tls-version": "1.3"]]) { ctx in
+        try await TLSOCSP.clientRejects(TLSOCSP.BadStaple(rawValue: ctx.string("staple"))!, version: ctx.tlsVersion())
+    }
+    Test("request only reports") { _ in try await TLSOCSP.requestOnlyReports() }
+    Test("provider refresh") { _ in try await TLSOCSP.providerRefresh() }
+    Test("invalid options are rejected") { _ in try await TLSOCSP.invalidOptionsRejected() }
+    MatrixTest("client against s_server -status_file", matrix: .inline(["tls-version": tlsVersions]),
+               skipCases: [.always(if: missing != nil, reason: missing ?? "")]) { ctx in
+        try await TLSOCSP.clientAgainstSServer(version: ctx.tlsVersion())
+    }
+    MatrixTest("s_client -status sees the staple", matrix: .inline(["tls-version": tlsVersions]),
+               skipCases: [.always(if: missing != nil, reason: missing ?? "")]) { ctx in
+        try await TLSOCSP.sClientSeesStaple(version: ctx.tlsVersion())
+    }
+}
+
+/// Verification hooks: custom callback, SPKI pinning, CRLs.
+public let tlsVerificationHooksSuite = Suite("tls-verify-hooks", category: "unit",
+                                             description: "custom verification callback, public key pinning, CRL checking", timeout: 60) {
+    MatrixTest("callback sees the chain", matrix: .inline(["transport": ["tls-tcp", "tls-unix", "upgraded"]]),
+               ensured: [["transport": "tls-tcp"]]) { ctx in
+        try await TLSVerificationHooks.callbackSeesChainAndAccepts(ctx.transport())
+    }
+    Test("client callback rejects") { _ in try await TLSVerificationHooks.clientCallbackRejects() }
+    MatrixTest("server callback rejects a client", matrix: .inline(["tls-version": tlsVersions])) { ctx in
+        try await TLSVerificationHooks.serverCallbackRejectsClient(version: ctx.tlsVersion())
+    }
+    MatrixTest("pinning", matrix: .inline(["pin": TLSVerificationHooks.PinCase.allCases.map { .string($0.rawValue) }]),
+               ensured: [["pin": "wrong"]]) { ctx in
+        try await TLSVerificationHooks.pinning(TLSVerificationHooks.PinCase(rawValue: ctx.string("pin"))!)
+    }
+    MatrixTest("CRL", matrix: .inline(["source": ["objects", "pem", "file"]]), ensured: [["source": "file"]]) { ctx in
+        try await TLSVerificationHooks.crl(source: ctx.string("source"))
+    }
+    Test("invalid options are rejected") { _ in try await TLSVerificationHooks.invalidOptionsRejected() }
+}
