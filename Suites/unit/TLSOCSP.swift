@@ -19,6 +19,23 @@ public enum TLSOCSP {
                                                      thisUpdate: thisUpdate, validity: validity).der
     }
 
+    /// Connects a client that must be refused (category `.verification`): no pair, no waiting on an accept.
+    static func refused(server: TLSConfiguration, client: TLSConfiguration, _ what: String) async throws -> JSecError {
+        let l = try await TLS.listen(host: "127.0.0.1", port: 0, context: TLSContext(server))
+        let clientContext = try TLSContext(client)
+        do {
+            let e = try await checkThrowsJSec(.verification, what) {
+                let s = try await TLS.connect(host: "127.0.0.1", port: l.port!, serverName: "localhost", context: clientContext)
+                await s.close()
+            }
+            await l.close()
+            return e
+        } catch {
+            await l.close()
+            throw error
+        }
+    }
+
     static func serverConfig(_ stapling: OCSPStapling?) -> TLSConfiguration {
         var c = TestPKI.shared.serverConfiguration()
         c.ocspStapling = stapling
@@ -59,9 +76,7 @@ public enum TLSOCSP {
         var server = serverConfig(staple.map { .response($0) })
         server.minimumVersion = version
         server.maximumVersion = version
-        let e = try await checkThrowsJSec(.verification, "client requiring OCSP against a \(bad.rawValue) staple") {
-            try await withPair(.tlsTCP, server: server, client: clientConfig(.require)) { _ in }
-        }
+        let e = try await refused(server: server, client: clientConfig(.require), "client requiring OCSP against a \(bad.rawValue) staple")
         try check(e.message.contains("OCSP") && e.message.contains(expected), "message names the cause (\(expected)): \(e.message)")
     }
 

@@ -25,9 +25,7 @@ public enum TLSVerificationHooks {
     public static func clientCallbackRejects() async throws {
         var client = TestPKI.shared.clientConfiguration()
         client.verificationCallback = { _ in .reject("serial 42 is on our deny list") }
-        let e = try await checkThrowsJSec(.verification, "client callback rejects") {
-            try await withPair(.tlsTCP, client: client) { _ in }
-        }
+        let e = try await TLSOCSP.refused(server: TestPKI.shared.serverConfiguration(), client: client, "client callback rejects")
         try check(e.message.contains("serial 42 is on our deny list"), "message carries the reason: \(e.message)")
     }
 
@@ -93,9 +91,7 @@ public enum TLSVerificationHooks {
                 try checkEqual(try await pair.client.chunk(6, timeout: .seconds(5)), Array("pinned".utf8), "data")
             }
         } else {
-            let e = try await checkThrowsJSec(.verification, "pin mismatch (\(pin.rawValue))") {
-                try await withPair(.tlsTCP, server: server, client: client) { _ in }
-            }
+            let e = try await TLSOCSP.refused(server: server, client: client, "pin mismatch (\(pin.rawValue))")
             try check(e.message.contains("pinning"), "message names pinning: \(e.message)")
         }
     }
@@ -116,9 +112,7 @@ public enum TLSVerificationHooks {
         default: client.certificateRevocationLists = [.file(try TestPKI.writeTemp(list.pem, name: "crl-\(UUID().uuidString.prefix(8)).pem"))]
         }
         let server = { (id: CertificateAndKey) in TLSConfiguration.server(id, trustRoots: .certificates([ca.certificate])) }
-        let e = try await checkThrowsJSec(.verification, "revoked leaf with a CRL (\(source))") {
-            try await withPair(.tlsTCP, server: server(revoked), client: client) { _ in }
-        }
+        let e = try await TLSOCSP.refused(server: server(revoked), client: client, "revoked leaf with a CRL (\(source))")
         try check(e.message.contains("certificate revoked"), "message: \(e.message)")
         try await withPair(.tlsTCP, server: server(good), client: client) { pair in
             try await pair.client.write("crl")
