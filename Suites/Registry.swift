@@ -11,6 +11,7 @@ public enum Registry {
         tlsHostileSuite,
         tlsOCSPSuite,
         tlsVerificationHooksSuite,
+        tlsRenegotiationSuite,
         regressionSuite,
         regressionLifetimeSuite,
         openSSLSuite,

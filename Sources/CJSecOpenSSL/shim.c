@@ -77,4 +77,5 @@ int jsec_SSL_set_tlsext_status_ocsp_resp_copy(SSL *ssl, const unsigned char *res
     return 1;  /* the SSL owns buf from here on */
 }
 int jsec_TLSEXT_STATUSTYPE_ocsp(void) { return TLSEXT_STATUSTYPE_ocsp; }
+uint64_t jsec_SSL_OP_UNSAFE_LEGACY_RENEGOTIATION(void) { return SSL_OP_LEGACY_SERVER_CONNECT | SSL_OP_ALLOW_UNSAFE_LEGACY_RENEGOTIATION; }
 long jsec_SSL_get_secure_renegotiation_support(SSL *ssl) { return SSL_get_secure_renegotiation_support(ssl); }

@@ -141,6 +141,10 @@ public struct TLSConfiguration: Sendable {
     /// Both sides: CRLs to check the peer's leaf against (revoked: "certificate revoked"; a CA without a CRL here fails too).
     public var certificateRevocationLists: [CRLSource] = []
 
+    /// TLS 1.2 renegotiation (RFC 5746 secure renegotiation only), off by default. Both sides must opt in:
+    /// with it off, ``TLSConnection/renegotiate()`` is refused locally and a peer's attempt is refused.
+    public var allowRenegotiation: Bool = false
+
     /// Time allowed for the handshake; nil waits forever (not recommended for servers).
     public var handshakeTimeout: Duration? = .seconds(30)
 

@@ -71,8 +71,19 @@ public final class TLSContext: @unchecked Sendable {
               jsec_SSL_CTX_set_max_proto_version(ctx, c.maximumVersion.openSSLValue) == 1
         else { throw JSecError.openSSL(.configuration, "cannot set the TLS version range") }
 
-        // Secure, TCP-like behaviour: no renegotiation, no compression, the server picks the cipher.
-        SSL_CTX_set_options(ctx, jsec_SSL_OP_NO_RENEGOTIATION() | jsec_SSL_OP_NO_COMPRESSION() | jsec_SSL_OP_CIPHER_SERVER_PREFERENCE())
+        // Secure, TCP-like behaviour: no renegotiation (unless opted in), no compression, the server picks the cipher.
+        SSL_CTX_set_options(ctx, jsec_SSL_OP_NO_COMPRESSION() | jsec_SSL_OP_CIPHER_SERVER_PREFERENCE())
+        if c.allowRenegotiation {
+            guard c.minimumVersion == .tls1_2 else {
+                throw JSecError(.configuration, "allowRenegotiation needs TLS 1.2 (renegotiation does not exist in TLS 1.3), but the minimum version is \(c.minimumVersion.rawValue)")
+            }
+            // Secure renegotiation only: OpenSSL 3 refuses peers without RFC 5746 support unless told
+            // otherwise (SSL_OP_LEGACY_SERVER_CONNECT / SSL_OP_ALLOW_UNSAFE_LEGACY_RENEGOTIATION), which we never set.
+            SSL_CTX_clear_options(ctx, jsec_SSL_OP_UNSAFE_LEGACY_RENEGOTIATION())
+            SSL_CTX_set_options(ctx, jsec_SSL_OP_ALLOW_CLIENT_RENEGOTIATION())
+        } else {
+            SSL_CTX_set_options(ctx, jsec_SSL_OP_NO_RENEGOTIATION())
+        }
         _ = jsec_SSL_CTX_set_mode(ctx, Int(SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER))
 
         if let list = c.cipherList { try setCipherList(list) }

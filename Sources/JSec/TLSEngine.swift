@@ -234,7 +234,7 @@ final class TLSEngine {
     // MARK: - Errors
 
     /// Turns OpenSSL's verdict into a JSecError with the right category and a message naming the cause.
-    private func classify(_ code: Int32, duringHandshake: Bool, while doing: String = "read") -> JSecError {
+    func classify(_ code: Int32, duringHandshake: Bool, while doing: String = "read") -> JSecError {
         let entries = OpenSSLErrorQueue.drainEntries()
         let texts = entries.map(\.text)
         let reasons = Set(entries.map(\.reason))

@@ -46,3 +46,23 @@ public let tlsVerificationHooksSuite = Suite("tls-verify-hooks", category: "unit
     }
     Test("invalid options are rejected") { _ in try await TLSVerificationHooks.invalidOptionsRejected() }
 }
+
+/// TLS 1.2 renegotiation, opt-in on both sides.
+public let tlsRenegotiationSuite = Suite("tls-renegotiation", category: "unit",
+                                         description: "TLS 1.2 secure renegotiation while data flows; refused when off", timeout: 60) {
+    MatrixTest("renegotiation while data flows",
+               matrix: .inline(["transport": ["tls-tcp", "tls-unix", "upgraded"], "initiator": ["client", "server"]]),
+               ensured: [["transport": "tls-tcp", "initiator": "client"]]) { ctx in
+        try await TLSRenegotiation.whileDataFlows(ctx.transport(), initiator: ctx.string("initiator"))
+    }
+    Test("refused when off") { _ in try await TLSRenegotiation.refused() }
+    let missing = OpenSSLPeers.unavailableReason
+    MatrixTest("client against s_server", matrix: .inline(["s_server-allows": [true, false]]),
+               skipCases: [.always(if: missing != nil, reason: missing ?? "")]) { ctx in
+        try await TLSRenegotiation.clientAgainstSServer(allowedByPeer: ctx.bool("s_server-allows"))
+    }
+    MatrixTest("s_client renegotiates with our server", matrix: .inline(["server-allows": [true, false]]),
+               skipCases: [.always(if: missing != nil, reason: missing ?? "")]) { ctx in
+        try await TLSRenegotiation.sClientRenegotiates(serverAllows: ctx.bool("server-allows"))
+    }
+}

@@ -106,5 +106,6 @@ int jsec_TLSEXT_STATUSTYPE_ocsp(void);
 
 // --- renegotiation ---
 long jsec_SSL_get_secure_renegotiation_support(SSL *ssl);
+uint64_t jsec_SSL_OP_UNSAFE_LEGACY_RENEGOTIATION(void);
 
 #endif
