@@ -84,14 +84,14 @@ public enum TLSRenegotiation {
         _ = try await client.waitFor("first line")  // stdout shows only what came back
         client.send("R\n")
         _ = try await client.waitFor("RENEGOTIATING")
-        client.send("second line\n")
         if serverAllows {
+            client.send("second line\n")
             _ = try await client.waitFor("second line")
+            client.closeInput()
         } else {
-            let refused = (try? await client.waitFor("second line", timeout: .seconds(2))) == nil
-            try check(refused, "data flowed after a refused renegotiation:\n\(client.output.suffix(1000))")
+            // s_client reports the refusal and ends (writing to it now could hit a closed pipe).
+            _ = try await client.waitFor("no renegotiation")
         }
-        client.closeInput()
         await client.wait()
         _ = try? await echo.value
         await listener.close()
