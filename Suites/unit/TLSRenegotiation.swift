@@ -112,6 +112,15 @@ public enum TLSRenegotiation {
             try await pair.client.write("still fine")
             try checkEqual(try await pair.server.chunk(10, timeout: .seconds(5)), Array("still fine".utf8), "data")
         }
+        // The server asks (HelloRequest), the client has it off: refused, and the server learns it.
+        try await withPair(.tlsTCP, server: serverOn, client: clientOff) { pair in
+            let reader = Task { try? await pair.client.read(max: 10, timeout: .seconds(5)) }
+            let e = try await checkThrowsJSec(.protocol, "client without allowRenegotiation refuses the server's request") {
+                try await pair.server.tls!.renegotiate()
+            }
+            try check(e.message.contains("renegotiation"), "message: \(e.message)")
+            _ = await reader.value
+        }
         var server13 = TestPKI.shared.serverConfiguration(), client13 = TestPKI.shared.clientConfiguration()
         server13.allowRenegotiation = true
         client13.allowRenegotiation = true
