@@ -34,8 +34,9 @@ public let tlsVerificationHooksSuite = Suite("tls-verify-hooks", category: "unit
         try await TLSVerificationHooks.callbackSeesChainAndAccepts(ctx.transport())
     }
     Test("client callback rejects") { _ in try await TLSVerificationHooks.clientCallbackRejects() }
-    MatrixTest("server callback rejects a client", matrix: .inline(["tls-version": tlsVersions])) { ctx in
-        try await TLSVerificationHooks.serverCallbackRejectsClient(version: ctx.tlsVersion())
+    MatrixTest("server rejects a client", matrix: .inline(["hook": ["callback", "pin"], "tls-version": tlsVersions]),
+               ensured: [["hook": "callback", "tls-version": "1.3"]]) { ctx in
+        try await TLSVerificationHooks.serverRejectsClient(hook: ctx.string("hook"), version: ctx.tlsVersion())
     }
     MatrixTest("pinning", matrix: .inline(["pin": TLSVerificationHooks.PinCase.allCases.map { .string($0.rawValue) }]),
                ensured: [["pin": "wrong"]]) { ctx in

@@ -29,15 +29,23 @@ public enum TLSVerificationHooks {
         try check(e.message.contains("serial 42 is on our deny list"), "message carries the reason: \(e.message)")
     }
 
-    /// A server's callback judges client certificates (mTLS): a rejection is a `.verification` error with the reason.
-    public static func serverCallbackRejectsClient(version: TLSVersion) async throws {
+    /// A server's hooks judge client certificates (mTLS): the callback's rejection, or a pin mismatch,
+    /// is a `.verification` error with the reason.
+    public static func serverRejectsClient(hook: String, version: TLSVersion) async throws {
         let pki = TestPKI.shared
         var server = pki.serverConfiguration()
         server.clientAuthentication = .required
         server.minimumVersion = version
         server.maximumVersion = version
-        server.verificationCallback = { chain in
-            chain.first?.subjectName.commonName == "test-client" ? .reject("test-client is suspended") : .accept
+        let expected: String
+        if hook == "pin" {
+            server.pinnedPublicKeys = [pki.otherRoot.certificate.publicKeyPin]
+            expected = "certificate pinning failed"
+        } else {
+            server.verificationCallback = { chain in
+                chain.first?.subjectName.commonName == "test-client" ? .reject("test-client is suspended") : .accept
+            }
+            expected = "test-client is suspended"
         }
         var client = pki.clientConfiguration()
         client.certificateChain = .certificates([pki.client.certificate])
@@ -57,7 +65,7 @@ public enum TLSVerificationHooks {
             await c.close()
         } catch is JSecError {}
         let e = try await serverTask.value
-        try check(e.message.contains("test-client is suspended"), "server message: \(e.message)")
+        try check(e.message.contains(expected), "server message: \(e.message)")
     }
 
     public enum PinCase: String, CaseIterable, Sendable {
