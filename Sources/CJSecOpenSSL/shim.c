@@ -1,4 +1,5 @@
 #include "CJSecOpenSSL.h"
+#include <string.h>
 
 int jsec_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int v) { return (int)SSL_CTX_set_min_proto_version(ctx, v); }
 int jsec_SSL_CTX_set_max_proto_version(SSL_CTX *ctx, int v) { return (int)SSL_CTX_set_max_proto_version(ctx, v); }
@@ -60,3 +61,21 @@ long jsec_X509_V_FLAG_CRL_CHECK_ALL(void) { return X509_V_FLAG_CRL_CHECK | X509_
 long jsec_BIO_set_close(BIO *bio, long flag) { return BIO_set_close(bio, flag); }
 int jsec_sk_X509_REVOKED_num(const STACK_OF(X509_REVOKED) *sk) { return sk_X509_REVOKED_num(sk); }
 X509_REVOKED *jsec_sk_X509_REVOKED_value(const STACK_OF(X509_REVOKED) *sk, int i) { return sk_X509_REVOKED_value(sk, i); }
+
+long jsec_SSL_CTX_set_tlsext_status_cb(SSL_CTX *ctx, jsec_status_cb cb, void *arg) {
+    SSL_CTX_set_tlsext_status_arg(ctx, arg);
+    return SSL_CTX_set_tlsext_status_cb(ctx, cb);
+}
+long jsec_SSL_set_tlsext_status_type(SSL *ssl, int type) { return SSL_set_tlsext_status_type(ssl, type); }
+long jsec_SSL_get_tlsext_status_ocsp_resp(SSL *ssl, const unsigned char **resp) { return SSL_get_tlsext_status_ocsp_resp(ssl, resp); }
+int jsec_SSL_set_tlsext_status_ocsp_resp_copy(SSL *ssl, const unsigned char *resp, long len) {
+    if (len <= 0) return 0;
+    unsigned char *buf = OPENSSL_malloc((size_t)len);
+    if (buf == NULL) return 0;
+    memcpy(buf, resp, (size_t)len);
+    if (SSL_set_tlsext_status_ocsp_resp(ssl, buf, len) != 1) { OPENSSL_free(buf); return 0; }
+    return 1;  /* the SSL owns buf from here on */
+}
+int jsec_TLSEXT_STATUSTYPE_ocsp(void) { return TLSEXT_STATUSTYPE_ocsp; }
+uint64_t jsec_SSL_OP_UNSAFE_LEGACY_RENEGOTIATION(void) { return SSL_OP_LEGACY_SERVER_CONNECT | SSL_OP_ALLOW_UNSAFE_LEGACY_RENEGOTIATION; }
+long jsec_SSL_get_secure_renegotiation_support(SSL *ssl) { return SSL_get_secure_renegotiation_support(ssl); }

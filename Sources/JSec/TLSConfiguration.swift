@@ -128,6 +128,23 @@ public struct TLSConfiguration: Sendable {
     /// Client: remember the latest session per host and port in the ``TLSContext`` and offer it on the next connect.
     public var clientSessionCache: Bool = false
 
+    /// Server: the OCSP response to staple (``OCSPStapling``); nil staples nothing.
+    public var ocspStapling: OCSPStapling?
+    /// Client: whether to ask for a stapled OCSP response, and whether to require a good one.
+    public var ocspStatus: OCSPStatusPolicy = .off
+
+    /// Both sides: a check run after the chain verified (sees the chain, leaf first; accepts or rejects with a reason).
+    public var verificationCallback: PeerVerificationCallback?
+    /// Both sides: SHA-256 hashes of the SubjectPublicKeyInfo (base64, optionally `sha256/`-prefixed, or hex);
+    /// when non-empty, some certificate in the peer's verified chain must match one. See ``Certificate/publicKeyPin``.
+    public var pinnedPublicKeys: Set<String> = []
+    /// Both sides: CRLs to check the peer's leaf against (revoked: "certificate revoked"; a CA without a CRL here fails too).
+    public var certificateRevocationLists: [CRLSource] = []
+
+    /// TLS 1.2 renegotiation (RFC 5746 secure renegotiation only), off by default. Both sides must opt in:
+    /// with it off, ``TLSConnection/renegotiate()`` is refused locally and a peer's attempt is refused.
+    public var allowRenegotiation: Bool = false
+
     /// Time allowed for the handshake; nil waits forever (not recommended for servers).
     public var handshakeTimeout: Duration? = .seconds(30)
 
@@ -162,4 +179,44 @@ public struct TLSConfiguration: Sendable {
         server(certificateChain: .certificates([identity.certificate]), privateKey: .key(identity.privateKey),
                clientAuthentication: clientAuthentication, trustRoots: trustRoots)
     }
+}
+
+/// What a server staples in answer to a client's status_request (OCSP stapling, RFC 6066 §8).
+public enum OCSPStapling: Sendable {
+    /// A DER OCSP response (e.g. from `openssl ocsp -respout`), stapled as it is.
+    case response([UInt8])
+    /// A provider called on the event loop when a client asks (keep it fast: return cached bytes).
+    /// With `refreshInterval` nil it is called on every handshake that requests status; otherwise its
+    /// last answer is reused for that long. nil or bytes that do not parse: nothing is stapled.
+    case provider(refreshInterval: Duration?, @Sendable () -> [UInt8]?)
+}
+
+/// Whether a client asks for, and insists on, a stapled OCSP response.
+public enum OCSPStatusPolicy: Sendable, Hashable {
+    /// Do not ask.
+    case off
+    /// Ask, and report what was stapled in ``TLSConnectionInfo/stapledOCSPResponse``; never fail over it.
+    case request
+    /// Ask, and fail verification unless a correctly signed, current response says the leaf is good.
+    case require
+}
+
+/// The answer of a ``PeerVerificationCallback``.
+public enum PeerVerificationDecision: Sendable, Hashable {
+    case accept
+    /// Reject the peer; the handshake fails with a `.verification` error carrying `reason`.
+    case reject(String)
+}
+
+/// A custom verification check: called with the peer's chain (leaf first) after OpenSSL verified it
+/// (with ``CertificateVerification/none``: with the chain the peer sent, unverified).
+public typealias PeerVerificationCallback = @Sendable (_ chain: [Certificate]) -> PeerVerificationDecision
+
+/// Where CRLs come from.
+public enum CRLSource: Sendable {
+    /// A PEM file of one or more CRLs.
+    case file(String)
+    /// PEM text of one or more CRLs.
+    case pem(String)
+    case crls([CertificateRevocationList])
 }

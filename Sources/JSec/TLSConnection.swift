@@ -20,6 +20,8 @@ public struct TLSConnectionInfo: Sendable {
     public let handshakeDuration: Duration
     /// Whether the session was resumed rather than fully negotiated.
     public let sessionReused: Bool
+    /// Client: the DER OCSP response the server stapled (asked for with ``TLSConfiguration/ocspStatus``); nil otherwise.
+    public var stapledOCSPResponse: [UInt8]? = nil
 
     /// The negotiated version as a ``TLSVersion``.
     public var tlsVersion: TLSVersion? { TLSVersion.allCases.first { $0.protocolName == version } }
@@ -61,6 +63,22 @@ public final class TLSConnection: Sendable {
     public func updateKeys(requestPeer: Bool = false) async throws {
         let handler = self.handler
         try await eventLoop.submit { try handler.value.updateKeys(requestPeer: requestPeer) }.get()
+    }
+
+    /// TLS 1.2 renegotiation (both sides need ``TLSConfiguration/allowRenegotiation``): runs a new handshake
+    /// on the live connection and returns when it has completed. Data keeps flowing both ways; writes made
+    /// meanwhile are held and sent, in order, after it. Refused by the peer: a `.protocol` error.
+    public func renegotiate() async throws {
+        let handler = self.handler
+        let promise = eventLoop.makePromise(of: Void.self)
+        eventLoop.execute { handler.value.renegotiate(promise: promise) }
+        try await promise.futureResult.get()
+    }
+
+    /// How many renegotiations this side started on the connection (peer-started ones are not counted).
+    public func renegotiationCount() async throws -> Int {
+        let handler = self.handler
+        return try await eventLoop.submit { handler.value.renegotiationCount }.get()
     }
 
     public var version: String { info.version }

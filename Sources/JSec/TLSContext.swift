@@ -19,6 +19,10 @@ public final class TLSContext: @unchecked Sendable {
     private let alpnWire: UnsafeMutableBufferPointer<UInt8>?
     /// The client session cache (``TLSConfiguration/clientSessionCache``), keyed by host and port.
     let sessionCache = Mutex<[String: TLSSession]>([:])
+    /// ``TLSConfiguration/pinnedPublicKeys`` decoded (SHA-256 hashes of SubjectPublicKeyInfo).
+    let pins: Set<[UInt8]>
+    /// The OCSP provider's last answer (``OCSPStapling/provider(refreshInterval:_:)``).
+    let ocspCache = Mutex(OCSPStapleCache())
 
     public convenience init(_ configuration: TLSConfiguration) throws {
         try self.init(configuration, isSNIChild: false)
@@ -28,6 +32,7 @@ public final class TLSContext: @unchecked Sendable {
         self.configuration = configuration
         // Everything that can fail before the SSL_CTX exists comes first: a class initialiser
         // that throws before every stored property is set does not run deinit.
+        pins = try Self.parsePins(configuration.pinnedPublicKeys)
         let wire = try Self.alpnWireFormat(configuration.applicationProtocols)
         var children: [(String, TLSContext)] = []
         if !isSNIChild {
@@ -36,6 +41,7 @@ public final class TLSContext: @unchecked Sendable {
                 child.certificateChain = entry.certificateChain
                 child.privateKey = entry.privateKey
                 child.sniCertificates = []
+                child.ocspStapling = nil  // a staple answers for the main certificate only
                 let name = entry.serverName.lowercased()
                 guard !name.isEmpty else { wire?.deallocate(); throw JSecError(.configuration, "an SNI certificate needs a non-empty server name") }
                 do { children.append((name, try TLSContext(child, isSNIChild: true))) } catch { wire?.deallocate(); throw error }
@@ -65,8 +71,19 @@ public final class TLSContext: @unchecked Sendable {
               jsec_SSL_CTX_set_max_proto_version(ctx, c.maximumVersion.openSSLValue) == 1
         else { throw JSecError.openSSL(.configuration, "cannot set the TLS version range") }
 
-        // Secure, TCP-like behaviour: no renegotiation, no compression, the server picks the cipher.
-        SSL_CTX_set_options(ctx, jsec_SSL_OP_NO_RENEGOTIATION() | jsec_SSL_OP_NO_COMPRESSION() | jsec_SSL_OP_CIPHER_SERVER_PREFERENCE())
+        // Secure, TCP-like behaviour: no renegotiation (unless opted in), no compression, the server picks the cipher.
+        SSL_CTX_set_options(ctx, jsec_SSL_OP_NO_COMPRESSION() | jsec_SSL_OP_CIPHER_SERVER_PREFERENCE())
+        if c.allowRenegotiation {
+            guard c.minimumVersion == .tls1_2 else {
+                throw JSecError(.configuration, "allowRenegotiation needs TLS 1.2 (renegotiation does not exist in TLS 1.3), but the minimum version is \(c.minimumVersion.rawValue)")
+            }
+            // Secure renegotiation only: OpenSSL 3 refuses peers without RFC 5746 support unless told
+            // otherwise (SSL_OP_LEGACY_SERVER_CONNECT / SSL_OP_ALLOW_UNSAFE_LEGACY_RENEGOTIATION), which we never set.
+            SSL_CTX_clear_options(ctx, jsec_SSL_OP_UNSAFE_LEGACY_RENEGOTIATION())
+            SSL_CTX_set_options(ctx, jsec_SSL_OP_ALLOW_CLIENT_RENEGOTIATION())
+        } else {
+            SSL_CTX_set_options(ctx, jsec_SSL_OP_NO_RENEGOTIATION())
+        }
         _ = jsec_SSL_CTX_set_mode(ctx, Int(SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER))
 
         if let list = c.cipherList { try setCipherList(list) }
@@ -147,6 +164,10 @@ public final class TLSContext: @unchecked Sendable {
             // Pinned certificates (a self-signed leaf, an intermediate) are trust anchors as they are.
             X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx), UInt(X509_V_FLAG_PARTIAL_CHAIN))
         }
+
+        try installCRLs(c.certificateRevocationLists, into: store)
+        installVerificationHooks()
+        try installOCSP()
 
         // ALPN.
         if let wire = alpnWire {

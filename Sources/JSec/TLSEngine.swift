@@ -23,6 +23,10 @@ final class TLSEngine {
     private(set) var handshakeComplete = false
     /// Client side: the server asked for a certificate and none is configured.
     fileprivate(set) var serverWantedCertificateWeLack = false
+    /// Why a verification hook (pin, custom callback) rejected the peer, set during the handshake.
+    var hookFailure: String?
+    /// Why the stapled OCSP response was not acceptable (client with ``OCSPStatusPolicy/require``).
+    var ocspFailure: String?
 
     /// Called (on the owning event loop) when a new session or TLS 1.3 ticket arrives (client side).
     var onNewSession: ((TLSSession) -> Void)?
@@ -73,7 +77,14 @@ final class TLSEngine {
             } else if config.certificateVerification == .fullVerification {
                 throw JSecError(.configuration, "hostname verification needs a server name: pass one, or choose .noHostnameVerification")
             }
-            SSL_set_verify(ssl, config.certificateVerification == .none ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, nil)
+            // Hooks (pins, a custom callback) still decide with verification off: the chain check is skipped, not them.
+            let verifyNone = config.certificateVerification == .none && !config.hasVerificationHooks
+            SSL_set_verify(ssl, verifyNone ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, nil)
+            if config.ocspStatus != .off {
+                guard jsec_SSL_set_tlsext_status_type(ssl, jsec_TLSEXT_STATUSTYPE_ocsp()) == 1 else {
+                    throw JSecError.openSSL(.configuration, "cannot request OCSP stapling")
+                }
+            }
             if let session {
                 try resume(session)
             }
@@ -223,7 +234,7 @@ final class TLSEngine {
     // MARK: - Errors
 
     /// Turns OpenSSL's verdict into a JSecError with the right category and a message naming the cause.
-    private func classify(_ code: Int32, duringHandshake: Bool, while doing: String = "read") -> JSecError {
+    func classify(_ code: Int32, duringHandshake: Bool, while doing: String = "read") -> JSecError {
         let entries = OpenSSLErrorQueue.drainEntries()
         let texts = entries.map(\.text)
         let reasons = Set(entries.map(\.reason))
@@ -231,6 +242,12 @@ final class TLSEngine {
             return JSecError(.io, "TLS \(duringHandshake ? "handshake" : doing): transport error")
         }
         let verify = SSL_get_verify_result(ssl)
+        if let hookFailure, verify == X509_V_ERR_APPLICATION_VERIFICATION {
+            return JSecError(.verification, hookFailure, openSSLErrors: texts)
+        }
+        if let ocspFailure, reasons.contains(SSL_R_INVALID_STATUS_RESPONSE) {
+            return JSecError(.verification, "OCSP stapling: \(ocspFailure)", openSSLErrors: texts)
+        }
         if reasons.contains(SSL_R_CERTIFICATE_VERIFY_FAILED), verify != X509_V_OK {
             let why = String(cString: X509_verify_cert_error_string(verify))
             return JSecError(.verification, "certificate verify failed: \(why) (X509 error \(verify))", openSSLErrors: texts)
@@ -297,7 +314,8 @@ final class TLSEngine {
             peerCertificates: chain,
             localCertificateKeyType: localKeyType,
             handshakeDuration: handshakeDuration,
-            sessionReused: SSL_session_reused(ssl) == 1
+            sessionReused: SSL_session_reused(ssl) == 1,
+            stapledOCSPResponse: stapledOCSPResponse
         )
     }
 }

@@ -27,6 +27,10 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var inputClosedDelivered = false
     private var sentCloseNotify = false
     private var plaintext: ByteBuffer?
+    /// Writes issued while a renegotiation handshake runs, sent in order when it completes.
+    private var renegotiationWrites: [(ByteBuffer, EventLoopPromise<Void>?)] = []
+    /// Callers of ``renegotiate(promise:)`` waiting for the handshake to complete.
+    private var renegotiationWaiters: [EventLoopPromise<Void>] = []
     let liveState = TLSLiveState()
 
     init(context: TLSContext, role: TLSEngine.Role, serverName: String?, session: TLSSession? = nil,
@@ -129,6 +133,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         for (_, p) in heldWrites { p?.fail(error) }
         heldWrites = []
         failUnflushed(error)
+        failRenegotiation(error)
         if !wasHandshaking { context.fireErrorCaught(error) }
         context.close(promise: nil)
     }
@@ -139,6 +144,49 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard !sentCloseNotify else { throw JSecError(.closed, "key update: the write side is shut down") }
         if let error = engine.updateKeys(requestPeer: requestPeer) { throw error }
         flushCiphertext(context: context)
+    }
+
+    /// TLS 1.2 renegotiation; `promise` completes when the new handshake has.
+    func renegotiate(promise: EventLoopPromise<Void>) {
+        guard state == .active, let context else { promise.fail(JSecError(.closed, "renegotiate: the TLS stream is not open")); return }
+        guard !sentCloseNotify else { promise.fail(JSecError(.closed, "renegotiate: the write side is shut down")); return }
+        if let error = engine.renegotiate() { promise.fail(error); return }
+        flushCiphertext(context: context)
+        renegotiationWaiters.append(promise)
+        if let timeout = engine.context.configuration.handshakeTimeout {
+            context.eventLoop.assumeIsolated().scheduleTask(in: timeout.timeAmount) { [weak self] in
+                guard let self, self.renegotiationWaiters.contains(where: { $0.futureResult === promise.futureResult }),
+                      let ctx = self.context else { return }
+                self.fail(context: ctx, JSecError(.timeout, "the TLS renegotiation did not complete within \(timeout)"))
+            }
+        }
+        settleRenegotiation(context: context)
+    }
+
+    var renegotiationCount: Int { engine.renegotiationCount }
+
+    /// After input: once no handshake runs, held writes go out and renegotiation waiters complete.
+    private func settleRenegotiation(context: ChannelHandlerContext) {
+        guard state == .active, !engine.inHandshake else { return }
+        if !renegotiationWrites.isEmpty {
+            let held = renegotiationWrites
+            renegotiationWrites = []
+            for (buffer, promise) in held { encrypt(buffer, promise: promise) }
+            flushCiphertext(context: context)
+        }
+        if !renegotiationWaiters.isEmpty && !engine.renegotiationPending {
+            let waiters = renegotiationWaiters
+            renegotiationWaiters = []
+            for w in waiters { w.succeed() }
+        }
+    }
+
+    private func failRenegotiation(_ error: JSecError) {
+        let held = renegotiationWrites, waiters = renegotiationWaiters
+        renegotiationWrites = []
+        renegotiationWaiters = []
+        for (_, p) in held { p?.fail(error) }
+        for w in waiters { w.fail(error) }
     }
 
     // MARK: - Inbound
@@ -178,11 +226,13 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         deliver(&out, context: context)
         out.clear()
         plaintext = out
+        settleRenegotiation(context: context)
         // Reading can produce records to send (TLS 1.3 key update replies, alerts).
         if engine.outputPending > 0 { flushCiphertext(context: context) }
         if let failure {
             fail(context: context, failure)
         } else if closeNotify {
+            failRenegotiation(JSecError(.closed, "the peer closed the stream during a renegotiation"))
             liveState.setPeerClosed(cleanly: true)
             deliverInputClosed(context: context)
         }
@@ -241,6 +291,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         for (_, p) in heldWrites { p?.fail(error) }
         heldWrites = []
         failUnflushed(error)
+        failRenegotiation(error)
         context.fireChannelInactive()
     }
 
@@ -263,6 +314,10 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .active:
             if sentCloseNotify {
                 promise?.fail(JSecError(.closed, "write: the write side of the stream is shut down"))
+                return
+            }
+            if engine.inHandshake || !renegotiationWrites.isEmpty {
+                renegotiationWrites.append((buffer, promise))  // a renegotiation is running
                 return
             }
             encrypt(buffer, promise: promise)

@@ -95,4 +95,17 @@ long jsec_BIO_set_close(BIO *bio, long flag);
 int jsec_sk_X509_REVOKED_num(const STACK_OF(X509_REVOKED) *sk);
 X509_REVOKED *jsec_sk_X509_REVOKED_value(const STACK_OF(X509_REVOKED) *sk, int i);
 
+// --- OCSP stapling (status_request) ---
+typedef int (*jsec_status_cb)(SSL *ssl, void *arg);
+long jsec_SSL_CTX_set_tlsext_status_cb(SSL_CTX *ctx, jsec_status_cb cb, void *arg);
+long jsec_SSL_set_tlsext_status_type(SSL *ssl, int type);
+long jsec_SSL_get_tlsext_status_ocsp_resp(SSL *ssl, const unsigned char **resp);
+// Copies `len` bytes into an OPENSSL_malloc'ed buffer that the SSL then owns and frees.
+int jsec_SSL_set_tlsext_status_ocsp_resp_copy(SSL *ssl, const unsigned char *resp, long len);
+int jsec_TLSEXT_STATUSTYPE_ocsp(void);
+
+// --- renegotiation ---
+long jsec_SSL_get_secure_renegotiation_support(SSL *ssl);
+uint64_t jsec_SSL_OP_UNSAFE_LEGACY_RENEGOTIATION(void);
+
 #endif
