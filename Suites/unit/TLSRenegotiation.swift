@@ -124,7 +124,7 @@ public enum TLSRenegotiation {
         var server13 = TestPKI.shared.serverConfiguration(), client13 = TestPKI.shared.clientConfiguration()
         server13.allowRenegotiation = true
         client13.allowRenegotiation = true
-        try await withPair(.tlsTCP, server: server13, client: client13) { pair in
+        _ = try await withPair(.tlsTCP, server: server13, client: client13) { pair in
             try await checkThrowsJSec(.usage, "renegotiation over TLS 1.3") { try await pair.client.tls!.renegotiate() }
         }
         var bad = TestPKI.shared.clientConfiguration()
