@@ -9,6 +9,7 @@ public enum Registry {
         tlsSuite,
         tlsSessionsSuite,
         tlsHostileSuite,
+        tlsMatrixSuite,
         regressionSuite,
         regressionLifetimeSuite,
         openSSLSuite,
