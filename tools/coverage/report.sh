@@ -29,7 +29,11 @@ LLVM_PROFILE_FILE="$PROFILES/cov-%p.profraw" "$BIN" "$@" >&2 || status=$?
 SOURCES="$ROOT/Sources/JSec $ROOT/Sources/JSecCrypto"
 # shellcheck disable=SC2086
 "$TOOLS/llvm-cov" report "$BIN" -instr-profile="$PROFILES/merged.profdata" $SOURCES \
-    | sed "s|$ROOT/||"
+    | sed "s|$ROOT/||" | tee "$PROFILES/report.txt"
+# Line coverage per module (columns 8 and 9 of llvm-cov's table are lines and missed lines).
+awk '$1 ~ /^JSec(Crypto)?\// { split($1, p, "/"); l[p[1]] += $8; m[p[1]] += $9 }
+     END { for (k in l) printf "%-11s lines %5d  missed %5d  line coverage %.2f%%\n", k, l[k], m[k], 100 * (l[k] - m[k]) / l[k] }' \
+    "$PROFILES/report.txt" | sort
 if [ -n "${COVERAGE_HTML:-}" ]; then
     # shellcheck disable=SC2086
     "$TOOLS/llvm-cov" show "$BIN" -instr-profile="$PROFILES/merged.profdata" -format=html -output-dir="$COVERAGE_HTML" $SOURCES

@@ -20,9 +20,9 @@ build swift build --product runner --scratch-path .build-asan -Xswiftc -sanitize
 BIN="$(swift build --scratch-path .build-asan -Xswiftc -sanitize=address --show-bin-path)/runner"
 mkdir -p .build-asan/asan-logs
 rm -f .build-asan/asan-logs/asan.*
-# detect_leaks=0: LeakSanitizer reports the Swift runtime's never-freed metadata caches and
-# NIO's process-lifetime event loop group; leaks are the valgrind run's job (tools/valgrind).
-export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0:halt_on_error=1:exitcode=23:log_path=$ROOT/.build-asan/asan-logs/asan:print_summary=1}"
+# LeakSanitizer runs too (at each process's exit); lsan.supp holds the commented toolchain leaks.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:exitcode=23:log_path=$ROOT/.build-asan/asan-logs/asan:print_summary=1}"
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$ROOT/tools/sanitizers/lsan.supp:print_suppressions=0}"
 if [ $# -eq 0 ]; then set -- -f unit --ensured-only; fi
 status=0
 "$BIN" --timeout-scale "${ASSAY_ASAN_TIMEOUT_SCALE:-4}" "$@" || status=$?
