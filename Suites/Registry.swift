@@ -12,6 +12,7 @@ public enum Registry {
         tlsOCSPSuite,
         tlsVerificationHooksSuite,
         tlsRenegotiationSuite,
+        tlsMatrixSuite,
         regressionSuite,
         regressionLifetimeSuite,
         openSSLSuite,

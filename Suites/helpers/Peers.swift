@@ -1,3 +1,4 @@
+import Assay
 import Foundation
 
 /// A peer program (openssl, gnutls-cli, python3…) started for a test and always stopped.
@@ -19,7 +20,17 @@ public final class PeerProcess: @unchecked Sendable {
         return nil
     }
 
+    /// Whether this process runs under valgrind (its preload library is in LD_PRELOAD).
+    public static var underValgrind: Bool {
+        ProcessInfo.processInfo.environment["LD_PRELOAD"]?.contains("vgpreload") ?? false
+    }
+
     public init(_ executable: String, _ arguments: [String]) throws {
+        // Foundation.Process cannot spawn under valgrind: it closes descriptors up to the limit it
+        // reads from /proc/self/fd, including valgrind's reserved ones, and fails with EBADF.
+        if Self.underValgrind {
+            throw SkipTest("peer programs cannot be started under valgrind (Foundation.Process fails with EBADF)")
+        }
         guard let path = executable.hasPrefix("/") ? executable : PeerProcess.which(executable) else {
             throw CheckFailure(message: "peer '\(executable)' is not installed", file: #fileID, line: #line)
         }
