@@ -71,13 +71,8 @@ public final class NetStream: Sendable {
     /// Builds the stream object for a channel whose pipeline ends with a StreamBridgeHandler.
     static func wrap(_ channel: Channel) async throws -> NetStream {
         try await channel.eventLoop.submit {
-            try NetStream.wrapOnLoop(channel)
+            NetStream(channel: channel, bridge: try channel.pipeline.syncOperations.handler(type: StreamBridgeHandler.self))
         }.get()
-    }
-
-    static func wrapOnLoop(_ channel: Channel) throws -> NetStream {
-        let bridge = try channel.pipeline.syncOperations.handler(type: StreamBridgeHandler.self)
-        return NetStream(channel: channel, bridge: bridge)
     }
 
     // MARK: - Reading

@@ -116,8 +116,11 @@ public enum TLS {
                 return promise.futureResult
             }.get()
         } catch {
-            channel.close(promise: nil)
-            throw JSecError.from(error, while: "TLS \(role == .client ? "connect" : "accept")")
+            let e = JSecError.from(error, while: "TLS \(role == .client ? "connect" : "accept")")
+            // A misuse (e.g. a read still pending) leaves the plaintext stream as it was;
+            // a failed handshake leaves nothing usable, so the connection is closed.
+            if e.category != .usage { channel.close(promise: nil) }
+            throw e
         }
         stream.setTLS(connection)
         return stream

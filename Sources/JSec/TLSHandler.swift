@@ -217,7 +217,9 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         loop: while true {
             switch engine.read(into: &out) {
             case .data:
-                if out.readableBytes >= 256 * 1024 { deliver(&out, context: context) }
+                // Hand the buffer on before the next record would make it grow (a reallocation
+                // copies everything decrypted so far); the stream's bridge appends it anyway.
+                if out.writableBytes < 16_384 { deliver(&out, context: context) }
             case .wantRead: break loop
             case .closeNotify: closeNotify = true; break loop
             case .failed(let e): failure = e; break loop

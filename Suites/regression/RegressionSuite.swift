@@ -15,6 +15,19 @@ public let regressionSuite = Suite("regression", category: "regression", descrip
             try check(got == data, "3 MiB chunk differs (\(got.count) bytes)")
         }
     }
+    // A TLS upgrade refused as a usage error (a read still pending) closed the plaintext stream;
+    // it must leave the stream as it was (found in the review of TLS.install).
+    Test("refused upgrade leaves the plaintext stream usable") { _ in
+        try await withPair(.tcp) { pair in
+            let reader = Task { try await pair.server.chunk(11, timeout: .seconds(10)) }
+            try await Task.sleep(for: .milliseconds(100))
+            try await checkThrowsJSec(.usage, "upgrade while a read is pending") {
+                try await TLS.upgrade(pair.server, asServerWith: TLSContext(TestPKI.shared.serverConfiguration()))
+            }
+            try await pair.client.write("still plain")
+            try checkEqual(String(decoding: try await reader.value, as: UTF8.self), "still plain", "pending read after the refusal")
+        }
+    }
     // With TLS 1.2, a server that requires a client certificate answers a client without one with a
     // generic handshake_failure alert; it was reported as a handshake error instead of verification.
     Test("TLS 1.2 missing client certificate is a verification error") { _ in
