@@ -1,8 +1,8 @@
 import CJSecOpenSSL
 import NIOCore
 
-/// The transport-agnostic TLS engine (DESIGN.md §3): one OpenSSL `SSL` over two
-/// memory BIOs. Ciphertext goes in with ``feed(_:)`` and comes out with
+/// The transport-agnostic TLS engine (DESIGN.md §3): one OpenSSL `SSL` over a
+/// ``ByteBufferBIO`` (NIO buffers read and written in place). Ciphertext goes in with ``feed(_:)`` and comes out with
 /// ``drainOutput(into:)``; plaintext goes through ``read(into:)`` and ``write(_:)``.
 /// No sockets inside: the NIO handler drives it for streams, and tests can drive
 /// it directly. Not thread-safe: one owner (an event loop) uses it at a time.
@@ -16,8 +16,8 @@ final class TLSEngine {
 
     let ssl: OpaquePointer
     let role: Role
-    private let networkIn: OpaquePointer   // rbio: ciphertext from the peer
-    private let networkOut: OpaquePointer  // wbio: ciphertext for the peer
+    /// The network side: ciphertext from the peer in, ciphertext for the peer out.
+    private let network: ByteBufferBIO
     /// Keeps the SSL_CTX (and its callbacks' arguments) alive as long as the SSL.
     let context: TLSContext
     private(set) var handshakeComplete = false
@@ -31,16 +31,15 @@ final class TLSEngine {
     /// Called (on the owning event loop) when a new session or TLS 1.3 ticket arrives (client side).
     var onNewSession: ((TLSSession) -> Void)?
 
-    init(context: TLSContext, role: Role, serverName: String?, session: TLSSession? = nil) throws {
+    init(context: TLSContext, role: Role, serverName: String?, session: TLSSession? = nil,
+         allocator: ByteBufferAllocator = ByteBufferAllocator()) throws {
         OpenSSLErrorQueue.clear()
         guard let ssl = SSL_new(context.ctx) else { throw JSecError.openSSL(.configuration, "SSL_new failed") }
-        let rbio = MemoryBIO().releaseOwnership()
-        let wbio = MemoryBIO().releaseOwnership()
-        SSL_set_bio(ssl, rbio, wbio)  // the SSL owns both BIOs from here on
+        let network = ByteBufferBIO(allocator: allocator)
+        network.attach(to: ssl)  // the SSL owns the BIO from here on
         self.ssl = ssl
         self.role = role
-        self.networkIn = rbio
-        self.networkOut = wbio
+        self.network = network
         self.context = context
         // Callbacks (client certificate request, new session) find this engine through the SSL's app data.
         _ = jsec_SSL_set_app_data(ssl, Unmanaged.passUnretained(self).toOpaque())
@@ -142,36 +141,24 @@ final class TLSEngine {
 
     // MARK: - Ciphertext in and out
 
-    /// Hands ciphertext received from the peer to OpenSSL.
+    /// Hands ciphertext received from the peer to OpenSSL (queued, not copied).
     func feed(_ buffer: ByteBuffer) {
-        buffer.withUnsafeReadableBytes { raw in
-            guard let base = raw.baseAddress, raw.count > 0 else { return }
-            var offset = 0
-            while offset < raw.count {
-                let n = BIO_write(networkIn, base + offset, Int32(clamping: raw.count - offset))
-                precondition(n > 0, "BIO_write to a memory BIO failed")
-                offset += Int(n)
-            }
-        }
+        network.receive(buffer)
     }
 
     /// Ciphertext waiting to be sent to the peer.
-    var outputPending: Int { Int(jsec_BIO_pending(networkOut)) }
+    var outputPending: Int { network.outboundPending }
 
     /// Moves all pending ciphertext for the peer into `buffer`.
     func drainOutput(into buffer: inout ByteBuffer) {
-        var pending = outputPending
-        while pending > 0 {
-            let n = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: pending) { raw in
-                Int(max(0, BIO_read(networkOut, raw.baseAddress, Int32(clamping: raw.count))))
-            }
-            if n == 0 { break }
-            pending = outputPending
-        }
+        network.drainOutbound(into: &buffer)
     }
 
+    /// Takes all pending ciphertext for the peer (nil when there is none), without a copy.
+    func takeOutput() -> ByteBuffer? { network.takeOutbound() }
+
     /// Whether received ciphertext is still waiting to be processed (e.g. half a record).
-    var hasUnprocessedInput: Bool { jsec_BIO_pending(networkIn) > 0 || SSL_has_pending(ssl) == 1 }
+    var hasUnprocessedInput: Bool { network.receivedPending > 0 || SSL_has_pending(ssl) == 1 }
 
     // MARK: - Handshake, read, write, shutdown
 

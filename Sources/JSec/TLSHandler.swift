@@ -34,8 +34,8 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     let liveState = TLSLiveState()
 
     init(context: TLSContext, role: TLSEngine.Role, serverName: String?, session: TLSSession? = nil,
-         sessionCacheKey: String? = nil) throws {
-        engine = try TLSEngine(context: context, role: role, serverName: serverName, session: session)
+         sessionCacheKey: String? = nil, allocator: ByteBufferAllocator = ByteBufferAllocator()) throws {
+        engine = try TLSEngine(context: context, role: role, serverName: serverName, session: session, allocator: allocator)
         let live = liveState
         engine.onNewSession = { session in
             live.setSession(session)
@@ -343,12 +343,10 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func flushCiphertext(context: ChannelHandlerContext) {
         let promises = unflushedPromises
         unflushedPromises = []
-        guard engine.outputPending > 0 else {
+        guard let out = engine.takeOutput() else {
             for p in promises { p.succeed() }
             return
         }
-        var out = context.channel.allocator.buffer(capacity: engine.outputPending)
-        engine.drainOutput(into: &out)
         if promises.isEmpty {
             context.writeAndFlush(wrapOutboundOut(out), promise: nil)
         } else {

@@ -1,0 +1,161 @@
+import CJSecOpenSSL
+import NIOCore
+
+/// The network side of the TLS engine: a custom OpenSSL `BIO` that reads ciphertext
+/// straight out of the `ByteBuffer`s NIO received and writes ciphertext straight into
+/// the `ByteBuffer` that goes to the socket (DESIGN.md §3).
+///
+/// Compared with a `BIO_s_mem` pair this saves a copy per record in each direction,
+/// and the `BUF_MEM` growth (`BUF_MEM_grow_clean` reallocates, copies and cleanses)
+/// that a memory BIO does when a 64 KiB write's records pile up. Profiles of the
+/// perf9 TLS echo showed that memory traffic at about a sixth of all CPU time.
+///
+/// Received buffers are queued, not copied: OpenSSL reads from the front one.
+/// Written ciphertext accumulates in ``outbound`` until the engine's owner takes it.
+///
+/// Ownership: the `SSL` owns the `BIO` (one reference for its rbio, one for its wbio)
+/// and frees it in `SSL_free`; the engine owns this object and frees the `SSL` first
+/// (in its deinit), so the BIO never outlives the buffers it points at.
+final class ByteBufferBIO {
+    /// Ciphertext received and not yet read by OpenSSL, oldest first.
+    private var inbound = CircularBuffer<ByteBuffer>(initialCapacity: 4)
+    private var inboundBytes = 0
+    /// Ciphertext OpenSSL has written, waiting to be sent.
+    private var outbound: ByteBuffer?
+    private let allocator: ByteBufferAllocator
+
+    /// The `BIO *` (owned by the `SSL` once ``attach(to:)`` ran).
+    let bio: OpaquePointer
+
+    init(allocator: ByteBufferAllocator = ByteBufferAllocator()) {
+        self.allocator = allocator
+        guard let bio = BIO_new(ByteBufferBIO.method) else { fatalError("BIO_new failed: out of memory") }
+        self.bio = bio
+        BIO_set_data(bio, Unmanaged.passUnretained(self).toOpaque())
+        BIO_set_init(bio, 1)
+    }
+
+    /// Makes the BIO both the read and write side of `ssl`, which owns it from here on.
+    func attach(to ssl: OpaquePointer) {
+        BIO_up_ref(bio)  // one reference each for rbio and wbio; SSL_free drops both
+        SSL_set_bio(ssl, bio, bio)
+    }
+
+    // MARK: - Engine side
+
+    /// Queues received ciphertext (no copy).
+    func receive(_ buffer: ByteBuffer) {
+        guard buffer.readableBytes > 0 else { return }
+        inboundBytes += buffer.readableBytes
+        inbound.append(buffer)
+    }
+
+    var receivedPending: Int { inboundBytes }
+    var outboundPending: Int { outbound?.readableBytes ?? 0 }
+
+    /// Takes the ciphertext written so far (nil when there is none).
+    func takeOutbound() -> ByteBuffer? {
+        guard let out = outbound, out.readableBytes > 0 else { return nil }
+        outbound = nil
+        return out
+    }
+
+    /// Appends the pending ciphertext to `buffer`.
+    func drainOutbound(into buffer: inout ByteBuffer) {
+        guard var out = takeOutbound() else { return }
+        if buffer.readableBytes == 0 && buffer.capacity <= out.capacity {
+            buffer = out
+        } else {
+            buffer.writeBuffer(&out)
+        }
+    }
+
+    // MARK: - OpenSSL side
+
+    fileprivate func read(into dest: UnsafeMutableRawPointer, count: Int) -> Int {
+        var copied = 0
+        while copied < count, var front = inbound.first {
+            let n = min(count - copied, front.readableBytes)
+            front.withUnsafeReadableBytes { src in
+                (dest + copied).copyMemory(from: src.baseAddress!, byteCount: n)
+            }
+            front.moveReaderIndex(forwardBy: n)
+            copied += n
+            if front.readableBytes == 0 {
+                inbound.removeFirst()  // releases NIO's receive buffer
+            } else {
+                inbound[inbound.startIndex] = front
+            }
+        }
+        inboundBytes -= copied
+        return copied
+    }
+
+    fileprivate func write(_ src: UnsafeRawPointer, count: Int) {
+        if outbound == nil {
+            // A 64 KiB plaintext write becomes four full records plus overhead; size for that.
+            outbound = allocator.buffer(capacity: max(count, 16_384 + 256))
+        }
+        outbound!.writeBytes(UnsafeRawBufferPointer(start: src, count: count))
+    }
+
+    // MARK: - The BIO_METHOD
+
+    /// Created once per process; never freed (OpenSSL keeps a pointer to it in every BIO).
+    /// nonisolated(unsafe): OpaquePointer is not Sendable, but this BIO_METHOD is fully set up
+    /// inside the (thread-safe, run-once) static initializer and only read afterwards.
+    nonisolated(unsafe) static let method: OpaquePointer = {
+        let type = BIO_get_new_index() | BIO_TYPE_SOURCE_SINK
+        guard let m = BIO_meth_new(type, "jsec ByteBuffer") else { fatalError("BIO_meth_new failed") }
+        BIO_meth_set_write_ex(m, bioWrite)
+        BIO_meth_set_read_ex(m, bioRead)
+        BIO_meth_set_ctrl(m, bioCtrl)
+        BIO_meth_set_destroy(m, bioDestroy)
+        return m
+    }()
+}
+
+private func owner(_ bio: OpaquePointer?) -> ByteBufferBIO? {
+    guard let bio, let raw = BIO_get_data(bio) else { return nil }
+    return Unmanaged<ByteBufferBIO>.fromOpaque(raw).takeUnretainedValue()
+}
+
+private let retryFlags = Int32(BIO_FLAGS_READ | BIO_FLAGS_WRITE | BIO_FLAGS_IO_SPECIAL | BIO_FLAGS_SHOULD_RETRY)
+
+private let bioRead: @convention(c) (OpaquePointer?, UnsafeMutablePointer<CChar>?, Int, UnsafeMutablePointer<Int>?) -> Int32 = { bio, data, len, readBytes in
+    BIO_clear_flags(bio, retryFlags)
+    guard let this = owner(bio), let data, let readBytes else { return 0 }
+    let n = this.read(into: data, count: len)
+    readBytes.pointee = n
+    if n == 0 && len > 0 {
+        // Nothing received yet: "try again", never end of file. The transport's end is
+        // reported to the engine separately (TLSHandler sees the FIN).
+        BIO_set_flags(bio, Int32(BIO_FLAGS_READ | BIO_FLAGS_SHOULD_RETRY))
+        return 0
+    }
+    return 1
+}
+
+private let bioWrite: @convention(c) (OpaquePointer?, UnsafePointer<CChar>?, Int, UnsafeMutablePointer<Int>?) -> Int32 = { bio, data, len, written in
+    BIO_clear_flags(bio, retryFlags)
+    guard let this = owner(bio), let data, let written else { return 0 }
+    this.write(data, count: len)
+    written.pointee = len
+    return 1
+}
+
+private let bioCtrl: @convention(c) (OpaquePointer?, Int32, Int, UnsafeMutableRawPointer?) -> Int = { bio, cmd, _, _ in
+    switch cmd {
+    case BIO_CTRL_FLUSH: return 1
+    case BIO_CTRL_PENDING: return owner(bio)?.receivedPending ?? 0
+    case BIO_CTRL_WPENDING: return owner(bio)?.outboundPending ?? 0
+    default: return 0
+    }
+}
+
+private let bioDestroy: @convention(c) (OpaquePointer?) -> Int32 = { bio in
+    guard let bio else { return 0 }
+    BIO_set_data(bio, nil)
+    BIO_set_init(bio, 0)
+    return 1
+}
