@@ -91,6 +91,16 @@ final class ByteBufferBIO {
         return copied
     }
 
+    /// Makes room for `count` more bytes of ciphertext, so a large write's records land in
+    /// one buffer without reallocating (and copying) it as it grows.
+    func reserveOutbound(_ count: Int) {
+        if outbound == nil {
+            outbound = allocator.buffer(capacity: count)
+        } else {
+            outbound!.reserveCapacity(minimumWritableBytes: count)
+        }
+    }
+
     fileprivate func write(_ src: UnsafeRawPointer, count: Int) {
         if outbound == nil {
             // A 64 KiB plaintext write becomes four full records plus overhead; size for that.

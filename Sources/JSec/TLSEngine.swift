@@ -197,6 +197,8 @@ final class TLSEngine {
         OpenSSLErrorQueue.clear()
         return buffer.withUnsafeReadableBytes { raw -> JSecError? in
             guard let base = raw.baseAddress, raw.count > 0 else { return nil }
+            // Records carry at most 16 KiB of plaintext plus header, tag and padding.
+            network.reserveOutbound(raw.count + (raw.count / 16_384 + 1) * 128)
             var offset = 0
             while offset < raw.count {
                 var written = 0

@@ -12,11 +12,15 @@ public struct PerfCase: Sendable, Equatable {
     public var configuration: PerfConfiguration
     public var clients: [ClientSample]
     public var servers: [ServerSample]
+    /// Resident memory of participants that measured it (the idle-memory test).
+    public var memory: [MemorySample]
 
     public init(
         id: String, test: String, status: String, source: String,
-        configuration: PerfConfiguration, clients: [ClientSample], servers: [ServerSample]
+        configuration: PerfConfiguration, clients: [ClientSample], servers: [ServerSample],
+        memory: [MemorySample] = []
     ) {
+        self.memory = memory
         self.id = id
         self.test = test
         self.status = status
@@ -137,5 +141,26 @@ public struct ServerSample: Sendable, Equatable {
         self.connections = connections
         self.bytes = bytes
         self.handshakeFailures = handshakeFailures
+    }
+}
+
+/// One participant's resident memory before opening connections and while they sit idle.
+public struct MemorySample: Sendable, Equatable {
+    /// "server" or "client-host".
+    public var role: String
+    public var idleConnections: Int
+    public var rssBeforeBytes: Int
+    public var rssIdleBytes: Int
+
+    public init(role: String, idleConnections: Int, rssBeforeBytes: Int, rssIdleBytes: Int) {
+        self.role = role
+        self.idleConnections = idleConnections
+        self.rssBeforeBytes = rssBeforeBytes
+        self.rssIdleBytes = rssIdleBytes
+    }
+
+    /// Resident bytes per idle connection (nil without connections).
+    public var bytesPerConnection: Double? {
+        idleConnections > 0 ? Double(rssIdleBytes - rssBeforeBytes) / Double(idleConnections) : nil
     }
 }

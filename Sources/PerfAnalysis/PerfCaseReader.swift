@@ -22,8 +22,13 @@ public enum PerfCaseReader {
     public static func read(_ c: CaseResult, source: String) -> PerfCase? {
         var clients: [ClientSample] = []
         var servers: [ServerSample] = []
+        var memory: [MemorySample] = []
         for entry in c.data {
             guard let role = entry["role"]?.stringValue, let payload = entry["data"] else { continue }
+            if let idle = payload["rssIdleBytes"]?.intValue {
+                memory.append(MemorySample(role: role, idleConnections: payload["idleConnections"]?.intValue ?? 0,
+                                           rssBeforeBytes: payload["rssBeforeBytes"]?.intValue ?? 0, rssIdleBytes: idle))
+            }
             switch role {
             case "client-host":
                 clients += (payload["clients"]?.arrayValue ?? []).map(client)
@@ -36,7 +41,7 @@ public enum PerfCaseReader {
         guard !clients.isEmpty || !servers.isEmpty else { return nil }
         return PerfCase(
             id: c.id, test: c.test, status: c.status.rawValue, source: source,
-            configuration: configuration(c), clients: clients, servers: servers)
+            configuration: configuration(c), clients: clients, servers: servers, memory: memory)
     }
 
     static func configuration(_ c: CaseResult) -> PerfConfiguration {

@@ -62,6 +62,7 @@ public enum TextReport {
                 out += "\n"
             }
         }
+        out += IdleMemoryReport.render(a.tests.map(\.perfCase))
         return out
     }
 

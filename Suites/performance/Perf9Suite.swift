@@ -34,6 +34,12 @@ public let perf9Suite = Suite("perf9", category: "performance",
     CoordinatedTest("tls-quick",
                     matrix: .inline(["protocol": ["tls"], "tls-version": ["1.3"], "chunk-size": [16_384], "client-count": [4], "duration": [1]]),
                     roles: roles, parallel: .task, timeout: 120, gracefulTimeout: 5)
+    CoordinatedTest("idle-memory",
+                    matrix: .inline(["protocol": ["tls", "tcp"], "connections": [100, 1000]]),
+                    roles: [Role("server", count: 1) { p in try await Perf9Idle.server(p) },
+                            Role("client-host", count: 1) { p in try await Perf9Idle.clientHost(p) }],
+                    parallel: .process, timeout: 600, gracefulTimeout: 10,
+                    ensured: [["protocol": "tls", "connections": 100]])
     CoordinatedTest("tcp-quick",
                     matrix: .inline(["protocol": ["tcp"], "tls-version": [nil], "chunk-size": [16_384], "client-count": [4], "duration": [1]]),
                     roles: roles, parallel: .task, timeout: 120, gracefulTimeout: 5)
