@@ -84,7 +84,9 @@ public final class TLSContext: @unchecked Sendable {
         } else {
             SSL_CTX_set_options(ctx, jsec_SSL_OP_NO_RENEGOTIATION())
         }
-        _ = jsec_SSL_CTX_set_mode(ctx, Int(SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER))
+        // RELEASE_BUFFERS: OpenSSL frees its 16 KiB+ record buffers while a connection is idle
+        // (measured by perf9 idle-memory; see docs/performance.md).
+        _ = jsec_SSL_CTX_set_mode(ctx, Int(SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS))
 
         if let list = c.cipherList { try setCipherList(list) }
         if let suites = c.cipherSuites { try setCipherSuites(suites) }

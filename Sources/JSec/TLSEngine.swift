@@ -157,6 +157,9 @@ final class TLSEngine {
     /// Takes all pending ciphertext for the peer (nil when there is none), without a copy.
     func takeOutput() -> ByteBuffer? { network.takeOutbound() }
 
+    /// Received ciphertext not yet decrypted (queued, plus what OpenSSL holds).
+    var ciphertextPending: Int { network.receivedPending + Int(SSL_pending(ssl)) }
+
     /// Whether received ciphertext is still waiting to be processed (e.g. half a record).
     var hasUnprocessedInput: Bool { network.receivedPending > 0 || SSL_has_pending(ssl) == 1 }
 
@@ -178,7 +181,7 @@ final class TLSEngine {
     func read(into buffer: inout ByteBuffer) -> ReadStep {
         OpenSSLErrorQueue.clear()
         var result: Int32 = 0
-        let n = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 16_384) { raw in
+        let n = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 512) { raw in
             var read = 0
             result = SSL_read_ex(ssl, raw.baseAddress, raw.count, &read)
             return result == 1 ? read : 0

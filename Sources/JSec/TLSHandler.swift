@@ -26,7 +26,6 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var context: ChannelHandlerContext?
     private var inputClosedDelivered = false
     private var sentCloseNotify = false
-    private var plaintext: ByteBuffer?
     /// Writes issued while a renegotiation handshake runs, sent in order when it completes.
     private var renegotiationWrites: [(ByteBuffer, EventLoopPromise<Void>?)] = []
     /// Callers of ``renegotiate(promise:)`` waiting for the handshake to complete.
@@ -210,8 +209,9 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func decryptAvailable(context: ChannelHandlerContext) {
-        var out = plaintext ?? context.channel.allocator.buffer(capacity: 16_384 + 512)
-        plaintext = nil
+        // Sized to what can arrive: decrypting n bytes of ciphertext yields fewer than n of plaintext.
+        // No buffer is kept between reads, so an idle connection holds none.
+        var out = context.channel.allocator.buffer(capacity: plaintextCapacity)
         var closeNotify = false
         var failure: JSecError?
         loop: while true {
@@ -219,15 +219,15 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
             case .data:
                 // Hand the buffer on before the next record would make it grow (a reallocation
                 // copies everything decrypted so far); the stream's bridge appends it anyway.
-                if out.writableBytes < 16_384 { deliver(&out, context: context) }
+                if out.writableBytes < 512 || out.writableBytes < 16_384 && engine.hasUnprocessedInput {
+                    deliver(&out, context: context)
+                }
             case .wantRead: break loop
             case .closeNotify: closeNotify = true; break loop
             case .failed(let e): failure = e; break loop
             }
         }
         deliver(&out, context: context)
-        out.clear()
-        plaintext = out
         settleRenegotiation(context: context)
         // Reading can produce records to send (TLS 1.3 key update replies, alerts).
         if engine.outputPending > 0 { flushCiphertext(context: context) }
@@ -243,9 +243,12 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func deliver(_ out: inout ByteBuffer, context: ChannelHandlerContext) {
         guard out.readableBytes > 0 else { return }
         let slice = out
-        out = context.channel.allocator.buffer(capacity: 16_384 + 512)
+        out = context.channel.allocator.buffer(capacity: plaintextCapacity)
         context.fireChannelRead(wrapInboundOut(slice))
     }
+
+    /// Room for the plaintext of the ciphertext waiting (at least a small record, at most 64 KiB).
+    private var plaintextCapacity: Int { min(max(engine.ciphertextPending, 1024), 65_536 + 512) }
 
     private func deliverInputClosed(context: ChannelHandlerContext) {
         guard !inputClosedDelivered else { return }
