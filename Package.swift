@@ -87,6 +87,13 @@ let package = Package(
             path: "Examples/https-get"
         ),
 
+        // Micro-benchmarks of the hot paths with saved baselines (tools/microbench/README.md).
+        .executableTarget(
+            name: "jsec-bench",
+            dependencies: ["JSec", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "tools/microbench",
+            exclude: ["README.md", "baseline.json"]
+        ),
         .executableTarget(name: "crypto-sign", dependencies: ["JSecCrypto"], path: "Examples/crypto-sign"),
         .executableTarget(name: "crypto-aead", dependencies: ["JSecCrypto"], path: "Examples/crypto-aead"),
         .executableTarget(name: "crypto-ca", dependencies: ["JSecCrypto"], path: "Examples/crypto-ca"),

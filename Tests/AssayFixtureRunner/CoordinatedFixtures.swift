@@ -103,55 +103,9 @@ enum CoordinatedFixtures {
         ], timeout: 30)
     }
 
-    /// Barrier and event round-trip latency per mode (micro-benchmark; reports
-    /// median and p99 in microseconds, nothing asserted).
-    static let latency = Suite("coordination-latency", category: "performance",
-                               description: "barrier and event round-trip latency per parallel mode") {
-        CoordinatedTest("round trip", matrix: .inline(["iterations": [300]]), roles: [
-            Role("a") { p in
-                let n = try p.int("iterations")
-                let clock = ContinuousClock()
-                var events: [Double] = []
-                for i in 0..<n {
-                    let t0 = clock.now
-                    try await p.emit("ping\(i)", i)
-                    _ = try await p.awaitOne("b", "pong\(i)", as: Int.self, timeout: .seconds(10))
-                    events.append((clock.now - t0).microseconds)
-                }
-                var barriers: [Double] = []
-                for _ in 0..<n {
-                    let t0 = clock.now
-                    try await p.barrier("tick", timeout: .seconds(10))
-                    barriers.append((clock.now - t0).microseconds)
-                }
-                p.report(["mode": .string(p.mode.rawValue),
-                          "eventMedianUs": .double(percentile(events, 0.5)), "eventP99Us": .double(percentile(events, 0.99)),
-                          "barrierMedianUs": .double(percentile(barriers, 0.5)), "barrierP99Us": .double(percentile(barriers, 0.99))])
-            },
-            Role("b") { p in
-                let n = try p.int("iterations")
-                for i in 0..<n {
-                    let v = try await p.awaitOne("a", "ping\(i)", as: Int.self, timeout: .seconds(10))
-                    try await p.emit("pong\(i)", v)
-                }
-                for _ in 0..<n { try await p.barrier("tick", timeout: .seconds(10)) }
-            },
-        ], timeout: 120)
-    }
-
     static func note(_ p: ParticipantContext) {
         guard let dir = ProcessInfo.processInfo.environment["ASSAY_FIXTURE_NOTES"] else { return }
         let text = "\(getpid()) \(getppid()) \(p.scratchDirectory.path)"
         try? text.write(toFile: dir + "/\(p.role)-\(p.index)", atomically: true, encoding: .utf8)
     }
-
-    static func percentile(_ xs: [Double], _ q: Double) -> Double {
-        guard !xs.isEmpty else { return 0 }
-        let s = xs.sorted()
-        return s[min(s.count - 1, Int((Double(s.count - 1) * q).rounded()))]
-    }
-}
-
-extension Duration {
-    var microseconds: Double { Double(components.seconds) * 1e6 + Double(components.attoseconds) / 1e12 }
 }

@@ -179,19 +179,4 @@ struct CoordinatedTests {
         let lines = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n")
         #expect(lines.count == 4)   // the suite worker and three participants
     }
-
-    @Test("micro-benchmark: barrier and event round-trip latency per mode (printed, not asserted)")
-    func latency() throws {
-        for mode in ["task", "thread", "process"] {
-            let (r, results) = try Self.runJSON(["-f", "performance/coordination-latency/round trip<parallel=\(mode)>"])
-            #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
-            guard let d = results.cases.first.flatMap({ Self.reports($0).first?.data }) else { continue }
-            func us(_ k: String) -> String {
-                if case .double(let v)? = d[k] { return String(format: "%.1f", v) }
-                return "?"
-            }
-            print("coordination latency [\(mode)]: event round trip median \(us("eventMedianUs")) µs, p99 \(us("eventP99Us")) µs; "
-                  + "barrier median \(us("barrierMedianUs")) µs, p99 \(us("barrierP99Us")) µs")
-        }
-    }
 }
