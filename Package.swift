@@ -67,7 +67,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
-            path: "Suites"
+            path: "Suites",
+            exclude: ["integration/peers"]  // Python and Node peer scripts run by the interop suites
         ),
 
         // --- Examples ---

@@ -16,6 +16,9 @@ public enum Registry {
         regressionSuite,
         regressionLifetimeSuite,
         openSSLSuite,
+        gnuTLSSuite,
+        pythonSSLSuite,
+        nodeTLSSuite,
         perf9Suite,
     ]
 }

@@ -9,11 +9,7 @@ public enum OpenSSLPeers {
     }
 
     /// Version string of the peer, for reports.
-    public static let peerVersion: String = {
-        guard let p = try? PeerProcess("openssl", ["version"]) else { return "openssl: not installed" }
-        p.process.waitUntilExit()
-        return p.output.trimmingCharacters(in: .whitespacesAndNewlines)
-    }()
+    public static let peerVersion: String = Interop.versionLine("openssl", ["version"])
 
     static func writeIdentity() throws -> (cert: String, key: String, ca: String) {
         let pki = TestPKI.shared
