@@ -16,6 +16,11 @@ let package = Package(
         .executable(name: "echo-server", targets: ["echo-server"]),
         .executable(name: "echo-client", targets: ["echo-client"]),
         .executable(name: "https-get", targets: ["https-get"]),
+        .executable(name: "https-server", targets: ["https-server"]),
+        .executable(name: "tls-resumption", targets: ["tls-resumption"]),
+        .executable(name: "ocsp-stapling", targets: ["ocsp-stapling"]),
+        .executable(name: "mtls", targets: ["mtls"]),
+        .executable(name: "starttls", targets: ["starttls"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -86,6 +91,31 @@ let package = Package(
             name: "https-get",
             dependencies: ["JSec", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/https-get"
+        ),
+        .executableTarget(
+            name: "https-server",
+            dependencies: ["JSec", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/https-server"
+        ),
+        .executableTarget(
+            name: "tls-resumption",
+            dependencies: ["JSec", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/tls-resumption"
+        ),
+        .executableTarget(
+            name: "ocsp-stapling",
+            dependencies: ["JSec", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/ocsp-stapling"
+        ),
+        .executableTarget(
+            name: "mtls",
+            dependencies: ["JSec", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/mtls"
+        ),
+        .executableTarget(
+            name: "starttls",
+            dependencies: ["JSec", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/starttls"
         ),
 
         .executableTarget(name: "crypto-sign", dependencies: ["JSecCrypto"], path: "Examples/crypto-sign"),

@@ -19,6 +19,8 @@ public enum Registry {
         gnuTLSSuite,
         pythonSSLSuite,
         nodeTLSSuite,
+        curlSuite,
+        examplesSuite,
         perf9Suite,
     ]
 }

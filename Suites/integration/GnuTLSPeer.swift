@@ -65,6 +65,7 @@ public struct GnuTLSPeer: InteropPeer {
         _ = try await client.waitFor("\\n\(line)\\n", timeout: .seconds(10))  // the echo (stdin is not echoed locally)
         client.closeInput()
         let status = await client.wait(timeout: .seconds(10))
+        await client.waitForOutputEnd()
         try check(status == 0, "gnutls-cli exited \(status):\n\(client.output.suffix(1500))")
         try check(client.output.contains("- Status: The certificate is trusted."), "gnutls-cli verified our certificate")
         return client.output.components(separatedBy: "Connecting to '").dropFirst().map { block in

@@ -55,6 +55,7 @@ public struct ScriptPeer: InteropPeer {
         defer { client.stop() }
         client.closeInput()
         let status = await client.wait(timeout: .seconds(20))
+        await client.waitForOutputEnd()
         try check(status == 0, "\(interpreter) client exited \(status):\n\(client.output.suffix(1500))")
         let lines = client.output.split(separator: "\n").filter { $0.hasPrefix("CONN ") }
         for (i, line) in lines.enumerated() {
