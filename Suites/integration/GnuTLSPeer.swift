@@ -76,6 +76,18 @@ public struct GnuTLSPeer: InteropPeer {
         }
     }
 
+    public func runClientWithoutCertificate(port: Int, version: TLSVersion) async throws -> (status: Int32, output: String) {
+        let client = try PeerProcess("gnutls-cli", ["-p", "\(port)", "127.0.0.1", "--sni-hostname=localhost", "--verify-hostname=localhost",
+                                                    "--x509cafile", InteropFiles.shared.ca, Self.priority(version)])
+        defer { client.stop() }
+        client.send("no certificate\n")   // TLS 1.3: the refusal arrives after the handshake, when gnutls-cli reads
+        try? await Task.sleep(for: .milliseconds(300))
+        client.closeInput()
+        let status = await client.wait(timeout: .seconds(10))
+        await client.waitForOutputEnd()
+        return (status, client.output)
+    }
+
     static func capture(_ pattern: String, _ text: String) -> String? {
         guard let re = try? NSRegularExpression(pattern: pattern),
               let m = re.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)), m.numberOfRanges > 1,

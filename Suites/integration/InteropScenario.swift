@@ -17,6 +17,9 @@ public protocol InteropPeer: Sendable {
     /// Runs the peer's client against our server on `port` (it sends a line per connection and checks the echo)
     /// and returns what the client saw per connection.
     func runClient(port: Int, version: TLSVersion, feature: InteropFeature) async throws -> [ConnectionFacts]
+    /// Runs the peer's client without a client certificate against our server (which requires one):
+    /// returns its exit status and output once it has ended.
+    func runClientWithoutCertificate(port: Int, version: TLSVersion) async throws -> (status: Int32, output: String)
 }
 
 /// What both sides saw, for checks and for the case's report.
@@ -84,6 +87,49 @@ public enum InteropScenario {
         let outcome = InteropOutcome(ours: ours, theirs: theirs)
         try checkOutcome(outcome, version: version, feature: feature, oursIsClient: false, peer: peer.name)
         return outcome
+    }
+
+    /// mTLS refusals, both roles: the peer's server refuses our client without a certificate (a typed JSecError on
+    /// connect, or on the first read with TLS 1.3, where the server judges the certificate after the client finished),
+    /// and our server refuses the peer's client without one (it fails, our listener records a `.verification` failure).
+    public static func mtlsRefusals(_ peer: some InteropPeer, version: TLSVersion) async throws -> [String] {
+        var notes: [String] = []
+        let (server, port) = try await peer.startServer(version: version, feature: .mtls)
+        defer { server.stop() }
+        var config = TestPKI.shared.clientConfiguration()
+        config.minimumVersion = version
+        config.maximumVersion = version
+        let context = try TLSContext(config)
+        do {
+            let stream = try await TLS.connect(host: "127.0.0.1", port: port, serverName: "localhost", context: context, timeout: .seconds(10))
+            defer { Task { await stream.close() } }
+            try await stream.write("no certificate\n")
+            let got = try await stream.read(max: 100, timeout: .seconds(10))
+            // Python's asyncio server drops the connection without sending its alert: end of stream, not clean.
+            try check(got == nil && stream.tls?.peerClosedCleanly == false,
+                      "\(peer.name)'s server accepted a client without a certificate (read \(got?.count ?? 0) bytes)")
+            notes.append("jsec client refused by \(peer.name): the connection ended without close_notify (no alert sent)")
+        } catch let e as JSecError {
+            try check([.verification, .handshake, .closed].contains(e.category), "our client's error category: \(e)")
+            notes.append("jsec client refused by \(peer.name): \(e.category): \(e.message)")
+        }
+        server.stop()
+
+        var serverConfig = TestPKI.shared.serverConfiguration()
+        serverConfig.minimumVersion = version
+        serverConfig.maximumVersion = version
+        serverConfig.clientAuthentication = .required
+        let listener = try await TLS.listen(host: "127.0.0.1", port: 0, context: TLSContext(serverConfig))
+        defer { Task { await listener.close() } }
+        let (status, output) = try await peer.runClientWithoutCertificate(port: listener.port!, version: version)
+        try check(status != 0, "\(peer.name)'s client without a certificate should fail; it exited 0:\n\(output.suffix(1000))")
+        let deadline = ContinuousClock.now + .seconds(5)
+        while listener.handshakeFailures.isEmpty && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        let failure = listener.handshakeFailures.first
+        try checkEqual(failure?.category, .verification, "category our server recorded for the refused client")
+        notes.append("\(peer.name) client refused by jsec: \(failure.map { "\($0.category): \($0.message)" } ?? "-")")
+        await listener.close()
+        return notes
     }
 
     /// Accepts `connections` connections, records what each negotiated, and echoes until each ends.

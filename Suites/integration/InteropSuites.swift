@@ -18,6 +18,12 @@ func interopTests(_ peer: some InteropPeer, serverName: String, clientName: Stri
             ctx.reportPeer(peer.versionDescription, role: "\(clientName) ↔ jsec server", version: version, feature: feature)
             let outcome = try await InteropScenario.peerClient(peer, version: version, feature: feature)
             ctx.reportOutcome(outcome)
+        }.definitions + MatrixTest("mTLS refuses a client without a certificate", matrix: .inline(["tls-version": tlsVersions]),
+                                   skip: missing) { ctx in
+            let version = try ctx.tlsVersion()
+            ctx.reportPeer(peer.versionDescription, role: "both roles, no client certificate", version: version)
+            let notes = try await InteropScenario.mtlsRefusals(peer, version: version)
+            ctx.report(.array(notes.map { .string($0) }))
         }.definitions
 }
 

@@ -45,6 +45,16 @@ public struct ScriptPeer: InteropPeer {
 
     public func serverFacts(_ output: String) -> [ConnectionFacts] { Interop.parseConnLines(output) }
 
+    public func runClientWithoutCertificate(port: Int, version: TLSVersion) async throws -> (status: Int32, output: String) {
+        let args = [try Interop.peerScript(clientScript), "--port", "\(port)", "--ca", InteropFiles.shared.ca] + Self.versionArgs(version)
+        let client = try PeerProcess(interpreter, args)
+        defer { client.stop() }
+        client.closeInput()
+        let status = await client.wait(timeout: .seconds(20))
+        await client.waitForOutputEnd()
+        return (status, client.output)
+    }
+
     public func runClient(port: Int, version: TLSVersion, feature: InteropFeature) async throws -> [ConnectionFacts] {
         let files = InteropFiles.shared
         var args = [try Interop.peerScript(clientScript), "--port", "\(port)", "--ca", files.ca,
