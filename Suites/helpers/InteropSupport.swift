@@ -119,4 +119,12 @@ public enum Interop {
         guard let first = out.split(separator: "\n").first?.trimmingCharacters(in: .whitespaces) else { return program }
         return first.lowercased().contains(program.lowercased().prefix(6)) ? first : "\(program) \(first)"
     }
+
+    /// The first capture group of `pattern` in `text`, trimmed; nil when it does not match.
+    public static func capture(_ pattern: String, _ text: String) -> String? {
+        guard let re = try? NSRegularExpression(pattern: pattern),
+              let m = re.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)), m.numberOfRanges > 1,
+              let r = Range(m.range(at: 1), in: text) else { return nil }
+        return String(text[r]).trimmingCharacters(in: .whitespaces)
+    }
 }

@@ -44,10 +44,10 @@ public enum CurlInterop {
         try checkEqual(segments.count, n, "connections curl made")
         var theirs: [ConnectionFacts] = []
         for s in segments {
-            let v = GnuTLSPeer.capture("\\* SSL connection using (TLSv1\\.[23])", s)
-            theirs.append(ConnectionFacts(version: v, alpn: GnuTLSPeer.capture("\\* ALPN: server accepted ([^\\n]+)", s),
+            let v = Interop.capture("\\* SSL connection using (TLSv1\\.[23])", s)
+            theirs.append(ConnectionFacts(version: v, alpn: Interop.capture("\\* ALPN: server accepted ([^\\n]+)", s),
                                           reused: s.contains("* SSL re-using session ID"),
-                                          peerCommonName: GnuTLSPeer.capture("\\*  subject: CN=([^,\\n]+)", s)))
+                                          peerCommonName: Interop.capture("\\*  subject: CN=([^,\\n]+)", s)))
             try check(s.contains("SSL certificate verify ok."), "curl verified our certificate")
         }
 
@@ -56,10 +56,10 @@ public enum CurlInterop {
         await server.waitForOutputEnd()
         let ours = server.output.split(separator: "\n").filter { $0.hasPrefix("connection: ") }.map { line -> ConnectionFacts in
             let l = String(line)
-            let client = GnuTLSPeer.capture("client=CN=([^,\\s]+)", l)
-            let alpn = GnuTLSPeer.capture("alpn=(\\S+)", l)
-            return ConnectionFacts(version: GnuTLSPeer.capture("^connection: (\\S+)", l), alpn: alpn == "none" ? nil : alpn,
-                                   reused: GnuTLSPeer.capture("reused=(\\S+)", l) == "true", peerCommonName: client)
+            let client = Interop.capture("client=CN=([^,\\s]+)", l)
+            let alpn = Interop.capture("alpn=(\\S+)", l)
+            return ConnectionFacts(version: Interop.capture("^connection: (\\S+)", l), alpn: alpn == "none" ? nil : alpn,
+                                   reused: Interop.capture("reused=(\\S+)", l) == "true", peerCommonName: client)
         }
         try checkEqual(server.output.components(separatedBy: "-> 200 OK").count - 1, n, "requests our server answered")
         let outcome = InteropOutcome(ours: ours, theirs: theirs)

@@ -73,15 +73,19 @@ public let examplesSuite = Suite("examples", category: "integration",
                                  description: "the example programs (tls-resumption, ocsp-stapling, mtls, starttls) run and print what they promise",
                                  timeout: 90) {
     MatrixTest("tls-resumption", matrix: .inline(["tls-version": tlsVersions])) { ctx in
+        ctx.report(["program": "Examples/tls-resumption", "tls-version": .string(try ctx.tlsVersion().protocolName)])
         try await ExamplePrograms.tlsResumption(version: ctx.tlsVersion())
     }
     MatrixTest("ocsp-stapling", matrix: .inline(["tls-version": tlsVersions])) { ctx in
+        ctx.report(["program": "Examples/ocsp-stapling", "tls-version": .string(try ctx.tlsVersion().protocolName)])
         try await ExamplePrograms.ocspStapling(version: ctx.tlsVersion())
     }
     MatrixTest("mtls", matrix: .inline(["tls-version": tlsVersions])) { ctx in
+        ctx.report(["program": "Examples/mtls", "tls-version": .string(try ctx.tlsVersion().protocolName)])
         try await ExamplePrograms.mtls(version: ctx.tlsVersion())
     }
     MatrixTest("starttls", matrix: .inline(["tls-version": tlsVersions])) { ctx in
+        ctx.report(["program": "Examples/starttls", "tls-version": .string(try ctx.tlsVersion().protocolName)])
         try await ExamplePrograms.startTLS(version: ctx.tlsVersion())
     }
 }

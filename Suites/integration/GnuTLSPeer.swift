@@ -42,11 +42,11 @@ public struct GnuTLSPeer: InteropPeer {
     /// One block per `* Accepted connection`, complete once it shows `- Version:`.
     public func serverFacts(_ output: String) -> [ConnectionFacts] {
         output.components(separatedBy: "* Accepted connection from").dropFirst().compactMap { block in
-            guard let v = Self.capture("\\n- Version: (TLS[0-9.]+)", block) else { return nil }
+            guard let v = Interop.capture("\\n- Version: (TLS[0-9.]+)", block) else { return nil }
             return ConnectionFacts(version: v.replacingOccurrences(of: "TLS", with: "TLSv"),
-                                   alpn: Self.capture("\\n- Application protocol: ([^\\n]+)", block),
+                                   alpn: Interop.capture("\\n- Application protocol: ([^\\n]+)", block),
                                    reused: block.contains("*** This is a resumed session"),
-                                   peerCommonName: Self.capture("\\n\\s*Subject: CN=([^,\\n]+)", block))
+                                   peerCommonName: Interop.capture("\\n\\s*Subject: CN=([^,\\n]+)", block))
         }
     }
 
@@ -69,10 +69,10 @@ public struct GnuTLSPeer: InteropPeer {
         try check(status == 0, "gnutls-cli exited \(status):\n\(client.output.suffix(1500))")
         try check(client.output.contains("- Status: The certificate is trusted."), "gnutls-cli verified our certificate")
         return client.output.components(separatedBy: "Connecting to '").dropFirst().map { block in
-            ConnectionFacts(version: Self.capture("- Description: \\((TLS[0-9.]+)", block)?.replacingOccurrences(of: "TLS", with: "TLSv"),
-                            alpn: Self.capture("\\n- Application protocol: ([^\\n]+)", block),
+            ConnectionFacts(version: Interop.capture("- Description: \\((TLS[0-9.]+)", block)?.replacingOccurrences(of: "TLS", with: "TLSv"),
+                            alpn: Interop.capture("\\n- Application protocol: ([^\\n]+)", block),
                             reused: block.contains("*** This is a resumed session"),
-                            peerCommonName: Self.capture("subject `CN=([^',]+)", block))
+                            peerCommonName: Interop.capture("subject `CN=([^',]+)", block))
         }
     }
 
@@ -86,12 +86,5 @@ public struct GnuTLSPeer: InteropPeer {
         let status = await client.wait(timeout: .seconds(10))
         await client.waitForOutputEnd()
         return (status, client.output)
-    }
-
-    static func capture(_ pattern: String, _ text: String) -> String? {
-        guard let re = try? NSRegularExpression(pattern: pattern),
-              let m = re.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)), m.numberOfRanges > 1,
-              let r = Range(m.range(at: 1), in: text) else { return nil }
-        return String(text[r]).trimmingCharacters(in: .whitespaces)
     }
 }
