@@ -62,6 +62,8 @@ public enum CurlInterop {
                                    reused: Interop.capture("reused=(\\S+)", l) == "true", peerCommonName: client)
         }
         try checkEqual(server.output.components(separatedBy: "-> 200 OK").count - 1, n, "requests our server answered")
+        try check(!server.output.contains("connection error:") && !server.output.contains("handshake failed:"),
+                  "https-server reported an error:\n\(server.output.suffix(1000))")
         let outcome = InteropOutcome(ours: ours, theirs: theirs)
         // curl offers h2,http/1.1 whatever the case; the server without --alpn negotiates none.
         try InteropScenario.checkOutcome(outcome, version: version, feature: feature, oursIsClient: false, peer: "curl")
