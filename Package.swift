@@ -16,6 +16,11 @@ let package = Package(
         .executable(name: "echo-server", targets: ["echo-server"]),
         .executable(name: "echo-client", targets: ["echo-client"]),
         .executable(name: "https-get", targets: ["https-get"]),
+        .executable(name: "https-server", targets: ["https-server"]),
+        .executable(name: "tls-resumption", targets: ["tls-resumption"]),
+        .executable(name: "ocsp-stapling", targets: ["ocsp-stapling"]),
+        .executable(name: "mtls", targets: ["mtls"]),
+        .executable(name: "starttls", targets: ["starttls"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -67,7 +72,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
-            path: "Suites"
+            path: "Suites",
+            exclude: ["integration/peers"]  // Python and Node peer scripts run by the interop suites
         ),
 
         // --- Examples ---
@@ -85,6 +91,31 @@ let package = Package(
             name: "https-get",
             dependencies: ["JSec", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/https-get"
+        ),
+        .executableTarget(
+            name: "https-server",
+            dependencies: ["JSec", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/https-server"
+        ),
+        .executableTarget(
+            name: "tls-resumption",
+            dependencies: ["JSec", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/tls-resumption"
+        ),
+        .executableTarget(
+            name: "ocsp-stapling",
+            dependencies: ["JSec", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/ocsp-stapling"
+        ),
+        .executableTarget(
+            name: "mtls",
+            dependencies: ["JSec", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/mtls"
+        ),
+        .executableTarget(
+            name: "starttls",
+            dependencies: ["JSec", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/starttls"
         ),
 
         // Micro-benchmarks of the hot paths with saved baselines (tools/microbench/README.md).

@@ -16,6 +16,11 @@ public enum Registry {
         regressionSuite,
         regressionLifetimeSuite,
         openSSLSuite,
+        gnuTLSSuite,
+        pythonSSLSuite,
+        nodeTLSSuite,
+        curlSuite,
+        examplesSuite,
         perf9Suite,
         coordinationBenchmarkSuite,
     ]

@@ -10,6 +10,7 @@ public final class PeerProcess: @unchecked Sendable {
     private let inPipe = Pipe()
     private let lock = NSLock()
     private var collected = Data()
+    private var outputEnded = false
 
     /// Finds `name` on PATH; nil when it is not installed.
     public static func which(_ name: String) -> String? {
@@ -41,8 +42,12 @@ public final class PeerProcess: @unchecked Sendable {
         process.standardInput = inPipe
         outPipe.fileHandleForReading.readabilityHandler = { [weak self] h in
             let d = h.availableData
-            if d.isEmpty { h.readabilityHandler = nil; return }  // end of file: stop, or it fires forever
-            guard let self else { return }
+            guard let self else { if d.isEmpty { h.readabilityHandler = nil }; return }
+            if d.isEmpty {  // end of file: stop, or it fires forever
+                h.readabilityHandler = nil
+                self.lock.lock(); self.outputEnded = true; self.lock.unlock()
+                return
+            }
             self.lock.lock(); self.collected.append(d); self.lock.unlock()
         }
         try process.run()
@@ -65,6 +70,20 @@ public final class PeerProcess: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(20))
         }
         throw CheckFailure(message: "peer output never matched /\(regex)/; it printed:\n\(output.suffix(2000))", file: #fileID, line: #line)
+    }
+
+    /// Waits (up to `timeout`) until everything the peer printed is in ``output``: its output reached end of file,
+    /// or (the end-of-file event is sometimes late) the process has exited and its output stayed the same for 100 ms.
+    public func waitForOutputEnd(timeout: Duration = .seconds(5)) async {
+        let deadline = ContinuousClock.now + timeout
+        var last = -1, quietSince = ContinuousClock.now
+        while ContinuousClock.now < deadline {
+            let (ended, size) = lock.withLock { (outputEnded, collected.count) }
+            if ended { return }
+            if size != last { last = size; quietSince = .now }
+            if !process.isRunning && ContinuousClock.now - quietSince >= .milliseconds(100) { return }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
     }
 
     public func send(_ text: String) { inPipe.fileHandleForWriting.write(Data(text.utf8)) }

@@ -9,7 +9,7 @@ import Foundation
 /// | 2 | per-category totals, timing, memory |
 /// | 3 | the plan's size before running, the failing ids again at the end |
 /// | 4 | skip and expected-fail reasons |
-/// | 5 | every case |
+/// | 5 | every case, with its reported data (one line per entry, cut at 200 characters) |
 /// | 6 | failure details: every failed expectation with its location, reported data, worker stderr |
 ///
 /// On a terminal (and below level 5) a progress line shows counts and the
@@ -60,6 +60,13 @@ public final class ConsoleReporter: RunObserver, @unchecked Sendable {
                     line += " — " + (m.split(separator: "\n").first.map(String.init) ?? m)
                 }
                 lines.append(line)
+                // Reported data (e.g. which peer and version an interop case ran against); failures show it in full at 6.
+                if verbosity >= 5 && !(verbosity >= 6 && (r.status.isFailure || r.status == .expectedFail)) {
+                    for d in r.data {
+                        let text = Self.json(d)
+                        lines.append("      data: " + (text.count > 200 ? String(text.prefix(199)) + "…" : text))
+                    }
+                }
             }
             if verbosity >= 6 && (r.status.isFailure || r.status == .expectedFail) {
                 for issue in r.issues {
