@@ -101,12 +101,14 @@ public final class NetStream: Sendable {
         let bridge = self.bridge
         let loop = channel.eventLoop
         let amount = timeout?.timeAmount
-        do {
-            return try await loop.flatSubmit {
-                bridge.value.read(kind, timeout: amount, eventLoop: loop)
-            }.get()
-        } catch {
-            throw JSecError.from(error, while: "read")
+        let result: StreamBridgeHandler.ReadResult = await withUnsafeContinuation { continuation in
+            loop.execute {
+                bridge.value.read(kind, timeout: amount, eventLoop: loop) { continuation.resume(returning: $0) }
+            }
+        }
+        switch result {
+        case .success(let bytes): return bytes
+        case .failure(let error): throw JSecError.from(error, while: "read")
         }
     }
 
