@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -146,8 +149,20 @@ public final class NetStream: Sendable {
                 try await promise.futureResult.get()
             }
         } catch {
-            throw JSecError.from(error, while: "write")
+            // A write that fails because the stream already failed (e.g. the peer's TLS alert
+            // refusing our certificate) reports that cause, not a bare "closed".
+            let mapped = JSecError.from(error, while: "write")
+            if mapped.category == .closed, let cause = await recordedFailure() {
+                throw JSecError(cause.category, "write: \(cause.message)", openSSLErrors: cause.openSSLErrors)
+            }
+            throw mapped
         }
+    }
+
+    /// The failure the stream recorded (nil when it closed normally).
+    private func recordedFailure() async -> JSecError? {
+        let bridge = self.bridge
+        return try? await channel.eventLoop.submit { bridge.value.failure }.get()
     }
 
     // MARK: - Closing
@@ -159,6 +174,8 @@ public final class NetStream: Sendable {
             try await channel.close(mode: .output).get()
         } catch let e as ChannelError where e == .outputClosed || e == .alreadyClosed {
             return
+        } catch let e as IOError where [ENOTCONN, ECONNRESET, EPIPE].contains(e.errnoCode) {
+            return  // the peer already tore the connection down: there is no write side left to close
         } catch {
             throw JSecError.from(error, while: "shutdown")
         }

@@ -35,7 +35,8 @@ final class StreamBridgeHandler: ChannelDuplexHandler {
     /// The peer will send no more bytes (FIN, close_notify or channel closed).
     private(set) var inputClosed = false
     private(set) var closedLocally = false
-    private var failure: JSecError?
+    /// Why the stream failed (a TLS alert, a protocol error), if it did.
+    private(set) var failure: JSecError?
     /// Called once, when the channel becomes active (used by listeners to hand out plain streams).
     var onActive: (() -> Void)?
 

@@ -33,6 +33,16 @@ public let regressionSuite = Suite("regression", category: "regression", descrip
     Test("TLS 1.2 missing client certificate is a verification error") { _ in
         try await TLSBehaviour.missingClientCertificate(version: .tls1_2)
     }
+    // shutdown() threw `.io … Transport endpoint is not connected` when the peer had already reset
+    // the connection (curl closing right after its response; found by the curl interop suite).
+    Test("shutdown after the peer reset the connection") { _ in
+        try await RegressionCases.shutdownAfterPeerReset()
+    }
+    // After a TLS 1.3 server refused our missing client certificate (an alert after the handshake),
+    // a write said only "the stream is closed"; it must carry the refusal (found by the interop suites).
+    Test("write after a TLS 1.3 refusal reports the refusal") { _ in
+        try await RegressionCases.writeAfterRefusalReportsIt()
+    }
 }
 
 /// Release-build lifetime bug: `Certificate(pem:)` took its reference (`X509_up_ref`) after the
