@@ -174,8 +174,10 @@ public final class NetStream: Sendable {
             try await channel.close(mode: .output).get()
         } catch let e as ChannelError where e == .outputClosed || e == .alreadyClosed {
             return
-        } catch let e as IOError where [ENOTCONN, ECONNRESET, EPIPE].contains(e.errnoCode) {
-            return  // the peer already tore the connection down: there is no write side left to close
+        } catch let e as IOError where [ENOTCONN, ECONNRESET, EPIPE, EBADF].contains(e.errnoCode) {
+            // The peer already tore the connection down (or NIO closed the socket on seeing the
+            // reset while our shutdown was on its way: EBADF): there is no write side left to close.
+            return
         } catch {
             throw JSecError.from(error, while: "shutdown")
         }
