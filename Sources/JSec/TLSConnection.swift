@@ -31,12 +31,6 @@ public struct TLSConnectionInfo: Sendable {
     public var peerCertificateChainDER: [[UInt8]] { peerCertificates.map(\.der) }
 }
 
-/// A TLS session a client can resume later: opaque bytes (OpenSSL's DER encoding), Codable.
-public struct TLSSession: Sendable, Codable, Hashable {
-    public let der: [UInt8]
-    public init(der: [UInt8]) { self.der = der }
-}
-
 /// The TLS facet of a ``NetStream``: negotiated parameters and TLS-only operations.
 public final class TLSConnection: Sendable {
     public let info: TLSConnectionInfo

@@ -101,13 +101,11 @@ final class TLSEngine {
     }
 
     private func resume(_ session: TLSSession) throws {
-        let parsed: OpaquePointer? = session.der.withUnsafeBufferPointer { buf in
-            var p: UnsafePointer<UInt8>? = buf.baseAddress
-            return d2i_SSL_SESSION(nil, &p, buf.count)
+        // SSL_set_session takes its own reference; the session object stays shared and parsed.
+        guard let ok = session.withParsed({ SSL_set_session(ssl, $0) == 1 }) else {
+            throw JSecError.openSSL(.configuration, "the saved TLS session cannot be parsed (\(session.der.count) bytes)")
         }
-        guard let parsed else { throw JSecError.openSSL(.configuration, "the saved TLS session cannot be parsed (\(session.der.count) bytes)") }
-        defer { SSL_SESSION_free(parsed) }
-        guard SSL_set_session(ssl, parsed) == 1 else { throw JSecError.openSSL(.configuration, "the saved TLS session cannot be used") }
+        guard ok else { throw JSecError.openSSL(.configuration, "the saved TLS session cannot be used") }
     }
 
     /// Asks for a TLS 1.3 key update (and, with `requestPeer`, for the peer to update its keys too).
@@ -129,14 +127,9 @@ final class TLSEngine {
         return nil
     }
 
+    /// Takes over the callback's reference to `session`.
     fileprivate func sessionArrived(_ session: OpaquePointer) {
-        let len = i2d_SSL_SESSION(session, nil)
-        guard len > 0 else { return }
-        let der = [UInt8](unsafeUninitializedCapacity: Int(len)) { buf, count in
-            var p: UnsafeMutablePointer<UInt8>? = buf.baseAddress
-            count = Int(i2d_SSL_SESSION(session, &p))
-        }
-        onNewSession?(TLSSession(der: der))
+        onNewSession?(TLSSession(taking: session))
     }
 
     // MARK: - Ciphertext in and out
@@ -324,5 +317,5 @@ let clientCertificateRequested: @convention(c) (OpaquePointer?, UnsafeMutablePoi
 let newSessionCallback: @convention(c) (OpaquePointer?, OpaquePointer?) -> Int32 = { ssl, session in
     guard let ssl, let session, SSL_is_server(ssl) == 0, let raw = jsec_SSL_get_app_data(ssl) else { return 0 }
     Unmanaged<TLSEngine>.fromOpaque(raw).takeUnretainedValue().sessionArrived(session)
-    return 0  // we keep no reference: the bytes were copied out
+    return 1  // we keep the callback's reference: the TLSSession now owns it
 }
