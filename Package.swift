@@ -51,7 +51,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "runner",
-            dependencies: ["Assay", "Suites", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Assay", "Suites", "JSec", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "analyzer",

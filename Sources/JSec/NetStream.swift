@@ -194,9 +194,3 @@ public final class NetStream: Sendable {
         try? await channel.close().get()
     }
 }
-
-/// Process-wide defaults.
-public enum JSecRuntime {
-    /// The event loops streams run on unless told otherwise: NIO's shared group, one thread per core.
-    public static var eventLoopGroup: any EventLoopGroup { MultiThreadedEventLoopGroup.singleton }
-}

@@ -36,6 +36,9 @@ struct JSecBench: ParsableCommand {
             guard iterations > 0 else { throw ValidationError("--iterations must be positive") }
             // The main thread blocks on a semaphore instead of parking in dispatch_main:
             // callgrind crashes on libdispatch's sigsuspend-based main thread.
+            if ProcessInfo.processInfo.environment["JSEC_TASKS_ON_EVENT_LOOPS"] == "1" {
+                JSecRuntime.runTasksOnEventLoops()
+            }
             let done = DispatchSemaphore(value: 0)
             let outcome = LockedResult()
             let count = iterations
