@@ -82,25 +82,35 @@ public final class NetStream: Sendable {
 
     /// Returns 1…`max` bytes as soon as any are available, or `nil` at end of stream.
     public func read(max: Int, timeout: Duration? = nil) async throws -> [UInt8]? {
-        guard max > 0 else { throw JSecError(.usage, "read(max:) needs max > 0, got \(max)") }
-        return try await readOnLoop(.upTo(max), timeout: timeout)
+        try await readBuffer(max: max, timeout: timeout).map { Array($0.readableBytesView) }
     }
 
     /// Waits for exactly `count` bytes. At end of stream it returns what arrived: fewer bytes, possibly none.
     public func chunk(_ count: Int, timeout: Duration? = nil) async throws -> [UInt8] {
+        Array(try await chunkBuffer(count, timeout: timeout).readableBytesView)
+    }
+
+    /// ``read(max:timeout:)`` without a copy: a `ByteBuffer` sharing the received bytes' storage.
+    public func readBuffer(max: Int, timeout: Duration? = nil) async throws -> ByteBuffer? {
+        guard max > 0 else { throw JSecError(.usage, "read(max:) needs max > 0, got \(max)") }
+        return try await readOnLoop(.upTo(max), timeout: timeout)
+    }
+
+    /// ``chunk(_:timeout:)`` without a copy when the bytes arrived together.
+    public func chunkBuffer(_ count: Int, timeout: Duration? = nil) async throws -> ByteBuffer {
         guard count >= 0 else { throw JSecError(.usage, "chunk needs a count >= 0, got \(count)") }
-        if count == 0 { return [] }
-        return try await readOnLoop(.exactly(count), timeout: timeout) ?? []
+        if count == 0 { return ByteBuffer() }
+        return try await readOnLoop(.exactly(count), timeout: timeout) ?? ByteBuffer()
     }
 
     /// Reads until end of stream.
     public func readAll(timeout: Duration? = nil) async throws -> [UInt8] {
         var out: [UInt8] = []
-        while let part = try await read(max: 65_536, timeout: timeout) { out += part }
+        while let part = try await readBuffer(max: 65_536, timeout: timeout) { out += part.readableBytesView }
         return out
     }
 
-    private func readOnLoop(_ kind: StreamBridgeHandler.ReadKind, timeout: Duration?) async throws -> [UInt8]? {
+    private func readOnLoop(_ kind: StreamBridgeHandler.ReadKind, timeout: Duration?) async throws -> ByteBuffer? {
         let bridge = self.bridge
         let loop = channel.eventLoop
         let amount = timeout?.timeAmount
@@ -126,6 +136,11 @@ public final class NetStream: Sendable {
     /// Writes the UTF-8 bytes of `string`.
     public func write(_ string: String, timeout: Duration? = nil) async throws {
         try await write(buffer: channel.allocator.buffer(string: string), timeout: timeout)
+    }
+
+    /// Writes a `ByteBuffer` without copying it (NIO's buffer goes straight down the pipeline).
+    public func write(_ buffer: ByteBuffer, timeout: Duration? = nil) async throws {
+        try await write(buffer: buffer, timeout: timeout)
     }
 
     func write(buffer: ByteBuffer, timeout: Duration?) async throws {

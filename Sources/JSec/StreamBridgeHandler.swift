@@ -12,7 +12,8 @@ final class StreamBridgeHandler: ChannelDuplexHandler {
 
     enum ReadKind { case upTo(Int), exactly(Int) }
 
-    typealias ReadResult = Result<[UInt8]?, any Error>
+    /// A slice of the received bytes (no copy), nil at end of stream.
+    typealias ReadResult = Result<ByteBuffer?, any Error>
 
     private struct Pending {
         let kind: ReadKind
@@ -165,7 +166,7 @@ final class StreamBridgeHandler: ChannelDuplexHandler {
         switch kind {
         case .upTo(let n):
             if available > 0 {
-                result = .success(buffer!.readBytes(length: min(n, available)))
+                result = .success(buffer!.readSlice(length: min(n, available)))
             } else if let failure {
                 result = .failure(failure)
             } else if inputClosed {
@@ -175,11 +176,11 @@ final class StreamBridgeHandler: ChannelDuplexHandler {
             }
         case .exactly(let n):
             if available >= n {
-                result = .success(buffer!.readBytes(length: n))
+                result = .success(buffer!.readSlice(length: n))
             } else if let failure, available == 0 {
                 result = .failure(failure)
             } else if inputClosed || failure != nil {
-                result = .success(available > 0 ? buffer!.readBytes(length: available) : [])
+                result = .success(available > 0 ? buffer!.readSlice(length: available) : ByteBuffer())
             } else {
                 result = nil
             }
@@ -189,7 +190,9 @@ final class StreamBridgeHandler: ChannelDuplexHandler {
     }
 
     private func afterConsume() {
-        if let b = buffer, b.readableBytes == 0 { buffer!.clear() }
+        // Drop a drained buffer rather than reuse it: the reader may still hold a slice of it
+        // (reusing it would copy on write), and an idle stream then holds no buffer at all.
+        if let b = buffer, b.readableBytes == 0 { buffer = nil }
         if heldRead, (buffer?.readableBytes ?? 0) < Self.lowWater, let context {
             heldRead = false
             context.read()

@@ -43,6 +43,31 @@ public enum StreamContract {
         }
     }
 
+    /// The zero-copy calls keep the same contract: `write(ByteBuffer)`, `chunkBuffer(n)` and
+    /// `readBuffer(max:)` (1…max bytes, never empty, nil at end of stream), interleaved with the
+    /// array calls on one stream, lose and duplicate nothing.
+    public static func zeroCopyCalls(_ transport: Transport) async throws {
+        try await withPair(transport) { pair in
+            let data = pattern(100_000, seed: 9)
+            let writer = Task {
+                try await pair.client.write(ByteBuffer(bytes: data[..<40_000]))
+                try await pair.client.write(data[40_000...])
+                try await pair.client.shutdown()
+            }
+            var got = Array(try await pair.server.chunkBuffer(30_000, timeout: .seconds(30)).readableBytesView)
+            try checkEqual(got.count, 30_000, "chunkBuffer(30000)")
+            got += try await pair.server.chunk(10_000, timeout: .seconds(30))
+            while let part = try await pair.server.readBuffer(max: 7_000, timeout: .seconds(30)) {
+                try check(part.readableBytes > 0 && part.readableBytes <= 7_000, "readBuffer(max: 7000) returned \(part.readableBytes) bytes")
+                got += part.readableBytesView
+            }
+            try await writer.value
+            try check(got == data, "bytes differ (\(got.count) of \(data.count))")
+            try checkEqual(try await pair.server.chunkBuffer(5, timeout: .seconds(10)).readableBytes, 0, "chunkBuffer after end of stream")
+            try await checkThrowsJSec(.usage, "readBuffer(max: 0)") { _ = try await pair.server.readBuffer(max: 0) }
+        }
+    }
+
     /// `chunk(n)` at end of stream returns what arrived (fewer bytes), then an empty array; read returns nil.
     public static func chunkAtEndOfStream(_ transport: Transport) async throws {
         try await withPair(transport) { pair in

@@ -19,5 +19,6 @@ public let streamContractSuite = Suite("stream-contract", category: "unit",
         Test("close ends a pending read") { ctx in try await StreamContract.closeEndsPendingRead(ctx.transport()) }
         Test("concurrent reads are a usage error") { ctx in try await StreamContract.concurrentReadIsUsageError(ctx.transport()) }
         Test("addresses") { ctx in try await StreamContract.addresses(ctx.transport()) }
+        Test("zero-copy calls") { ctx in try await StreamContract.zeroCopyCalls(ctx.transport()) }
     }
 }

@@ -22,6 +22,8 @@ enum Benchmarks {
         stream("stream.tcp.16k", "write 16 KiB and chunk(16 KiB) on a TCP stream pair", tls: nil, size: 16_384),
         stream("stream.tls13.16k", "write 16 KiB and chunk(16 KiB) on a TLS 1.3 stream pair (AES-128-GCM)", tls: .tls1_3, size: 16_384),
         stream("stream.tls13.64k", "write 64 KiB and chunk(64 KiB) on a TLS 1.3 stream pair (AES-128-GCM)", tls: .tls1_3, size: 65_536),
+        stream("stream.tls13.64k.buffer", "the same with the zero-copy calls: write(ByteBuffer) and chunkBuffer", tls: .tls1_3, size: 65_536, zeroCopy: true),
+        stream("stream.tcp.64k.buffer", "write(ByteBuffer) and chunkBuffer of 64 KiB on a TCP stream pair", tls: nil, size: 65_536, zeroCopy: true),
         stream("stream.tls13.64b", "write 64 B and read on a TLS 1.3 stream pair (per-record overhead)", tls: .tls1_3, size: 64),
         stream("stream.tcp.64b", "write 64 B and read on a TCP stream pair (per-call overhead)", tls: nil, size: 64),
         handshake("tls13.handshake.full", "full TLS 1.3 handshake over loopback (P-256 certificate, X25519)", resume: false),
@@ -71,10 +73,21 @@ enum Benchmarks {
         await s.close()
     }
 
-    static func stream(_ name: String, _ summary: String, tls: TLSVersion?, size: Int) -> Benchmark {
+    static func stream(_ name: String, _ summary: String, tls: TLSVersion?, size: Int, zeroCopy: Bool = false) -> Benchmark {
         Benchmark(name: name, summary: summary, callgrindIterations: size >= 65_536 ? (50, 150) : (200, 600)) {
             let (client, server) = try await pair(tls)
             let payload = [UInt8](repeating: 0x5A, count: size)
+            if zeroCopy {
+                let buffer = ByteBuffer(bytes: payload)
+                return Operation(op: {
+                    try await client.write(buffer)
+                    let got = try await server.chunkBuffer(size, timeout: .seconds(30))
+                    guard got.readableBytes == size else { throw JSecError(.closed, "short read: \(got.readableBytes) of \(size)") }
+                }, tearDown: {
+                    await client.close()
+                    await server.close()
+                })
+            }
             return Operation(op: {
                 try await client.write(payload)
                 let got = try await server.chunk(size, timeout: .seconds(30))
