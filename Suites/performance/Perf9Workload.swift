@@ -125,11 +125,12 @@ enum Perf9 {
         }
     }
 
-    /// Echoes until the client closes; returns the bytes echoed.
+    /// Echoes until the client closes; returns the bytes echoed. Uses the zero-copy calls:
+    /// the received buffer goes straight back down.
     static func echo(_ stream: NetStream, chunk: Int) async -> Int {
         var total = 0
-        while let data = try? await stream.read(max: max(chunk, 65_536)) {
-            total += data.count
+        while let data = try? await stream.readBuffer(max: max(chunk, 65_536)) {
+            total += data.readableBytes
             do { try await stream.write(data) } catch { break }
         }
         await stream.close()
@@ -192,7 +193,7 @@ enum Perf9 {
     static func runClient(server: ServerInfo, context: TLSContext?, load: Load, deadline: ContinuousClock.Instant,
                           group: any EventLoopGroup) async -> ClientResult {
         var r = ClientResult()
-        let payload = [UInt8](repeating: 0x5A, count: load.chunkSize)
+        let payload = ByteBuffer(repeating: 0x5A, count: load.chunkSize)
         r.startNanos = DispatchTime.now().uptimeNanoseconds
         do {
             let stream: NetStream
@@ -211,10 +212,10 @@ enum Perf9 {
             r.startNanos = DispatchTime.now().uptimeNanoseconds
             while ContinuousClock.now < deadline {
                 try await stream.write(payload)
-                r.bytesSent += payload.count
-                let back = try await stream.chunk(payload.count, timeout: .seconds(30))
-                r.bytesReceived += back.count
-                if back.count < payload.count { throw JSecError(.closed, "server closed the stream") }
+                r.bytesSent += payload.readableBytes
+                let back = try await stream.chunkBuffer(payload.readableBytes, timeout: .seconds(30))
+                r.bytesReceived += back.readableBytes
+                if back.readableBytes < payload.readableBytes { throw JSecError(.closed, "server closed the stream") }
                 r.iterations += 1
             }
             r.endNanos = DispatchTime.now().uptimeNanoseconds
