@@ -65,7 +65,7 @@ public enum PeersReport {
             let widths = header.indices.map { i in ([header[i]] + body.map { $0[i] }).map(\.count).max()! }
             func line(_ cols: [String]) -> String {
                 "  " + cols.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
-                    .joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
+                    .joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) + "\n"
             }
             out += line(header)
             out += line(widths.map { String(repeating: "-", count: $0) })
@@ -83,13 +83,28 @@ public enum PeersReport {
         }
         if !t.crossChecks.isEmpty {
             out += "\n" + TextReport.banner("Cross-check: one stack's client against another's server")
-            for c in t.crossChecks {
-                let v = c.value.map { value($0, figure: c.figure) } ?? "–"
-                out += "  run \(c.run): \(c.client) client → \(c.server) server, \(c.workload): \(c.figure) \(v)"
-                out += (c.cipher.map { ", \($0)" } ?? "") + "\n"
-            }
+            for line in crossCheckLines(t) { out += "  \(line)\n" }
         }
         return out
+    }
+
+    /// One line per cross-check measurement: "run 1: jsec client → node server, handshake full, …: 890/s, p50 11.03 ms, …; suite".
+    static func crossCheckLines(_ t: PeersTable) -> [String] {
+        var lines: [String] = []
+        var i = 0
+        let cs = t.crossChecks
+        while i < cs.count {
+            let c = cs[i]
+            var figures: [String] = []
+            while i < cs.count, cs[i].run == c.run, cs[i].client == c.client, cs[i].server == c.server, cs[i].workload == c.workload {
+                let v = cs[i].value.map { value($0, figure: cs[i].figure) } ?? "–"
+                figures.append(cs[i].figure == "throughput" || cs[i].figure == "handshakes/s" ? v : "\(cs[i].figure.replacingOccurrences(of: "latency ", with: "")) \(v)")
+                i += 1
+            }
+            lines.append("run \(c.run): \(c.client) client → \(c.server) server, \(c.workload): \(figures.joined(separator: ", "))"
+                         + (c.cipher.map { "; \($0)" } ?? ""))
+        }
+        return lines
     }
 
     static func markdown(_ run: PeersRun, _ t: PeersTable) -> String {
@@ -112,10 +127,7 @@ public enum PeersReport {
         }
         if !t.crossChecks.isEmpty {
             out += "\nCross-check (one stack's client against another's server):\n\n"
-            for c in t.crossChecks {
-                let v = c.value.map { value($0, figure: c.figure) } ?? "–"
-                out += "- run \(c.run): \(c.client) → \(c.server), \(c.workload): \(c.figure) \(v)\(c.cipher.map { ", \($0)" } ?? "")\n"
-            }
+            for line in crossCheckLines(t) { out += "- \(line)\n" }
         }
         return out
     }
