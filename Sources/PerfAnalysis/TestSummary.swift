@@ -62,7 +62,7 @@ public struct TestSummary: Sendable, Equatable {
         if !keys.isEmpty { parts.append(keys.joined(separator: "/")) }
         let resumed = Set(perfCase.clients.compactMap(\.resumed))
         if resumed == [true] { parts.append("resumed") } else if resumed == [false] { parts.append("full") }
-        if let n = c.clientCount { parts.append("\(n) clients") }
+        if let n = c.clientCount { parts.append(n == 1 ? "1 client" : "\(n) clients") }
         return parts.joined(separator: ", ")
     }
 
