@@ -81,11 +81,34 @@ public enum PeersReport {
             out += "\n  Notes:\n"
             for (i, n) in t.notes.enumerated() { out += "    [\(i + 1)] \(n)\n" }
         }
+        let targets = PeersTarget.all(t)
+        if !targets.isEmpty {
+            out += "\n" + TextReport.banner("Targets (issue 8): quotient per run, met when ≥ the floor")
+            let header = ["target", "workload", "floor"] + t.runs.map(\.title)
+            let body = targets.map { g in [g.name, g.workload, String(format: "≥ %.1f", g.floor)] + g.values.map { targetCell($0, g.floor) } }
+            out += table(header, body)
+        }
         if !t.crossChecks.isEmpty {
             out += "\n" + TextReport.banner("Cross-check: one stack's client against another's server")
             for line in crossCheckLines(t) { out += "  \(line)\n" }
         }
         return out
+    }
+
+    /// "2.00 met", "0.60 missed", "–".
+    static func targetCell(_ v: Double?, _ floor: Double) -> String {
+        guard let v else { return "–" }
+        return String(format: "%.2f ", v) + (v >= floor ? "met" : "missed")
+    }
+
+    /// Left-aligned columns, two spaces apart, a rule under the header.
+    static func table(_ header: [String], _ body: [[String]]) -> String {
+        let widths = header.indices.map { i in ([header[i]] + body.map { $0[i] }).map(\.count).max()! }
+        func line(_ cols: [String]) -> String {
+            "  " + cols.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) + "\n"
+        }
+        return line(header) + line(widths.map { String(repeating: "-", count: $0) }) + body.map(line).joined()
     }
 
     /// One line per cross-check measurement: "run 1: jsec client → node server, handshake full, …: 890/s, p50 11.03 ms, …; suite".
@@ -124,6 +147,14 @@ public enum PeersReport {
         }
         if !t.notes.isEmpty {
             out += "\n" + t.notes.enumerated().map { "[\($0.offset + 1)] \($0.element)" }.joined(separator: "  \n") + "\n"
+        }
+        let targets = PeersTarget.all(t)
+        if !targets.isEmpty {
+            out += "\nTargets (issue 8), quotient per run:\n\n| target | workload | floor | " + t.runs.map(\.title).joined(separator: " | ") + " |\n"
+            out += "|---|---|---|" + t.runs.map { _ in "---:|" }.joined() + "\n"
+            for g in targets {
+                out += "| \(g.name) | \(g.workload) | ≥ \(String(format: "%.1f", g.floor)) | " + g.values.map { targetCell($0, g.floor) }.joined(separator: " | ") + " |\n"
+            }
         }
         if !t.crossChecks.isEmpty {
             out += "\nCross-check (one stack's client against another's server):\n\n"

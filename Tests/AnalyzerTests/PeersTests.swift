@@ -148,3 +148,22 @@ import Testing
         }
     }
 }
+
+/// The issue-8 targets: quotients per run against their floors.
+@Suite struct PeersTargetTests {
+    @Test func quotientsPerRunWithFloors() throws {
+        let t = PeersTable(PeersTests.fixture())
+        let targets = PeersTarget.all(t)
+        let node = try #require(targets.first { $0.name == "TLS 1.3 echo: JSec ÷ node" })
+        #expect(node.floor == 1.5)
+        #expect(node.values == [2.0, 4.0, 3.2])    // runs 1, 2 and the median: 1e9/5e8, 3e9/7.5e8, 2e9/6.25e8
+        let resumed = try #require(targets.first { $0.name == "resumed ÷ JSec's full" })
+        #expect(resumed.workload == "handshake resumed, P-256, 10 clients")
+        #expect(resumed.values.first == 3.0)       // 3000/s resumed over 1000/s full
+        // The fixture has no nio-ssl full handshakes: no quotient, so no such target line.
+        #expect(!targets.contains { $0.name == "resumed ÷ nio-ssl's full (reconnects)" })
+        #expect(PeersReport.targetCell(0.6, 1.5) == "0.60 missed")
+        #expect(PeersReport.targetCell(3.0, 3) == "3.00 met")
+        #expect(PeersReport.render(PeersTests.fixture(), format: .text).contains("2.00 met"))
+    }
+}
