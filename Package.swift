@@ -130,6 +130,13 @@ let package = Package(
         .executableTarget(name: "crypto-ca", dependencies: ["JSecCrypto"], path: "Examples/crypto-ca"),
         .executableTarget(name: "crypto-pkcs12", dependencies: ["JSecCrypto"], path: "Examples/crypto-pkcs12"),
         .executableTarget(name: "crypto-fuzz", dependencies: ["JSecCrypto"], path: "Examples/crypto-fuzz"),
+        // tools/compare-peers: JSec's echo server / load client / handshake client (peers contract).
+        .executableTarget(
+            name: "jsec-peer",
+            dependencies: ["JSec", .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "tools/peers/jsec"
+        ),
 
         // --- Tests ---
         // Self-test fixture: a runner with deliberately crashing, hanging and

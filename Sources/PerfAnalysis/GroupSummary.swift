@@ -8,6 +8,8 @@ public struct GroupSummary: Sendable, Equatable {
     /// Over every client of every test: mean/median/p95 per client, min = slowest, max = fastest.
     public var perClient: Statistics.Summary?
     public var handshake: LatencySummary?
+    /// Handshake benchmark: over the tests' handshakes/s.
+    public var handshakeRate: Statistics.Summary?
     public var totalBytes: Int
     public var iterations: Int
     public var connected: Int
@@ -39,6 +41,7 @@ public struct GroupSummary: Sendable, Equatable {
         throughput = Statistics.summary(tests.compactMap(\.throughput))
         perClient = Statistics.summary(tests.flatMap(\.clientThroughputs))
         handshake = LatencySummary(nanos: tests.flatMap(\.handshakes))
+        handshakeRate = Statistics.summary(tests.compactMap(\.handshakeRate))
         totalBytes = tests.reduce(0) { $0 + $1.totalBytes }
         iterations = tests.reduce(0) { $0 + $1.iterations }
         connected = tests.reduce(0) { $0 + $1.connected }

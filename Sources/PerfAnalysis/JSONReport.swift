@@ -12,6 +12,7 @@ public enum JSONReport {
         var throughput: Statistics.Summary?
         var perClient: Statistics.Summary?
         var handshake: LatencySummary?
+        var handshakeRate: Statistics.Summary?
         var totalBytes: Int
         var iterations: Int
         var connected: Int
@@ -28,6 +29,7 @@ public enum JSONReport {
             throughput = g.throughput
             perClient = g.perClient
             handshake = g.handshake
+            handshakeRate = g.handshakeRate
             totalBytes = g.totalBytes
             iterations = g.iterations
             connected = g.connected

@@ -94,12 +94,16 @@ public struct ClientSample: Sendable, Equatable {
     public var resumed: Bool?
     /// Handshake benchmark: the server key type, e.g. "RSA-2048".
     public var keyType: String?
+    /// Handshake benchmark: the client's measuring window, nanoseconds (handshakes/s = count / window).
+    public var handshakeWindowNanos: Int?
+    /// Handshake benchmark: how many of `handshakes` resumed a session.
+    public var resumedCount: Int?
 
     public init(
         bytesSent: Int = 0, bytesReceived: Int = 0, iterations: Int = 0, startNanos: Int? = nil,
         endNanos: Int? = nil, handshakeNanos: Int? = nil, connected: Bool = false,
         negotiatedVersion: String? = nil, errors: [String: Int] = [:], handshakes: [Int] = [],
-        resumed: Bool? = nil, keyType: String? = nil
+        resumed: Bool? = nil, keyType: String? = nil, handshakeWindowNanos: Int? = nil, resumedCount: Int? = nil
     ) {
         self.bytesSent = bytesSent
         self.bytesReceived = bytesReceived
@@ -113,6 +117,8 @@ public struct ClientSample: Sendable, Equatable {
         self.handshakes = handshakes
         self.resumed = resumed
         self.keyType = keyType
+        self.handshakeWindowNanos = handshakeWindowNanos
+        self.resumedCount = resumedCount
     }
 
     /// Bytes moved in both directions.

@@ -90,7 +90,9 @@ public enum PerfCaseReader {
             errors: errors,
             handshakes: (v["handshakes"]?.arrayValue ?? []).compactMap(\.intValue),
             resumed: v["resumed"]?.boolValue,
-            keyType: v["keyType"]?.stringValue)
+            keyType: v["keyType"]?.stringValue,
+            handshakeWindowNanos: v["handshakeWindowNanos"]?.intValue,
+            resumedCount: v["resumedCount"]?.intValue)
     }
 
     static func server(_ v: JSONValue) -> ServerSample {

@@ -39,9 +39,17 @@ enum StatLines {
             out.append(("Per client", "\(Units.rate(c.mean)) (mean), \(Units.rate(c.median)) (median), \(Units.rate(c.p95)) (p95)"))
             out.append(("Client range", "\(Units.rate(c.min)) (slowest) → \(Units.rate(c.max)) (fastest)"))
         }
+        if let r = g.handshakeRate {
+            out.append(("Rate", String(format: "%.0f handshakes/s (mean), %.0f (median), %.0f (fastest)", r.mean, r.median, r.max)))
+        }
         if let h = g.handshake {
             out.append(("Handshake", "\(Units.millis(h.mean)) (mean), \(Units.millis(h.p95)) (p95), \(h.count) handshakes"))
+            if g.dimension == .handshakeBenchmark {
+                out.append(("Latency", "\(Units.millis(h.median)) (p50), \(Units.millis(h.p99)) (p99), \(Units.millis(h.max)) (max)"))
+            }
         }
+        let resumed = g.tests.flatMap(\.perfCase.clients).compactMap(\.resumedCount).reduce(0, +)
+        if resumed > 0 { out.append(("Resumed", "\(resumed) of \(g.handshake?.count ?? 0) handshakes")) }
         if g.totalBytes > 0 || g.throughput != nil {
             out.append(("Total bytes", Units.bytes(Double(g.totalBytes))))
             out.append(("Iterations", String(g.iterations)))

@@ -19,6 +19,9 @@ public struct TestSummary: Sendable, Equatable {
     public var serverConnections: Int
     public var serverBytes: Int
     public var handshakeFailures: Int
+    /// Handshake benchmark: handshakes per second (all clients' handshakes over the longest
+    /// client window); nil when no client reported a window.
+    public var handshakeRate: Double?
 
     public init(_ c: PerfCase) {
         perfCase = c
@@ -41,6 +44,9 @@ public struct TestSummary: Sendable, Equatable {
         serverConnections = c.servers.reduce(0) { $0 + $1.connections }
         serverBytes = c.servers.reduce(0) { $0 + $1.bytes }
         handshakeFailures = c.servers.reduce(0) { $0 + $1.handshakeFailures }
+        if let window = c.clients.compactMap(\.handshakeWindowNanos).max(), window > 0 {
+            handshakeRate = Double(c.clients.reduce(0) { $0 + $1.handshakes.count }) / (Double(window) / 1e9)
+        }
     }
 
     /// A handshake-benchmark case (clients report `handshakes` lists, not echo traffic).
@@ -56,6 +62,7 @@ public struct TestSummary: Sendable, Equatable {
         if !keys.isEmpty { parts.append(keys.joined(separator: "/")) }
         let resumed = Set(perfCase.clients.compactMap(\.resumed))
         if resumed == [true] { parts.append("resumed") } else if resumed == [false] { parts.append("full") }
+        if let n = c.clientCount { parts.append(n == 1 ? "1 client" : "\(n) clients") }
         return parts.joined(separator: ", ")
     }
 

@@ -13,6 +13,7 @@ struct Analyzer: ParsableCommand {
         discussion: """
             Exit status: 0 success; 2 bad input or usage (missing, truncated or foreign file, \
             no perf data); 3 a regression beyond --fail-on-regression.
+            `analyzer peers DIR` prints a tools/compare-peers run side by side (see `analyzer peers --help`).
             """)
 
     @Argument(help: "Assay results files (runner --json FILE). With --compare: exactly OLD NEW.")
@@ -54,6 +55,21 @@ struct Analyzer: ParsableCommand {
         FileHandle.standardOutput.write(Data(outcome.stdout.utf8))
         for line in outcome.stderr { FileHandle.standardError.write(Data("analyzer: \(line)\n".utf8)) }
         if outcome.status != 0 { throw ExitCode(outcome.status) }
+    }
+}
+
+// `analyzer peers DIR` (tools/compare-peers) is its own command; everything else is the perf9 analyzer.
+if CommandLine.arguments.dropFirst().first == "peers" {
+    do {
+        let command = try PeersCommand.parse(Array(CommandLine.arguments.dropFirst(2)))
+        try command.run()
+        PeersCommand.exit()
+    } catch let code as ExitCode {
+        PeersCommand.exit(withError: code)
+    } catch {
+        if PeersCommand.exitCode(for: error) == .success { PeersCommand.exit(withError: error) }
+        FileHandle.standardError.write(Data("analyzer: \(PeersCommand.message(for: error))\n".utf8))
+        PeersCommand.exit(withError: ExitCode(2))
     }
 }
 

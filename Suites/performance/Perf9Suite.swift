@@ -43,4 +43,20 @@ public let perf9Suite = Suite("perf9", category: "performance",
     CoordinatedTest("tcp-quick",
                     matrix: .inline(["protocol": ["tcp"], "tls-version": [nil], "chunk-size": [16_384], "client-count": [4], "duration": [1]]),
                     roles: roles, parallel: .task, timeout: 120, gracefulTimeout: 5)
+    // The handshake benchmark (Perf9Handshake.swift): handshakes/s and latency p50/p99 per key type,
+    // full or resumed, with `client-count` concurrent clients; clients verify the pinned server certificate.
+    CoordinatedTest("handshake",
+                    matrix: .inline([
+                        "protocol": ["tls"],
+                        "tls-version": ["1.3", "1.2"],
+                        "key-type": ["rsa-2048", "p-256", "ed25519"],
+                        "resumption": ["full", "resumed"],
+                        "client-count": [1, 10, 50],
+                        "duration": [1, 3, 10],
+                    ]),
+                    roles: [Role("server", count: 1) { p in try await Perf9Handshake.server(p) },
+                            Role("client-host", count: 1) { p in try await Perf9Handshake.clientHost(p) }],
+                    parallel: .task, timeout: 600, gracefulTimeout: 10,
+                    ensured: [["protocol": "tls", "tls-version": "1.3", "key-type": "p-256", "resumption": "full", "client-count": 10, "duration": 1],
+                              ["protocol": "tls", "tls-version": "1.3", "key-type": "p-256", "resumption": "resumed", "client-count": 10, "duration": 1]])
 }

@@ -1,0 +1,131 @@
+import AssayResults
+import Foundation
+
+/// One line of a tools/compare-peers run: what a peer's client printed (tools/peers/README.md),
+/// plus what the driver adds (server stack, key type, repetition), or a skip/failure record.
+public struct PeerMeasurement: Sendable, Codable, Equatable {
+    /// The client's stack: "jsec", "nio-ssl", "node", "python".
+    public var stack: String
+    /// The server's stack; nil means the same as `stack`.
+    public var server: String?
+    /// "echo" or "handshake".
+    public var workload: String
+    /// Echo: "tcp" or "tls1.3".
+    public var transport: String?
+    /// Handshake: "full" or "resumed".
+    public var mode: String?
+    /// Server key type: "RSA-2048", "P-256", "Ed25519".
+    public var key: String?
+    public var clients: Int
+    /// Echo: bytes per write.
+    public var chunk: Int?
+    /// Seconds asked for.
+    public var duration: Double?
+    /// Seconds measured.
+    public var seconds: Double?
+    /// Echo: bytes sent plus received by the clients.
+    public var bytes: Int?
+    /// Handshake: completed connections.
+    public var handshakes: Int?
+    /// Handshake: how many of them resumed a session.
+    public var resumed: Int?
+    public var errors: Int?
+    /// Handshake: one latency per handshake (connect start → echoed byte), microseconds.
+    public var latenciesUs: [Int]?
+    /// The TLS suite the client negotiated, when the stack can tell.
+    public var cipher: String?
+    /// Which repetition of the comparison (1, 2, …).
+    public var rep: Int?
+    /// Why this stack cannot run this workload (e.g. no client session API): shown as n/a.
+    public var skipped: String?
+    /// Why the measurement failed (the peer's exit status and last words): shown as FAILED.
+    public var failed: String?
+
+    public init(stack: String, server: String? = nil, workload: String, transport: String? = nil, mode: String? = nil,
+                key: String? = nil, clients: Int, chunk: Int? = nil, duration: Double? = nil, seconds: Double? = nil,
+                bytes: Int? = nil, handshakes: Int? = nil, resumed: Int? = nil, errors: Int? = nil,
+                latenciesUs: [Int]? = nil, cipher: String? = nil, rep: Int? = nil, skipped: String? = nil,
+                failed: String? = nil) {
+        self.stack = stack; self.server = server; self.workload = workload; self.transport = transport
+        self.mode = mode; self.key = key; self.clients = clients; self.chunk = chunk; self.duration = duration
+        self.seconds = seconds; self.bytes = bytes; self.handshakes = handshakes; self.resumed = resumed
+        self.errors = errors; self.latenciesUs = latenciesUs; self.cipher = cipher; self.rep = rep
+        self.skipped = skipped; self.failed = failed
+    }
+
+    public var serverStack: String { server ?? stack }
+    /// Client and server are the same stack (the side-by-side table); otherwise a cross-check.
+    public var isOwnPair: Bool { serverStack == stack }
+
+    /// Echo: bytes per second (sent plus received).
+    public var throughput: Double? {
+        guard let b = bytes, let s = seconds, s > 0 else { return nil }
+        return Double(b) / s
+    }
+
+    /// Handshake: completed handshakes per second.
+    public var handshakeRate: Double? {
+        guard let n = handshakes, let s = seconds, s > 0 else { return nil }
+        return Double(n) / s
+    }
+}
+
+/// A tools/compare-peers results directory: `run.json` (parameters, machine) and
+/// `measurements.jsonl` (one ``PeerMeasurement`` a line).
+public struct PeersRun: Sendable {
+    public var directory: String
+    /// The top-level objects of run.json ("parameters", "machine", …).
+    public var info: [String: JSONValue]
+    public var measurements: [PeerMeasurement]
+
+    public init(directory: String, info: [String: JSONValue], measurements: [PeerMeasurement]) {
+        self.directory = directory
+        self.info = info
+        self.measurements = measurements
+    }
+
+    public static let infoFile = "run.json"
+    public static let measurementsFile = "measurements.jsonl"
+
+    public static func load(directory: String) throws(LoadError) -> PeersRun {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
+            throw .missing(path: directory)
+        }
+        let infoPath = (directory as NSString).appendingPathComponent(infoFile)
+        let linesPath = (directory as NSString).appendingPathComponent(measurementsFile)
+        var info: [String: JSONValue] = [:]
+        if FileManager.default.fileExists(atPath: infoPath) {
+            guard let data = FileManager.default.contents(atPath: infoPath) else { throw .unreadable(path: infoPath, reason: "cannot open") }
+            guard let v = try? JSONDecoder().decode(JSONValue.self, from: data), case .object(let o) = v else {
+                throw .notJSON(path: infoPath)
+            }
+            info = o
+        }
+        guard FileManager.default.fileExists(atPath: linesPath) else { throw .missing(path: linesPath) }
+        guard let data = FileManager.default.contents(atPath: linesPath) else { throw .unreadable(path: linesPath, reason: "cannot open") }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        var out: [PeerMeasurement] = []
+        for (i, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let text = line.trimmingCharacters(in: .whitespaces)
+            if text.isEmpty { continue }
+            do {
+                out.append(try decoder.decode(PeerMeasurement.self, from: Data(text.utf8)))
+            } catch {
+                throw .malformed(path: linesPath, reason: "line \(i + 1) is not a peer measurement (\(Self.reason(error)))")
+            }
+        }
+        guard !out.isEmpty else { throw .malformed(path: linesPath, reason: "no measurements") }
+        return PeersRun(directory: directory, info: info, measurements: out)
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        switch error as? DecodingError {
+        case .keyNotFound(let k, _): return "missing \(k.stringValue)"
+        case .typeMismatch(_, let c), .valueNotFound(_, let c): return "bad \(c.codingPath.map(\.stringValue).joined(separator: "."))"
+        case .dataCorrupted: return "not JSON"
+        default: return "\(error)"
+        }
+    }
+}

@@ -1,0 +1,168 @@
+import Foundation
+
+/// The side-by-side table of a tools/compare-peers run: one row per workload and figure, one
+/// column per stack (each measured with its own client against its own server), every figure
+/// also as a ratio to JSec's (figure ÷ JSec's figure in the same row of the same run).
+public struct PeersTable: Sendable, Codable, Equatable {
+    /// The reference column every ratio is taken against.
+    public static let reference = "jsec"
+    /// Column order for the stacks tools/compare-peers knows; others follow by name.
+    static let knownStacks = ["jsec", "nio-ssl", "node", "python"]
+
+    public var stacks: [String]
+    /// One table per repetition, and (with more than one) the median over them.
+    public var runs: [Run]
+    /// Reasons behind n/a and FAILED cells, numbered as the cells refer to them.
+    public var notes: [String]
+    /// Client of one stack against a server of another (not in the table): label, figure, suite.
+    public var crossChecks: [CrossCheck]
+
+    public struct Run: Sendable, Codable, Equatable {
+        /// "Run 1", "Run 2", "Median of 2 runs".
+        public var title: String
+        public var rows: [Row]
+    }
+
+    public struct Row: Sendable, Codable, Equatable {
+        /// "echo tls1.3, 64.00 KB chunks, 50 clients", "handshake full, P-256, 10 clients".
+        public var workload: String
+        /// "throughput", "handshakes/s", "latency p50", "latency p99".
+        public var figure: String
+        public var cells: [Cell]
+    }
+
+    public struct Cell: Sendable, Codable, Equatable {
+        public var stack: String
+        /// Bytes/s, handshakes/s or nanoseconds; nil for n/a, FAILED or not measured.
+        public var value: Double?
+        /// value ÷ JSec's value in the same row.
+        public var ratio: Double?
+        /// Index into `notes` (n/a or FAILED).
+        public var note: Int?
+        public var failed: Bool
+    }
+
+    public struct CrossCheck: Sendable, Codable, Equatable {
+        public var run: Int
+        public var client: String
+        public var server: String
+        public var workload: String
+        public var figure: String
+        public var value: Double?
+        public var cipher: String?
+    }
+
+    public init(_ run: PeersRun) {
+        let own = run.measurements.filter(\.isOwnPair)
+        var stacks = Self.knownStacks.filter { s in own.contains { $0.stack == s } }
+        stacks += Set(own.map(\.stack)).subtracting(stacks).sorted()
+        self.stacks = stacks
+        var notes: [String] = []
+        func note(_ text: String) -> Int {
+            if let i = notes.firstIndex(of: text) { return i + 1 }
+            notes.append(text)
+            return notes.count
+        }
+        let reps = Set(run.measurements.map { $0.rep ?? 1 }).sorted()
+        var runs: [Run] = []
+        for rep in reps {
+            let ms = own.filter { ($0.rep ?? 1) == rep }
+            runs.append(Run(title: reps.count > 1 ? "Run \(rep) of \(reps.count)" : "Run", rows: Self.rows(ms, stacks: stacks, note: note)))
+        }
+        if runs.count > 1 { runs.append(Self.median(runs, stacks: stacks)) }
+        self.runs = runs
+        self.notes = notes
+        crossChecks = run.measurements.filter { !$0.isOwnPair && $0.skipped == nil && $0.failed == nil }.flatMap { m in
+            Self.figures(m).map { f in
+                CrossCheck(run: m.rep ?? 1, client: m.stack, server: m.serverStack, workload: Self.workload(m),
+                           figure: f.0, value: f.1, cipher: m.cipher)
+            }
+        }
+    }
+
+    /// The row label of a measurement (everything but the stack).
+    static func workload(_ m: PeerMeasurement) -> String {
+        var parts: [String]
+        if m.workload == "echo" {
+            parts = ["echo \(m.transport ?? "?")"]
+            if m.transport != "tcp", let k = m.key { parts.append(k) }
+            if let c = m.chunk { parts.append("\(Units.bytes(Double(c))) chunks") }
+        } else {
+            parts = ["\(m.workload) \(m.mode ?? "")".trimmingCharacters(in: .whitespaces)]
+            if let k = m.key { parts.append(k) }
+        }
+        parts.append(m.clients == 1 ? "1 client" : "\(m.clients) clients")
+        return parts.joined(separator: ", ")
+    }
+
+    /// Sort key of a row: echo before handshake, TCP before TLS, key types in a fixed order, full before resumed.
+    static func order(_ m: PeerMeasurement) -> [Int] {
+        let keys = ["RSA-2048", "P-256", "Ed25519"]
+        return [m.workload == "echo" ? 0 : 1, m.transport == "tcp" ? 0 : 1, keys.firstIndex(of: m.key ?? "") ?? 9,
+                m.mode == "resumed" ? 1 : 0, m.clients, m.chunk ?? 0]
+    }
+
+    /// The figures of a measurement: (name, value). Latencies in nanoseconds via HdrHistogram.
+    static func figures(_ m: PeerMeasurement) -> [(String, Double?)] {
+        if m.workload == "echo" { return [("throughput", m.throughput)] }
+        let lat = LatencySummary(nanos: (m.latenciesUs ?? []).map { $0 * 1000 })
+        return [("handshakes/s", m.handshakeRate), ("latency p50", lat?.median), ("latency p99", lat?.p99)]
+    }
+
+    static let figureNames = ["throughput", "handshakes/s", "latency p50", "latency p99"]
+
+    static func rows(_ ms: [PeerMeasurement], stacks: [String], note: (String) -> Int) -> [Row] {
+        var byWorkload: [String: [PeerMeasurement]] = [:]
+        var order: [String: [Int]] = [:]
+        for m in ms {
+            let w = workload(m)
+            byWorkload[w, default: []].append(m)
+            order[w] = order[w] ?? Self.order(m)
+        }
+        let workloads = byWorkload.keys.sorted { a, b in
+            order[a]! != order[b]! ? order[a]!.lexicographicallyPrecedes(order[b]!) : a < b
+        }
+        var rows: [Row] = []
+        for w in workloads {
+            let group = byWorkload[w]!
+            let isEcho = group.first?.workload == "echo"
+            for figure in isEcho ? ["throughput"] : ["handshakes/s", "latency p50", "latency p99"] {
+                var cells: [Cell] = stacks.map { stack in
+                    guard let m = group.first(where: { $0.stack == stack }) else {
+                        return Cell(stack: stack, value: nil, ratio: nil, note: nil, failed: false)
+                    }
+                    if let why = m.skipped { return Cell(stack: stack, value: nil, ratio: nil, note: note("\(stack): \(why)"), failed: false) }
+                    if let why = m.failed { return Cell(stack: stack, value: nil, ratio: nil, note: note("\(stack), \(w): \(why)"), failed: true) }
+                    return Cell(stack: stack, value: figures(m).first { $0.0 == figure }?.1 ?? nil, ratio: nil, note: nil, failed: false)
+                }
+                fillRatios(&cells)
+                rows.append(Row(workload: w, figure: figure, cells: cells))
+            }
+        }
+        return rows
+    }
+
+    static func fillRatios(_ cells: inout [Cell]) {
+        guard let ref = cells.first(where: { $0.stack == reference })?.value, ref > 0 else { return }
+        for i in cells.indices { cells[i].ratio = cells[i].value.map { $0 / ref } }
+    }
+
+    /// Per cell, the median of the runs' values (ratios recomputed from the medians).
+    static func median(_ runs: [Run], stacks: [String]) -> Run {
+        var rows: [Row] = []
+        var seen: [String] = []
+        for r in runs.flatMap(\.rows) where !seen.contains(r.workload + "|" + r.figure) {
+            seen.append(r.workload + "|" + r.figure)
+            let same = runs.flatMap(\.rows).filter { $0.workload == r.workload && $0.figure == r.figure }
+            var cells = stacks.map { stack in
+                let cs = same.flatMap(\.cells).filter { $0.stack == stack }
+                let values = cs.compactMap(\.value)
+                return Cell(stack: stack, value: Statistics.median(values), ratio: nil,
+                            note: values.isEmpty ? cs.compactMap(\.note).first : nil, failed: values.isEmpty && cs.contains(where: \.failed))
+            }
+            fillRatios(&cells)
+            rows.append(Row(workload: r.workload, figure: r.figure, cells: cells))
+        }
+        return Run(title: "Median of \(runs.count) runs", rows: rows)
+    }
+}

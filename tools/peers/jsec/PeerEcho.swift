@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import JSec
+import NIOPosix
+
+/// `clients` streams each write `chunk` bytes and read them back until `duration` ends. All
+/// connect (and handshake) first; the clock starts when all are ready.
+struct PeerEcho: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "echo", abstract: "Echo load client; prints one JSON line.")
+    @OptionGroup var common: PeerCommonOptions
+    @Option(help: "CA / pinned server certificate (PEM).") var ca: String?
+    @Option(help: "Server name to verify.") var serverName = "localhost"
+    @Option(help: "Concurrent clients.") var clients = 1
+    @Option(help: "Bytes per write.") var chunk = 65_536
+    @Option(help: "Seconds.") var duration = 5.0
+
+    struct Result: Encodable {
+        var stack = "jsec", workload = "echo"
+        let transport: String, clients: Int, chunk: Int, duration: Double
+        let seconds: Double, bytes: Int, iterations: Int, connected: Int, errors: Int
+        let perClientBytes: [Int]
+        let cipher: String?
+    }
+
+    func run() async throws {
+        raiseFileLimit()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: common.threads)
+        let context = try common.isTLS ? PeerTLS.client(ca: ca ?? "") : nil
+        var streams: [NetStream] = []
+        var errors = 0
+        for _ in 0..<clients {
+            do {
+                if let context {
+                    streams.append(try await TLS.connect(host: common.host, port: common.port, serverName: serverName,
+                                                         context: context, timeout: .seconds(30), eventLoopGroup: group))
+                } else {
+                    streams.append(try await NetStream.connect(host: common.host, port: common.port, timeout: .seconds(30),
+                                                               eventLoopGroup: group))
+                }
+            } catch {
+                errors += 1
+                FileHandle.standardError.write(Data("connect: \(error)\n".utf8))
+            }
+        }
+        let chunk = self.chunk
+        let start = ContinuousClock.now
+        let deadline = start + .nanoseconds(Int64(duration * 1e9))
+        let results = await withTaskGroup(of: (bytes: Int, iterations: Int, failed: Bool).self) { tasks in
+            for stream in streams {
+                tasks.addTask {
+                    let payload = [UInt8](repeating: 0x5A, count: chunk)
+                    var bytes = 0, iterations = 0
+                    do {
+                        while ContinuousClock.now < deadline {
+                            try await stream.write(payload)
+                            bytes += chunk
+                            let back = try await stream.chunk(chunk, timeout: .seconds(30))
+                            bytes += back.count
+                            if back.count < chunk { throw JSecError(.closed, "server closed the stream") }
+                            iterations += 1
+                        }
+                    } catch {
+                        await stream.close()
+                        return (bytes, iterations, true)
+                    }
+                    await stream.close()
+                    return (bytes, iterations, false)
+                }
+            }
+            var all: [(bytes: Int, iterations: Int, failed: Bool)] = []
+            for await r in tasks { all.append(r) }
+            return all
+        }
+        let seconds = (ContinuousClock.now - start).seconds
+        try? await group.shutdownGracefully()
+        try emitJSON(Result(transport: common.isTLS ? "tls1.3" : "tcp", clients: clients, chunk: chunk, duration: duration,
+                            seconds: seconds, bytes: results.reduce(0) { $0 + $1.bytes },
+                            iterations: results.reduce(0) { $0 + $1.iterations }, connected: streams.count,
+                            errors: errors + results.filter(\.failed).count, perClientBytes: results.map(\.bytes),
+                            cipher: streams.first?.tls?.info.cipher))
+    }
+}

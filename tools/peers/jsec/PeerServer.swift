@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import JSec
+import NIOPosix
+
+struct PeerServer: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "server", abstract: "Echo server; prints {\"listening\":PORT}.")
+    @OptionGroup var common: PeerCommonOptions
+    @Option(help: "Server certificate (PEM).") var cert: String?
+    @Option(help: "Server private key (PEM).") var key: String?
+
+    func run() async throws {
+        raiseFileLimit()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: common.threads)
+        let listener: NetListener
+        if common.isTLS {
+            guard let cert, let key else { throw ValidationError("--cert and --key are required with --tls 1.3") }
+            listener = try await TLS.listen(host: common.host, port: common.port, backlog: 4096,
+                                            context: PeerTLS.server(cert: cert, key: key), eventLoopGroup: group)
+        } else {
+            listener = try await NetListener.listen(host: common.host, port: common.port, backlog: 4096, eventLoopGroup: group)
+        }
+        struct Listening: Encodable { let listening: Int }
+        try emitJSON(Listening(listening: listener.port ?? 0))
+        await withDiscardingTaskGroup { tasks in
+            while let stream = try? await listener.accept() {
+                tasks.addTask { await echo(stream) }
+            }
+        }
+    }
+
+    /// Writes back what it reads until the client closes.
+    private func echo(_ stream: NetStream) async {
+        while let data = try? await stream.read(max: 65_536) {
+            do { try await stream.write(data) } catch { break }
+        }
+        await stream.close()
+    }
+}
