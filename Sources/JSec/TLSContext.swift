@@ -10,7 +10,8 @@ import Synchronization
 /// Build one context per configuration and share it across connections.
 public final class TLSContext: @unchecked Sendable {
     // @unchecked Sendable: the SSL_CTX is fully configured in init and never
-    // mutated afterwards; OpenSSL allows SSL_new on one SSL_CTX from many threads.
+    // mutated afterwards (except the deferred system trust store, loaded once under
+    // `systemTrust`'s lock); OpenSSL allows SSL_new on one SSL_CTX from many threads.
     let ctx: OpaquePointer
     public let configuration: TLSConfiguration
     /// Contexts presenting other certificates, selected by SNI name (lower-cased; may start with `*.`).
@@ -23,6 +24,8 @@ public final class TLSContext: @unchecked Sendable {
     let pins: Set<[UInt8]>
     /// The OCSP provider's last answer (``OCSPStapling/provider(refreshInterval:_:)``).
     let ocspCache = Mutex(OCSPStapleCache())
+    /// Whether the system trust store still has to be loaded (see ``loadDeferredSystemTrust()``).
+    private let systemTrust = Mutex(false)
 
     public convenience init(_ configuration: TLSConfiguration) throws {
         try self.init(configuration, isSNIChild: false)
@@ -86,7 +89,10 @@ public final class TLSContext: @unchecked Sendable {
         }
         // RELEASE_BUFFERS: OpenSSL frees its 16 KiB+ record buffers while a connection is idle
         // (measured by perf9 idle-memory; see docs/performance.md).
-        _ = jsec_SSL_CTX_set_mode(ctx, Int(SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS))
+        // NO_AUTO_CHAIN: we send exactly the configured chain. Without it OpenSSL completes the
+        // chain from the trust store on every handshake — with the system store that is a
+        // directory lookup in /etc/ssl/certs per handshake (strace: one open per handshake).
+        _ = jsec_SSL_CTX_set_mode(ctx, Int(SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS | SSL_MODE_NO_AUTO_CHAIN))
 
         if let list = c.cipherList { try setCipherList(list) }
         if let suites = c.cipherSuites { try setCipherSuites(suites) }
@@ -148,8 +154,13 @@ public final class TLSContext: @unchecked Sendable {
         for source in [c.trustRoots] + c.additionalTrustRoots {
             switch source {
             case .system:
-                guard SSL_CTX_set_default_verify_paths(ctx) == 1 else {
-                    throw JSecError.openSSL(.configuration, "cannot load the system trust store")
+                if canServe && c.clientAuthentication == .none {
+                    // A server that verifies no client needs no trust store, and loading the
+                    // system bundle costs ~250M instructions per context. Should the context
+                    // be used for a client connection, the first one loads it.
+                    systemTrust.withLock { $0 = true }
+                } else {
+                    try Self.loadSystemTrust(ctx)
                 }
             case .pem, .file, .certificates:
                 custom = true
@@ -184,6 +195,21 @@ public final class TLSContext: @unchecked Sendable {
             _ = jsec_SSL_CTX_set_servername_callback(ctx, serverNameCallback, Unmanaged.passUnretained(self).toOpaque())
         }
         _ = OpenSSLErrorQueue.drain()
+    }
+
+    private static func loadSystemTrust(_ ctx: OpaquePointer) throws {
+        guard SSL_CTX_set_default_verify_paths(ctx) == 1 else {
+            throw JSecError.openSSL(.configuration, "cannot load the system trust store")
+        }
+    }
+
+    /// Loads the system trust store if it was deferred (a server context used as a client).
+    func loadDeferredSystemTrust() throws {
+        try systemTrust.withLock { pending in
+            guard pending else { return }
+            try Self.loadSystemTrust(ctx)
+            pending = false
+        }
     }
 
     // MARK: - Validation helpers

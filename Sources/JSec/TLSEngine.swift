@@ -53,6 +53,7 @@ final class TLSEngine {
         switch role {
         case .client:
             SSL_set_connect_state(ssl)
+            try context.loadDeferredSystemTrust()
             if let name = serverName, !name.isEmpty {
                 if IPAddress.isLiteral(name) {
                     // RFC 6066: no SNI for IP literals; verify against IP SANs instead.
