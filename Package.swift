@@ -133,7 +133,7 @@ let package = Package(
         // tools/compare-peers: JSec's echo server / load client / handshake client (peers contract).
         .executableTarget(
             name: "jsec-peer",
-            dependencies: ["JSec", .product(name: "NIOPosix", package: "swift-nio"),
+            dependencies: ["JSec", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "tools/peers/jsec"
         ),

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// Process-wide defaults.
 public enum JSecRuntime {
@@ -16,10 +17,13 @@ public enum JSecRuntime {
     /// (docs/performance.md). The price: a task that blocks its thread (a synchronous wait,
     /// heavy computation) now stalls network I/O on that event loop too.
     ///
-    /// Call it once, first thing in `main`, before any task has run. Returns false when it is
-    /// too late or was done already.
+    /// Call it first thing in `main`, on the main thread, before tasks are started. Later calls
+    /// do nothing and return false (NIO's installer may only run once per process).
     @discardableResult
     public static func runTasksOnEventLoops() -> Bool {
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        guard installed.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return false }
+        return NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
     }
+
+    private static let installed = Atomic<Bool>(false)
 }

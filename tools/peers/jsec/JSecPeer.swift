@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import JSec
+import NIOCore
 import NIOPosix
 
 /// JSec's peer for tools/compare-peers: the same contract as the swift-nio-ssl, Node and Python
@@ -20,8 +21,19 @@ struct PeerCommonOptions: ParsableArguments {
     @Option(help: "Port (server: 0 picks one).") var port = 0
     @Option(help: "tcp or 1.3") var tls = "1.3"
     @Option(help: "Event loop threads.") var threads = 1
+    @Flag(inversion: .prefixedNo, help: "Run Swift tasks on the event loop threads (JSecRuntime.runTasksOnEventLoops).")
+    var tasksOnEventLoops = true
 
     var isTLS: Bool { tls != "tcp" }
+
+    /// The event loops to use: with --tasks-on-event-loops, NIO's shared group (sized to --threads)
+    /// also runs every Swift task, so a stream call and its completion stay on one thread.
+    func eventLoopGroup() -> any EventLoopGroup {
+        guard tasksOnEventLoops else { return MultiThreadedEventLoopGroup(numberOfThreads: threads) }
+        NIOSingletons.groupLoopCountSuggestion = threads
+        JSecRuntime.runTasksOnEventLoops()
+        return MultiThreadedEventLoopGroup.singleton
+    }
 
     func validate() throws {
         guard ["tcp", "1.3"].contains(tls) else { throw ValidationError("--tls must be tcp or 1.3") }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import JSec
+import NIOCore
 import NIOPosix
 
 /// `clients` workers each loop connect → TLS 1.3 handshake (server verified) → 1-byte echo →
@@ -33,7 +34,7 @@ struct PeerHandshake: AsyncParsableCommand {
 
     func run() async throws {
         raiseFileLimit()
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: common.threads)
+        let group = common.eventLoopGroup()
         let context = try PeerTLS.client(ca: ca)
         let host = common.host, port = common.port, serverName = self.serverName, resume = mode == "resumed"
         let start = ContinuousClock.now
@@ -76,7 +77,7 @@ struct PeerHandshake: AsyncParsableCommand {
 
     /// One connection: handshake, 1-byte echo (the server has finished its side; a TLS 1.3 ticket has arrived), close.
     static func once(_ host: String, _ port: Int, _ serverName: String, _ context: TLSContext, _ session: TLSSession?,
-                     _ group: MultiThreadedEventLoopGroup) async throws -> (reused: Bool, session: TLSSession?, cipher: String?) {
+                     _ group: any EventLoopGroup) async throws -> (reused: Bool, session: TLSSession?, cipher: String?) {
         let stream = try await TLS.connect(host: host, port: port, serverName: serverName, context: context, session: session,
                                            timeout: .seconds(10), eventLoopGroup: group)
         do {

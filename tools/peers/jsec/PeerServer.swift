@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import JSec
+import NIOCore
 import NIOPosix
 
 struct PeerServer: AsyncParsableCommand {
@@ -11,7 +12,7 @@ struct PeerServer: AsyncParsableCommand {
 
     func run() async throws {
         raiseFileLimit()
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: common.threads)
+        let group = common.eventLoopGroup()
         let listener: NetListener
         if common.isTLS {
             guard let cert, let key else { throw ValidationError("--cert and --key are required with --tls 1.3") }
@@ -31,7 +32,7 @@ struct PeerServer: AsyncParsableCommand {
 
     /// Writes back what it reads until the client closes.
     private func echo(_ stream: NetStream) async {
-        while let data = try? await stream.read(max: 65_536) {
+        while let data = try? await stream.readBuffer(max: 65_536) {  // zero-copy: the buffer goes straight back
             do { try await stream.write(data) } catch { break }
         }
         await stream.close()
