@@ -37,7 +37,8 @@ final class ByteBufferBIO {
 
     /// Makes the BIO both the read and write side of `ssl`, which owns it from here on.
     func attach(to ssl: OpaquePointer) {
-        BIO_up_ref(bio)  // one reference each for rbio and wbio; SSL_free drops both
+        // With rbio == wbio, SSL_set_bio takes over exactly one reference (it adds the second
+        // itself); an extra BIO_up_ref here leaked one BIO per connection (valgrind, found by the DTLS work).
         SSL_set_bio(ssl, bio, bio)
     }
 
