@@ -17,5 +17,6 @@ public enum Registry {
         regressionLifetimeSuite,
         openSSLSuite,
         perf9Suite,
+        tlsEngineCoverageSuite,
     ]
 }
