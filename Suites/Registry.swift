@@ -18,5 +18,9 @@ public enum Registry {
         openSSLSuite,
         perf9Suite,
         tlsEngineCoverageSuite,
+        cryptoPrimitivesSuite,
+        cryptoKeysSuite,
+        cryptoPKISuite,
+        cryptoSupportSuite,
     ]
 }
