@@ -64,18 +64,18 @@ enum TLSEngineCoverage {
             try check(steps < 200_000, "no progress after \(steps) steps (sent \(sent), received \(received.map(\.count)))")
             let i = Int(rng.next() % 2), side = sides[i], peer = sides[1 - i]
             wire[i] += side.takeOutput()
-            switch rng.next() % 4 {
-            case 0 where side.isHandshakeComplete && sent[i] < toSend[i].count:
+            let op = rng.next() % 4
+            if op == 0 && side.isHandshakeComplete && sent[i] < toSend[i].count {
                 let n = min(Int(rng.next() % 5_000) + 1, toSend[i].count - sent[i])
                 try side.write(toSend[i][sent[i]..<sent[i] + n])
                 sent[i] += n
                 wire[i] += side.takeOutput()
-            case 1, 2 where !wire[i].isEmpty:
+            } else if (op == 1 || op == 2) && !wire[i].isEmpty {
                 let n = min(Int(rng.next() % 700) + 1, wire[i].count)
                 try peer.feed(wire[i][..<n])
                 wire[i].removeFirst(n)
-            default:
-                if case .data(let d) = try peer.read(max: Int(rng.next() % 20_000) + 1) { received[1 - i] += d }
+            } else if case .data(let d) = try peer.read(max: Int(rng.next() % 20_000) + 1) {
+                received[1 - i] += d
             }
         }
         try checkEqual(received[1], toSend[0], "client to server")
