@@ -281,7 +281,8 @@ enum TLSEngineCoverage {
     }
 }
 
-/// A small seeded generator (SplitMix64) so interleavings are reproducible from the seed.
+/// A small seeded generator (SplitMix64) so interleavings are reproducible from the seed
+/// (Assay's `SeededGenerator` is the same algorithm but internal to the harness).
 struct SplitMix {
     var state: UInt64
     init(seed: UInt64) { state = seed }
