@@ -23,5 +23,10 @@ public enum Registry {
         examplesSuite,
         perf9Suite,
         coordinationBenchmarkSuite,
+        tlsEngineCoverageSuite,
+        cryptoPrimitivesSuite,
+        cryptoKeysSuite,
+        cryptoPKISuite,
+        cryptoSupportSuite,
     ]
 }

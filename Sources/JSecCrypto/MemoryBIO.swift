@@ -4,10 +4,18 @@ import CJSecOpenSSL
 ///
 /// Bytes written are buffered until read. Used for PEM/DER conversion here and
 /// by the TLS engine in JSec for its network-side buffers.
+///
+/// jsec's `jsec/bio` module is the throwing API: ``append(_:)`` (`bio/write`, returns the
+/// byte count), ``take(max:)`` (`bio/read`, nil when empty), ``contents()`` (`bio/to-string`,
+/// does not consume) and ``close()`` (idempotent). After ``close()`` those throw a
+/// ``JSecError`` of category `closed`; the non-throwing methods see an empty BIO and
+/// discard writes. Not thread-safe: one owner uses it at a time.
 public final class MemoryBIO {
     /// The underlying `BIO *`. Owned by this object unless ``releaseOwnership()`` was called.
     public private(set) var bio: OpaquePointer
     private var owned = true
+    /// Whether ``close()`` was called.
+    public private(set) var isClosed = false
 
     /// A new, empty memory BIO. Reading from it when empty reports "retry" (not end of file).
     public init() {
@@ -37,7 +45,7 @@ public final class MemoryBIO {
 
     /// Appends raw bytes to the BIO.
     public func write(_ raw: UnsafeRawBufferPointer) {
-        guard let base = raw.baseAddress, raw.count > 0 else { return }
+        guard !isClosed, let base = raw.baseAddress, raw.count > 0 else { return }
         var offset = 0
         while offset < raw.count {
             let n = BIO_write(bio, base + offset, Int32(clamping: raw.count - offset))
@@ -47,7 +55,7 @@ public final class MemoryBIO {
     }
 
     /// Number of bytes buffered and not yet read.
-    public var pending: Int { Int(jsec_BIO_pending(bio)) }
+    public var pending: Int { isClosed ? 0 : Int(jsec_BIO_pending(bio)) }
 
     /// Reads up to `max` bytes; an empty array when nothing is buffered.
     public func read(max: Int) -> [UInt8] {
@@ -61,7 +69,7 @@ public final class MemoryBIO {
 
     /// Reads into raw memory; returns the number of bytes read (0 when empty).
     public func read(into raw: UnsafeMutableRawBufferPointer) -> Int {
-        guard let base = raw.baseAddress, raw.count > 0 else { return 0 }
+        guard !isClosed, let base = raw.baseAddress, raw.count > 0 else { return 0 }
         let r = BIO_read(bio, base, Int32(clamping: raw.count))
         return Int(Swift.max(0, r))
     }
@@ -70,10 +78,11 @@ public final class MemoryBIO {
     public func readAll() -> [UInt8] { read(max: pending) }
 
     /// Discards everything buffered.
-    public func reset() { _ = jsec_BIO_reset(bio) }
+    public func reset() { if !isClosed { _ = jsec_BIO_reset(bio) } }
 
     /// Everything buffered, without consuming it (jsec's `bio/to-string`).
     public func peekAll() -> [UInt8] {
+        if isClosed { return [] }
         var data: UnsafeMutablePointer<CChar>?
         let n = jsec_BIO_get_mem_data(bio, &data)
         guard n > 0, let data else { return [] }
@@ -92,5 +101,44 @@ public final class MemoryBIO {
     public func readIfAvailable(max: Int) -> [UInt8]? {
         let r = read(max: max)
         return r.isEmpty ? nil : r
+    }
+
+    // MARK: - jsec's bio module (throwing)
+
+    /// Appends `bytes`; returns how many were written (jsec's `bio/write`).
+    @discardableResult
+    public func append(_ bytes: some Collection<UInt8>) throws -> Int {
+        try checkOpen("write")
+        write(bytes)
+        return bytes.count
+    }
+
+    /// Appends UTF-8 text; returns the number of bytes written.
+    @discardableResult
+    public func append(_ text: String) throws -> Int { try append(Array(text.utf8)) }
+
+    /// Reads and removes up to `max` bytes (`max` ≥ 1); nil when nothing is buffered (jsec's `bio/read`).
+    public func take(max: Int) throws -> [UInt8]? {
+        try checkOpen("read")
+        guard max > 0 else { throw JSecError(.configuration, "BIO read: the byte count must be positive, got \(max)") }
+        return readIfAvailable(max: max)
+    }
+
+    /// Everything buffered, without consuming it (jsec's `bio/to-string`).
+    public func contents() throws -> [UInt8] {
+        try checkOpen("to-string")
+        return peekAll()
+    }
+
+    /// Closes the BIO, discarding what is buffered. Idempotent. A BIO handed to OpenSSL with
+    /// ``releaseOwnership()`` belongs to its new owner and is only marked closed here.
+    public func close() {
+        guard !isClosed else { return }
+        if owned { _ = jsec_BIO_reset(bio) }
+        isClosed = true
+    }
+
+    private func checkOpen(_ operation: String) throws {
+        if isClosed { throw JSecError(.closed, "BIO \(operation): the BIO is closed") }
     }
 }
