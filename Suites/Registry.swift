@@ -23,5 +23,6 @@ public enum Registry {
         examplesSuite,
         perf9Suite,
         coordinationBenchmarkSuite,
+        dtlsSuite,
     ]
 }
