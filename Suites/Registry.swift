@@ -24,5 +24,6 @@ public enum Registry {
         perf9Suite,
         coordinationBenchmarkSuite,
         dtlsSuite,
+        dtlsOpenSSLSuite,
     ]
 }

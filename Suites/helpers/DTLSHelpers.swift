@@ -47,6 +47,8 @@ public final class LossyUDPRelay: Sendable {
         var upstream: [SocketAddress: Channel] = [:]
         var forwarded = 0
         var dropped = 0
+        /// Dropped datagrams that carried a handshake record (content type 22): a flight DTLS must retransmit.
+        var droppedHandshake = 0
     }
 
     public init(to target: SocketAddress, dropRate: Double, seed: UInt64, host: String = "127.0.0.1") async throws {
@@ -67,7 +69,9 @@ public final class LossyUDPRelay: Sendable {
     }
 
     /// Datagrams passed on and dropped so far (both directions).
-    public var counts: (forwarded: Int, dropped: Int) { state.withLock { ($0.forwarded, $0.dropped) } }
+    public var counts: (forwarded: Int, dropped: Int, droppedHandshake: Int) {
+        state.withLock { ($0.forwarded, $0.dropped, $0.droppedHandshake) }
+    }
 
     public func close() async {
         let ups = state.withLock { s in Array(s.upstream.values) }
@@ -75,10 +79,12 @@ public final class LossyUDPRelay: Sendable {
         try? await front.close().get()
     }
 
-    static func shouldDrop(_ state: Locked<RelayState>, _ rate: Double) -> Bool {
-        state.withLock { s in
+    static func shouldDrop(_ state: Locked<RelayState>, _ rate: Double, _ datagram: ByteBuffer) -> Bool {
+        let handshake = datagram.getInteger(at: datagram.readerIndex, as: UInt8.self) == 22
+        return state.withLock { s in
             let drop = Double(s.rng.next() >> 11) / Double(1 << 53) < rate
             if drop { s.dropped += 1 } else { s.forwarded += 1 }
+            if drop && handshake { s.droppedHandshake += 1 }
             return drop
         }
     }
@@ -114,7 +120,7 @@ private final class RelayFrontHandler: ChannelInboundHandler, Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         let client = envelope.remoteAddress
-        if LossyUDPRelay.shouldDrop(state, dropRate) { return }
+        if LossyUDPRelay.shouldDrop(state, dropRate, envelope.data) { return }
         let existing = state.withLock { $0.upstream[client] }
         if let up = existing {
             up.writeAndFlush(AddressedEnvelope(remoteAddress: target, data: envelope.data), promise: nil)
@@ -151,7 +157,7 @@ private final class RelayBackHandler: ChannelInboundHandler, Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
-        if LossyUDPRelay.shouldDrop(state, dropRate) { return }
+        if LossyUDPRelay.shouldDrop(state, dropRate, envelope.data) { return }
         let client = self.client
         front.whenSuccess { $0.writeAndFlush(AddressedEnvelope(remoteAddress: client, data: envelope.data), promise: nil) }
     }

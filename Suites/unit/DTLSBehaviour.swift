@@ -125,9 +125,10 @@ public enum DTLSBehaviour {
         }
         let counts = relay.counts
         try check(counts.dropped > 0, "the relay dropped datagrams (forwarded \(counts.forwarded), dropped \(counts.dropped))")
+        try check(counts.droppedHandshake > 0, "the relay dropped handshake datagrams, so flights were retransmitted (dropped \(counts.dropped))")
         let rate = Double(counts.dropped) / Double(counts.dropped + counts.forwarded)
         try check(rate > dropRate / 3 && rate < dropRate * 3, "the drop rate \(rate) is near \(dropRate)")
-        _ = resends
+        try check(resends > 0, "some requests or replies were lost and resent (drops: \(counts.dropped))")
     }
 
     /// A ClientHello without a cookie, from a socket that never answers (a spoofed source), gets a
