@@ -28,6 +28,12 @@ public final class DTLSConnection: Sendable {
         self.maximumMessageSize = maximumMessageSize
     }
 
+    /// A connection dropped without ``close()`` is closed (close_notify sent, a client's socket closed).
+    deinit {
+        let driver = self.driver
+        driver.eventLoop.execute { driver.value.closeLocally() }
+    }
+
     public var version: String { info.version }
     public var cipher: String { info.cipher }
     public var alpn: String? { info.alpn }

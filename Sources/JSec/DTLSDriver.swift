@@ -39,7 +39,9 @@ final class DTLSDriver {
     private var retransmitTimer: Scheduled<Void>?
     private var idleTimer: Scheduled<Void>?
     private var lastReceive = NIODeadline.now()
-    private var handshakeResult: Result<DTLSConnection, JSecError>?
+    /// Whether the handshake has ended (either way). The connection itself is not kept here: it refers to
+    /// this driver, and holding it back would make a cycle that outlives the association.
+    private var handshakeEnded = false
     private var handshakeWaiters: [(Result<DTLSConnection, JSecError>) -> Void] = []
 
     /// Builds an engine for a DTLS context: the tag attached (cookies, timer), the MTU set.
@@ -99,13 +101,15 @@ final class DTLSDriver {
         rearmRetransmission()
     }
 
+    /// Registers for the handshake's outcome; must be called before ``start()``.
     func whenHandshakeCompletes(_ callback: @escaping (Result<DTLSConnection, JSecError>) -> Void) {
-        if let r = handshakeResult { callback(r) } else { handshakeWaiters.append(callback) }
+        precondition(!handshakeEnded, "register for the DTLS handshake before it starts")
+        handshakeWaiters.append(callback)
     }
 
     private func completeHandshake(_ result: Result<DTLSConnection, JSecError>) {
-        guard handshakeResult == nil else { return }
-        handshakeResult = result
+        guard !handshakeEnded else { return }
+        handshakeEnded = true
         handshakeTimer?.cancel()
         handshakeTimer = nil
         let waiters = handshakeWaiters

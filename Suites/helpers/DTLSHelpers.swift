@@ -49,6 +49,8 @@ public final class LossyUDPRelay: Sendable {
         var dropped = 0
         /// Dropped datagrams that carried a handshake record (content type 22): a flight DTLS must retransmit.
         var droppedHandshake = 0
+        /// The largest datagram seen (either direction).
+        var largest = 0
     }
 
     public init(to target: SocketAddress, dropRate: Double, seed: UInt64, host: String = "127.0.0.1") async throws {
@@ -69,6 +71,8 @@ public final class LossyUDPRelay: Sendable {
     }
 
     /// Datagrams passed on and dropped so far (both directions).
+    public var largestDatagram: Int { state.withLock { $0.largest } }
+
     public var counts: (forwarded: Int, dropped: Int, droppedHandshake: Int) {
         state.withLock { ($0.forwarded, $0.dropped, $0.droppedHandshake) }
     }
@@ -85,6 +89,7 @@ public final class LossyUDPRelay: Sendable {
             let drop = Double(s.rng.next() >> 11) / Double(1 << 53) < rate
             if drop { s.dropped += 1 } else { s.forwarded += 1 }
             if drop && handshake { s.droppedHandshake += 1 }
+            s.largest = max(s.largest, datagram.readableBytes)
             return drop
         }
     }

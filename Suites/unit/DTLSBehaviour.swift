@@ -131,6 +131,29 @@ public enum DTLSBehaviour {
         try check(resends > 0, "some requests or replies were lost and resent (drops: \(counts.dropped))")
     }
 
+    /// With a small MTU the handshake flights (certificate chain and all) are fragmented so that no
+    /// datagram in either direction is larger than the MTU; data still flows.
+    public static func handshakeFragmentsToMTU(_ mtu: Int, keyType: KeyType) async throws {
+        let keyPKI = try TestPKI(keyType: keyType)
+        var options = DTLSOptions()
+        options.mtu = mtu
+        let server = try await DTLSEchoServer(configuration: keyPKI.serverConfiguration(), options: options)
+        defer { Task { await server.close() } }
+        let relay = try await LossyUDPRelay(to: try SocketAddress(ipAddress: "127.0.0.1", port: server.port), dropRate: 0, seed: 1)
+        defer { Task { await relay.close() } }
+        var config = keyPKI.clientConfiguration()
+        config.trustRoots = .certificates([keyPKI.root.certificate])
+        let c = try await DTLS.connect(host: "127.0.0.1", port: relay.port, context: DTLS.context(config), options: options)
+        let handshakeDatagrams = relay.counts.forwarded
+        try await c.write(pattern(c.maximumMessageSize))
+        try checkEqual(try await c.read(timeout: .seconds(10)), pattern(c.maximumMessageSize), "largest message at mtu \(mtu)")
+        try check(relay.largestDatagram <= mtu, "largest datagram \(relay.largestDatagram) fits the mtu \(mtu)")
+        try check(relay.largestDatagram > mtu - 100, "datagrams are filled up to the mtu (largest \(relay.largestDatagram))")
+        // Unfragmented, a handshake is 6 datagrams (ClientHello, HelloVerifyRequest, ClientHello, and three flights).
+        try check(handshakeDatagrams > 6, "the handshake was fragmented (\(handshakeDatagrams) datagrams)")
+        await c.close()
+    }
+
     /// A ClientHello without a cookie, from a socket that never answers (a spoofed source), gets a
     /// HelloVerifyRequest and creates no session, however often it is repeated.
     public static func cookieExchange() async throws {
