@@ -7,6 +7,8 @@ import NIOPosix
 /// mTLS, verification, ciphers, resumption, IPv6, upgrade, idle timeouts, configuration errors.
 public enum DTLSBehaviour {
     static let pki = TestPKI.shared
+    /// An RSA-2048 PKI, generated once per process (RSA key generation is slow).
+    static let rsaPKI = Result { try TestPKI(keyType: .rsa(bits: 2048)) }
 
     static func clientContext(_ edit: (inout TLSConfiguration) -> Void = { _ in }) throws -> TLSContext {
         var c = pki.clientConfiguration()
@@ -134,7 +136,7 @@ public enum DTLSBehaviour {
     /// With a small MTU the handshake flights (certificate chain and all) are fragmented so that no
     /// datagram in either direction is larger than the MTU; data still flows.
     public static func handshakeFragmentsToMTU(_ mtu: Int, keyType: KeyType) async throws {
-        let keyPKI = try TestPKI(keyType: keyType)
+        let keyPKI = keyType == .ecP256 ? pki : try rsaPKI.get()
         var options = DTLSOptions()
         options.mtu = mtu
         let server = try await DTLSEchoServer(configuration: keyPKI.serverConfiguration(), options: options)

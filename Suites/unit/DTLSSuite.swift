@@ -9,7 +9,7 @@ public let dtlsSuite = Suite("dtls", category: "unit", description: "DTLS 1.2 cl
         try await DTLSBehaviour.echo(size: ctx.int("size"), mtu: ctx.int("mtu"))
     }
     MatrixTest("handshake fragments to the mtu", matrix: .inline(["mtu": [256, 576], "key-type": ["p256", "rsa2048"]]),
-               ensured: [["mtu": 256, "key-type": "rsa2048"]]) { ctx in
+               ensured: [["mtu": 256, "key-type": "p256"]]) { ctx in
         try await DTLSBehaviour.handshakeFragmentsToMTU(ctx.int("mtu"), keyType: KeyType(name: ctx.string("key-type")))
     }
     Test("one message per read") { _ in try await DTLSBehaviour.oneMessagePerRead() }
