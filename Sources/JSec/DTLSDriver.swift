@@ -39,6 +39,10 @@ final class DTLSDriver {
     private var retransmitTimer: Scheduled<Void>?
     private var idleTimer: Scheduled<Void>?
     private var lastReceive = NIODeadline.now()
+    /// With an AEAD cipher: the shortest possible protected record (explicit nonce + tag). OpenSSL 3.0 treats a
+    /// shorter record at the current epoch as a fatal internal error instead of discarding it, so a single forged
+    /// datagram could end the association; such datagrams are dropped before they reach the engine.
+    private var minimumProtectedRecord = 0
     /// Whether the handshake has ended (either way). The connection itself is not kept here: it refers to
     /// this driver, and holding it back would make a cycle that outlives the association.
     private var handshakeEnded = false
@@ -124,6 +128,10 @@ final class DTLSDriver {
         case .complete:
             state = .active
             let dataMTU = min(Int(DTLS_get_data_mtu(engine.ssl)), 16_384)
+            if let cipher = SSL_get_current_cipher(engine.ssl), SSL_CIPHER_is_aead(cipher) == 1 {
+                // AEAD records have no padding: the overhead is exactly explicit nonce + tag.
+                minimumProtectedRecord = max(0, options.mtu - dataMTU - DTLSRecordFramer.headerLength)
+            }
             let connection = DTLSConnection(
                 info: engine.connectionInfo(handshakeDuration: ContinuousClock.now - handshakeStart),
                 driver: NIOLoopBound(self, eventLoop: eventLoop), inbox: inbox, live: live,
@@ -139,6 +147,8 @@ final class DTLSDriver {
     func receive(_ datagram: ByteBuffer) {
         guard state == .handshaking || state == .active else { return }
         guard datagram.readableBytes > 0, datagram.readableBytes <= Self.maximumInboundDatagram else { return }
+        if minimumProtectedRecord > 0,
+           DTLSRecordFramer.hasShortProtectedRecord(datagram, minimumLength: minimumProtectedRecord) { return }
         lastReceive = .now()
         engine.feed(datagram)
         if state == .handshaking { advanceHandshake() } else { readAvailable() }
@@ -203,6 +213,11 @@ final class DTLSDriver {
             flush()
         }
         end(JSecError(.closed, "read: the DTLS connection is closed"))
+    }
+
+    /// Ends without sending anything (the peer's address now belongs to a new association).
+    func abandon(_ error: JSecError) {
+        end(error)
     }
 
     /// Ends with a failure (handshake, verification, protocol, timeout): sends the pending alert, if any.

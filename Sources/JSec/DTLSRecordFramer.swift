@@ -37,6 +37,21 @@ enum DTLSRecordFramer {
         return result
     }
 
+    /// Whether a datagram holds a record past epoch 0 (so protected) whose body is shorter than `minimumLength`,
+    /// or a record whose length runs past the datagram's end.
+    static func hasShortProtectedRecord(_ datagram: ByteBuffer, minimumLength: Int) -> Bool {
+        var offset = datagram.readerIndex
+        let end = datagram.writerIndex
+        while end - offset >= headerLength {
+            guard let epochHi = datagram.getInteger(at: offset + 3, as: UInt8.self),
+                  let epochLo = datagram.getInteger(at: offset + 4, as: UInt8.self),
+                  let length = datagram.getInteger(at: offset + 11, as: UInt16.self) else { return true }
+            if (epochHi != 0 || epochLo != 0) && Int(length) < minimumLength { return true }
+            offset += headerLength + Int(length)
+        }
+        return offset > end
+    }
+
     /// Whether a datagram starts with a ClientHello record at epoch 0 (a new handshake).
     static func isInitialClientHello(_ datagram: ByteBuffer) -> Bool {
         guard datagram.readableBytes >= headerLength + 12,

@@ -119,8 +119,9 @@ final class DTLSServerHandler: ChannelInboundHandler {
         // The cookie came back: this engine now belongs to the peer, and a fresh one listens.
         do { listener = try makeListener() } catch { listener = nil }
         if let old = sessions.removeValue(forKey: peer) {
+            // No close_notify: it would reach the new association at the same address.
             old.onEnd = nil
-            old.closeLocally()
+            old.abandon(JSecError(.closed, "read: the DTLS peer started a new session from the same address"))
         }
         guard sessions.count < options.maximumSessions else {
             stats.recordFailure(JSecError(.handshake, "DTLS accept from \(peer): the server already holds \(options.maximumSessions) sessions"))

@@ -135,6 +135,18 @@ public enum DTLSSecurity {
             try await s.write(pattern(size, seed: 3))
             try checkEqual(try await client.read(timeout: .seconds(5)), pattern(size, seed: 3), "server to client, \(size) bytes")
         }
+        // Garbage from the peer's address (random bytes, a forged application-data record) is discarded
+        // without ending the association (RFC 6347 §4.1.2.7).
+        let forged: [UInt8] = [23, 0xFE, 0xFD, 0, 1, 0, 0, 0, 0, 0, 9, 0, 40] + pattern(40)
+        // Shorter than nonce + tag: OpenSSL 3.0 would fail the association on it; the driver drops it first.
+        let short: [UInt8] = [23, 0xFE, 0xFD, 0, 1, 0, 0, 0, 0, 0, 10, 0, 20] + pattern(20)
+        for (i, junk) in [pattern(50, seed: 9), forged, short, [22]].enumerated() {
+            let out = ByteBuffer(bytes: junk)
+            if connected { try await a.writeAndFlush(out).get() }
+            else { try await a.writeAndFlush(AddressedEnvelope(remoteAddress: b.localAddress!, data: out)).get() }
+            try await client.write("after junk \(i)")
+            try checkEqual(try await s.read(timeout: .seconds(5)), Array("after junk \(i)".utf8), "the association survived garbage \(i)")
+        }
         await client.close()
         try checkEqual(try await s.read(timeout: .seconds(5)), nil, "close_notify reaches the upgraded server")
         await s.close()
@@ -145,6 +157,36 @@ public enum DTLSSecurity {
             _ = try await DTLS.upgrade(lone, asClientOf: "localhost", context: DTLSBehaviour.clientContext())
         }
         try await lone.close().get()
+    }
+
+    /// A client that restarts on the same address and port (no close_notify) gets a new session after the
+    /// cookie exchange; the old session ends with a `.closed` error.
+    public static func peerRestartsOnSamePort() async throws {
+        let server = try await DTLS.listen(port: 0, context: DTLS.context(pki.serverConfiguration()))
+        defer { Task { await server.close() } }
+        let target = try SocketAddress(ipAddress: "127.0.0.1", port: server.port!)
+        let group = MultiThreadedEventLoopGroup.singleton
+        let first = try await DatagramBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
+        let localPort = first.localAddress!.port!
+        try await first.connect(to: target).get()
+        async let accepted1 = server.accept(timeout: .seconds(10))
+        let c1 = try await DTLS.upgrade(first, asClientOf: "localhost", context: DTLSBehaviour.clientContext())
+        let s1 = try await accepted1
+        try await first.close().get()  // the client vanishes without close_notify
+        _ = c1
+        let second = try await DatagramBootstrap(group: group).channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: "127.0.0.1", port: localPort).get()
+        try await second.connect(to: target).get()
+        async let accepted2 = server.accept(timeout: .seconds(10))
+        let c2 = try await DTLS.upgrade(second, asClientOf: "localhost", context: DTLSBehaviour.clientContext())
+        let s2 = try await accepted2
+        try checkEqual(s2.remoteAddress, s1.remoteAddress, "the new session has the old one's address")
+        let e = try await checkThrowsJSec(.closed, "read on the replaced session") { _ = try await s1.read(timeout: .seconds(5)) }
+        try check(e.message.contains("new session"), "message says why: \(e.message)")
+        try checkEqual(server.sessionCount, 1, "one session for the address")
+        try await c2.write("new")
+        try checkEqual(try await s2.read(timeout: .seconds(5)), Array("new".utf8), "data on the new session")
+        await c2.close(); await s2.close()
     }
 
     /// A peer that goes quiet loses its session after `peerIdleTimeout`; its server connection's read says so.
@@ -205,6 +247,13 @@ public enum DTLSSecurity {
             try await checkThrowsJSec(.configuration, "mtu \(bad)") {
                 _ = try await DTLS.listen(port: 0, context: DTLS.context(pki.serverConfiguration()), options: o)
             }
+        }
+        let dtlsServer = try DTLS.context(pki.serverConfiguration())
+        try await checkThrowsJSec(.configuration, "a DTLS context for a TLS listener") {
+            _ = try await TLS.listen(host: "127.0.0.1", port: 0, context: dtlsServer)
+        }
+        try await checkThrowsJSec(.configuration, "a DTLS context for a TLS client") {
+            _ = try await TLS.connect(host: "127.0.0.1", port: 9, context: DTLS.context(pki.clientConfiguration()))
         }
         var noIdle = DTLSOptions()
         noIdle.peerIdleTimeout = .zero
