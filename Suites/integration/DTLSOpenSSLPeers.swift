@@ -1,5 +1,7 @@
 import Foundation
 import JSec
+import NIOCore
+import NIOPosix
 
 /// DTLS 1.2 interop with `openssl s_server -dtls1_2` and `openssl s_client -dtls1_2`, both roles.
 public enum DTLSOpenSSLPeers {
@@ -27,7 +29,8 @@ public enum DTLSOpenSSLPeers {
     /// Our client against s_server: version, cipher, a message each way (s_server prints what it gets
     /// and sends the lines typed on its input).
     public static func clientAgainstSServer(cipher: String?, ipv6: Bool) async throws {
-        let (server, port) = try await sServer(cipher.map { ["-cipher", $0] } ?? [], ipv6: ipv6)
+        // -listen: s_server runs the cookie exchange (DTLSv1_listen) first, so our client answers a HelloVerifyRequest.
+        let (server, port) = try await sServer(["-listen"] + (cipher.map { ["-cipher", $0] } ?? []), ipv6: ipv6)
         defer { server.stop() }
         var config = pki.clientConfiguration()
         config.cipherList = cipher
@@ -71,6 +74,68 @@ public enum DTLSOpenSSLPeers {
         let second = try await DTLS.connect(host: "127.0.0.1", port: port, serverName: "localhost", context: context, session: session)
         try checkEqual(second.sessionReused, true, "resumed with s_server")
         await second.close()
+    }
+
+    /// s_server presenting a certificate from another CA: our client fails with `.verification`.
+    public static func verificationFailureWithSServer() async throws {
+        let tag = UUID().uuidString.prefix(8)
+        let cert = try TestPKI.writeTemp(pki.serverFromOtherCA.certificatePEM, name: "dtls-other-\(tag).pem")
+        let key = try TestPKI.writeTemp(pki.serverFromOtherCA.privateKeyPEM, name: "dtls-other-key-\(tag).pem")
+        let server = try PeerProcess("openssl", ["s_server", "-dtls1_2", "-accept", "127.0.0.1:0", "-cert", cert, "-key", key, "-naccept", "1"])
+        defer { server.stop() }
+        let port = Int(try await server.waitFor("ACCEPT 127\\.0\\.0\\.1:(\\d+)"))!
+        let e = try await checkThrowsJSec(.verification, "s_server with an untrusted certificate") {
+            _ = try await DTLS.connect(host: "127.0.0.1", port: port, serverName: "localhost", context: DTLS.context(pki.clientConfiguration()))
+        }
+        try check(e.message.contains("verify"), "message says verification failed: \(e.message)")
+    }
+
+    /// A plain UDP channel connected to s_server, upgraded to DTLS as the client.
+    public static func upgradeAgainstSServer() async throws {
+        let (server, port) = try await sServer([])
+        defer { server.stop() }
+        let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get()
+        let c = try await DTLS.upgrade(channel, asClientOf: "localhost", context: DTLS.context(pki.clientConfiguration()))
+        try checkEqual(c.version, "DTLSv1.2", "upgraded channel's version with s_server")
+        try await c.write("upgraded\n")
+        _ = try await server.waitFor("upgraded")
+        await c.close()
+    }
+
+    /// Our client's handshake with s_server through a relay that drops `dropRate` of datagrams each way (seeded so
+    /// that handshake datagrams are lost): both sides retransmit their flights and the handshake completes.
+    public static func lossyHandshakeWithSServer(dropRate: Double, seed: UInt64) async throws {
+        let (server, port) = try await sServer([])
+        defer { server.stop() }
+        let relay = try await LossyUDPRelay(to: try SocketAddress(ipAddress: "127.0.0.1", port: port), dropRate: dropRate, seed: seed)
+        defer { Task { await relay.close() } }
+        var options = DTLSOptions()
+        options.initialRetransmissionTimeout = .milliseconds(200)
+        let c = try await DTLS.connect(host: "127.0.0.1", port: relay.port, serverName: "localhost",
+                                       context: DTLS.context(pki.clientConfiguration()), options: options)
+        try check(relay.counts.droppedHandshake > 0, "handshake datagrams were dropped (\(relay.counts))")
+        for attempt in 0..<20 {
+            try await c.write("through loss \(attempt)\n")
+            if (try? await server.waitFor("through loss", timeout: .milliseconds(300))) != nil { break }
+        }
+        _ = try await server.waitFor("through loss")
+        await c.close()
+    }
+
+    /// s_client that goes quiet loses its session on our server after `peerIdleTimeout`.
+    public static func sClientIdleTimeout() async throws {
+        let f = try files()
+        var options = DTLSOptions()
+        options.peerIdleTimeout = .milliseconds(500)
+        let server = try await DTLS.listen(port: 0, context: DTLS.context(pki.serverConfiguration()), options: options)
+        defer { Task { await server.close() } }
+        let client = try PeerProcess("openssl", ["s_client", "-dtls1_2", "-connect", "127.0.0.1:\(server.port!)", "-servername", "localhost",
+                                                 "-CAfile", f.ca, "-verify_return_error", "-quiet"])
+        defer { client.stop() }
+        let s = try await server.accept(timeout: .seconds(10))
+        try checkEqual(server.sessionCount, 1, "one session while s_client is there")
+        try await checkThrowsJSec(.timeout, "read on the idle s_client's session") { _ = try await s.read(timeout: .seconds(10)) }
+        try checkEqual(server.sessionCount, 0, "the idle session is gone")
     }
 
     /// `openssl s_client -dtls1_2` against our echo server: what it sends comes back; it went through the cookie exchange.

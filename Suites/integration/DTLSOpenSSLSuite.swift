@@ -19,4 +19,10 @@ public let dtlsOpenSSLSuite = Suite("openssl-dtls", category: "integration",
         try await DTLSOpenSSLPeers.sClientAgainstServer(mutual: ctx.bool("mtls"))
     }
     Test("s_client resumes with our server", skip: missing) { _ in try await DTLSOpenSSLPeers.sClientResumes() }
+    Test("verification failure with s_server", skip: missing) { _ in try await DTLSOpenSSLPeers.verificationFailureWithSServer() }
+    Test("upgrade a UDP channel against s_server", skip: missing) { _ in try await DTLSOpenSSLPeers.upgradeAgainstSServer() }
+    Test("lossy handshake with s_server", skip: missing) { _ in
+        try await DTLSOpenSSLPeers.lossyHandshakeWithSServer(dropRate: 0.2, seed: 10)
+    }
+    Test("s_client idle timeout", skip: missing) { _ in try await DTLSOpenSSLPeers.sClientIdleTimeout() }
 }
