@@ -37,6 +37,9 @@ final class DTLSServerHandler: ChannelInboundHandler {
     private let accepted: DTLSQueue<DTLSConnection>
     private let stats: DTLSServerStats
     private var sessions: [SocketAddress: DTLSDriver] = [:]
+    /// New handshakes from the address of an established session (a restarted client, or a replayed
+    /// ClientHello): the established session is replaced only when the new handshake completes.
+    private var replacements: [SocketAddress: DTLSDriver] = [:]
     private var listener: (engine: TLSEngine, tag: DTLSEngineTag)?
     private var context: ChannelHandlerContext?
     private var closed = false
@@ -72,8 +75,9 @@ final class DTLSServerHandler: ChannelInboundHandler {
     func closeAll() {
         guard !closed else { return }
         closed = true
-        for driver in Array(sessions.values) { driver.closeLocally() }
+        for driver in Array(sessions.values) + Array(replacements.values) { driver.closeLocally() }
         sessions = [:]
+        replacements = [:]
         stats.setSessions(0)
         accepted.finish(nil)
         for c in accepted.drain() { c.driver.value.closeLocally() }
@@ -86,9 +90,17 @@ final class DTLSServerHandler: ChannelInboundHandler {
         let peer = envelope.remoteAddress
         let datagram = envelope.data
         if let driver = sessions[peer] {
+            let newHello = driver.isEstablished && DTLSRecordFramer.isInitialClientHello(datagram)
+            if let pending = replacements[peer] {
+                // Epochs do not say which association a record belongs to: both engines see it, and each
+                // discards what it cannot authenticate (a replayed or foreign record fails its replay or MAC check).
+                pending.receive(datagram)
+                if !newHello { driver.receive(datagram) }
+                return
+            }
             // A new ClientHello from an established peer (it restarted on the same port, RFC 6347 §4.2.8):
-            // it goes through the cookie exchange like any new peer; the old session ends only if it passes.
-            if !(driver.isEstablished && DTLSRecordFramer.isInitialClientHello(datagram)) {
+            // it goes through the cookie exchange like any new peer (below).
+            if !newHello {
                 driver.receive(datagram)
                 return
             }
@@ -118,14 +130,10 @@ final class DTLSServerHandler: ChannelInboundHandler {
         guard verdict == 1 else { return }
         // The cookie came back: this engine now belongs to the peer, and a fresh one listens.
         do { listener = try makeListener() } catch { listener = nil }
-        if let old = sessions.removeValue(forKey: peer) {
-            // No close_notify: it would reach the new association at the same address.
-            old.onEnd = nil
-            old.abandon(JSecError(.closed, "read: the DTLS peer started a new session from the same address"))
-        }
-        guard sessions.count < options.maximumSessions else {
+        let replacing = sessions[peer] != nil
+        guard sessionCount < options.maximumSessions else {
             stats.recordFailure(JSecError(.handshake, "DTLS accept from \(peer): the server already holds \(options.maximumSessions) sessions"))
-            stats.setSessions(sessions.count)
+            updateCount()
             return
         }
         let driver = DTLSDriver(engine: engine, tag: tag, peer: peer, localAddress: context.channel.localAddress, options: options,
@@ -136,17 +144,19 @@ final class DTLSServerHandler: ChannelInboundHandler {
             return ctx.writeAndFlush(NIOAny(AddressedEnvelope(remoteAddress: peer, data: d)))
         }
         driver.onEnd = { [weak self] ended in
-            guard let self, self.sessions[ended.peer] === ended else { return }
-            self.sessions.removeValue(forKey: ended.peer)
-            self.stats.setSessions(self.sessions.count)
+            guard let self else { return }
+            if self.sessions[ended.peer] === ended { self.sessions.removeValue(forKey: ended.peer) }
+            if self.replacements[ended.peer] === ended { self.replacements.removeValue(forKey: ended.peer) }
+            self.updateCount()
         }
-        sessions[peer] = driver
-        stats.setSessions(sessions.count)
+        if replacing { replacements[peer] = driver } else { sessions[peer] = driver }
+        updateCount()
         let accepted = self.accepted
         let stats = self.stats
-        driver.whenHandshakeCompletes { result in
+        driver.whenHandshakeCompletes { [weak self] result in
             switch result {
             case .success(let connection):
+                if replacing { self?.promote(driver) }
                 if !accepted.push(connection) { driver.closeLocally() }
             case .failure(let error):
                 stats.recordFailure(error)
@@ -155,10 +165,25 @@ final class DTLSServerHandler: ChannelInboundHandler {
         driver.start()  // the ClientHello DTLSv1_listen kept is processed now
     }
 
+    /// A replacement handshake completed (the client proved itself with a Finished message): it takes over the
+    /// address, and the old session ends without close_notify (that would reach the new association).
+    private func promote(_ driver: DTLSDriver) {
+        guard replacements[driver.peer] === driver else { return }
+        replacements.removeValue(forKey: driver.peer)
+        if let old = sessions[driver.peer] {
+            old.onEnd = nil
+            old.abandon(JSecError(.closed, "read: the DTLS peer started a new session from the same address"))
+        }
+        sessions[driver.peer] = driver
+        updateCount()
+    }
+
+    private func updateCount() { stats.setSessions(sessionCount) }
+
     /// What a cookie is bound to: the source address and port.
     static func addressBytes(_ address: SocketAddress) -> [UInt8] {
         Array("\(address.protocol)|\(address.ipAddress ?? "")|\(address.port ?? 0)".utf8)
     }
 
-    var sessionCount: Int { sessions.count }
+    var sessionCount: Int { sessions.count + replacements.count }
 }

@@ -40,6 +40,7 @@ public final class DTLSEchoServer: Sendable {
 public final class LossyUDPRelay: Sendable {
     public let port: Int
     private let front: Channel
+    private let target: SocketAddress
     private let state: Locked<RelayState>
 
     struct RelayState {
@@ -51,11 +52,14 @@ public final class LossyUDPRelay: Sendable {
         var droppedHandshake = 0
         /// The largest datagram seen (either direction).
         var largest = 0
+        /// Client-to-server datagrams passed on, in order, with their client.
+        var sent: [(client: SocketAddress, data: ByteBuffer)] = []
     }
 
     public init(to target: SocketAddress, dropRate: Double, seed: UInt64, host: String = "127.0.0.1") async throws {
         let state = Locked(RelayState(rng: SplitMix64(seed: seed)))
         self.state = state
+        self.target = target
         let group = MultiThreadedEventLoopGroup.singleton
         let frontPromise = group.next().makePromise(of: Channel.self)
         front = try await DatagramBootstrap(group: group)
@@ -72,6 +76,21 @@ public final class LossyUDPRelay: Sendable {
 
     /// Datagrams passed on and dropped so far (both directions).
     public var largestDatagram: Int { state.withLock { $0.largest } }
+
+    /// The payloads of the client-to-server datagrams passed on so far.
+    public var sentToServer: [[UInt8]] { state.withLock { $0.sent.map { Array($0.data.readableBytesView) } } }
+
+    /// Sends the `index`th client-to-server datagram again, from the same relay socket (a replay the server
+    /// cannot tell from the client's own datagrams).
+    public func replay(_ index: Int) async throws {
+        let (client, data, upstream): (SocketAddress, ByteBuffer, Channel?) = state.withLock { s in
+            let e = s.sent[index]
+            return (e.client, e.data, s.upstream[e.client])
+        }
+        _ = client
+        guard let upstream else { throw CheckFailure(message: "no upstream socket to replay from", file: #fileID, line: #line) }
+        try await upstream.writeAndFlush(AddressedEnvelope(remoteAddress: target, data: data)).get()
+    }
 
     public var counts: (forwarded: Int, dropped: Int, droppedHandshake: Int) {
         state.withLock { ($0.forwarded, $0.dropped, $0.droppedHandshake) }
@@ -126,7 +145,10 @@ private final class RelayFrontHandler: ChannelInboundHandler, Sendable {
         let envelope = unwrapInboundIn(data)
         let client = envelope.remoteAddress
         if LossyUDPRelay.shouldDrop(state, dropRate, envelope.data) { return }
-        let existing = state.withLock { $0.upstream[client] }
+        let existing = state.withLock { s in
+            s.sent.append((client, envelope.data))
+            return s.upstream[client]
+        }
         if let up = existing {
             up.writeAndFlush(AddressedEnvelope(remoteAddress: target, data: envelope.data), promise: nil)
             return

@@ -189,6 +189,34 @@ public enum DTLSSecurity {
         await c2.close(); await s2.close()
     }
 
+    /// A replayed ClientHello (with the client's valid cookie, from the client's address) does not end the
+    /// established session: the new handshake waits on the side and the old session is replaced only if it completes.
+    public static func replayedClientHello() async throws {
+        var sc = pki.serverConfiguration()
+        sc.handshakeTimeout = .milliseconds(600)
+        let server = try await DTLS.listen(port: 0, context: DTLS.context(sc))
+        defer { Task { await server.close() } }
+        let relay = try await LossyUDPRelay(to: try SocketAddress(ipAddress: "127.0.0.1", port: server.port!), dropRate: 0, seed: 1)
+        defer { Task { await relay.close() } }
+        async let accepted = server.accept(timeout: .seconds(10))
+        let c = try await DTLS.connect(host: "127.0.0.1", port: relay.port, serverName: "localhost", context: DTLSBehaviour.clientContext())
+        let s = try await accepted
+        // Datagram 1 is the ClientHello that carried the cookie (datagram 0 had none).
+        try check(relay.sentToServer.count >= 2 && relay.sentToServer[1][13] == 1, "the second datagram is a ClientHello")
+        try await relay.replay(1)
+        try await waitUntil("the replay starts a handshake on the side") { server.sessionCount == 2 }
+        try await c.write("still here")
+        try checkEqual(try await s.read(timeout: .seconds(5)), Array("still here".utf8), "the established session goes on")
+        try await waitUntil("the unfinished handshake times out") { server.sessionCount == 1 }
+        try await s.write("and after")
+        try checkEqual(try await c.read(timeout: .seconds(5)), Array("and after".utf8), "the established session outlives the replay")
+        await c.close(); await s.close()
+    }
+
+    static func waitUntil(_ what: String, _ condition: () -> Bool) async throws {
+        try await DTLSBehaviour.waitUntil(what, condition)
+    }
+
     /// A peer that goes quiet loses its session after `peerIdleTimeout`; its server connection's read says so.
     public static func peerIdleTimeout() async throws {
         var options = DTLSOptions()

@@ -33,6 +33,7 @@ public let dtlsSuite = Suite("dtls", category: "unit", description: "DTLS 1.2 cl
         try await DTLSSecurity.upgrade(connected: ctx.bool("connected"))
     }
     Test("peer restarts on the same port") { _ in try await DTLSSecurity.peerRestartsOnSamePort() }
+    Test("replayed ClientHello does not end a session") { _ in try await DTLSSecurity.replayedClientHello() }
     Test("peer idle timeout") { _ in try await DTLSSecurity.peerIdleTimeout() }
     Test("handshake timeout and refused port") { _ in try await DTLSSecurity.handshakeTimeouts() }
     Test("invalid configuration is rejected") { _ in try await DTLSSecurity.invalidConfiguration() }
