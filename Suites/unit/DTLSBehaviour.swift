@@ -85,7 +85,7 @@ public enum DTLSBehaviour {
 
     /// Through a relay dropping `dropRate` of datagrams each way: every handshake completes (DTLS
     /// retransmits flights) and every request gets its reply (the application resends a request
-    /// whose reply does not come within 300 ms, because DTLS never retransmits application data).
+    /// whose reply does not come in time, with backoff, because DTLS never retransmits application data).
     public static func lossyRelay(clients: Int, messages: Int, dropRate: Double, seed: UInt64) async throws {
         var options = DTLSOptions()
         options.initialRetransmissionTimeout = .milliseconds(100)
@@ -104,15 +104,19 @@ public enum DTLSBehaviour {
                     for n in 0..<messages {
                         let request = Array("client \(i) message \(n)".utf8)
                         var answered = false
-                        for _ in 0..<40 where !answered {
+                        // Resend with exponential backoff (300 ms doubling to 5 s), as a real application would:
+                        // a slow host (valgrind) then gets fewer resends rather than a storm of them.
+                        var wait = Duration.milliseconds(300)
+                        for _ in 0..<16 where !answered {
                             try await c.write(request)
                             do {
                                 // Skip stale replies to earlier requests that were answered twice.
-                                while let reply = try await c.read(timeout: .milliseconds(300)) {
+                                while let reply = try await c.read(timeout: wait) {
                                     if reply == request { answered = true; break }
                                 }
                             } catch let e as JSecError where e.category == .timeout {
                                 resent += 1
+                                wait = min(wait * 2, .seconds(5))
                             }
                         }
                         try check(answered, "client \(i): message \(n) never answered through the lossy relay")
