@@ -122,6 +122,25 @@ public enum DTLSOpenSSLPeers {
         await c.close()
     }
 
+    /// A small MTU on both sides (`s_server -mtu`, ``DTLSOptions/mtu``): through a counting relay, no datagram in
+    /// either direction exceeds it, and a message of our largest size gets through.
+    public static func smallMTUWithSServer(_ mtu: Int) async throws {
+        let (server, port) = try await sServer(["-mtu", "\(mtu)"])
+        defer { server.stop() }
+        let relay = try await LossyUDPRelay(to: try SocketAddress(ipAddress: "127.0.0.1", port: port), dropRate: 0, seed: 1)
+        defer { Task { await relay.close() } }
+        var options = DTLSOptions()
+        options.mtu = mtu
+        let c = try await DTLS.connect(host: "127.0.0.1", port: relay.port, serverName: "localhost",
+                                       context: DTLS.context(pki.clientConfiguration()), options: options)
+        let line = String(repeating: "m", count: c.maximumMessageSize - 1) + "\n"
+        try await c.write(line)
+        _ = try await server.waitFor("m{\(c.maximumMessageSize - 1)}")
+        try check(relay.largestDatagram <= mtu, "largest datagram \(relay.largestDatagram) fits the mtu \(mtu)")
+        try check(relay.counts.forwarded > 6, "the handshake was fragmented (\(relay.counts.forwarded) datagrams)")
+        await c.close()
+    }
+
     /// s_client that goes quiet loses its session on our server after `peerIdleTimeout`.
     public static func sClientIdleTimeout() async throws {
         let f = try files()

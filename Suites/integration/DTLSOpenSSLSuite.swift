@@ -24,5 +24,9 @@ public let dtlsOpenSSLSuite = Suite("openssl-dtls", category: "integration",
     Test("lossy handshake with s_server", skip: missing) { _ in
         try await DTLSOpenSSLPeers.lossyHandshakeWithSServer(dropRate: 0.2, seed: 10)
     }
+    MatrixTest("small mtu with s_server", matrix: .inline(["mtu": [300, 576]]),
+               skipCases: [.always(if: missing != nil, reason: missing ?? "")], ensured: [["mtu": 576]]) { ctx in
+        try await DTLSOpenSSLPeers.smallMTUWithSServer(ctx.int("mtu"))
+    }
     Test("s_client idle timeout", skip: missing) { _ in try await DTLSOpenSSLPeers.sClientIdleTimeout() }
 }
