@@ -145,7 +145,11 @@ final class DTLSServerHandler: ChannelInboundHandler {
         }
         driver.onEnd = { [weak self] ended in
             guard let self else { return }
-            if self.sessions[ended.peer] === ended { self.sessions.removeValue(forKey: ended.peer) }
+            if self.sessions[ended.peer] === ended {
+                self.sessions.removeValue(forKey: ended.peer)
+                // A handshake waiting to replace the ended session now has the address to itself.
+                if let pending = self.replacements.removeValue(forKey: ended.peer) { self.sessions[ended.peer] = pending }
+            }
             if self.replacements[ended.peer] === ended { self.replacements.removeValue(forKey: ended.peer) }
             self.updateCount()
         }
