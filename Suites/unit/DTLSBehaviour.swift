@@ -16,7 +16,7 @@ public enum DTLSBehaviour {
         return try DTLS.context(c)
     }
 
-    /// Messages of `size` bytes come back whole, one per read.
+    /// Messages of `size` bytes come back whole, one per read (or, larger than fits the mtu, are refused).
     public static func echo(size: Int, mtu: Int) async throws {
         var options = DTLSOptions()
         options.mtu = mtu
@@ -27,8 +27,13 @@ public enum DTLSBehaviour {
         try check(c.maximumMessageSize < mtu && c.maximumMessageSize > mtu - 100,
                   "maximumMessageSize \(c.maximumMessageSize) is the mtu \(mtu) minus record overhead")
         let message = pattern(size, seed: 7)
-        try await c.write(message)
-        try checkEqual(try await c.read(timeout: .seconds(10)), message, "echo of \(size) bytes")
+        if size > c.maximumMessageSize {
+            // Does not fit in one datagram of this mtu: refused whole, never cut.
+            try await checkThrowsJSec(.usage, "\(size) bytes at mtu \(mtu)") { try await c.write(message) }
+        } else {
+            try await c.write(message)
+            try checkEqual(try await c.read(timeout: .seconds(10)), message, "echo of \(size) bytes")
+        }
         await c.close()
     }
 
