@@ -73,9 +73,11 @@ public enum DTLSBehaviour {
                 group.addTask {
                     let c = try await DTLS.connect(host: "127.0.0.1", port: port, context: context)
                     for r in 0..<rounds {
+                        // Each request is distinct, so a reply can only be its echo. UDP may drop a datagram when a
+                        // socket buffer overflows on a slow host (valgrind): the request is then resent, as DTLS asks.
                         let m = pattern(50 + i, seed: UInt8(truncatingIfNeeded: i * 7 + r))
-                        try await c.write(m)
-                        try checkEqual(try await c.read(timeout: .seconds(20)), m, "client \(i) round \(r)")
+                        let (answered, _) = try await requestReply(c, m, firstWait: .seconds(2))
+                        try check(answered, "client \(i) round \(r): no echo")
                     }
                     await c.close()
                     return i
@@ -86,6 +88,28 @@ public enum DTLSBehaviour {
             try checkEqual(done, clients, "clients that completed")
         }
         try checkEqual(server.server.handshakeFailures.count, 0, "server handshake failures")
+    }
+
+    /// Sends `request` until its echo comes back, resending with exponential backoff (`firstWait` doubling to 5 s,
+    /// 16 tries) as an application over DTLS must — DTLS never retransmits application data. Replies that are not
+    /// the echo (stale answers to an earlier request sent twice) are skipped. Returns whether it was answered and
+    /// how often the request was resent.
+    static func requestReply(_ c: DTLSConnection, _ request: [UInt8], firstWait: Duration) async throws -> (Bool, Int) {
+        var wait = firstWait
+        var resent = 0
+        for _ in 0..<16 {
+            try await c.write(request)
+            do {
+                while let reply = try await c.read(timeout: wait) {
+                    if reply == request { return (true, resent) }
+                }
+                return (false, resent)  // the peer closed
+            } catch let e as JSecError where e.category == .timeout {
+                resent += 1
+                wait = min(wait * 2, .seconds(5))
+            }
+        }
+        return (false, resent)
     }
 
     /// Through a relay dropping `dropRate` of datagrams each way: every handshake completes (DTLS
@@ -107,23 +131,8 @@ public enum DTLSBehaviour {
                     let c = try await DTLS.connect(host: "127.0.0.1", port: port, context: context, options: clientOptions)
                     var resent = 0
                     for n in 0..<messages {
-                        let request = Array("client \(i) message \(n)".utf8)
-                        var answered = false
-                        // Resend with exponential backoff (300 ms doubling to 5 s), as a real application would:
-                        // a slow host (valgrind) then gets fewer resends rather than a storm of them.
-                        var wait = Duration.milliseconds(300)
-                        for _ in 0..<16 where !answered {
-                            try await c.write(request)
-                            do {
-                                // Skip stale replies to earlier requests that were answered twice.
-                                while let reply = try await c.read(timeout: wait) {
-                                    if reply == request { answered = true; break }
-                                }
-                            } catch let e as JSecError where e.category == .timeout {
-                                resent += 1
-                                wait = min(wait * 2, .seconds(5))
-                            }
-                        }
+                        let (answered, resends) = try await requestReply(c, Array("client \(i) message \(n)".utf8), firstWait: .milliseconds(300))
+                        resent += resends
                         try check(answered, "client \(i): message \(n) never answered through the lossy relay")
                     }
                     await c.close()
