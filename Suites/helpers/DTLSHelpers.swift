@@ -41,10 +41,10 @@ public final class LossyUDPRelay: Sendable {
     public let port: Int
     private let front: Channel
     private let target: SocketAddress
-    private let state: Locked<RelayState>
+    private let state: SharedLock<RelayState>
 
     struct RelayState {
-        var rng: SplitMix64
+        var rng: RelayRandom
         var upstream: [SocketAddress: Channel] = [:]
         var forwarded = 0
         var dropped = 0
@@ -57,7 +57,7 @@ public final class LossyUDPRelay: Sendable {
     }
 
     public init(to target: SocketAddress, dropRate: Double, seed: UInt64, host: String = "127.0.0.1") async throws {
-        let state = Locked(RelayState(rng: SplitMix64(seed: seed)))
+        let state = SharedLock(RelayState(rng: RelayRandom(seed: seed)))
         self.state = state
         self.target = target
         let group = MultiThreadedEventLoopGroup.singleton
@@ -102,7 +102,7 @@ public final class LossyUDPRelay: Sendable {
         try? await front.close().get()
     }
 
-    static func shouldDrop(_ state: Locked<RelayState>, _ rate: Double, _ datagram: ByteBuffer) -> Bool {
+    static func shouldDrop(_ state: SharedLock<RelayState>, _ rate: Double, _ datagram: ByteBuffer) -> Bool {
         let handshake = datagram.getInteger(at: datagram.readerIndex, as: UInt8.self) == 22
         return state.withLock { s in
             let drop = Double(s.rng.next() >> 11) / Double(1 << 53) < rate
@@ -114,8 +114,8 @@ public final class LossyUDPRelay: Sendable {
     }
 }
 
-/// Deterministic 64-bit generator (SplitMix64).
-struct SplitMix64: Sendable {
+/// Deterministic 64-bit generator (SplitMix64) for the relay's drop decisions.
+struct RelayRandom: Sendable {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
@@ -131,10 +131,10 @@ private final class RelayFrontHandler: ChannelInboundHandler, Sendable {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     let target: SocketAddress
     let dropRate: Double
-    let state: Locked<LossyUDPRelay.RelayState>
+    let state: SharedLock<LossyUDPRelay.RelayState>
     let front: EventLoopFuture<Channel>
 
-    init(target: SocketAddress, dropRate: Double, state: Locked<LossyUDPRelay.RelayState>, front: EventLoopFuture<Channel>) {
+    init(target: SocketAddress, dropRate: Double, state: SharedLock<LossyUDPRelay.RelayState>, front: EventLoopFuture<Channel>) {
         self.target = target
         self.dropRate = dropRate
         self.state = state
@@ -172,10 +172,10 @@ private final class RelayBackHandler: ChannelInboundHandler, Sendable {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     let client: SocketAddress
     let dropRate: Double
-    let state: Locked<LossyUDPRelay.RelayState>
+    let state: SharedLock<LossyUDPRelay.RelayState>
     let front: EventLoopFuture<Channel>
 
-    init(client: SocketAddress, dropRate: Double, state: Locked<LossyUDPRelay.RelayState>, front: EventLoopFuture<Channel>) {
+    init(client: SocketAddress, dropRate: Double, state: SharedLock<LossyUDPRelay.RelayState>, front: EventLoopFuture<Channel>) {
         self.client = client
         self.dropRate = dropRate
         self.state = state
@@ -193,10 +193,10 @@ private final class RelayBackHandler: ChannelInboundHandler, Sendable {
 /// A plain UDP socket for tests that speak raw datagrams (spoofed ClientHellos, silent servers).
 public final class RawUDPSocket: Sendable {
     public let channel: Channel
-    private let received: Locked<[(SocketAddress, [UInt8])]>
+    private let received: SharedLock<[(SocketAddress, [UInt8])]>
 
     public init(host: String = "127.0.0.1") async throws {
-        let received = Locked<[(SocketAddress, [UInt8])]>([])
+        let received = SharedLock<[(SocketAddress, [UInt8])]>([])
         self.received = received
         channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { ch in
@@ -227,8 +227,8 @@ public final class RawUDPSocket: Sendable {
 
 private final class RawCollector: ChannelInboundHandler, Sendable {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    let received: Locked<[(SocketAddress, [UInt8])]>
-    init(received: Locked<[(SocketAddress, [UInt8])]>) { self.received = received }
+    let received: SharedLock<[(SocketAddress, [UInt8])]>
+    init(received: SharedLock<[(SocketAddress, [UInt8])]>) { self.received = received }
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let e = unwrapInboundIn(data)
         received.withLock { $0.append((e.remoteAddress, Array(e.data.readableBytesView))) }
@@ -236,7 +236,7 @@ private final class RawCollector: ChannelInboundHandler, Sendable {
 }
 
 /// A value behind a lock that can be shared by reference (Mutex itself cannot be copied).
-public final class Locked<Value: Sendable>: Sendable {
+public final class SharedLock<Value: Sendable>: Sendable {
     private let mutex: Mutex<Value>
     public init(_ value: Value) { mutex = Mutex(value) }
     public func withLock<R: Sendable>(_ body: (inout sending Value) throws -> sending R) rethrows -> R { try mutex.withLock(body) }
