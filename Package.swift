@@ -21,6 +21,7 @@ let package = Package(
         .executable(name: "ocsp-stapling", targets: ["ocsp-stapling"]),
         .executable(name: "mtls", targets: ["mtls"]),
         .executable(name: "starttls", targets: ["starttls"]),
+        .executable(name: "dtls-echo", targets: ["dtls-echo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -125,6 +126,12 @@ let package = Package(
             path: "tools/microbench",
             exclude: ["README.md", "baseline.json"]
         ),
+        .executableTarget(
+            name: "dtls-echo",
+            dependencies: ["JSec", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/dtls-echo"
+        ),
+
         .executableTarget(name: "crypto-sign", dependencies: ["JSecCrypto"], path: "Examples/crypto-sign"),
         .executableTarget(name: "crypto-aead", dependencies: ["JSecCrypto"], path: "Examples/crypto-aead"),
         .executableTarget(name: "crypto-ca", dependencies: ["JSecCrypto"], path: "Examples/crypto-ca"),

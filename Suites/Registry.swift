@@ -28,5 +28,7 @@ public enum Registry {
         cryptoKeysSuite,
         cryptoPKISuite,
         cryptoSupportSuite,
+        dtlsSuite,
+        dtlsOpenSSLSuite,
     ]
 }

@@ -11,6 +11,7 @@ public enum TLS {
     public static func connect(host: String, port: Int, serverName: String? = nil, context: TLSContext,
                                session: TLSSession? = nil, timeout: Duration? = nil,
                                eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> NetStream {
+        try validateStream(context)
         let stream = try await NetStream.connect(host: host, port: port, timeout: timeout, eventLoopGroup: eventLoopGroup)
         return try await install(on: stream, role: .client, serverName: serverName ?? host, context: context, session: session,
                                  cacheKey: "\(host):\(port)|\(serverName ?? host)")
@@ -27,6 +28,7 @@ public enum TLS {
     public static func connect(unixPath: String, serverName: String?, context: TLSContext, session: TLSSession? = nil,
                                timeout: Duration? = nil,
                                eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> NetStream {
+        try validateStream(context)
         let stream = try await NetStream.connect(unixPath: unixPath, timeout: timeout, eventLoopGroup: eventLoopGroup)
         return try await install(on: stream, role: .client, serverName: serverName, context: context, session: session,
                                  cacheKey: "unix:\(unixPath)|\(serverName ?? "")")
@@ -70,15 +72,24 @@ public enum TLS {
     }
 
     private static func validateServer(_ context: TLSContext) throws {
+        try validateStream(context)
         let c = context.configuration
         guard c.certificateChain != nil || !c.sniCertificates.isEmpty else {
             throw JSecError(.configuration, "a TLS server needs a certificate chain and private key")
         }
     }
 
+    /// A DTLS (datagram) context cannot secure a stream.
+    private static func validateStream(_ context: TLSContext) throws {
+        guard context.transport == .stream else {
+            throw JSecError(.configuration, "a DTLS (datagram) context cannot secure a TLS stream: build it with TLSContext(configuration)")
+        }
+    }
+
     private static func install(on stream: NetStream, role: TLSEngine.Role, serverName: String?, context: TLSContext,
                                 session: TLSSession?, cacheKey: String?) async throws -> NetStream {
         if stream.tls != nil { throw JSecError(.usage, "the stream is already a TLS stream") }
+        try validateStream(context)
         let channel = stream.channel
         let bridge = stream.bridge
         // Build the engine here (not on the loop) so configuration errors surface as they are.

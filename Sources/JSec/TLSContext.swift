@@ -14,6 +14,8 @@ public final class TLSContext: @unchecked Sendable {
     // `systemTrust`'s lock); OpenSSL allows SSL_new on one SSL_CTX from many threads.
     let ctx: OpaquePointer
     public let configuration: TLSConfiguration
+    /// Streams (TLS over TCP/Unix) or datagrams (DTLS 1.2, see DTLSContext.swift).
+    public let transport: TLSTransport
     /// Contexts presenting other certificates, selected by SNI name (lower-cased; may start with `*.`).
     private let sniContexts: [(name: String, context: TLSContext)]
     /// ALPN protocols in wire format (length-prefixed), owned here because OpenSSL keeps pointers into it.
@@ -31,8 +33,14 @@ public final class TLSContext: @unchecked Sendable {
         try self.init(configuration, isSNIChild: false)
     }
 
-    private init(_ configuration: TLSConfiguration, isSNIChild: Bool) throws {
+    /// A context for `transport`: `.datagram` builds a DTLS 1.2 context from the same configuration.
+    public convenience init(_ configuration: TLSConfiguration, transport: TLSTransport) throws {
+        try self.init(configuration, isSNIChild: false, transport: transport)
+    }
+
+    private init(_ configuration: TLSConfiguration, isSNIChild: Bool, transport: TLSTransport = .stream) throws {
         self.configuration = configuration
+        self.transport = transport
         // Everything that can fail before the SSL_CTX exists comes first: a class initialiser
         // that throws before every stored property is set does not run deinit.
         pins = try Self.parsePins(configuration.pinnedPublicKeys)
@@ -47,11 +55,11 @@ public final class TLSContext: @unchecked Sendable {
                 child.ocspStapling = nil  // a staple answers for the main certificate only
                 let name = entry.serverName.lowercased()
                 guard !name.isEmpty else { wire?.deallocate(); throw JSecError(.configuration, "an SNI certificate needs a non-empty server name") }
-                do { children.append((name, try TLSContext(child, isSNIChild: true))) } catch { wire?.deallocate(); throw error }
+                do { children.append((name, try TLSContext(child, isSNIChild: true, transport: transport))) } catch { wire?.deallocate(); throw error }
             }
         }
         OpenSSLErrorQueue.clear()
-        guard let ctx = SSL_CTX_new(TLS_method()) else { wire?.deallocate(); throw JSecError.openSSL(.configuration, "SSL_CTX_new failed") }
+        guard let ctx = SSL_CTX_new(transport == .datagram ? DTLS_method() : TLS_method()) else { wire?.deallocate(); throw JSecError.openSSL(.configuration, "SSL_CTX_new failed") }
         self.ctx = ctx
         self.alpnWire = wire
         sniContexts = children
@@ -70,9 +78,13 @@ public final class TLSContext: @unchecked Sendable {
         guard c.minimumVersion <= c.maximumVersion else {
             throw JSecError(.configuration, "minimum TLS version \(c.minimumVersion.rawValue) is above the maximum \(c.maximumVersion.rawValue)")
         }
-        guard jsec_SSL_CTX_set_min_proto_version(ctx, c.minimumVersion.openSSLValue) == 1,
-              jsec_SSL_CTX_set_max_proto_version(ctx, c.maximumVersion.openSSLValue) == 1
-        else { throw JSecError.openSSL(.configuration, "cannot set the TLS version range") }
+        if transport == .datagram {
+            try configureDatagram()  // DTLSContext.swift: DTLS 1.2 only, MTU, cookie exchange
+        } else {
+            guard jsec_SSL_CTX_set_min_proto_version(ctx, c.minimumVersion.openSSLValue) == 1,
+                  jsec_SSL_CTX_set_max_proto_version(ctx, c.maximumVersion.openSSLValue) == 1
+            else { throw JSecError.openSSL(.configuration, "cannot set the TLS version range") }
+        }
 
         // Secure, TCP-like behaviour: no renegotiation (unless opted in), no compression, the server picks the cipher.
         SSL_CTX_set_options(ctx, jsec_SSL_OP_NO_COMPRESSION() | jsec_SSL_OP_CIPHER_SERVER_PREFERENCE())

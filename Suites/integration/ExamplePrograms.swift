@@ -70,7 +70,7 @@ public enum ExamplePrograms {
 
 /// The examples, run as programs: each must do what its header comment says.
 public let examplesSuite = Suite("examples", category: "integration",
-                                 description: "the example programs (tls-resumption, ocsp-stapling, mtls, starttls) run and print what they promise",
+                                 description: "the example programs (tls-resumption, ocsp-stapling, mtls, starttls, dtls-echo) run and print what they promise",
                                  timeout: 90) {
     MatrixTest("tls-resumption", matrix: .inline(["tls-version": tlsVersions])) { ctx in
         ctx.report(["program": "Examples/tls-resumption", "tls-version": .string(try ctx.tlsVersion().protocolName)])
@@ -88,4 +88,5 @@ public let examplesSuite = Suite("examples", category: "integration",
         ctx.report(["program": "Examples/starttls", "tls-version": .string(try ctx.tlsVersion().protocolName)])
         try await ExamplePrograms.startTLS(version: ctx.tlsVersion())
     }
+    Test("dtls-echo") { _ in try await DTLSExampleProgram.echo() }
 }

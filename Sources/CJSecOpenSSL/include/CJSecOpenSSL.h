@@ -108,4 +108,6 @@ int jsec_TLSEXT_STATUSTYPE_ocsp(void);
 long jsec_SSL_get_secure_renegotiation_support(SSL *ssl);
 uint64_t jsec_SSL_OP_UNSAFE_LEGACY_RENEGOTIATION(void);
 
+#include "CJSecDTLS.h"
+
 #endif

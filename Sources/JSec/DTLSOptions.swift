@@ -1,0 +1,47 @@
+/// Datagram-specific settings of a DTLS client or server. Everything else (certificates, trust,
+/// verification, mTLS, ciphers, ALPN, sessions, handshake timeout) comes from the ``TLSConfiguration``
+/// of the ``TLSContext``, exactly as for TLS.
+public struct DTLSOptions: Sendable, Hashable {
+    /// The largest datagram (UDP payload) this side sends, in bytes: handshake messages are fragmented
+    /// to fit, and a message that does not fit in one record of this size is refused (``DTLSConnection/maximumMessageSize``).
+    /// The default 1400 fits an Ethernet path with room for tunnels; IPv6's guaranteed minimum is 1232.
+    public var mtu: Int = 1400
+    /// The first retransmission timeout of a handshake flight; it doubles on every retry up to 60 s
+    /// (RFC 6347 §4.2.4.1). OpenSSL gives up after 12 timeouts; ``TLSConfiguration/handshakeTimeout`` bounds the total.
+    public var initialRetransmissionTimeout: Duration = .seconds(1)
+    /// Server: a peer that sends nothing for this long loses its session (its connection's reads throw
+    /// a ``JSecError/Category/timeout`` error). nil keeps sessions until closed.
+    public var peerIdleTimeout: Duration? = .seconds(120)
+    /// Server: the most sessions (handshaking or established) kept at once; new peers beyond it are ignored.
+    public var maximumSessions: Int = 10_000
+    /// How many received messages a connection buffers for ``DTLSConnection/read(timeout:)``; beyond it new
+    /// messages are dropped, as a full UDP socket buffer would (``DTLSConnection/droppedMessages`` counts them).
+    public var receiveQueueCapacity: Int = 1024
+
+    public init() {}
+
+    public init(mtu: Int = 1400, initialRetransmissionTimeout: Duration = .seconds(1), peerIdleTimeout: Duration? = .seconds(120)) {
+        self.mtu = mtu
+        self.initialRetransmissionTimeout = initialRetransmissionTimeout
+        self.peerIdleTimeout = peerIdleTimeout
+    }
+
+    /// Largest UDP payload (IPv4: 65,535 − 20 − 8).
+    static let maximumDatagram = 65_507
+
+    func validate() throws {
+        guard (256...Self.maximumDatagram).contains(mtu) else {
+            throw JSecError(.configuration, "DTLS mtu must be 256…\(Self.maximumDatagram) bytes, got \(mtu)")
+        }
+        guard initialRetransmissionTimeout >= .milliseconds(10), initialRetransmissionTimeout <= .seconds(60) else {
+            throw JSecError(.configuration, "initialRetransmissionTimeout must be 10 ms…60 s, got \(initialRetransmissionTimeout)")
+        }
+        if let idle = peerIdleTimeout, idle <= .zero {
+            throw JSecError(.configuration, "peerIdleTimeout must be positive (or nil), got \(idle)")
+        }
+        guard maximumSessions > 0 else { throw JSecError(.configuration, "maximumSessions must be > 0, got \(maximumSessions)") }
+        guard receiveQueueCapacity > 0 else {
+            throw JSecError(.configuration, "receiveQueueCapacity must be > 0, got \(receiveQueueCapacity)")
+        }
+    }
+}

@@ -1,0 +1,193 @@
+import NIOCore
+import CJSecOpenSSL
+import Synchronization
+
+/// Counters a ``DTLSServer`` keeps on its event loop and reports anywhere.
+final class DTLSServerStats: Sendable {
+    private struct Counts {
+        var sessions = 0
+        var helloVerifyRequests = 0
+        var handshakeFailures: [JSecError] = []
+    }
+    private let counts = Mutex(Counts())
+    var sessions: Int { counts.withLock { $0.sessions } }
+    var helloVerifyRequests: Int { counts.withLock { $0.helloVerifyRequests } }
+    var handshakeFailures: [JSecError] { counts.withLock { $0.handshakeFailures } }
+    func setSessions(_ n: Int) { counts.withLock { $0.sessions = n } }
+    func countHelloVerifyRequest() { counts.withLock { $0.helloVerifyRequests += 1 } }
+    func recordFailure(_ e: JSecError) {
+        counts.withLock { c in
+            c.handshakeFailures.append(e)
+            if c.handshakeFailures.count > 1000 { c.handshakeFailures.removeFirst(c.handshakeFailures.count - 1000) }
+        }
+    }
+}
+
+/// The DTLS server on one UDP socket: demultiplexes datagrams by peer address into per-peer
+/// ``DTLSDriver``s. A datagram from an unknown address reaches a single shared listener engine
+/// (`DTLSv1_listen`), which answers a ClientHello without a valid cookie with a HelloVerifyRequest and
+/// keeps nothing about the sender; only a ClientHello echoing the cookie (HMAC of the source address
+/// under a per-server secret) — proof the sender receives at that address — gets a session.
+final class DTLSServerHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+
+    private let tlsContext: TLSContext
+    private let options: DTLSOptions
+    private let cookieSecret: [UInt8]
+    private let accepted: DTLSQueue<DTLSConnection>
+    private let stats: DTLSServerStats
+    private var sessions: [SocketAddress: DTLSDriver] = [:]
+    /// New handshakes from the address of an established session (a restarted client, or a replayed
+    /// ClientHello): the established session is replaced only when the new handshake completes.
+    private var replacements: [SocketAddress: DTLSDriver] = [:]
+    private var listener: (engine: TLSEngine, tag: DTLSEngineTag)?
+    private var context: ChannelHandlerContext?
+    private var closed = false
+
+    init(context: TLSContext, options: DTLSOptions, accepted: DTLSQueue<DTLSConnection>, stats: DTLSServerStats) throws {
+        tlsContext = context
+        self.options = options
+        self.accepted = accepted
+        self.stats = stats
+        cookieSecret = try SecureRandom.bytes(32)
+        listener = try makeListener()
+    }
+
+    private func makeListener() throws -> (engine: TLSEngine, tag: DTLSEngineTag) {
+        let tag = DTLSEngineTag(cookieSecret: cookieSecret, initialTimeout: options.initialRetransmissionTimeout)
+        let engine = try DTLSDriver.makeEngine(context: tlsContext, role: .server, serverName: nil, session: nil, options: options, tag: tag)
+        return (engine, tag)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        closeAll()
+        self.context = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closeAll()
+        context.fireChannelInactive()
+    }
+
+    /// Ends every session (with close_notify to established peers) and the accept queue.
+    func closeAll() {
+        guard !closed else { return }
+        closed = true
+        for driver in Array(sessions.values) + Array(replacements.values) { driver.closeLocally() }
+        sessions = [:]
+        replacements = [:]
+        stats.setSessions(0)
+        accepted.finish(nil)
+        for c in accepted.drain() { c.driver.value.closeLocally() }
+        listener = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closed else { return }
+        let envelope = unwrapInboundIn(data)
+        let peer = envelope.remoteAddress
+        let datagram = envelope.data
+        if let driver = sessions[peer] {
+            let newHello = driver.isEstablished && DTLSRecordFramer.isInitialClientHello(datagram)
+            if let pending = replacements[peer] {
+                // Epochs do not say which association a record belongs to: both engines see it, and each
+                // discards what it cannot authenticate (a replayed or foreign record fails its replay or MAC check).
+                pending.receive(datagram)
+                if !newHello { driver.receive(datagram) }
+                return
+            }
+            // A new ClientHello from an established peer (it restarted on the same port, RFC 6347 §4.2.8):
+            // it goes through the cookie exchange like any new peer (below).
+            if !newHello {
+                driver.receive(datagram)
+                return
+            }
+        }
+        guard DTLSRecordFramer.isInitialClientHello(datagram), datagram.readableBytes <= DTLSDriver.maximumInboundDatagram else {
+            return  // not the start of a handshake from a peer we have no session with: ignore
+        }
+        listen(peer: peer, datagram: datagram, context: context)
+    }
+
+    /// Runs the stateless cookie exchange for a ClientHello from `peer`.
+    private func listen(peer: SocketAddress, datagram: ByteBuffer, context: ChannelHandlerContext) {
+        guard let (engine, tag) = listener else { return }
+        tag.peerBytes = Self.addressBytes(peer)
+        engine.feed(datagram)
+        OpenSSLErrorQueue.clear()
+        let verdict = jsec_DTLSv1_listen(engine.ssl)
+        _ = OpenSSLErrorQueue.drain()
+        var out = context.channel.allocator.buffer(capacity: 0)
+        engine.drainOutput(into: &out)
+        if out.readableBytes > 0 {
+            stats.countHelloVerifyRequest()
+            for d in DTLSRecordFramer.datagrams(from: out, mtu: options.mtu) {
+                context.writeAndFlush(NIOAny(AddressedEnvelope(remoteAddress: peer, data: d)), promise: nil)
+            }
+        }
+        guard verdict == 1 else { return }
+        // The cookie came back: this engine now belongs to the peer, and a fresh one listens.
+        do { listener = try makeListener() } catch { listener = nil }
+        let replacing = sessions[peer] != nil
+        guard sessionCount < options.maximumSessions else {
+            stats.recordFailure(JSecError(.handshake, "DTLS accept from \(peer): the server already holds \(options.maximumSessions) sessions"))
+            updateCount()
+            return
+        }
+        let driver = DTLSDriver(engine: engine, tag: tag, peer: peer, localAddress: context.channel.localAddress, options: options,
+                                eventLoop: context.eventLoop, allocator: context.channel.allocator, sessionCacheKey: nil)
+        let loop = context.eventLoop
+        driver.transmit = { [weak self] d in
+            guard let self, let ctx = self.context else { return loop.makeFailedFuture(JSecError(.closed, "the DTLS server is closed")) }
+            return ctx.writeAndFlush(NIOAny(AddressedEnvelope(remoteAddress: peer, data: d)))
+        }
+        driver.onEnd = { [weak self] ended in
+            guard let self else { return }
+            if self.sessions[ended.peer] === ended {
+                self.sessions.removeValue(forKey: ended.peer)
+                // A handshake waiting to replace the ended session now has the address to itself.
+                if let pending = self.replacements.removeValue(forKey: ended.peer) { self.sessions[ended.peer] = pending }
+            }
+            if self.replacements[ended.peer] === ended { self.replacements.removeValue(forKey: ended.peer) }
+            self.updateCount()
+        }
+        if replacing { replacements[peer] = driver } else { sessions[peer] = driver }
+        updateCount()
+        let accepted = self.accepted
+        let stats = self.stats
+        driver.whenHandshakeCompletes { [weak self] result in
+            switch result {
+            case .success(let connection):
+                if replacing { self?.promote(driver) }
+                if !accepted.push(connection) { driver.closeLocally() }
+            case .failure(let error):
+                stats.recordFailure(error)
+            }
+        }
+        driver.start()  // the ClientHello DTLSv1_listen kept is processed now
+    }
+
+    /// A replacement handshake completed (the client proved itself with a Finished message): it takes over the
+    /// address, and the old session ends without close_notify (that would reach the new association).
+    private func promote(_ driver: DTLSDriver) {
+        guard replacements[driver.peer] === driver else { return }
+        replacements.removeValue(forKey: driver.peer)
+        if let old = sessions[driver.peer] {
+            old.onEnd = nil
+            old.abandon(JSecError(.closed, "read: the DTLS peer started a new session from the same address"))
+        }
+        sessions[driver.peer] = driver
+        updateCount()
+    }
+
+    private func updateCount() { stats.setSessions(sessionCount) }
+
+    /// What a cookie is bound to: the source address and port.
+    static func addressBytes(_ address: SocketAddress) -> [UInt8] {
+        Array("\(address.protocol)|\(address.ipAddress ?? "")|\(address.port ?? 0)".utf8)
+    }
+
+    var sessionCount: Int { sessions.count + replacements.count }
+}
