@@ -61,9 +61,9 @@ public struct InteropFiles: Sendable {
 }
 
 public enum Interop {
-    /// A TCP port that was free a moment ago (for peers that cannot bind port 0 and report it).
-    public static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    /// A TCP (or, with `udp`, UDP) port that was free a moment ago (for peers that cannot bind port 0 and report it).
+    public static func freePort(udp: Bool = false) throws -> Int {
+        let fd = socket(AF_INET, Int32((udp ? SOCK_DGRAM : SOCK_STREAM).rawValue), 0)
         guard fd >= 0 else { throw CheckFailure(message: "socket() failed", file: #fileID, line: #line) }
         defer { close(fd) }
         var addr = sockaddr_in()

@@ -18,17 +18,23 @@ public struct GnuTLSPeer: InteropPeer {
         "--priority=NORMAL:-VERS-ALL:+VERS-TLS\(version == .tls1_2 ? "1.2" : "1.3")"
     }
 
-    /// gnutls-serv cannot bind port 0 and report it: pick a free port, retry if someone took it meanwhile.
     public func startServer(version: TLSVersion, feature: InteropFeature) async throws -> (process: PeerProcess, port: Int) {
         let files = InteropFiles.shared
+        var args = ["--echo", "--x509certfile", files.serverCert, "--x509keyfile", files.serverKey, Self.priority(version)]
+        if feature == .mtls { args += ["--x509cafile", files.ca, "--require-client-cert", "--verify-client-cert"] }
+        if feature == .alpn { args += ["--alpn=http/1.1", "--alpn-fatal"] }
+        return try await Self.launchServer(args)
+    }
+
+    /// Starts `gnutls-serv` with `args` (plus `-p` and, for DTLS, `--udp`) and waits until it listens.
+    /// gnutls-serv cannot bind port 0 and report it: pick a free port, retry if someone took it meanwhile.
+    public static func launchServer(_ args: [String], udp: Bool = false) async throws -> (process: PeerProcess, port: Int) {
         var last = ""
         for _ in 0..<3 {
-            let port = try Interop.freePort()
-            var args = ["--echo", "-p", "\(port)", "--x509certfile", files.serverCert, "--x509keyfile", files.serverKey, Self.priority(version)]
-            if feature == .mtls { args += ["--x509cafile", files.ca, "--require-client-cert", "--verify-client-cert"] }
-            if feature == .alpn { args += ["--alpn=http/1.1", "--alpn-fatal"] }
-            let server = try PeerProcess("gnutls-serv", args)
+            let port = try Interop.freePort(udp: udp)
+            let server = try PeerProcess("gnutls-serv", (udp ? ["--udp"] : []) + ["-p", "\(port)"] + args)
             do {
+                // "Echo Server listening on IPv4 0.0.0.0 port N...done" ("UDP Echo Server …" with --udp)
                 _ = try await server.waitFor("listening on IPv4 [^\\n]*port \(port)\\.\\.\\.done", timeout: .seconds(10))
                 return (server, port)
             } catch {
