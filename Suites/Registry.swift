@@ -30,5 +30,6 @@ public enum Registry {
         cryptoSupportSuite,
         dtlsSuite,
         dtlsOpenSSLSuite,
+        dtlsGnuTLSSuite,
     ]
 }
