@@ -89,7 +89,8 @@ public enum DTLSGnuTLSPeers {
     }
 
     /// Sends each line to gnutls-cli and waits for our server's echo (gnutls-cli does not echo stdin locally),
-    /// then closes its input; checks it exited 0 and returns the version from its `- Description: (DTLS1.2-…)` lines.
+    /// then closes its input; checks it exited 0 and returns its `- Description: (DTLS1.2-…)` lines
+    /// after checking they all name DTLS 1.2.
     static func converse(_ client: PeerProcess, lines: [String]) async throws -> [String] {
         for line in lines {
             client.send(line + "\n")
@@ -100,10 +101,12 @@ public enum DTLSGnuTLSPeers {
         await client.waitForOutputEnd()
         try check(status == 0, "gnutls-cli exited \(status):\n\(client.output.suffix(1500))")
         try check(client.output.contains("- Status: The certificate is trusted."), "gnutls-cli verified our certificate")
-        let versions = client.output.components(separatedBy: "- Description: (").dropFirst().compactMap { Interop.capture("^(D?TLS[0-9.]+)-", $0) }
-        try check(!versions.isEmpty, "gnutls-cli printed its session description:\n\(client.output.suffix(1500))")
-        try checkEqual(Set(versions), ["DTLS1.2"], "version gnutls-cli printed")
-        return versions
+        // e.g. "- Description: (DTLS1.2-X.509)-(ECDHE-SECP256R1)-(ECDSA-SHA256)-(AES-256-GCM)", one per connection
+        let descriptions = client.output.components(separatedBy: "\n- Description: ").dropFirst().map { String($0.prefix { $0 != "\n" }) }
+        try check(!descriptions.isEmpty, "gnutls-cli printed its session description:\n\(client.output.suffix(1500))")
+        let versions = descriptions.map { Interop.capture("^\\((D?TLS[0-9.]+)-", $0) ?? $0 }
+        try checkEqual(Set(versions), ["DTLS1.2"], "version in gnutls-cli's descriptions \(descriptions)")
+        return descriptions
     }
 
     /// `gnutls-cli --udp` against our echo server (cookie exchange; with `mutual`, a required client certificate).
@@ -114,12 +117,12 @@ public enum DTLSGnuTLSPeers {
         defer { Task { await server.close() } }
         let client = try PeerProcess("gnutls-cli", cliArguments(port: server.port, mutual: mutual))
         defer { client.stop() }
-        let versions = try await converse(client, lines: ["ping 1 from gnutls-cli", "ping 2 from gnutls-cli", "ping 3 from gnutls-cli"])
+        let descriptions = try await converse(client, lines: ["ping 1 from gnutls-cli", "ping 2 from gnutls-cli", "ping 3 from gnutls-cli"])
         if mutual { try check(client.output.contains("Successfully sent 1 certificate(s) to server"), "gnutls-cli sent its certificate") }
         try check(server.server.helloVerifyRequestsSent >= 1, "gnutls-cli went through the cookie exchange")
         try checkEqual(server.server.handshakeFailures.count, 0, "handshake failures")
         try await DTLSBehaviour.waitUntil("the session ends with gnutls-cli's close_notify") { server.server.sessionCount == 0 }
-        return ["gnutls-cli-printed": versions.joined(separator: ",")]
+        return ["gnutls-cli-printed": descriptions.joined(separator: " | ")]
     }
 
     /// `gnutls-cli --udp` without a certificate against our server requiring one: refused on both sides.
@@ -154,10 +157,10 @@ public enum DTLSGnuTLSPeers {
                 await s.close()
             }
         }
-        let versions = try await converse(client, lines: ["line over the resumed session"])
+        let descriptions = try await converse(client, lines: ["line over the resumed session"])
         try checkEqual(reused, [false, true], "our server's sessionReused for gnutls-cli's two connections")
         try check(client.output.contains("*** This is a resumed session"), "gnutls-cli says its second session is resumed")
-        return ["gnutls-cli-printed": versions.joined(separator: ","), "jsec-reused": "\(reused)"]
+        return ["gnutls-cli-printed": descriptions.joined(separator: " | "), "jsec-reused": "\(reused)"]
     }
 
     /// `gnutls-cli --udp --mtu` against our server with the same ``DTLSOptions/mtu``, through a counting relay:
@@ -171,9 +174,9 @@ public enum DTLSGnuTLSPeers {
         defer { Task { await relay.close() } }
         let client = try PeerProcess("gnutls-cli", cliArguments(port: relay.port, mutual: false, extra: ["--mtu", "\(mtu)"]))
         defer { client.stop() }
-        let versions = try await converse(client, lines: ["small mtu \(mtu)"])
+        let descriptions = try await converse(client, lines: ["small mtu \(mtu)"])
         try check(relay.largestDatagram <= mtu, "largest datagram \(relay.largestDatagram) fits the mtu \(mtu)")
         try check(relay.counts.forwarded > 6, "the handshake was fragmented (\(relay.counts.forwarded) datagrams)")
-        return ["gnutls-cli-printed": versions.joined(separator: ","), "largest-datagram": "\(relay.largestDatagram)"]
+        return ["gnutls-cli-printed": descriptions.joined(separator: " | "), "largest-datagram": "\(relay.largestDatagram)"]
     }
 }
