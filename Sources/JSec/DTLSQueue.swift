@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A bounded FIFO with at most one waiting reader, shared between an event loop (which pushes)
 /// and a task (which pops): a DTLS connection's received messages, a DTLS server's accepted connections.
@@ -20,7 +20,10 @@ final class DTLSQueue<Element: Sendable>: Sendable {
         var dropped = 0
         var count: Int { items.count - head }
     }
-    private let state = Mutex(State())
+    // NIOLockedValueBox (a pthread mutex) rather than Synchronization.Mutex: ThreadSanitizer
+    // sees pthread locking, but not Mutex's (implemented in the uninstrumented Swift runtime), and
+    // reported the push/pop hand-off under the lock as a race.
+    private let state = NIOLockedValueBox(State())
     private enum PopAction { case give(Element), end(Result<Void, JSecError>), busy, expired, wait }
     private let capacity: Int
     private let what: String
@@ -33,7 +36,7 @@ final class DTLSQueue<Element: Sendable>: Sendable {
     /// Adds an item, or hands it to the waiting reader. Returns false (dropping it) when full or ended.
     @discardableResult
     func push(_ item: Element) -> Bool {
-        let waiter: CheckedContinuation<Element?, any Error>?? = state.withLock { s in
+        let waiter: CheckedContinuation<Element?, any Error>?? = state.withLockedValue { s in
             if s.end != nil { return .none }
             if let w = s.waiter { s.waiter = nil; return .some(w) }
             guard s.count < capacity else { s.dropped += 1; return .none }
@@ -49,7 +52,7 @@ final class DTLSQueue<Element: Sendable>: Sendable {
     /// Ends the queue: `nil` is a clean end (pops return nil), an error is what pops throw.
     /// Only the first end counts. A waiting reader is woken.
     func finish(_ error: JSecError?) {
-        let waiter: CheckedContinuation<Element?, any Error>? = state.withLock { s in
+        let waiter: CheckedContinuation<Element?, any Error>? = state.withLockedValue { s in
             if s.end == nil { s.end = error.map { .failure($0) } ?? .success(()) }
             let w = s.waiter
             s.waiter = nil
@@ -59,13 +62,13 @@ final class DTLSQueue<Element: Sendable>: Sendable {
         if let error { waiter.resume(throwing: error) } else { waiter.resume(returning: nil) }
     }
 
-    var isEnded: Bool { state.withLock { $0.end != nil } }
-    var count: Int { state.withLock { $0.count } }
-    var dropped: Int { state.withLock { $0.dropped } }
+    var isEnded: Bool { state.withLockedValue { $0.end != nil } }
+    var count: Int { state.withLockedValue { $0.count } }
+    var dropped: Int { state.withLockedValue { $0.dropped } }
 
     /// Takes every buffered item (used to close the connections a closed server never handed out).
     func drain() -> [Element] {
-        state.withLock { s in
+        state.withLockedValue { s in
             let rest = Array(s.items[s.head...])
             s.items = []
             s.head = 0
@@ -76,12 +79,12 @@ final class DTLSQueue<Element: Sendable>: Sendable {
     /// The next item; `nil` after a clean end. Throws the end's error, a timeout (the queue stays
     /// usable), or a usage error when another pop is already waiting.
     func pop(timeout: Duration?) async throws -> Element? {
-        let id: Int = state.withLock { s in s.nextID += 1; return s.nextID }
+        let id: Int = state.withLockedValue { s in s.nextID += 1; return s.nextID }
         let timer: Task<Void, Never>? = timeout.map { t in
             Task { [self] in
                 try? await Task.sleep(for: t)
                 if Task.isCancelled { return }
-                let w: CheckedContinuation<Element?, any Error>? = state.withLock { s in
+                let w: CheckedContinuation<Element?, any Error>? = state.withLockedValue { s in
                     guard let w = s.waiter, s.waiterID == id else { s.expiredID = id; return nil }
                     s.waiter = nil
                     return w
@@ -91,7 +94,7 @@ final class DTLSQueue<Element: Sendable>: Sendable {
         }
         defer { timer?.cancel() }
         return try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Element?, any Error>) in
-            let action: PopAction = state.withLock { s in
+            let action: PopAction = state.withLockedValue { s in
                 if s.count > 0 {
                     let item = s.items[s.head]
                     s.head += 1

@@ -29,6 +29,8 @@ final class StreamBridgeHandler: ChannelDuplexHandler {
     static let lowWater = 1 << 18
 
     private var buffer: ByteBuffer?
+    /// A slice of `buffer`'s storage went to a reader (see ``channelRead(context:data:)``).
+    private var bufferHandedOut = false
     private var pending: Pending?
     private var nextReadID: UInt64 = 0
     private var heldRead = false
@@ -63,6 +65,16 @@ final class StreamBridgeHandler: ChannelDuplexHandler {
         var incoming = unwrapInboundIn(data)
         if buffer == nil || buffer!.readableBytes == 0 {
             buffer = incoming
+            bufferHandedOut = false
+        } else if bufferHandedOut {
+            // A reader on another thread may still hold a slice of this storage: never append
+            // into it (that would rest on the reference-count uniqueness check alone); move the
+            // remainder and the new bytes to a fresh buffer instead.
+            var fresh = context.channel.allocator.buffer(capacity: buffer!.readableBytes + incoming.readableBytes)
+            fresh.writeBuffer(&buffer!)
+            fresh.writeBuffer(&incoming)
+            buffer = fresh
+            bufferHandedOut = false
         } else {
             buffer!.writeBuffer(&incoming)
         }
@@ -185,7 +197,7 @@ final class StreamBridgeHandler: ChannelDuplexHandler {
                 result = nil
             }
         }
-        if result != nil { afterConsume() }
+        if result != nil { bufferHandedOut = true; afterConsume() }
         return result
     }
 
