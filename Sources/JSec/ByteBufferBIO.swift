@@ -61,16 +61,6 @@ final class ByteBufferBIO {
         return out
     }
 
-    /// Appends the pending ciphertext to `buffer`.
-    func drainOutbound(into buffer: inout ByteBuffer) {
-        guard var out = takeOutbound() else { return }
-        if buffer.readableBytes == 0 && buffer.capacity <= out.capacity {
-            buffer = out
-        } else {
-            buffer.writeBuffer(&out)
-        }
-    }
-
     // MARK: - OpenSSL side
 
     fileprivate func read(into dest: UnsafeMutableRawPointer, count: Int) -> Int {
@@ -104,7 +94,8 @@ final class ByteBufferBIO {
 
     fileprivate func write(_ src: UnsafeRawPointer, count: Int) {
         if outbound == nil {
-            // A 64 KiB plaintext write becomes four full records plus overhead; size for that.
+            // Handshake flights and alerts come without a reservation (``reserveOutbound(_:)``
+            // sizes application writes): room for one full record.
             outbound = allocator.buffer(capacity: max(count, 16_384 + 256))
         }
         outbound!.writeBytes(UnsafeRawBufferPointer(start: src, count: count))

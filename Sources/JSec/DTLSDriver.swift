@@ -177,9 +177,7 @@ final class DTLSDriver {
     /// Sends what the engine has written, as datagrams. Returns the last send's future.
     @discardableResult
     private func flush() -> EventLoopFuture<Void>? {
-        var out = allocator.buffer(capacity: 0)
-        engine.drainOutput(into: &out)
-        guard out.readableBytes > 0, let transmit else { return nil }
+        guard let out = engine.takeOutput(), let transmit else { return nil }
         var last: EventLoopFuture<Void>?
         for datagram in DTLSRecordFramer.datagrams(from: out, mtu: options.mtu) { last = transmit(datagram) }
         return last

@@ -119,9 +119,7 @@ final class DTLSServerHandler: ChannelInboundHandler {
         OpenSSLErrorQueue.clear()
         let verdict = jsec_DTLSv1_listen(engine.ssl)
         _ = OpenSSLErrorQueue.drain()
-        var out = context.channel.allocator.buffer(capacity: 0)
-        engine.drainOutput(into: &out)
-        if out.readableBytes > 0 {
+        if let out = engine.takeOutput() {
             stats.countHelloVerifyRequest()
             for d in DTLSRecordFramer.datagrams(from: out, mtu: options.mtu) {
                 context.writeAndFlush(NIOAny(AddressedEnvelope(remoteAddress: peer, data: d)), promise: nil)

@@ -2,8 +2,8 @@ import CJSecOpenSSL
 import NIOCore
 
 /// The transport-agnostic TLS engine (DESIGN.md §3): one OpenSSL `SSL` over a
-/// ``ByteBufferBIO`` (NIO buffers read and written in place). Ciphertext goes in with ``feed(_:)`` and comes out with
-/// ``drainOutput(into:)``; plaintext goes through ``read(into:)`` and ``write(_:)``.
+/// ``ByteBufferBIO`` (NIO buffers read and written in place). Ciphertext goes in with ``feed(_:)``
+/// and comes out with ``takeOutput()``; plaintext goes through ``read(into:)`` and ``write(_:)``.
 /// No sockets inside: the NIO handler drives it for streams, and tests can drive
 /// it directly. Not thread-safe: one owner (an event loop) uses it at a time.
 /// Every call clears OpenSSL's per-thread error queue first and drains it before
@@ -143,15 +143,10 @@ final class TLSEngine {
     /// Ciphertext waiting to be sent to the peer.
     var outputPending: Int { network.outboundPending }
 
-    /// Moves all pending ciphertext for the peer into `buffer`.
-    func drainOutput(into buffer: inout ByteBuffer) {
-        network.drainOutbound(into: &buffer)
-    }
-
     /// Takes all pending ciphertext for the peer (nil when there is none), without a copy.
     func takeOutput() -> ByteBuffer? { network.takeOutbound() }
 
-    /// Received ciphertext not yet decrypted (queued, plus what OpenSSL holds).
+    /// Received bytes not yet handed out: ciphertext queued, plus plaintext OpenSSL holds decrypted.
     var ciphertextPending: Int { network.receivedPending + Int(SSL_pending(ssl)) }
 
     /// Whether received ciphertext is still waiting to be processed (e.g. half a record).

@@ -91,10 +91,7 @@ public final class TLSMemoryConnection {
 
     /// Removes and returns everything waiting to be sent to the peer (possibly nothing).
     public func takeOutput() -> [UInt8] {
-        guard engine.outputPending > 0 else { return [] }
-        var buffer = allocator.buffer(capacity: engine.outputPending)
-        engine.drainOutput(into: &buffer)
-        return buffer.readBytes(length: buffer.readableBytes) ?? []
+        engine.takeOutput().map { Array($0.readableBytesView) } ?? []
     }
 
     // MARK: - Handshake

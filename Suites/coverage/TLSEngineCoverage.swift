@@ -1,3 +1,4 @@
+import Assay
 import JSec
 
 /// The TLS engine's state machine driven through memory (``TLSMemoryConnection``), no sockets:
@@ -52,7 +53,7 @@ enum TLSEngineCoverage {
     /// Both sides write and read in a seeded random order, ciphertext delivered in random pieces, the
     /// handshake included: reads that want more input interleave with writes in both directions.
     static func interleaved(_ version: TLSVersion, seed: UInt64) throws {
-        var rng = SplitMix(seed: seed)
+        var rng = SeededGenerator(seed: seed)  // Assay's SplitMix64: reproducible from the seed
         let pair = try MemoryTLSPair(version: version)
         let sides = [pair.client, pair.server]
         let toSend = [pattern(150_000, seed: 5), pattern(120_000, seed: 6)]
@@ -281,16 +282,3 @@ enum TLSEngineCoverage {
     }
 }
 
-/// A small seeded generator (SplitMix64) so interleavings are reproducible from the seed
-/// (Assay's `SeededGenerator` is the same algorithm but internal to the harness).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -30,13 +30,23 @@ public func checkThrowsJSec(_ category: JSecError.Category, _ what: String, file
                             _ body: () async throws -> Void) async throws -> JSecError {
     do {
         try await body()
-    } catch let e as JSecError {
-        try check(e.category == category, "\(what): expected a \(category) error, got \(e)", file: file, line: line)
-        return e
     } catch {
-        throw CheckFailure(message: "\(what): expected a JSecError(\(category)), got \(error)", file: file, line: line)
+        return try expectedJSecError(error, category, what, file: file, line: line)
     }
-    throw CheckFailure(message: "\(what): expected a \(category) error, but it succeeded", file: file, line: line)
+    return try expectedJSecError(nil, category, what, file: file, line: line)
+}
+
+/// The verdict of ``checkThrowsJSec`` (and its synchronous twin) on what the body threw (nil: nothing).
+func expectedJSecError(_ thrown: (any Error)?, _ category: JSecError.Category, _ what: String,
+                       file: String, line: Int) throws -> JSecError {
+    guard let thrown else {
+        throw CheckFailure(message: "\(what): expected a \(category) error, but it succeeded", file: file, line: line)
+    }
+    guard let e = thrown as? JSecError else {
+        throw CheckFailure(message: "\(what): expected a JSecError(\(category)), got \(thrown)", file: file, line: line)
+    }
+    try check(e.category == category, "\(what): expected a \(category) error, got \(e)", file: file, line: line)
+    return e
 }
 
 /// Deterministic test bytes (a counter pattern) so corruption, loss or duplication shows.

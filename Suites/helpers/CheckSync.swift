@@ -6,11 +6,8 @@ func checkThrowsJSecSync(_ category: JSecError.Category, _ what: String, file: S
                          _ body: () throws -> Void) throws -> JSecError {
     do {
         try body()
-    } catch let e as JSecError {
-        try check(e.category == category, "\(what): expected a \(category) error, got \(e)", file: file, line: line)
-        return e
     } catch {
-        throw CheckFailure(message: "\(what): expected a JSecError(\(category)), got \(error)", file: file, line: line)
+        return try expectedJSecError(error, category, what, file: file, line: line)
     }
-    throw CheckFailure(message: "\(what): expected a \(category) error, but it succeeded", file: file, line: line)
+    return try expectedJSecError(nil, category, what, file: file, line: line)
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Assay
 import JSec
 import NIOCore
 import NIOPosix
@@ -44,7 +45,7 @@ public final class LossyUDPRelay: Sendable {
     private let state: SharedLock<RelayState>
 
     struct RelayState {
-        var rng: RelayRandom
+        var rng: SeededGenerator
         var upstream: [SocketAddress: Channel] = [:]
         var forwarded = 0
         var dropped = 0
@@ -57,7 +58,7 @@ public final class LossyUDPRelay: Sendable {
     }
 
     public init(to target: SocketAddress, dropRate: Double, seed: UInt64, host: String = "127.0.0.1") async throws {
-        let state = SharedLock(RelayState(rng: RelayRandom(seed: seed)))
+        let state = SharedLock(RelayState(rng: SeededGenerator(seed: seed)))
         self.state = state
         self.target = target
         let group = MultiThreadedEventLoopGroup.singleton
@@ -111,19 +112,6 @@ public final class LossyUDPRelay: Sendable {
             s.largest = max(s.largest, datagram.readableBytes)
             return drop
         }
-    }
-}
-
-/// Deterministic 64-bit generator (SplitMix64) for the relay's drop decisions.
-struct RelayRandom: Sendable {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

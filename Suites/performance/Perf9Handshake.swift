@@ -64,21 +64,7 @@ enum Perf9Handshake {
                                                 eventLoopGroup: group)
             try await p.emit("ready", Perf9.ServerInfo(host: "127.0.0.1", port: listener.port,
                                                        certificatePEM: identity.certificatePEM))
-            let counters = ServerCounters()
-            let acceptor = Task {
-                await withDiscardingTaskGroup { tasks in
-                    for await stream in listener.streamsUntilClosed() {
-                        counters.connected()
-                        tasks.addTask { counters.add(bytes: await Perf9.echo(stream, chunk: 1)) }
-                    }
-                }
-            }
-            try await p.barrier("start", timeout: .seconds(60))
-            try await p.awaitAll("client-host", "done", timeout: .seconds(Double(load.duration) + 120))
-            await listener.close()
-            await acceptor.value
-            p.report(["connections": .int(counters.connections), "bytes": .int(counters.bytes),
-                      "handshakeFailures": .int(listener.handshakeFailures.count)])
+            try await Perf9.serveEcho(p, listener, chunk: 1, duration: load.duration)
         }
     }
 

@@ -104,25 +104,28 @@ enum Perf9 {
                 info.port = listener.port
             }
             try await p.emit("ready", info)
-            let counters = ServerCounters()
-            let acceptor = Task {
-                await withDiscardingTaskGroup { group in
-                    for await stream in listener.streamsUntilClosed() {
-                        counters.connected()
-                        group.addTask {
-                            let bytes = await echo(stream, chunk: load.chunkSize)
-                            counters.add(bytes: bytes)
-                        }
-                    }
+            try await serveEcho(p, listener, chunk: load.chunkSize, duration: load.duration)
+        }
+    }
+
+    /// What every perf9 echo server does once it has announced itself: echo each accepted stream,
+    /// start with the client-hosts, stop when they are all done, report the raw counts.
+    static func serveEcho(_ p: ParticipantContext, _ listener: NetListener, chunk: Int, duration: Int) async throws {
+        let counters = ServerCounters()
+        let acceptor = Task {
+            await withDiscardingTaskGroup { group in
+                for await stream in listener.streamsUntilClosed() {
+                    counters.connected()
+                    group.addTask { counters.add(bytes: await echo(stream, chunk: chunk)) }
                 }
             }
-            try await p.barrier("start", timeout: .seconds(60))
-            try await p.awaitAll("client-host", "done", timeout: .seconds(Double(load.duration) + 120))
-            await listener.close()
-            await acceptor.value
-            p.report(["connections": .int(counters.connections), "bytes": .int(counters.bytes),
-                      "handshakeFailures": .int(listener.handshakeFailures.count)])
         }
+        try await p.barrier("start", timeout: .seconds(60))
+        try await p.awaitAll("client-host", "done", timeout: .seconds(Double(duration) + 120))
+        await listener.close()
+        await acceptor.value
+        p.report(["connections": .int(counters.connections), "bytes": .int(counters.bytes),
+                  "handshakeFailures": .int(listener.handshakeFailures.count)])
     }
 
     /// Echoes until the client closes; returns the bytes echoed. Uses the zero-copy calls:

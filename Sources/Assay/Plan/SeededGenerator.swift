@@ -1,9 +1,10 @@
 /// SplitMix64: a small, fast, seedable generator so `--matrix-sample N
-/// --seed S` picks the same combinations on every machine and run.
-struct SeededGenerator: RandomNumberGenerator {
+/// --seed S` picks the same combinations on every machine and run. Public so that
+/// suites can make their own random choices reproducible from a seed.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
     var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
