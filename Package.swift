@@ -123,7 +123,7 @@ let package = Package(
         // Micro-benchmarks of the hot paths with saved baselines (tools/microbench/README.md).
         .executableTarget(
             name: "jsec-bench",
-            dependencies: ["JSec", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["JSec", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "tools/microbench",
             exclude: ["README.md", "baseline.json"]
         ),

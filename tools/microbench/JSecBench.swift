@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import JSec
+import NIOConcurrencyHelpers
 
 /// Micro-benchmarks of JSec's hot paths, with saved baselines (DESIGN §5: speed is
 /// measured, never asserted in functional tests).
@@ -40,14 +41,16 @@ struct JSecBench: ParsableCommand {
                 JSecRuntime.runTasksOnEventLoops()
             }
             let done = DispatchSemaphore(value: 0)
-            let outcome = LockedResult()
+            let outcome = NIOLockedValueBox<Result<Int64, any Error>>(.failure(BenchError("the benchmark did not finish")))
             let count = iterations
             Task.detached {
-                do { outcome.set(.success(try await Self.measure(b, iterations: count))) } catch { outcome.set(.failure(error)) }
+                let r: Result<Int64, any Error>
+                do { r = .success(try await Self.measure(b, iterations: count)) } catch { r = .failure(error) }
+                outcome.withLockedValue { $0 = r }
                 done.signal()
             }
             done.wait()
-            let nanos = try outcome.get()
+            let nanos = try outcome.withLockedValue { $0 }.get()
             print("{\"name\":\"\(name)\",\"iterations\":\(iterations),\"nanos\":\(nanos)}")
         }
 

@@ -45,18 +45,22 @@ enum Child {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = args
-        let out = Pipe(), err = Pipe()
+        // stdout through a pipe (one reader, to its end), stderr into a file: no second reader
+        // thread is needed to keep a chatty child (valgrind) from blocking on a full pipe.
+        let out = Pipe()
+        let errPath = NSTemporaryDirectory() + "jsec-bench-stderr-\(getpid())-\(UInt64.random(in: 0 ... .max))"
+        guard FileManager.default.createFile(atPath: errPath, contents: nil), let errFile = FileHandle(forWritingAtPath: errPath) else {
+            throw BenchError("cannot create \(errPath) for the child's stderr")
+        }
+        defer { try? FileManager.default.removeItem(atPath: errPath) }
         p.standardOutput = out
-        p.standardError = err
+        p.standardError = errFile
         try p.run()
-        // Read both pipes to the end before waiting, so a chatty child never blocks on a full pipe.
-        let errData = LockedData()
-        let errReader = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
-        errReader.start()
         let o = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        while !errData.isSet { usleep(1000) }
-        return (String(decoding: o, as: UTF8.self), String(decoding: errData.value, as: UTF8.self), p.terminationStatus)
+        try? errFile.close()
+        let e = FileManager.default.contents(atPath: errPath) ?? Data()
+        return (String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self), p.terminationStatus)
     }
 
     static func wallNanosPerOp(_ selfPath: String, _ name: String, iterations: Int) throws -> Double {
@@ -68,17 +72,6 @@ enum Child {
         }
         return Double(nanos) / Double(iterations)
     }
-}
-
-/// A Data slot written by one thread and read by another.
-final class LockedData: @unchecked Sendable {
-    // @unchecked Sendable: every access to `data` and `done` holds `lock`.
-    private let lock = NSLock()
-    private var data = Data()
-    private var done = false
-    func set(_ d: Data) { lock.lock(); data = d; done = true; lock.unlock() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return done }
-    var value: Data { lock.lock(); defer { lock.unlock() }; return data }
 }
 
 /// Instruction counts from valgrind's callgrind (the same for the same binary and input,
@@ -142,13 +135,4 @@ struct BenchReport {
     }
     private func count(_ x: Double) -> String { x >= 1e6 ? String(format: "%.2fM", x / 1e6) : String(format: "%.1fk", x / 1e3) }
     private func nanos(_ x: Double) -> String { x >= 1e6 ? String(format: "%.2f ms", x / 1e6) : String(format: "%.1f µs", x / 1e3) }
-}
-
-/// The outcome of the benchmark task, handed to the blocked main thread.
-final class LockedResult: @unchecked Sendable {
-    // @unchecked Sendable: every access to `result` holds `lock`.
-    private let lock = NSLock()
-    private var result: Result<Int64, any Error> = .failure(BenchError("the benchmark did not finish"))
-    func set(_ r: Result<Int64, any Error>) { lock.lock(); result = r; lock.unlock() }
-    func get() throws -> Int64 { lock.lock(); defer { lock.unlock() }; return try result.get() }
 }
