@@ -147,7 +147,7 @@ final class TLSEngine {
     func takeOutput() -> ByteBuffer? { network.takeOutbound() }
 
     /// Received bytes not yet handed out: ciphertext queued, plus plaintext OpenSSL holds decrypted.
-    var ciphertextPending: Int { network.receivedPending + Int(SSL_pending(ssl)) }
+    var inputPending: Int { network.receivedPending + Int(SSL_pending(ssl)) }
 
     /// Whether received ciphertext is still waiting to be processed (e.g. half a record).
     var hasUnprocessedInput: Bool { network.receivedPending > 0 || SSL_has_pending(ssl) == 1 }

@@ -248,7 +248,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// Room for the plaintext of the ciphertext waiting (at least a small record, at most 64 KiB).
-    private var plaintextCapacity: Int { min(max(engine.ciphertextPending, 1024), 65_536 + 512) }
+    private var plaintextCapacity: Int { min(max(engine.inputPending, 1024), 65_536 + 512) }
 
     private func deliverInputClosed(context: ChannelHandlerContext) {
         guard !inputClosedDelivered else { return }
