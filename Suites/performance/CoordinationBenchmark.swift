@@ -5,7 +5,8 @@ import Foundation
 /// per parallel mode (a micro-benchmark; `tools/microbench/run` runs it for all three modes).
 /// Participants report raw latencies; nothing is asserted about speed.
 public let coordinationBenchmarkSuite = Suite("coordination", category: "performance",
-                                              description: "barrier and event round-trip latency per parallel mode (harness micro-benchmark)") {
+                                              description: "barrier and event round-trip latency per parallel mode (harness micro-benchmark)",
+                                              traits: [.exclusive]) {
     CoordinatedTest("round trip", matrix: .inline(["iterations": [300, 3000]]), roles: [
         Role("a") { p in
             let n = try p.int("iterations")

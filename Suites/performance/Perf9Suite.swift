@@ -6,7 +6,7 @@ import JSec
 /// ends. Participants report raw measurements only; `analyzer` computes the statistics.
 public let perf9Suite = Suite("perf9", category: "performance",
                               description: "echo throughput and handshakes, TCP vs TLS vs Unix, tasks/threads/processes",
-                              timeout: 600) {
+                              timeout: 600, traits: [.exclusive]) {  // figures must not include other suites' load
     let roles = [
         Role("server", count: 1) { p in try await Perf9.server(p) },
         Role("client-host", count: 1) { p in try await Perf9.clientHost(p) },

@@ -6,23 +6,13 @@ public enum Executor {
     public static func run(_ plan: Plan, options: ExecutionOptions, observer: any RunObserver)
         -> [(SuiteResult, [CaseResult])]
     {
-        if !options.isolation { return plan.suites.map { runInProcess($0, options: options, observer: observer) } }
-        let queue = WorkQueue(count: plan.suites.count)
-        let group = DispatchGroup()
-        for _ in 0..<max(1, min(options.jobs, plan.suites.count)) {
-            group.enter()
-            let t = Thread {
-                while let i = queue.take() {
-                    let r = SuiteSupervisor(planned: plan.suites[i], options: options, observer: observer).run()
-                    queue.store(i, r)
-                }
-                group.leave()
-            }
-            t.stackSize = 1 << 20
-            t.start()
+        if !options.isolation {
+            let ran = plan.suites.map { runInProcess($0, options: options, observer: observer) }
+            blockingAwait { await FixtureStore.shared.tearDown() }  // worker-scoped fixtures end with the run
+            return ran
         }
-        group.wait()
-        return queue.results()
+        OrphanReaper.enable()
+        return ParallelSchedule.run(plan, options: options, observer: observer)
     }
 
     /// `--no-isolation`: same cases, same results, no subprocess. A crash
@@ -39,6 +29,7 @@ public enum Executor {
                 observer.caseFinished(o.result)
                 out.append(o.result)
             }
+            await FixtureStore.shared.tearDown([.suite])
             return out
         } }
         let s = planned.suite
@@ -50,25 +41,6 @@ public enum Executor {
         observer.suiteFinished(sr, cases: cases)
         return (sr, cases)
     }
-}
-
-/// Hands out suite indices to worker threads and collects their results.
-/// All state is behind `lock`, hence `@unchecked Sendable`.
-final class WorkQueue: @unchecked Sendable {
-    private let lock = NSLock()
-    private var next = 0
-    private let count: Int
-    private var done: [Int: (SuiteResult, [CaseResult])] = [:]
-    init(count: Int) { self.count = count }
-    func take() -> Int? {
-        lock.withLock {
-            guard next < count else { return nil }
-            defer { next += 1 }
-            return next
-        }
-    }
-    func store(_ i: Int, _ r: (SuiteResult, [CaseResult])) { lock.withLock { done[i] = r } }
-    func results() -> [(SuiteResult, [CaseResult])] { lock.withLock { (0..<count).compactMap { done[$0] } } }
 }
 
 #if os(Linux)

@@ -12,15 +12,18 @@ public struct Suite: Sendable {
     /// Default timeout (seconds) for tests that do not set their own.
     public let timeout: Double?
     public let tests: [TestDefinition]
+    /// How the cases may be spread over workers and shards (see ``SuiteTrait``).
+    public let traits: Set<SuiteTrait>
 
     public init(
         _ name: String, category: String, description: String? = nil, timeout: Double? = nil,
-        @SuiteBuilder tests: () -> [TestDefinition]
+        traits: Set<SuiteTrait> = [], @SuiteBuilder tests: () -> [TestDefinition]
     ) {
         self.name = name
         self.category = category
         self.description = description
         self.timeout = timeout
+        self.traits = traits
         self.tests = tests()
     }
 
