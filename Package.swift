@@ -47,9 +47,10 @@ let package = Package(
 
         // --- Assay: the harness ---
         .target(name: "AssayResults"),
+        .target(name: "CAssaySystem"),  // prctl for the runner's orphan reaper (Swift cannot call variadic C)
         .target(
             name: "Assay",
-            dependencies: ["AssayResults", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["AssayResults", "CAssaySystem", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "runner",

@@ -11,6 +11,7 @@ final class ActiveWorkers: @unchecked Sendable {
 
     func add(_ pid: pid_t) { _ = lock.withLock { groups.insert(pid) } }
     func remove(_ pid: pid_t) { _ = lock.withLock { groups.remove(pid) } }
+    var pids: Set<pid_t> { lock.withLock { groups } }
 
     func killAll() {
         for pid in lock.withLock({ groups }) {

@@ -43,7 +43,12 @@ final class Subprocess: Sendable {
         var child: pid_t = 0
         let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for p in envp { free(p) } }
-        let rc = posix_spawn(&child, arguments[0], &actions, &attr, argv, envp)
+        // Spawned and registered under the reaper's lock: never taken for an orphan.
+        let rc = OrphanReaper.lock.withLock {
+            let rc = posix_spawn(&child, arguments[0], &actions, &attr, argv, envp)
+            if rc == 0 { ActiveWorkers.shared.add(child) }
+            return rc
+        }
         close(fds[1])
         guard rc == 0 else {
             close(fds[0])
@@ -51,7 +56,6 @@ final class Subprocess: Sendable {
         }
         pid = child
         stdoutFD = fds[0]
-        ActiveWorkers.shared.add(child)
     }
 
     /// Kills the whole process group.
@@ -67,8 +71,10 @@ final class Subprocess: Sendable {
         var usage = rusage()
         while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
         ActiveWorkers.shared.remove(pid)
-        // Leftovers of the group (e.g. children of a wrapper script) go too.
+        // Leftovers of the group (e.g. children of a wrapper script) go too, and so do
+        // orphans in groups of their own (programs a test or fixture started).
         _ = Glibc.kill(-pid, SIGKILL)
+        OrphanReaper.reap()
         var e = Exit()
         // WIFEXITED / WTERMSIG are macros; decode by hand.
         if status & 0x7f == 0 { e.status = (status >> 8) & 0xff } else { e.signal = status & 0x7f }

@@ -39,8 +39,9 @@ enum WorkerMain {
                 send(WorkerEvent(type: .start, index: i))
                 let o = await CaseExecutor.run(c, timeout: item.timeout)
                 send(WorkerEvent(type: .result, index: i, result: o.result))
-                if o.abandoned { return true }
+                if o.abandoned { await FixtureStore.shared.tearDown(); return true }
             }
+            await FixtureStore.shared.tearDown()  // the worker's fixtures end with its cases
             return false
         } }
         if abandoned {
