@@ -224,13 +224,16 @@ public struct CaseResult: Sendable, Codable, Equatable {
     /// Coordinated cases only: the effective parallel mode and instance
     /// count per role (selector over the test's defaults). Optional key.
     public var participants: CoordinatedParticipants?
+    /// Sharded runs only (optional key): the case's position in the whole,
+    /// unsharded plan; `analyzer merge` orders the merged cases by it.
+    public var planIndex: Int?
 
     public init(
         id: String, category: String, suite: String, test: String, group: String? = nil,
         kind: String, combination: [String: AssayValue] = [:], coordination: [String: String] = [:],
         status: CaseStatus, duration: Double = 0, message: String? = nil,
         location: SourceLocation? = nil, issues: [Issue] = [], data: [JSONValue] = [],
-        tags: [String] = [], participants: CoordinatedParticipants? = nil
+        tags: [String] = [], participants: CoordinatedParticipants? = nil, planIndex: Int? = nil
     ) {
         self.id = id
         self.category = category
@@ -248,6 +251,7 @@ public struct CaseResult: Sendable, Codable, Equatable {
         self.data = data
         self.tags = tags
         self.participants = participants
+        self.planIndex = planIndex
     }
 }
 

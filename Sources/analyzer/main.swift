@@ -13,6 +13,7 @@ struct Analyzer: ParsableCommand {
         discussion: """
             Exit status: 0 success; 2 bad input or usage (missing, truncated or foreign file, \
             no perf data); 3 a regression beyond --fail-on-regression.
+            `analyzer merge SHARD.json … -o ALL.json [--junit ALL.xml]` merges the shards of one run (see `analyzer merge --help`).
             `analyzer peers DIR` prints a tools/compare-peers run side by side (see `analyzer peers --help`).
             """)
 
@@ -70,6 +71,24 @@ if CommandLine.arguments.dropFirst().first == "peers" {
         if PeersCommand.exitCode(for: error) == .success { PeersCommand.exit(withError: error) }
         FileHandle.standardError.write(Data("analyzer: \(PeersCommand.message(for: error))\n".utf8))
         PeersCommand.exit(withError: ExitCode(2))
+    }
+}
+
+// `analyzer merge FILES -o OUT` combines shard results files (runner --shard K/N).
+if CommandLine.arguments.dropFirst().first == "merge" {
+    do {
+        let command = try MergeCommand.parse(Array(CommandLine.arguments.dropFirst(2)))
+        try command.run()
+        MergeCommand.exit()
+    } catch let code as ExitCode {
+        MergeCommand.exit(withError: code)
+    } catch let failure as MergeFailure {
+        FileHandle.standardError.write(Data("analyzer: \(failure)\n".utf8))
+        MergeCommand.exit(withError: ExitCode(2))
+    } catch {
+        if MergeCommand.exitCode(for: error) == .success { MergeCommand.exit(withError: error) }
+        FileHandle.standardError.write(Data("analyzer: \(MergeCommand.message(for: error))\n".utf8))
+        MergeCommand.exit(withError: ExitCode(2))
     }
 }
 

@@ -11,7 +11,8 @@ public struct AssayCommand: ParsableCommand {
             Exit status: 0 nothing failed, 1 something failed (an unexpected pass counts), 2 usage error.
             Environment: ASSAY_FILTER and ASSAY_SKIP (';'-separated), ASSAY_VERBOSITY, ASSAY_TIMEOUT,
             ASSAY_TIMEOUT_SCALE, ASSAY_JSON, ASSAY_JUNIT, ASSAY_ENSURED_ONLY, ASSAY_MATRIX_SAMPLE, ASSAY_SEED,
-            ASSAY_MEMORY, ASSAY_JOBS, ASSAY_WRAPPER, ASSAY_NO_ISOLATION, ASSAY_MATRICES_DIR, ASSAY_NO_PROGRESS.
+            ASSAY_MEMORY, ASSAY_JOBS, ASSAY_WRAPPER, ASSAY_NO_ISOLATION, ASSAY_MATRICES_DIR, ASSAY_NO_PROGRESS,
+            ASSAY_SHARD, ASSAY_DURATIONS.
             """)
 
     @Option(name: [.customShort("f"), .long], help: ArgumentHelp("Select cases (repeatable; a case runs if any filter selects it).", valueName: "expr"))
@@ -68,6 +69,12 @@ public struct AssayCommand: ParsableCommand {
     @Flag(help: "Run suites in this process (debugging; a crash ends the run).")
     public var noIsolation = false
 
+    @Option(help: ArgumentHelp("Run shard K of N (1-based): a deterministic, disjoint part of the plan; the N shards together are exactly the plan.", valueName: "K/N"))
+    public var shard: String?
+
+    @Option(help: ArgumentHelp("With --shard: balance the shards by the case durations in this results file (default: by case count).", valueName: "file"))
+    public var durations: String?
+
     public init() {}
 
     public mutating func validate() throws {
@@ -80,6 +87,8 @@ public struct AssayCommand: ParsableCommand {
         if let n = matrixSample, n < 1 { throw ValidationError("--matrix-sample must be at least 1") }
         if let j = jobs, j < 1 { throw ValidationError("-j must be at least 1") }
         if ensuredOnly && matrixSample != nil { throw ValidationError("--ensured-only and --matrix-sample exclude each other") }
+        if let s = shard { do { _ = try ShardSpec.parse(s) } catch { throw ValidationError("\(error)") } }
+        if durations != nil && shard == nil { throw ValidationError("--durations balances shards: it needs --shard K/N") }
     }
 
     /// Fills options left unset from `ASSAY_*` environment variables.
@@ -105,6 +114,8 @@ public struct AssayCommand: ParsableCommand {
         if jobs == nil { jobs = try number("ASSAY_JOBS", Int.self) }
         if wrapper == nil, let v = env["ASSAY_WRAPPER"], !v.isEmpty { wrapper = v }
         if !noIsolation { noIsolation = flag("ASSAY_NO_ISOLATION") }
+        if shard == nil, let v = env["ASSAY_SHARD"], !v.isEmpty { shard = v }
+        if durations == nil, let v = env["ASSAY_DURATIONS"], !v.isEmpty { durations = v }
         try validate()
     }
 }

@@ -76,7 +76,7 @@ public enum AssayMain {
         planOptions.seed = cmd.seed ?? 0
 
         // Stage 2: plan.
-        let plan: Plan
+        var plan: Plan
         do { plan = try Planner.plan(catalog, options: planOptions) } catch {
             printError("error: \(error)")
             return exitUsage
@@ -86,6 +86,12 @@ public enum AssayMain {
             printError("error: the filters select no case (see --list tests, --filter-help)")
             return exitUsage
         }
+        let share: Sharding.Share?
+        do { (plan, share) = try ShardCLI.apply(plan, shard: cmd.shard, durationsFile: cmd.durations) } catch {
+            printError("error: \(error)")
+            return exitUsage
+        }
+        if let share, verbosity >= 1 || cmd.dryRun { say(ShardCLI.summary(share, plan: plan)) }
         if cmd.dryRun {
             Listing.printPlan(plan, verbosity: verbosity)
             return exitOK
@@ -109,9 +115,12 @@ public enum AssayMain {
 
         // Stage 4: report.
         let suiteResults = ran.map(\.0)
-        let cases = ran.flatMap(\.1)
+        var cases = ran.flatMap(\.1)
+        ShardCLI.annotate(&cases, share: share)
+        var options = effectiveOptions(cmd, exec)
+        if let share { options["shard"] = share.json }
         var meta = RunMetadataCollector.collect(
-            start: start, arguments: arguments, options: effectiveOptions(cmd, exec), extra: metadata())
+            start: start, arguments: arguments, options: options, extra: metadata())
         let end = Date()
         meta.endTime = end
         meta.duration = end.timeIntervalSince(start)

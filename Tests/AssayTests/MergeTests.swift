@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+@testable import AssayResults
+
+/// `analyzer merge`: shard results → one results file, independent of input order; refusals.
+@Suite("analyzer merge")
+struct MergeTests {
+    static let filter = "fixtures/{basics,serial,spread,xpass}"
+
+    /// An unsharded run and its three shards, written into `dir`.
+    static func runShards(_ dir: String, n: Int = 3) throws {
+        let full = try Fixture.run(["-f", filter, "--json", dir + "/full.json", "--verbosity", "0"])
+        #expect(full.status == 1)  // basics and xpass fail on purpose
+        for k in 1...n {
+            let r = try Fixture.run(["-f", filter, "--shard", "\(k)/\(n)", "--json", dir + "/s\(k).json",
+                                     "--junit", dir + "/s\(k).xml", "--verbosity", "0"])
+            #expect(r.status <= 1, "\(r.stderr)")
+        }
+    }
+
+    static func merge(_ dir: String, _ inputs: [String], _ extra: [String] = []) throws -> Fixture.Run {
+        try Binaries.run(Binaries.analyzer, ["merge"] + inputs.map { dir + "/" + $0 } + extra)
+    }
+
+    @Test("3 shards merged = the unsharded run (ids, order, statuses, totals); same bytes in any input order; JUnit totals")
+    func mergeEqualsUnsharded() throws {
+        let dir = try Binaries.tempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.runShards(dir)
+        let a = try Self.merge(dir, ["s1.json", "s2.json", "s3.json"], ["-o", dir + "/m1.json", "--junit", dir + "/m1.xml"])
+        let b = try Self.merge(dir, ["s3.json", "s1.json", "s2.json"], ["-o", dir + "/m2.json", "--junit", dir + "/m2.xml"])
+        #expect(a.status == 1 && b.status == 1, "merged run has the fixtures' failures: \(a.stdout)\(a.stderr)")
+        #expect(a.stdout.contains("merged 3 files: 310 cases"), "\(a.stdout)")
+        let m1 = try Data(contentsOf: URL(fileURLWithPath: dir + "/m1.json"))
+        let m2 = try Data(contentsOf: URL(fileURLWithPath: dir + "/m2.json"))
+        #expect(m1 == m2, "byte-for-byte independent of the input order")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/m1.xml")) == Data(contentsOf: URL(fileURLWithPath: dir + "/m2.xml")))
+        let merged = try RunResults.decode(m1), full = try Binaries.results(dir + "/full.json")
+        #expect(merged.cases.map(\.id) == full.cases.map(\.id), "same cases in the same (plan) order")
+        #expect(merged.cases.map(\.status) == full.cases.map(\.status))
+        #expect(merged.totals == full.totals)
+        #expect(merged.suites.map(\.name) == full.suites.map(\.name))
+        #expect(merged.run.options["shard"] == nil)
+        guard case .array(let from)? = merged.run.options["mergedFrom"] else { Issue.record("no mergedFrom"); return }
+        #expect(from.count == 3)
+        let xml = try String(contentsOfFile: dir + "/m1.xml", encoding: .utf8)
+        #expect(xml.contains("<testsuites name=\"assay\" tests=\"\(full.totals.cases)\""), "\(xml.prefix(200))")
+    }
+
+    @Test("refused: a missing shard, a repeated shard, another filter set, another commit; --force overrides what it may")
+    func refusals() throws {
+        let dir = try Binaries.tempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.runShards(dir)
+        let missing = try Self.merge(dir, ["s1.json", "s3.json"], ["-o", dir + "/x.json"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("shards missing: 2/3"), "\(missing.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/x.json"))
+        let forced = try Self.merge(dir, ["s1.json", "s3.json"], ["-o", dir + "/x.json", "--force"])
+        #expect(forced.status <= 1, "\(forced.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dir + "/x.json"))
+
+        let twice = try Self.merge(dir, ["s1.json", "s1.json", "s2.json", "s3.json"], ["-o", dir + "/x.json", "--force"])
+        #expect(twice.status == 2)
+        #expect(twice.stderr.contains("are both shard 1/3"), "\(twice.stderr)")
+
+        let other = try Fixture.run(["-f", "fixtures/spread", "--shard", "2/3", "--json", dir + "/other2.json", "--verbosity", "0"])
+        #expect(other.status == 0)
+        let filters = try Self.merge(dir, ["s1.json", "other2.json", "s3.json"], ["-o", dir + "/x.json"])
+        #expect(filters.status == 2)
+        #expect(filters.stderr.contains("different filter sets"), "\(filters.stderr)")
+
+        var foreign = try Binaries.results(dir + "/s2.json")
+        foreign.run.gitRevision = "0000000000000000000000000000000000000000"
+        try foreign.write(to: dir + "/foreign2.json")
+        let commits = try Self.merge(dir, ["s1.json", "foreign2.json", "s3.json"], ["-o", dir + "/x.json"])
+        #expect(commits.status == 2)
+        #expect(commits.stderr.contains("different commits"), "\(commits.stderr)")
+        #expect(commits.stderr.contains("--force"))
+        let forcedCommits = try Self.merge(dir, ["s1.json", "foreign2.json", "s3.json"], ["-o", dir + "/x.json", "--force"])
+        #expect(forcedCommits.status <= 1)
+
+        let notResults = try Self.merge(dir, ["s1.xml"], ["-o", dir + "/x.json"])
+        #expect(notResults.status == 2)
+        #expect(notResults.stderr.contains("not a readable results file"), "\(notResults.stderr)")
+    }
+
+    @Test("merge keeps suite failures and sums suite durations; unit-level canonical order")
+    func library() throws {
+        func run(_ shard: Int, start: Double, cases: [(String, CaseStatus, Int)], failure: String? = nil) -> ResultsMerge.Input {
+            let cs = cases.map { CaseResult(id: "c/s/\($0.0)", category: "c", suite: "s", test: $0.0, kind: "simple", status: $0.1, duration: 1, planIndex: $0.2) }
+            let meta = RunMetadata(startTime: Date(timeIntervalSince1970: start), endTime: Date(timeIntervalSince1970: start + 5), duration: 5,
+                                   host: "h\(shard)", os: "linux", gitRevision: "abc", commandLine: ["runner"],
+                                   options: ["filters": ["c"], "shard": ["index": .int(shard), "count": 2, "planCases": 3, "planDigest": "d"]])
+            let suite = SuiteResult(category: "c", name: "s", slug: "s", description: nil, status: failure == nil ? "passed" : "failed",
+                                    duration: 2, workers: 1, failure: failure)
+            return .init(name: "s\(shard)", results: RunResults(run: meta, totals: Totals(counting: cs, suiteFailures: failure == nil ? 0 : 1),
+                                                                  suites: [suite], cases: cs))
+        }
+        let one = run(1, start: 100, cases: [("a", .passed, 0), ("c", .failed, 2)])
+        let two = run(2, start: 90, cases: [("b", .passed, 1)], failure: "worker exited with status 99")
+        let m = try ResultsMerge.merge([two, one], commandLine: ["analyzer", "merge"])
+        #expect(m.cases.map(\.test) == ["a", "b", "c"])
+        #expect(m.suites.count == 1 && m.suites[0].duration == 4 && m.suites[0].workers == 2)
+        #expect(m.suites[0].failure == "worker exited with status 99")
+        #expect(m.totals.suiteFailures == 1 && m.totals.failed == 1 && m.totals.passed == 2)
+        #expect(m.run.startTime == Date(timeIntervalSince1970: 90))
+        #expect(m.run.host == "h1,h2")
+        #expect(try m.encoded() == ResultsMerge.merge([one, two], commandLine: ["analyzer", "merge"]).encoded())
+    }
+}
