@@ -1,16 +1,15 @@
 import Assay
 import Foundation
 import JSec
-import Synchronization
 
 /// The test PKI of one key type plus the extra leaves the matrix needs, built once per worker
-/// process and per key type (RSA key generation is far too slow to repeat per case).
+/// process and per key type (RSA key generation is far too slow to repeat per case): a fixture.
 public final class MatrixPKI: Sendable {
     public let pki: TestPKI
     /// A leaf for the SNI name `api.example.test` from the same root.
     public let sniLeaf: CertificateAndKey
 
-    private static let cache = Mutex<[String: MatrixPKI]>([:])
+    static let perKeyType = KeyedFixture<String, MatrixPKI>("matrix PKI") { name in try MatrixPKI(keyType: KeyType(name: name)) }
 
     init(keyType: KeyType) throws {
         pki = try TestPKI(keyType: keyType)
@@ -18,15 +17,8 @@ public final class MatrixPKI: Sendable {
                                      keyType: keyType)
     }
 
-    /// The cached PKI for a `key-type` value (`rsa2048`, `p256`, `ed25519`).
-    public static func named(_ name: String) throws -> MatrixPKI {
-        try cache.withLock { cache in
-            if let p = cache[name] { return p }
-            let p = try MatrixPKI(keyType: KeyType(name: name))
-            cache[name] = p
-            return p
-        }
-    }
+    /// The worker's PKI for a `key-type` value (`rsa2048`, `p256`, `ed25519`).
+    public static func named(_ name: String) async throws -> MatrixPKI { try await perKeyType.value(for: name) }
 }
 
 /// One combination of `Matrices/tls-main.json`: what it asks for and the configurations that ask for it.
@@ -38,13 +30,13 @@ public struct TLSMatrixCase: Sendable {
     public let chunk: Int
     public let pki: MatrixPKI
 
-    public init(_ ctx: TestContext) throws {
+    public init(_ ctx: TestContext) async throws {
         version = try ctx.tlsVersion()
         transport = try ctx.transport()
         keyName = try ctx.string("key-type")
         cipherGroup = try ctx.string("cipher")
         chunk = try ctx.int("chunk-size")
-        pki = try MatrixPKI.named(keyName)
+        pki = try await MatrixPKI.named(keyName)
     }
 
     /// The one cipher (1.2) or suite (1.3) both sides are restricted to, so the negotiated name is exact.

@@ -1,3 +1,4 @@
+import Assay
 import Foundation
 import JSec
 
@@ -15,6 +16,10 @@ public final class TestPKI: Sendable {
     public static let shared: TestPKI = {
         do { return try TestPKI(keyType: .ecP256) } catch { fatalError("cannot build the test PKI: \(error)") }
     }()
+
+    /// One PKI per key type and worker, built on first use and shared by the worker's cases
+    /// (an RSA-2048 PKI is seven key generations: seconds in a debug build).
+    public static let perKeyType = KeyedFixture<KeyType, TestPKI>("test PKI per key type") { try TestPKI(keyType: $0) }
 
     public init(keyType: KeyType) throws {
         root = try CertificateAuthority.createRoot(commonName: "JSec Test Root", keyType: keyType)

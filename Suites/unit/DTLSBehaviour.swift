@@ -8,7 +8,6 @@ import NIOPosix
 public enum DTLSBehaviour {
     static let pki = TestPKI.shared
     /// An RSA-2048 PKI, generated once per process (RSA key generation is slow).
-    static let rsaPKI = Result { try TestPKI(keyType: .rsa(bits: 2048)) }
 
     static func clientContext(_ edit: (inout TLSConfiguration) -> Void = { _ in }) throws -> TLSContext {
         var c = pki.clientConfiguration()
@@ -154,7 +153,7 @@ public enum DTLSBehaviour {
     /// With a small MTU the handshake flights (certificate chain and all) are fragmented so that no
     /// datagram in either direction is larger than the MTU; data still flows.
     public static func handshakeFragmentsToMTU(_ mtu: Int, keyType: KeyType) async throws {
-        let keyPKI = keyType == .ecP256 ? pki : try rsaPKI.get()
+        let keyPKI = keyType == .ecP256 ? pki : try await TestPKI.perKeyType.value(for: keyType)
         var options = DTLSOptions()
         options.mtu = mtu
         let server = try await DTLSEchoServer(configuration: keyPKI.serverConfiguration(), options: options)

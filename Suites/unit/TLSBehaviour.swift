@@ -152,7 +152,7 @@ public enum TLSBehaviour {
 
     /// Pinning a version negotiates exactly that version, and the info reports it with cipher and key type.
     public static func negotiatesRequestedVersion(_ version: TLSVersion, keyType: KeyType) async throws {
-        let pki = try TestPKI(keyType: keyType)
+        let pki = try await TestPKI.perKeyType.value(for: keyType)
         var server = pki.serverConfiguration()
         server.minimumVersion = version
         server.maximumVersion = version

@@ -7,11 +7,12 @@ enum ScaleFixtures {
     /// Cases run by this process so far (suite `serial`).
     static let ranHere = Atomic<Int>(0)
 
-    /// 80 cases that must run in one process, in plan order: case n checks it is the n-th case this
-    /// process ran. Without `.serialized`, `-j 2` would deal them to two workers and fail.
+    /// 200 cases that must run in one process, in plan order: case n checks it is the n-th case this
+    /// process ran. Without `.serialized`, `-j 2` would deal them to two workers and `--shard` would
+    /// cut them into parts (200 cases are more than a quarter of a shard's share in the tests).
     static let serial = Suite("serial", category: "fixtures", description: "cases that depend on running in order in one worker",
                               traits: [.serialized]) {
-        MatrixTest("in order", matrix: .inline(["n": (0..<80).map { AssayValue.int($0) }])) { ctx in
+        MatrixTest("in order", matrix: .inline(["n": (0..<200).map { AssayValue.int($0) }])) { ctx in
             let n = try ctx.int("n")
             let seen = ranHere.add(1, ordering: .relaxed).oldValue
             expectEqual(seen, n, "case n must be the n-th case of its worker")

@@ -17,14 +17,14 @@ struct ShardingTests {
     func partition(n: Int) throws {
         let (full, all) = try Self.dryRun([])
         #expect(full.status == 0)
-        #expect(all.count == 29 + 80 + 200 + 1000 + 1)
+        #expect(all.count == 29 + 200 + 200 + 1000 + 1)
         var union: [String] = []
         for k in 1...n {
             let (r, ids) = try Self.dryRun(["--shard", "\(k)/\(n)"])
             #expect(r.status == 0, "\(r.stderr)")
             #expect(r.stdout.hasPrefix("shard \(k)/\(n): \(ids.count) of \(all.count) cases"), "\(r.stdout.prefix(200))")
             let serial = ids.filter { $0.hasPrefix("fixtures/serial/") }.count
-            #expect(serial == 0 || serial == 80, "shard \(k)/\(n) has \(serial) of the 80 serialized cases")
+            #expect(serial == 0 || serial == 200, "shard \(k)/\(n) has \(serial) of the 200 serialized cases")
             if n > 1 { #expect(ids.count < all.count) }
             union += ids
         }

@@ -38,10 +38,23 @@ struct SlicingTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = try Fixture.run(["-f", "fixtures/{serial,spread}", "-j", "2", "--json", dir + "/r.json"])
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
-        #expect(r.lastLine == "280 passed, 0 failed, 0 skipped")
+        #expect(r.lastLine == "400 passed, 0 failed, 0 skipped")
         let results = try Binaries.results(dir + "/r.json")
         #expect(Set(Self.pids(results, suite: "serial")).count == 1)
         #expect(results.suites.first { $0.name == "serial" }?.workers == 1)
+    }
+
+    @Test("-j defaults to the number of CPUs (ASSAY_JOBS and -j still win)")
+    func defaultJobs() throws {
+        let dir = try Binaries.tempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let cpus = ProcessInfo.processInfo.activeProcessorCount
+        _ = try Fixture.run(["-f", "fixtures/spread", "--json", dir + "/d.json", "--verbosity", "0"])
+        #expect(try Binaries.results(dir + "/d.json").run.options["jobs"] == .int(cpus))
+        #expect(try Binaries.results(dir + "/d.json").suites[0].workers == min(cpus, 200 / ParallelSchedule.minCasesPerSlice))
+        _ = try Fixture.run(["-f", "fixtures/spread", "--json", dir + "/e.json", "--verbosity", "0"], env: ["ASSAY_JOBS": "1"])
+        #expect(try Binaries.results(dir + "/e.json").run.options["jobs"] == .int(1))
+        #expect(try Binaries.results(dir + "/e.json").suites[0].workers == 1)
     }
 
     @Test("the schedule: slices only for large, trait-free suites; dealt round-robin")

@@ -60,7 +60,7 @@ public struct AssayCommand: ParsableCommand {
     @Flag(help: "Report peak resident memory per suite.")
     public var memory = false
 
-    @Option(name: [.customShort("j"), .long], help: ArgumentHelp("Suites to run at once, each in its own worker.", valueName: "N"))
+    @Option(name: [.customShort("j"), .long], help: ArgumentHelp("Workers at once; large suites are split over them (default: the number of CPUs).", valueName: "N"))
     public var jobs: Int?
 
     @Option(help: ArgumentHelp("Command put in front of each worker, e.g. 'valgrind --leak-check=full --error-exitcode=99'.", valueName: "cmd"))

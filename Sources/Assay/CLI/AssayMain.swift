@@ -103,7 +103,7 @@ public enum AssayMain {
         // Stage 3: execute.
         var exec = ExecutionOptions()
         exec.isolation = !cmd.noIsolation
-        exec.jobs = cmd.jobs ?? 1
+        exec.jobs = cmd.jobs ?? ParallelSchedule.defaultJobs
         exec.wrapper = cmd.wrapper
         exec.defaultTimeout = cmd.timeout ?? 60
         exec.timeoutScale = cmd.timeoutScale ?? 1

@@ -15,6 +15,9 @@ enum ParallelSchedule {
     static let minCasesToSplit = 64
     static let minCasesPerSlice = 32
 
+    /// `-j` when neither the option nor `ASSAY_JOBS` is given: one worker per CPU this process may use.
+    static var defaultJobs: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
     struct Unit: Sendable {
         /// Position of the suite in `plan.suites`.
         let suite: Int
