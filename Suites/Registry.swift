@@ -13,6 +13,7 @@ public enum Registry {
         tlsVerificationHooksSuite,
         tlsRenegotiationSuite,
         tlsMatrixSuite,
+        tlsDefaultsSuite,
         regressionSuite,
         regressionLifetimeSuite,
         openSSLSuite,

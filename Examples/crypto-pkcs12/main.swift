@@ -22,7 +22,8 @@ do {
     case ("show", 3):
         let c = try PKCS12.parse(try read(args[1]), password: args[2])
         print("name:        \(c.friendlyName ?? "-")")
-        print("certificate: \(c.certificate.map { "\($0.subject) (SHA-256 \($0.fingerprint()))" } ?? "-")")
+        let certificate = try c.certificate.map { "\($0.subject) (SHA-256 \(try $0.fingerprint()))" } ?? "-"
+        print("certificate: \(certificate)")
         print("key:         \(c.privateKey.map { "\($0.info.type) \($0.info.bits) bits" } ?? "-")")
         for extra in c.chain { print("chain:       \(extra.subject)") }
     default:

@@ -1,4 +1,4 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 import NIOCore
 
 /// The network side of the TLS engine: a custom OpenSSL `BIO` that reads ciphertext
@@ -29,7 +29,7 @@ final class ByteBufferBIO {
 
     init(allocator: ByteBufferAllocator = ByteBufferAllocator()) {
         self.allocator = allocator
-        guard let bio = BIO_new(ByteBufferBIO.method) else { fatalError("BIO_new failed: out of memory") }
+        guard let bio = BIO_new(ByteBufferBIO.method) else { outOfMemory("BIO_new(jsec ByteBuffer)") }
         self.bio = bio
         BIO_set_data(bio, Unmanaged.passUnretained(self).toOpaque())
         BIO_set_init(bio, 1)
@@ -108,7 +108,7 @@ final class ByteBufferBIO {
     /// inside the (thread-safe, run-once) static initializer and only read afterwards.
     nonisolated(unsafe) static let method: OpaquePointer = {
         let type = BIO_get_new_index() | BIO_TYPE_SOURCE_SINK
-        guard let m = BIO_meth_new(type, "jsec ByteBuffer") else { fatalError("BIO_meth_new failed") }
+        guard let m = BIO_meth_new(type, "jsec ByteBuffer") else { outOfMemory("BIO_meth_new") }
         BIO_meth_set_write_ex(m, bioWrite)
         BIO_meth_set_read_ex(m, bioRead)
         BIO_meth_set_ctrl(m, bioCtrl)

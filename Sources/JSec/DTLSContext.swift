@@ -1,4 +1,4 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 import JSecCrypto
 
 /// Which kind of transport a ``TLSContext`` secures.
@@ -15,6 +15,9 @@ extension TLSContext {
     func configureDatagram() throws {
         let c = configuration
         // DTLS 1.2 is the DTLS of TLS 1.2 (RFC 6347); OpenSSL 3.0 has no DTLS 1.3.
+        guard c.securityProfile != .modern else {
+            throw JSecError(.configuration, "the .modern security profile is TLS 1.3 only; DTLS is DTLS 1.2 (use .intermediate or .compatible)")
+        }
         guard c.minimumVersion == .tls1_2 else {
             throw JSecError(.configuration, "DTLS supports DTLS 1.2 only (the datagram form of TLS 1.2), but the minimum version is \(c.minimumVersion.rawValue)")
         }

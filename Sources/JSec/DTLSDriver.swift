@@ -1,4 +1,4 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 import NIOCore
 
 /// Drives one DTLS association (one peer) on an event loop: a ``TLSEngine`` over a DTLS context fed one

@@ -1,5 +1,5 @@
 import NIOCore
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 import Synchronization
 
 /// Counters a ``DTLSServer`` keeps on its event loop and reports anywhere.

@@ -93,9 +93,15 @@ public struct SNICertificate: Sendable {
 /// Build it once into a ``TLSContext`` (which validates every option and fails
 /// with a ``JSecError/Category/configuration`` error on a bad one) and reuse the context.
 public struct TLSConfiguration: Sendable {
+    /// The named profile of versions and TLS 1.2 ciphers (``TLSSecurityProfile``): `.intermediate` (TLS 1.2 with
+    /// ECDHE and AEAD suites only, and TLS 1.3) unless changed. The version range and cipher list below narrow
+    /// or replace what the profile allows.
+    public var securityProfile: TLSSecurityProfile = .intermediate
+    /// The lowest version accepted; the profile's own minimum (TLS 1.3 for `.modern`) applies too.
     public var minimumVersion: TLSVersion = .tls1_2
     public var maximumVersion: TLSVersion = .tls1_3
-    /// OpenSSL cipher list for TLS 1.2 (e.g. `ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256`). nil: OpenSSL's default.
+    /// OpenSSL cipher list for TLS 1.2 and DTLS 1.2 (e.g. `ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256`).
+    /// nil: the ``securityProfile``'s list (``TLSSecurityProfile/intermediateCipherList`` by default).
     public var cipherList: String?
     /// TLS 1.3 cipher suites, colon-separated (e.g. `TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256`). nil: OpenSSL's default.
     public var cipherSuites: String?

@@ -1,4 +1,4 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 import Foundation
 import Synchronization
 
@@ -78,10 +78,15 @@ public final class TLSContext: @unchecked Sendable {
         guard c.minimumVersion <= c.maximumVersion else {
             throw JSecError(.configuration, "minimum TLS version \(c.minimumVersion.rawValue) is above the maximum \(c.maximumVersion.rawValue)")
         }
+        // The profile's floor and the configured range both apply (TLSSecurityProfile).
+        let minimum = max(c.minimumVersion, c.securityProfile.minimumVersion)
+        guard minimum <= c.maximumVersion else {
+            throw JSecError(.configuration, "the .\(c.securityProfile) security profile allows \(minimum.rawValue) and above, but the maximum version is \(c.maximumVersion.rawValue)")
+        }
         if transport == .datagram {
             try configureDatagram()  // DTLSContext.swift: DTLS 1.2 only, MTU, cookie exchange
         } else {
-            guard jsec_SSL_CTX_set_min_proto_version(ctx, c.minimumVersion.openSSLValue) == 1,
+            guard jsec_SSL_CTX_set_min_proto_version(ctx, minimum.openSSLValue) == 1,
                   jsec_SSL_CTX_set_max_proto_version(ctx, c.maximumVersion.openSSLValue) == 1
             else { throw JSecError.openSSL(.configuration, "cannot set the TLS version range") }
         }
@@ -89,8 +94,8 @@ public final class TLSContext: @unchecked Sendable {
         // Secure, TCP-like behaviour: no renegotiation (unless opted in), no compression, the server picks the cipher.
         SSL_CTX_set_options(ctx, jsec_SSL_OP_NO_COMPRESSION() | jsec_SSL_OP_CIPHER_SERVER_PREFERENCE())
         if c.allowRenegotiation {
-            guard c.minimumVersion == .tls1_2 else {
-                throw JSecError(.configuration, "allowRenegotiation needs TLS 1.2 (renegotiation does not exist in TLS 1.3), but the minimum version is \(c.minimumVersion.rawValue)")
+            guard minimum == .tls1_2 else {
+                throw JSecError(.configuration, "allowRenegotiation needs TLS 1.2 (renegotiation does not exist in TLS 1.3), but the minimum version is \(minimum.rawValue)")
             }
             // Secure renegotiation only: OpenSSL 3 refuses peers without RFC 5746 support unless told
             // otherwise (SSL_OP_LEGACY_SERVER_CONNECT / SSL_OP_ALLOW_UNSAFE_LEGACY_RENEGOTIATION), which we never set.
@@ -106,7 +111,15 @@ public final class TLSContext: @unchecked Sendable {
         // directory lookup in /etc/ssl/certs per handshake (strace: one open per handshake).
         _ = jsec_SSL_CTX_set_mode(ctx, Int(SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS | SSL_MODE_NO_AUTO_CHAIN))
 
-        if let list = c.cipherList { try setCipherList(list) }
+        // TLS 1.2 / DTLS 1.2 ciphers: an explicit list, else the profile's (ECDHE + AEAD by default).
+        if let list = c.cipherList {
+            guard c.securityProfile != .modern else {
+                throw JSecError(.configuration, "cipherList configures TLS 1.2, which the .modern security profile does not offer")
+            }
+            try setCipherList(list)
+        } else if let list = c.securityProfile.tls12CipherList {
+            try setCipherList(list)
+        }
         if let suites = c.cipherSuites { try setCipherSuites(suites) }
         if let groups = c.groups { try setGroups(groups) }
 

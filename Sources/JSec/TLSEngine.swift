@@ -1,4 +1,4 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 import NIOCore
 
 /// The transport-agnostic TLS engine (DESIGN.md §3): one OpenSSL `SSL` over a

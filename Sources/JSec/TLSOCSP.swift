@@ -1,4 +1,4 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 import Foundation
 import Synchronization
 

@@ -1,4 +1,4 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 
 // TLS 1.2 renegotiation (issue 5 item 3), opt-in on both sides (TLSConfiguration.allowRenegotiation).
 // While a renegotiation handshake runs, the handler holds application writes (OpenSSL would try to

@@ -1,4 +1,4 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 import Synchronization
 
 /// A TLS session a client can resume later: opaque bytes (OpenSSL's DER encoding), Codable.

@@ -1,4 +1,4 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 import Foundation
 
 // Verification hooks (issue 5 item 4): a custom callback, SPKI pinning and CRL checking.

@@ -1,4 +1,4 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 
 /// Authenticated ciphers.
 public enum AEADAlgorithm: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
@@ -89,7 +89,7 @@ public enum AEAD {
         OpenSSLErrorQueue.clear()
         guard let ctx = EVP_CIPHER_CTX_new() else { throw JSecError.openSSL(.crypto, "EVP_CIPHER_CTX_new failed") }
         defer { EVP_CIPHER_CTX_free(ctx) }
-        let cipher = FetchedAlgorithms.cipher(alg)
+        let cipher = try AlgorithmFetcher.shared.cipher(alg)
         let enc: Int32 = encrypt ? 1 : 0
         guard EVP_CipherInit_ex2(ctx, cipher, nil, nil, enc, nil) == 1,
               EVP_CIPHER_CTX_ctrl(ctx, jsec_EVP_CTRL_AEAD_SET_IVLEN(), Int32(nonce.count), nil) == 1,

@@ -1,4 +1,4 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 
 /// Unauthenticated AES-CBC with PKCS#7 padding (jsec's `:aes-128-cbc`/`:aes-256-cbc`), for
 /// interoperating with formats that need it. Prefer ``AEAD``: CBC has no integrity protection.

@@ -1,4 +1,4 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 
 /// Result of ``CMS/verify(_:trusted:detachedContent:)``.
 public struct CMSVerification: Sendable {

@@ -1,17 +1,17 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 import Foundation
 
 /// An X.509 certificate (`X509`) with one owner that frees it.
 public final class Certificate: @unchecked Sendable, CustomStringConvertible {
     // @unchecked Sendable: the X509 is never mutated after construction; OpenSSL
     // allows concurrent read-only use (it takes its own locks for cached fields).
-    public let x509: OpaquePointer
+    package let x509: OpaquePointer
 
     /// Takes ownership of `x509`.
-    public init(taking x509: OpaquePointer) { self.x509 = x509 }
+    package init(taking x509: OpaquePointer) { self.x509 = x509 }
 
     /// Shares `x509` (takes a new reference with `X509_up_ref`).
-    public init(retaining x509: OpaquePointer) {
+    package init(retaining x509: OpaquePointer) {
         X509_up_ref(x509)
         self.x509 = x509
     }
@@ -72,14 +72,14 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
     /// PEM encoding.
     public var pem: String {
         let bio = MemoryBIO()
-        precondition(PEM_write_bio_X509(bio.bio, x509) == 1, "PEM_write_bio_X509 failed")
+        guard PEM_write_bio_X509(bio.bio, x509) == 1 else { outOfMemory("PEM_write_bio_X509") }
         return String(decoding: bio.readAll(), as: UTF8.self)
     }
 
     /// DER encoding.
     public var der: [UInt8] {
         let len = i2d_X509(x509, nil)
-        precondition(len > 0, "i2d_X509 failed")
+        guard len > 0 else { outOfMemory("i2d_X509") }
         return [UInt8](unsafeUninitializedCapacity: Int(len)) { buf, count in
             var p: UnsafeMutablePointer<UInt8>? = buf.baseAddress
             count = Int(i2d_X509(x509, &p))
@@ -158,10 +158,7 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
 
     /// SHA-256 fingerprint of the DER encoding, as lower-case hex.
     public var sha256Fingerprint: String {
-        var md = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var len: UInt32 = 0
-        _ = X509_digest(x509, EVP_sha256(), &md, &len)
-        return md.prefix(Int(len)).map { String(format: "%02x", $0) }.joined()
+        get throws { try fingerprintBytes(.sha256).hexString }
     }
 
     public var description: String { "Certificate(\(subject), issuer: \(issuer), notAfter: \(notAfter))" }

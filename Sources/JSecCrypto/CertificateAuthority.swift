@@ -1,4 +1,4 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 import Foundation
 
 /// A certificate authority: a root (or intermediate) that issues certificates, signs CSRs, numbers

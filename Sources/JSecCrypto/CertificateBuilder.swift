@@ -1,4 +1,4 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 import Foundation
 
 /// What a certificate is for; decides basicConstraints, keyUsage and extendedKeyUsage.
@@ -47,7 +47,7 @@ public struct CertificateAndKey: Sendable {
     public let certificate: Certificate
     public let privateKey: PrivateKey
     public var certificatePEM: String { certificate.pem }
-    public var privateKeyPEM: String { privateKey.pem }
+    public var privateKeyPEM: String { get throws { try privateKey.pem } }
 
     public init(certificate: Certificate, privateKey: PrivateKey) {
         self.certificate = certificate

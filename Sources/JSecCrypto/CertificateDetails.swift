@@ -1,4 +1,4 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 import Foundation
 
 /// Key usage bits of a certificate (RFC 5280 §4.2.1.3).
@@ -96,18 +96,23 @@ extension Certificate {
     }
 
     /// SHA-1 fingerprint of the DER encoding, as lower-case hex.
-    public var sha1Fingerprint: String { fingerprintBytes(.sha1).hexString }
-
-    /// Fingerprint as upper-case hex pairs separated by colons (the `openssl x509 -fingerprint` form).
-    public func fingerprint(_ algorithm: DigestAlgorithm = .sha256) -> String {
-        fingerprintBytes(algorithm).map { String(format: "%02X", $0) }.joined(separator: ":")
+    public var sha1Fingerprint: String {
+        get throws { try fingerprintBytes(.sha1).hexString }
     }
 
-    public func fingerprintBytes(_ algorithm: DigestAlgorithm) -> [UInt8] {
-        var md = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+    /// Fingerprint as upper-case hex pairs separated by colons (the `openssl x509 -fingerprint` form).
+    public func fingerprint(_ algorithm: DigestAlgorithm = .sha256) throws -> String {
+        try fingerprintBytes(algorithm).map { String(format: "%02X", $0) }.joined(separator: ":")
+    }
+
+    /// The digest of the DER encoding; a `.crypto` error when OpenSSL lacks `algorithm`.
+    public func fingerprintBytes(_ algorithm: DigestAlgorithm) throws -> [UInt8] {
+        OpenSSLErrorQueue.clear()
+        let md = try algorithm.md()
+        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var len: UInt32 = 0
-        _ = X509_digest(x509, algorithm.md, &md, &len)
-        return Array(md.prefix(Int(len)))
+        guard X509_digest(x509, md, &out, &len) == 1 else { throw JSecError.openSSL(.crypto, "cannot compute the \(algorithm) fingerprint") }
+        return Array(out.prefix(Int(len)))
     }
 
     /// Signature algorithm, e.g. `ecdsa-with-SHA256`, `sha256WithRSAEncryption`, `ED25519`.

@@ -1,4 +1,4 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 import Foundation
 
 /// CRL reason codes (RFC 5280 §5.3.1).
@@ -33,9 +33,9 @@ public struct RevokedCertificate: Sendable, Hashable {
 /// An X.509 CRL (`X509_CRL`) with one owner that frees it.
 public final class CertificateRevocationList: @unchecked Sendable {
     // @unchecked Sendable: the X509_CRL is never mutated after construction (read-only use is thread-safe).
-    public let crl: OpaquePointer
+    package let crl: OpaquePointer
 
-    public init(taking crl: OpaquePointer) { self.crl = crl }
+    package init(taking crl: OpaquePointer) { self.crl = crl }
     deinit { X509_CRL_free(crl) }
 
     public convenience init(pem: String) throws {
@@ -59,13 +59,13 @@ public final class CertificateRevocationList: @unchecked Sendable {
 
     public var pem: String {
         let bio = MemoryBIO()
-        precondition(PEM_write_bio_X509_CRL(bio.bio, crl) == 1, "PEM_write_bio_X509_CRL failed")
+        guard PEM_write_bio_X509_CRL(bio.bio, crl) == 1 else { outOfMemory("PEM_write_bio_X509_CRL") }
         return String(decoding: bio.readAll(), as: UTF8.self)
     }
 
     public var der: [UInt8] {
         let bio = MemoryBIO()
-        precondition(i2d_X509_CRL_bio(bio.bio, crl) == 1, "i2d_X509_CRL_bio failed")
+        guard i2d_X509_CRL_bio(bio.bio, crl) == 1 else { outOfMemory("i2d_X509_CRL_bio") }
         return bio.readAll()
     }
 

@@ -1,12 +1,12 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 import Foundation
 
 /// A PKCS#10 certificate signing request (`X509_REQ`) with one owner that frees it.
 public final class CertificateSigningRequest: @unchecked Sendable {
     // @unchecked Sendable: the X509_REQ is never mutated after construction (read-only use is thread-safe).
-    public let request: OpaquePointer
+    package let request: OpaquePointer
 
-    public init(taking request: OpaquePointer) { self.request = request }
+    package init(taking request: OpaquePointer) { self.request = request }
     deinit { X509_REQ_free(request) }
 
     /// Creates and signs a CSR for `key` (jsec's `generate-csr`). SANs go into an extensionRequest attribute.
@@ -44,7 +44,7 @@ public final class CertificateSigningRequest: @unchecked Sendable {
             guard X509_REQ_add_extensions(req, exts) == 1 else { throw JSecError.openSSL(.crypto, "cannot add CSR extensions") }
         }
         let mdName: String? = (key.algorithm == "ED25519" || key.algorithm == "ED448") ? nil : digest.openSSLName
-        guard X509_REQ_sign(req, key.pkey, mdName == nil ? nil : digest.md) > 0 else {
+        guard X509_REQ_sign(req, key.pkey, mdName == nil ? nil : try digest.md()) > 0 else {
             throw JSecError.openSSL(.crypto, "signing the CSR failed")
         }
         return csr
@@ -71,13 +71,13 @@ public final class CertificateSigningRequest: @unchecked Sendable {
 
     public var pem: String {
         let bio = MemoryBIO()
-        precondition(PEM_write_bio_X509_REQ(bio.bio, request) == 1, "PEM_write_bio_X509_REQ failed")
+        guard PEM_write_bio_X509_REQ(bio.bio, request) == 1 else { outOfMemory("PEM_write_bio_X509_REQ") }
         return String(decoding: bio.readAll(), as: UTF8.self)
     }
 
     public var der: [UInt8] {
         let bio = MemoryBIO()
-        precondition(i2d_X509_REQ_bio(bio.bio, request) == 1, "i2d_X509_REQ_bio failed")
+        guard i2d_X509_REQ_bio(bio.bio, request) == 1 else { outOfMemory("i2d_X509_REQ_bio") }
         return bio.readAll()
     }
 

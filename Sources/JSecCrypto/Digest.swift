@@ -1,4 +1,5 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
+import Synchronization
 
 /// Hash algorithms offered by ``Digest`` and ``HMAC``.
 public enum DigestAlgorithm: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
@@ -57,42 +58,76 @@ public enum DigestAlgorithm: String, Sendable, Hashable, CaseIterable, CustomStr
         }
     }
 
-    /// The pre-fetched `EVP_MD` (fetched once per process: OpenSSL 3 implicit fetches are slow).
-    var md: OpaquePointer { FetchedAlgorithms.digest(self) }
+    /// The fetched `EVP_MD` (fetched on first use, then kept: OpenSSL 3 implicit fetches are slow).
+    /// Throws a `.crypto` error naming the algorithm when the loaded providers lack it (e.g. BLAKE2 under FIPS).
+    func md() throws -> OpaquePointer { try AlgorithmFetcher.shared.digest(self) }
 }
 
-/// Pre-fetched OpenSSL algorithm objects, kept for the life of the process.
-final class FetchedAlgorithms: @unchecked Sendable {
-    // @unchecked Sendable: the stored pointers are written once in `init` (run by
-    // Swift's thread-safe static-let initialisation) and fetched EVP_MD/EVP_CIPHER
-    // objects are immutable and documented as safe to share between threads.
-    private let digests: [DigestAlgorithm: OpaquePointer]
-    private let ciphers: [AEADAlgorithm: OpaquePointer]
-    let hmac: OpaquePointer
+/// OpenSSL algorithm objects (`EVP_MD`, `EVP_CIPHER`, `EVP_MAC`), each fetched on its first use and then kept.
+///
+/// Nothing is fetched up front: an OpenSSL whose providers lack one algorithm (the FIPS provider has no BLAKE2)
+/// serves every other one, and asking for the missing one is a ``JSecError/Category/crypto`` error naming it.
+/// A failed fetch is not remembered (a provider loaded later is found).
+package final class AlgorithmFetcher: Sendable {
+    /// The process-wide fetcher (default library context, default properties); its objects live as long as the process.
+    package static let shared = AlgorithmFetcher(properties: nil)
 
-    private static let shared = FetchedAlgorithms()
+    /// The property query passed to every fetch (e.g. `fips=yes`); nil: OpenSSL's default properties.
+    package let properties: String?
+    // OpaquePointer is not Sendable; the fetched objects are immutable and OpenSSL documents them as
+    // shareable between threads. Every access goes through the Mutex.
+    private struct Fetched: @unchecked Sendable {
+        var digests: [DigestAlgorithm: OpaquePointer] = [:]
+        var ciphers: [AEADAlgorithm: OpaquePointer] = [:]
+        var hmac: OpaquePointer?
+    }
+    private let fetched = Mutex(Fetched())
 
-    private init() {
-        var d: [DigestAlgorithm: OpaquePointer] = [:]
-        for alg in DigestAlgorithm.allCases {
-            guard let md = EVP_MD_fetch(nil, alg.openSSLName, nil) else { fatalError("OpenSSL lacks digest \(alg.openSSLName)") }
-            d[alg] = md
+    /// A fetcher with its own cache and property query (``shared`` is the one the library uses).
+    package init(properties: String?) { self.properties = properties }
+
+    deinit {
+        fetched.withLock { f in
+            f.digests.values.forEach { EVP_MD_free($0) }
+            f.ciphers.values.forEach { EVP_CIPHER_free($0) }
+            if let h = f.hmac { EVP_MAC_free(h) }
         }
-        var c: [AEADAlgorithm: OpaquePointer] = [:]
-        for alg in AEADAlgorithm.allCases {
-            guard let ci = EVP_CIPHER_fetch(nil, alg.openSSLName, nil) else { fatalError("OpenSSL lacks cipher \(alg.openSSLName)") }
-            c[alg] = ci
-        }
-        guard let mac = EVP_MAC_fetch(nil, "HMAC", nil) else { fatalError("OpenSSL lacks HMAC") }
-        digests = d
-        ciphers = c
-        hmac = mac
-        ERR_clear_error()
     }
 
-    static func digest(_ alg: DigestAlgorithm) -> OpaquePointer { shared.digests[alg]! }
-    static func cipher(_ alg: AEADAlgorithm) -> OpaquePointer { shared.ciphers[alg]! }
-    static var hmacMAC: OpaquePointer { shared.hmac }
+    /// The digests fetched so far (what the laziness test looks at).
+    package var cachedDigests: Set<DigestAlgorithm> { fetched.withLock { Set($0.digests.keys) } }
+
+    package func digest(_ alg: DigestAlgorithm) throws -> OpaquePointer {
+        try fetched.withLock { f in
+            if let md = f.digests[alg] { return md }
+            guard let md = EVP_MD_fetch(nil, alg.openSSLName, properties) else { throw missing("digest", alg.openSSLName) }
+            f.digests[alg] = md
+            return md
+        }
+    }
+
+    package func cipher(_ alg: AEADAlgorithm) throws -> OpaquePointer {
+        try fetched.withLock { f in
+            if let c = f.ciphers[alg] { return c }
+            guard let c = EVP_CIPHER_fetch(nil, alg.openSSLName, properties) else { throw missing("cipher", alg.openSSLName) }
+            f.ciphers[alg] = c
+            return c
+        }
+    }
+
+    package func hmac() throws -> OpaquePointer {
+        try fetched.withLock { f in
+            if let h = f.hmac { return h }
+            guard let h = EVP_MAC_fetch(nil, "HMAC", properties) else { throw missing("MAC", "HMAC") }
+            f.hmac = h
+            return h
+        }
+    }
+
+    private func missing(_ kind: String, _ name: String) -> JSecError {
+        let query = properties.map { " matching '\($0)'" } ?? ""
+        return JSecError.openSSL(.crypto, "OpenSSL has no \(kind) \(name)\(query) (not offered by the loaded providers)")
+    }
 }
 
 /// Message digests: one-shot (``hash(_:_:)``) and streaming (``Digest/init(_:)``, ``update(_:)``, ``finalize()``).
@@ -104,8 +139,9 @@ public final class Digest {
     /// Starts a streaming digest.
     public init(_ algorithm: DigestAlgorithm) throws {
         OpenSSLErrorQueue.clear()
+        let md = try algorithm.md()
         guard let ctx = EVP_MD_CTX_new() else { throw JSecError.openSSL(.crypto, "EVP_MD_CTX_new failed") }
-        guard EVP_DigestInit_ex2(ctx, algorithm.md, nil) == 1 else {
+        guard EVP_DigestInit_ex2(ctx, md, nil) == 1 else {
             EVP_MD_CTX_free(ctx)
             throw JSecError.openSSL(.crypto, "cannot start digest \(algorithm)")
         }
@@ -137,9 +173,10 @@ public final class Digest {
     /// One-shot digest of `data`.
     public static func hash(_ algorithm: DigestAlgorithm, _ data: some Collection<UInt8>) throws -> [UInt8] {
         OpenSSLErrorQueue.clear()
+        let md = try algorithm.md()
         var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var len: UInt32 = 0
-        let ok = data.withContiguousBytes { EVP_Digest($0.baseAddress, $0.count, &out, &len, algorithm.md, nil) }
+        let ok = data.withContiguousBytes { EVP_Digest($0.baseAddress, $0.count, &out, &len, md, nil) }
         guard ok == 1 else { throw JSecError.openSSL(.crypto, "digest \(algorithm) failed") }
         return Array(out.prefix(Int(len)))
     }

@@ -1,4 +1,4 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 
 /// The fields of an X.509 name (subject or issuer) that jsec reports and accepts.
 public struct DistinguishedName: Sendable, Hashable, CustomStringConvertible {

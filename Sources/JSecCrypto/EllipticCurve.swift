@@ -1,4 +1,4 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 
 /// Curves for raw point arithmetic.
 public enum ECCurve: String, Sendable, Hashable, CaseIterable {

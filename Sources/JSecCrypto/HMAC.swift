@@ -1,4 +1,4 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 
 /// HMAC (RFC 2104) over any ``DigestAlgorithm``, through OpenSSL 3's `EVP_MAC`.
 public final class HMAC {
@@ -9,7 +9,7 @@ public final class HMAC {
     /// Starts a streaming HMAC with `key`.
     public init(_ algorithm: DigestAlgorithm, key: some Collection<UInt8>) throws {
         OpenSSLErrorQueue.clear()
-        guard let ctx = EVP_MAC_CTX_new(FetchedAlgorithms.hmacMAC) else { throw JSecError.openSSL(.crypto, "EVP_MAC_CTX_new failed") }
+        guard let ctx = EVP_MAC_CTX_new(try AlgorithmFetcher.shared.hmac()) else { throw JSecError.openSSL(.crypto, "EVP_MAC_CTX_new failed") }
         let params = ParamList()
         params.utf8("digest", algorithm.openSSLName)
         let ok = key.withContiguousBytes { k in

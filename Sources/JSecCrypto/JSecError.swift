@@ -1,4 +1,4 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 
 /// The single error type of JSec and JSecCrypto (DESIGN.md §3 "Errors").
 ///

@@ -1,4 +1,4 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 
 /// Key derivation functions through OpenSSL 3's `EVP_KDF`: HKDF (RFC 5869), PBKDF2 (RFC 8018), scrypt (RFC 7914).
 public enum KDF {

@@ -1,4 +1,4 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 
 /// An OpenSSL memory BIO (`BIO_s_mem`) with one owner that frees it.
 ///
@@ -12,14 +12,14 @@ import CJSecOpenSSL
 /// discard writes. Not thread-safe: one owner uses it at a time.
 public final class MemoryBIO {
     /// The underlying `BIO *`. Owned by this object unless ``releaseOwnership()`` was called.
-    public private(set) var bio: OpaquePointer
+    package private(set) var bio: OpaquePointer
     private var owned = true
     /// Whether ``close()`` was called.
     public private(set) var isClosed = false
 
     /// A new, empty memory BIO. Reading from it when empty reports "retry" (not end of file).
     public init() {
-        guard let b = BIO_new(BIO_s_mem()) else { fatalError("BIO_new(BIO_s_mem) failed: out of memory") }
+        guard let b = BIO_new(BIO_s_mem()) else { outOfMemory("BIO_new(BIO_s_mem)") }
         bio = b
         _ = jsec_BIO_set_mem_eof_return(b, -1)
     }
@@ -33,7 +33,7 @@ public final class MemoryBIO {
     deinit { if owned { BIO_free(bio) } }
 
     /// Hands the `BIO *` to OpenSSL (e.g. `SSL_set_bio`), which will free it.
-    public func releaseOwnership() -> OpaquePointer { owned = false; return bio }
+    package func releaseOwnership() -> OpaquePointer { owned = false; return bio }
 
     /// Appends bytes to the BIO.
     public func write(_ bytes: some Collection<UInt8>) {
@@ -49,7 +49,7 @@ public final class MemoryBIO {
         var offset = 0
         while offset < raw.count {
             let n = BIO_write(bio, base + offset, Int32(clamping: raw.count - offset))
-            precondition(n > 0, "BIO_write to a memory BIO failed")
+            guard n > 0 else { outOfMemory("BIO_write to a memory BIO") }  // a memory BIO only fails to grow
             offset += Int(n)
         }
     }
@@ -141,4 +141,13 @@ public final class MemoryBIO {
     private func checkOpen(_ operation: String) throws {
         if isClosed { throw JSecError(.closed, "BIO \(operation): the BIO is closed") }
     }
+}
+
+/// Where OpenSSL reports an allocation failure in code that has no other way to fail: creating a memory BIO,
+/// appending to one, DER-encoding a certificate, CRL, CSR, OCSP message or PKCS#12 that was parsed or signed
+/// (OpenSSL keeps or re-creates its encoding; only `malloc` can fail). Swift itself traps when an allocation
+/// fails, and so does this: every remaining trap in JSec and JSecCrypto goes through here, and none depends on
+/// input, configuration or the providers OpenSSL loaded (those are `JSecError`s).
+package func outOfMemory(_ what: String) -> Never {
+    fatalError("out of memory: \(what)")
 }

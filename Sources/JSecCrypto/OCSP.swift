@@ -1,4 +1,4 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 import Foundation
 
 /// The status of one certificate in an OCSP response.
@@ -20,9 +20,9 @@ public struct OCSPCertID: Sendable, Hashable {
 /// An OCSP request (`OCSP_REQUEST`) with one owner that frees it.
 public final class OCSPRequest: @unchecked Sendable {
     // @unchecked Sendable: never mutated after construction.
-    public let request: OpaquePointer
+    package let request: OpaquePointer
 
-    public init(taking request: OpaquePointer) { self.request = request }
+    package init(taking request: OpaquePointer) { self.request = request }
     deinit { OCSP_REQUEST_free(request) }
 
     /// Parses a DER request (jsec's `parse-ocsp-request`).
@@ -97,9 +97,9 @@ func octets(_ s: UnsafeMutablePointer<ASN1_OCTET_STRING>?) -> [UInt8] {
 /// A DER OCSP response (`OCSP_RESPONSE`) with one owner that frees it.
 public final class OCSPResponse: @unchecked Sendable {
     // @unchecked Sendable: never mutated after construction.
-    public let response: OpaquePointer
+    package let response: OpaquePointer
 
-    public init(taking response: OpaquePointer) { self.response = response }
+    package init(taking response: OpaquePointer) { self.response = response }
     deinit { OCSP_RESPONSE_free(response) }
 
     public convenience init(der: [UInt8]) throws {
@@ -223,7 +223,7 @@ extension CertificateAuthority {
 /// Runs an `i2d_*` encoder twice (length, then bytes).
 func derEncode(_ i2d: (UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?) -> Int32) -> [UInt8] {
     let len = i2d(nil)
-    precondition(len > 0, "DER encoding failed")
+    guard len > 0 else { outOfMemory("DER encoding") }
     return [UInt8](unsafeUninitializedCapacity: Int(len)) { buf, count in
         var p: UnsafeMutablePointer<UInt8>? = buf.baseAddress
         count = Int(i2d(&p))

@@ -1,4 +1,4 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 
 /// The OpenSSL library in use (jsec's `utils/ssl-backend` and `utils/ssl-version`).
 public enum OpenSSLInfo {

@@ -1,4 +1,4 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 
 /// The contents of a PKCS#12 file.
 public struct PKCS12Contents: Sendable {

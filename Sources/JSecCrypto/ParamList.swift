@@ -1,4 +1,4 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 #if canImport(Glibc)
 import Glibc
 #endif

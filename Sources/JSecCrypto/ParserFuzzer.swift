@@ -33,13 +33,13 @@ public enum ParserFuzzer {
 
         typealias Parser = (name: String, seed: [UInt8], iterations: Int, parse: ([UInt8]) throws -> Void)
         let der: [Parser] = [
-            ("certificate DER", leaf.certificate.der, 16_000, { touch(try Certificate(der: $0)) }),
-            ("root DER", root.certificate.der, 8_000, { touch(try Certificate(der: $0)) }),
-            ("certificate bytes", ca.certificate.der, 6_000, { touch(try Certificate(bytes: $0)) }),
-            ("RSA key DER", leaf.privateKey.der, 6_000, { _ = try PrivateKey(der: $0).info }),
-            ("EC key DER", ecKey.der, 8_000, { _ = try PrivateKey(der: $0).info }),
-            ("Ed25519 key DER", edKey.der, 6_000, { _ = try PrivateKey(der: $0).rawPrivateKey }),
-            ("public key DER", ecKey.publicKeyDER, 8_000, { _ = try PublicKey(der: $0).info }),
+            ("certificate DER", leaf.certificate.der, 16_000, { try touch(try Certificate(der: $0)) }),
+            ("root DER", root.certificate.der, 8_000, { try touch(try Certificate(der: $0)) }),
+            ("certificate bytes", ca.certificate.der, 6_000, { try touch(try Certificate(bytes: $0)) }),
+            ("RSA key DER", try leaf.privateKey.der, 6_000, { _ = try PrivateKey(der: $0).info }),
+            ("EC key DER", try ecKey.der, 8_000, { _ = try PrivateKey(der: $0).info }),
+            ("Ed25519 key DER", try edKey.der, 6_000, { _ = try PrivateKey(der: $0).rawPrivateKey }),
+            ("public key DER", try ecKey.publicKeyDER, 8_000, { _ = try PublicKey(der: $0).info }),
             ("CSR DER", csr.der, 8_000, { let c = try CertificateSigningRequest(der: $0); _ = (c.isSignatureValid, c.subjectAltNames, c.subject, c.publicKey) }),
             ("CRL DER", crl.der, 8_000, { let c = try CertificateRevocationList(der: $0); _ = (c.revoked, c.issuer, c.nextUpdate) }),
             ("OCSP request", req.der, 8_000, { let r = try OCSPRequest(der: $0); _ = (r.certIDs, r.nonce) }),
@@ -49,8 +49,8 @@ public enum ParserFuzzer {
         ]
         let pem: [(name: String, seed: String, iterations: Int, parse: (String) throws -> Void)] = [
             ("certificate PEM", leaf.certificate.pem + ca.certificate.pem, 4_000, { _ = try Certificate.chain(pem: $0) }),
-            ("EC key PEM", ecKey.pem, 4_000, { _ = try PrivateKey(pem: $0) }),
-            ("public key PEM", ecKey.publicKeyPEM, 3_000, { _ = try PublicKey(pem: $0) }),
+            ("EC key PEM", try ecKey.pem, 4_000, { _ = try PrivateKey(pem: $0) }),
+            ("public key PEM", try ecKey.publicKeyPEM, 3_000, { _ = try PublicKey(pem: $0) }),
             ("CSR PEM", csr.pem, 3_000, { _ = try CertificateSigningRequest(pem: $0) }),
             ("CRL PEM", crl.pem, 2_000, { _ = try CertificateRevocationList(pem: $0) }),
         ]
@@ -86,10 +86,10 @@ public enum ParserFuzzer {
     }
 
     /// Reads every accessor of a parsed certificate: a parser that accepts must yield a usable object.
-    static func touch(_ c: Certificate) {
+    static func touch(_ c: Certificate) throws {
         _ = (c.subject, c.issuer, c.subjectName, c.issuerName, c.commonName, c.subjectAltNames, c.notBefore, c.notAfter)
         _ = (c.serialNumberHex, c.publicKeyAlgorithm, c.publicKeyBits, c.publicKey, c.publicKeyInfo, c.keyUsage, c.extendedKeyUsage)
-        _ = (c.isCA, c.pathLength, c.isSelfSigned, c.sha1Fingerprint, c.sha256Fingerprint, c.signatureAlgorithm, c.version, c.der, c.pem)
+        _ = (c.isCA, c.pathLength, c.isSelfSigned, try c.sha1Fingerprint, try c.sha256Fingerprint, c.signatureAlgorithm, c.version, c.der, c.pem)
     }
 }
 

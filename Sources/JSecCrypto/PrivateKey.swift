@@ -1,4 +1,4 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -49,10 +49,10 @@ public enum KeyType: Sendable, Hashable, CustomStringConvertible {
 public final class PrivateKey: @unchecked Sendable {
     // @unchecked Sendable: the EVP_PKEY is never mutated after construction, and
     // OpenSSL allows concurrent read-only use of a key from several threads.
-    public let pkey: OpaquePointer
+    package let pkey: OpaquePointer
 
     /// Takes ownership of `pkey`.
-    public init(taking pkey: OpaquePointer) { self.pkey = pkey }
+    package init(taking pkey: OpaquePointer) { self.pkey = pkey }
 
     deinit { EVP_PKEY_free(pkey) }
 
@@ -110,20 +110,20 @@ public final class PrivateKey: @unchecked Sendable {
     }
 
     /// The key as unencrypted PKCS#8 PEM.
+    /// Throws a `.crypto` error when OpenSSL cannot encode the key (no encoder in the loaded providers).
     public var pem: String {
-        let bio = MemoryBIO()
-        let ok = PEM_write_bio_PrivateKey(bio.bio, pkey, nil, nil, 0, nil, nil)
-        precondition(ok == 1, "PEM_write_bio_PrivateKey failed on a valid key")
-        return String(decoding: bio.readAll(), as: UTF8.self)
+        get throws {
+            OpenSSLErrorQueue.clear()
+            let bio = MemoryBIO()
+            guard PEM_write_bio_PrivateKey(bio.bio, pkey, nil, nil, 0, nil, nil) == 1 else {
+                throw JSecError.openSSL(.crypto, "cannot encode the private key as PEM")
+            }
+            return String(decoding: bio.readAll(), as: UTF8.self)
+        }
     }
 
     /// The public half as SubjectPublicKeyInfo PEM.
-    public var publicKeyPEM: String {
-        let bio = MemoryBIO()
-        let ok = PEM_write_bio_PUBKEY(bio.bio, pkey)
-        precondition(ok == 1, "PEM_write_bio_PUBKEY failed on a valid key")
-        return String(decoding: bio.readAll(), as: UTF8.self)
-    }
+    public var publicKeyPEM: String { get throws { try KeyEncoding.publicPEM(pkey) } }
 
     /// Key size in bits (RSA modulus, EC field size, 253 for Ed25519).
     public var bits: Int { Int(EVP_PKEY_get_bits(pkey)) }

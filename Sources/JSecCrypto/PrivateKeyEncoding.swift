@@ -1,4 +1,4 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 import Foundation
 
 /// Ciphers for encrypting a PKCS#8 private key with a password.
@@ -67,9 +67,14 @@ extension PrivateKey {
 
     /// Unencrypted PKCS#8 DER.
     public var der: [UInt8] {
-        let bio = MemoryBIO()
-        precondition(i2d_PKCS8PrivateKey_bio(bio.bio, pkey, nil, nil, 0, nil, nil) == 1, "i2d_PKCS8PrivateKey_bio failed on a valid key")
-        return bio.readAll()
+        get throws {
+            OpenSSLErrorQueue.clear()
+            let bio = MemoryBIO()
+            guard i2d_PKCS8PrivateKey_bio(bio.bio, pkey, nil, nil, 0, nil, nil) == 1 else {
+                throw JSecError.openSSL(.crypto, "cannot encode the private key as PKCS#8 DER")
+            }
+            return bio.readAll()
+        }
     }
 
     /// PKCS#8 PEM encrypted with `password` (PBES2, PBKDF2-HMAC-SHA256, `cipher`).
@@ -102,8 +107,8 @@ extension PrivateKey {
     /// The key in `format`, encrypted when `password` is given.
     public func export(_ format: KeyFormat, password: String? = nil, cipher: KeyEncryptionCipher = .aes256CBC) throws -> [UInt8] {
         switch (format, password) {
-        case (.pem, nil): return Array(pem.utf8)
-        case (.der, nil): return der
+        case (.pem, nil): return Array(try pem.utf8)
+        case (.der, nil): return try der
         case (.pem, let pw?): return Array(try pem(password: pw, cipher: cipher).utf8)
         case (.der, let pw?): return try der(password: pw, cipher: cipher)
         }
@@ -115,14 +120,13 @@ extension PrivateKey {
     }
 
     /// The public half.
+    /// The public half (a separate key object holding no private material).
     public var publicKey: PublicKey {
-        let der = KeyEncoding.publicDER(pkey)
-        // Re-reading our own SubjectPublicKeyInfo cannot fail.
-        return try! PublicKey(der: der)
+        get throws { try PublicKey(der: KeyEncoding.publicDER(pkey)) }
     }
 
     /// Public key as SubjectPublicKeyInfo DER.
-    public var publicKeyDER: [UInt8] { KeyEncoding.publicDER(pkey) }
+    public var publicKeyDER: [UInt8] { get throws { try KeyEncoding.publicDER(pkey) } }
 
     /// Raw private key bytes for Ed25519/X25519 (nil for other types).
     public var rawPrivateKey: [UInt8]? {

@@ -1,13 +1,13 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 
 /// A public key (`EVP_PKEY` holding only the public half) with one owner that frees it.
 public final class PublicKey: @unchecked Sendable, Equatable {
     // @unchecked Sendable: the EVP_PKEY is never mutated after construction, and
     // OpenSSL allows concurrent read-only use of a key from several threads.
-    public let pkey: OpaquePointer
+    package let pkey: OpaquePointer
 
     /// Takes ownership of `pkey`.
-    public init(taking pkey: OpaquePointer) { self.pkey = pkey }
+    package init(taking pkey: OpaquePointer) { self.pkey = pkey }
 
     deinit { EVP_PKEY_free(pkey) }
 
@@ -51,9 +51,9 @@ public final class PublicKey: @unchecked Sendable, Equatable {
     }
 
     /// SubjectPublicKeyInfo PEM.
-    public var pem: String { KeyEncoding.publicPEM(pkey) }
+    public var pem: String { get throws { try KeyEncoding.publicPEM(pkey) } }
     /// SubjectPublicKeyInfo DER.
-    public var der: [UInt8] { KeyEncoding.publicDER(pkey) }
+    public var der: [UInt8] { get throws { try KeyEncoding.publicDER(pkey) } }
     /// Raw public key bytes for Ed25519/X25519 (nil for other types).
     public var raw: [UInt8]? { KeyEncoding.rawPublic(pkey) }
 
@@ -105,15 +105,19 @@ enum KeyLimits {
 
 /// Shared encoders for private and public keys.
 enum KeyEncoding {
-    static func publicPEM(_ pkey: OpaquePointer) -> String {
+    // Key encoding goes through OpenSSL 3's provider encoders: a key from a provider without one
+    // (or an OpenSSL configured without the base/default provider) cannot be written, so these throw.
+    static func publicPEM(_ pkey: OpaquePointer) throws -> String {
+        OpenSSLErrorQueue.clear()
         let bio = MemoryBIO()
-        precondition(PEM_write_bio_PUBKEY(bio.bio, pkey) == 1, "PEM_write_bio_PUBKEY failed on a valid key")
+        guard PEM_write_bio_PUBKEY(bio.bio, pkey) == 1 else { throw JSecError.openSSL(.crypto, "cannot encode the public key as PEM") }
         return String(decoding: bio.readAll(), as: UTF8.self)
     }
 
-    static func publicDER(_ pkey: OpaquePointer) -> [UInt8] {
+    static func publicDER(_ pkey: OpaquePointer) throws -> [UInt8] {
+        OpenSSLErrorQueue.clear()
         let bio = MemoryBIO()
-        precondition(i2d_PUBKEY_bio(bio.bio, pkey) == 1, "i2d_PUBKEY_bio failed on a valid key")
+        guard i2d_PUBKEY_bio(bio.bio, pkey) == 1 else { throw JSecError.openSSL(.crypto, "cannot encode the public key as DER") }
         return bio.readAll()
     }
 

@@ -1,4 +1,4 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 
 /// RSA encryption padding.
 public enum RSAEncryptionPadding: Sendable, Hashable {
@@ -52,9 +52,10 @@ public enum RSAEncryption {
         case .pkcs1:
             guard EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1 else { throw JSecError.openSSL(.crypto, "cannot set PKCS#1 padding") }
         case .oaep(let md):
+            let evp = try md.md()
             guard EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) == 1,
-                  EVP_PKEY_CTX_set_rsa_oaep_md(ctx, md.md) == 1,
-                  EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, md.md) == 1
+                  EVP_PKEY_CTX_set_rsa_oaep_md(ctx, evp) == 1,
+                  EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, evp) == 1
             else { throw JSecError.openSSL(.crypto, "cannot set OAEP-\(md) padding") }
         }
         var len = 0

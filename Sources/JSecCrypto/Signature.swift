@@ -1,4 +1,4 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 
 /// How to sign: the digest (ignored by Ed25519, which signs the message itself) and the RSA padding.
 public struct SignatureOptions: Sendable, Hashable {

@@ -82,7 +82,7 @@ enum Perf9 {
                 config.maximumVersion = load.tlsVersion ?? .tls1_3
                 context = try TLSContext(config)
                 info.certificatePEM = identity.certificatePEM
-                info.privateKeyPEM = identity.privateKeyPEM
+                info.privateKeyPEM = try identity.privateKeyPEM
             }
             let listener: NetListener
             if load.isUnix {

@@ -35,19 +35,19 @@ enum CryptoKeys {
         }
         for format in KeyFormat.allCases {
             let out = try PrivateKey.convert(Array(key.pem.utf8), to: format, newPassword: "pw")
-            try checkEqual(try PrivateKey(bytes: out, password: "pw").der, key.der, "convert to \(format)")
-            try checkEqual(try key.export(format), format == .pem ? Array(key.pem.utf8) : key.der, "export \(format)")
+            try checkEqual(try PrivateKey(bytes: out, password: "pw").der, try key.der, "convert to \(format)")
+            try checkEqual(try key.export(format), format == .pem ? Array(try key.pem.utf8) : try key.der, "export \(format)")
         }
-        let pub = key.publicKey
+        let pub = try key.publicKey
         try check(key.matches(pub) && !key.matches(try PrivateKey.generate(.ecP256).publicKey), "matches")
         try checkEqual(try PublicKey(pem: key.publicKeyPEM), pub, "public PEM")
         try checkEqual(try PublicKey(der: key.publicKeyDER), pub, "public DER")
-        try checkEqual(pub.pem, key.publicKeyPEM, "public PEM encodings agree")
-        try checkEqual(pub.der, key.publicKeyDER, "public DER encodings agree")
+        try checkEqual(try pub.pem, try key.publicKeyPEM, "public PEM encodings agree")
+        try checkEqual(try pub.der, try key.publicKeyDER, "public DER encodings agree")
         try checkEqual(pub.algorithm, key.algorithm, "algorithm")
         try checkEqual(pub.bits, key.bits, "bits")
         try check(!pub.info.isPrivate, "public info")
-        var badDER = key.der; badDER[badDER.count / 2] ^= 0xff; badDER.removeLast(3)
+        var badDER = try key.der; badDER[badDER.count / 2] ^= 0xff; badDER.removeLast(3)
         try checkThrowsJSecSync(.crypto, "truncated DER") { _ = try PrivateKey(der: badDER) }
         try checkThrowsJSecSync(.crypto, "empty DER") { _ = try PrivateKey(der: []) }
         try checkThrowsJSecSync(.crypto, "public key DER as private") { _ = try PrivateKey(der: key.publicKeyDER) }

@@ -1,4 +1,5 @@
 import JSec
+import JSecCrypto
 
 /// JSecCrypto's primitives, each with known answers (FIPS, RFC, NIST vectors) and with bad input
 /// that must be a typed ``JSecError`` of the right category.
@@ -81,6 +82,31 @@ enum CryptoPrimitives {
         try checkThrowsJSecSync(.configuration, "non-hex") { _ = try Hex.decode("zz") }
     }
 
+    /// An algorithm the loaded providers lack is a `.crypto` error naming it, never a process abort (issue 12 item 7),
+    /// and algorithms are fetched one at a time when first used. "The providers lack it" is a fetcher whose
+    /// property query no provider can satisfy (`provider=` names the provider; none is called that): what a
+    /// FIPS-only OpenSSL answers for BLAKE2, for every algorithm.
+    static func missingAlgorithm() throws {
+        let absent = AlgorithmFetcher(properties: "provider=jsec-no-such-provider")
+        for alg in DigestAlgorithm.allCases {
+            let e = try checkThrowsJSecSync(.crypto, "digest \(alg) from providers that lack it") { _ = try absent.digest(alg) }
+            try check(e.message.contains(alg.openSSLName), "the error names \(alg.openSSLName): \(e.message)")
+        }
+        for alg in AEADAlgorithm.allCases {
+            let e = try checkThrowsJSecSync(.crypto, "cipher \(alg) from providers that lack it") { _ = try absent.cipher(alg) }
+            try check(e.message.contains(alg.openSSLName), "the error names \(alg.openSSLName): \(e.message)")
+        }
+        let e = try checkThrowsJSecSync(.crypto, "HMAC from providers that lack it") { _ = try absent.hmac() }
+        try check(e.message.contains("HMAC"), "the error names HMAC: \(e.message)")
+        // Lazy: a fresh fetcher holds nothing; asking for SHA-256 fetches SHA-256 only.
+        let lazy = AlgorithmFetcher(properties: nil)
+        try checkEqual(lazy.cachedDigests, [], "nothing fetched up front")
+        _ = try lazy.digest(.sha256)
+        try checkEqual(lazy.cachedDigests, [.sha256], "only what was asked for is fetched")
+        try checkEqual(try Digest.hash(.sha256, utf8("abc")).hexString,
+                       "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "the library's digests still work")
+    }
+
     /// RFC 5869 HKDF, RFC 6070 PBKDF2, RFC 7914 scrypt; out-of-range parameters.
     static func kdfs() throws {
         try checkEqual(try KDF.hkdf(.sha256, inputKey: [UInt8](repeating: 0x0b, count: 22), salt: h("000102030405060708090a0b0c"),
@@ -88,6 +114,31 @@ enum CryptoPrimitives {
                        "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865", "RFC 5869 case 1")
         try checkEqual(try KDF.hkdf(.sha256, inputKey: [UInt8](repeating: 0x0b, count: 22), salt: [UInt8](), info: [UInt8](), length: 42).hexString,
                        "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8", "RFC 5869 case 3")
+        // SHA-384 and SHA-512 (RFC 5869 has SHA-256 and SHA-1 vectors only): RFC 5869's case 1, 2 and 3 inputs with
+        // the other digest. Expected values computed with Python `cryptography` 48.0.0
+        // (HKDF(hashes.SHA384()/SHA512(), length, salt, info).derive(ikm)), and agreeing with a from-the-RFC
+        // HKDF over Python's stdlib `hmac` and with `openssl kdf -kdfopt digest:SHA384|SHA512 … HKDF`.
+        let case2IKM = [UInt8](0x00...0x4f), case2Salt = [UInt8](0x60...0xaf), case2Info = [UInt8](0xb0...0xff)
+        let wide: [(DigestAlgorithm, String, String, String)] = [
+            (.sha384, "9b5097a86038b805309076a44b3a9f38063e25b516dcbf369f394cfab43685f748b6457763e4f0204fc5",
+             "484ca052b8cc724fd1c4ec64d57b4e818c7e25a8e0f4569ed72a6a05fe0649eebf69f8d5c832856bf4e4fbc17967d54975324a94987f7f41835817d8994fdbd6f4c09c5500dca24a56222fea53d8967a8b2e",
+             "c8c96e710f89b0d7990bca68bcdec8cf854062e54c73a7abc743fade9b242daacc1cea5670415b52849c"),
+            (.sha512, "832390086cda71fb47625bb5ceb168e4c8e26a1a16ed34d9fc7fe92c1481579338da362cb8d9f925d7cb",
+             "ce6c97192805b346e6161e821ed165673b84f400a2b514b2fe23d84cd189ddf1b695b48cbd1c8388441137b3ce28f16aa64ba33ba466b24df6cfcb021ecff235f6a2056ce3af1de44d572097a8505d9e7a93",
+             "f5fa02b18298a72a8c23898a8703472c6eb179dc204c03425c970e3b164bf90fff22d04836d0e2343bac"),
+        ]
+        for (digest, case1, case2, case3) in wide {
+            try checkEqual(try KDF.hkdf(digest, inputKey: [UInt8](repeating: 0x0b, count: 22), salt: h("000102030405060708090a0b0c"),
+                                        info: h("f0f1f2f3f4f5f6f7f8f9"), length: 42).hexString, case1, "HKDF-\(digest) case 1 inputs")
+            try checkEqual(try KDF.hkdf(digest, inputKey: case2IKM, salt: case2Salt, info: case2Info, length: 82).hexString,
+                           case2, "HKDF-\(digest) case 2 inputs (82 bytes: two blocks)")
+            try checkEqual(try KDF.hkdf(digest, inputKey: [UInt8](repeating: 0x0b, count: 22), salt: [UInt8](), info: [UInt8](), length: 42).hexString,
+                           case3, "HKDF-\(digest) case 3 inputs (no salt, no info)")
+            _ = try KDF.hkdf(digest, inputKey: [1], salt: [UInt8](), info: [UInt8](), length: 255 * digest.outputSize)
+            try checkThrowsJSecSync(.configuration, "HKDF-\(digest) longer than 255 blocks") {
+                _ = try KDF.hkdf(digest, inputKey: [1], salt: [UInt8](), info: [UInt8](), length: 255 * digest.outputSize + 1)
+            }
+        }
         try checkThrowsJSecSync(.configuration, "HKDF too long") { _ = try KDF.hkdf(.sha256, inputKey: [1], salt: [UInt8](), info: [UInt8](), length: 255 * 32 + 1) }
         try checkThrowsJSecSync(.configuration, "HKDF zero length") { _ = try KDF.hkdf(.sha256, inputKey: [1], salt: [UInt8](), info: [UInt8](), length: 0) }
         try checkEqual(try KDF.pbkdf2(.sha1, password: "password", salt: utf8("salt"), iterations: 2, length: 20).hexString,

@@ -9,6 +9,7 @@ public let cryptoPrimitivesSuite = Suite("crypto-primitives", category: "unit",
     Test("HMAC and random") { _ in try CryptoPrimitives.hmacAndRandom() }
     Test("base64 and hex") { _ in try CryptoPrimitives.encodings() }
     Test("KDFs") { _ in try CryptoPrimitives.kdfs() }
+    Test("missing algorithm is a typed error") { _ in try CryptoPrimitives.missingAlgorithm() }
     Test("AEAD") { _ in try CryptoPrimitives.aead() }
     Test("AES-CBC") { _ in try CryptoPrimitives.blockCipher() }
 }

@@ -167,7 +167,7 @@ public enum TLSBehaviour {
             try check(info.handshakeDuration > .zero, "handshake duration is measured")
             try checkEqual(info.serverName, nil, "no SNI is sent for an IP literal (RFC 6066)")
             try checkEqual(info.peerCertificateChainDER.first.map { try Certificate(der: $0).sha256Fingerprint },
-                           pki.server.certificate.sha256Fingerprint, "peer chain DER round trip")
+                           try pki.server.certificate.sha256Fingerprint, "peer chain DER round trip")
         }
     }
 
