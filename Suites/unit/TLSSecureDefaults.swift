@@ -46,8 +46,8 @@ public enum SecureDefaults {
     public static let legacySuites = ["AES128-SHA", "AES256-GCM-SHA384", "ECDHE-RSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA384"]
 
     /// The PKI whose key can authenticate `suite` (RSA for the RSA and static-RSA suites, P-256 for ECDSA).
-    static func pki(for suite: String) throws -> TestPKI {
-        suite.contains("ECDSA") ? TestPKI.shared : try MatrixPKI.named("rsa2048").pki
+    static func pki(for suite: String) async throws -> TestPKI {
+        suite.contains("ECDSA") ? TestPKI.shared : try await MatrixPKI.named("rsa2048").pki
     }
 
     static func files(_ pki: TestPKI) throws -> (cert: String, key: String, ca: String) {
@@ -99,7 +99,7 @@ public enum SecureDefaults {
     /// An s_client offering only one legacy TLS 1.2 suite: refused by the default (`.intermediate`) server with
     /// "no shared cipher", accepted with that suite by a `.compatible` server.
     public static func serverAgainstLegacyClient(suite: String, profile: TLSSecurityProfile) async throws {
-        let pki = try pki(for: suite)
+        let pki = try await pki(for: suite)
         var config = pki.serverConfiguration()
         if profile != .intermediate { config.securityProfile = profile }  // .intermediate: the untouched default
         let f = try files(pki)
@@ -111,7 +111,7 @@ public enum SecureDefaults {
     /// Our client against an s_server that offers only one legacy suite: the default client refuses
     /// (`.handshake`), a `.compatible` client connects with that suite.
     public static func clientAgainstLegacyServer(suite: String, profile: TLSSecurityProfile) async throws {
-        let pki = try pki(for: suite)
+        let pki = try await pki(for: suite)
         let f = try files(pki)
         let server = try PeerProcess("openssl", ["s_server", "-accept", "127.0.0.1:0", "-cert", f.cert, "-key", f.key,
                                                  "-tls1_2", "-cipher", suite, "-naccept", "1"])
@@ -193,7 +193,7 @@ public enum SecureDefaults {
     /// A JSec client configured with an explicit legacy list (a peer we control end to end): refused by a default
     /// server on both sides, accepted by a `.compatible` server.
     public static func jsecLegacyClient() async throws {
-        let pki = try MatrixPKI.named("rsa2048").pki
+        let pki = try await MatrixPKI.named("rsa2048").pki
         var client = pki.clientConfiguration()
         client.cipherList = "AES128-SHA"
         client.maximumVersion = .tls1_2
