@@ -81,10 +81,7 @@ public final class NetListener: AsyncSequence, Sendable {
             // forever: a busy loop. The handler pauses accepting; the log records the first failure of each episode.
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(AcceptBackoffHandler(shouldForwardIOErrorCaught: false) { error in
-                        log.acceptFailed(error)
-                        return acceptBackoff
-                    })
+                    try channel.pipeline.syncOperations.addHandler(AcceptPauseHandler(pause: acceptBackoff) { log.acceptFailed($0) })
                 }
             }
             .childChannelOption(.allowRemoteHalfClosure, value: true)
