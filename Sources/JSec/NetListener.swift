@@ -8,7 +8,7 @@ import Glibc
 /// A listening socket (TCP or Unix-domain) that hands out connected ``NetStream``s,
 /// one at a time with ``accept(timeout:)`` or as an async sequence.
 ///
-/// A TLS listener (``TLS/listen(host:port:backlog:reusePort:context:eventLoopGroup:)``) runs each
+/// A TLS listener (``TLS/listen(host:port:backlog:reusePort:context:idleTimeout:eventLoopGroup:)``) runs each
 /// handshake as soon as the connection arrives, so a slow or hostile peer never
 /// holds up `accept`; only connections whose handshake succeeded are handed out.
 public final class NetListener: AsyncSequence, Sendable {
