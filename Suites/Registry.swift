@@ -16,6 +16,7 @@ public enum Registry {
         tlsDefaultsSuite,
         regressionSuite,
         regressionLifetimeSuite,
+        netHardeningSuite,
         openSSLSuite,
         gnuTLSSuite,
         pythonSSLSuite,

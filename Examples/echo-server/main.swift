@@ -22,15 +22,18 @@ struct EchoServer: AsyncParsableCommand {
     @Flag(help: "Require a client certificate that chains to --ca (mTLS).") var requireClientCert = false
     @Option(help: "CA certificates (PEM file) that client certificates must chain to.") var ca: String?
     @Option(help: "Stop after serving this many connections (0: serve forever).") var maxConnections = 0
+    @Option(help: "Close a connection after this many seconds without traffic (0: never).") var idleTimeout = 300.0
 
     func run() async throws {
         let tlsContext = try makeTLSContext()
+        guard idleTimeout >= 0, idleTimeout.isFinite else { throw ValidationError("--idle-timeout must be a number of seconds >= 0") }
+        let idle: Duration? = idleTimeout > 0 ? .milliseconds(Int64(idleTimeout * 1000)) : nil
         let listener: NetListener
         switch (unix, tlsContext) {
-        case (let path?, let ctx?): listener = try await TLS.listen(unixPath: path, context: ctx)
-        case (let path?, nil): listener = try await NetListener.listen(unixPath: path)
-        case (nil, let ctx?): listener = try await TLS.listen(host: host, port: port, context: ctx)
-        case (nil, nil): listener = try await NetListener.listen(host: host, port: port)
+        case (let path?, let ctx?): listener = try await TLS.listen(unixPath: path, context: ctx, idleTimeout: idle)
+        case (let path?, nil): listener = try await NetListener.listen(unixPath: path, idleTimeout: idle)
+        case (nil, let ctx?): listener = try await TLS.listen(host: host, port: port, context: ctx, idleTimeout: idle)
+        case (nil, nil): listener = try await NetListener.listen(host: host, port: port, idleTimeout: idle)
         }
         say("echo-server: \(tlsContext == nil ? "plain" : "TLS") on \(listener.localAddress.map(String.init(describing:)) ?? "?")")
         var served = 0

@@ -22,10 +22,16 @@ struct HTTPSServer: AsyncParsableCommand {
     @Option(help: "Require a client certificate chaining to this CA (PEM file): mTLS.") var clientCA: String?
     @Option(help: "The response body.") var body = "Hello from jsec https-server\n"
     @Option(help: "Stop after this many connections (0: serve forever).") var maxConnections = 0
+    @Option(help: "Seconds a client has to send its whole request (a slow drip does not extend it).") var requestTimeout = 30.0
+    @Option(help: "Close a connection after this many seconds without traffic (0: never).") var idleTimeout = 60.0
 
     func run() async throws {
         let context = try makeContext()
-        let listener = try await TLS.listen(host: host, port: port, context: context)
+        guard requestTimeout > 0, requestTimeout.isFinite else { throw ValidationError("--request-timeout must be a number of seconds > 0") }
+        guard idleTimeout >= 0, idleTimeout.isFinite else { throw ValidationError("--idle-timeout must be a number of seconds >= 0") }
+        let idle: Duration? = idleTimeout > 0 ? .milliseconds(Int64(idleTimeout * 1000)) : nil
+        let deadline = Duration.milliseconds(Int64(requestTimeout * 1000))
+        let listener = try await TLS.listen(host: host, port: port, context: context, idleTimeout: idle)
         say("https-server: listening on https://\(host):\(listener.port ?? port)/")
         var served = 0
         try await withThrowingDiscardingTaskGroup { group in
@@ -33,22 +39,42 @@ struct HTTPSServer: AsyncParsableCommand {
                 served += 1
                 if maxConnections > 0 && served >= maxConnections { await listener.close() }
                 let body = self.body
-                group.addTask { await Self.serve(stream, body: body) }
+                group.addTask { await Self.serve(stream, body: body, requestTimeout: deadline) }
             }
         }
         for failure in listener.handshakeFailures { say("handshake failed: \(failure)") }
     }
 
-    static func serve(_ stream: NetStream, body: String) async {
+    /// Reads the request head until a blank line ("\r\n\r\n", or a bare "\n\n" as real servers accept), within
+    /// `requestTimeout` in all: each read waits only for what is left of it, so a byte every few seconds cannot hold
+    /// the connection. A client that runs out of time gets 408 and the connection is closed.
+    static func readRequest(_ stream: NetStream, requestTimeout: Duration) async throws -> [UInt8]? {
+        let deadline = ContinuousClock.now + requestTimeout
+        var request: [UInt8] = []
+        while request.count < 65_536, !request.ends(with: Array("\r\n\r\n".utf8)), !request.ends(with: Array("\n\n".utf8)) {
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else { return nil }
+            do {
+                guard let part = try await stream.read(max: 4096, timeout: left) else { break }
+                request += part
+            } catch let e as JSecError where e.category == .timeout {
+                return nil
+            }
+        }
+        return request
+    }
+
+    static func serve(_ stream: NetStream, body: String, requestTimeout: Duration) async {
         if let tls = stream.tls {
             say("connection: \(tls.version) \(tls.cipher) alpn=\(tls.alpn ?? "none") reused=\(tls.sessionReused)"
                 + " client=\(tls.info.peerCertificates.first?.subject ?? "none")")
         }
         do {
-            var request: [UInt8] = []
-            while request.count < 65_536, !request.ends(with: Array("\r\n\r\n".utf8)),
-                  let part = try await stream.read(max: 4096, timeout: .seconds(10)) {
-                request += part
+            guard let request = try await readRequest(stream, requestTimeout: requestTimeout) else {
+                say("request: timed out after \(requestTimeout) -> 408 Request Timeout")
+                try? await stream.write("HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", timeout: .seconds(5))
+                await stream.close()
+                return
             }
             let line = String(decoding: request.prefix { $0 != 13 && $0 != 10 }, as: UTF8.self)
             let method = line.split(separator: " ").first.map(String.init) ?? ""

@@ -52,6 +52,12 @@ final class ByteBufferBIO {
     }
 
     var receivedPending: Int { inboundBytes }
+
+    /// Drops every received byte OpenSSL has not read.
+    func discardInbound() {
+        inbound.removeAll()
+        inboundBytes = 0
+    }
     var outboundPending: Int { outbound?.readableBytes ?? 0 }
 
     /// Takes the ciphertext written so far (nil when there is none).

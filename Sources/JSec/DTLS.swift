@@ -17,6 +17,7 @@ public enum DTLS {
                                session: TLSSession? = nil, options: DTLSOptions = DTLSOptions(),
                                eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> DTLSConnection {
         try options.validate()
+        try NetAddress.checkConnectPort(port, what: "DTLS connect to \(host):\(port)")
         let address: SocketAddress
         do {
             address = try SocketAddress.makeAddressResolvingHost(host, port: port)
@@ -27,9 +28,9 @@ public enum DTLS {
         do {
             channel = try await DatagramBootstrap(group: eventLoopGroup)
                 .channelOption(.recvAllocator, value: DTLSDriver.receiveAllocator)
-                .connect(to: address).get()
+                .connect(to: address).value(abandoned: { $0.close(promise: nil) })
         } catch {
-            throw JSecError.from(error, while: "DTLS connect to \(host):\(port)")
+            throw JSecError.mapped(error, while: "DTLS connect to \(host):\(port)")
         }
         let name = serverName ?? host
         let key = "dtls|\(host):\(port)|\(name)"
@@ -54,7 +55,8 @@ public enum DTLS {
                               eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> DTLSServer {
         try options.validate()
         try validateServer(context)
-        let accepted = DTLSQueue<DTLSConnection>(capacity: options.maximumSessions, what: "DTLS accept")
+        try NetAddress.checkListenPort(port, what: "DTLS listen on \(host):\(port)")
+        let accepted = HandoffQueue<DTLSConnection>(capacity: options.maximumSessions, what: "DTLS accept")
         let stats = DTLSServerStats()
         // Built here so a configuration error surfaces as it is.
         let handler = UnsafeTransfer(try DTLSServerHandler(context: context, options: options, accepted: accepted, stats: stats))
@@ -65,10 +67,10 @@ public enum DTLS {
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler.value) }
                 }
-                .bind(host: host, port: port).get()
+                .bind(host: host, port: port).value(abandoned: { $0.close(promise: nil) })
             return DTLSServer(channel: channel, accepted: accepted, stats: stats)
         } catch {
-            throw JSecError.from(error, while: "DTLS listen on \(host):\(port)")
+            throw JSecError.mapped(error, while: "DTLS listen on \(host):\(port)")
         }
     }
 
@@ -145,7 +147,17 @@ public enum DTLS {
                     return loop.makeFailedFuture(error)
                 }
                 return promise.futureResult
-            }.get()
+            }.value()  // a connection completed after a cancellation is dropped, and closes itself
+        } catch is CancellationError {
+            // The handshake was abandoned half-way: the association ends (a client's socket closes with it).
+            channel.eventLoop.execute {
+                if let h = try? channel.pipeline.syncOperations.handler(type: DTLSPeerHandler.self) {
+                    h.driver.fail(JSecError(.closed, "DTLS handshake cancelled"))
+                } else if ownsChannel {
+                    channel.close(promise: nil)
+                }
+            }
+            throw CancellationError()
         } catch {
             throw JSecError.from(error, while: "DTLS \(role == .client ? "connect" : "accept")")
         }

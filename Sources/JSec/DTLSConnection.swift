@@ -14,10 +14,10 @@ public final class DTLSConnection: Sendable {
     /// The largest message ``write(_:timeout:)`` accepts: what fits in one record of ``DTLSOptions/mtu`` with this cipher.
     public let maximumMessageSize: Int
     let driver: NIOLoopBound<DTLSDriver>
-    let inbox: DTLSQueue<[UInt8]>
+    let inbox: HandoffQueue<[UInt8]>
     let live: TLSLiveState
 
-    init(info: TLSConnectionInfo, driver: NIOLoopBound<DTLSDriver>, inbox: DTLSQueue<[UInt8]>, live: TLSLiveState,
+    init(info: TLSConnectionInfo, driver: NIOLoopBound<DTLSDriver>, inbox: HandoffQueue<[UInt8]>, live: TLSLiveState,
          localAddress: NetAddress?, remoteAddress: NetAddress?, maximumMessageSize: Int) {
         self.info = info
         self.driver = driver
@@ -46,7 +46,8 @@ public final class DTLSConnection: Sendable {
     /// The next message, whole. `nil` once the peer sent close_notify (after the messages before it).
     /// Throws ``JSecError/Category/timeout`` after `timeout` (the connection stays usable),
     /// ``JSecError/Category/closed`` after ``close()``, a timeout error after a server dropped an idle peer,
-    /// and ``JSecError/Category/usage`` when another read is pending.
+    /// ``JSecError/Category/usage`` when another read is pending, and `CancellationError` when the task is cancelled
+    /// (a message arriving later goes to the next read).
     public func read(timeout: Duration? = nil) async throws -> [UInt8]? {
         try await inbox.pop(timeout: timeout)
     }
@@ -54,25 +55,15 @@ public final class DTLSConnection: Sendable {
     /// Sends `message` as one datagram. A message larger than ``maximumMessageSize`` (or empty) is refused
     /// with a ``JSecError/Category/usage`` error and nothing is sent; it is never cut.
     public func write(_ message: some Sequence<UInt8>, timeout: Duration? = nil) async throws {
+        try Task.checkCancellation()
         let buffer = ByteBufferAllocator().buffer(bytes: message)
         let driver = self.driver
-        let loop = driver.eventLoop
         let maximum = maximumMessageSize
         do {
-            let sent = loop.flatSubmit { driver.value.write(buffer, maximum: maximum) }
-            if let timeout {
-                let result = loop.makePromise(of: Void.self)
-                sent.cascade(to: result)
-                let task = loop.scheduleTask(in: timeout.timeAmount) {
-                    result.fail(JSecError(.timeout, "DTLS write timed out after \(timeout)"))
-                }
-                result.futureResult.whenComplete { _ in task.cancel() }
-                try await result.futureResult.get()
-            } else {
-                try await sent.get()
-            }
+            try await driver.eventLoop.flatSubmit { driver.value.write(buffer, maximum: maximum) }
+                .value(timeout: timeout, timeoutError: JSecError(.timeout, "DTLS write timed out after \(timeout ?? .zero)"))
         } catch {
-            throw JSecError.from(error, while: "DTLS write")
+            throw JSecError.mapped(error, while: "DTLS write")
         }
     }
 

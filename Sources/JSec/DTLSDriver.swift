@@ -22,7 +22,7 @@ final class DTLSDriver {
     let peer: SocketAddress
     let options: DTLSOptions
     let eventLoop: any EventLoop
-    let inbox: DTLSQueue<[UInt8]>
+    let inbox: HandoffQueue<[UInt8]>
     let live = TLSLiveState()
     private(set) var state = State.idle
     /// Sends one datagram to the peer; set by the handler that owns the socket.
@@ -74,7 +74,7 @@ final class DTLSDriver {
         self.eventLoop = eventLoop
         self.allocator = allocator
         scratch = allocator.buffer(capacity: 16_384)
-        inbox = DTLSQueue(capacity: options.receiveQueueCapacity, what: "DTLS read")
+        inbox = HandoffQueue(capacity: options.receiveQueueCapacity, what: "DTLS read")
         let live = self.live
         let context = engine.context
         engine.onNewSession = { session in

@@ -8,13 +8,20 @@ public final class DTLSServer: AsyncSequence, Sendable {
     public typealias Element = DTLSConnection
 
     let channel: Channel
-    let accepted: DTLSQueue<DTLSConnection>
+    let accepted: HandoffQueue<DTLSConnection>
     let stats: DTLSServerStats
 
-    init(channel: Channel, accepted: DTLSQueue<DTLSConnection>, stats: DTLSServerStats) {
+    init(channel: Channel, accepted: HandoffQueue<DTLSConnection>, stats: DTLSServerStats) {
         self.channel = channel
         self.accepted = accepted
         self.stats = stats
+    }
+
+    /// A server dropped without ``close()`` closes itself: every session ends and the socket closes.
+    deinit {
+        accepted.finish(nil)
+        for c in accepted.drain() { c.driver.eventLoop.execute { c.driver.value.closeLocally() } }
+        channel.close(promise: nil)  // the handler ends the sessions when the channel goes inactive
     }
 
     /// The bound address; with port 0 it carries the port the system chose.
@@ -22,7 +29,8 @@ public final class DTLSServer: AsyncSequence, Sendable {
     public var port: Int? { localAddress?.port }
 
     /// The next peer whose handshake succeeded. Throws ``JSecError/Category/timeout`` after `timeout`,
-    /// ``JSecError/Category/closed`` once the server is closed, ``JSecError/Category/usage`` if another accept waits.
+    /// ``JSecError/Category/closed`` once the server is closed, ``JSecError/Category/usage`` if another accept waits,
+    /// `CancellationError` when the task is cancelled (the next connection then goes to the next accept).
     public func accept(timeout: Duration? = nil) async throws -> DTLSConnection {
         guard let c = try await accepted.pop(timeout: timeout) else {
             throw JSecError(.closed, "accept: the DTLS server is closed")

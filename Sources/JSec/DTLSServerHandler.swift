@@ -34,7 +34,7 @@ final class DTLSServerHandler: ChannelInboundHandler {
     private let tlsContext: TLSContext
     private let options: DTLSOptions
     private let cookieSecret: [UInt8]
-    private let accepted: DTLSQueue<DTLSConnection>
+    private let accepted: HandoffQueue<DTLSConnection>
     private let stats: DTLSServerStats
     private var sessions: [SocketAddress: DTLSDriver] = [:]
     /// New handshakes from the address of an established session (a restarted client, or a replayed
@@ -44,7 +44,7 @@ final class DTLSServerHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     private var closed = false
 
-    init(context: TLSContext, options: DTLSOptions, accepted: DTLSQueue<DTLSConnection>, stats: DTLSServerStats) throws {
+    init(context: TLSContext, options: DTLSOptions, accepted: HandoffQueue<DTLSConnection>, stats: DTLSServerStats) throws {
         tlsContext = context
         self.options = options
         self.accepted = accepted
@@ -105,13 +105,23 @@ final class DTLSServerHandler: ChannelInboundHandler {
                 return
             }
         }
-        guard DTLSRecordFramer.isInitialClientHello(datagram), datagram.readableBytes <= DTLSDriver.maximumInboundDatagram else {
-            return  // not the start of a handshake from a peer we have no session with: ignore
+        guard DTLSRecordFramer.isInitialClientHello(datagram), datagram.readableBytes <= Self.maximumHelloDatagram else {
+            return  // not the start of a handshake from a peer we have no session with (or more than a hello can be): ignore
         }
         listen(peer: peer, datagram: datagram, context: context)
     }
 
+    /// The most of a datagram `DTLSv1_listen` reads (one record of at most 16 KiB plus its header); a longer
+    /// datagram from an unverified peer is dropped unread.
+    static let maximumHelloDatagram = 16_384 + DTLSRecordFramer.headerLength
+
     /// Runs the stateless cookie exchange for a ClientHello from `peer`.
+    ///
+    /// Every unverified datagram meets the shared listening engine with nothing left of the one before: the
+    /// engine reads from a byte queue, not a datagram socket, so bytes `DTLSv1_listen` leaves unread would be
+    /// glued in front of the next peer's ClientHello (spoiling it) and pile up in memory. They are dropped
+    /// after each call. An unverified peer thus costs one HMAC and one HelloVerifyRequest (smaller than its
+    /// ClientHello: no amplification) per datagram, and nothing is kept about it.
     private func listen(peer: SocketAddress, datagram: ByteBuffer, context: ChannelHandlerContext) {
         guard let (engine, tag) = listener else { return }
         tag.peerBytes = Self.addressBytes(peer)
@@ -119,6 +129,7 @@ final class DTLSServerHandler: ChannelInboundHandler {
         OpenSSLErrorQueue.clear()
         let verdict = jsec_DTLSv1_listen(engine.ssl)
         _ = OpenSSLErrorQueue.drain()
+        engine.discardInput()
         if let out = engine.takeOutput() {
             stats.countHelloVerifyRequest()
             for d in DTLSRecordFramer.datagrams(from: out, mtu: options.mtu) {

@@ -8,20 +8,30 @@ import Glibc
 /// A listening socket (TCP or Unix-domain) that hands out connected ``NetStream``s,
 /// one at a time with ``accept(timeout:)`` or as an async sequence.
 ///
-/// A TLS listener (``TLS/listen(host:port:backlog:reusePort:context:eventLoopGroup:)``) runs each
+/// A TLS listener (``TLS/listen(host:port:backlog:reusePort:context:idleTimeout:eventLoopGroup:)``) runs each
 /// handshake as soon as the connection arrives, so a slow or hostile peer never
 /// holds up `accept`; only connections whose handshake succeeded are handed out.
 public final class NetListener: AsyncSequence, Sendable {
     public typealias Element = NetStream
 
     let serverChannel: Channel
-    let queue: AcceptQueue
+    let queue: HandoffQueue<NetStream>
+    let log: ListenerLog
     private let unixPath: String?
+    private let closed = Mutex(false)
 
-    init(serverChannel: Channel, queue: AcceptQueue, unixPath: String?) {
+    init(serverChannel: Channel, queue: HandoffQueue<NetStream>, log: ListenerLog, unixPath: String?) {
         self.serverChannel = serverChannel
         self.queue = queue
+        self.log = log
         self.unixPath = unixPath
+    }
+
+    /// A listener dropped without ``close()`` closes itself: the socket (and a Unix socket's file) go away,
+    /// connections not yet accepted are closed.
+    deinit {
+        if closed.withLock({ $0 }) { return }
+        Self.stop(queue: queue, channel: serverChannel, unixPath: unixPath)
     }
 
     /// The bound address; with port 0 it carries the ephemeral port chosen by the system.
@@ -29,73 +39,122 @@ public final class NetListener: AsyncSequence, Sendable {
     /// The bound TCP port (nil for Unix sockets).
     public var port: Int? { localAddress?.port }
 
-    /// Listens on TCP. Port 0 picks a free port (see ``port``).
+    /// Listens on TCP. Port 0 picks a free port (see ``port``); a port outside 0…65535 is a ``JSecError/Category/usage`` error.
+    /// `idleTimeout`: an accepted connection on which nothing is received or sent for this long is closed
+    /// (its pending read throws ``JSecError/Category/timeout``); nil (the default) keeps idle connections.
     public static func listen(host: String = "127.0.0.1", port: Int, backlog: Int = 256, reusePort: Bool = false,
+                              idleTimeout: Duration? = nil,
                               eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> NetListener {
-        try await bind(group: eventLoopGroup, backlog: backlog, reusePort: reusePort, tls: nil, unixPath: nil,
-                       what: "listen on \(host):\(port)") { $0.bind(host: host, port: port) }
+        try NetAddress.checkListenPort(port, what: "listen on \(host):\(port)")
+        return try await bind(group: eventLoopGroup, backlog: backlog, reusePort: reusePort, idleTimeout: idleTimeout, tls: nil, unixPath: nil,
+                              what: "listen on \(host):\(port)") { $0.bind(host: host, port: port) }
     }
 
     /// Listens on a Unix-domain socket; an existing socket file at `path` is replaced.
-    public static func listen(unixPath: String, backlog: Int = 256,
+    public static func listen(unixPath: String, backlog: Int = 256, idleTimeout: Duration? = nil,
                               eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> NetListener {
-        try await bind(group: eventLoopGroup, backlog: backlog, reusePort: false, tls: nil, unixPath: unixPath,
+        try await bind(group: eventLoopGroup, backlog: backlog, reusePort: false, idleTimeout: idleTimeout, tls: nil, unixPath: unixPath,
                        what: "listen on unix:\(unixPath)") { $0.bind(unixDomainSocketPath: unixPath, cleanupExistingSocketFile: true) }
     }
 
-    static func bind(group: any EventLoopGroup, backlog: Int, reusePort: Bool, tls: TLSContext?, unixPath: String?, what: String,
-                     _ bind: (ServerBootstrap) -> EventLoopFuture<Channel>) async throws -> NetListener {
+    /// How long accepting pauses after the system refused to accept (out of descriptors: EMFILE, ENFILE; out of memory).
+    static let acceptBackoff = TimeAmount.milliseconds(250)
+
+    /// `backlog` bounds both the kernel's queue of connections and the listener's queue of connections ready
+    /// for ``accept(timeout:)``; a connection arriving when the latter is full is closed at once.
+    static func bind(group: any EventLoopGroup, backlog: Int, reusePort: Bool, idleTimeout: Duration?, tls: TLSContext?, unixPath: String?,
+                     what: String, _ bind: (ServerBootstrap) -> EventLoopFuture<Channel>) async throws -> NetListener {
         guard backlog > 0 else { throw JSecError(.configuration, "backlog must be > 0, got \(backlog)") }
-        let queue = AcceptQueue()
+        if let idleTimeout, idleTimeout <= .zero {
+            throw JSecError(.configuration, "idleTimeout must be positive (or nil), got \(idleTimeout)")
+        }
+        let idle = idleTimeout.map { $0.timeAmount }
+        let queue = HandoffQueue<NetStream>(capacity: backlog, what: "accept")
+        let log = ListenerLog(what: what)
+        @Sendable func offer(_ stream: NetStream) {
+            if !queue.push(stream) { stream.channel.close(promise: nil) }
+        }
         var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: Int32(clamping: backlog))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            // Without it a failing accept (EMFILE when the process is out of descriptors) is retried at once,
+            // forever: a busy loop. The handler pauses accepting; the log records the first failure of each episode.
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptPauseHandler(pause: acceptBackoff) { log.acceptFailed($0) })
+                }
+            }
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                log.acceptSucceeded()
+                return channel.eventLoop.makeCompletedFuture {
                     let bridge = StreamBridgeHandler()
+                    // Counts application bytes in either direction (after TLS); the bridge closes the connection when it fires.
+                    if let idle { try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idle)) }
                     if let tls {
                         let handler = try TLSHandler(context: tls, role: .server, serverName: nil)
-                        try channel.pipeline.syncOperations.addHandlers([handler, bridge])
+                        try channel.pipeline.syncOperations.addHandler(handler, position: .first)
+                        try channel.pipeline.syncOperations.addHandler(bridge)
                         let stream = NetStream(channel: channel, bridge: bridge)
                         handler.whenHandshakeCompletes { result in
                             switch result {
                             case .success(let connection):
                                 stream.setTLS(connection)
-                                queue.push(stream)
+                                offer(stream)
                             case .failure(let error):
-                                queue.recordHandshakeFailure(JSecError.from(error, while: "TLS accept"))
+                                log.recordHandshakeFailure(JSecError.from(error, while: "TLS accept"))
                             }
                         }
                     } else {
                         try channel.pipeline.syncOperations.addHandler(bridge)
                         let stream = NetStream(channel: channel, bridge: bridge)
-                        bridge.onActive = { queue.push(stream) }
+                        bridge.onActive = { offer(stream) }
                     }
                 }
             }
         if reusePort { bootstrap = bootstrap.serverChannelOption(ChannelOptions.Types.SocketOption(level: .socket, name: NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1) }
         do {
-            let channel = try await bind(bootstrap).get()
-            return NetListener(serverChannel: channel, queue: queue, unixPath: unixPath)
+            let channel = try await bind(bootstrap).value(abandoned: { $0.close(promise: nil) })
+            return NetListener(serverChannel: channel, queue: queue, log: log, unixPath: unixPath)
         } catch {
-            throw JSecError.from(error, while: what)
+            throw JSecError.mapped(error, while: what)
         }
     }
 
     /// Waits for the next connection. Throws ``JSecError/Category/closed`` once the listener is closed,
-    /// ``JSecError/Category/timeout`` after `timeout`, and ``JSecError/Category/usage`` if another accept is pending.
+    /// ``JSecError/Category/timeout`` after `timeout`, ``JSecError/Category/usage`` if another accept is pending,
+    /// and `CancellationError` when the task is cancelled. After a timeout or a cancellation the listener is
+    /// unchanged: the next connection goes to the next accept.
     public func accept(timeout: Duration? = nil) async throws -> NetStream {
-        try await queue.pop(timeout: timeout)
+        guard let stream = try await queue.pop(timeout: timeout) else {
+            throw JSecError(.closed, "accept: the listener is closed")
+        }
+        return stream
     }
 
     /// Handshake failures of a TLS listener since it started (peers that sent garbage, failed verification, timed out…).
-    public var handshakeFailures: [JSecError] { queue.failures }
+    public var handshakeFailures: [JSecError] { log.handshakeFailures }
 
-    /// Stops listening. Connections already accepted stay open. Idempotent.
+    /// Failures of the system's accept (out of descriptors…), one per episode: the listener pauses accepting
+    /// for 250 ms at a time until accept succeeds again, and records the first failure of each such episode.
+    public var acceptErrors: [JSecError] { log.acceptErrors }
+
+    /// Stops listening. Connections already accepted stay open; those not yet accepted are closed. Idempotent.
     public func close() async {
-        queue.close()
+        let first = closed.withLock { c in
+            defer { c = true }
+            return !c
+        }
+        guard first else { return }
+        Self.stop(queue: queue, channel: nil, unixPath: nil)
         try? await serverChannel.close().get()
+        if let unixPath { unlink(unixPath) }
+    }
+
+    private static func stop(queue: HandoffQueue<NetStream>, channel: Channel?, unixPath: String?) {
+        queue.finish(nil)
+        for s in queue.drain() { s.channel.close(promise: nil) }
+        channel?.close(promise: nil)
         if let unixPath { unlink(unixPath) }
     }
 
@@ -113,79 +172,41 @@ public final class NetListener: AsyncSequence, Sendable {
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(listener: self) }
 }
 
-/// Connections ready to be accepted, and at most one waiting `accept`.
-final class AcceptQueue: Sendable {
-    private struct State {
-        var ready: [NetStream] = []
-        var waiter: CheckedContinuation<NetStream, any Error>?
-        var waiterID = 0
-        var closed = false
-        var failures: [JSecError] = []
+/// What a listener records for diagnostics: handshake failures (the last 1000) and accept errors (one per episode).
+final class ListenerLog: Sendable {
+    private struct Entries {
+        var handshakeFailures: [JSecError] = []
+        var acceptErrors: [JSecError] = []
+        var acceptFailing = false
     }
-    private let state = Mutex(State())
+    private let entries = Mutex(Entries())
+    private let what: String
 
-    func push(_ stream: NetStream) {
-        let waiter: CheckedContinuation<NetStream, any Error>? = state.withLock { s in
-            if s.closed { return nil }
-            if let w = s.waiter { s.waiter = nil; return w }
-            s.ready.append(stream)
-            return nil
-        }
-        if let waiter { waiter.resume(returning: stream) }
-        else if state.withLock({ $0.closed }) { stream.channel.close(promise: nil) }
-    }
+    init(what: String) { self.what = what }
+
+    var handshakeFailures: [JSecError] { entries.withLock { $0.handshakeFailures } }
+    var acceptErrors: [JSecError] { entries.withLock { $0.acceptErrors } }
 
     func recordHandshakeFailure(_ error: JSecError) {
-        state.withLock { s in
-            s.failures.append(error)
-            if s.failures.count > 1000 { s.failures.removeFirst(s.failures.count - 1000) }
+        entries.withLock { e in
+            e.handshakeFailures.append(error)
+            if e.handshakeFailures.count > 1000 { e.handshakeFailures.removeFirst(e.handshakeFailures.count - 1000) }
         }
     }
 
-    var failures: [JSecError] { state.withLock { $0.failures } }
-
-    func pop(timeout: Duration?) async throws -> NetStream {
-        let id: Int = state.withLock { s in s.waiterID += 1; return s.waiterID }
-        let timeoutTask: Task<Void, Never>? = timeout.map { t in
-            Task { [self] in
-                try? await Task.sleep(for: t)
-                if Task.isCancelled { return }
-                let w: CheckedContinuation<NetStream, any Error>? = state.withLock { s in
-                    guard s.waiterID == id, let w = s.waiter else { return nil }
-                    s.waiter = nil
-                    return w
-                }
-                w?.resume(throwing: JSecError(.timeout, "accept timed out after \(t)"))
-            }
-        }
-        defer { timeoutTask?.cancel() }
-        return try await withCheckedThrowingContinuation { (cont: CheckedContinuation<NetStream, any Error>) in
-            enum Action { case give(NetStream), fail(JSecError), wait }
-            let action: Action = state.withLock { s in
-                if !s.ready.isEmpty { return .give(s.ready.removeFirst()) }
-                if s.closed { return .fail(JSecError(.closed, "accept: the listener is closed")) }
-                if s.waiter != nil { return .fail(JSecError(.usage, "another accept is already pending on this listener")) }
-                s.waiter = cont
-                return .wait
-            }
-            switch action {
-            case .give(let s): cont.resume(returning: s)
-            case .fail(let e): cont.resume(throwing: e)
-            case .wait: break
-            }
+    func acceptFailed(_ error: IOError) {
+        let what = self.what
+        entries.withLock { e in
+            guard !e.acceptFailing else { return }
+            e.acceptFailing = true
+            e.acceptErrors.append(JSecError(.io, "\(what): accept failed (\(error.description)); pausing accepts until it succeeds again"))
+            if e.acceptErrors.count > 1000 { e.acceptErrors.removeFirst(e.acceptErrors.count - 1000) }
         }
     }
 
-    func close() {
-        let (waiter, leftovers): (CheckedContinuation<NetStream, any Error>?, [NetStream]) = state.withLock { s in
-            s.closed = true
-            let w = s.waiter
-            s.waiter = nil
-            let r = s.ready
-            s.ready = []
-            return (w, r)
+    func acceptSucceeded() {
+        entries.withLock { e in
+            if e.acceptFailing { e.acceptFailing = false }
         }
-        waiter?.resume(throwing: JSecError(.closed, "accept: the listener is closed"))
-        for s in leftovers { s.channel.close(promise: nil) }
     }
 }

@@ -14,16 +14,25 @@ import Synchronization
 /// - a timeout throws ``JSecError/Category/timeout`` and leaves the stream usable.
 /// - ``shutdown()`` half-closes the write side (TCP FIN, TLS close_notify); ``close()`` is idempotent and never hangs.
 /// - one read and one write may run at once; two concurrent reads are a usage error.
+/// - a cancelled task's call throws `CancellationError` and leaves the stream as a timeout would.
+/// - a stream dropped without ``close()`` closes itself.
 ///
 /// TLS-specific information lives on ``tls``, which is `nil` for plaintext.
 public final class NetStream: Sendable {
     let channel: Channel
     let bridge: NIOLoopBound<StreamBridgeHandler>
     private let tlsState = Mutex<TLSConnection?>(nil)
+    /// Numbers this stream's reads, so a cancellation ends the read it was meant for.
+    private let readTokens = Atomic<UInt64>(0)
 
     init(channel: Channel, bridge: StreamBridgeHandler) {
         self.channel = channel
         self.bridge = NIOLoopBound(bridge, eventLoop: channel.eventLoop)
+    }
+
+    /// A stream nobody references any more closes its connection (close_notify first on TLS), as ``close()`` would.
+    deinit {
+        channel.close(promise: nil)
     }
 
     /// The TLS facet: version, cipher, ALPN, peer certificates… `nil` for a plaintext stream.
@@ -36,10 +45,11 @@ public final class NetStream: Sendable {
 
     // MARK: - Opening
 
-    /// Connects over TCP. `host` may be a name or an IP literal.
+    /// Connects over TCP. `host` may be a name or an IP literal; a port outside 1…65535 is a ``JSecError/Category/usage`` error.
     public static func connect(host: String, port: Int, timeout: Duration? = nil,
                                eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> NetStream {
-        try await open(group: eventLoopGroup, timeout: timeout, what: "connect to \(host):\(port)") { bootstrap in
+        try NetAddress.checkConnectPort(port, what: "connect to \(host):\(port)")
+        return try await open(group: eventLoopGroup, timeout: timeout, what: "connect to \(host):\(port)") { bootstrap in
             bootstrap.connect(host: host, port: port)
         }
     }
@@ -64,16 +74,12 @@ public final class NetStream: Sendable {
         if let timeout { bootstrap = bootstrap.connectTimeout(timeout.timeAmount) }
         let channel: Channel
         do {
-            channel = try await connect(bootstrap).get()
+            channel = try await connect(bootstrap).value(abandoned: { $0.close(promise: nil) })
         } catch {
-            throw JSecError.from(error, while: what)
+            throw JSecError.mapped(error, while: what)
         }
-        return try await NetStream.wrap(channel)
-    }
-
-    /// Builds the stream object for a channel whose pipeline ends with a StreamBridgeHandler.
-    static func wrap(_ channel: Channel) async throws -> NetStream {
-        try await channel.eventLoop.submit {
+        // From here the stream owns the channel (and closes it when dropped).
+        return try await channel.eventLoop.submit {
             NetStream(channel: channel, bridge: try channel.pipeline.syncOperations.handler(type: StreamBridgeHandler.self))
         }.get()
     }
@@ -111,17 +117,23 @@ public final class NetStream: Sendable {
     }
 
     private func readOnLoop(_ kind: StreamBridgeHandler.ReadKind, timeout: Duration?) async throws -> ByteBuffer? {
+        try Task.checkCancellation()
         let bridge = self.bridge
         let loop = channel.eventLoop
         let amount = timeout?.timeAmount
-        let result: StreamBridgeHandler.ReadResult = await withUnsafeContinuation { continuation in
-            loop.execute {
-                bridge.value.read(kind, timeout: amount, eventLoop: loop) { continuation.resume(returning: $0) }
+        let token = readTokens.add(1, ordering: .relaxed).newValue
+        let result: StreamBridgeHandler.ReadResult = await withTaskCancellationHandler {
+            await withUnsafeContinuation { continuation in
+                loop.execute {
+                    bridge.value.read(kind, timeout: amount, token: token, eventLoop: loop) { continuation.resume(returning: $0) }
+                }
             }
+        } onCancel: {
+            loop.execute { bridge.value.cancelRead(token) }
         }
         switch result {
         case .success(let bytes): return bytes
-        case .failure(let error): throw JSecError.from(error, while: "read")
+        case .failure(let error): throw JSecError.mapped(error, while: "read")
         }
     }
 
@@ -148,21 +160,13 @@ public final class NetStream: Sendable {
             if !channel.isActive { throw JSecError(.closed, "write: the stream is closed") }
             return
         }
-        let loop = channel.eventLoop
-        let promise = loop.makePromise(of: Void.self)
-        channel.writeAndFlush(buffer, promise: promise)
+        try Task.checkCancellation()
         do {
-            if let timeout {
-                let result = loop.makePromise(of: Void.self)
-                promise.futureResult.cascade(to: result)
-                let task = loop.scheduleTask(in: timeout.timeAmount) {
-                    result.fail(JSecError(.timeout, "write timed out after \(timeout); bytes already handed to the transport may still be sent"))
-                }
-                result.futureResult.whenComplete { _ in task.cancel() }
-                try await result.futureResult.get()
-            } else {
-                try await promise.futureResult.get()
-            }
+            try await channel.writeAndFlush(buffer).value(
+                timeout: timeout,
+                timeoutError: JSecError(.timeout, "write timed out after \(timeout ?? .zero); bytes already handed to the transport may still be sent"))
+        } catch is CancellationError {
+            throw CancellationError()
         } catch {
             // A write that fails because the stream already failed (e.g. the peer's TLS alert
             // refusing our certificate) reports that cause, not a bare "closed".
@@ -185,8 +189,11 @@ public final class NetStream: Sendable {
     /// Half-closes the write side: TCP FIN (after TLS close_notify on a TLS stream).
     /// Reading goes on until the peer closes its side. Calling it twice is harmless.
     public func shutdown() async throws {
+        try Task.checkCancellation()
         do {
-            try await channel.close(mode: .output).get()
+            try await channel.close(mode: .output).value()
+        } catch is CancellationError {
+            throw CancellationError()
         } catch let e as ChannelError where e == .outputClosed || e == .alreadyClosed {
             return
         } catch let e as IOError where [ENOTCONN, ECONNRESET, EPIPE, EBADF].contains(e.errnoCode) {

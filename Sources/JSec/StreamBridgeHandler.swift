@@ -22,6 +22,8 @@ final class StreamBridgeHandler: ChannelDuplexHandler {
         let complete: (ReadResult) -> Void
         /// Distinguishes this read from a later one (for its timeout).
         let id: UInt64
+        /// The stream's number for this read (for its cancellation).
+        let token: UInt64
         var timeout: Scheduled<Void>?
     }
 
@@ -33,6 +35,8 @@ final class StreamBridgeHandler: ChannelDuplexHandler {
     private var bufferHandedOut = false
     private var pending: Pending?
     private var nextReadID: UInt64 = 0
+    /// A read whose cancellation arrived before the read itself (both hop to the event loop separately).
+    private var cancelledToken: UInt64?
     private var heldRead = false
     private var context: ChannelHandlerContext?
     /// The peer will send no more bytes (FIN, close_notify or channel closed).
@@ -86,6 +90,13 @@ final class StreamBridgeHandler: ChannelDuplexHandler {
             inputClosed = true
             satisfy()
         }
+        if event is IdleStateHandler.IdleStateEvent {
+            // A server's idle timeout (NetListener/TLS.listen idleTimeout): the connection is closed, and says why.
+            if failure == nil { failure = JSecError(.timeout, "read: nothing was received or sent for the listener's idle timeout; the connection was closed") }
+            satisfy()
+            context.close(promise: nil)
+            return
+        }
         context.fireUserInboundEventTriggered(event)
     }
 
@@ -118,7 +129,12 @@ final class StreamBridgeHandler: ChannelDuplexHandler {
     // MARK: - API used by NetStream (on the event loop)
 
     /// Serves one read; `complete` is called exactly once, on the event loop (possibly at once).
-    func read(_ kind: ReadKind, timeout: TimeAmount?, eventLoop: EventLoop, complete: @escaping (ReadResult) -> Void) {
+    func read(_ kind: ReadKind, timeout: TimeAmount?, token: UInt64, eventLoop: EventLoop, complete: @escaping (ReadResult) -> Void) {
+        if cancelledToken == token {
+            cancelledToken = nil
+            complete(.failure(CancellationError()))
+            return
+        }
         if pending != nil {
             complete(.failure(JSecError(.usage, "another read is already pending on this stream; reads must not run concurrently")))
             return
@@ -130,7 +146,7 @@ final class StreamBridgeHandler: ChannelDuplexHandler {
         if let result = take(kind) { complete(result); return }
         nextReadID &+= 1
         let id = nextReadID
-        pending = Pending(kind: kind, complete: complete, id: id, timeout: nil)
+        pending = Pending(kind: kind, complete: complete, id: id, token: token, timeout: nil)
         if heldRead, (buffer?.readableBytes ?? 0) < readLimit, let context {
             heldRead = false
             context.read()
@@ -145,6 +161,18 @@ final class StreamBridgeHandler: ChannelDuplexHandler {
     }
 
     var hasPendingRead: Bool { pending != nil }
+
+    /// Ends the read numbered `token` with `CancellationError`, leaving every received byte for the next read;
+    /// remembered if that read has not arrived yet, ignored if it is already over.
+    func cancelRead(_ token: UInt64) {
+        guard let p = pending, p.token == token else {
+            cancelledToken = token
+            return
+        }
+        pending = nil
+        p.timeout?.cancel()
+        p.complete(.failure(CancellationError()))
+    }
 
     /// Marks the stream closed by us and ends a pending read with a `.closed` error.
     func closeLocally() {

@@ -35,19 +35,25 @@ public enum TLS {
     }
 
     /// Listens on TCP; ``NetListener/accept(timeout:)`` hands out streams whose server handshake succeeded.
+    /// `idleTimeout`: a connection on which no application data is received or sent for this long (after its
+    /// handshake, which ``TLSConfiguration/handshakeTimeout`` bounds) is closed, and its pending read throws
+    /// ``JSecError/Category/timeout``. nil (the default) keeps idle connections open.
     public static func listen(host: String = "127.0.0.1", port: Int, backlog: Int = 256, reusePort: Bool = false,
-                              context: TLSContext,
+                              context: TLSContext, idleTimeout: Duration? = nil,
                               eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> NetListener {
         try validateServer(context)
-        return try await NetListener.bind(group: eventLoopGroup, backlog: backlog, reusePort: reusePort, tls: context, unixPath: nil,
+        try NetAddress.checkListenPort(port, what: "listen on \(host):\(port)")
+        return try await NetListener.bind(group: eventLoopGroup, backlog: backlog, reusePort: reusePort, idleTimeout: idleTimeout,
+                                          tls: context, unixPath: nil,
                                           what: "listen on \(host):\(port)") { $0.bind(host: host, port: port) }
     }
 
     /// Listens on a Unix-domain socket with TLS.
-    public static func listen(unixPath: String, backlog: Int = 256, context: TLSContext,
+    public static func listen(unixPath: String, backlog: Int = 256, context: TLSContext, idleTimeout: Duration? = nil,
                               eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> NetListener {
         try validateServer(context)
-        return try await NetListener.bind(group: eventLoopGroup, backlog: backlog, reusePort: false, tls: context, unixPath: unixPath,
+        return try await NetListener.bind(group: eventLoopGroup, backlog: backlog, reusePort: false, idleTimeout: idleTimeout,
+                                          tls: context, unixPath: unixPath,
                                           what: "listen on unix:\(unixPath)") {
             $0.bind(unixDomainSocketPath: unixPath, cleanupExistingSocketFile: true)
         }
@@ -90,6 +96,7 @@ public enum TLS {
                                 session: TLSSession?, cacheKey: String?) async throws -> NetStream {
         if stream.tls != nil { throw JSecError(.usage, "the stream is already a TLS stream") }
         try validateStream(context)
+        try Task.checkCancellation()  // a cancelled task leaves the plaintext stream as it was
         let channel = stream.channel
         let bridge = stream.bridge
         // Build the engine here (not on the loop) so configuration errors surface as they are.
@@ -125,7 +132,11 @@ public enum TLS {
                 let promise = loop.makePromise(of: TLSConnection.self)
                 handler.whenHandshakeCompletes { promise.completeWith($0) }
                 return promise.futureResult
-            }.get()
+            }.value()
+        } catch is CancellationError {
+            // The handshake was abandoned half-way: nothing usable is left, as after a handshake timeout.
+            channel.close(promise: nil)
+            throw CancellationError()
         } catch {
             let e = JSecError.from(error, while: "TLS \(role == .client ? "connect" : "accept")")
             // A misuse (e.g. a read still pending) leaves the plaintext stream as it was;

@@ -140,6 +140,9 @@ final class TLSEngine {
         network.receive(buffer)
     }
 
+    /// Drops received ciphertext OpenSSL has not read (what one datagram left that must not reach the next).
+    func discardInput() { network.discardInbound() }
+
     /// Ciphertext waiting to be sent to the peer.
     var outputPending: Int { network.outboundPending }
 

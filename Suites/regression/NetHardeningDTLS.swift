@@ -1,0 +1,173 @@
+import Assay
+import Foundation
+import JSec
+import NIOCore
+
+/// Issue 12 item 1 (unverified datagrams must not poison the listening engine) and issue 15 item 2 (the cookie check).
+public enum DTLSUnverified {
+    static let pki = TestPKI.shared
+
+    /// A datagram that starts like a ClientHello (handshake record, DTLS 1.2, epoch 0, type 1) and is junk after it.
+    static func helloShaped(_ size: Int, seed: UInt8) -> [UInt8] {
+        var d = [22, 0xFE, 0xFD, 0, 0, 0, 0, 0, 0, 0, 0, 0x3F, 0xF0, 1] + pattern(size - 14, seed: seed)
+        d[11] = UInt8((size - 13) >> 8 & 0xFF); d[12] = UInt8((size - 13) & 0xFF)
+        return d
+    }
+
+    /// Oversize and malformed ClientHellos from a forged source, each followed by a real client's ClientHello:
+    /// every real one is answered; then real clients complete handshakes while the junk keeps coming.
+    public static func junkInterleavedWithRealClients() async throws {
+        let hello = try await DTLSBehaviour.captureClientHello()
+        let server = try await DTLSEchoServer()
+        defer { Task { await server.close() } }
+        let target = try SocketAddress(ipAddress: "127.0.0.1", port: server.port)
+        let spoofer = try await RawUDPSocket()
+        defer { Task { await spoofer.close() } }
+        let client = try await RawUDPSocket()
+        defer { Task { await client.close() } }
+        var longRecord = hello
+        longRecord[11] = 0xFF; longRecord[12] = 0xFF
+        let junk: [(String, [UInt8])] = [
+            ("a 16,398-byte hello-shaped datagram", helloShaped(16_398, seed: 1)),
+            ("a 17,677-byte hello-shaped datagram", helloShaped(17_677, seed: 2)),
+            ("a real ClientHello padded to 17,000 bytes", hello + pattern(17_000 - hello.count, seed: 3)),
+            ("a 40,000-byte hello-shaped datagram", helloShaped(40_000, seed: 4)),
+            ("a truncated ClientHello", Array(hello.prefix(40))),
+            ("a ClientHello whose record length runs past the datagram", longRecord),
+            ("a hello-shaped 200 bytes of junk", helloShaped(200, seed: 5)),
+        ]
+        var answered = 0
+        for round in 0..<3 {
+            for (name, bytes) in junk {
+                try await spoofer.send(bytes, to: target)
+                try await client.send(hello, to: target)
+                answered += 1
+                let got = await client.waitFor(answered)
+                try check(got.count == answered, "round \(round), after \(name): the real ClientHello was not answered (\(got.count) of \(answered) answers)")
+                let last = got[answered - 1].bytes
+                try check(last.count > 14 && last[0] == 22 && last[13] == 3, "the answer is a HelloVerifyRequest: \(last.prefix(16))")
+            }
+        }
+        try checkEqual(server.server.sessionCount, 0, "sessions after unverified datagrams only")
+
+        // Real handshakes while a forged source keeps sending oversize hellos.
+        let flooding = Launched { () async throws -> Int in
+            var sent = 0
+            while !Task.isCancelled {
+                try await spoofer.send(helloShaped(16_398 + sent % 1_279, seed: UInt8(truncatingIfNeeded: sent)), to: target)
+                sent += 1
+                try? await Task.sleep(for: .milliseconds(2))
+            }
+            return sent
+        }
+        defer { flooding.task.cancel() }
+        for i in 0..<3 {
+            let c = try await DTLS.connect(host: "127.0.0.1", port: server.port, context: DTLSBehaviour.clientContext { $0.handshakeTimeout = .seconds(10) })
+            try await c.write("client \(i)")
+            try checkEqual(try await c.read(timeout: .seconds(10)), Array("client \(i)".utf8), "echo to real client \(i) during the flood")
+            await c.close()
+        }
+        flooding.task.cancel()
+        if case .success(let sent) = try await flooding.outcome("the flood") {
+            try check(sent > 0, "the flood sent datagrams (\(sent))")
+        }
+    }
+
+    // MARK: - Cookies
+
+    /// The cookie of a HelloVerifyRequest datagram (record 13 + handshake header 12 + version 2, then length and bytes).
+    static func cookie(of hvr: [UInt8]) throws -> [UInt8] {
+        try check(hvr.count > 28 && hvr[13] == 3, "a HelloVerifyRequest: \(hvr.prefix(16))")
+        let n = Int(hvr[27])
+        try check(hvr.count >= 28 + n && n > 0, "the HelloVerifyRequest carries a cookie")
+        return Array(hvr[28..<(28 + n)])
+    }
+
+    /// `hello` (a client's first ClientHello, one unfragmented record) carrying `cookie`, as its second ClientHello would.
+    static func hello(_ hello: [UInt8], withCookie cookie: [UInt8]) -> [UInt8] {
+        var body = Array(hello[25...])
+        let cookieAt = 34 + 1 + Int(body[34])  // version 2 + random 32, then session id length and bytes
+        let oldLength = Int(body[cookieAt])
+        body = Array(body[..<cookieAt]) + [UInt8(cookie.count)] + cookie + Array(body[(cookieAt + 1 + oldLength)...])
+        var handshake = Array(hello[13..<25])
+        for (at, value) in [(1, body.count), (9, body.count)] {  // length and fragment length (24-bit)
+            handshake[at] = UInt8(value >> 16 & 0xFF); handshake[at + 1] = UInt8(value >> 8 & 0xFF); handshake[at + 2] = UInt8(value & 0xFF)
+        }
+        handshake[4] = 0; handshake[5] = 1  // message_seq 1: the second ClientHello
+        var record = Array(hello[0..<13])
+        record[10] = 1  // record sequence number 1
+        let length = handshake.count + body.count
+        record[11] = UInt8(length >> 8); record[12] = UInt8(length & 0xFF)
+        return record + handshake + body
+    }
+
+    /// Sends `datagram` from `socket` and returns the handshake type of the answer's first record (3: HelloVerifyRequest, 2: ServerHello).
+    static func answer(_ socket: RawUDPSocket, _ datagram: [UInt8], to target: SocketAddress, _ what: String) async throws -> (type: UInt8, bytes: [UInt8]) {
+        let before = socket.datagrams.count
+        try await socket.send(datagram, to: target)
+        let got = await socket.waitFor(before + 1)
+        try check(got.count > before, "\(what): no answer")
+        let a = got[before].bytes
+        try check(a.count > 14 && a[0] == 22, "\(what): the answer is a handshake record: \(a.prefix(16))")
+        return (a[13], a)
+    }
+
+    /// Forged, altered, other-address and stale (earlier server on the same port) cookies get a new HelloVerifyRequest
+    /// and create no session; the same crafted ClientHello with the valid cookie does create one (so the crafted
+    /// hellos are well-formed and only the cookie decides).
+    public static func cookieCheck() async throws {
+        let first = try await captureHello()
+        var config = pki.serverConfiguration()
+        config.handshakeTimeout = .seconds(2)
+        let context = try DTLS.context(config)
+        let server = try await DTLS.listen(port: 0, context: context)
+        let port = server.port!
+        let target = try SocketAddress(ipAddress: "127.0.0.1", port: port)
+        let a = try await RawUDPSocket()
+        let b = try await RawUDPSocket()
+        defer { Task { await a.close(); await b.close() } }
+        let cookieA = try cookie(of: try await answer(a, first, to: target, "A's first ClientHello").bytes)
+
+        var rng = SeededGenerator(seed: 15)
+        let forged = (0..<cookieA.count).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        var altered = cookieA
+        altered[altered.count - 1] ^= 1
+        let refused: [(String, RawUDPSocket, [UInt8])] = [
+            ("a forged cookie", a, forged),
+            ("A's cookie with one bit changed", a, altered),
+            ("A's cookie sent from another address (B)", b, cookieA),
+            ("a one-byte cookie", a, [cookieA[0]]),
+        ]
+        for (what, socket, cookie) in refused {
+            let (type, _) = try await answer(socket, hello(first, withCookie: cookie), to: target, what)
+            try checkEqual(type, 3, "\(what): answered with a HelloVerifyRequest (3), not a ServerHello (2)")
+            try checkEqual(server.sessionCount, 0, "\(what): sessions")
+        }
+        // The control: the valid cookie from its own address gets a ServerHello and a session.
+        let (type, _) = try await answer(a, hello(first, withCookie: cookieA), to: target, "A's valid cookie")
+        try checkEqual(type, 2, "the valid cookie is answered with a ServerHello")
+        try checkEqual(server.sessionCount, 1, "the valid cookie creates a session")
+        await server.close()
+
+        // A stale cookie: issued by the previous server on this port (another secret). Cookies are bound to a
+        // server's random secret, which lives as long as the server (there is no rotation within its life).
+        try await Task.sleep(for: .milliseconds(100))  // the old server's last datagrams have arrived
+        let again = try await DTLS.listen(port: port, context: context)
+        defer { Task { await again.close() } }
+        let (staleType, _) = try await answer(a, hello(first, withCookie: cookieA), to: target, "A's cookie from the previous server")
+        try checkEqual(staleType, 3, "a stale cookie (the previous server's) is answered with a HelloVerifyRequest")
+        try checkEqual(again.sessionCount, 0, "sessions after the stale cookie")
+        let fresh = try cookie(of: try await answer(a, first, to: target, "A's first ClientHello to the new server").bytes)
+        try check(fresh != cookieA, "the new server's cookie for A differs from the old one")
+        let (freshType, _) = try await answer(a, hello(first, withCookie: fresh), to: target, "A's cookie from the new server")
+        try checkEqual(freshType, 2, "the new server's own cookie is answered with a ServerHello")
+        try checkEqual(again.sessionCount, 1, "the new server's own cookie creates a session")
+    }
+
+    static func captureHello() async throws -> [UInt8] {
+        let h = try await DTLSBehaviour.captureClientHello()
+        try check(h.count > 60 && h[13] == 1 && h[19] == 0 && h[20] == 0 && h[21] == 0 && h[14...16] == h[22...24],
+                  "one unfragmented ClientHello record: \(h.prefix(26))")
+        return h
+    }
+}
