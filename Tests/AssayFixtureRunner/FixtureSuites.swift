@@ -87,5 +87,5 @@ enum FixtureSuites {
     }
 
     static let all: [Suite] = [basics, xpass, crash, hang, freeze, trivial, big, CoordinatedFixtures.suite,
-                              OracleFixtures.suite, OracleFixtures.coordinatedSuite]
+                              OracleFixtures.suite, OracleFixtures.coordinatedSuite, SlowFixture.suite]
 }

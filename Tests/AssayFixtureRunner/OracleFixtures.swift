@@ -58,3 +58,18 @@ enum OracleFixtures {
         coordinated("xpass", expectedFail: "oracle bug that is fixed") { _ in expect(true) }
     }
 }
+
+/// A case that runs for a long time (cooperatively): the interrupt test
+/// sends SIGINT while it runs. Notes its pid and scratch directory in
+/// $ASSAY_FIXTURE_NOTES so the test can check both are gone.
+enum SlowFixture {
+    static let suite = Suite("slow", category: "fixtures", description: "a long case (interrupt tests)") {
+        Test("sleeps", timeout: 300) { ctx in
+            let scratch = try ctx.scratchDirectory()
+            if let dir = ProcessInfo.processInfo.environment["ASSAY_FIXTURE_NOTES"] {
+                try "\(getpid()) \(scratch)".write(toFile: dir + "/slow", atomically: true, encoding: .utf8)
+            }
+            try await Task.sleep(for: .seconds(240))
+        }
+    }
+}

@@ -11,8 +11,10 @@ public struct AssayCommand: ParsableCommand {
             Exit status: 0 nothing failed, 1 something failed (an unexpected pass counts), 2 usage error.
             Environment: ASSAY_FILTER and ASSAY_SKIP (';'-separated), ASSAY_VERBOSITY, ASSAY_TIMEOUT,
             ASSAY_TIMEOUT_SCALE, ASSAY_JSON, ASSAY_JUNIT, ASSAY_ENSURED_ONLY, ASSAY_MATRIX_SAMPLE, ASSAY_SEED,
-            ASSAY_MEMORY, ASSAY_JOBS, ASSAY_WRAPPER, ASSAY_NO_ISOLATION, ASSAY_MATRICES_DIR, ASSAY_NO_PROGRESS.
-            """)
+            ASSAY_MEMORY, ASSAY_JOBS, ASSAY_WRAPPER, ASSAY_NO_ISOLATION, ASSAY_MATRICES_DIR, ASSAY_NO_PROGRESS,
+            ASSAY_LAST_RESULTS.
+            """,
+        version: "runner (Assay) \(AssayVersion.text)")
 
     @Option(name: [.customShort("f"), .long], help: ArgumentHelp("Select cases (repeatable; a case runs if any filter selects it).", valueName: "expr"))
     public var filter: [String] = []
@@ -68,6 +70,15 @@ public struct AssayCommand: ParsableCommand {
     @Flag(help: "Run suites in this process (debugging; a crash ends the run).")
     public var noIsolation = false
 
+    @Option(help: ArgumentHelp("Run only tests with this tag (repeatable: any of them; with -f, both must select).", valueName: "tag"))
+    public var tag: [String] = []
+
+    @Option(help: ArgumentHelp("Run only the cases that failed in this results file (with -f, both must select).", valueName: "file"))
+    public var failedFrom: String?
+
+    @Flag(help: "Run only the cases that failed in the previous run (its results are kept in .build/assay/last-results.json).")
+    public var lastFailed = false
+
     public init() {}
 
     public mutating func validate() throws {
@@ -80,6 +91,7 @@ public struct AssayCommand: ParsableCommand {
         if let n = matrixSample, n < 1 { throw ValidationError("--matrix-sample must be at least 1") }
         if let j = jobs, j < 1 { throw ValidationError("-j must be at least 1") }
         if ensuredOnly && matrixSample != nil { throw ValidationError("--ensured-only and --matrix-sample exclude each other") }
+        if lastFailed && failedFrom != nil { throw ValidationError("--last-failed and --failed-from exclude each other") }
     }
 
     /// Fills options left unset from `ASSAY_*` environment variables.

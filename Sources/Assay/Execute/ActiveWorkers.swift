@@ -12,14 +12,26 @@ final class ActiveWorkers: @unchecked Sendable {
     func add(_ pid: pid_t) { _ = lock.withLock { groups.insert(pid) } }
     func remove(_ pid: pid_t) { _ = lock.withLock { groups.remove(pid) } }
 
-    func killAll() {
-        for pid in lock.withLock({ groups }) {
+    /// Kills every worker's process group; returns their pids.
+    @discardableResult
+    func killAll() -> [pid_t] {
+        let pids = Array(lock.withLock({ groups }))
+        for pid in pids {
             _ = kill(-pid, SIGKILL)
             _ = kill(pid, SIGKILL)
         }
+        return pids
     }
 
-    /// On SIGINT/SIGTERM/SIGHUP: kill every worker group, exit 128+signal.
+    /// Called on SIGINT/SIGTERM/SIGHUP after the workers are killed (it writes
+    /// what finished and exits); without it the runner exits 128+signal.
+    var onInterrupt: (@Sendable (Int32, [pid_t]) -> Never)? {
+        get { lock.withLock { interruptHandler } }
+        set { lock.withLock { interruptHandler = newValue } }
+    }
+    private var interruptHandler: (@Sendable (Int32, [pid_t]) -> Never)?
+
+    /// On SIGINT/SIGTERM/SIGHUP: kill every worker group, then `onInterrupt` (or exit 128+signal).
     func installSignalHandlers() {
         lock.withLock {
             guard sources.isEmpty else { return }
@@ -27,8 +39,9 @@ final class ActiveWorkers: @unchecked Sendable {
                 signal(sig, SIG_IGN)
                 let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
                 src.setEventHandler { [self] in
-                    killAll()
+                    let pids = killAll()
                     FileHandle.standardError.write(Data("\nassay: interrupted (signal \(sig)); workers killed\n".utf8))
+                    if let handler = onInterrupt { handler(sig, pids) }
                     exit(128 + sig)
                 }
                 src.resume()
