@@ -167,12 +167,14 @@ public enum AssayMain {
             return ok
         }
         let runPlan = plan
-        ActiveWorkers.shared.onInterrupt = { sig, workers in
-            Interruption.finish(signal: sig, workers: workers, finished: finished, plan: runPlan,
+        ActiveWorkers.shared.onInterrupt = { sig in
+            Interruption.finish(signal: sig, finished: finished, plan: runPlan,
                                 write: { _ = writeOutputs($0) }, reporter: reporter, metadata: meta)
         }
         ActiveWorkers.shared.installSignalHandlers()
         let ran = Executor.run(plan, options: exec, observer: finished)
+        // Interrupted while the last cases ended: the signal handler writes the results and exits.
+        while finished.isFrozen { sleep(60) }
 
         // Stage 4: report.
         let suiteResults = ran.map(\.0)

@@ -37,6 +37,9 @@ final class FinishedResults: RunObserver, @unchecked Sendable {
         if kept { forward.suiteFinished(suite, cases: finishedCases) }
     }
 
+    /// True once `freeze()` was called (the run is being interrupted).
+    var isFrozen: Bool { lock.withLock { frozen } }
+
     /// Stops collecting; returns what finished.
     func freeze() -> (suites: [SuiteResult], cases: [CaseResult]) {
         lock.withLock {
@@ -51,9 +54,12 @@ final class FinishedResults: RunObserver, @unchecked Sendable {
 /// `interrupted`, atomically), print the closing lines, exit 128+signal
 /// (130 for SIGINT, 143 for SIGTERM).
 enum Interruption {
-    static func finish(signal sig: Int32, workers: [pid_t], finished: FinishedResults, plan: Plan,
+    static func finish(signal sig: Int32, finished: FinishedResults, plan: Plan,
                        write: @Sendable (RunResults) -> Void, reporter: ConsoleReporter, metadata: RunMetadata) -> Never {
+        // Stop collecting first, so the killed workers' last words (a "crashed" case) are not recorded.
         let (suites, cases) = finished.freeze()
+        let workers = ActiveWorkers.shared.killAll()
+        FileHandle.standardError.write(Data("\nassay: interrupted (signal \(sig)); workers killed\n".utf8))
         // Let the killed workers go before removing what they left.
         let deadline = DispatchTime.now().uptimeNanoseconds + 2_000_000_000
         while workers.contains(where: { kill($0, 0) == 0 && !isZombie($0) }) && DispatchTime.now().uptimeNanoseconds < deadline {

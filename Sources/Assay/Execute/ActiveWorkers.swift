@@ -23,13 +23,14 @@ final class ActiveWorkers: @unchecked Sendable {
         return pids
     }
 
-    /// Called on SIGINT/SIGTERM/SIGHUP after the workers are killed (it writes
-    /// what finished and exits); without it the runner exits 128+signal.
-    var onInterrupt: (@Sendable (Int32, [pid_t]) -> Never)? {
+    /// Called on SIGINT/SIGTERM/SIGHUP instead of the default (kill the
+    /// workers, exit 128+signal): it must kill the workers itself (`killAll`),
+    /// after it has stopped collecting results, and exit.
+    var onInterrupt: (@Sendable (Int32) -> Never)? {
         get { lock.withLock { interruptHandler } }
         set { lock.withLock { interruptHandler = newValue } }
     }
-    private var interruptHandler: (@Sendable (Int32, [pid_t]) -> Never)?
+    private var interruptHandler: (@Sendable (Int32) -> Never)?
 
     /// On SIGINT/SIGTERM/SIGHUP: kill every worker group, then `onInterrupt` (or exit 128+signal).
     func installSignalHandlers() {
@@ -39,9 +40,9 @@ final class ActiveWorkers: @unchecked Sendable {
                 signal(sig, SIG_IGN)
                 let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
                 src.setEventHandler { [self] in
-                    let pids = killAll()
+                    if let handler = onInterrupt { handler(sig) }
+                    killAll()
                     FileHandle.standardError.write(Data("\nassay: interrupted (signal \(sig)); workers killed\n".utf8))
-                    if let handler = onInterrupt { handler(sig, pids) }
                     exit(128 + sig)
                 }
                 src.resume()
