@@ -1,27 +1,62 @@
 import Foundation
 
 /// JUnit XML (the Ant/Surefire dialect most CI systems read): one
-/// `<testsuite>` per Assay suite, one `<testcase>` per case.
+/// `<testsuite>` per Assay suite, one `<testcase>` per case, plus one
+/// `(worker)` test case per suite failure.
+///
+/// The counts agree with the console's closing line `P passed, F failed, S skipped`:
+/// `tests − failures − errors − skipped = P`, `failures + errors = F`, and
+/// `skipped = S + expected-fail` — an expected failure is written as pytest
+/// writes an xfail: `<skipped type="expected-fail" message="expected failure: …"/>`.
 public enum JUnitWriter {
+    /// The four JUnit counters for a set of cases and suite failures.
+    struct Counts {
+        var tests = 0, failures = 0, errors = 0, skipped = 0
+        init(_ cases: [CaseResult], suiteFailures: Int) {
+            tests = cases.count + suiteFailures
+            errors = suiteFailures
+            for c in cases {
+                switch JUnitWriter.element(c.status) {
+                case .failure: failures += 1
+                case .error: errors += 1
+                case .skipped: skipped += 1
+                case .none: break
+                }
+            }
+        }
+    }
+
+    /// The child element a case's `<testcase>` gets.
+    enum Element { case none, failure, error, skipped }
+
+    static func element(_ s: CaseStatus) -> Element {
+        switch s {
+        case .passed: return .none
+        case .failed, .unexpectedPass: return .failure
+        case .timedOut, .crashed: return .error
+        case .skipped, .expectedFail: return .skipped
+        }
+    }
+
     public static func xml(for results: RunResults) -> String {
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        let t = results.totals
-        out += "<testsuites name=\"assay\" tests=\"\(t.cases)\" failures=\"\(t.failed + t.unexpectedPass)\" errors=\"\(t.crashed + t.timedOut + t.suiteFailures)\" skipped=\"\(t.skipped)\">\n"
+        let all = Counts(results.cases, suiteFailures: results.suites.filter { $0.failure != nil }.count)
+        out += "<testsuites name=\"assay\" tests=\"\(all.tests)\" failures=\"\(all.failures)\" errors=\"\(all.errors)\" skipped=\"\(all.skipped)\">\n"
         for suite in results.suites {
             let cases = results.cases.filter { $0.category == suite.category && $0.suite == suite.name }
-            let failures = cases.filter { $0.status == .failed || $0.status == .unexpectedPass }.count
-            let errors = cases.filter { $0.status == .crashed || $0.status == .timedOut }.count + (suite.failure == nil ? 0 : 1)
-            let skipped = cases.filter { $0.status == .skipped }.count
-            out += "  <testsuite name=\"\(esc(suite.category + "/" + suite.name))\" tests=\"\(cases.count)\" failures=\"\(failures)\" errors=\"\(errors)\" skipped=\"\(skipped)\" time=\"\(fmt(suite.duration))\">\n"
+            let n = Counts(cases, suiteFailures: suite.failure == nil ? 0 : 1)
+            out += "  <testsuite name=\"\(esc(suite.category + "/" + suite.name))\" tests=\"\(n.tests)\" failures=\"\(n.failures)\" errors=\"\(n.errors)\" skipped=\"\(n.skipped)\" time=\"\(fmt(suite.duration))\">\n"
             for c in cases {
                 let name = c.id.split(separator: "/", maxSplits: 2).count == 3 ? String(c.id.split(separator: "/", maxSplits: 2)[2]) : c.id
                 out += "    <testcase classname=\"\(esc(suite.category + "." + suite.slug))\" name=\"\(esc(name))\" time=\"\(fmt(c.duration))\""
                 let msg = esc(c.message ?? "")
                 switch c.status {
-                case .passed, .expectedFail:
+                case .passed:
                     out += "/>\n"
                 case .skipped:
                     out += ">\n      <skipped message=\"\(msg)\"/>\n    </testcase>\n"
+                case .expectedFail:
+                    out += ">\n      <skipped type=\"expected-fail\" message=\"expected failure: \(msg)\"/>\n    </testcase>\n"
                 case .failed, .unexpectedPass:
                     out += ">\n      <failure type=\"\(c.status.rawValue)\" message=\"\(msg)\">\(esc(detail(c)))</failure>\n    </testcase>\n"
                 case .timedOut, .crashed:

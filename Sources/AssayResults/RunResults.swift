@@ -78,6 +78,9 @@ public struct RunMetadata: Sendable, Codable, Equatable {
     public var options: [String: JSONValue]
     /// Free-form extra metadata supplied by the runner's metadata hook.
     public var extra: [String: String]
+    /// True when the run was interrupted (SIGINT/SIGTERM): the file holds the
+    /// cases that finished before. Optional key, absent otherwise.
+    public var interrupted: Bool?
 
     public init(
         startTime: Date, endTime: Date? = nil, duration: Double? = nil, host: String, os: String,
@@ -142,7 +145,8 @@ public struct SuiteResult: Sendable, Codable, Equatable {
     public var name: String
     public var slug: String
     public var description: String?
-    /// "passed" or "failed" (any failing case or a worker failure).
+    /// "passed" or "failed" (any failing case or a worker failure); "interrupted"
+    /// when the run was interrupted before all its cases finished.
     public var status: String
     public var duration: Double
     /// Peak resident set size of the suite's worker(s), bytes (with --memory, or always when known).

@@ -10,6 +10,7 @@ public enum LoadError: Error, Equatable, CustomStringConvertible {
     case unsupportedVersion(path: String, version: Int?)
     case malformed(path: String, reason: String)
     case noPerfData(path: String, perf9Cases: Int)
+    case tooLarge(path: String, limit: Int)
 
     public var description: String {
         switch self {
@@ -25,6 +26,8 @@ public enum LoadError: Error, Equatable, CustomStringConvertible {
             return "\(p): results schema version \(v.map(String.init) ?? "missing") is not supported (this analyzer reads version \(RunResults.currentSchemaVersion))"
         case .malformed(let p, let r):
             return "\(p): malformed assay results file: \(r)"
+        case .tooLarge(let p, let limit):
+            return "\(p): larger than the input limit of \(limit / 1_048_576) MiB (not a results file? raise it with \(ResultsLoader.limitVariable)=MiB)"
         case .noPerfData(let p, let n):
             return n == 0
                 ? "\(p): no perf data (no \(PerfCaseReader.category)/\(PerfCaseReader.suite) case in the file)"
@@ -47,14 +50,32 @@ public enum ResultsLoader {
     }
 
     /// The file's perf9 cases and where and when it was run.
-    public static func loadFile(path: String) throws(LoadError) -> LoadedFile {
+    /// The most a results file may hold (64 MiB; a perf9 results file of a
+    /// full run is a few MiB). Reading stops one byte past it, so a huge or
+    /// endless input (`/dev/zero`) costs at most this much memory.
+    public static let defaultMaxBytes = 64 << 20
+    /// Environment variable overriding the limit, in MiB.
+    public static let limitVariable = "ANALYZER_MAX_INPUT_MIB"
+
+    /// The limit: `ANALYZER_MAX_INPUT_MIB` when set to a positive integer, else 64 MiB.
+    public static func maxBytes(environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
+        if let s = environment[limitVariable], let mib = Int(s), mib > 0, mib < 1 << 20 { return mib << 20 }
+        return defaultMaxBytes
+    }
+
+    public static func loadFile(path: String, maxBytes: Int = maxBytes()) throws(LoadError) -> LoadedFile {
         guard FileManager.default.fileExists(atPath: path) else { throw .missing(path: path) }
+        guard let fh = FileHandle(forReadingAtPath: path) else {
+            throw .unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        defer { try? fh.close() }
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            data = try fh.read(upToCount: maxBytes + 1) ?? Data()
         } catch {
-            throw .unreadable(path: path, reason: error.localizedDescription)
+            throw .unreadable(path: path, reason: (error as NSError).localizedFailureReason ?? "\(error)")
         }
+        if data.count > maxBytes { throw .tooLarge(path: path, limit: maxBytes) }
         return try parseFile(data, path: path)
     }
 

@@ -1,6 +1,7 @@
 // analyzer: turns perf9 results (Assay results files) into reports,
 // comparisons with a significance test, and SVG charts. See docs/perf9.md.
 import ArgumentParser
+import AssayResults
 import Foundation
 import PerfAnalysis
 
@@ -15,7 +16,9 @@ struct Analyzer: ParsableCommand {
             no perf data); 3 a regression beyond --fail-on-regression.
             `analyzer merge SHARD.json … -o ALL.json [--junit ALL.xml]` merges the shards of one run (see `analyzer merge --help`).
             `analyzer peers DIR` prints a tools/compare-peers run side by side (see `analyzer peers --help`).
-            """)
+            Input files are read up to 64 MiB each (ANALYZER_MAX_INPUT_MIB overrides).
+            """,
+        version: "analyzer (Assay) \(AssayVersion.text)")
 
     @Argument(help: "Assay results files (runner --json FILE). With --compare: exactly OLD NEW.")
     var files: [String] = []

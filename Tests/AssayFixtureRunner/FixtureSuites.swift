@@ -86,5 +86,7 @@ enum FixtureSuites {
         ]), skipCases: [.when(["c": "q"], reason: "q is skipped")]) { _ in }
     }
 
-    static let all: [Suite] = [basics, xpass, crash, hang, freeze, trivial, big, CoordinatedFixtures.suite] + ScaleFixtures.all
+    static let all: [Suite] = [basics, xpass, crash, hang, freeze, trivial, big, CoordinatedFixtures.suite,
+                               OracleFixtures.suite, OracleFixtures.coordinatedSuite, SlowFixture.suite]
+        + ScaleFixtures.all
 }

@@ -8,6 +8,8 @@ enum Fixture {
         var status: Int32
         var stdout: String
         var stderr: String
+        /// Ended by a signal (`status` is then the signal number).
+        var signaled = false
         var lastLine: String { stdout.split(separator: "\n").last.map(String.init) ?? "" }
     }
 
@@ -44,7 +46,8 @@ enum Fixture {
         p.waitUntilExit()
         return Run(status: p.terminationStatus,
                    stdout: (try? String(contentsOfFile: dir + "/out", encoding: .utf8)) ?? "",
-                   stderr: (try? String(contentsOfFile: dir + "/err", encoding: .utf8)) ?? "")
+                   stderr: (try? String(contentsOfFile: dir + "/err", encoding: .utf8)) ?? "",
+                   signaled: p.terminationReason == .uncaughtSignal)
     }
 
     static func tempPath(_ name: String) -> String {

@@ -15,13 +15,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 PRODUCT=${ASSAY_VALGRIND_PRODUCT:-runner}
 SCALE=${ASSAY_VALGRIND_TIMEOUT_SCALE:-30}
-build() {
-    # Share the machine's build lock when there is one (developers' machines).
-    if command -v flock >/dev/null 2>&1; then flock /tmp/swift-build.lock "$@"; else "$@"; fi
-}
-build swift build --product "$PRODUCT" --scratch-path .build-valgrind \
-    -Xswiftc -dwarf-version=4 -Xcc -gdwarf-4 >&2
-BIN="$(build swift build --scratch-path .build-valgrind -Xswiftc -dwarf-version=4 -Xcc -gdwarf-4 --show-bin-path)/$PRODUCT"
+BIN=$(tools/valgrind/build.sh "$PRODUCT")
 VALGRIND="valgrind --quiet --leak-check=full --show-leak-kinds=definite,possible"
 VALGRIND="$VALGRIND --errors-for-leak-kinds=definite,possible --error-exitcode=99"
 VALGRIND="$VALGRIND --num-callers=40 --suppressions=$ROOT/tools/valgrind/swift-runtime.supp"

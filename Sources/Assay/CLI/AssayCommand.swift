@@ -12,8 +12,9 @@ public struct AssayCommand: ParsableCommand {
             Environment: ASSAY_FILTER and ASSAY_SKIP (';'-separated), ASSAY_VERBOSITY, ASSAY_TIMEOUT,
             ASSAY_TIMEOUT_SCALE, ASSAY_JSON, ASSAY_JUNIT, ASSAY_ENSURED_ONLY, ASSAY_MATRIX_SAMPLE, ASSAY_SEED,
             ASSAY_MEMORY, ASSAY_JOBS, ASSAY_WRAPPER, ASSAY_NO_ISOLATION, ASSAY_MATRICES_DIR, ASSAY_NO_PROGRESS,
-            ASSAY_SHARD, ASSAY_DURATIONS.
-            """)
+            ASSAY_SHARD, ASSAY_DURATIONS, ASSAY_LAST_RESULTS.
+            """,
+        version: "runner (Assay) \(AssayVersion.text)")
 
     @Option(name: [.customShort("f"), .long], help: ArgumentHelp("Select cases (repeatable; a case runs if any filter selects it).", valueName: "expr"))
     public var filter: [String] = []
@@ -75,6 +76,15 @@ public struct AssayCommand: ParsableCommand {
     @Option(help: ArgumentHelp("With --shard: balance the shards by the case durations in this results file (default: by case count).", valueName: "file"))
     public var durations: String?
 
+    @Option(help: ArgumentHelp("Run only tests with this tag (repeatable: any of them; with -f, both must select).", valueName: "tag"))
+    public var tag: [String] = []
+
+    @Option(help: ArgumentHelp("Run only the cases that failed in this results file (with -f, both must select).", valueName: "file"))
+    public var failedFrom: String?
+
+    @Flag(help: "Run only the cases that failed in the previous run (its results are kept in .build/assay/last-results.json).")
+    public var lastFailed = false
+
     public init() {}
 
     public mutating func validate() throws {
@@ -89,6 +99,7 @@ public struct AssayCommand: ParsableCommand {
         if ensuredOnly && matrixSample != nil { throw ValidationError("--ensured-only and --matrix-sample exclude each other") }
         if let s = shard { do { _ = try ShardSpec.parse(s) } catch { throw ValidationError("\(error)") } }
         if durations != nil && shard == nil { throw ValidationError("--durations balances shards: it needs --shard K/N") }
+        if lastFailed && failedFrom != nil { throw ValidationError("--last-failed and --failed-from exclude each other") }
     }
 
     /// Fills options left unset from `ASSAY_*` environment variables.

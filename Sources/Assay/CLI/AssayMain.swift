@@ -81,6 +81,36 @@ public enum AssayMain {
             printError("error: \(error)")
             return exitUsage
         }
+        if !cmd.tag.isEmpty {
+            plan = Selection.keep(plan, tags: cmd.tag)
+            if plan.caseCount == 0 {
+                printError("error: no selected test has the tag\(cmd.tag.count == 1 ? "" : "s") \(cmd.tag.joined(separator: ", ")) (see --list tests)")
+                return exitUsage
+            }
+        }
+        if let from = cmd.lastFailed ? Selection.lastResultsPath(environment: environment) : cmd.failedFrom {
+            switch Selection.failedFilters(from: from) {
+            case .failure(let e):
+                printError("error: \(e)")
+                return exitUsage
+            case .success(let failed) where failed.isEmpty:
+                say("no case failed in \(from): nothing to run")
+                return exitOK
+            case .success(let failed):
+                var o = planOptions
+                o.filters = failed
+                o.skips = planOptions.skips
+                let again: Plan
+                do { again = try Planner.plan(catalog, options: o) } catch {
+                    printError("error: --failed-from \(from): \(error) (do the suites still have these cases?)")
+                    return exitUsage
+                }
+                // With -f/--tag too, a case must also be in the plan they made (same id).
+                let allowed = Set(plan.suites.flatMap { $0.cases.map(\.id) })
+                let constrained = !planOptions.filters.isEmpty || !cmd.tag.isEmpty
+                plan = constrained ? Selection.narrowed(again) { allowed.contains($0.id) } : again
+            }
+        }
         for w in plan.warnings { printError("warning: \(w)") }
         if !planOptions.filters.isEmpty && plan.caseCount == 0 {
             printError("error: the filters select no case (see --list tests, --filter-help)")
@@ -96,6 +126,14 @@ public enum AssayMain {
             Listing.printPlan(plan, verbosity: verbosity)
             return exitOK
         }
+        // Output files are checked before the first case runs.
+        for (option, path) in [("--json", cmd.json), ("--junit", cmd.junit)] {
+            guard let path else { continue }
+            do { try AtomicFile.checkWritable(path) } catch {
+                printError("error: \(option) \(error)")
+                return exitUsage
+            }
+        }
         if verbosity >= 3 {
             say("plan: \(plan.caseCount) cases in \(plan.suites.count) suites")
         }
@@ -109,33 +147,59 @@ public enum AssayMain {
         exec.timeoutScale = cmd.timeoutScale ?? 1
         exec.matricesDirectory = matricesDir
         if let s = environment["ASSAY_WORKER_STARTUP_TIMEOUT"], let v = Double(s), v > 0 { exec.startupTimeout = v }
+        switch ValgrindReexec.decide(wrapper: exec.wrapper, isolation: exec.isolation,
+                                     executable: ExecutablePath.current() ?? arguments[0],
+                                     timeoutScaleGiven: cmd.timeoutScale != nil, environment: environment) {
+        case .proceed: break
+        case .refuse(let line):
+            printError(line)
+            return exitUsage
+        case .reexec(let binary, let env):
+            ValgrindReexec.exec(binary: binary, arguments: arguments, environment: env)
+        }
         let reporter = ConsoleReporter(verbosity: verbosity, totalCases: plan.caseCount, memory: cmd.memory)
-        if exec.isolation { ActiveWorkers.shared.installSignalHandlers() }
-        let ran = Executor.run(plan, options: exec, observer: reporter)
+        let finished = FinishedResults(forwardingTo: reporter)
+        var options = effectiveOptions(cmd, exec)
+        if let share { options["shard"] = share.json }
+        let meta = RunMetadataCollector.collect(
+            start: start, arguments: arguments, options: options, extra: metadata())
+        let (jsonPath, junitPath) = (cmd.json, cmd.junit)
+        let writeOutputs: @Sendable (RunResults) -> Bool = { results in
+            var ok = true
+            if let path = jsonPath {
+                do { try results.write(to: path) } catch { printError("error: --json \(error)"); ok = false }
+            }
+            if let path = junitPath {
+                do { try JUnitWriter.write(results, to: path) } catch { printError("error: --junit \(error)"); ok = false }
+            }
+            return ok
+        }
+        let runPlan = plan
+        ActiveWorkers.shared.onInterrupt = { sig in
+            Interruption.finish(signal: sig, finished: finished, plan: runPlan,
+                                write: { _ = writeOutputs($0) }, reporter: reporter, metadata: meta)
+        }
+        ActiveWorkers.shared.installSignalHandlers()
+        let ran = Executor.run(plan, options: exec, observer: finished)
+        // Interrupted while the last cases ended: the signal handler writes the results and exits.
+        while finished.isFrozen { sleep(60) }
 
         // Stage 4: report.
         let suiteResults = ran.map(\.0)
         var cases = ran.flatMap(\.1)
         ShardCLI.annotate(&cases, share: share)
-        var options = effectiveOptions(cmd, exec)
-        if let share { options["shard"] = share.json }
-        var meta = RunMetadataCollector.collect(
-            start: start, arguments: arguments, options: options, extra: metadata())
+        var runMeta = meta
         let end = Date()
-        meta.endTime = end
-        meta.duration = end.timeIntervalSince(start)
+        runMeta.endTime = end
+        runMeta.duration = end.timeIntervalSince(start)
         let results = RunResults(
-            run: meta, totals: Totals(counting: cases, suiteFailures: suiteResults.filter { $0.failure != nil }.count),
+            run: runMeta, totals: Totals(counting: cases, suiteFailures: suiteResults.filter { $0.failure != nil }.count),
             suites: suiteResults, cases: cases)
-        var writeFailed = false
-        if let path = cmd.json {
-            do { try results.write(to: path) } catch { printError("error: cannot write \(path): \(error)"); writeFailed = true }
-        }
-        if let path = cmd.junit {
-            do { try JUnitWriter.write(results, to: path) } catch { printError("error: cannot write \(path): \(error)"); writeFailed = true }
-        }
+        let written = writeOutputs(results)
+        // For --last-failed: every run that ran cases leaves its results (best effort).
+        try? results.write(to: Selection.lastResultsPath(environment: environment))
         reporter.finish(results)
-        return results.totals.failures > 0 || writeFailed ? exitFailures : exitOK
+        return results.totals.failures > 0 || !written ? exitFailures : exitOK
     }
 
     static func effectiveOptions(_ c: AssayCommand, _ e: ExecutionOptions) -> [String: JSONValue] {

@@ -70,7 +70,9 @@ struct CoordinatedRun {
         }
         group.cleanUp()
         if let reason = tracker.skip, !abandoned { throw SkipTest(reason) }
-        if let m = message { throw CoordinatedFailure(message: m, timedOut: timedOut, abandoned: abandoned) }
+        if let m = message {
+            throw CoordinatedFailure(message: m, timedOut: timedOut, abandoned: abandoned, crashed: !timedOut && tracker.crash)
+        }
     }
 
     static func ns(_ seconds: Double) -> UInt64 { UInt64(max(0, seconds) * 1e9) }

@@ -28,5 +28,7 @@ struct CoordinatedFailure: Error, CustomStringConvertible {
     /// Participants that did not stop were left running in this process
     /// (task or thread mode): the worker must not run further cases.
     var abandoned: Bool
+    /// A participant process crashed (status `crashed`, as for a crashed worker).
+    var crashed = false
     var description: String { message }
 }

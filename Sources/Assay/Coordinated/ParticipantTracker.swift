@@ -29,6 +29,22 @@ final class ParticipantTracker: @unchecked Sendable {
         }
     }
 
+    /// The participant's process died (signal or exit without reporting):
+    /// a failure that makes the case `crashed`, as a crashed worker does.
+    func crashed(_ p: ParticipantID, _ message: String) {
+        change {
+            running.removeAll { $0 == p }
+            if failure == nil {
+                failure = message
+                failureIsCrash = true
+            }
+        }
+    }
+
+    /// Set when the first failure was a participant process crashing.
+    var crash: Bool { lock.withLock { failureIsCrash } }
+    private var failureIsCrash = false
+
     /// The participant threw `SkipTest`: the others are released and the case is skipped.
     func skipped(_ p: ParticipantID, _ reason: String) {
         change {

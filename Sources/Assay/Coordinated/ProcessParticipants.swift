@@ -196,7 +196,7 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
             if hub.failed == nil, let tail = SuiteSupervisor.tail(of: stderrPath(p)) {
                 recorder?.record(Issue(message: "\(p) stderr (last lines):\n" + tail, location: nil))
             }
-            tracker.failed(p, text)
+            tracker.crashed(p, text)
         }
     }
 

@@ -13,14 +13,27 @@ final class ActiveWorkers: @unchecked Sendable {
     func remove(_ pid: pid_t) { _ = lock.withLock { groups.remove(pid) } }
     var pids: Set<pid_t> { lock.withLock { groups } }
 
-    func killAll() {
-        for pid in lock.withLock({ groups }) {
+    /// Kills every worker's process group; returns their pids.
+    @discardableResult
+    func killAll() -> [pid_t] {
+        let pids = Array(lock.withLock({ groups }))
+        for pid in pids {
             _ = kill(-pid, SIGKILL)
             _ = kill(pid, SIGKILL)
         }
+        return pids
     }
 
-    /// On SIGINT/SIGTERM/SIGHUP: kill every worker group, exit 128+signal.
+    /// Called on SIGINT/SIGTERM/SIGHUP instead of the default (kill the
+    /// workers, exit 128+signal): it must kill the workers itself (`killAll`),
+    /// after it has stopped collecting results, and exit.
+    var onInterrupt: (@Sendable (Int32) -> Never)? {
+        get { lock.withLock { interruptHandler } }
+        set { lock.withLock { interruptHandler = newValue } }
+    }
+    private var interruptHandler: (@Sendable (Int32) -> Never)?
+
+    /// On SIGINT/SIGTERM/SIGHUP: kill every worker group, then `onInterrupt` (or exit 128+signal).
     func installSignalHandlers() {
         lock.withLock {
             guard sources.isEmpty else { return }
@@ -28,6 +41,7 @@ final class ActiveWorkers: @unchecked Sendable {
                 signal(sig, SIG_IGN)
                 let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
                 src.setEventHandler { [self] in
+                    if let handler = onInterrupt { handler(sig) }
                     killAll()
                     FileHandle.standardError.write(Data("\nassay: interrupted (signal \(sig)); workers killed\n".utf8))
                     exit(128 + sig)

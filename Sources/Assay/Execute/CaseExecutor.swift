@@ -95,6 +95,12 @@ enum CaseExecutor {
             r.status = .timedOut
             r.message = error.message
             return
+        case .threw(let error as CoordinatedFailure) where error.crashed:
+            // As for a crashed worker: a crash is a crash, expected failure or not.
+            r.issues.insert(Issue(message: error.message, location: nil), at: 0)
+            r.status = .crashed
+            r.message = error.message
+            return
         case .threw(let error as CoordinatedFailure):
             r.issues.insert(Issue(message: error.message, location: nil), at: 0)
             failedMessage = error.message

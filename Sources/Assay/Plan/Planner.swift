@@ -95,7 +95,9 @@ public enum Planner {
         }
         let pairs = c.map { (key: $0.key, value: $0.values[0]) }
         if let spec = test.coordinated {
-            do { _ = try spec.resolve(pairs) } catch {
+            do {
+                return SelectorValues.canonicalCoordination(pairs, spec: spec, resolved: try spec.resolve(pairs))
+            } catch {
                 throw PlanError(description: "filter '\(f.source)': \(error.description) (\(where_))")
             }
         }
@@ -136,7 +138,7 @@ public enum Planner {
             let dim = matrix.dimensions[di]
             var idx: [Int] = []
             for v in entry.values {
-                let hits = dim.values.indices.filter { dim.values[$0].description.lowercased() == v.lowercased() }
+                let hits = dim.values.indices.filter { SelectorValues.matches(v, dim.values[$0].description) }
                 if hits.isEmpty {
                     throw PlanError(description: "filter '\(f.source)': \(entry.key)=\(v) is not a value of dimension '\(dim.name)' in \(suite.category)/\(suite.name)/\(test.path.joined(separator: "/")); allowed values: \(dim.values.map(\.description).joined(separator: ", "))")
                 }
@@ -169,7 +171,7 @@ public enum Planner {
         guard pathMatches(f, category: suite.category, suite: suite, test: c.test) else { return false }
         for e in f.matrix {
             guard let v = c.combination.pairs.first(where: { $0.0.lowercased() == e.key.lowercased() })?.1 else { return false }
-            if !e.values.contains(where: { $0.lowercased() == v.description.lowercased() }) { return false }
+            if !e.values.contains(where: { SelectorValues.matches($0, v.description) }) { return false }
         }
         if f.coordination != nil && c.test.kind != .coordinated { return false }
         return true

@@ -87,6 +87,7 @@ public final class ConsoleReporter: RunObserver, @unchecked Sendable {
             guard verbosity >= 1 else { return }
             let t = Totals(counting: cases, suiteFailures: s.failure == nil ? 0 : 1)
             var line = "\(s.status == "passed" ? "ok  " : "FAIL") \(s.category)/\(s.name): \(Self.countsText(t))"
+            if let why = Self.allSkipped(s, cases: cases) { line = "skip \(s.category)/\(s.name): \(why)" }
             if verbosity >= 2 { line += " in \(Self.seconds(s.duration))" }
             if let rss = s.peakRSSBytes, memory || verbosity >= 2 { line += ", peak RSS \(Self.megabytes(rss))" }
             if verbosity >= 2 && s.workers > 1 { line += ", \(s.workers) workers" }
@@ -178,6 +179,18 @@ public final class ConsoleReporter: RunObserver, @unchecked Sendable {
         case .timedOut: return "TIME "
         case .crashed: return "CRASH"
         }
+    }
+
+    /// For a suite whose every case skipped: "N skipped — reason[; other reason…]".
+    static func allSkipped(_ s: SuiteResult, cases: [CaseResult]) -> String? {
+        guard s.failure == nil, !cases.isEmpty, cases.allSatisfy({ $0.status == .skipped }) else { return nil }
+        var reasons: [String] = []
+        for c in cases {
+            let r = (c.message ?? "no reason given").split(separator: "\n").first.map(String.init) ?? "no reason given"
+            if !reasons.contains(r) { reasons.append(r) }
+        }
+        let shown = reasons.prefix(3).joined(separator: "; ") + (reasons.count > 3 ? "; and \(reasons.count - 3) other reasons" : "")
+        return "\(cases.count) skipped — \(shown)"
     }
 
     static func countsText(_ t: Totals) -> String {

@@ -1,0 +1,105 @@
+import Foundation
+
+/// Keeps the results of finished cases and suites as the run goes, so that
+/// an interrupted run (SIGINT, SIGTERM, SIGHUP) can still write them. Once
+/// `freeze()` is called, later results (e.g. the "crash" of a worker that
+/// was just killed) are dropped and no longer shown. State behind `lock`:
+/// the `@unchecked Sendable` is safe.
+final class FinishedResults: RunObserver, @unchecked Sendable {
+    private let lock = NSLock()
+    private let forward: any RunObserver
+    private var cases: [CaseResult] = []
+    private var suites: [SuiteResult] = []
+    private var frozen = false
+
+    init(forwardingTo forward: any RunObserver) { self.forward = forward }
+
+    func caseStarted(_ id: String) {
+        guard !lock.withLock({ frozen }) else { return }
+        forward.caseStarted(id)
+    }
+
+    func caseFinished(_ result: CaseResult) {
+        let kept: Bool = lock.withLock {
+            if frozen { return false }
+            cases.append(result)
+            return true
+        }
+        if kept { forward.caseFinished(result) }
+    }
+
+    func suiteFinished(_ suite: SuiteResult, cases finishedCases: [CaseResult]) {
+        let kept: Bool = lock.withLock {
+            if frozen { return false }
+            suites.append(suite)
+            return true
+        }
+        if kept { forward.suiteFinished(suite, cases: finishedCases) }
+    }
+
+    /// True once `freeze()` was called (the run is being interrupted).
+    var isFrozen: Bool { lock.withLock { frozen } }
+
+    /// Stops collecting; returns what finished.
+    func freeze() -> (suites: [SuiteResult], cases: [CaseResult]) {
+        lock.withLock {
+            frozen = true
+            return (suites, cases)
+        }
+    }
+}
+
+/// What an interrupted runner does after its workers are killed: remove its
+/// temporary files, write the finished cases' results (run marked
+/// `interrupted`, atomically), print the closing lines, exit 128+signal
+/// (130 for SIGINT, 143 for SIGTERM).
+enum Interruption {
+    static func finish(signal sig: Int32, finished: FinishedResults, plan: Plan,
+                       write: @Sendable (RunResults) -> Void, reporter: ConsoleReporter, metadata: RunMetadata) -> Never {
+        // Stop collecting first, so the killed workers' last words (a "crashed" case) are not recorded.
+        let (suites, cases) = finished.freeze()
+        let workers = ActiveWorkers.shared.killAll()
+        FileHandle.standardError.write(Data("\nassay: interrupted (signal \(sig)); workers killed\n".utf8))
+        // Let the killed workers go before removing what they left.
+        let deadline = DispatchTime.now().uptimeNanoseconds + 2_000_000_000
+        while workers.contains(where: { kill($0, 0) == 0 && !isZombie($0) }) && DispatchTime.now().uptimeNanoseconds < deadline {
+            usleep(10_000)
+        }
+        for pid in workers { WorkerLeftovers.remove(workerPID: pid) }
+        removeOwnTemporaries()
+        var allSuites = suites
+        // Suites that had started but not finished: listed as "interrupted".
+        for ps in plan.suites where !suites.contains(where: { $0.category == ps.suite.category && $0.name == ps.suite.name }) {
+            guard cases.contains(where: { $0.category == ps.suite.category && $0.suite == ps.suite.name }) else { continue }
+            allSuites.append(SuiteResult(category: ps.suite.category, name: ps.suite.name, slug: ps.suite.slug,
+                                         description: ps.suite.description, status: "interrupted", duration: 0))
+        }
+        var meta = metadata
+        meta.interrupted = true
+        meta.endTime = Date()
+        meta.duration = meta.endTime!.timeIntervalSince(meta.startTime)
+        let results = RunResults(run: meta, totals: Totals(counting: cases, suiteFailures: suites.filter { $0.failure != nil }.count),
+                                 suites: allSuites, cases: cases)
+        write(results)
+        reporter.finish(results)
+        FileHandle.standardError.write(Data("assay: interrupted after \(cases.count) of \(plan.caseCount) cases; results of the finished cases written\n".utf8))
+        exit(128 + sig)
+    }
+
+    /// `<tmp>/assay-<pid>-*` (suite request files, case scratch directories)
+    /// and `/tmp/assay-c<pid>-*` (coordinator sockets) of this process.
+    static func removeOwnTemporaries() {
+        let fm = FileManager.default
+        for (dir, prefix) in [(NSTemporaryDirectory(), "assay-\(getpid())-"), ("/tmp", "assay-c\(getpid())-")] {
+            for name in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] where name.hasPrefix(prefix) {
+                try? fm.removeItem(atPath: (dir as NSString).appendingPathComponent(name))
+            }
+        }
+    }
+
+    static func isZombie(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
+    }
+}
