@@ -15,6 +15,7 @@ public enum Registry {
         tlsMatrixSuite,
         regressionSuite,
         regressionLifetimeSuite,
+        errorTextSuite,
         openSSLSuite,
         gnuTLSSuite,
         pythonSSLSuite,

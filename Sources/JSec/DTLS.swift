@@ -21,7 +21,7 @@ public enum DTLS {
         do {
             address = try SocketAddress.makeAddressResolvingHost(host, port: port)
         } catch {
-            throw JSecError.from(error, while: "DTLS connect to \(host):\(port)")
+            throw JSecError.from(error, while: "DTLS connect", target: "\(host):\(port)")
         }
         let channel: Channel
         do {
@@ -29,7 +29,7 @@ public enum DTLS {
                 .channelOption(.recvAllocator, value: DTLSDriver.receiveAllocator)
                 .connect(to: address).get()
         } catch {
-            throw JSecError.from(error, while: "DTLS connect to \(host):\(port)")
+            throw JSecError.from(error, while: "DTLS connect", target: "\(host):\(port)")
         }
         let name = serverName ?? host
         let key = "dtls|\(host):\(port)|\(name)"
@@ -68,7 +68,7 @@ public enum DTLS {
                 .bind(host: host, port: port).get()
             return DTLSServer(channel: channel, accepted: accepted, stats: stats)
         } catch {
-            throw JSecError.from(error, while: "DTLS listen on \(host):\(port)")
+            throw JSecError.from(error, while: "DTLS listen", target: "\(host):\(port)")
         }
     }
 

@@ -33,17 +33,17 @@ public final class NetListener: AsyncSequence, Sendable {
     public static func listen(host: String = "127.0.0.1", port: Int, backlog: Int = 256, reusePort: Bool = false,
                               eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> NetListener {
         try await bind(group: eventLoopGroup, backlog: backlog, reusePort: reusePort, tls: nil, unixPath: nil,
-                       what: "listen on \(host):\(port)") { $0.bind(host: host, port: port) }
+                       target: host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)") { $0.bind(host: host, port: port) }
     }
 
     /// Listens on a Unix-domain socket; an existing socket file at `path` is replaced.
     public static func listen(unixPath: String, backlog: Int = 256,
                               eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> NetListener {
         try await bind(group: eventLoopGroup, backlog: backlog, reusePort: false, tls: nil, unixPath: unixPath,
-                       what: "listen on unix:\(unixPath)") { $0.bind(unixDomainSocketPath: unixPath, cleanupExistingSocketFile: true) }
+                       target: "unix:\(unixPath)") { $0.bind(unixDomainSocketPath: unixPath, cleanupExistingSocketFile: true) }
     }
 
-    static func bind(group: any EventLoopGroup, backlog: Int, reusePort: Bool, tls: TLSContext?, unixPath: String?, what: String,
+    static func bind(group: any EventLoopGroup, backlog: Int, reusePort: Bool, tls: TLSContext?, unixPath: String?, target: String,
                      _ bind: (ServerBootstrap) -> EventLoopFuture<Channel>) async throws -> NetListener {
         guard backlog > 0 else { throw JSecError(.configuration, "backlog must be > 0, got \(backlog)") }
         let queue = AcceptQueue()
@@ -79,7 +79,7 @@ public final class NetListener: AsyncSequence, Sendable {
             let channel = try await bind(bootstrap).get()
             return NetListener(serverChannel: channel, queue: queue, unixPath: unixPath)
         } catch {
-            throw JSecError.from(error, while: what)
+            throw JSecError.from(error, while: "listen", target: target)
         }
     }
 

@@ -39,7 +39,7 @@ public final class NetStream: Sendable {
     /// Connects over TCP. `host` may be a name or an IP literal.
     public static func connect(host: String, port: Int, timeout: Duration? = nil,
                                eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> NetStream {
-        try await open(group: eventLoopGroup, timeout: timeout, what: "connect to \(host):\(port)") { bootstrap in
+        try await open(group: eventLoopGroup, timeout: timeout, target: host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)") { bootstrap in
             bootstrap.connect(host: host, port: port)
         }
     }
@@ -47,12 +47,12 @@ public final class NetStream: Sendable {
     /// Connects to a Unix-domain socket.
     public static func connect(unixPath: String, timeout: Duration? = nil,
                                eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> NetStream {
-        try await open(group: eventLoopGroup, timeout: timeout, what: "connect to unix:\(unixPath)") { bootstrap in
+        try await open(group: eventLoopGroup, timeout: timeout, target: "unix:\(unixPath)") { bootstrap in
             bootstrap.connect(unixDomainSocketPath: unixPath)
         }
     }
 
-    private static func open(group: any EventLoopGroup, timeout: Duration?, what: String,
+    private static func open(group: any EventLoopGroup, timeout: Duration?, target: String,
                              _ connect: (ClientBootstrap) -> EventLoopFuture<Channel>) async throws -> NetStream {
         var bootstrap = ClientBootstrap(group: group)
             .channelOption(.allowRemoteHalfClosure, value: true)
@@ -66,7 +66,7 @@ public final class NetStream: Sendable {
         do {
             channel = try await connect(bootstrap).get()
         } catch {
-            throw JSecError.from(error, while: what)
+            throw JSecError.from(error, while: "connect", target: target)
         }
         return try await NetStream.wrap(channel)
     }
@@ -166,7 +166,7 @@ public final class NetStream: Sendable {
         } catch {
             // A write that fails because the stream already failed (e.g. the peer's TLS alert
             // refusing our certificate) reports that cause, not a bare "closed".
-            let mapped = JSecError.from(error, while: "write")
+            let mapped = JSecError.from(error, while: "write", target: remoteAddress?.description)
             if mapped.category == .closed, let cause = await recordedFailure() {
                 throw JSecError(cause.category, "write: \(cause.message)", openSSLErrors: cause.openSSLErrors)
             }

@@ -96,7 +96,7 @@ final class StreamBridgeHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if failure == nil { failure = JSecError.from(error, while: "read") }
+        if failure == nil { failure = JSecError.from(error, while: "read", target: NetAddress(context.channel.remoteAddress)?.description) }
         satisfy()
     }
 
@@ -120,7 +120,8 @@ final class StreamBridgeHandler: ChannelDuplexHandler {
     /// Serves one read; `complete` is called exactly once, on the event loop (possibly at once).
     func read(_ kind: ReadKind, timeout: TimeAmount?, eventLoop: EventLoop, complete: @escaping (ReadResult) -> Void) {
         if pending != nil {
-            complete(.failure(JSecError(.usage, "another read is already pending on this stream; reads must not run concurrently")))
+            complete(.failure(JSecError(.usage, "another read is already pending on this stream; reads must not run concurrently",
+                                        code: .jsec(.concurrentOperation))))
             return
         }
         if closedLocally {

@@ -40,7 +40,7 @@ public enum TLS {
                               eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> NetListener {
         try validateServer(context)
         return try await NetListener.bind(group: eventLoopGroup, backlog: backlog, reusePort: reusePort, tls: context, unixPath: nil,
-                                          what: "listen on \(host):\(port)") { $0.bind(host: host, port: port) }
+                                          target: host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)") { $0.bind(host: host, port: port) }
     }
 
     /// Listens on a Unix-domain socket with TLS.
@@ -48,7 +48,7 @@ public enum TLS {
                               eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> NetListener {
         try validateServer(context)
         return try await NetListener.bind(group: eventLoopGroup, backlog: backlog, reusePort: false, tls: context, unixPath: unixPath,
-                                          what: "listen on unix:\(unixPath)") {
+                                          target: "unix:\(unixPath)") {
             $0.bind(unixDomainSocketPath: unixPath, cleanupExistingSocketFile: true)
         }
     }

@@ -72,7 +72,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if let timeout = engine.context.configuration.handshakeTimeout {
             handshakeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout.timeAmount) { [weak self] in
                 guard let self, self.state == .handshaking, let ctx = self.context else { return }
-                self.fail(context: ctx, JSecError(.timeout, "TLS handshake did not complete within \(timeout)"))
+                self.fail(context: ctx, JSecError(.timeout, "TLS handshake did not complete within \(timeout)", code: .jsec(.handshakeTimeout)))
             }
         }
         if engine.role == .client { advanceHandshake(context: context) }
@@ -140,7 +140,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// TLS 1.3 key update, sent at once.
     func updateKeys(requestPeer: Bool) throws {
         guard state == .active, let context else { throw JSecError(.closed, "key update: the TLS stream is not open") }
-        guard !sentCloseNotify else { throw JSecError(.closed, "key update: the write side is shut down") }
+        guard !sentCloseNotify else { throw JSecError(.closed, "key update: the write side is shut down", code: .jsec(.outputShutDown)) }
         if let error = engine.updateKeys(requestPeer: requestPeer) { throw error }
         flushCiphertext(context: context)
     }
@@ -148,7 +148,10 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// TLS 1.2 renegotiation; `promise` completes when the new handshake has.
     func renegotiate(promise: EventLoopPromise<Void>) {
         guard state == .active, let context else { promise.fail(JSecError(.closed, "renegotiate: the TLS stream is not open")); return }
-        guard !sentCloseNotify else { promise.fail(JSecError(.closed, "renegotiate: the write side is shut down")); return }
+        guard !sentCloseNotify else {
+            promise.fail(JSecError(.closed, "renegotiate: the write side is shut down", code: .jsec(.outputShutDown)))
+            return
+        }
         if let error = engine.renegotiate() { promise.fail(error); return }
         flushCiphertext(context: context)
         renegotiationWaiters.append(promise)
@@ -156,7 +159,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.eventLoop.assumeIsolated().scheduleTask(in: timeout.timeAmount) { [weak self] in
                 guard let self, self.renegotiationWaiters.contains(where: { $0.futureResult === promise.futureResult }),
                       let ctx = self.context else { return }
-                self.fail(context: ctx, JSecError(.timeout, "the TLS renegotiation did not complete within \(timeout)"))
+                self.fail(context: ctx, JSecError(.timeout, "the TLS renegotiation did not complete within \(timeout)", code: .jsec(.handshakeTimeout)))
             }
         }
         settleRenegotiation(context: context)
@@ -268,11 +271,11 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         // The transport ended (TCP FIN).
         switch state {
         case .idle, .handshaking:
-            fail(context: context, JSecError(.handshake, "the peer closed the connection during the TLS handshake"))
+            fail(context: context, JSecError(.handshake, "the peer closed the connection during the TLS handshake", code: .jsec(.closedDuringHandshake)))
         case .active:
             if engine.hasUnprocessedInput {
                 liveState.setPeerClosed(cleanly: false)
-                fail(context: context, JSecError(.protocol, "the connection ended in the middle of a TLS record (truncated)"))
+                fail(context: context, JSecError(.protocol, "the connection ended in the middle of a TLS record (truncated)", code: .jsec(.truncatedRecord)))
             } else {
                 liveState.setPeerClosed(cleanly: inputClosedDelivered)
                 deliverInputClosed(context: context)
@@ -286,7 +289,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch state {
         case .idle, .handshaking:
             state = .closed
-            completeHandshake(.failure(JSecError(.handshake, "the connection closed during the TLS handshake")))
+            completeHandshake(.failure(JSecError(.handshake, "the connection closed during the TLS handshake", code: .jsec(.closedDuringHandshake))))
         default:
             liveState.setPeerClosed(cleanly: inputClosedDelivered)
             state = .closed
@@ -318,7 +321,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
             heldWrites.append((buffer, promise))
         case .active:
             if sentCloseNotify {
-                promise?.fail(JSecError(.closed, "write: the write side of the stream is shut down"))
+                promise?.fail(JSecError(.closed, "write: the write side of the stream is shut down", code: .jsec(.outputShutDown)))
                 return
             }
             if engine.inHandshake || !renegotiationWrites.isEmpty {
