@@ -6,7 +6,7 @@ import NIOPosix
 import Synchronization
 
 /// A connected byte stream: TCP, Unix-domain, TLS over either, or a plaintext
-/// stream upgraded to TLS. Every transport behaves the same (DESIGN.md §3):
+/// stream upgraded to TLS. Every transport behaves the same (docs/architecture.md, "Invariants"):
 ///
 /// - ``read(max:timeout:)`` returns 1…max bytes as soon as any are available, `nil` at end of stream.
 /// - ``chunk(_:timeout:)`` waits for exactly n bytes; at end of stream it returns what arrived.

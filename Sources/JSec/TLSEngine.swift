@@ -1,7 +1,7 @@
 import CJSecOpenSSL
 import NIOCore
 
-/// The transport-agnostic TLS engine (DESIGN.md §3): one OpenSSL `SSL` over a
+/// The transport-agnostic TLS engine (docs/architecture.md): one OpenSSL `SSL` over a
 /// ``ByteBufferBIO`` (NIO buffers read and written in place). Ciphertext goes in with ``feed(_:)``
 /// and comes out with ``takeOutput()``; plaintext goes through ``read(into:)`` and ``write(_:)``.
 /// No sockets inside: the NIO handler drives it for streams, and tests can drive
