@@ -54,9 +54,17 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         handshakeTimer?.cancel()
         self.context = nil
+        // Whoever waits for the handshake or for a write learns it will not happen (a waiter left
+        // without an answer would hang, and its NIO promise would leak).
+        let removed = JSecError(.closed, "the TLS handler was removed from the pipeline")
+        completeHandshake(.failure(removed))
+        for (_, p) in heldWrites { p?.fail(removed) }
+        heldWrites = []
+        failUnflushed(removed)
+        failRenegotiation(removed)
         // The TLSConnection facet refers back to this handler: drop our reference to it so the
         // pair does not keep each other alive once the channel is gone.
-        if handshakeResult != nil { handshakeResult = .failure(JSecError(.closed, "the TLS handler was removed")) }
+        handshakeResult = .failure(removed)
         handshakeCallbacks = []
     }
 

@@ -15,6 +15,9 @@ public let errorTextSuite = Suite("error-text", category: "regression",
     Test("connection reset by the peer") { _ in try await ErrorText.resetByPeer() }
     Test("echo-client against a closed port") { _ in try await ErrorText.exampleRefused() }
     Test("codes: equality, names, OpenSSL queue") { _ in try ErrorText.codes() }
+    // Issue 16 item 7: echo-server offered x25519 for --self-signed, which failed deep in OpenSSL
+    // ("operation not supported for this keytype"): an X25519 key cannot sign.
+    Test("x25519 cannot sign a certificate") { _ in try await ErrorText.x25519Certificate() }
 }
 
 enum ErrorText {
@@ -112,6 +115,23 @@ enum ErrorText {
         try check(status != 0, "echo-client exited \(status) against a closed port")
         try checkEqual(p.output.trimmingCharacters(in: .whitespacesAndNewlines),
                        "Error: io: connection refused: 127.0.0.1:\(port) (ECONNREFUSED)", "echo-client's output")
+    }
+
+    static func x25519Certificate() async throws {
+        let e = try checkThrowsJSecSync(.configuration, "self-signed X25519 certificate") {
+            _ = try CertificateBuilder.selfSigned(commonName: "localhost", keyType: .x25519)
+        }
+        try checkEqual(e.message, "X25519 keys cannot sign certificates (they are for key agreement only); use one of \(KeyType.signingNames)", "message")
+        try check(!KeyType.x25519.canSign && KeyType.ecP521.canSign && KeyType.ed25519.canSign, "canSign")
+        _ = try CertificateBuilder.selfSigned(commonName: "localhost", keyType: .ecP521)  // P-521, also offered, works
+        let p = try PeerProcess(try ExamplePrograms.path("echo-server"), ["--self-signed", "--key-type", "x25519", "--port", "0"])
+        defer { p.stop() }
+        p.closeInput()
+        let status = await p.wait(timeout: .seconds(30))
+        await p.waitForOutputEnd()
+        try check(status != 0, "echo-server exited \(status)")
+        try check(p.output.contains("--key-type x25519 cannot sign a certificate; use one of \(KeyType.signingNames)"),
+                  "echo-server says what works: \(p.output)")
     }
 
     static func codes() throws {
