@@ -1,6 +1,6 @@
 // swift-tools-version: 6.1
 // jsec for Swift: a TLS/DTLS/crypto library on the system OpenSSL 3 (JSec),
-// and the Assay test-and-benchmark harness. Layout: ../shared/DESIGN.md §2.
+// and the Assay test-and-benchmark harness. Layout and dependency rules: docs/architecture.md.
 import PackageDescription
 
 let package = Package(
@@ -126,7 +126,7 @@ let package = Package(
             name: "jsec-bench",
             dependencies: ["JSec", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "tools/microbench",
-            exclude: ["README.md", "baseline.json"]
+            exclude: ["README.md", "baseline.json", "run"]
         ),
         .executableTarget(
             name: "dtls-echo",
@@ -163,6 +163,15 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "JSecCryptoTests", dependencies: ["JSecCrypto"]),
+        // TLSHandler and StreamBridgeHandler on NIO's EmbeddedChannel: every state against every event, no sockets.
+        .testTarget(
+            name: "JSecTests",
+            dependencies: [
+                "JSec", "JSecCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

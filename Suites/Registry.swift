@@ -17,6 +17,7 @@ public enum Registry {
         regressionSuite,
         regressionLifetimeSuite,
         netHardeningSuite,
+        errorTextSuite,
         openSSLSuite,
         gnuTLSSuite,
         pythonSSLSuite,

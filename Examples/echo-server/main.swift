@@ -16,7 +16,7 @@ struct EchoServer: AsyncParsableCommand {
     @Option(help: "Certificate chain (PEM file). Enables TLS.") var cert: String?
     @Option(help: "Private key (PEM file) for --cert.") var key: String?
     @Flag(help: "Generate a self-signed certificate for localhost/127.0.0.1 at start. Enables TLS.") var selfSigned = false
-    @Option(help: "Key type for --self-signed: rsa2048, rsa3072, rsa4096, p256, p384, ed25519.") var keyType = "p256"
+    @Option(help: "Key type for --self-signed: \(KeyType.signingNames).") var keyType = "p256"
     @Option(help: "Only this TLS version: 1.2 or 1.3 (default: 1.2 and 1.3).") var tlsVersion: String?
     @Option(help: "ALPN protocols to accept, comma-separated, most preferred first.") var alpn: String?
     @Flag(help: "Require a client certificate that chains to --ca (mTLS).") var requireClientCert = false
@@ -67,8 +67,9 @@ struct EchoServer: AsyncParsableCommand {
     func makeTLSContext() throws -> TLSContext? {
         var config: TLSConfiguration
         if selfSigned {
-            let identity = try CertificateBuilder.selfSigned(commonName: "localhost", ipAddresses: ["127.0.0.1", "::1"],
-                                                             keyType: KeyType(name: keyType))
+            let type = try KeyType(name: keyType)
+            guard type.canSign else { throw ValidationError("--key-type \(keyType) cannot sign a certificate; use one of \(KeyType.signingNames)") }
+            let identity = try CertificateBuilder.selfSigned(commonName: "localhost", ipAddresses: ["127.0.0.1", "::1"], keyType: type)
             config = .server(identity)
         } else if let cert {
             guard let key else { throw ValidationError("--cert needs --key") }

@@ -3,7 +3,7 @@ import NIOCore
 
 /// The network side of the TLS engine: a custom OpenSSL `BIO` that reads ciphertext
 /// straight out of the `ByteBuffer`s NIO received and writes ciphertext straight into
-/// the `ByteBuffer` that goes to the socket (DESIGN.md §3).
+/// the `ByteBuffer` that goes to the socket (docs/architecture.md, "Data paths").
 ///
 /// Compared with a `BIO_s_mem` pair this saves a copy per record in each direction,
 /// and the `BUF_MEM` growth (`BUF_MEM_grow_clean` reallocates, copies and cleanses)

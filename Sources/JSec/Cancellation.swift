@@ -9,9 +9,9 @@ import NIOCore
 
 extension JSecError {
     /// `error` as JSec throws it: a `CancellationError` unchanged, anything else mapped by ``from(_:while:)``.
-    static func mapped(_ error: any Error, while doing: String) -> any Error {
+    static func mapped(_ error: any Error, while doing: String, target: String? = nil) -> any Error {
         if error is CancellationError { return error }
-        return from(error, while: doing)
+        return from(error, while: doing, target: target)
     }
 }
 

@@ -22,7 +22,7 @@ public enum DTLS {
         do {
             address = try SocketAddress.makeAddressResolvingHost(host, port: port)
         } catch {
-            throw JSecError.from(error, while: "DTLS connect to \(host):\(port)")
+            throw JSecError.from(error, while: "DTLS connect", target: "\(host):\(port)")
         }
         let channel: Channel
         do {
@@ -30,7 +30,7 @@ public enum DTLS {
                 .channelOption(.recvAllocator, value: DTLSDriver.receiveAllocator)
                 .connect(to: address).value(abandoned: { $0.close(promise: nil) })
         } catch {
-            throw JSecError.mapped(error, while: "DTLS connect to \(host):\(port)")
+            throw JSecError.mapped(error, while: "DTLS connect", target: "\(host):\(port)")
         }
         let name = serverName ?? host
         let key = "dtls|\(host):\(port)|\(name)"
@@ -70,7 +70,7 @@ public enum DTLS {
                 .bind(host: host, port: port).value(abandoned: { $0.close(promise: nil) })
             return DTLSServer(channel: channel, accepted: accepted, stats: stats)
         } catch {
-            throw JSecError.mapped(error, while: "DTLS listen on \(host):\(port)")
+            throw JSecError.mapped(error, while: "DTLS listen", target: "\(host):\(port)")
         }
     }
 

@@ -96,7 +96,7 @@ final class DTLSDriver {
         if let timeout = engine.context.configuration.handshakeTimeout {
             handshakeTimer = eventLoop.assumeIsolated().scheduleTask(in: timeout.timeAmount) { [weak self] in
                 guard let self, self.state == .handshaking else { return }
-                self.fail(JSecError(.timeout, "DTLS handshake did not complete within \(timeout)"))
+                self.fail(JSecError(.timeout, "DTLS handshake did not complete within \(timeout)", code: .jsec(.handshakeTimeout)))
             }
         }
         armIdleTimer()
@@ -194,7 +194,8 @@ final class DTLSDriver {
         }
         guard message.readableBytes <= maximum else {
             return eventLoop.makeFailedFuture(JSecError(.usage,
-                "write: a message of \(message.readableBytes) bytes does not fit in one DTLS record of mtu \(options.mtu) (at most \(maximum) bytes); it was not sent"))
+                "write: a message of \(message.readableBytes) bytes does not fit in one DTLS record of mtu \(options.mtu) (at most \(maximum) bytes); it was not sent",
+                code: .jsec(.messageTooLarge)))
         }
         if let error = engine.write(message) {
             fail(error)
@@ -281,7 +282,7 @@ final class DTLSDriver {
         idleTimer = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
             guard let self, self.state != .closed else { return }
             if NIODeadline.now() >= self.lastReceive + idle.timeAmount {
-                self.end(JSecError(.timeout, "read: the DTLS peer sent nothing for \(idle); its session was dropped"))
+                self.end(JSecError(.timeout, "read: the DTLS peer sent nothing for \(idle); its session was dropped", code: .jsec(.peerIdle)))
             } else {
                 self.armIdleTimer()
             }

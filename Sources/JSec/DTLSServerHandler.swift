@@ -185,7 +185,7 @@ final class DTLSServerHandler: ChannelInboundHandler {
         replacements.removeValue(forKey: driver.peer)
         if let old = sessions[driver.peer] {
             old.onEnd = nil
-            old.abandon(JSecError(.closed, "read: the DTLS peer started a new session from the same address"))
+            old.abandon(JSecError(.closed, "read: the DTLS peer started a new session from the same address", code: .jsec(.sessionReplaced)))
         }
         sessions[driver.peer] = driver
         updateCount()

@@ -47,14 +47,14 @@ public final class NetListener: AsyncSequence, Sendable {
                               eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> NetListener {
         try NetAddress.checkListenPort(port, what: "listen on \(host):\(port)")
         return try await bind(group: eventLoopGroup, backlog: backlog, reusePort: reusePort, idleTimeout: idleTimeout, tls: nil, unixPath: nil,
-                              what: "listen on \(host):\(port)") { $0.bind(host: host, port: port) }
+                              target: host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)") { $0.bind(host: host, port: port) }
     }
 
     /// Listens on a Unix-domain socket; an existing socket file at `path` is replaced.
     public static func listen(unixPath: String, backlog: Int = 256, idleTimeout: Duration? = nil,
                               eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> NetListener {
         try await bind(group: eventLoopGroup, backlog: backlog, reusePort: false, idleTimeout: idleTimeout, tls: nil, unixPath: unixPath,
-                       what: "listen on unix:\(unixPath)") { $0.bind(unixDomainSocketPath: unixPath, cleanupExistingSocketFile: true) }
+                       target: "unix:\(unixPath)") { $0.bind(unixDomainSocketPath: unixPath, cleanupExistingSocketFile: true) }
     }
 
     /// How long accepting pauses after the system refused to accept (out of descriptors: EMFILE, ENFILE; out of memory).
@@ -63,14 +63,14 @@ public final class NetListener: AsyncSequence, Sendable {
     /// `backlog` bounds both the kernel's queue of connections and the listener's queue of connections ready
     /// for ``accept(timeout:)``; a connection arriving when the latter is full is closed at once.
     static func bind(group: any EventLoopGroup, backlog: Int, reusePort: Bool, idleTimeout: Duration?, tls: TLSContext?, unixPath: String?,
-                     what: String, _ bind: (ServerBootstrap) -> EventLoopFuture<Channel>) async throws -> NetListener {
+                     target: String, _ bind: (ServerBootstrap) -> EventLoopFuture<Channel>) async throws -> NetListener {
         guard backlog > 0 else { throw JSecError(.configuration, "backlog must be > 0, got \(backlog)") }
         if let idleTimeout, idleTimeout <= .zero {
             throw JSecError(.configuration, "idleTimeout must be positive (or nil), got \(idleTimeout)")
         }
         let idle = idleTimeout.map { $0.timeAmount }
         let queue = HandoffQueue<NetStream>(capacity: backlog, what: "accept")
-        let log = ListenerLog(what: what)
+        let log = ListenerLog(what: "listen on \(target)")
         @Sendable func offer(_ stream: NetStream) {
             if !queue.push(stream) { stream.channel.close(promise: nil) }
         }
@@ -117,7 +117,7 @@ public final class NetListener: AsyncSequence, Sendable {
             let channel = try await bind(bootstrap).value(abandoned: { $0.close(promise: nil) })
             return NetListener(serverChannel: channel, queue: queue, log: log, unixPath: unixPath)
         } catch {
-            throw JSecError.mapped(error, while: what)
+            throw JSecError.mapped(error, while: "listen", target: target)
         }
     }
 

@@ -6,7 +6,7 @@ import NIOPosix
 import Synchronization
 
 /// A connected byte stream: TCP, Unix-domain, TLS over either, or a plaintext
-/// stream upgraded to TLS. Every transport behaves the same (DESIGN.md §3):
+/// stream upgraded to TLS. Every transport behaves the same (docs/architecture.md, "Invariants"):
 ///
 /// - ``read(max:timeout:)`` returns 1…max bytes as soon as any are available, `nil` at end of stream.
 /// - ``chunk(_:timeout:)`` waits for exactly n bytes; at end of stream it returns what arrived.
@@ -49,7 +49,7 @@ public final class NetStream: Sendable {
     public static func connect(host: String, port: Int, timeout: Duration? = nil,
                                eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> NetStream {
         try NetAddress.checkConnectPort(port, what: "connect to \(host):\(port)")
-        return try await open(group: eventLoopGroup, timeout: timeout, what: "connect to \(host):\(port)") { bootstrap in
+        return try await open(group: eventLoopGroup, timeout: timeout, target: host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)") { bootstrap in
             bootstrap.connect(host: host, port: port)
         }
     }
@@ -57,12 +57,12 @@ public final class NetStream: Sendable {
     /// Connects to a Unix-domain socket.
     public static func connect(unixPath: String, timeout: Duration? = nil,
                                eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> NetStream {
-        try await open(group: eventLoopGroup, timeout: timeout, what: "connect to unix:\(unixPath)") { bootstrap in
+        try await open(group: eventLoopGroup, timeout: timeout, target: "unix:\(unixPath)") { bootstrap in
             bootstrap.connect(unixDomainSocketPath: unixPath)
         }
     }
 
-    private static func open(group: any EventLoopGroup, timeout: Duration?, what: String,
+    private static func open(group: any EventLoopGroup, timeout: Duration?, target: String,
                              _ connect: (ClientBootstrap) -> EventLoopFuture<Channel>) async throws -> NetStream {
         var bootstrap = ClientBootstrap(group: group)
             .channelOption(.allowRemoteHalfClosure, value: true)
@@ -76,7 +76,7 @@ public final class NetStream: Sendable {
         do {
             channel = try await connect(bootstrap).value(abandoned: { $0.close(promise: nil) })
         } catch {
-            throw JSecError.mapped(error, while: what)
+            throw JSecError.mapped(error, while: "connect", target: target)
         }
         // From here the stream owns the channel (and closes it when dropped).
         return try await channel.eventLoop.submit {
@@ -170,7 +170,7 @@ public final class NetStream: Sendable {
         } catch {
             // A write that fails because the stream already failed (e.g. the peer's TLS alert
             // refusing our certificate) reports that cause, not a bare "closed".
-            let mapped = JSecError.from(error, while: "write")
+            let mapped = JSecError.from(error, while: "write", target: remoteAddress?.description)
             if mapped.category == .closed, let cause = await recordedFailure() {
                 throw JSecError(cause.category, "write: \(cause.message)", openSSLErrors: cause.openSSLErrors)
             }

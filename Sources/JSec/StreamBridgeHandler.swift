@@ -107,7 +107,7 @@ final class StreamBridgeHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if failure == nil { failure = JSecError.from(error, while: "read") }
+        if failure == nil { failure = JSecError.from(error, while: "read", target: NetAddress(context.channel.remoteAddress)?.description) }
         satisfy()
     }
 
@@ -136,7 +136,8 @@ final class StreamBridgeHandler: ChannelDuplexHandler {
             return
         }
         if pending != nil {
-            complete(.failure(JSecError(.usage, "another read is already pending on this stream; reads must not run concurrently")))
+            complete(.failure(JSecError(.usage, "another read is already pending on this stream; reads must not run concurrently",
+                                        code: .jsec(.concurrentOperation))))
             return
         }
         if closedLocally {

@@ -45,7 +45,7 @@ public enum TLS {
         try NetAddress.checkListenPort(port, what: "listen on \(host):\(port)")
         return try await NetListener.bind(group: eventLoopGroup, backlog: backlog, reusePort: reusePort, idleTimeout: idleTimeout,
                                           tls: context, unixPath: nil,
-                                          what: "listen on \(host):\(port)") { $0.bind(host: host, port: port) }
+                                          target: host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)") { $0.bind(host: host, port: port) }
     }
 
     /// Listens on a Unix-domain socket with TLS.
@@ -54,7 +54,7 @@ public enum TLS {
         try validateServer(context)
         return try await NetListener.bind(group: eventLoopGroup, backlog: backlog, reusePort: false, idleTimeout: idleTimeout,
                                           tls: context, unixPath: unixPath,
-                                          what: "listen on unix:\(unixPath)") {
+                                          target: "unix:\(unixPath)") {
             $0.bind(unixDomainSocketPath: unixPath, cleanupExistingSocketFile: true)
         }
     }

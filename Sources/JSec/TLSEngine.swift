@@ -1,7 +1,7 @@
 internal import CJSecOpenSSL
 import NIOCore
 
-/// The transport-agnostic TLS engine (DESIGN.md §3): one OpenSSL `SSL` over a
+/// The transport-agnostic TLS engine (docs/architecture.md): one OpenSSL `SSL` over a
 /// ``ByteBufferBIO`` (NIO buffers read and written in place). Ciphertext goes in with ``feed(_:)``
 /// and comes out with ``takeOutput()``; plaintext goes through ``read(into:)`` and ``write(_:)``.
 /// No sockets inside: the NIO handler drives it for streams, and tests can drive
@@ -24,9 +24,9 @@ final class TLSEngine {
     /// Client side: the server asked for a certificate and none is configured.
     fileprivate(set) var serverWantedCertificateWeLack = false
     /// Why a verification hook (pin, custom callback) rejected the peer, set during the handshake.
-    var hookFailure: String?
+    var hookFailure: (reason: JSecError.Code.Reason, message: String)?
     /// Why the stapled OCSP response was not acceptable (client with ``OCSPStatusPolicy/require``).
-    var ocspFailure: String?
+    var ocspFailure: (reason: JSecError.Code.Reason, message: String)?
 
     /// Called (on the owning event loop) when a new session or TLS 1.3 ticket arrives (client side).
     var onNewSession: ((TLSSession) -> Void)?
@@ -227,43 +227,42 @@ final class TLSEngine {
         }
         let verify = SSL_get_verify_result(ssl)
         if let hookFailure, verify == X509_V_ERR_APPLICATION_VERIFICATION {
-            return JSecError(.verification, hookFailure, openSSLErrors: texts)
+            return JSecError(.verification, hookFailure.message, code: .jsec(hookFailure.reason), openSSLErrors: texts)
         }
         if let ocspFailure, reasons.contains(SSL_R_INVALID_STATUS_RESPONSE) {
-            return JSecError(.verification, "OCSP stapling: \(ocspFailure)", openSSLErrors: texts)
+            return JSecError(.verification, "OCSP stapling: \(ocspFailure.message)", code: .jsec(ocspFailure.reason), openSSLErrors: texts)
         }
         if reasons.contains(SSL_R_CERTIFICATE_VERIFY_FAILED), verify != X509_V_OK {
             let why = String(cString: X509_verify_cert_error_string(verify))
-            return JSecError(.verification, "certificate verify failed: \(why) (X509 error \(verify))", openSSLErrors: texts)
+            return JSecError(.verification, "certificate verify failed: \(why) (X509 error \(verify))",
+                             code: .certificate(X509VerifyResult(rawValue: Int32(truncatingIfNeeded: verify))), openSSLErrors: texts)
         }
         if reasons.contains(SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE) {
-            return JSecError(.verification, "the peer did not present a certificate, and one is required", openSSLErrors: texts)
+            return JSecError(.verification, "the peer did not present a certificate, and one is required",
+                             code: .peerDidNotReturnCertificate, openSSLErrors: texts)
         }
-        let peerRejected: [Int32: String] = [
-            SSL_AD_REASON_OFFSET + SSL3_AD_BAD_CERTIFICATE: "bad certificate",
-            SSL_AD_REASON_OFFSET + SSL3_AD_UNSUPPORTED_CERTIFICATE: "unsupported certificate",
-            SSL_AD_REASON_OFFSET + SSL3_AD_CERTIFICATE_REVOKED: "certificate revoked",
-            SSL_AD_REASON_OFFSET + SSL3_AD_CERTIFICATE_EXPIRED: "certificate expired",
-            SSL_AD_REASON_OFFSET + SSL3_AD_CERTIFICATE_UNKNOWN: "certificate unknown",
-            SSL_AD_REASON_OFFSET + TLS1_AD_UNKNOWN_CA: "unknown CA",
-            SSL_AD_REASON_OFFSET + TLS1_AD_ACCESS_DENIED: "access denied",
-            SSL_AD_REASON_OFFSET + TLS13_AD_CERTIFICATE_REQUIRED: "certificate required",
-        ]
-        if serverWantedCertificateWeLack, reasons.contains(SSL_AD_REASON_OFFSET + SSL3_AD_HANDSHAKE_FAILURE)
-            || reasons.contains(SSL_AD_REASON_OFFSET + TLS13_AD_CERTIFICATE_REQUIRED) && serverWantedCertificateWeLack {
-            return JSecError(.verification, "the server requires a client certificate and none is configured", openSSLErrors: texts)
+        // Alerts by which the peer refuses our certificate.
+        let refusals: [TLSAlert] = [.badCertificate, .unsupportedCertificate, .certificateRevoked, .certificateExpired,
+                                    .certificateUnknown, .unknownCA, .accessDenied, .certificateRequired]
+        let alerts = entries.compactMap { entry -> TLSAlert? in
+            if case .alertReceived(let alert) = JSecError.Code(entry) { return alert } else { return nil }
         }
-        for (reason, what) in peerRejected where reasons.contains(reason) {
-            return JSecError(.verification, "the peer rejected our certificate: \(what)", openSSLErrors: texts)
+        if serverWantedCertificateWeLack, alerts.contains(.handshakeFailure) || alerts.contains(.certificateRequired) {
+            return JSecError(.verification, "the server requires a client certificate and none is configured",
+                             code: .jsec(.clientCertificateNotConfigured), openSSLErrors: texts)
+        }
+        if let alert = alerts.first(where: refusals.contains) {
+            return JSecError(.verification, "the peer rejected our certificate: \(alert)", code: .alertReceived(alert), openSSLErrors: texts)
         }
         let first = entries.first.map { e -> String in
             if let s = ERR_reason_error_string(e.code) { return String(cString: s) }
             return e.text
         } ?? "SSL error \(code)"
+        let firstCode = entries.first.map(JSecError.Code.init)
         if duringHandshake || !handshakeComplete {
-            return JSecError(.handshake, "TLS handshake failed: \(first)", openSSLErrors: texts)
+            return JSecError(.handshake, "TLS handshake failed: \(first)", code: firstCode, openSSLErrors: texts)
         }
-        return JSecError(.protocol, "TLS \(doing) failed: \(first)", openSSLErrors: texts)
+        return JSecError(.protocol, "TLS \(doing) failed: \(first)", code: firstCode, openSSLErrors: texts)
     }
 
     // MARK: - Connection info

@@ -54,9 +54,17 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         handshakeTimer?.cancel()
         self.context = nil
+        // Whoever waits for the handshake or for a write learns it will not happen (a waiter left
+        // without an answer would hang, and its NIO promise would leak).
+        let removed = JSecError(.closed, "the TLS handler was removed from the pipeline")
+        completeHandshake(.failure(removed))
+        for (_, p) in heldWrites { p?.fail(removed) }
+        heldWrites = []
+        failUnflushed(removed)
+        failRenegotiation(removed)
         // The TLSConnection facet refers back to this handler: drop our reference to it so the
         // pair does not keep each other alive once the channel is gone.
-        if handshakeResult != nil { handshakeResult = .failure(JSecError(.closed, "the TLS handler was removed")) }
+        handshakeResult = .failure(removed)
         handshakeCallbacks = []
     }
 
@@ -72,7 +80,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if let timeout = engine.context.configuration.handshakeTimeout {
             handshakeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout.timeAmount) { [weak self] in
                 guard let self, self.state == .handshaking, let ctx = self.context else { return }
-                self.fail(context: ctx, JSecError(.timeout, "TLS handshake did not complete within \(timeout)"))
+                self.fail(context: ctx, JSecError(.timeout, "TLS handshake did not complete within \(timeout)", code: .jsec(.handshakeTimeout)))
             }
         }
         if engine.role == .client { advanceHandshake(context: context) }
@@ -140,7 +148,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// TLS 1.3 key update, sent at once.
     func updateKeys(requestPeer: Bool) throws {
         guard state == .active, let context else { throw JSecError(.closed, "key update: the TLS stream is not open") }
-        guard !sentCloseNotify else { throw JSecError(.closed, "key update: the write side is shut down") }
+        guard !sentCloseNotify else { throw JSecError(.closed, "key update: the write side is shut down", code: .jsec(.outputShutDown)) }
         if let error = engine.updateKeys(requestPeer: requestPeer) { throw error }
         flushCiphertext(context: context)
     }
@@ -148,7 +156,10 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// TLS 1.2 renegotiation; `promise` completes when the new handshake has.
     func renegotiate(promise: EventLoopPromise<Void>) {
         guard state == .active, let context else { promise.fail(JSecError(.closed, "renegotiate: the TLS stream is not open")); return }
-        guard !sentCloseNotify else { promise.fail(JSecError(.closed, "renegotiate: the write side is shut down")); return }
+        guard !sentCloseNotify else {
+            promise.fail(JSecError(.closed, "renegotiate: the write side is shut down", code: .jsec(.outputShutDown)))
+            return
+        }
         if let error = engine.renegotiate() { promise.fail(error); return }
         flushCiphertext(context: context)
         renegotiationWaiters.append(promise)
@@ -156,7 +167,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.eventLoop.assumeIsolated().scheduleTask(in: timeout.timeAmount) { [weak self] in
                 guard let self, self.renegotiationWaiters.contains(where: { $0.futureResult === promise.futureResult }),
                       let ctx = self.context else { return }
-                self.fail(context: ctx, JSecError(.timeout, "the TLS renegotiation did not complete within \(timeout)"))
+                self.fail(context: ctx, JSecError(.timeout, "the TLS renegotiation did not complete within \(timeout)", code: .jsec(.handshakeTimeout)))
             }
         }
         settleRenegotiation(context: context)
@@ -268,11 +279,11 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         // The transport ended (TCP FIN).
         switch state {
         case .idle, .handshaking:
-            fail(context: context, JSecError(.handshake, "the peer closed the connection during the TLS handshake"))
+            fail(context: context, JSecError(.handshake, "the peer closed the connection during the TLS handshake", code: .jsec(.closedDuringHandshake)))
         case .active:
             if engine.hasUnprocessedInput {
                 liveState.setPeerClosed(cleanly: false)
-                fail(context: context, JSecError(.protocol, "the connection ended in the middle of a TLS record (truncated)"))
+                fail(context: context, JSecError(.protocol, "the connection ended in the middle of a TLS record (truncated)", code: .jsec(.truncatedRecord)))
             } else {
                 liveState.setPeerClosed(cleanly: inputClosedDelivered)
                 deliverInputClosed(context: context)
@@ -286,7 +297,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch state {
         case .idle, .handshaking:
             state = .closed
-            completeHandshake(.failure(JSecError(.handshake, "the connection closed during the TLS handshake")))
+            completeHandshake(.failure(JSecError(.handshake, "the connection closed during the TLS handshake", code: .jsec(.closedDuringHandshake))))
         default:
             liveState.setPeerClosed(cleanly: inputClosedDelivered)
             state = .closed
@@ -318,7 +329,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
             heldWrites.append((buffer, promise))
         case .active:
             if sentCloseNotify {
-                promise?.fail(JSecError(.closed, "write: the write side of the stream is shut down"))
+                promise?.fail(JSecError(.closed, "write: the write side of the stream is shut down", code: .jsec(.outputShutDown)))
                 return
             }
             if engine.inHandshake || !renegotiationWrites.isEmpty {

@@ -122,7 +122,7 @@ public final class TLSMemoryConnection {
     /// Encrypts `plaintext` into the output (as many records as it takes).
     public func write(_ plaintext: some Collection<UInt8>) throws {
         if let failure { throw failure }
-        guard !sentCloseNotify else { throw JSecError(.closed, "write: the write side of the TLS connection is shut down") }
+        guard !sentCloseNotify else { throw JSecError(.closed, "write: the write side of the TLS connection is shut down", code: .jsec(.outputShutDown)) }
         guard engine.handshakeComplete else { throw JSecError(.usage, "write: the TLS handshake has not completed") }
         guard !plaintext.isEmpty else { return }
         if let error = engine.write(allocator.buffer(bytes: plaintext)) { throw fail(error) }
@@ -176,10 +176,10 @@ public final class TLSMemoryConnection {
         if let failure { throw failure }
         inputFinished = true
         if !engine.handshakeComplete {
-            throw fail(JSecError(.handshake, "the peer closed the connection during the TLS handshake"))
+            throw fail(JSecError(.handshake, "the peer closed the connection during the TLS handshake", code: .jsec(.closedDuringHandshake)))
         }
         if engine.hasUnprocessedInput && !receivedCloseNotify {
-            throw fail(JSecError(.protocol, "the connection ended in the middle of a TLS record (truncated)"))
+            throw fail(JSecError(.protocol, "the connection ended in the middle of a TLS record (truncated)", code: .jsec(.truncatedRecord)))
         }
     }
 
@@ -190,7 +190,7 @@ public final class TLSMemoryConnection {
     public func updateKeys(requestPeer: Bool = false) throws {
         if let failure { throw failure }
         guard engine.handshakeComplete else { throw JSecError(.usage, "key update: the TLS handshake has not completed") }
-        guard !sentCloseNotify else { throw JSecError(.closed, "key update: the write side is shut down") }
+        guard !sentCloseNotify else { throw JSecError(.closed, "key update: the write side is shut down", code: .jsec(.outputShutDown)) }
         if let error = engine.updateKeys(requestPeer: requestPeer) { throw error }
     }
 

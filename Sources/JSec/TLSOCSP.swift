@@ -71,14 +71,14 @@ extension TLSEngine {
     }
 
     /// Client: checks the stapled response for the server's leaf; returns why it is not acceptable, or nil.
-    func ocspProblem() -> String? {
-        guard let der = stapledOCSPResponse else { return "the server stapled no OCSP response" }
-        guard let response = try? OCSPResponse(der: der) else { return "the stapled OCSP response does not parse" }
+    func ocspProblem() -> (reason: JSecError.Code.Reason, message: String)? {
+        guard let der = stapledOCSPResponse else { return (.ocspMissing, "the server stapled no OCSP response") }
+        guard let response = try? OCSPResponse(der: der) else { return (.ocspInvalid, "the stapled OCSP response does not parse") }
         guard response.isSuccessful, let basic = OCSP_response_get1_basic(response.response) else {
-            return "the stapled OCSP response is not successful (status \(OCSP_response_status(response.response)))"
+            return (.ocspInvalid, "the stapled OCSP response is not successful (status \(OCSP_response_status(response.response)))")
         }
         defer { OCSP_BASICRESP_free(basic) }
-        guard let leaf = SSL_get0_peer_certificate(ssl) else { return "the server presented no certificate" }
+        guard let leaf = SSL_get0_peer_certificate(ssl) else { return (.ocspInvalid, "the server presented no certificate") }
         // The leaf's issuer: next in the verified chain, else any certificate the peer sent that issued it.
         var issuer: OpaquePointer?
         var candidates: [OpaquePointer] = []
@@ -87,30 +87,30 @@ extension TLSEngine {
             for i in 0..<jsec_sk_X509_num(stack) { if let x = jsec_sk_X509_value(stack, i) { candidates.append(x) } }
         }
         issuer = candidates.first { X509_cmp($0, leaf) != 0 && X509_check_issued($0, leaf) == X509_V_OK }
-        guard let issuer else { return "cannot find the issuer of the server certificate to check the OCSP response" }
-        guard let extra = jsec_sk_X509_new_null() else { return "out of memory" }
+        guard let issuer else { return (.ocspInvalid, "cannot find the issuer of the server certificate to check the OCSP response") }
+        guard let extra = jsec_sk_X509_new_null() else { return (.ocspInvalid, "out of memory") }
         defer { jsec_sk_X509_free(extra) }  // the stack only borrows the certificates
         for x in candidates { _ = jsec_sk_X509_push(extra, x) }
         let store = SSL_CTX_get_cert_store(SSL_get_SSL_CTX(ssl))
         guard OCSP_basic_verify(basic, extra, store, 0) == 1 else {
-            return "the stapled OCSP response is not correctly signed by the issuer or a responder it authorised"
+            return (.ocspBadSignature, "the stapled OCSP response is not correctly signed by the issuer or a responder it authorised")
         }
-        guard let id = OCSP_cert_to_id(nil, leaf, issuer) else { return "cannot build the OCSP certificate id" }
+        guard let id = OCSP_cert_to_id(nil, leaf, issuer) else { return (.ocspInvalid, "cannot build the OCSP certificate id") }
         defer { OCSP_CERTID_free(id) }
         var status: Int32 = -1, reason: Int32 = -1
         var revoked: UnsafeMutablePointer<ASN1_GENERALIZEDTIME>?
         var thisUpdate: UnsafeMutablePointer<ASN1_GENERALIZEDTIME>?
         var nextUpdate: UnsafeMutablePointer<ASN1_GENERALIZEDTIME>?
         guard OCSP_resp_find_status(basic, id, &status, &reason, &revoked, &thisUpdate, &nextUpdate) == 1 else {
-            return "the stapled OCSP response does not cover the server certificate"
+            return (.ocspNotForCertificate, "the stapled OCSP response does not cover the server certificate")
         }
         guard OCSP_check_validity(thisUpdate, nextUpdate, 300, -1) == 1 else {
-            return "the stapled OCSP response is expired or not yet valid"
+            return (.ocspExpired, "the stapled OCSP response is expired or not yet valid")
         }
         switch status {
         case V_OCSP_CERTSTATUS_GOOD: return nil
-        case V_OCSP_CERTSTATUS_REVOKED: return "the stapled OCSP response says the server certificate is revoked"
-        default: return "the stapled OCSP response says the server certificate status is unknown"
+        case V_OCSP_CERTSTATUS_REVOKED: return (.ocspRevoked, "the stapled OCSP response says the server certificate is revoked")
+        default: return (.ocspStatusUnknown, "the stapled OCSP response says the server certificate status is unknown")
         }
     }
 }

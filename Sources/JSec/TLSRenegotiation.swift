@@ -18,15 +18,16 @@ extension TLSEngine {
     func renegotiate() -> JSecError? {
         OpenSSLErrorQueue.clear()
         guard context.configuration.allowRenegotiation else {
-            return JSecError(.usage, "renegotiation is disabled: set allowRenegotiation on both sides to use it")
+            return JSecError(.usage, "renegotiation is disabled: set allowRenegotiation on both sides to use it", code: .jsec(.renegotiationDisabled))
         }
         guard SSL_version(ssl) == TLS1_2_VERSION_VALUE else {
             return JSecError(.usage, "renegotiation needs TLS 1.2; this connection is \(String(cString: SSL_get_version(ssl)))")
         }
         guard jsec_SSL_get_secure_renegotiation_support(ssl) == 1 else {
-            return JSecError(.protocol, "the peer does not support secure renegotiation (RFC 5746); refusing to renegotiate")
+            return JSecError(.protocol, "the peer does not support secure renegotiation (RFC 5746); refusing to renegotiate",
+                             code: .jsec(.insecureRenegotiation))
         }
-        guard !inHandshake else { return JSecError(.usage, "a renegotiation is already in progress") }
+        guard !inHandshake else { return JSecError(.usage, "a renegotiation is already in progress", code: .jsec(.concurrentOperation)) }
         guard SSL_renegotiate(ssl) == 1 else { return JSecError.openSSL(.protocol, "renegotiation refused") }
         let r = SSL_do_handshake(ssl)
         if r != 1 {

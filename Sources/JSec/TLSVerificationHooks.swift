@@ -100,16 +100,16 @@ extension TLSContext {
 }
 
 extension TLSEngine {
-    /// Runs pinning and the custom callback on `chain` (leaf first); returns the rejection reason, if any.
-    func runVerificationHooks(chain: [OpaquePointer]) -> String? {
+    /// Runs pinning and the custom callback on `chain` (leaf first); returns the rejection, if any.
+    func runVerificationHooks(chain: [OpaquePointer]) -> (reason: JSecError.Code.Reason, message: String)? {
         let config = context.configuration
         if !context.pins.isEmpty {
             let matched = chain.contains { x in Certificate.spkiSHA256(x).map { context.pins.contains($0) } ?? false }
-            if !matched { return "certificate pinning failed: no public key in the peer's chain matches a configured pin" }
+            if !matched { return (.pinMismatch, "certificate pinning failed: no public key in the peer's chain matches a configured pin") }
         }
         if let callback = config.verificationCallback {
             if case .reject(let reason) = callback(chain.map { Certificate(retaining: $0) }) {
-                return "rejected by the verification callback: \(reason)"
+                return (.rejectedByVerificationCallback, "rejected by the verification callback: \(reason)")
             }
         }
         return nil
@@ -133,8 +133,8 @@ private let certVerifyCallback: @convention(c) (OpaquePointer?, UnsafeMutableRaw
         for i in 0..<jsec_sk_X509_num(stack) { if let x = jsec_sk_X509_value(stack, i) { chain.append(x) } }
     }
     if chain.isEmpty, let leaf = X509_STORE_CTX_get0_cert(storeCtx) { chain = [leaf] }
-    if let reason = engine.runVerificationHooks(chain: chain) {
-        engine.hookFailure = reason
+    if let rejection = engine.runVerificationHooks(chain: chain) {
+        engine.hookFailure = rejection
         X509_STORE_CTX_set_error(storeCtx, X509_V_ERR_APPLICATION_VERIFICATION)
         return 0
     }

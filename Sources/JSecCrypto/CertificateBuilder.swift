@@ -97,6 +97,10 @@ public enum CertificateBuilder {
         guard request.notAfter > request.notBefore else {
             throw JSecError(.configuration, "certificate validity ends (\(request.notAfter)) before it starts (\(request.notBefore))")
         }
+        guard !["X25519", "X448"].contains(issuerKey.algorithm) else {
+            throw JSecError(.configuration, "\(issuerKey.algorithm) keys cannot sign certificates (they are for key agreement only); "
+                + "use one of \(KeyType.signingNames)")
+        }
         OpenSSLErrorQueue.clear()
         guard let x = X509_new() else { throw JSecError.openSSL(.crypto, "X509_new failed") }
         let cert = Certificate(taking: x)

@@ -1,10 +1,14 @@
 internal import CJSecOpenSSL
 
-/// The single error type of JSec and JSecCrypto (DESIGN.md §3 "Errors").
+/// The single error type of JSec and JSecCrypto (docs/architecture.md, "Errors").
 ///
-/// Every failure carries a ``Category`` a program can switch on, a human
-/// message saying what went wrong, and — where OpenSSL was involved — the
-/// text of OpenSSL's error queue, drained in the same call that failed.
+/// Every failure carries a ``Category`` a program can switch on, where known a ``Code``
+/// saying exactly what failed (an X509 verification result, the alert the peer sent, an
+/// `errno`, an OpenSSL reason, or a condition JSec detects), a one-line human message naming
+/// the cause and the object, and — where OpenSSL was involved — the text of OpenSSL's error
+/// queue, drained in the same call that failed.
+///
+/// Two errors are equal when their category and code are: the message is for people.
 public struct JSecError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Category: String, Sendable, Codable, CaseIterable {
         /// An option or input given by the program is invalid (found when a configuration is built).
@@ -28,24 +32,31 @@ public struct JSecError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public let category: Category
+    /// What exactly failed, when a layer gave it a number or JSec named it (nil otherwise).
+    public let code: Code?
     public let message: String
     /// OpenSSL's error queue at the time of the failure, oldest first.
     public let openSSLErrors: [String]
 
-    public init(_ category: Category, _ message: String, openSSLErrors: [String] = []) {
+    public init(_ category: Category, _ message: String, code: Code? = nil, openSSLErrors: [String] = []) {
         self.category = category
+        self.code = code
         self.message = message
         self.openSSLErrors = openSSLErrors
     }
+
+    /// Equal when category and code are (messages may word the same failure differently).
+    public static func == (a: JSecError, b: JSecError) -> Bool { a.category == b.category && a.code == b.code }
 
     public var description: String {
         if openSSLErrors.isEmpty { return "\(category): \(message)" }
         return "\(category): \(message) [\(openSSLErrors.joined(separator: "; "))]"
     }
 
-    /// Builds an error from OpenSSL's error queue, draining it.
+    /// Builds an error from OpenSSL's error queue, draining it; the code is its first (root-cause) entry's.
     public static func openSSL(_ category: Category, _ message: String) -> JSecError {
-        JSecError(category, message, openSSLErrors: OpenSSLErrorQueue.drain())
+        let entries = OpenSSLErrorQueue.drainEntries()
+        return JSecError(category, message, code: entries.first.map(Code.init), openSSLErrors: entries.map(\.text))
     }
 }
 

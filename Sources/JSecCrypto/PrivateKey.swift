@@ -27,6 +27,12 @@ public enum KeyType: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Whether a key of this type can sign (be a certificate's key). X25519 is for key agreement only.
+    public var canSign: Bool { self != .x25519 }
+
+    /// The names of the key types that can sign, for messages and help texts.
+    public static let signingNames = "rsa2048, rsa3072, rsa4096, p256, p384, p521 or ed25519"
+
     /// Parses names such as `rsa2048`, `RSA-3072`, `p256`, `ec-p384`, `ed25519`.
     public init(name: String) throws {
         let n = name.lowercased().replacingOccurrences(of: "-", with: "").replacingOccurrences(of: "_", with: "")

@@ -1,7 +1,7 @@
 import Foundation
 import JSec
 
-/// The stream contract of DESIGN.md §3, one body per rule, run over every ``Transport``.
+/// The stream contract of docs/architecture.md, one body per rule, run over every ``Transport``.
 public enum StreamContract {
     /// Sizes around the TLS record limit (16384) plus empty and 1 MiB.
     public static let roundTripSizes = [0, 1, 16_383, 16_384, 16_385, 1 << 20]

@@ -1,7 +1,7 @@
 import Assay
 import JSec
 
-/// The stream contract (DESIGN.md §3), one body per rule, over every transport.
+/// The stream contract (docs/architecture.md), one body per rule, over every transport.
 public let streamContractSuite = Suite("stream-contract", category: "unit",
                                        description: "read/chunk/write/shutdown/close semantics over TCP, Unix, TLS and upgraded streams",
                                        timeout: 60) {

@@ -63,21 +63,21 @@ public enum TLSOCSP {
     public static func clientRejects(_ bad: BadStaple, version: TLSVersion) async throws {
         let pki = TestPKI.shared
         let staple: [UInt8]?
-        let expected: String
+        let expected: JSecError.Code.Reason
         switch bad {
-        case .revoked: staple = try response(.revoked(at: Date().addingTimeInterval(-60), reason: .keyCompromise)); expected = "revoked"
-        case .unknown: staple = try response(.unknown); expected = "unknown"
+        case .revoked: staple = try response(.revoked(at: Date().addingTimeInterval(-60), reason: .keyCompromise)); expected = .ocspRevoked
+        case .unknown: staple = try response(.unknown); expected = .ocspStatusUnknown
         case .expired:
-            staple = try response(.good, thisUpdate: Date().addingTimeInterval(-2 * 86_400), validity: 86_400); expected = "expired"
-        case .missing: staple = nil; expected = "no OCSP response"
-        case .wrongSigner: staple = try response(.good, signer: pki.otherRoot); expected = "not correctly signed"
-        case .otherCertificate: staple = try response(.good, for: pki.client.certificate); expected = "does not cover"
+            staple = try response(.good, thisUpdate: Date().addingTimeInterval(-2 * 86_400), validity: 86_400); expected = .ocspExpired
+        case .missing: staple = nil; expected = .ocspMissing
+        case .wrongSigner: staple = try response(.good, signer: pki.otherRoot); expected = .ocspBadSignature
+        case .otherCertificate: staple = try response(.good, for: pki.client.certificate); expected = .ocspNotForCertificate
         }
         var server = serverConfig(staple.map { .response($0) })
         server.minimumVersion = version
         server.maximumVersion = version
         let e = try await refused(server: server, client: clientConfig(.require), "client requiring OCSP against a \(bad.rawValue) staple")
-        try check(e.message.contains("OCSP") && e.message.contains(expected), "message names the cause (\(expected)): \(e.message)")
+        try checkEqual(e.code, .jsec(expected), "code names the cause (\(e))")
     }
 
     /// `.request` reports what was stapled (even a revoked one) without failing; no staple: nil.
@@ -148,7 +148,7 @@ public enum TLSOCSP {
                 let e = try await checkThrowsJSec(.verification, "revoked staple from s_server") {
                     _ = try await TLS.connect(host: "127.0.0.1", port: port, serverName: "localhost", context: context)
                 }
-                try check(e.message.contains("revoked"), "message: \(e.message)")
+                try checkEqual(e.code, .jsec(.ocspRevoked), "code (\(e))")
             } else {
                 let s = try await TLS.connect(host: "127.0.0.1", port: port, serverName: "localhost", context: context)
                 try checkEqual(s.tls?.info.stapledOCSPResponse, der, "staple from s_server")

@@ -26,7 +26,8 @@ public enum TLSVerificationHooks {
         var client = TestPKI.shared.clientConfiguration()
         client.verificationCallback = { _ in .reject("serial 42 is on our deny list") }
         let e = try await TLSOCSP.refused(server: TestPKI.shared.serverConfiguration(), client: client, "client callback rejects")
-        try check(e.message.contains("serial 42 is on our deny list"), "message carries the reason: \(e.message)")
+        try checkEqual(e.code, .jsec(.rejectedByVerificationCallback), "code (\(e))")
+        try checkEqual(e.message, "rejected by the verification callback: serial 42 is on our deny list", "message carries the reason")
     }
 
     /// A server's hooks judge client certificates (mTLS): the callback's rejection, or a pin mismatch,
@@ -37,15 +38,15 @@ public enum TLSVerificationHooks {
         server.clientAuthentication = .required
         server.minimumVersion = version
         server.maximumVersion = version
-        let expected: String
+        let expected: JSecError.Code
         if hook == "pin" {
             server.pinnedPublicKeys = [pki.otherRoot.certificate.publicKeyPin]
-            expected = "certificate pinning failed"
+            expected = .jsec(.pinMismatch)
         } else {
             server.verificationCallback = { chain in
                 chain.first?.subjectName.commonName == "test-client" ? .reject("test-client is suspended") : .accept
             }
-            expected = "test-client is suspended"
+            expected = .jsec(.rejectedByVerificationCallback)
         }
         var client = pki.clientConfiguration()
         client.certificateChain = .certificates([pki.client.certificate])
@@ -65,7 +66,8 @@ public enum TLSVerificationHooks {
             await c.close()
         } catch is JSecError {}
         let e = try await serverTask.value
-        try check(e.message.contains(expected), "server message: \(e.message)")
+        try checkEqual(e.code, expected, "server's error code (\(e))")
+        if hook != "pin" { try checkEqual(e.message, "rejected by the verification callback: test-client is suspended", "message") }
     }
 
     public enum PinCase: String, CaseIterable, Sendable {
@@ -100,7 +102,7 @@ public enum TLSVerificationHooks {
             }
         } else {
             let e = try await TLSOCSP.refused(server: server, client: client, "pin mismatch (\(pin.rawValue))")
-            try check(e.message.contains("pinning"), "message names pinning: \(e.message)")
+            try checkEqual(e.code, .jsec(.pinMismatch), "code (\(e))")
         }
     }
 
@@ -121,7 +123,7 @@ public enum TLSVerificationHooks {
         }
         let server = { (id: CertificateAndKey) in TLSConfiguration.server(id, trustRoots: .certificates([ca.certificate])) }
         let e = try await TLSOCSP.refused(server: server(revoked), client: client, "revoked leaf with a CRL (\(source))")
-        try check(e.message.contains("certificate revoked"), "message: \(e.message)")
+        try checkEqual(e.code, .certificate(.certificateRevoked), "code (\(e))")
         try await withPair(.tlsTCP, server: server(good), client: client) { pair in
             try await pair.client.write("crl")
             try checkEqual(try await pair.server.chunk(3, timeout: .seconds(5)), Array("crl".utf8), "data with a good leaf")

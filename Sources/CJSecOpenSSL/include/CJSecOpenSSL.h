@@ -27,6 +27,10 @@
 #include <openssl/pkcs12.h>
 #include <stdint.h>
 
+// --- errno names and texts (errno.c); NULL when unknown ---
+const char *jsec_errno_name(int e);
+const char *jsec_errno_text(int e);
+
 // --- SSL_CTX ctrl macros ---
 int jsec_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version);
 int jsec_SSL_CTX_set_max_proto_version(SSL_CTX *ctx, int version);

@@ -1,0 +1,309 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import JSecCrypto
+import NIOCore
+import NIOEmbedded
+import Testing
+@testable import JSec
+
+/// StreamBridgeHandler (the tail of every stream) against data, EOF, close, error, handler removal and
+/// backpressure, on an EmbeddedChannel: reads complete synchronously or after `advanceTime`.
+@Suite struct StreamBridgeHandlerTests {
+    final class Bridge {
+        let loop = EmbeddedEventLoop()
+        let channel: EmbeddedChannel
+        let probe = TransportProbe()
+        let bridge = StreamBridgeHandler()
+
+        init(active: Bool = true) throws {
+            channel = EmbeddedChannel(loop: loop)
+            try channel.pipeline.syncOperations.addHandler(probe)
+            try channel.pipeline.syncOperations.addHandler(bridge)
+            if active { try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8443)).wait() }
+        }
+
+        /// Starts a read; the result is nil until it completes.
+        func read(_ kind: StreamBridgeHandler.ReadKind, timeout: TimeAmount? = nil) -> () -> StreamBridgeHandler.ReadResult? {
+            var result: StreamBridgeHandler.ReadResult?
+            bridge.read(kind, timeout: timeout, eventLoop: loop) { result = $0 }
+            return { result }
+        }
+
+        func deliver(_ text: String) throws { try channel.writeInbound(ByteBuffer(string: text)) }
+        func deliver(count: Int) throws { try channel.writeInbound(ByteBuffer(repeating: 0x61, count: count)) }
+        func finish() { _ = try? channel.finish(acceptAlreadyClosed: true) }
+    }
+
+    static func text(_ r: StreamBridgeHandler.ReadResult?) -> String? {
+        guard case .success(let b?) = r else { return nil }
+        return String(buffer: b)
+    }
+
+    static func error(_ r: StreamBridgeHandler.ReadResult?) -> JSecError? {
+        guard case .failure(let e) = r else { return nil }
+        return JSecError.from(e, while: "read")
+    }
+
+    // MARK: - data
+
+    @Test func bufferedDataIsServedAtOnce() throws {
+        let b = try Bridge()
+        defer { b.finish() }
+        try b.deliver("hello world")
+        #expect(Self.text(b.read(.upTo(5))()) == "hello")
+        #expect(Self.text(b.read(.upTo(100))()) == " world")
+    }
+
+    @Test func pendingReadCompletesWhenDataArrives() throws {
+        let b = try Bridge()
+        defer { b.finish() }
+        let r = b.read(.upTo(100))
+        #expect(r() == nil)
+        #expect(b.bridge.hasPendingRead)
+        try b.deliver("late")
+        #expect(Self.text(r()) == "late")
+        #expect(!b.bridge.hasPendingRead)
+    }
+
+    @Test func exactlyWaitsForAllBytesAcrossArrivals() throws {
+        let b = try Bridge()
+        defer { b.finish() }
+        let r = b.read(.exactly(10))
+        try b.deliver("01234")
+        #expect(r() == nil, "5 of 10")
+        try b.deliver("56789xyz")
+        #expect(Self.text(r()) == "0123456789")
+        #expect(Self.text(b.read(.upTo(10))()) == "xyz")
+    }
+
+    @Test func aSecondConcurrentReadIsAUsageError() throws {
+        let b = try Bridge()
+        defer { b.finish() }
+        let first = b.read(.upTo(1))
+        let second = b.read(.upTo(1))
+        #expect(Self.error(second()) == JSecError(.usage, "", code: .jsec(.concurrentOperation)))
+        try b.deliver("x")
+        #expect(Self.text(first()) == "x", "the first read is unaffected")
+    }
+
+    @Test func readTimesOutAndTheStreamStaysUsable() throws {
+        let b = try Bridge()
+        defer { b.finish() }
+        let r = b.read(.upTo(10), timeout: .milliseconds(250))
+        b.loop.advanceTime(by: .milliseconds(249))
+        #expect(r() == nil)
+        b.loop.advanceTime(by: .milliseconds(1))
+        #expect(Self.error(r())?.category == .timeout)
+        try b.deliver("after")
+        #expect(Self.text(b.read(.upTo(10))()) == "after")
+    }
+
+    @Test func aCompletedReadsTimerDoesNotFireLater() throws {
+        let b = try Bridge()
+        defer { b.finish() }
+        let r1 = b.read(.upTo(10), timeout: .milliseconds(100))
+        try b.deliver("1")
+        #expect(Self.text(r1()) == "1")
+        let r2 = b.read(.upTo(10))
+        b.loop.advanceTime(by: .seconds(1))
+        #expect(r2() == nil, "the first read's timeout must not end the second read")
+    }
+
+    // MARK: - EOF, close, error
+
+    @Test func eofEndsAPendingReadWithNil() throws {
+        let b = try Bridge()
+        defer { b.finish() }
+        let r = b.read(.upTo(10))
+        b.channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        guard case .success(nil) = r() else { Issue.record("end of stream: \(String(describing: r()))"); return }
+        #expect(b.bridge.inputClosed)
+    }
+
+    @Test func eofHandsOutWhatArrivedToAnExactRead() throws {
+        let b = try Bridge()
+        defer { b.finish() }
+        try b.deliver("abc")
+        let r = b.read(.exactly(10))
+        b.channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        #expect(Self.text(r()) == "abc", "fewer bytes at end of stream")
+        guard case .success(let empty?) = b.read(.exactly(10))(), empty.readableBytes == 0 else { Issue.record("then nothing"); return }
+    }
+
+    @Test func dataBeforeEOFIsReadFirst() throws {
+        let b = try Bridge()
+        defer { b.finish() }
+        try b.deliver("last words")
+        b.channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        #expect(Self.text(b.read(.upTo(100))()) == "last words")
+        guard case .success(nil) = b.read(.upTo(100))() else { Issue.record("then end of stream"); return }
+    }
+
+    @Test func channelInactiveEndsReads() throws {
+        let b = try Bridge()
+        defer { b.finish() }
+        let r = b.read(.upTo(10))
+        try b.channel.close().wait()
+        guard case .success(nil) = r() else { Issue.record("closed channel: \(String(describing: r()))"); return }
+    }
+
+    @Test func closeLocallyFailsAPendingReadAndLaterReads() throws {
+        let b = try Bridge()
+        defer { b.finish() }
+        let r = b.read(.upTo(10), timeout: .seconds(1))
+        b.bridge.closeLocally()
+        #expect(Self.error(r())?.category == .closed)
+        #expect(Self.error(b.read(.upTo(10))())?.category == .closed)
+        b.loop.advanceTime(by: .seconds(2))  // the cancelled timer stays silent
+    }
+
+    @Test func transportErrorFailsTheReadNamingThePeer() throws {
+        let b = try Bridge()
+        defer { b.finish() }
+        let r = b.read(.upTo(10))
+        b.channel.pipeline.fireErrorCaught(IOError(errnoCode: ECONNRESET, reason: "read(descriptor:pointer:size:)"))
+        let e = try #require(Self.error(r()))
+        #expect(e == JSecError(.io, "", code: .errno(ECONNRESET)))
+        #expect(e.message == "connection reset by peer: 127.0.0.1:8443 (ECONNRESET)")
+        #expect(b.bridge.failure == e)
+    }
+
+    @Test func bytesReceivedBeforeAnErrorAreStillRead() throws {
+        let b = try Bridge()
+        defer { b.finish() }
+        try b.deliver("kept")
+        b.channel.pipeline.fireErrorCaught(IOError(errnoCode: ECONNRESET, reason: "read"))
+        #expect(Self.text(b.read(.upTo(10))()) == "kept")
+        #expect(Self.error(b.read(.upTo(10))())?.code == .errno(ECONNRESET))
+    }
+
+    @Test func tlsFailureReachesTheReader() throws {
+        let b = try Bridge()
+        defer { b.finish() }
+        let r = b.read(.upTo(10))
+        b.channel.pipeline.fireErrorCaught(JSecError(.verification, "the peer rejected our certificate: bad certificate",
+                                                     code: .alertReceived(.badCertificate)))
+        #expect(Self.error(r()) == JSecError(.verification, "", code: .alertReceived(.badCertificate)), "passed on as it is")
+    }
+
+    // MARK: - handler removal
+
+    /// The bridge is not removable on its own; it leaves the pipeline when the channel closes. A read
+    /// after that (the stream object outlives its channel) must not touch the gone context.
+    @Test func readAfterTheHandlerLeftThePipeline() throws {
+        let b = try Bridge()
+        try b.channel.close().wait()
+        b.loop.run()  // EmbeddedChannel removes the handlers on the next loop turn
+        #expect(throws: (any Error).self) { _ = try b.channel.pipeline.syncOperations.context(handler: b.bridge) }
+        guard case .success(nil) = b.read(.upTo(10))() else { Issue.record("end of stream after close"); return }
+        b.bridge.closeLocally()
+        #expect(Self.error(b.read(.upTo(10))())?.category == .closed)
+        b.finish()
+    }
+
+    @Test func takeBufferedHandsOverUnreadBytes() throws {
+        let b = try Bridge()
+        defer { b.finish() }
+        try b.deliver("STARTTLS-early")
+        #expect(Self.text(b.read(.upTo(8))()) == "STARTTLS")
+        #expect(b.bridge.takeBuffered().map { String(buffer: $0) } == "-early")
+        #expect(b.bridge.takeBuffered() == nil)
+    }
+
+    @Test func onActiveRunsOnceWhenTheChannelBecomesActive() throws {
+        let b = try Bridge(active: false)
+        defer { b.finish() }
+        var calls = 0
+        b.bridge.onActive = { calls += 1 }
+        try b.channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        b.channel.pipeline.fireChannelActive()
+        #expect(calls == 1)
+    }
+
+    // MARK: - backpressure
+
+    @Test func readingStopsAboveTheHighWaterMarkAndResumesBelowTheLowOne() throws {
+        let b = try Bridge()
+        defer { b.finish() }
+        b.channel.read()
+        let before = b.probe.reads
+        #expect(before >= 1)
+        try b.deliver(count: StreamBridgeHandler.highWater)
+        b.channel.read()
+        #expect(b.probe.reads == before, "held: 1 MiB waits unread")
+        // Draining to just above the low-water mark does not resume reading…
+        let aboveLow = StreamBridgeHandler.highWater - StreamBridgeHandler.lowWater - 1
+        guard case .success(let part?) = b.read(.exactly(aboveLow))() else { Issue.record("drain"); return }
+        #expect(part.readableBytes == aboveLow)
+        #expect(b.probe.reads == before, "still above the low-water mark")
+        _ = b.read(.upTo(1))()
+        #expect(b.probe.reads == before, "exactly at the low-water mark: still held")
+        // …one byte below it, reading resumes.
+        _ = b.read(.upTo(1))()
+        #expect(b.probe.reads == before + 1, "the held read is issued below the low-water mark")
+    }
+
+    @Test func anExactReadLargerThanTheHighWaterMarkKeepsReading() throws {
+        let b = try Bridge()
+        defer { b.finish() }
+        let n = 3 * StreamBridgeHandler.highWater
+        let r = b.read(.exactly(n))
+        try b.deliver(count: StreamBridgeHandler.highWater)
+        let before = b.probe.reads
+        b.channel.read()
+        #expect(b.probe.reads == before + 1, "not held: the pending chunk needs more than the high-water mark")
+        try b.deliver(count: n - StreamBridgeHandler.highWater)
+        guard case .success(let all?) = r() else { Issue.record("chunk"); return }
+        #expect(all.readableBytes == n)
+    }
+
+    @Test func aHeldReadIsReleasedByAPendingExactRead() throws {
+        let b = try Bridge()
+        defer { b.finish() }
+        try b.deliver(count: StreamBridgeHandler.highWater)
+        b.channel.read()
+        let held = b.probe.reads
+        _ = b.read(.exactly(2 * StreamBridgeHandler.highWater))
+        #expect(b.probe.reads == held + 1, "the read limit grows with the pending chunk")
+    }
+}
+
+/// The full stream pipeline in memory: TLSHandler below StreamBridgeHandler on both sides.
+@Suite struct TLSStreamPipelineTests {
+    @Test func tlsBridgeEcho() throws {
+        let loop = EmbeddedEventLoop()
+        func side(_ role: TLSEngine.Role) throws -> (EmbeddedChannel, StreamBridgeHandler) {
+            let c = EmbeddedChannel(loop: loop)
+            let config = role == .client ? PKI.clientConfiguration() : PKI.serverConfiguration()
+            let bridge = StreamBridgeHandler()
+            try c.pipeline.syncOperations.addHandlers([try TLSHandler(context: TLSContext(config), role: role,
+                                                                      serverName: role == .client ? "localhost" : nil), bridge])
+            try c.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 443)).wait()
+            return (c, bridge)
+        }
+        let (client, clientBridge) = try side(.client)
+        let (server, serverBridge) = try side(.server)
+        defer { _ = try? client.finish(acceptAlreadyClosed: true); _ = try? server.finish(acceptAlreadyClosed: true) }
+        func pump() throws {
+            for _ in 0..<50 {
+                var moved = false
+                while let b = try client.readOutbound(as: ByteBuffer.self) { try server.writeInbound(b); moved = true }
+                while let b = try server.readOutbound(as: ByteBuffer.self) { try client.writeInbound(b); moved = true }
+                if !moved { return }
+            }
+        }
+        var got: StreamBridgeHandler.ReadResult?
+        serverBridge.read(.exactly(5), timeout: nil, eventLoop: loop) { got = $0 }
+        client.writeAndFlush(ByteBuffer(string: "hello"), promise: nil)
+        try pump()
+        guard case .success(let b?) = got else { Issue.record("server read: \(String(describing: got))"); return }
+        #expect(String(buffer: b) == "hello")
+        client.close(mode: .all, promise: nil)
+        try pump()
+        var end: StreamBridgeHandler.ReadResult?
+        serverBridge.read(.upTo(10), timeout: nil, eventLoop: loop) { end = $0 }
+        guard case .success(nil) = end else { Issue.record("close_notify ends the server's stream: \(String(describing: end))"); return }
+        _ = clientBridge
+    }
+}

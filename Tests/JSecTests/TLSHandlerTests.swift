@@ -1,0 +1,353 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import JSecCrypto
+import NIOCore
+import NIOEmbedded
+import Testing
+@testable import JSec
+
+/// TLSHandler, state by state, against each event: data, EOF, close, error, handler removal.
+/// Two EmbeddedChannels, one EmbeddedEventLoop: deterministic, no sockets.
+@Suite struct TLSHandlerTests {
+    // MARK: - idle
+
+    @Test func idleClientSendsClientHelloWhenActive() throws {
+        let pair = try TLSPair()
+        defer { pair.finish() }
+        #expect(try pair.client.takeOutbound() == nil, "nothing before the channel is active")
+        try pair.client.activate()
+        let hello = try #require(try pair.client.takeOutbound())
+        #expect(hello.getInteger(at: hello.readerIndex, as: UInt8.self) == 22, "a handshake record")
+        #expect(hello.getInteger(at: hello.readerIndex + 5, as: UInt8.self) == 1, "ClientHello")
+    }
+
+    @Test func idleServerStartsOnFirstBytes() throws {
+        let pair = try TLSPair()
+        defer { pair.finish() }
+        try pair.client.activate()
+        let hello = try #require(try pair.client.takeOutbound())
+        // The server channel is not active yet: the ClientHello alone starts its handshake.
+        try pair.server.channel.writeInbound(hello)
+        let answer = try #require(try pair.server.takeOutbound(), "the server answers")
+        try pair.client.channel.writeInbound(answer)
+        try pair.pump()
+        #expect(pair.client.connected && pair.server.connected)
+    }
+
+    @Test func handlerAddedToAnActiveChannelStartsAtOnce() throws {
+        let loop = EmbeddedEventLoop()
+        let channel = EmbeddedChannel(loop: loop)
+        defer { _ = try? channel.finish(acceptAlreadyClosed: true) }
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 443)).wait()
+        let handler = try TLSHandler(context: TLSContext(PKI.clientConfiguration()), role: .client, serverName: "localhost")
+        try channel.pipeline.syncOperations.addHandler(handler)
+        #expect(try channel.readOutbound(as: ByteBuffer.self) != nil, "ClientHello on handlerAdded (STARTTLS)")
+    }
+
+    // MARK: - handshaking
+
+    @Test(arguments: [TLSVersion.tls1_2, .tls1_3])
+    func writesDuringTheHandshakeAreHeldThenSentInOrder(_ version: TLSVersion) throws {
+        let pair = try TLSPair(client: PKI.clientConfiguration(version), server: PKI.serverConfiguration(version))
+        defer { pair.finish() }
+        try pair.server.activate()
+        try pair.client.activate()
+        let first = pair.client.write("one,")
+        let second = pair.client.write("two")
+        #expect(first.completedResult == nil, "held until the handshake completes")
+        try pair.pump()
+        #expect(pair.server.recorder.text == "one,two")
+        #expect(first.completedResult.map { (try? $0.get()) != nil } == true)
+        #expect(second.completedResult.map { (try? $0.get()) != nil } == true)
+    }
+
+    @Test func eofDuringTheHandshakeFailsItAndHeldWrites() throws {
+        let pair = try TLSPair()
+        defer { pair.finish() }
+        try pair.client.activate()
+        let held = pair.client.write("never")
+        pair.client.channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        let e = try #require(pair.client.handshakeError)
+        #expect(e == JSecError(.handshake, "", code: .jsec(.closedDuringHandshake)), "\(e)")
+        #expect(jsecError(held.completedResult)?.category == .handshake)
+        #expect(!pair.client.channel.isActive, "the channel is closed")
+    }
+
+    @Test func closeDuringTheHandshakeFailsIt() throws {
+        let pair = try TLSPair()
+        defer { pair.finish() }
+        try pair.client.activate()
+        try pair.client.channel.close().wait()
+        let e = try #require(pair.client.handshakeError)
+        #expect(e.category == .closed, "\(e)")
+    }
+
+    @Test func inactiveDuringTheHandshakeFailsIt() throws {
+        let pair = try TLSPair()
+        defer { pair.finish() }
+        try pair.client.activate()
+        let held = pair.client.write("never")
+        pair.client.channel.pipeline.fireChannelInactive()
+        #expect(pair.client.handshakeError == JSecError(.handshake, "", code: .jsec(.closedDuringHandshake)))
+        #expect(jsecError(held.completedResult)?.category == .closed)
+    }
+
+    @Test func transportErrorDuringTheHandshakeFailsItWithTheErrno() throws {
+        let pair = try TLSPair()
+        defer { pair.finish() }
+        try pair.client.activate()
+        pair.client.channel.pipeline.fireErrorCaught(IOError(errnoCode: ECONNRESET, reason: "read(descriptor:pointer:size:)"))
+        let e = try #require(pair.client.handshakeError)
+        #expect(e == JSecError(.io, "", code: .errno(ECONNRESET)), "\(e)")
+        #expect(e.message == "TLS handshake: connection reset by peer (ECONNRESET)")
+        #expect(pair.client.recorder.errors.count == 1, "the error travels on up the pipeline")
+    }
+
+    @Test func garbageDuringTheHandshakeFailsItAndSendsAnAlert() throws {
+        let pair = try TLSPair()
+        defer { pair.finish() }
+        try pair.server.activate()
+        // A handshake record holding a message type no ClientHello has (OpenSSL answers an HTTP request
+        // with no alert at all, so this is the garbage that shows the alert).
+        try pair.server.channel.writeInbound(ByteBuffer(bytes: [22, 3, 1, 0, 4, 99, 0, 0, 0]))
+        let e = try #require(pair.server.handshakeError)
+        #expect(e.category == .handshake, "\(e)")
+        guard case .openSSL(let library, _) = e.code else { Issue.record("an OpenSSL code: \(e)"); return }
+        #expect(library == 20, "an SSL-library reason")
+        let alert = try #require(try pair.server.takeOutbound())
+        #expect(alert.getInteger(at: alert.readerIndex, as: UInt8.self) == 21, "an alert record goes out")
+        #expect(!pair.server.channel.isActive)
+    }
+
+    @Test func handshakeTimeoutFailsTheHandshake() throws {
+        var client = PKI.clientConfiguration()
+        client.handshakeTimeout = .seconds(2)
+        let pair = try TLSPair(client: client)
+        defer { pair.finish() }
+        try pair.client.activate()
+        pair.loop.advanceTime(by: .milliseconds(1_999))
+        #expect(pair.client.handshake == nil, "not yet")
+        pair.loop.advanceTime(by: .milliseconds(1))
+        let e = try #require(pair.client.handshakeError)
+        #expect(e == JSecError(.timeout, "", code: .jsec(.handshakeTimeout)), "\(e)")
+        #expect(!pair.client.channel.isActive)
+    }
+
+    @Test func verificationFailureCarriesTheX509Code() throws {
+        let other = try CertificateAuthority.createRoot(commonName: "Unrelated Root")
+        let pair = try TLSPair(client: .client(trustRoots: .certificates([other.certificate])))
+        defer { pair.finish() }
+        try pair.server.activate()
+        try pair.client.activate()
+        try pair.pump()
+        let e = try #require(pair.client.handshakeError)
+        #expect(e == JSecError(.verification, "", code: .certificate(.unableToGetLocalIssuerCertificate)), "\(e)")
+        let s = try #require(pair.server.handshakeError)
+        #expect(s == JSecError(.verification, "", code: .alertReceived(.unknownCA)), "the server hears the client's alert: \(s)")
+    }
+
+    @Test func handlerRemovedDuringTheHandshakeFailsTheWaiter() throws {
+        let pair = try TLSPair()
+        defer { pair.finish() }
+        try pair.client.activate()
+        try pair.client.channel.pipeline.syncOperations.removeHandler(pair.client.handler).wait()
+        let e = try #require(pair.client.handshakeError, "a waiter must not be left hanging (or its promise leaked)")
+        #expect(e.category == .closed, "\(e)")
+    }
+
+    // MARK: - active
+
+    @Test(arguments: [TLSVersion.tls1_2, .tls1_3])
+    func dataBothWays(_ version: TLSVersion) throws {
+        let pair = try TLSPair.connected(version)
+        defer { pair.finish() }
+        let big = String(repeating: "0123456789abcdef", count: 8_192)  // 128 KiB: many records
+        let w = pair.client.write(big)
+        pair.server.write("pong")
+        try pair.pump()
+        #expect(pair.server.recorder.text == big)
+        #expect(pair.client.recorder.text == "pong")
+        #expect(w.completedResult.map { (try? $0.get()) != nil } == true, "the write's promise completes once flushed")
+    }
+
+    @Test func cleanEOFAfterCloseNotify() throws {
+        let pair = try TLSPair.connected()
+        defer { pair.finish() }
+        pair.client.channel.close(mode: .output, promise: nil)
+        #expect(pair.client.probe.closes == [.output], "close_notify, then the transport's half-close")
+        try pair.pump()
+        #expect(pair.server.recorder.events == ["inputClosed"], "close_notify reaches the server as end of input")
+        pair.server.channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)  // then the FIN
+        #expect(pair.server.recorder.events == ["inputClosed"], "delivered once")
+        #expect(pair.server.handler.liveState.peerClosedCleanly == true)
+        // The server can still answer on its open write side.
+        pair.server.write("bye")
+        try pair.pump()
+        #expect(pair.client.recorder.text == "bye")
+    }
+
+    @Test func eofWithoutCloseNotifyIsNotClean() throws {
+        let pair = try TLSPair.connected()
+        defer { pair.finish() }
+        pair.server.channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        #expect(pair.server.recorder.events == ["inputClosed"])
+        #expect(pair.server.handler.liveState.peerClosedCleanly == false)
+        #expect(pair.server.recorder.errors.isEmpty, "an unclean end is not an error by itself")
+    }
+
+    @Test func eofInTheMiddleOfARecordIsTruncation() throws {
+        let pair = try TLSPair.connected()
+        defer { pair.finish() }
+        pair.client.write("a record cut short")
+        let record = try #require(try pair.client.takeOutbound())
+        let half = record.getSlice(at: record.readerIndex, length: record.readableBytes / 2)!
+        try pair.server.channel.writeInbound(half)
+        pair.server.channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        let e = try #require(pair.server.recorder.errors.first as? JSecError)
+        #expect(e == JSecError(.protocol, "", code: .jsec(.truncatedRecord)), "\(e)")
+        #expect(pair.server.recorder.text.isEmpty)
+        #expect(!pair.server.channel.isActive)
+    }
+
+    @Test func writeAfterShutdownFailsWithOutputShutDown() throws {
+        let pair = try TLSPair.connected(.tls1_3)
+        defer { pair.finish() }
+        pair.client.channel.close(mode: .output, promise: nil)
+        let w = pair.client.write("late")
+        #expect(jsecError(w.completedResult) == JSecError(.closed, "", code: .jsec(.outputShutDown)))
+        #expect(throws: JSecError(.closed, "", code: .jsec(.outputShutDown))) { try pair.client.handler.updateKeys(requestPeer: false) }
+        let p = pair.loop.makePromise(of: Void.self)
+        pair.client.handler.renegotiate(promise: p)
+        #expect(jsecError(p.futureResult.completedResult)?.code == .jsec(.outputShutDown))
+        pair.client.channel.close(mode: .output, promise: nil)  // twice: no second close_notify
+        try pair.pump()
+        #expect(pair.server.recorder.events == ["inputClosed"])
+    }
+
+    @Test func closeAllSendsCloseNotifyAndFailsLaterWrites() throws {
+        let pair = try TLSPair.connected()
+        defer { pair.finish() }
+        try pair.client.channel.close().wait()
+        let out = try #require(try pair.client.takeOutbound(), "close_notify goes out before the close")
+        #expect(out.getInteger(at: out.readerIndex, as: UInt8.self) == 23 || out.getInteger(at: out.readerIndex, as: UInt8.self) == 21)
+        try pair.server.channel.writeInbound(out)
+        #expect(pair.server.recorder.events == ["inputClosed"])
+        #expect(pair.server.handler.liveState.peerClosedCleanly == true)
+        let w = pair.client.write("late")
+        #expect(w.completedResult.map { (try? $0.get()) == nil } == true, "a write after close fails")
+    }
+
+    @Test func garbageAfterTheHandshakeIsAProtocolError() throws {
+        let pair = try TLSPair.connected()
+        defer { pair.finish() }
+        // A well-formed application-data record header with bytes that do not decrypt.
+        var junk = ByteBuffer(bytes: [23, 3, 3, 0, 32])
+        junk.writeBytes([UInt8](repeating: 0xAB, count: 32))
+        try pair.server.channel.writeInbound(junk)
+        let e = try #require(pair.server.recorder.errors.first as? JSecError)
+        #expect(e.category == .protocol, "\(e)")
+        guard case .openSSL(20, _) = e.code else { Issue.record("an SSL-library reason: \(e)"); return }
+        #expect(!pair.server.channel.isActive, "the connection is closed")
+        let w = pair.server.write("after")
+        #expect(jsecError(w.completedResult)?.category == .closed, "writes after the failure: closed")
+    }
+
+    @Test func transportErrorWhenActiveTravelsUp() throws {
+        let pair = try TLSPair.connected()
+        defer { pair.finish() }
+        pair.client.channel.pipeline.fireErrorCaught(IOError(errnoCode: EPIPE, reason: "write"))
+        #expect(pair.client.recorder.errors.count == 1)
+        #expect(pair.client.connected, "an established connection's handshake result stays a success")
+    }
+
+    @Test func handlerRemovedWhenActiveLeavesAPlainPipeline() throws {
+        let pair = try TLSPair.connected()
+        defer { pair.finish() }
+        try pair.client.channel.pipeline.syncOperations.removeHandler(pair.client.handler).wait()
+        try pair.client.channel.writeOutbound(ByteBuffer(string: "plain"))
+        #expect(try pair.client.channel.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: "plain"), "no longer encrypted")
+    }
+
+    @Test func keyUpdateOnTLS13() throws {
+        let pair = try TLSPair.connected(.tls1_3)
+        defer { pair.finish() }
+        try pair.client.handler.updateKeys(requestPeer: true)
+        try pair.pump()
+        pair.client.write("after the update")
+        pair.server.write("and back")
+        try pair.pump()
+        #expect(pair.server.recorder.text == "after the update")
+        #expect(pair.client.recorder.text == "and back")
+    }
+
+    @Test func keyUpdateOnTLS12IsAUsageError() throws {
+        let pair = try TLSPair.connected(.tls1_2)
+        defer { pair.finish() }
+        #expect(throws: JSecError(.usage, "")) { try pair.client.handler.updateKeys(requestPeer: false) }
+    }
+
+    @Test func renegotiationHoldsWritesUntilItCompletes() throws {
+        var client = PKI.clientConfiguration(.tls1_2), server = PKI.serverConfiguration(.tls1_2)
+        client.allowRenegotiation = true
+        server.allowRenegotiation = true
+        let pair = try TLSPair(client: client, server: server)
+        defer { pair.finish() }
+        try pair.server.activate()
+        try pair.client.activate()
+        try pair.pump()
+        let done = pair.loop.makePromise(of: Void.self)
+        pair.client.handler.renegotiate(promise: done)
+        let w = pair.client.write("during")
+        #expect(w.completedResult == nil, "held while the renegotiation runs")
+        try pair.pump()
+        #expect(done.futureResult.completedResult.map { (try? $0.get()) != nil } == true)
+        #expect(pair.server.recorder.text == "during")
+        #expect(pair.client.handler.renegotiationCount == 1)
+    }
+
+    @Test func renegotiationRefusedByThePeer() throws {
+        var client = PKI.clientConfiguration(.tls1_2)
+        client.allowRenegotiation = true
+        let pair = try TLSPair(client: client, server: PKI.serverConfiguration(.tls1_2))
+        defer { pair.finish() }
+        try pair.server.activate()
+        try pair.client.activate()
+        try pair.pump()
+        let done = pair.loop.makePromise(of: Void.self)
+        pair.client.handler.renegotiate(promise: done)
+        try pair.pump()
+        #expect(jsecError(done.futureResult.completedResult) == JSecError(.protocol, "", code: .renegotiationRefused))
+    }
+
+    @Test func renegotiationOffIsAUsageError() throws {
+        let pair = try TLSPair.connected(.tls1_2)
+        defer { pair.finish() }
+        let done = pair.loop.makePromise(of: Void.self)
+        pair.client.handler.renegotiate(promise: done)
+        #expect(jsecError(done.futureResult.completedResult) == JSecError(.usage, "", code: .jsec(.renegotiationDisabled)))
+    }
+
+    // MARK: - failed and closed
+
+    @Test func failedHandlerIgnoresInputAndRefusesWrites() throws {
+        let pair = try TLSPair()
+        defer { pair.finish() }
+        try pair.server.activate()
+        try pair.server.channel.writeInbound(ByteBuffer(string: "not TLS at all, not at all"))
+        #expect(pair.server.handshakeError != nil)
+        pair.server.handler.channelRead(context: try! pair.server.channel.pipeline.syncOperations.context(handler: pair.server.handler),
+                                        data: NIOAny(ByteBuffer(string: "more")))
+        #expect(pair.server.recorder.text.isEmpty, "input after the failure is dropped")
+    }
+
+    @Test func writeOnAClosedHandlerFails() throws {
+        let pair = try TLSPair.connected()
+        defer { pair.finish() }
+        pair.client.channel.pipeline.fireChannelInactive()
+        let ctx = try pair.client.channel.pipeline.syncOperations.context(handler: pair.client.handler)
+        let p = pair.loop.makePromise(of: Void.self)
+        pair.client.handler.write(context: ctx, data: NIOAny(ByteBuffer(string: "x")), promise: p)
+        #expect(jsecError(p.futureResult.completedResult)?.category == .closed)
+    }
+}
