@@ -224,6 +224,9 @@ public struct CaseResult: Sendable, Codable, Equatable {
     /// Coordinated cases only: the effective parallel mode and instance
     /// count per role (selector over the test's defaults). Optional key.
     public var participants: CoordinatedParticipants?
+    /// `runner --repeat N` (N > 1): which repetition of the case this is, 1…N. Optional key;
+    /// absent when the run did not repeat cases. The id is the same for every repetition.
+    public var repetition: Int?
 
     public init(
         id: String, category: String, suite: String, test: String, group: String? = nil,

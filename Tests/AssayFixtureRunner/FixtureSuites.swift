@@ -86,5 +86,5 @@ enum FixtureSuites {
         ]), skipCases: [.when(["c": "q"], reason: "q is skipped")]) { _ in }
     }
 
-    static let all: [Suite] = [basics, xpass, crash, hang, freeze, trivial, big, CoordinatedFixtures.suite]
+    static let all: [Suite] = [basics, xpass, crash, hang, freeze, trivial, big, CoordinatedFixtures.suite, RepeatFixtures.suite]
 }

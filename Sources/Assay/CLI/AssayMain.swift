@@ -25,6 +25,7 @@ public enum AssayMain {
             return ParticipantWorker.run(suites: suites, json: arguments[2])
         }
         let start = Date()
+        let loadAtStart = MachineFacts.loadAverage()
         var cmd: AssayCommand
         do {
             cmd = try AssayCommand.parse(Array(arguments.dropFirst()))
@@ -77,7 +78,7 @@ public enum AssayMain {
 
         // Stage 2: plan.
         let plan: Plan
-        do { plan = try Planner.plan(catalog, options: planOptions) } catch {
+        do { plan = try Planner.plan(catalog, options: planOptions).repeated(cmd.repetitions ?? 1) } catch {
             printError("error: \(error)")
             return exitUsage
         }
@@ -111,7 +112,8 @@ public enum AssayMain {
         let suiteResults = ran.map(\.0)
         let cases = ran.flatMap(\.1)
         var meta = RunMetadataCollector.collect(
-            start: start, arguments: arguments, options: effectiveOptions(cmd, exec), extra: metadata())
+            start: start, arguments: arguments, options: effectiveOptions(cmd, exec),
+            extra: MachineFacts.collect(loadAtStart: loadAtStart).merging(metadata()) { _, hook in hook })
         let end = Date()
         meta.endTime = end
         meta.duration = end.timeIntervalSince(start)
@@ -143,6 +145,7 @@ public enum AssayMain {
         if let w = e.wrapper { o["wrapper"] = .string(w) }
         if let n = c.matrixSample { o["matrixSample"] = .int(n) }
         if let s = c.seed { o["seed"] = .string(String(s)) }
+        if let n = c.repetitions { o["repeat"] = .int(n) }
         return o
     }
 
