@@ -44,7 +44,10 @@ public struct AnalyzerInvocation: Sendable {
         var files: [LoadedFile] = []
         for f in self.files {
             do {
-                files.append(try ResultsLoader.loadFile(path: f))
+                // --compare: a side may be several files, comma-separated (runs of OLD and NEW
+                // alternated in time, so drift of the machine hits both sides alike).
+                let parts = compare ? f.split(separator: ",").map(String.init) : [f]
+                files.append(LoadedFile(joining: try parts.map { path throws(LoadError) in try ResultsLoader.loadFile(path: path) }))
             } catch {
                 return Outcome(stdout: "", stderr: [error.description], status: Self.badInput)
             }

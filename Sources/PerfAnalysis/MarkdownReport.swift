@@ -40,6 +40,10 @@ public enum MarkdownReport {
             out += "\n"
         }
         for (d, groups) in a.sections {
+            if let same = a.sameAsText(d) {
+                out += "_\(same)._\n\n"
+                continue
+            }
             out += "## \(d.title)\n\n\(header)\n\(separator)\n"
             for g in groups { out += row(g, name: g.name) + "\n" }
             let warnings = groups.filter { !$0.versionMismatches.isEmpty }

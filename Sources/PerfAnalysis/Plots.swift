@@ -48,9 +48,30 @@ public enum Plots {
         ]
     }
 
-    /// The dimensions with more than one value among `tests`.
+    /// The dimensions with more than one value among `tests`. A dimension that splits the tests
+    /// exactly like an earlier one (TLS version beside protocol when the run is "tcp" and "tls 1.3")
+    /// gets no chart of its own: its values join the earlier one's labels.
     static func varying(_ tests: [TestSummary]) -> [Dimension] {
-        Dimension.all.filter { d in Set(tests.map { d.value($0.perfCase.configuration).1 }).count > 1 }
+        var out: [Dimension] = []
+        var partitions: [Set<Set<Int>>] = []
+        for d in Dimension.all {
+            var groups: [String: Set<Int>] = [:]
+            for (i, t) in tests.enumerated() { groups[d.value(t.perfCase.configuration).1, default: []].insert(i) }
+            guard groups.count > 1 else { continue }
+            let partition = Set(groups.values)
+            if let j = partitions.firstIndex(of: partition) {
+                let first = out[j], second = d
+                out[j] = Dimension(slug: first.slug, title: "\(first.title) and \(second.title)",
+                                   axis: "\(first.axis) · \(second.axis)", ordered: first.ordered) { c in
+                    let a = first.value(c), b = second.value(c)
+                    return (a.0, "\(a.1) · \(b.1)")
+                }
+                continue
+            }
+            partitions.append(partition)
+            out.append(d)
+        }
+        return out
     }
 
     /// Echo throughput over `dimension`; one series per combination of the other varying dimensions.
@@ -90,8 +111,10 @@ public enum Plots {
             guard let t = tests.first else { return nil }
             return "\(f.title) \(f.value(t.perfCase.configuration).1)"
         }.joined(separator: ", ")
-        chart.subtitle = "point = median of \(reps.min() ?? 0)–\(reps.max() ?? 0) repetition(s) of one configuration"
-            + (fixedText.isEmpty ? "" : "; fixed: \(fixedText)")
+        let lo = reps.min() ?? 0, hi = reps.max() ?? 0
+        let count = lo == hi ? "\(lo) repetition\(lo == 1 ? "" : "s")" : "\(lo)–\(hi) repetitions"
+        chart.subtitle = "point = median of \(count) of one configuration"
+            + (fixedText.isEmpty ? "" : "\nfixed: \(fixedText)")
         return chart
     }
 

@@ -52,7 +52,7 @@ public struct SVGLineChart: Sendable {
 
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
     static let width = 920.0, height = 480.0
-    static let left = 100.0, right = 310.0, top = 50.0, bottom = 60.0
+    static let left = 100.0, right = 310.0, top = 72.0, bottom = 60.0
 
     /// A "nice" tick step (1, 2 or 5 × 10ⁿ) giving about `count` ticks up to `maxValue`.
     static func niceStep(_ maxValue: Double, count: Int = 5) -> Double {
@@ -83,9 +83,12 @@ public struct SVGLineChart: Sendable {
             <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(w))" height="\(Int(h))" viewBox="0 0 \(Int(w)) \(Int(h))" font-family="sans-serif" font-size="12">
             <rect x="0" y="0" width="\(Int(w))" height="\(Int(h))" fill="white"/>
             <text x="\(w / 2)" y="22" text-anchor="middle" font-size="16" font-weight="bold">\(Self.escape(title))</text>
-            <text x="\(w / 2)" y="40" text-anchor="middle" font-size="11" fill="#444">\(Self.escape(subtitle))</text>
 
             """
+        // The subtitle, one text line per "\n"-separated part.
+        for (i, part) in subtitle.split(separator: "\n").enumerated() {
+            s += "<text x=\"\(w / 2)\" y=\"\(40 + 14 * i)\" text-anchor=\"middle\" font-size=\"11\" fill=\"#444\">\(Self.escape(String(part)))</text>\n"
+        }
         // Grid and y ticks.
         var y = 0.0
         while y <= yMax + step / 2 {

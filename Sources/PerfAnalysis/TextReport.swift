@@ -43,7 +43,12 @@ public enum TextReport {
                 out += "\n"
             }
         }
+        var repeated: [String] = []
         for (dimension, groups) in a.sections {
+            if let same = a.sameAsText(dimension) {
+                repeated.append(same)
+                continue
+            }
             out += banner(dimension.title)
             out += "\n"
             for g in groups {
@@ -51,6 +56,8 @@ public enum TextReport {
                 out += "\n"
             }
         }
+        for line in repeated { out += "  \(line).\n" }
+        if !repeated.isEmpty { out += "\n" }
         let ratios = ProtocolRatio.all(a.tests)
         if !ratios.isEmpty {
             out += banner("Encrypted vs Plaintext (same load)")

@@ -17,7 +17,7 @@ struct Analyzer: ParsableCommand {
             `analyzer peers DIR` prints a tools/compare-peers run side by side (see `analyzer peers --help`).
             """)
 
-    @Argument(help: "Assay results files (runner --json FILE). With --compare: exactly OLD NEW.")
+    @Argument(help: "Assay results files (runner --json FILE). With --compare: exactly OLD NEW, each side one file or several comma-separated.")
     var files: [String] = []
 
     @Flag(name: [.customShort("n"), .customLong("groups-only")], help: "Print group sections only, no per-test lines.")

@@ -137,6 +137,25 @@ import Testing
         #expect(r.warnings.isEmpty)
     }
 
+    /// OLD and NEW alternated in time, one results file per repetition: each side comma-separated.
+    @Test func aSideCanBeSeveralFiles() throws {
+        let dir = try Fixture.temporaryDirectory()
+        defer { Fixture.remove(dir) }
+        var old: [String] = [], new: [String] = []
+        for (i, v) in [500.0, 505, 498, 502, 507].enumerated() {
+            let a = dir.appendingPathComponent("old-\(i).json").path, b = dir.appendingPathComponent("new-\(i).json").path
+            try SyntheticRun.write(a, echo: [.init(throughputs: [v * Self.mb])])
+            try SyntheticRun.write(b, echo: [.init(throughputs: [v * 0.8 * Self.mb])])
+            old.append(a)
+            new.append(b)
+        }
+        let out = AnalyzerInvocation(files: [old.joined(separator: ","), new.joined(separator: ",")], compare: true).execute()
+        #expect(out.status == 0)
+        #expect(out.stdout.contains("(5 vs 5)  SLOWER"))
+        // Without --compare a comma is part of a file name.
+        #expect(AnalyzerInvocation(files: [old.joined(separator: ",")]).execute().status == AnalyzerInvocation.badInput)
+    }
+
     @Test func runsThatDifferInWhatTheyUsedAreWarnedAbout() throws {
         let old = [500.0, 505, 498, 502, 507].map { $0 * Self.mb }
         let (dir, a, b) = try Self.files(old: old, new: old, newExtra: ["buildConfiguration": "debug", "loadAverageEnd": "1.90 1.0 1.0"])

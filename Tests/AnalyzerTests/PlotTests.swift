@@ -86,6 +86,19 @@ final class ElementCounter: NSObject, XMLParserDelegate {
         #expect(!categories.contains("<polyline") && !categories.contains("<g class=\"legend\"><line"))   // …categories do not, nor does their legend
     }
 
+    /// TCP without TLS and TLS 1.3: protocol and TLS version vary together — one chart, not two.
+    @Test func dimensionsThatVaryTogetherShareOneChart() throws {
+        let tmp = try Fixture.temporaryDirectory()
+        defer { Fixture.remove(tmp) }
+        let file = tmp.appendingPathComponent("r.json").path
+        try SyntheticRun.write(file, echo: [.init(throughputs: [3e8, 3.1e8]), .init(proto: "tcp", tlsVersion: nil, throughputs: [7e8, 7.2e8])])
+        let charts = Plots.charts(try ResultsLoader.load(path: file).map(TestSummary.init))
+        #expect(charts.map(\.0) == ["throughput-by-protocol.svg"])
+        let svg = try #require(charts.first).1.render()
+        #expect(svg.contains(">tcp · no TLS<") && svg.contains(">tls · TLS 1.3<"))
+        #expect(svg.contains("point = median of 2 repetitions of one configuration"))
+    }
+
     @Test func percentilesTheSampleCannotResolveAreLeftOutAndSaidSo() throws {
         let tests = try ResultsLoader.load(path: Fixture.baseline).map(TestSummary.init)
         let svg = Plots.handshakeChart(tests).render()
