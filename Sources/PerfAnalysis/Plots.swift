@@ -19,6 +19,8 @@ public enum Plots {
         var ordered: Bool
         /// Sort key and label of a test's value.
         var value: @Sendable (PerfConfiguration) -> (Double, String)
+        /// Slugs of dimensions merged into this one (they vary together with it).
+        var absorbed: [String] = []
 
         static let all: [Dimension] = [
             Dimension(slug: "protocol", title: "protocol", axis: "protocol", ordered: false) {
@@ -66,6 +68,7 @@ public enum Plots {
                     let a = first.value(c), b = second.value(c)
                     return (a.0, "\(a.1) · \(b.1)")
                 }
+                out[j].absorbed = first.absorbed + [second.slug]
                 continue
             }
             partitions.append(partition)
@@ -77,7 +80,7 @@ public enum Plots {
     /// Echo throughput over `dimension`; one series per combination of the other varying dimensions.
     static func throughputChart(_ tests: [TestSummary], by d: Dimension, varying: [Dimension]) -> SVGLineChart {
         let others = varying.filter { $0.slug != d.slug }
-        let fixed = Dimension.all.filter { f in !varying.contains { $0.slug == f.slug } }
+        let fixed = Dimension.all.filter { f in !varying.contains { $0.slug == f.slug || $0.absorbed.contains(f.slug) } }
         let xs = Dictionary(tests.map { t -> (String, Double) in
             let v = d.value(t.perfCase.configuration)
             return (v.1, v.0)
