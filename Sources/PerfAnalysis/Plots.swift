@@ -141,9 +141,11 @@ public enum Plots {
             let pts = LatencySummary.distribution(nanos, percentiles: usable).map { (position($0.0), $0.1) }
             series.append(SVGLineChart.Series(name: "\(name) (n=\(nanos.count))", points: pts))
         }
-        let ticks: [(Double, String)] = [(0, "min"), (50, "p50"), (90, "p90"), (99, "p99"), (99.9, "p99.9"), (99.99, "p99.99")]
-            .filter { shown.contains($0.0) }.map { (position($0.0), $0.1) }
-        let missing = [99.9, 99.99].filter { !shown.contains($0) }.map { "p\(TextReport.fmt($0))" }
+        // A labelled tick for every percentile a point is drawn at.
+        let names: [(Double, String)] = [(0, "min"), (50, "p50"), (75, "p75"), (90, "p90"), (95, "p95"), (99, "p99"),
+                                         (99.9, "p99.9"), (99.99, "p99.99")]
+        let ticks = names.filter { shown.contains($0.0) }.map { (position($0.0), $0.1) }
+        let missing = names.filter { $0.0 >= 99.9 && !shown.contains($0.0) }.map(\.1)
         var chart = SVGLineChart(
             title: "TLS handshake latency distribution", xLabel: "percentile (HdrHistogram)",
             yLabel: "handshake latency", xTicks: ticks, series: series, yUnit: (1e6, "ms"),
