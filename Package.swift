@@ -159,7 +159,7 @@ let package = Package(
         .testTarget(name: "AssayTests", dependencies: ["Assay", "AssayResults", "AssayFixtureRunner"]),
         .testTarget(
             name: "AnalyzerTests",
-            dependencies: ["PerfAnalysis", "AssayResults", "analyzer"],
+            dependencies: ["PerfAnalysis", "AssayResults", "analyzer", "Assay"],
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "JSecCryptoTests", dependencies: ["JSecCrypto"]),

@@ -7,8 +7,8 @@ import Foundation
 /// in a canonical order (shard index, start time, host, then their bytes).
 ///
 /// Refused (``MergeError``) unless `force`: inputs from different commits,
-/// with different filter sets (filters, skips, ensured-only, matrix sample and
-/// seed), from different plans or shard counts, a mix of sharded and unsharded
+/// with different filter sets (filters, skips, ensured-only, matrix sample,
+/// seed and repeat count), from different plans or shard counts, a mix of sharded and unsharded
 /// files, or an incomplete set of shards. Always refused: two inputs for the
 /// same shard, or a case id in two inputs.
 public enum ResultsMerge {
@@ -23,7 +23,7 @@ public enum ResultsMerge {
     }
 
     /// The options that define which cases a run plans: they must agree.
-    public static let planOptionKeys = ["filters", "skips", "ensuredOnly", "matrixSample", "seed"]
+    public static let planOptionKeys = ["filters", "skips", "ensuredOnly", "matrixSample", "seed", "repeat"]
 
     public static func merge(_ inputs: [Input], force: Bool = false, commandLine: [String]) throws -> RunResults {
         guard !inputs.isEmpty else { throw MergeError(message: "nothing to merge: give at least one results file") }
@@ -35,11 +35,13 @@ public enum ResultsMerge {
         var cases: [(key: (Int, Int, Int), c: CaseResult)] = []
         for (n, input) in sorted.enumerated() {
             for (i, c) in input.results.cases.enumerated() {
-                if let other = seen[c.id] {
-                    throw MergeError(message: "case \(c.id) is in both \(other) and \(input.name): the inputs overlap")
+                // A repeated run (runner --repeat N) has N results per id, told apart by their repetition.
+                let key = c.repetition.map { "\(c.id) (repetition \($0))" } ?? c.id
+                if let other = seen[key] {
+                    throw MergeError(message: "case \(key) is in both \(other) and \(input.name): the inputs overlap")
                 }
-                seen[c.id] = input.name
-                cases.append((c.planIndex.map { (0, $0, 0) } ?? (1, n, i), c))
+                seen[key] = input.name
+                cases.append((c.planIndex.map { (0, $0, c.repetition ?? 0) } ?? (1, n, i), c))
             }
         }
         cases.sort { $0.key < $1.key }

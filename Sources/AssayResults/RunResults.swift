@@ -231,6 +231,9 @@ public struct CaseResult: Sendable, Codable, Equatable {
     /// Sharded runs only (optional key): the case's position in the whole,
     /// unsharded plan; `analyzer merge` orders the merged cases by it.
     public var planIndex: Int?
+    /// `runner --repeat N` (N > 1): which repetition of the case this is, 1…N. Optional key;
+    /// absent when the run did not repeat cases. The id is the same for every repetition.
+    public var repetition: Int?
 
     public init(
         id: String, category: String, suite: String, test: String, group: String? = nil,

@@ -12,16 +12,19 @@ public struct AnalyzerInvocation: Sendable {
     public var format: ReportFormat
     public var plotDirectory: String?
     public var failOnRegression: Double?
+    public var compareOptions: CompareOptions
 
     /// Exit statuses.
     public static let ok: Int32 = 0
+    /// `--fail-on-regression`: a metric significantly slower past the limit (a CI gate).
+    public static let regression: Int32 = 1
     public static let badInput: Int32 = 2
-    public static let regression: Int32 = 3
 
     public init(
         files: [String], compare: Bool = false, detail: ReportDetail = .normal, format: ReportFormat = .text,
-        plotDirectory: String? = nil, failOnRegression: Double? = nil
+        plotDirectory: String? = nil, failOnRegression: Double? = nil, compareOptions: CompareOptions = .init()
     ) {
+        self.compareOptions = compareOptions
         self.files = files
         self.compare = compare
         self.detail = detail
@@ -41,7 +44,10 @@ public struct AnalyzerInvocation: Sendable {
         var files: [LoadedFile] = []
         for f in self.files {
             do {
-                files.append(try ResultsLoader.loadFile(path: f))
+                // --compare: a side may be several files, comma-separated (runs of OLD and NEW
+                // alternated in time, so drift of the machine hits both sides alike).
+                let parts = compare ? f.split(separator: ",").map(String.init) : [f]
+                files.append(LoadedFile(joining: try parts.map { path throws(LoadError) in try ResultsLoader.loadFile(path: path) }))
             } catch {
                 return Outcome(stdout: "", stderr: [error.description], status: Self.badInput)
             }
@@ -51,21 +57,19 @@ public struct AnalyzerInvocation: Sendable {
         let out: String
         var status = Self.ok
         if compare {
-            let report = ComparisonReport(
-                oldFiles: [files[0].summary], old: loaded[0], newFiles: [files[1].summary], new: loaded[1],
-                failOnRegression: failOnRegression)
+            let report = ComparisonReport(old: files[0], new: files[1], options: compareOptions, failOnRegression: failOnRegression)
             switch format {
             case .text: out = TextReport.render(report)
             case .markdown: out = MarkdownReport.render(report)
             case .json: out = JSONReport.render(report)
             }
+            notes += report.warnings.map { "warning: the runs differ — \($0)" }
             if !report.regressions.isEmpty {
                 status = Self.regression
-                notes.append("regression: \(report.regressions.count) group(s) dropped more than \(TextReport.fmt(failOnRegression ?? 0))% (p < \(GroupComparison.alpha))")
+                notes.append("regression: \(report.regressions.count) metric(s) significantly slower by more than \(TextReport.fmt(failOnRegression ?? 0))%")
             }
             if let dir = plotDirectory {
-                let sets = [("OLD", loaded[0].map(TestSummary.init)), ("NEW", loaded[1].map(TestSummary.init))]
-                do { notes += try Plots.write(sets, to: dir).map { "wrote \($0)" } } catch {
+                do { notes += try Plots.write(report, to: dir).map { "wrote \($0)" } } catch {
                     return Outcome(stdout: out, stderr: ["\(dir): cannot write plots: \(error.localizedDescription)"], status: Self.badInput)
                 }
             }
@@ -77,7 +81,7 @@ public struct AnalyzerInvocation: Sendable {
             case .json: out = JSONReport.render(analysis, detail: detail)
             }
             if let dir = plotDirectory {
-                do { notes += try Plots.write([("", analysis.tests)], to: dir).map { "wrote \($0)" } } catch {
+                do { notes += try Plots.write(analysis.tests, to: dir).map { "wrote \($0)" } } catch {
                     return Outcome(stdout: out, stderr: ["\(dir): cannot write plots: \(error.localizedDescription)"], status: Self.badInput)
                 }
             }

@@ -1,24 +1,40 @@
-/// The result of `--compare OLD NEW`.
+/// The result of `--compare OLD NEW`: per configuration and metric, the change of the
+/// per-repetition values with its interval and verdict (see ``MetricComparison``).
 public struct ComparisonReport: Sendable {
     public var oldFiles: [String]
     public var newFiles: [String]
-    public var sections: [(GroupDimension, [GroupComparison])]
+    public var options: CompareOptions
+    public var rows: [MetricComparison]
     public var unmatched: [String]
+    /// Differences between the two runs' machines and settings (``RunFacts``).
+    public var warnings: [String]
     /// The `--fail-on-regression` limit in percent, if given.
     public var failOnRegression: Double?
 
-    public init(oldFiles: [String], old: [PerfCase], newFiles: [String], new: [PerfCase], failOnRegression: Double?) {
+    public init(old: LoadedFile, new: LoadedFile, options: CompareOptions = .init(), failOnRegression: Double? = nil) {
+        self.init(oldFiles: [old.summary], old: old.cases, newFiles: [new.summary], new: new.cases,
+                  options: options, failOnRegression: failOnRegression)
+        warnings = RunFacts(old).differences(to: RunFacts(new))
+    }
+
+    public init(oldFiles: [String], old: [PerfCase], newFiles: [String], new: [PerfCase],
+                options: CompareOptions = .init(), failOnRegression: Double? = nil) {
         self.oldFiles = oldFiles
         self.newFiles = newFiles
+        self.options = options
         let o = old.map(TestSummary.init), n = new.map(TestSummary.init)
-        sections = Comparison.compare(old: o, new: n)
-        unmatched = Comparison.unmatched(old: o, new: n)
+        rows = RepetitionComparison.compare(old: o, new: n, options: options)
+        unmatched = RepetitionComparison.unmatched(old: o, new: n)
+        warnings = []
         self.failOnRegression = failOnRegression
     }
 
-    /// Groups over the `--fail-on-regression` limit (empty without a limit).
-    public var regressions: [GroupComparison] {
+    /// Rows over the `--fail-on-regression` limit (empty without a limit).
+    public var regressions: [MetricComparison] {
         guard let limit = failOnRegression else { return [] }
-        return sections.flatMap(\.1).filter { $0.isRegression(beyond: limit) }
+        return rows.filter { $0.isRegression(beyond: limit) }
     }
+
+    public static let method = "Hodges–Lehmann change of the per-repetition values (NEW vs OLD, on log scale) with its "
+        + "distribution-free interval (inverted Mann–Whitney test, exact for ≤ 2500 pairs)"
 }

@@ -67,22 +67,16 @@ public enum JSONReport {
     }
 
     struct Row: Encodable {
-        var name: String
-        var oldThroughputMean: Double?
-        var newThroughputMean: Double?
+        var configuration: String
+        var metric: Metric
+        var old: [Double]
+        var new: [Double]
         var changePercent: Double?
-        var clientMedianChangePercent: Double?
-        var test: String
-        var mannWhitney: MannWhitneyU?
-        var verdict: GroupComparison.Verdict
-        var oldTests: Int
-        var newTests: Int
-    }
-
-    struct CompareSection: Encodable {
-        var dimension: GroupDimension
-        var title: String
-        var groups: [Row]
+        var intervalPercent: [Double]?
+        var p: Double?
+        var exact: Bool?
+        var verdict: MetricComparison.Verdict
+        var reason: String
     }
 
     struct Compare: Encodable {
@@ -90,9 +84,12 @@ public enum JSONReport {
         var schemaVersion = JSONReport.schemaVersion
         var old: [String]
         var new: [String]
-        var alpha = GroupComparison.alpha
-        var sections: [CompareSection]
+        var method = ComparisonReport.method
+        var alpha: Double
+        var minEffectPercent: Double
+        var rows: [Row]
         var unmatched: [String]
+        var warnings: [String]
         var failOnRegressionPercent: Double?
         var regressions: [String]
     }
@@ -118,16 +115,14 @@ public enum JSONReport {
     }
 
     public static func render(_ c: ComparisonReport) -> String {
-        let sections = c.sections.map { d, rows in
-            CompareSection(dimension: d, title: d.title, groups: rows.map { r in
-                Row(
-                    name: r.name, oldThroughputMean: r.old.throughput?.mean, newThroughputMean: r.new.throughput?.mean,
-                    changePercent: r.change, clientMedianChangePercent: r.clientMedianChange, test: MannWhitneyU.name,
-                    mannWhitney: r.test, verdict: r.verdict, oldTests: r.old.tests.count, newTests: r.new.tests.count)
-            })
+        let rows = c.rows.map { r in
+            Row(configuration: r.configuration, metric: r.metric, old: r.old, new: r.new, changePercent: r.estimate?.percent,
+                intervalPercent: r.estimate.flatMap { e in e.percentLower.map { [$0, e.percentUpper!] } },
+                p: r.estimate?.p, exact: r.estimate?.exact, verdict: r.verdict, reason: r.reason)
         }
         return encode(Compare(
-            old: c.oldFiles, new: c.newFiles, sections: sections, unmatched: c.unmatched,
-            failOnRegressionPercent: c.failOnRegression, regressions: c.regressions.map { "\($0.dimension.rawValue): \($0.name)" }))
+            old: c.oldFiles, new: c.newFiles, alpha: c.options.alpha, minEffectPercent: c.options.minEffect, rows: rows,
+            unmatched: c.unmatched, warnings: c.warnings, failOnRegressionPercent: c.failOnRegression,
+            regressions: c.regressions.map { "\($0.configuration): \($0.metric.rawValue)" }))
     }
 }

@@ -40,6 +40,10 @@ public enum MarkdownReport {
             out += "\n"
         }
         for (d, groups) in a.sections {
+            if let same = a.sameAsText(d) {
+                out += "_\(same)._\n\n"
+                continue
+            }
             out += "## \(d.title)\n\n\(header)\n\(separator)\n"
             for g in groups { out += row(g, name: g.name) + "\n" }
             let warnings = groups.filter { !$0.versionMismatches.isEmpty }
@@ -60,29 +64,25 @@ public enum MarkdownReport {
 
     public static func render(_ c: ComparisonReport) -> String {
         var out = "# perf9 comparison\n\nOLD: " + c.oldFiles.map { "`\($0)`" }.joined(separator: ", ")
-            + "  \nNEW: " + c.newFiles.map { "`\($0)`" }.joined(separator: ", ")
-            + "\n\nSignificance: \(MannWhitneyU.name) on per-client throughput, α = \(GroupComparison.alpha).\n\n"
-        for (d, rows) in c.sections {
-            out += "## \(d.title)\n\n| Group | OLD | NEW | Change | U | z | p | Verdict |\n|---|---:|---:|---:|---:|---:|---:|---|\n"
-            for r in rows {
-                let dash = "–"
-                var cells: [String] = [cell(r.name)]
-                cells.append(r.old.throughput.map { Units.rate($0.mean) } ?? dash)
-                cells.append(r.new.throughput.map { Units.rate($0.mean) } ?? dash)
-                cells.append(r.change.map(Units.percent) ?? "n/a")
-                if let t = r.test {
-                    cells += [TextReport.fmt(t.u1), String(format: "%.3f", t.z), TextReport.pValue(t.p)]
-                } else {
-                    cells += [dash, dash, dash]
-                }
-                cells.append(r.verdict.rawValue)
-                out += "| " + cells.joined(separator: " | ") + " |\n"
-            }
-            out += "\n"
+            + "  \nNEW: " + c.newFiles.map { "`\($0)`" }.joined(separator: ", ") + "\n\n"
+        for w in c.warnings { out += "> **Warning:** the runs differ — \(w)\n" }
+        if !c.warnings.isEmpty { out += "\n" }
+        out += "Method: \(ComparisonReport.method); \(TextReport.confidence(c.options)) interval; minimum effect "
+            + "\(TextReport.fmt(c.options.minEffect))%.\n\n"
+        out += "| Configuration | Metric | OLD (median) | NEW (median) | Change | \(TextReport.confidence(c.options)) interval | p | n | Verdict |\n"
+        out += "|---|---|---:|---:|---:|---:|---:|---:|---|\n"
+        for r in c.rows {
+            let e = r.estimate
+            let interval = e.flatMap { e in e.percentLower.map { "[\(Units.percent($0)), \(Units.percent(e.percentUpper!))]" } } ?? "–"
+            let cells = [cell(r.configuration), r.metric.rawValue, r.oldMedian.map(r.metric.format) ?? "–",
+                         r.newMedian.map(r.metric.format) ?? "–", e.map { Units.percent($0.percent) } ?? "–", interval,
+                         e.map { TextReport.pValue($0.p) } ?? "–", "\(r.old.count)/\(r.new.count)", r.verdict.rawValue]
+            out += "| " + cells.joined(separator: " | ") + " |\n"
         }
+        out += "\n"
         for note in c.unmatched { out += "- \(note)\n" }
         if let limit = c.failOnRegression {
-            out += "\nRegression gate (\(limit)%): " + (c.regressions.isEmpty ? "passed" : "FAILED (\(c.regressions.count) group(s))") + "\n"
+            out += "\nRegression gate (\(limit)%): " + (c.regressions.isEmpty ? "passed" : "FAILED (\(c.regressions.count) metric(s))") + "\n"
         }
         return out
     }

@@ -47,7 +47,14 @@ public enum PeersReport {
     }
 
     static let legend = "Each stack is measured with its own client against its own server. ×r = figure ÷ JSec's figure in the same row "
-        + "(throughput and handshakes/s: above 1 is faster than JSec; latency: above 1 is slower). Rates in powers of 1024."
+        + "(throughput and handshakes/s: above 1 is faster than JSec; latency: above 1 is slower). Rates in powers of 1024. "
+        + "\(ceilingHeader) = the share of C-on-OpenSSL's figure JSec delivers (rates: JSec ÷ C; latencies: C ÷ JSec; 1.00 = the ceiling)."
+
+    static let ceilingHeader = "JSec ÷ C"
+
+    static func share(_ row: PeersTable.Row) -> String {
+        row.ceilingShare.map { String(format: "%.2f", $0) } ?? "–"
+    }
 
     static func text(_ run: PeersRun, _ t: PeersTable) -> String {
         var out = TextReport.banner("Peers side by side: \(run.directory)")
@@ -60,8 +67,11 @@ public enum PeersReport {
         out += "\n  \(legend)\n"
         for r in t.runs {
             out += "\n" + TextReport.banner(r.title)
-            let header = ["workload", "figure"] + t.stacks
-            let body = r.rows.map { row in [row.workload, row.figure] + row.cells.map { cell($0, figure: row.figure) } }
+            let ceiling = t.stacks.contains(PeersTable.ceiling)
+            let header = ["workload", "figure"] + t.stacks + (ceiling ? [ceilingHeader] : [])
+            let body = r.rows.map { row in
+                [row.workload, row.figure] + row.cells.map { cell($0, figure: row.figure) } + (ceiling ? [share(row)] : [])
+            }
             let widths = header.indices.map { i in ([header[i]] + body.map { $0[i] }).map(\.count).max()! }
             func line(_ cols: [String]) -> String {
                 "  " + cols.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
@@ -139,10 +149,12 @@ public enum PeersReport {
         }
         out += legend + "\n"
         for r in t.runs {
-            out += "\n#### \(r.title)\n\n| workload | figure | " + t.stacks.joined(separator: " | ") + " |\n"
-            out += "|---|---|" + t.stacks.map { _ in "---:|" }.joined() + "\n"
+            let ceiling = t.stacks.contains(PeersTable.ceiling)
+            out += "\n#### \(r.title)\n\n| workload | figure | " + t.stacks.joined(separator: " | ") + (ceiling ? " | \(ceilingHeader)" : "") + " |\n"
+            out += "|---|---|" + t.stacks.map { _ in "---:|" }.joined() + (ceiling ? "---:|" : "") + "\n"
             for row in r.rows {
-                out += "| \(row.workload) | \(row.figure) | " + row.cells.map { cell($0, figure: row.figure) }.joined(separator: " | ") + " |\n"
+                out += "| \(row.workload) | \(row.figure) | " + row.cells.map { cell($0, figure: row.figure) }.joined(separator: " | ")
+                    + (ceiling ? " | \(share(row))" : "") + " |\n"
             }
         }
         if !t.notes.isEmpty {

@@ -7,7 +7,9 @@ public struct PeersTable: Sendable, Codable, Equatable {
     /// The reference column every ratio is taken against.
     public static let reference = "jsec"
     /// Column order for the stacks tools/compare-peers knows; others follow by name.
-    static let knownStacks = ["jsec", "nio-ssl", "node", "python"]
+    static let knownStacks = ["jsec", "c-openssl", "go", "nio-ssl", "node", "python"]
+    /// The ceiling: C straight on OpenSSL 3 (tools/peers/c-openssl).
+    public static let ceiling = "c-openssl"
 
     public var stacks: [String]
     /// One table per repetition, and (with more than one) the median over them.
@@ -29,6 +31,20 @@ public struct PeersTable: Sendable, Codable, Equatable {
         /// "throughput", "handshakes/s", "latency p50", "latency p99".
         public var figure: String
         public var cells: [Cell]
+        /// The share of OpenSSL's own speed JSec delivers: JSec ÷ C-on-OpenSSL for throughput and
+        /// handshakes/s, C ÷ JSec for latencies (so above 1 is always "JSec is better"); nil without both.
+        public var ceilingShare: Double?
+
+        init(workload: String, figure: String, cells: [Cell]) {
+            self.workload = workload
+            self.figure = figure
+            self.cells = cells
+            let j = cells.first { $0.stack == PeersTable.reference }?.value
+            let c = cells.first { $0.stack == PeersTable.ceiling }?.value
+            if let j, let c, j > 0, c > 0 {
+                ceilingShare = figure.hasPrefix("latency") ? c / j : j / c
+            }
+        }
     }
 
     public struct Cell: Sendable, Codable, Equatable {

@@ -14,6 +14,8 @@ public struct PerfCase: Sendable, Equatable {
     public var servers: [ServerSample]
     /// Resident memory of participants that measured it (the idle-memory test).
     public var memory: [MemorySample]
+    /// `runner --repeat N`: which repetition this case is (nil when the run did not repeat).
+    public var repetition: Int?
 
     public init(
         id: String, test: String, status: String, source: String,
@@ -45,11 +47,15 @@ public struct PerfConfiguration: Sendable, Hashable, Codable {
     public var parallel: String
     public var serverCount: Int
     public var clientHostCount: Int
+    /// The `<placement=…>` of the case: "shared" (no pinning, the default) or "split".
+    public var placement: String
 
     public init(
         proto: String, tlsVersion: String? = nil, chunkSize: Int? = nil, clientCount: Int? = nil,
-        duration: Int? = nil, parallel: String = "default", serverCount: Int = 1, clientHostCount: Int = 1
+        duration: Int? = nil, parallel: String = "default", serverCount: Int = 1, clientHostCount: Int = 1,
+        placement: String = "shared"
     ) {
+        self.placement = placement
         self.proto = proto
         self.tlsVersion = tlsVersion
         self.chunkSize = chunkSize
@@ -71,6 +77,7 @@ public struct PerfConfiguration: Sendable, Hashable, Codable {
         if let d = duration { parts.append("\(d) s") }
         parts.append(parallel)
         parts.append("\(serverCount)×server \(clientHostCount)×client-host")
+        if placement != "shared" { parts.append("placement \(placement)") }
         return parts.joined(separator: ", ")
     }
 }

@@ -39,9 +39,11 @@ public enum PerfCaseReader {
             }
         }
         guard !clients.isEmpty || !servers.isEmpty else { return nil }
-        return PerfCase(
+        var out = PerfCase(
             id: c.id, test: c.test, status: c.status.rawValue, source: source,
             configuration: configuration(c), clients: clients, servers: servers, memory: memory)
+        out.repetition = c.repetition
+        return out
     }
 
     static func configuration(_ c: CaseResult) -> PerfConfiguration {
@@ -72,7 +74,8 @@ public enum PerfCaseReader {
             proto: resolved, tlsVersion: tls, chunkSize: int("chunk-size"), clientCount: int("client-count"),
             duration: int("duration"), parallel: c.coordination["parallel"] ?? "default",
             serverCount: c.coordination["server"].flatMap { Int($0) } ?? 1,
-            clientHostCount: c.coordination["client-host"].flatMap { Int($0) } ?? 1)
+            clientHostCount: c.coordination["client-host"].flatMap { Int($0) } ?? 1,
+            placement: c.coordination["placement"]?.lowercased() ?? "shared")
     }
 
     static func client(_ v: JSONValue) -> ClientSample {

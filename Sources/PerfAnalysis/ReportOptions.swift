@@ -24,6 +24,34 @@ public struct Analysis: Sendable {
                 ? a.perfCase.configuration.label < b.perfCase.configuration.label : a.perfCase.id < b.perfCase.id
         }
         sections = Grouping.sections(tests)
+        var seen: [(GroupDimension, Set<Set<String>>)] = []
+        var same: [GroupDimension: GroupDimension] = [:]
+        for (d, groups) in sections {
+            let partition = Set(groups.map { Set($0.tests.map(Self.identity)) })
+            if let earlier = seen.first(where: { $0.1 == partition }) { same[d] = earlier.0 } else { seen.append((d, partition)) }
+        }
+        sameAs = same
+    }
+
+    /// Sections whose groups hold exactly the same tests as an earlier section's (so the same
+    /// numbers): printed once, the later one as a one-line reference. E.g. a run of one
+    /// configuration has one group in every section.
+    public var sameAs: [GroupDimension: GroupDimension]
+
+    static func identity(_ t: TestSummary) -> String {
+        "\(t.perfCase.source)|\(t.perfCase.id)|\(t.perfCase.repetition ?? 0)"
+    }
+
+    /// "Results by TLS Version: the same tests and figures as Results by Protocol (TLS 1.3 = tls)".
+    public func sameAsText(_ d: GroupDimension) -> String? {
+        guard let e = sameAs[d], let mine = sections.first(where: { $0.0 == d })?.1,
+              let theirs = sections.first(where: { $0.0 == e })?.1 else { return nil }
+        let pairs = mine.compactMap { g -> String? in
+            let ids = Set(g.tests.map(Self.identity))
+            guard let other = theirs.first(where: { Set($0.tests.map(Self.identity)) == ids }) else { return nil }
+            return g.name == other.name ? nil : "\(g.name) = \(other.name)"
+        }
+        return "\(d.title): the same tests and figures as \(e.title)" + (pairs.isEmpty ? "" : " (\(pairs.joined(separator: ", ")))")
     }
 }
 

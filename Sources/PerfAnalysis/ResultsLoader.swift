@@ -129,6 +129,25 @@ public struct LoadedFile: Sendable {
     public var run: RunMetadata
     public var cases: [PerfCase]
 
+    /// Several files as one side of a comparison: their cases together; the first file's run
+    /// metadata, with the load average taken at the first start and the last end.
+    public init(joining parts: [LoadedFile]) {
+        precondition(!parts.isEmpty)
+        var first = parts[0]
+        if parts.count > 1 {
+            first.path = parts.map(\.path).joined(separator: ",")
+            first.cases = parts.flatMap(\.cases)
+            first.run.extra["loadAverageEnd"] = parts.last!.run.extra["loadAverageEnd"]
+        }
+        self = first
+    }
+
+    init(path: String, run: RunMetadata, cases: [PerfCase]) {
+        self.path = path
+        self.run = run
+        self.cases = cases
+    }
+
     /// "r.json — host vm, 2026-11-27T03:00:00Z, git be0abfb, OpenSSL 3.0.19".
     public var summary: String {
         var parts = ["host \(run.host)", ISO8601DateFormatter().string(from: run.startTime)]

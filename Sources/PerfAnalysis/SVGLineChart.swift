@@ -11,7 +11,10 @@ public struct SVGLineChart: Sendable {
         public var colorGroup: String
         /// Drawn with a dashed line (NEW in comparisons).
         public var dashed: Bool
-        public init(name: String, points: [(Double, Double)], colorGroup: String? = nil, dashed: Bool = false) {
+        /// Whether the points are joined by a line (an ordered x axis); the legend shows what is drawn.
+        public var connect: Bool
+        public init(name: String, points: [(Double, Double)], colorGroup: String? = nil, dashed: Bool = false, connect: Bool = true) {
+            self.connect = connect
             self.name = name
             self.points = points
             self.colorGroup = colorGroup ?? name
@@ -20,6 +23,10 @@ public struct SVGLineChart: Sendable {
     }
 
     public var title: String
+    /// A second line under the title (e.g. what is held fixed); empty for none.
+    public var subtitle = ""
+    /// Print each point's value next to its marker.
+    public var valueLabels = true
     public var xLabel: String
     public var yLabel: String
     /// Tick positions (data units) and their labels.
@@ -45,7 +52,7 @@ public struct SVGLineChart: Sendable {
 
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
     static let width = 920.0, height = 480.0
-    static let left = 100.0, right = 310.0, top = 50.0, bottom = 60.0
+    static let left = 100.0, right = 310.0, top = 72.0, bottom = 60.0
 
     /// A "nice" tick step (1, 2 or 5 × 10ⁿ) giving about `count` ticks up to `maxValue`.
     static func niceStep(_ maxValue: Double, count: Int = 5) -> Double {
@@ -75,9 +82,13 @@ public struct SVGLineChart: Sendable {
             <?xml version="1.0" encoding="UTF-8"?>
             <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(w))" height="\(Int(h))" viewBox="0 0 \(Int(w)) \(Int(h))" font-family="sans-serif" font-size="12">
             <rect x="0" y="0" width="\(Int(w))" height="\(Int(h))" fill="white"/>
-            <text x="\(w / 2)" y="28" text-anchor="middle" font-size="16" font-weight="bold">\(Self.escape(title))</text>
+            <text x="\(w / 2)" y="22" text-anchor="middle" font-size="16" font-weight="bold">\(Self.escape(title))</text>
 
             """
+        // The subtitle, one text line per "\n"-separated part.
+        for (i, part) in subtitle.split(separator: "\n").enumerated() {
+            s += "<text x=\"\(w / 2)\" y=\"\(40 + 14 * i)\" text-anchor=\"middle\" font-size=\"11\" fill=\"#444\">\(Self.escape(String(part)))</text>\n"
+        }
         // Grid and y ticks.
         var y = 0.0
         while y <= yMax + step / 2 {
@@ -93,7 +104,7 @@ public struct SVGLineChart: Sendable {
         s += "<line x1=\"\(f(Self.left))\" y1=\"\(f(Self.top))\" x2=\"\(f(Self.left))\" y2=\"\(f(Self.top + plotH))\" stroke=\"black\"/>\n"
         s += "<line x1=\"\(f(Self.left))\" y1=\"\(f(Self.top + plotH))\" x2=\"\(f(Self.left + plotW))\" y2=\"\(f(Self.top + plotH))\" stroke=\"black\"/>\n"
         s += "<text x=\"\(f(Self.left + plotW / 2))\" y=\"\(f(h - 15))\" text-anchor=\"middle\">\(Self.escape(xLabel))</text>\n"
-        s += "<text x=\"16\" y=\"\(f(Self.top + plotH / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(f(Self.top + plotH / 2)))\">\(Self.escape(yLabel))</text>\n"
+        s += "<text x=\"16\" y=\"\(f(Self.top + plotH / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(f(Self.top + plotH / 2)))\">\(Self.escape(yLabel + " (" + yUnit.1 + ")"))</text>\n"
         // Series and legend.
         var groups: [String] = []
         for ser in series where !groups.contains(ser.colorGroup) { groups.append(ser.colorGroup) }
@@ -101,17 +112,28 @@ public struct SVGLineChart: Sendable {
             let color = Self.palette[(groups.firstIndex(of: ser.colorGroup) ?? i) % Self.palette.count]
             let dash = ser.dashed ? " stroke-dasharray=\"6 4\"" : ""
             let pts = ser.points.sorted { $0.0 < $1.0 }
-            if pts.count > 1 {
+            s += "<g class=\"series\" data-name=\"\(Self.escape(ser.name))\">\n"
+            if ser.connect && pts.count > 1 {
                 let path = pts.map { "\(f(px($0.0))),\(f(py($0.1)))" }.joined(separator: " ")
                 s += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"\(dash) points=\"\(path)\"/>\n"
             }
             for p in pts {
                 s += "<circle cx=\"\(f(px(p.0)))\" cy=\"\(f(py(p.1)))\" r=\"4\" fill=\"\(color)\"><title>\(Self.escape("\(ser.name): \(yFormat(p.1))"))</title></circle>\n"
+                if valueLabels {
+                    // Offset per series so labels of points at the same x do not sit on each other.
+                    let dy = -8.0 - Double(i % 3) * 11
+                    s += "<text class=\"value\" x=\"\(f(px(p.0) + 6))\" y=\"\(f(py(p.1) + dy))\" font-size=\"10\" fill=\"\(color)\">\(Self.escape(yFormat(p.1)))</text>\n"
+                }
             }
+            s += "</g>\n"
             let ly = Self.top + 10 + Double(i) * 20
             let lx = w - Self.right + 15
-            s += "<line x1=\"\(f(lx - 2))\" y1=\"\(f(ly - 3))\" x2=\"\(f(lx + 14))\" y2=\"\(f(ly - 3))\" stroke=\"\(color)\" stroke-width=\"3\"\(dash)/>\n"
-            s += "<text x=\"\(f(lx + 18))\" y=\"\(f(ly + 2))\">\(Self.escape(ser.name))</text>\n"
+            s += "<g class=\"legend\">"
+            if ser.connect {
+                s += "<line x1=\"\(f(lx - 2))\" y1=\"\(f(ly - 3))\" x2=\"\(f(lx + 14))\" y2=\"\(f(ly - 3))\" stroke=\"\(color)\" stroke-width=\"2\"\(dash)/>"
+            }
+            s += "<circle cx=\"\(f(lx + 6))\" cy=\"\(f(ly - 3))\" r=\"4\" fill=\"\(color)\"/>"
+            s += "<text x=\"\(f(lx + 18))\" y=\"\(f(ly + 2))\">\(Self.escape(ser.name))</text></g>\n"
         }
         if series.isEmpty {
             s += "<text x=\"\(f(Self.left + plotW / 2))\" y=\"\(f(Self.top + plotH / 2))\" text-anchor=\"middle\">no data</text>\n"

@@ -43,7 +43,12 @@ public enum TextReport {
                 out += "\n"
             }
         }
+        var repeated: [String] = []
         for (dimension, groups) in a.sections {
+            if let same = a.sameAsText(dimension) {
+                repeated.append(same)
+                continue
+            }
             out += banner(dimension.title)
             out += "\n"
             for g in groups {
@@ -51,6 +56,8 @@ public enum TextReport {
                 out += "\n"
             }
         }
+        for line in repeated { out += "  \(line).\n" }
+        if !repeated.isEmpty { out += "\n" }
         let ratios = ProtocolRatio.all(a.tests)
         if !ratios.isEmpty {
             out += banner("Encrypted vs Plaintext (same load)")
@@ -68,62 +75,55 @@ public enum TextReport {
 
     public static func render(_ c: ComparisonReport) -> String {
         var out = "OLD: \(c.oldFiles.joined(separator: "; "))\nNEW: \(c.newFiles.joined(separator: "; "))\n\n"
-        out += banner("Comparison: OLD → NEW")
-        out += "\n  Significance: \(MannWhitneyU.name), on per-client throughput; α = \(GroupComparison.alpha)\n"
-        out += "  Change: of the mean test throughput, NEW relative to OLD\n\n"
-        for (dimension, rows) in c.sections {
-            out += banner(dimension.title)
-            out += "\n"
-            for r in rows {
-                out += block(r.name, lines(r))
-                out += "\n"
+        for w in c.warnings { out += "WARNING: the runs differ — \(w)\n" }
+        if !c.warnings.isEmpty { out += "\n" }
+        out += banner("Comparison: OLD → NEW, per repetition")
+        out += "\n  Method: \(ComparisonReport.method)\n"
+        out += "  Verdict: faster/slower only when the \(confidence(c.options)) interval excludes 0 AND the change is at least "
+            + "\(fmt(c.options.minEffect))% (--min-effect); needs ≥ \(HodgesLehmann.minimumRepetitions(alpha: c.options.alpha)) repetitions per side\n\n"
+        var last = ""
+        for r in c.rows {
+            if r.configuration != last {
+                out += "  \(r.configuration):\n"
+                last = r.configuration
             }
+            out += "    " + line(r, c.options) + "\n"
         }
+        out += "\n"
         for note in c.unmatched { out += "  \(note)\n" }
+        let counts = Dictionary(grouping: c.rows, by: \.verdict).mapValues(\.count)
+        out += "  Summary: " + [MetricComparison.Verdict.faster, .slower, .noChange, .notEnough, .noData]
+            .compactMap { v in counts[v].map { "\($0) \(v.rawValue)" } }.joined(separator: ", ") + "\n"
         if let limit = c.failOnRegression {
             let bad = c.regressions
-            let rule = "more than \(fmt(limit))% with p < \(GroupComparison.alpha)"
+            let rule = "significantly slower by more than \(fmt(limit))%"
             if bad.isEmpty {
-                out += "Regression gate: passed — no group dropped \(rule)\n"
+                out += "Regression gate: passed — no metric \(rule)\n"
             } else {
-                out += "Regression gate: FAILED — \(bad.count) group(s) dropped \(rule):\n"
-                for r in bad {
-                    let p = r.test.map { pValue($0.p) } ?? "?"
-                    out += "  - \(r.dimension.title): \(r.name): \(r.change.map(Units.percent) ?? "?") (p = \(p))\n"
-                }
+                out += "Regression gate: FAILED — \(bad.count) metric(s) \(rule):\n"
+                for r in bad { out += "  - \(r.configuration): \(r.metric.rawValue) \(r.estimate.map { Units.percent($0.percent) } ?? "?")\n" }
             }
         }
         return out
     }
 
-    static func lines(_ r: GroupComparison) -> [(String, String)] {
-        var out: [(String, String)] = []
-        if r.comparesLatency, let oh = r.old.handshake, let nh = r.new.handshake {
-            out.append(("Handshake", "\(Units.millis(oh.mean)) → \(Units.millis(nh.mean)) (mean)   \(r.change.map(Units.percent) ?? "n/a")"))
-            out.append(("Handshake p95", "\(Units.millis(oh.p95)) → \(Units.millis(nh.p95))"))
-            appendTest(r, to: &out, unit: "handshakes")
-            return out
-        }
-        let o = r.old.throughput.map { Units.rate($0.mean) } ?? "–"
-        let n = r.new.throughput.map { Units.rate($0.mean) } ?? "–"
-        out.append(("Throughput", "\(o) → \(n)   \(r.change.map(Units.percent) ?? "n/a")"))
-        if let oc = r.old.perClient, let nc = r.new.perClient {
-            out.append(("Client median", "\(Units.rate(oc.median)) → \(Units.rate(nc.median))   \(r.clientMedianChange.map(Units.percent) ?? "n/a")"))
-        }
-        if let oh = r.old.handshake, let nh = r.new.handshake {
-            let ch = GroupComparison.percentChange(oh.p95, nh.p95).map(Units.percent) ?? "n/a"
-            out.append(("Handshake p95", "\(Units.millis(oh.p95)) → \(Units.millis(nh.p95))   \(ch)"))
-        }
-        appendTest(r, to: &out, unit: "clients")
-        return out
-    }
+    static func confidence(_ o: CompareOptions) -> String { "\(fmt((1 - o.alpha) * 100))%" }
 
-    static func appendTest(_ r: GroupComparison, to out: inout [(String, String)], unit: String) {
-        if let t = r.test {
-            out.append(("Mann–Whitney", "U = \(fmt(t.u)) (U_old = \(fmt(t.u1))), z = \(String(format: "%.3f", t.z)), p = \(pValue(t.p)) (n = \(t.n1) old, \(t.n2) new \(unit))"))
+    /// "throughput  1.20 GB/s → 1.08 GB/s  -10.02% [-12.1%, -7.9%]  p = 0.0079  (5 vs 5)  slower".
+    static func line(_ r: MetricComparison, _ o: CompareOptions) -> String {
+        let name = (r.metric.rawValue + ":").padding(toLength: 14, withPad: " ", startingAt: 0)
+        let values = "\(r.oldMedian.map(r.metric.format) ?? "–") → \(r.newMedian.map(r.metric.format) ?? "–") (medians)"
+        var s = "\(name)\(values)"
+        if let e = r.estimate {
+            s += "  \(Units.percent(e.percent))"
+            if let lo = e.percentLower, let hi = e.percentUpper {
+                s += " [\(Units.percent(lo)), \(Units.percent(hi))]"
+            }
+            s += "  p = \(pValue(e.p))"
         }
-        out.append(("Verdict", r.verdict.rawValue))
-        out.append(("Tests", "\(r.old.tests.count) old, \(r.new.tests.count) new"))
+        s += "  (\(r.old.count) vs \(r.new.count))  \(r.verdict.rawValue.uppercased())"
+        if r.verdict != .faster && r.verdict != .slower { s += " — \(r.reason)" }
+        return s
     }
 
     static func fmt(_ x: Double) -> String {

@@ -12,15 +12,16 @@ struct Analyzer: ParsableCommand {
         commandName: "analyzer",
         abstract: "Summarise perf9 benchmark results from Assay results files.",
         discussion: """
-            Exit status: 0 success; 2 bad input or usage (missing, truncated or foreign file, \
-            no perf data); 3 a regression beyond --fail-on-regression.
+            Exit status: 0 success (also when --compare has too few repetitions for a verdict: it says so); \
+            1 a regression beyond --fail-on-regression; 2 bad input or usage (missing, truncated or foreign \
+            file, no perf data).
             `analyzer merge SHARD.json … -o ALL.json [--junit ALL.xml]` merges the shards of one run (see `analyzer merge --help`).
             `analyzer peers DIR` prints a tools/compare-peers run side by side (see `analyzer peers --help`).
             Input files are read up to 64 MiB each (ANALYZER_MAX_INPUT_MIB overrides).
             """,
         version: "analyzer (Assay) \(AssayVersion.text)")
 
-    @Argument(help: "Assay results files (runner --json FILE). With --compare: exactly OLD NEW.")
+    @Argument(help: "Assay results files (runner --json FILE). With --compare: exactly OLD NEW, each side one file or several comma-separated.")
     var files: [String] = []
 
     @Flag(name: [.customShort("n"), .customLong("groups-only")], help: "Print group sections only, no per-test lines.")
@@ -29,11 +30,15 @@ struct Analyzer: ParsableCommand {
     @Flag(help: "Print a full block for every test.")
     var detail = false
 
-    @Flag(help: "Compare two results files: OLD NEW. Prints each group's change and a Mann–Whitney U verdict.")
+    @Flag(help: "Compare two results files: OLD NEW, on per-repetition figures (runner --repeat N): Hodges–Lehmann change with its confidence interval and a verdict.")
     var compare = false
 
+    @Option(name: .customLong("min-effect"), help: ArgumentHelp(
+        "With --compare: a significant change smaller than PCT percent counts as no change (default 3).", valueName: "PCT"))
+    var minEffect: Double = CompareOptions().minEffect
+
     @Option(name: .customLong("fail-on-regression"), help: ArgumentHelp(
-        "With --compare: exit 3 when a group's throughput drops more than PCT percent with p < 0.05.",
+        "With --compare: exit 1 when a metric is significantly slower by more than PCT percent.",
         valueName: "PCT"))
     var failOnRegression: Double?
 
@@ -48,13 +53,15 @@ struct Analyzer: ParsableCommand {
         if compare && files.count != 2 { throw ValidationError("--compare takes exactly two files: OLD NEW") }
         if failOnRegression != nil && !compare { throw ValidationError("--fail-on-regression needs --compare") }
         if let p = failOnRegression, !(p >= 0) { throw ValidationError("--fail-on-regression takes a percentage ≥ 0") }
+        if !(minEffect >= 0) { throw ValidationError("--min-effect takes a percentage ≥ 0") }
         if groupsOnly && detail { throw ValidationError("-n and --detail exclude each other") }
     }
 
     func run() throws {
         let outcome = AnalyzerInvocation(
             files: files, compare: compare, detail: groupsOnly ? .groupsOnly : detail ? .everyTest : .normal,
-            format: format, plotDirectory: plot, failOnRegression: failOnRegression
+            format: format, plotDirectory: plot, failOnRegression: failOnRegression,
+            compareOptions: CompareOptions(minEffect: minEffect)
         ).execute()
         FileHandle.standardOutput.write(Data(outcome.stdout.utf8))
         for line in outcome.stderr { FileHandle.standardError.write(Data("analyzer: \(line)\n".utf8)) }

@@ -5,7 +5,16 @@ import JSec
 import Suites
 
 // Opt-in (benchmarks): run Swift tasks on JSec's event loops (JSecRuntime.runTasksOnEventLoops).
-if ProcessInfo.processInfo.environment["JSEC_TASKS_ON_EVENT_LOOPS"] == "1" {
+let tasksOnEventLoops = ProcessInfo.processInfo.environment["JSEC_TASKS_ON_EVENT_LOOPS"] == "1"
+if tasksOnEventLoops {
     JSecRuntime.runTasksOnEventLoops()
 }
-AssayMain.main(suites: Registry.suites)
+#if DEBUG
+let buildConfiguration = "debug"
+#else
+let buildConfiguration = "release"
+#endif
+// Recorded in the results file's run.extra (docs/results-schema.md); analyzer --compare warns when they differ.
+AssayMain.main(suites: Registry.suites, metadata: {
+    ["buildConfiguration": buildConfiguration, "tasksOnEventLoops": tasksOnEventLoops ? "yes" : "no"]
+})

@@ -71,7 +71,7 @@ import Testing
         #expect(out.stderr.first?.contains("\n") == false)
     }
 
-    /// The real executable: exit statuses 2 (bad input, usage) and 3 (regression).
+    /// The real executable: exit statuses 2 (bad input, usage) and 1 (regression past --fail-on-regression).
     @Test func executableExitStatuses() throws {
         let exe = Fixture.analyzerExecutable
         try #require(FileManager.default.isExecutableFile(atPath: exe), "build the analyzer first")
@@ -93,7 +93,16 @@ import Testing
         #expect(try run([]).0 == 2)
         #expect(try run(["--compare", Fixture.baseline]).0 == 2)
         #expect(try run([Fixture.baseline]).0 == 0)
-        #expect(try run(["--compare", Fixture.baseline, Fixture.regressed, "--fail-on-regression", "5"]).0 == 3)
-        #expect(try run(["--compare", Fixture.baseline, Fixture.rerun, "--fail-on-regression", "5"]).0 == 0)
+        // One run a side: no verdict, not an error.
+        #expect(try run(["--compare", Fixture.baseline, Fixture.regressed, "--fail-on-regression", "5"]).0 == 0)
+        #expect(try run(["--compare", Fixture.baseline, Fixture.rerun, "--min-effect", "-1"]).0 == 2)
+        let dir = try Fixture.temporaryDirectory()
+        defer { Fixture.remove(dir) }
+        let a = dir.appendingPathComponent("a.json").path, b = dir.appendingPathComponent("b.json").path
+        let old = [500.0, 505, 498, 502, 507]
+        try SyntheticRun.write(a, echo: [.init(throughputs: old.map { $0 * 1e6 })])
+        try SyntheticRun.write(b, echo: [.init(throughputs: old.map { $0 * 0.85e6 })])
+        #expect(try run(["--compare", a, b, "--fail-on-regression", "5"]).0 == 1)
+        #expect(try run(["--compare", a, b, "--fail-on-regression", "20"]).0 == 0)
     }
 }

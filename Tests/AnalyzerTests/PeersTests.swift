@@ -5,6 +5,31 @@ import Testing
 
 /// `analyzer peers DIR`: the side-by-side table of a tools/compare-peers run, known answers.
 @Suite struct PeersTests {
+    /// The C-on-OpenSSL ceiling: beside every row, JSec ÷ C (rates) or C ÷ JSec (latencies).
+    @Test func ceilingShareBesideEveryRatio() throws {
+        let run = PeersRun(directory: "ceiling", info: [:], measurements: [
+            Self.echo("jsec", bytes: 1_800_000_000), Self.echo("c-openssl", bytes: 2_000_000_000), Self.echo("go", bytes: 1_600_000_000),
+            Self.handshake("jsec", count: 1800, latenciesMs: Array(1...100).map { $0 * 2 }),
+            Self.handshake("c-openssl", count: 2000, latenciesMs: Array(1...100)),
+        ])
+        let t = PeersTable(run)
+        #expect(t.stacks == ["jsec", "c-openssl", "go"])
+        let echo = try Self.row(t.runs[0], Self.echoRow, "throughput")
+        #expect(abs(try #require(echo.ceilingShare) - 0.9) < 1e-12)
+        #expect(try Self.cell(echo, "go").ratio == 1_600_000_000.0 / 1_800_000_000)
+        let rate = try Self.row(t.runs[0], "handshake full, P-256, 10 clients", "handshakes/s")
+        #expect(abs(try #require(rate.ceilingShare) - 0.9) < 1e-12)
+        let p50 = try Self.row(t.runs[0], "handshake full, P-256, 10 clients", "latency p50")
+        #expect(abs(try #require(p50.ceilingShare) - 0.5) < 0.01)   // JSec's latency twice C's
+        let text = PeersReport.render(run, format: .text)
+        #expect(text.contains("JSec ÷ C"))
+        #expect(text.contains("0.90"))
+        let md = PeersReport.render(run, format: .markdown)
+        #expect(md.contains("| workload | figure | jsec | c-openssl | go | JSec ÷ C |"))
+        // Without the C peer there is no such column.
+        #expect(!PeersReport.render(Self.fixture(), format: .text).contains("JSec ÷ C |"))
+    }
+
     static func echo(_ stack: String, bytes: Int, seconds: Double = 2, rep: Int = 1, server: String? = nil) -> PeerMeasurement {
         PeerMeasurement(stack: stack, server: server, workload: "echo", transport: "tls1.3", key: "P-256", clients: 1, chunk: 65_536,
                         duration: 2, seconds: seconds, bytes: bytes, errors: 0, cipher: "TLS_AES_128_GCM_SHA256", rep: rep)

@@ -12,6 +12,26 @@ enum CoordinatedFixtures {
 
     static func threadID() -> Int { Int(bitPattern: UInt(pthread_self())) }
 
+    static func placementReport(_ p: ParticipantContext) -> JSONValue {
+        let own = CPUAffinity.current() ?? []
+        // A thread started by the participant (as NIO starts its event-loop thread).
+        let child = ChildCPUs()
+        Thread { child.record() }.start()
+        child.done.wait()
+        return .object(["cpus": .array(own.map { .int($0) }), "childCPUs": .array(child.cpus.map { .int($0) }),
+                "pid": .int(Int(getpid()))])
+    }
+
+    /// What a started thread saw; written once before `done` is signalled, read after.
+    final class ChildCPUs: @unchecked Sendable {
+        let done = DispatchSemaphore(value: 0)
+        private(set) var cpus: [Int] = []
+        func record() {
+            cpus = CPUAffinity.current() ?? []
+            done.signal()
+        }
+    }
+
     static let suite = Suite("coordinated", category: "fixtures", description: "coordinated tests, good and bad") {
         CoordinatedTest("exchange", matrix: .inline(["size": [1, 3]]), roles: [
             Role("server") { p in
@@ -33,6 +53,13 @@ enum CoordinatedFixtures {
                 p.report(["path": .string(ready.path), "threadBefore": .int(before), "threadAfter": .int(threadID()),
                           "pid": .int(Int(getpid()))])
             },
+        ], timeout: 30)
+
+        // <placement=split>: each participant reports the CPUs it may run on — its own thread's, and
+        // (thread mode) those of a thread it starts, which must inherit the pinning.
+        CoordinatedTest("placement", roles: [
+            Role("server") { p in p.report(placementReport(p)) },
+            Role("client-host") { p in p.report(placementReport(p)) },
         ], timeout: 30)
 
         CoordinatedTest("participant throws", roles: [

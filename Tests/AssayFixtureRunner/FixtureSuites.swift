@@ -87,6 +87,6 @@ enum FixtureSuites {
     }
 
     static let all: [Suite] = [basics, xpass, crash, hang, freeze, trivial, big, CoordinatedFixtures.suite,
-                               OracleFixtures.suite, OracleFixtures.coordinatedSuite, SlowFixture.suite]
+                               OracleFixtures.suite, OracleFixtures.coordinatedSuite, SlowFixture.suite, RepeatFixtures.suite]
         + ScaleFixtures.all
 }

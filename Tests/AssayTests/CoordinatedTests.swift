@@ -164,7 +164,7 @@ struct CoordinatedTests {
         #expect(mode.stderr.contains("allowed values: task, thread, process"))
         let role = try Fixture.run(["-f", "fixtures/coordinated/exchange<servers=2>"])
         #expect(role.status == 2)
-        #expect(role.stderr.contains("allowed keys: parallel, server, client"))
+        #expect(role.stderr.contains("allowed keys: parallel, placement, server, client"))
         let count = try Fixture.run(["-f", "fixtures/coordinated/exchange<client=many>"])
         #expect(count.status == 2)
     }

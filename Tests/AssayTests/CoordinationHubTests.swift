@@ -89,7 +89,7 @@ struct CoordinationHubTests {
             #expect(error.description.contains("task, thread, process"))
         }
         do { _ = try spec.resolve([(key: "client", value: "1")]) } catch {
-            #expect(error.description.contains("parallel, server, client-host"))
+            #expect(error.description.contains("parallel, placement, server, client-host"))
         }
     }
 }

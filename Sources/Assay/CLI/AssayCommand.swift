@@ -11,7 +11,7 @@ public struct AssayCommand: ParsableCommand {
             Exit status: 0 nothing failed, 1 something failed (an unexpected pass counts), 2 usage error.
             Environment: ASSAY_FILTER and ASSAY_SKIP (';'-separated), ASSAY_VERBOSITY, ASSAY_TIMEOUT,
             ASSAY_TIMEOUT_SCALE, ASSAY_JSON, ASSAY_JUNIT, ASSAY_ENSURED_ONLY, ASSAY_MATRIX_SAMPLE, ASSAY_SEED,
-            ASSAY_MEMORY, ASSAY_JOBS, ASSAY_WRAPPER, ASSAY_NO_ISOLATION, ASSAY_MATRICES_DIR, ASSAY_NO_PROGRESS,
+            ASSAY_MEMORY, ASSAY_REPEAT, ASSAY_JOBS, ASSAY_WRAPPER, ASSAY_NO_ISOLATION, ASSAY_MATRICES_DIR, ASSAY_NO_PROGRESS,
             ASSAY_SHARD, ASSAY_DURATIONS, ASSAY_LAST_RESULTS.
             """,
         version: "runner (Assay) \(AssayVersion.text)")
@@ -58,6 +58,9 @@ public struct AssayCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Seed for --matrix-sample (default: random, printed).", valueName: "S"))
     public var seed: UInt64?
 
+    @Option(name: .customLong("repeat"), help: ArgumentHelp("Run every selected case N times, in interleaved rounds; each repetition is its own result (see docs/performance.md).", valueName: "N"))
+    public var repetitions: Int?
+
     @Flag(help: "Report peak resident memory per suite.")
     public var memory = false
 
@@ -95,6 +98,7 @@ public struct AssayCommand: ParsableCommand {
         if let t = timeout, !(t > 0) { throw ValidationError("--timeout must be positive") }
         if let t = timeoutScale, !(t > 0) { throw ValidationError("--timeout-scale must be positive") }
         if let n = matrixSample, n < 1 { throw ValidationError("--matrix-sample must be at least 1") }
+        if let n = repetitions, n < 1 { throw ValidationError("--repeat must be at least 1") }
         if let j = jobs, j < 1 { throw ValidationError("-j must be at least 1") }
         if ensuredOnly && matrixSample != nil { throw ValidationError("--ensured-only and --matrix-sample exclude each other") }
         if let s = shard { do { _ = try ShardSpec.parse(s) } catch { throw ValidationError("\(error)") } }
@@ -122,6 +126,7 @@ public struct AssayCommand: ParsableCommand {
         if matrixSample == nil { matrixSample = try number("ASSAY_MATRIX_SAMPLE", Int.self) }
         if seed == nil { seed = try number("ASSAY_SEED", UInt64.self) }
         if !memory { memory = flag("ASSAY_MEMORY") }
+        if repetitions == nil { repetitions = try number("ASSAY_REPEAT", Int.self) }
         if jobs == nil { jobs = try number("ASSAY_JOBS", Int.self) }
         if wrapper == nil, let v = env["ASSAY_WRAPPER"], !v.isEmpty { wrapper = v }
         if !noIsolation { noIsolation = flag("ASSAY_NO_ISOLATION") }

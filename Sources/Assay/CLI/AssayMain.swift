@@ -25,6 +25,7 @@ public enum AssayMain {
             return ParticipantWorker.run(suites: suites, json: arguments[2])
         }
         let start = Date()
+        let loadAtStart = MachineFacts.loadAverage()
         var cmd: AssayCommand
         do {
             cmd = try AssayCommand.parse(Array(arguments.dropFirst()))
@@ -122,6 +123,8 @@ public enum AssayMain {
             return exitUsage
         }
         if let share, verbosity >= 1 || cmd.dryRun { say(ShardCLI.summary(share, plan: plan)) }
+        // Repetitions come after sharding: every shard repeats its own share (the ids stay the plan's).
+        plan = plan.repeated(cmd.repetitions ?? 1)
         if cmd.dryRun {
             Listing.printPlan(plan, verbosity: verbosity)
             return exitOK
@@ -162,7 +165,8 @@ public enum AssayMain {
         var options = effectiveOptions(cmd, exec)
         if let share { options["shard"] = share.json }
         let meta = RunMetadataCollector.collect(
-            start: start, arguments: arguments, options: options, extra: metadata())
+            start: start, arguments: arguments, options: options,
+            extra: MachineFacts.collect(loadAtStart: loadAtStart).merging(metadata()) { _, hook in hook })
         let (jsonPath, junitPath) = (cmd.json, cmd.junit)
         let writeOutputs: @Sendable (RunResults) -> Bool = { results in
             var ok = true
@@ -189,6 +193,7 @@ public enum AssayMain {
         var cases = ran.flatMap(\.1)
         ShardCLI.annotate(&cases, share: share)
         var runMeta = meta
+        if let load = MachineFacts.loadAverage() { runMeta.extra["loadAverageEnd"] = load }
         let end = Date()
         runMeta.endTime = end
         runMeta.duration = end.timeIntervalSince(start)
@@ -216,6 +221,7 @@ public enum AssayMain {
         if let w = e.wrapper { o["wrapper"] = .string(w) }
         if let n = c.matrixSample { o["matrixSample"] = .int(n) }
         if let s = c.seed { o["seed"] = .string(String(s)) }
+        if let n = c.repetitions { o["repeat"] = .int(n) }
         return o
     }
 

@@ -38,8 +38,12 @@ final class LocalParticipants: ParticipantGroup, @unchecked Sendable {
                                              waitScale: waitScale)
                 let body = role.body
                 let tracker = tracker
+                // placement=split (thread mode only, see CPUPlacement): the participant's own thread
+                // pins itself before the body runs; threads the body starts inherit the mask.
+                let cpus = resolved.mode == .thread ? resolved.cpus(for: role.name) : nil
                 let work: @Sendable () async -> Void = {
                     do {
+                        if let cpus { try CPUAffinity.pin(to: cpus) }
                         try await body(ctx)
                         tracker.finished(p)
                     } catch let skip as SkipTest {

@@ -42,8 +42,15 @@ public struct CoordinatedSpec: Sendable {
     public func resolve(_ selector: [(key: String, value: String)]) throws(SelectorError) -> Resolved {
         var mode = parallel
         var counts = roles.map(\.count)
+        var placement = CPUPlacement.shared
         for (key, value) in selector {
-            if key.lowercased() == "parallel" {
+            if key.lowercased() == "placement" {
+                guard let p = CPUPlacement(rawValue: value.lowercased()) else {
+                    throw SelectorError(description: "placement=\(value) is not a placement; allowed values: "
+                        + CPUPlacement.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                placement = p
+            } else if key.lowercased() == "parallel" {
                 let v = value.hasPrefix(":") ? String(value.dropFirst()) : value
                 guard let m = ParallelMode(rawValue: v.lowercased()) else {
                     throw SelectorError(description: "parallel=\(value) is not a parallel mode; allowed values: "
@@ -56,17 +63,31 @@ public struct CoordinatedSpec: Sendable {
                 }
                 counts[ri] = n
             } else {
-                throw SelectorError(description: "'\(key)' is neither 'parallel' nor a role of this test; allowed keys: "
-                    + (["parallel"] + roles.map(\.name)).joined(separator: ", "))
+                throw SelectorError(description: "'\(key)' is neither 'parallel', 'placement' nor a role of this test; allowed keys: "
+                    + (["parallel", "placement"] + roles.map(\.name)).joined(separator: ", "))
             }
         }
-        return Resolved(mode: mode, roles: zip(roles, counts).map { ($0.0, $0.1) })
+        let available = CPUAffinity.current() ?? []
+        if placement == .split {
+            guard mode != .task else {
+                throw SelectorError(description: "placement=split needs parallel=thread or parallel=process (task-mode participants share one thread pool and cannot be pinned apart)")
+            }
+            guard available.count >= 2 else {
+                throw SelectorError(description: "placement=split needs at least 2 usable CPUs (this process may use \(available.count))")
+            }
+        }
+        return Resolved(mode: mode, roles: zip(roles, counts).map { ($0.0, $0.1) }, placement: placement,
+                        availableCPUs: available)
     }
 
     /// A case's effective mode and roles with their instance counts.
     public struct Resolved: Sendable {
         public var mode: ParallelMode
         public var roles: [(role: Role, count: Int)]
+        /// `<placement=…>`; with `split`, `cpus(for:)` gives each role's CPUs.
+        public var placement: CPUPlacement = .shared
+        /// The CPUs the resolving process may use (sched_getaffinity), ascending.
+        public var availableCPUs: [Int] = []
         public var counts: [String: Int] {
             Dictionary(roles.map { ($0.role.name, $0.count) }, uniquingKeysWith: { a, _ in a })
         }

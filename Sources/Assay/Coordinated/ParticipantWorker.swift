@@ -50,6 +50,9 @@ enum ParticipantWorker {
         guard let role = resolved.roles.first(where: { $0.role.name == req.role })?.role else {
             return fail("no role \(req.role)")
         }
+        if let cpus = resolved.cpus(for: req.role) {   // placement=split: the whole process, before any work
+            do { try CPUAffinity.pinProcess(to: cpus) } catch { return fail(error.description) }
+        }
         let combination: Combination
         do {
             let catalog = try Catalog(suites: suites, matricesDirectory: req.matricesDirectory)

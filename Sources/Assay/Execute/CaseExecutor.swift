@@ -73,13 +73,15 @@ enum CaseExecutor {
 
     /// A result with the case's identity and no outcome yet.
     static func skeleton(_ c: PlannedCase) -> CaseResult {
-        CaseResult(id: c.id, category: c.category, suite: c.suiteName, test: c.test.name, group: c.test.group,
+        var r = CaseResult(id: c.id, category: c.category, suite: c.suiteName, test: c.test.name, group: c.test.group,
                    kind: c.test.kind.rawValue, combination: c.test.kind == .simple ? [:] : c.combination.dictionary,
                    coordination: Dictionary(c.coordination.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }),
                    status: .skipped, tags: c.test.options.tags,
                    participants: (try? c.test.coordinated?.resolve(c.coordination)).map {
                        CoordinatedParticipants(mode: $0.mode.rawValue, counts: $0.counts)
                    })
+        r.repetition = c.repetition
+        return r
     }
 
     static func classify(_ r: inout CaseResult, outcome: BodyOutcome, expectedFail: String?) {

@@ -124,7 +124,8 @@ struct SuiteSupervisor {
                     deadline = runningSince + UInt64(t * 1e9)
                     observer.caseStarted(c.id)
                 case .result:
-                    guard let i = ev.index, i < pending.count, let r = ev.result else { continue }
+                    guard let i = ev.index, i < pending.count, var r = ev.result else { continue }
+                    r.repetition = planned.cases[pending[i]].repetition   // the worker does not know it
                     results[pending[i]] = r
                     observer.caseFinished(r)
                     progressed = true

@@ -14,6 +14,8 @@ public struct PlannedCase: Sendable {
     public var skipReason: String?
     /// True when the combination is one of the test's ensured combinations.
     public var ensured: Bool
+    /// With `--repeat N` (N > 1): which repetition this is, 1…N (see `Plan.repeated`).
+    public var repetition: Int? = nil
 
     /// The canonical id: `category/suite/[group/]test[k=v,…]<k=v,…>`. Passed
     /// back to `-f` it selects exactly this case.

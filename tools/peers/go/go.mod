@@ -1,0 +1,3 @@
+module jsec/peers/go
+
+go 1.19
