@@ -49,7 +49,8 @@ let package = Package(
         .target(name: "AssayResults"),
         .target(
             name: "Assay",
-            dependencies: ["AssayResults", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            // JSec: remote participants' coordinator channel is TLS 1.3 with mTLS (Sources/Assay/Remote).
+            dependencies: ["AssayResults", "JSec", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "runner",

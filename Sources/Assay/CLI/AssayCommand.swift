@@ -65,6 +65,9 @@ public struct AssayCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Command put in front of each worker, e.g. 'valgrind --leak-check=full --error-exitcode=99'.", valueName: "cmd"))
     public var wrapper: String?
 
+    @Option(help: ArgumentHelp("Where process-mode participants run (docs/distributed-remote.md); also ASSAY_HOSTS.", valueName: "hosts.json"))
+    public var hosts: String?
+
     @Flag(help: "Run suites in this process (debugging; a crash ends the run).")
     public var noIsolation = false
 
@@ -105,6 +108,7 @@ public struct AssayCommand: ParsableCommand {
         if jobs == nil { jobs = try number("ASSAY_JOBS", Int.self) }
         if wrapper == nil, let v = env["ASSAY_WRAPPER"], !v.isEmpty { wrapper = v }
         if !noIsolation { noIsolation = flag("ASSAY_NO_ISOLATION") }
+        if hosts == nil, let v = env[HostsFile.environmentKey], !v.isEmpty { hosts = v }
         try validate()
     }
 }
