@@ -21,6 +21,7 @@ public enum Registry {
         nodeTLSSuite,
         curlSuite,
         examplesSuite,
+        remoteParticipantsSuite,
         perf9Suite,
         coordinationBenchmarkSuite,
         tlsEngineCoverageSuite,

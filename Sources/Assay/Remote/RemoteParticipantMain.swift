@@ -85,8 +85,13 @@ enum RemoteParticipantMain {
         // Connect, authenticate, and receive the request.
         let joined: Result<(NetStream, ParticipantRequest), any Error> = blockingAwait {
             do {
-                let stream = try await TLS.connect(host: options.host, port: options.port, context: try creds.clientContext(),
+                let stream: NetStream
+                do {
+                    stream = try await TLS.connect(host: options.host, port: options.port, context: try creds.clientContext(),
                                                    timeout: .seconds(15))
+                } catch let e as JSecError where e.category == .verification {
+                    throw CoordinationError.usage("the coordinator is not the one of this bundle's run (its certificate does not verify against the bundle's CA): \(e)")
+                }
                 do {
                     try await RemoteLine.write(RemoteJoin(token: creds.token ?? ""), to: stream)
                     let line = try await RemoteLine.read(stream, limit: 1 << 20, timeout: .seconds(30))
@@ -109,6 +114,7 @@ enum RemoteParticipantMain {
             return 3
         }
 
+        FileHandle.standardError.write(Data("assay participant: joined as \(request.role)[\(request.index)] of \(request.id) via \(options.host):\(options.port)\n".utf8))
         // The worker connects to a private Unix socket whose one connection is relayed over the link.
         let dir = "/tmp/assay-r\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         do {

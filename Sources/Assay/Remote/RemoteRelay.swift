@@ -39,14 +39,24 @@ struct RemoteRelay: Sendable {
         return end
     }
 
-    /// The other side → local, with the silence watchdog.
+    /// The other side → local, with the silence watchdog. Heartbeats (empty lines) stop here:
+    /// bytes left unread in the local socket when the worker closes it would reset the
+    /// connection and could take its last line (done/failed) with them.
     private func inbound() async -> End {
+        var atLineStart = true
         while true {
             do {
                 guard let bytes = try await remote.read(max: 65_536, timeout: .seconds(silence)) else {
                     return .closed("the connection was closed")
                 }
-                try await local.write(bytes)
+                var lines: [UInt8] = []
+                lines.reserveCapacity(bytes.count)
+                for b in bytes {
+                    if b == 0x0A && atLineStart { continue }
+                    lines.append(b)
+                    atLineStart = b == 0x0A
+                }
+                if !lines.isEmpty { try await local.write(lines) }
             } catch let e as JSecError where e.category == .timeout {
                 return .silent(silence)
             } catch {
