@@ -48,7 +48,8 @@ enum RemoteRun {
         var started: [PeerProcess] = []
         var seen = 0
         let deadline = ContinuousClock.now + timeout
-        while child.process.isRunning && ContinuousClock.now < deadline {
+        var exited: Int32?
+        while exited == nil && ContinuousClock.now < deadline {
             let lines = ((try? String(contentsOfFile: commands, encoding: .utf8)) ?? "").split(separator: "\n")
             while seen < lines.count {
                 let obj = try JSONSerialization.jsonObject(with: Data(lines[seen].utf8)) as? [String: Any] ?? [:]
@@ -59,8 +60,10 @@ enum RemoteRun {
                 if let p = try start(c) { started.append(p) }
             }
             try await Task.sleep(for: .milliseconds(50))
+            exited = exitStatus(child.process.processIdentifier)
         }
-        let status = await child.wait(timeout: .seconds(1))
+        var status: Int32
+        if let exited { status = exited } else { status = await child.wait(timeout: .seconds(1)) }
         await child.waitForOutputEnd()
         for p in started { _ = await p.wait(timeout: participantGrace) }
         let data = try Data(contentsOf: URL(fileURLWithPath: out))
@@ -68,6 +71,15 @@ enum RemoteRun {
         let cases = results["cases"] as? [[String: Any]] ?? []
         try check(cases.count == 1, "the child run has one case, not \(cases.count):\n\(child.output.suffix(2000))")
         return Outcome(status: status, output: child.output, caseResult: cases[0], participants: started)
+    }
+
+    /// The exit status of a child that has exited, without reaping it (waitid WNOWAIT): with sshd
+    /// processes started by the test, Foundation's Process was seen never noticing the child
+    /// runner's exit (a zombie, `isRunning` true).
+    static func exitStatus(_ pid: Int32) -> Int32? {
+        var info = siginfo_t()
+        guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0, info._sifields._sigchld.si_pid == pid else { return nil }
+        return info.si_code == CLD_EXITED ? info._sifields._sigchld.si_status : 128 + info._sifields._sigchld.si_status
     }
 
     /// A hosts file placing `client-host` instances on host `x` at 127.0.0.1 (external launcher).
@@ -181,12 +193,40 @@ public let remoteParticipantsSuite = Suite("remote-participants", category: "int
     }
 
     Test("netns-perf9-tls") { ctx in
-        // server in namespace A, client-hosts in B and C, the coordinator on the bridge (10.77.0.1).
+        // server in namespace A, client-hosts in B and C, the coordinator on the bridge (10.77.0.1);
+        // the test runs each printed command with `ip netns exec`.
+        try await NetnsPerf9.run(ctx, launcher: "external")
+    }
+
+    Test("netns-perf9-tls-ssh") { ctx in
+        // The same over the ssh launcher: Debian's sshd started in each namespace with throwaway keys.
+        try await NetnsPerf9.run(ctx, launcher: "ssh")
+    }
+}
+
+/// perf9 TLS echo with `server` on host a and `client-host[0…1]` on b and c (tools/netns-hosts).
+enum NetnsPerf9 {
+    static func run(_ ctx: TestContext, launcher: String) async throws {
         let hosts = try NetnsHosts.up(3)
         defer { NetnsHosts.down() }
+        var sshArgs: [String: [String]] = [:]
+        var daemons: [PeerProcess] = []
+        defer { for d in daemons { d.stop() } }
+        if launcher == "ssh" {
+            let keys = try SSHKeys(dir: try ctx.scratchDirectory())
+            for h in hosts {
+                daemons.append(try keys.startDaemon(namespace: "assay-\(h.name)", address: h.address))
+                sshArgs[h.name] = keys.clientArguments + ["root@\(h.address)"]
+            }
+            for d in daemons { _ = try await d.waitFor("Server listening on", timeout: .seconds(10)) }
+        }
         let file: [String: Any] = [
             "coordinator": ["address": "10.77.0.1", "port": 0],
-            "hosts": hosts.map { ["name": $0.name, "address": $0.address, "launcher": "external"] },
+            "hosts": hosts.map { h -> [String: Any] in
+                var e: [String: Any] = ["name": h.name, "address": h.address, "launcher": launcher]
+                if let a = sshArgs[h.name] { e["ssh"] = a }
+                return e
+            },
             "roles": ["server": ["a"], "client-host": ["b", "c"]],
         ]
         let clients = 10
@@ -195,17 +235,19 @@ public let remoteParticipantsSuite = Suite("remote-participants", category: "int
             try PeerProcess("/usr/sbin/ip", ["netns", "exec", "assay-\(c.host)"] + c.argv)
         }
         try check(o.status == 0 && o.caseStatus == "passed", "the run passes: \(o.message)\n\(o.output.suffix(2000))")
+        try check(launcher != "ssh" || o.participants.isEmpty, "nothing printed for the test to start with ssh")
         let placed = o.entries("placement")
         let address = Dictionary(uniqueKeysWithValues: hosts.map { ($0.name, $0.address) })
-        var summary: [String: JSONValue] = [:]
         for (role, index, value) in placed {
             let host = value["host"] as? String ?? "?"
             let from = value["connectedFrom"] as? String ?? ""
+            try check(value["launcher"] as? String == launcher, "\(role)[\(index)] was started by \(launcher): \(value)")
             try check(from.hasPrefix((address[host] ?? "?") + ":"), "\(role)[\(index)] on \(host) connected from its namespace's address: \(from)")
         }
         try check(Set(placed.map { "\($0.role)[\($0.index)]@\($0.value["host"] as? String ?? "")" })
                   == ["server[0]@a", "client-host[0]@b", "client-host[1]@c"], "placement as the hosts file says: \(placed)")
         // Per host: connected clients, bytes, throughput, handshakes.
+        var summary: [String: JSONValue] = [:]
         for (role, index, data) in o.entries("data") where role == "client-host" {
             let host = placed.first { $0.role == role && $0.index == index }?.value["host"] as? String ?? "?"
             let list = data["clients"] as? [[String: Any]] ?? []
@@ -219,6 +261,39 @@ public let remoteParticipantsSuite = Suite("remote-participants", category: "int
         }
         try check(summary.count == 2, "both client-hosts reported: \(summary.keys.sorted())")
         ctx.report(.object(summary))
+    }
+}
+
+/// Throwaway ssh keys (host and client) and an sshd per namespace on port 2222 of its address.
+struct SSHKeys {
+    let dir: String
+    var hostKey: String { dir + "/ssh_host_ed25519" }
+    var clientKey: String { dir + "/ssh_client_ed25519" }
+    var authorized: String { dir + "/authorized_keys" }
+
+    init(dir: String) throws {
+        self.dir = dir
+        for tool in ["/usr/sbin/sshd", "/usr/bin/ssh-keygen", "/usr/bin/ssh"] where !FileManager.default.isExecutableFile(atPath: tool) {
+            throw SkipTest("\(tool) is not installed (Debian: openssh-server, openssh-client)")
+        }
+        for key in [hostKey, clientKey] {
+            let (status, out) = try NetnsHosts.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key])
+            try check(status == 0, "ssh-keygen: \(out)")
+        }
+        try FileManager.default.copyItem(atPath: clientKey + ".pub", toPath: authorized)
+        // sshd's privilege separation directory (normally made by the service unit).
+        try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+    }
+
+    var clientArguments: [String] {
+        ["-i", clientKey, "-p", "2222", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"]
+    }
+
+    func startDaemon(namespace: String, address: String) throws -> PeerProcess {
+        try PeerProcess("/usr/sbin/ip", ["netns", "exec", namespace, "/usr/sbin/sshd", "-D", "-e", "-f", "/dev/null", "-h", hostKey,
+                                         "-p", "2222", "-o", "ListenAddress=\(address)", "-o", "AuthorizedKeysFile=\(authorized)",
+                                         "-o", "StrictModes=no", "-o", "UsePAM=no", "-o", "PidFile=none",
+                                         "-o", "PermitRootLogin=prohibit-password"])
     }
 }
 

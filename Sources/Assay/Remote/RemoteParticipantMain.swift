@@ -23,7 +23,7 @@ enum RemoteParticipantMain {
         var i = 0
         func value() throws -> String {
             i += 1
-            guard i < args.count else { throw CoordinationError.usage("\(args[i - 1]) needs a value\n\(usage)") }
+            guard i < args.count else { throw RemoteParticipantError(description: "\(args[i - 1]) needs a value\n\(usage)") }
             return args[i]
         }
         var connect: String?
@@ -35,19 +35,19 @@ enum RemoteParticipantMain {
             case "--cert": o.cert = try value()
             case "--key": o.key = try value()
             case "--token": o.token = try value()
-            default: throw CoordinationError.usage("unknown argument '\(args[i])'\n\(usage)")
+            default: throw RemoteParticipantError(description: "unknown argument '\(args[i])'\n\(usage)")
             }
             i += 1
         }
         guard let c = connect, let colon = c.lastIndex(of: ":"), let port = Int(c[c.index(after: colon)...]),
               (1...65_535).contains(port) else {
-            throw CoordinationError.usage("--connect HOST:PORT is required\n\(usage)")
+            throw RemoteParticipantError(description: "--connect HOST:PORT is required\n\(usage)")
         }
         o.host = String(c[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         o.port = port
         guard (o.bundle != nil) != (o.ca != nil || o.cert != nil || o.key != nil),
               o.bundle != nil || (o.ca != nil && o.cert != nil && o.key != nil) else {
-            throw CoordinationError.usage("give either --bundle or all of --ca, --cert, --key\n\(usage)")
+            throw RemoteParticipantError(description: "give either --bundle or all of --ca, --cert, --key\n\(usage)")
         }
         return o
     }
@@ -55,7 +55,7 @@ enum RemoteParticipantMain {
     static func credentials(_ o: Options) throws -> ParticipantBundle {
         func text(_ path: String) throws -> String {
             if path == "-" { return String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) }
-            guard let d = FileManager.default.contents(atPath: path) else { throw CoordinationError.usage("cannot read \(path)") }
+            guard let d = FileManager.default.contents(atPath: path) else { throw RemoteParticipantError(description: "cannot read \(path)") }
             return String(decoding: d, as: UTF8.self)
         }
         var b: ParticipantBundle
@@ -66,7 +66,7 @@ enum RemoteParticipantMain {
                                   ca: try Certificate(pem: try text(o.ca!)), token: nil)
         }
         if let t = o.token ?? ProcessInfo.processInfo.environment["ASSAY_TOKEN"] { b.token = t }
-        guard b.token != nil else { throw CoordinationError.usage("no token: give --token, ASSAY_TOKEN or a bundle with one") }
+        guard b.token != nil else { throw RemoteParticipantError(description: "no token: give --token, ASSAY_TOKEN or a bundle with one") }
         return b
     }
 
@@ -90,19 +90,19 @@ enum RemoteParticipantMain {
                     stream = try await TLS.connect(host: options.host, port: options.port, context: try creds.clientContext(),
                                                    timeout: .seconds(15))
                 } catch let e as JSecError where e.category == .verification {
-                    throw CoordinationError.usage("the coordinator is not the one of this bundle's run (its certificate does not verify against the bundle's CA): \(e)")
+                    throw RemoteParticipantError(description: "the coordinator is not the one of this bundle's run (its certificate does not verify against the bundle's CA): \(e)")
                 }
                 do {
                     try await RemoteLine.write(RemoteJoin(token: creds.token ?? ""), to: stream)
                     let line = try await RemoteLine.read(stream, limit: 1 << 20, timeout: .seconds(30))
                     let admission = try JSONDecoder().decode(RemoteAdmission.self, from: Data(line))
                     guard let req = admission.request else {
-                        throw CoordinationError.usage("the coordinator refused this participant: \(admission.refused ?? "no reason given")")
+                        throw RemoteParticipantError(description: "the coordinator refused this participant: \(admission.refused ?? "no reason given")")
                     }
                     return .success((stream, req))
-                } catch let e as JSecError {
+                } catch let e as JSecError where [.verification, .handshake, .closed].contains(e.category) {
                     await stream.close()
-                    throw CoordinationError.usage("the coordinator refused this participant (TLS: \(e))")
+                    throw RemoteParticipantError(description: "the coordinator refused this participant (TLS: \(e))")
                 } catch {
                     await stream.close()
                     throw error
@@ -151,4 +151,9 @@ enum RemoteParticipantMain {
         _ = relayDone.wait(timeout: .now() + 10)
         return code
     }
+}
+
+/// Why a remote participant could not join (printed; exit status 3).
+struct RemoteParticipantError: Error, CustomStringConvertible {
+    let description: String
 }
