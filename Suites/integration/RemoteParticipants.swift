@@ -49,7 +49,7 @@ enum RemoteRun {
         var seen = 0
         let deadline = ContinuousClock.now + timeout
         var exited: Int32?
-        while exited == nil && ContinuousClock.now < deadline {
+        while exited == nil && child.process.isRunning && ContinuousClock.now < deadline {
             let lines = ((try? String(contentsOfFile: commands, encoding: .utf8)) ?? "").split(separator: "\n")
             while seen < lines.count {
                 let obj = try JSONSerialization.jsonObject(with: Data(lines[seen].utf8)) as? [String: Any] ?? [:]
@@ -75,7 +75,7 @@ enum RemoteRun {
 
     /// The exit status of a child that has exited, without reaping it (waitid WNOWAIT): with sshd
     /// processes started by the test, Foundation's Process was seen never noticing the child
-    /// runner's exit (a zombie, `isRunning` true).
+    /// runner's exit (a zombie, `isRunning` true). Nil while it runs, or once Foundation reaped it.
     static func exitStatus(_ pid: Int32) -> Int32? {
         var info = siginfo_t()
         guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0, info._sifields._sigchld.si_pid == pid else { return nil }
