@@ -50,7 +50,8 @@ let package = Package(
         .target(name: "CAssaySystem"),  // prctl for the runner's orphan reaper (Swift cannot call variadic C)
         .target(
             name: "Assay",
-            dependencies: ["AssayResults", "CAssaySystem", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            // JSec: remote participants' coordinator channel is TLS 1.3 with mTLS (Sources/Assay/Remote).
+            dependencies: ["AssayResults", "CAssaySystem", "JSec", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "runner",

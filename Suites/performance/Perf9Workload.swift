@@ -66,7 +66,9 @@ enum Perf9 {
         raiseFileLimit()
         let load = try Load(p)
         try await withEventLoops(p) { group in
-            var info = ServerInfo(host: "127.0.0.1")
+            // On a host of a hosts file (remote participants) the server listens on that host's address.
+            let bindHost = p.hostAddress ?? "127.0.0.1"
+            var info = ServerInfo(host: bindHost)
             var context: TLSContext?
             // server[0] decides the shared things (port, certificate); the others join it.
             let first = p.index == 0 ? nil : try await p.awaitOne("server", "ready", as: ServerInfo.self, index: 0, timeout: .seconds(30))
@@ -75,7 +77,8 @@ enum Perf9 {
                 if let first, let cert = first.certificatePEM, let key = first.privateKeyPEM {
                     identity = CertificateAndKey(certificate: try Certificate(pem: cert), privateKey: try PrivateKey(pem: key))
                 } else {
-                    identity = try CertificateBuilder.selfSigned(commonName: "localhost", ipAddresses: ["127.0.0.1"], keyType: .ecP256)
+                    identity = try CertificateBuilder.selfSigned(commonName: "localhost", dnsNames: IPAddress.isLiteral(bindHost) ? [] : [bindHost],
+                                                              ipAddresses: IPAddress.isLiteral(bindHost) ? [bindHost] : [], keyType: .ecP256)
                 }
                 var config = TLSConfiguration.server(identity)
                 config.minimumVersion = load.tlsVersion ?? .tls1_2
@@ -97,9 +100,9 @@ enum Perf9 {
                 // Servers share one port with SO_REUSEPORT: server[0] picks it, the others join.
                 let port = first?.port ?? 0
                 if let context {
-                    listener = try await TLS.listen(host: "127.0.0.1", port: port, backlog: 4096, reusePort: true, context: context, eventLoopGroup: group)
+                    listener = try await TLS.listen(host: bindHost, port: port, backlog: 4096, reusePort: true, context: context, eventLoopGroup: group)
                 } else {
-                    listener = try await NetListener.listen(host: "127.0.0.1", port: port, backlog: 4096, reusePort: true, eventLoopGroup: group)
+                    listener = try await NetListener.listen(host: bindHost, port: port, backlog: 4096, reusePort: true, eventLoopGroup: group)
                 }
                 info.port = listener.port
             }

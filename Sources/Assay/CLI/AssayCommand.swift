@@ -12,7 +12,7 @@ public struct AssayCommand: ParsableCommand {
             Environment: ASSAY_FILTER and ASSAY_SKIP (';'-separated), ASSAY_VERBOSITY, ASSAY_TIMEOUT,
             ASSAY_TIMEOUT_SCALE, ASSAY_JSON, ASSAY_JUNIT, ASSAY_ENSURED_ONLY, ASSAY_MATRIX_SAMPLE, ASSAY_SEED,
             ASSAY_MEMORY, ASSAY_REPEAT, ASSAY_JOBS, ASSAY_WRAPPER, ASSAY_NO_ISOLATION, ASSAY_MATRICES_DIR, ASSAY_NO_PROGRESS,
-            ASSAY_SHARD, ASSAY_DURATIONS, ASSAY_LAST_RESULTS.
+            ASSAY_SHARD, ASSAY_DURATIONS, ASSAY_LAST_RESULTS, ASSAY_HOSTS.
             """,
         version: "runner (Assay) \(AssayVersion.text)")
 
@@ -69,6 +69,9 @@ public struct AssayCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Command put in front of each worker, e.g. 'valgrind --leak-check=full --error-exitcode=99'.", valueName: "cmd"))
     public var wrapper: String?
+
+    @Option(help: ArgumentHelp("Where process-mode participants run (docs/distributed-remote.md); also ASSAY_HOSTS.", valueName: "hosts.json"))
+    public var hosts: String?
 
     @Flag(help: "Run suites in this process (debugging; a crash ends the run).")
     public var noIsolation = false
@@ -132,6 +135,7 @@ public struct AssayCommand: ParsableCommand {
         if !noIsolation { noIsolation = flag("ASSAY_NO_ISOLATION") }
         if shard == nil, let v = env["ASSAY_SHARD"], !v.isEmpty { shard = v }
         if durations == nil, let v = env["ASSAY_DURATIONS"], !v.isEmpty { durations = v }
+        if hosts == nil, let v = env[HostsFile.environmentKey], !v.isEmpty { hosts = v }
         try validate()
     }
 }

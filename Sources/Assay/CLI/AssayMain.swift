@@ -24,6 +24,9 @@ public enum AssayMain {
         if arguments.count >= 3 && arguments[1] == ParticipantWorker.flag {
             return ParticipantWorker.run(suites: suites, json: arguments[2])
         }
+        if arguments.count >= 2 && arguments[1] == RemoteParticipantMain.command {
+            return RemoteParticipantMain.run(suites: suites, arguments: Array(arguments.dropFirst(2)))
+        }
         let start = Date()
         let loadAtStart = MachineFacts.loadAverage()
         var cmd: AssayCommand
@@ -38,6 +41,15 @@ public enum AssayMain {
             }
             printError(AssayCommand.fullMessage(for: error))
             return exitUsage
+        }
+        if let h = cmd.hosts {
+            // Checked now (a usage error), then handed to workers and participants through the environment.
+            let path = URL(fileURLWithPath: h).standardizedFileURL.path
+            do { _ = try HostsFile.load(path) } catch {
+                printError("error: \(error)")
+                return exitUsage
+            }
+            setenv(HostsFile.environmentKey, path, 1)
         }
         if cmd.filterHelp {
             say(FilterHelp.text)
@@ -219,6 +231,7 @@ public enum AssayMain {
             "verbosity": .int(c.verbosity ?? 1),
         ]
         if let w = e.wrapper { o["wrapper"] = .string(w) }
+        if let h = c.hosts { o["hosts"] = .string(h) }
         if let n = c.matrixSample { o["matrixSample"] = .int(n) }
         if let s = c.seed { o["seed"] = .string(String(s)) }
         if let n = c.repetitions { o["repeat"] = .int(n) }

@@ -28,7 +28,8 @@ struct CoordinatedRun {
                                       scratch: URL(fileURLWithPath: scratch), waitScale: scale)
         case .process:
             group = ProcessParticipants(resolved: resolved, hub: hub, tracker: tracker, reportSink: sink,
-                                        planned: planned, id: ctx.id, scratch: scratch, waitScale: scale)
+                                        planned: planned, id: ctx.id, scratch: scratch, waitScale: scale,
+                                        entrySink: { ctx.report($0) })
         }
         let start = DispatchTime.now().uptimeNanoseconds
         do { try group.start() } catch {

@@ -17,14 +17,19 @@ public struct ParticipantContext: Sendable {
     /// A directory private to this test run, shared by its participants and
     /// removed when the case ends (put Unix socket files here).
     public let scratchDirectory: URL
+    /// The address of the host this participant was placed on by a hosts file (nil: this
+    /// machine, where servers listen on 127.0.0.1). Servers listen on it; clients reach them there.
+    public let hostAddress: String?
     let counts: [String: Int]
     let channel: any CoordinationChannel
     /// `--timeout-scale`, applied to every wait's timeout.
     let waitScale: Double
 
     init(participant: ParticipantID, mode: ParallelMode, id: String, combination: Combination,
-         scratchDirectory: URL, counts: [String: Int], channel: any CoordinationChannel, waitScale: Double = 1) {
+         scratchDirectory: URL, counts: [String: Int], channel: any CoordinationChannel, waitScale: Double = 1,
+         hostAddress: String? = nil) {
         self.waitScale = waitScale
+        self.hostAddress = hostAddress
         role = participant.role
         index = participant.index
         self.mode = mode

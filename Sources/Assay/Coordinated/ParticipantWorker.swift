@@ -20,6 +20,9 @@ struct ParticipantRequest: Codable {
     var id: String
     var mode: String?
     var waitScale: Double?
+    /// A remote participant's host (hosts file name and address; docs/distributed-remote.md).
+    var host: String?
+    var address: String?
 }
 
 /// Process mode, participant side: `<runner> --assay-participant JSON`
@@ -28,8 +31,8 @@ struct ParticipantRequest: Codable {
 enum ParticipantWorker {
     static let flag = "--assay-participant"
 
-    static func run(suites: [Suite], json: String) -> Int32 {
-        ParentWatch.start()
+    static func run(suites: [Suite], json: String, watchParent: Bool = true) -> Int32 {
+        if watchParent { ParentWatch.start() }
         dup2(2, 1)   // the body's prints go to the participant's stderr file
         func fail(_ s: String) -> Int32 {
             FileHandle.standardError.write(Data("assay participant: \(s)\n".utf8))
@@ -69,7 +72,8 @@ enum ParticipantWorker {
         conn.send(hello)
         let ctx = ParticipantContext(participant: me, mode: .process, id: req.id, combination: combination,
                                      scratchDirectory: URL(fileURLWithPath: req.scratch),
-                                     counts: resolved.counts, channel: channel, waitScale: req.waitScale ?? 1)
+                                     counts: resolved.counts, channel: channel, waitScale: req.waitScale ?? 1,
+                                     hostAddress: req.address)
         let recorder = CaseRecorder()
         let body = role.body
         let outcome: WireMessage = blockingAwait {

@@ -43,11 +43,15 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
     private var outcome: [ParticipantID: WireMessage] = [:]   // done / failed
     private var readerEnded = Set<ParticipantID>()
     private let reaped = DispatchGroup()
+    /// Participants a hosts file places on other hosts, and their door (Remote/RemoteGate.swift).
+    private var gate: RemoteGate?
+    private let entrySink: (@Sendable (JSONValue) -> Void)?
 
     init(resolved: CoordinatedSpec.Resolved, hub: CoordinationHub, tracker: ParticipantTracker,
          reportSink: @escaping @Sendable (ParticipantID, JSONValue) -> Void, planned: PlannedCase,
-         id: String, scratch: String, waitScale: Double) {
+         id: String, scratch: String, waitScale: Double, entrySink: (@Sendable (JSONValue) -> Void)? = nil) {
         self.waitScale = waitScale
+        self.entrySink = entrySink
         self.resolved = resolved
         self.hub = hub
         self.tracker = tracker
@@ -68,6 +72,9 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
         let acceptor = Thread { [self] in acceptLoop(lfd) }
         acceptor.start()
         let exe = ExecutablePath.current() ?? CommandLine.arguments[0]
+        let hosts = try HostsFile.fromEnvironment()
+        let placement = hosts?.placement(resolved.participants) ?? [:]
+        var remoteRequests: [ParticipantID: ParticipantRequest] = [:]
         for p in resolved.participants {
             var req = ParticipantRequest(
                 suiteIndex: planned.suiteIndex, suiteName: planned.suiteName, testIndex: planned.testIndex,
@@ -76,22 +83,63 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
                 role: p.role, index: p.index, socketPath: socketPath, scratch: scratch, id: id)
             req.mode = resolved.mode.rawValue
             req.waitScale = waitScale
+            if let host = placement[p] {
+                req.host = host.name
+                req.address = host.address
+                remoteRequests[p] = req
+                if host.launcher == .external { reaped.enter() }   // left when its link ends (hooks.ended)
+                continue
+            }
+            if hosts != nil { entrySink?(Self.placementEntry(p, host: "local", address: nil, launcher: .local, from: nil)) }
             let json = String(decoding: try JSONEncoder().encode(req), as: UTF8.self)
             var argv = [exe, ParticipantWorker.flag, json]
             if let w = wrapper, !w.trimmingCharacters(in: .whitespaces).isEmpty {
                 argv = ["/bin/sh", "-c", "exec \(w) \"$@\"", "assay-participant"] + argv
             }
-            let errPath = stderrPath(p)
-            let proc = try Subprocess(arguments: argv, stderrPath: errPath, environment: SuiteSupervisor.workerEnvironment())
-            lock.withLock { processes[p] = proc }
-            reaped.enter()
-            let reaper = Thread { [self] in
-                let exit = proc.wait()
-                finished(p, exit: exit)
-                reaped.leave()
-            }
-            reaper.start()
+            try spawn(p, argv)
         }
+        if let hosts, !placement.isEmpty { startGate(hosts, placement, remoteRequests) }
+    }
+
+    /// Starts the process standing for `p` (the participant, or ssh running it); its exit ends `p`.
+    private func spawn(_ p: ParticipantID, _ argv: [String]) throws {
+        let errPath = stderrPath(p)
+        let proc = try Subprocess(arguments: argv, stderrPath: errPath, environment: SuiteSupervisor.workerEnvironment())
+        lock.withLock { processes[p] = proc }
+        reaped.enter()
+        let reaper = Thread { [self] in
+            let exit = proc.wait()
+            finished(p, failure: "\(p) crashed: process \(exit.description)", stderr: errPath)
+            reaped.leave()
+        }
+        reaper.start()
+    }
+
+    private func startGate(_ hosts: HostsFile, _ placement: [ParticipantID: HostsFile.Host], _ requests: [ParticipantID: ParticipantRequest]) {
+        let hooks = RemoteGateHooks(
+            spawn: { [self] p, argv in try spawn(p, argv) },
+            ended: { [self] p, failure in
+                finished(p, failure: failure, stderr: nil)
+                reaped.leave()
+            },
+            failed: { [self] p, message in
+                if let p { tracker.failed(p, message) } else { tracker.fail(message) }
+            })
+        let g = RemoteGate(hosts: hosts, placement: placement, requests: requests, socketPath: socketPath, dir: dir,
+                           waitScale: waitScale, hooks: hooks)
+        g.onJoin = { [self] p, from in
+            if let h = placement[p] { entrySink?(Self.placementEntry(p, host: h.name, address: h.address, launcher: h.launcher, from: from)) }
+        }
+        lock.withLock { gate = g }
+        g.start()
+    }
+
+    /// The results file's record of where `p` ran: `{"role", "index", "placement": {…}}` (no `data`).
+    static func placementEntry(_ p: ParticipantID, host: String, address: String?, launcher: LauncherKind, from: String?) -> JSONValue {
+        var where_: [String: JSONValue] = ["host": .string(host), "launcher": .string(launcher.rawValue)]
+        if let address { where_["address"] = .string(address) }
+        if let from { where_["connectedFrom"] = .string(from) }
+        return .object(["role": .string(p.role), "index": .int(p.index), "placement": .object(where_)])
     }
 
     private func stderrPath(_ p: ParticipantID) -> String { dir + "/\(p.role)-\(p.index).stderr" }
@@ -166,8 +214,9 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
         if let p = me { _ = lock.withLock { readerEnded.insert(p) } }
     }
 
-    /// The participant's process has exited.
-    private func finished(_ p: ParticipantID, exit: Subprocess.Exit) {
+    /// The participant's process has exited (or a remote participant's link ended):
+    /// `failure` is the failure unless it reported done or failed.
+    private func finished(_ p: ParticipantID, failure: @autoclosure () -> String, stderr errPath: String?) {
         // The exit can overtake the last lines still buffered in the socket:
         // wait for the reader to reach end of stream (briefly, if it never connected).
         let exitedAt = DispatchTime.now().uptimeNanoseconds
@@ -191,9 +240,9 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
         case .failed?:
             tracker.failed(p, msg?.message ?? "\(p) failed")
         default:
-            var text = "\(p) crashed: process \(exit.description)"
-            if let reason = SuiteSupervisor.crashReason(inFile: stderrPath(p)) { text += ": " + reason }
-            if hub.failed == nil, let tail = SuiteSupervisor.tail(of: stderrPath(p)) {
+            var text = failure()
+            if let errPath, let reason = SuiteSupervisor.crashReason(inFile: errPath) { text += ": " + reason }
+            if hub.failed == nil, let errPath, let tail = SuiteSupervisor.tail(of: errPath) {
                 recorder?.record(Issue(message: "\(p) stderr (last lines):\n" + tail, location: nil))
             }
             tracker.crashed(p, text)
@@ -208,12 +257,17 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
 
     func forceStop() -> [ParticipantID] {
         let left = tracker.stillRunning
-        for p in left { lock.withLock { processes[p] }?.kill() }
+        let g = lock.withLock { gate }
+        for p in left {
+            lock.withLock { processes[p] }?.kill()
+            g?.stop(p)
+        }
         _ = reaped.wait(timeout: .now() + 10)
         return left
     }
 
     func cleanUp() {
+        lock.withLock { gate }?.close()
         let (lfd, conns): (Int32, [WireConnection]) = lock.withLock {
             defer { listenFD = -1 }
             return (listenFD, Array(connections.values))

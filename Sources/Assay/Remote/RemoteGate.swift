@@ -1,0 +1,277 @@
+import Foundation
+import JSec
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the gate asks of the process-mode coordinator it serves.
+struct RemoteGateHooks: Sendable {
+    /// Starts a local process standing for `p` (the ssh launcher's `ssh`), watched like a local participant.
+    var spawn: @Sendable (ParticipantID, [String]) throws -> Void
+    /// `p` (external launcher, no local process) is gone; `failure` is its failure unless it reported done.
+    var ended: @Sendable (ParticipantID, String) -> Void
+    /// `p` failed (refused, silent) while a local process may still stand for it; nil: nobody's failure.
+    var failed: @Sendable (ParticipantID?, String) -> Void
+}
+
+/// Process mode's door to other hosts (docs/distributed-remote.md). Per case: generates the
+/// run's credentials, listens on TCP at the hosts file's coordinator address, starts each remote
+/// participant with its launcher, and admits a connection only if its TLS 1.3 handshake presents
+/// a certificate this case's CA issued to a participant placed on a host (mutual authentication),
+/// and its first line carries the run's token. An admitted participant's link is relayed to the
+/// coordinator's Unix socket, so barriers, events, reports and outcomes take the local path.
+///
+/// Bounds against an untrusted peer: at most `2 × remote participants + 8` connections are held
+/// at once (more are closed on arrival); a handshake gets 15 s, the join line 64 KiB and 15 s.
+/// Any refused connection fails the case, naming the address, the host and its participants.
+/// State behind `lock`: `@unchecked Sendable` is safe.
+final class RemoteGate: @unchecked Sendable {
+    enum Link {
+        case waiting
+        case joined(from: String)
+        case ended
+    }
+
+    let hosts: HostsFile
+    let placement: [ParticipantID: HostsFile.Host]
+    let requests: [ParticipantID: ParticipantRequest]
+    let socketPath: String
+    let dir: String
+    let silence: Double
+    let hooks: RemoteGateHooks
+    private let lock = NSLock()
+    private var links: [ParticipantID: Link] = [:]
+    private var listener: NetListener?
+    private var closed = false
+    private var held = 0
+    private var streams: [ParticipantID: NetStream] = [:]
+    /// Told when a participant joins, with the address it connected from (set before `start`).
+    var onJoin: (@Sendable (ParticipantID, String) -> Void)?
+
+    init(hosts: HostsFile, placement: [ParticipantID: HostsFile.Host], requests: [ParticipantID: ParticipantRequest],
+         socketPath: String, dir: String, waitScale: Double, hooks: RemoteGateHooks) {
+        self.hosts = hosts
+        self.placement = placement
+        self.requests = requests
+        self.socketPath = socketPath
+        self.dir = dir
+        self.silence = (hosts.silenceTimeout ?? 10) * waitScale
+        self.hooks = hooks
+        for p in placement.keys { links[p] = .waiting }
+    }
+
+    /// Where each remote participant connected from (for the results file).
+    func connectedFrom(_ p: ParticipantID) -> String? {
+        lock.withLock { if case .joined(let f)? = links[p] { return f } else { return nil } }
+    }
+
+    func start() {
+        Task { await serve() }
+    }
+
+    private var remote: [ParticipantID] { placement.keys.sorted { ($0.role, $0.index) < ($1.role, $1.index) } }
+
+    private func serve() async {
+        let address = hosts.coordinator.address
+        let creds: RemoteCredentials
+        let context: TLSContext
+        let listener: NetListener
+        do {
+            creds = try RemoteCredentials(coordinatorAddress: address, participants: remote)
+            context = try creds.serverContext()
+            listener = try await NetListener.listen(host: address, port: hosts.coordinator.port ?? 0, backlog: 64)
+        } catch {
+            for p in remote { end(p, "\(p) was not started: the coordinator cannot listen on \(address): \(error)") }
+            return
+        }
+        let already: Bool = lock.withLock {
+            if !closed { self.listener = listener }
+            return closed
+        }
+        if already { await listener.close(); return }
+        let port = listener.port ?? 0
+        for p in remote { launch(p, creds: creds, port: port) }
+        let limit = 2 * remote.count + 8
+        while let stream = try? await listener.accept() {
+            let admit: Bool = lock.withLock {
+                guard held < limit else { return false }
+                held += 1
+                return true
+            }
+            guard admit else { await stream.close(); continue }
+            Task {
+                await self.admit(stream, creds: creds, context: context)
+                lock.withLock { held -= 1 }
+            }
+        }
+    }
+
+    // MARK: launching
+
+    private func launch(_ p: ParticipantID, creds: RemoteCredentials, port: Int) {
+        guard let host = placement[p], let bundle = creds.bundle(for: p) else { return }
+        let path = dir + "/remote-\(p.role)-\(p.index).pem"
+        guard FileManager.default.createFile(atPath: path, contents: Data(bundle.utf8), attributes: [.posixPermissions: 0o600]) else {
+            end(p, "\(p) was not started: cannot write its credentials to \(path)")
+            return
+        }
+        let address = hosts.coordinator.address
+        let connect = (address.contains(":") ? "[\(address)]" : address) + ":\(port)"
+        let binary = host.binary ?? ExecutablePath.current() ?? CommandLine.arguments[0]
+        switch host.launcher {
+        case .local:
+            return   // not placed (HostsFile.placement skips local hosts)
+        case .external:
+            let argv = [binary, RemoteParticipantMain.command, "--connect", connect, "--bundle", path]
+            let command = argv.map(Self.shellQuote).joined(separator: " ")
+            FileHandle.standardError.write(Data("assay: start \(p) on host \(host.name) (\(host.address)): \(command)\n".utf8))
+            if let file = hosts.commands {
+                let line: JSONValue = .object(["participant": .string(p.description), "host": .string(host.name),
+                                               "address": .string(host.address), "argv": .array(argv.map { .string($0) }),
+                                               "command": .string(command)])
+                Self.append(line, to: file)
+            }
+        case .ssh:
+            let remoteCommand = [binary, RemoteParticipantMain.command, "--connect", connect, "--bundle", "-"]
+                .map(Self.shellQuote).joined(separator: " ")
+            let argv = ["/bin/sh", "-c", "f=$1; shift; exec \"$@\" < \"$f\"", "assay-ssh", path,
+                        "ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10"] + (host.ssh ?? [host.address]) + [remoteCommand]
+            do { try hooks.spawn(p, argv) } catch {
+                end(p, "\(p) was not started on host \(host.name): \(error)")
+            }
+        }
+    }
+
+    static func shellQuote(_ s: String) -> String {
+        if !s.isEmpty, s.allSatisfy({ $0.isLetter || $0.isNumber || "/._-:=[],@+".contains($0) }) { return s }
+        return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    private static func append(_ line: JSONValue, to file: String) {
+        guard var data = try? JSONEncoder().encode(line) else { return }
+        data.append(0x0A)
+        let fd = open(file, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        guard fd >= 0 else { return }
+        _ = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        Glibc.close(fd)
+    }
+
+    // MARK: admission
+
+    /// Who is placed at `address` (for messages about a connection nobody authenticated).
+    private func describe(_ address: String?) -> (text: String, participants: [ParticipantID]) {
+        guard let address else { return ("an unknown address", []) }
+        let names = Set(hosts.hosts.filter { $0.address == address }.map(\.name))
+        let ps = remote.filter { names.contains(placement[$0]!.name) }
+        if names.isEmpty { return ("\(address) (no host of the hosts file)", []) }
+        return ("\(address) (host \(names.sorted().joined(separator: "/")): \(ps.map(\.description).joined(separator: ", ")))", ps)
+    }
+
+    private func admit(_ stream: NetStream, creds: RemoteCredentials, context: TLSContext) async {
+        var fromHost: String?
+        if case .ip(let h, _)? = stream.remoteAddress { fromHost = h }
+        let from = describe(fromHost)
+        func refuse(_ why: String, participant: ParticipantID? = nil) async {
+            await stream.close()
+            let message = "refused a remote participant connection from \(from.text): \(why)"
+            if let participant { hooks.failed(participant, message); return }
+            let waiting = from.participants.filter { p in lock.withLock { if case .waiting? = links[p] { return true } else { return false } } }
+            if waiting.isEmpty { hooks.failed(nil, message) }
+            for p in waiting { refuseWaiting(p, message) }
+        }
+        do { try await TLS.upgrade(stream, asServerWith: context) } catch {
+            await refuse("TLS handshake failed (a certificate not issued by this run's CA, or none): \(error)")
+            return
+        }
+        guard let leaf = stream.tls?.info.peerCertificates.first, let p = creds.issued[leaf.fingerprint()] else {
+            await refuse("its certificate was issued by this run's CA to no remote participant")
+            return
+        }
+        let join: RemoteJoin
+        do {
+            join = try JSONDecoder().decode(RemoteJoin.self, from: Data(try await RemoteLine.read(stream, limit: 65_536, timeout: .seconds(15))))
+        } catch {
+            await refuse("\(p) sent no valid join line: \(error)", participant: p)
+            return
+        }
+        guard creds.tokenMatches(join.token) else {
+            try? await RemoteLine.write(RemoteAdmission(refused: "wrong token"), to: stream)
+            await refuse("\(p) presented the wrong token", participant: p)
+            return
+        }
+        let fromText = stream.remoteAddress?.description ?? "?"
+        let fresh: Bool = lock.withLock {
+            guard case .waiting? = links[p], !closed else { return false }
+            links[p] = .joined(from: fromText)
+            streams[p] = stream
+            return true
+        }
+        guard fresh, let request = requests[p] else {
+            try? await RemoteLine.write(RemoteAdmission(refused: "\(p) has joined already or the case is over"), to: stream)
+            await stream.close()
+            return
+        }
+        let local: NetStream
+        do {
+            try await RemoteLine.write(RemoteAdmission(request: request), to: stream)
+            local = try await NetStream.connect(unixPath: socketPath, timeout: .seconds(10))
+        } catch {
+            await stream.close()
+            linkEnded(p, "\(p) on host \(placement[p]!.name) lost its link while joining: \(error)")
+            return
+        }
+        onJoin?(p, fromText)
+        let relay = RemoteRelay(remote: stream, local: local, heartbeat: 1, silence: silence)
+        switch await relay.run() {
+        case .silent(let s):
+            linkEnded(p, "\(p) on host \(placement[p]!.name) (\(fromText)) went silent: no byte, not even a heartbeat, for \(CoordinationHub.format(s)) s", silent: true)
+        case .closed(let why):
+            linkEnded(p, "\(p) on host \(placement[p]!.name) (\(fromText)) crashed: its link closed before it reported done (\(why))")
+        case .localClosed:
+            linkEnded(p, "\(p) on host \(placement[p]!.name) (\(fromText)): the coordinator closed its link")
+        }
+    }
+
+    /// A waiting participant is refused: with a local stand-in process (ssh) it fails and the process
+    /// is stopped with the others; without one (external) it has ended.
+    private func refuseWaiting(_ p: ParticipantID, _ message: String) {
+        if placement[p]?.launcher == .external { end(p, message) } else { hooks.failed(p, message) }
+    }
+
+    private func linkEnded(_ p: ParticipantID, _ failure: String, silent: Bool = false) {
+        if placement[p]?.launcher == .external { end(p, failure) } else if silent { hooks.failed(p, failure) }
+    }
+
+    /// Ends an external participant once.
+    private func end(_ p: ParticipantID, _ failure: String) {
+        guard placement[p]?.launcher == .external else { hooks.failed(p, failure); return }
+        let first: Bool = lock.withLock {
+            if case .ended? = links[p] { return false }
+            links[p] = .ended
+            return true
+        }
+        if first { hooks.ended(p, failure) }
+    }
+
+    /// Cuts `p`'s link (forceStop); a waiting external participant ends now.
+    func stop(_ p: ParticipantID) {
+        let (stream, waiting): (NetStream?, Bool) = lock.withLock {
+            if case .waiting? = links[p] { return (nil, true) }
+            return (streams[p], false)
+        }
+        if waiting { end(p, "\(p) on host \(placement[p]?.name ?? "?") never connected") }
+        if let stream { Task { await stream.close() } }
+    }
+
+    func close() {
+        let (l, all): (NetListener?, [NetStream]) = lock.withLock {
+            closed = true
+            defer { listener = nil }
+            return (listener, Array(streams.values))
+        }
+        Task {
+            await l?.close()
+            for s in all { await s.close() }
+        }
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+import JSec
+
+/// `runner participant --connect HOST:PORT --bundle FILE|-` (or `--ca/--cert/--key` and
+/// `--token`/`ASSAY_TOKEN`): a remote participant. Connects to the coordinator over TLS 1.3 with
+/// its client certificate, sends the token, receives its request, and runs its role's body as a
+/// process-mode participant whose Unix connection is relayed over the TLS link. When the link is
+/// lost the body is aborted, and the process exits at most `grace` seconds later.
+enum RemoteParticipantMain {
+    static let command = "participant"
+    static let usage = """
+        usage: runner participant --connect HOST:PORT (--bundle FILE|- | --ca CA.pem --cert CERT.pem --key KEY.pem)
+                                  [--token TOKEN]   (or ASSAY_TOKEN; default: the bundle's token)
+        """
+
+    struct Options {
+        var host = "", port = 0
+        var bundle: String?, ca: String?, cert: String?, key: String?, token: String?
+    }
+
+    static func parse(_ args: [String]) throws -> Options {
+        var o = Options()
+        var i = 0
+        func value() throws -> String {
+            i += 1
+            guard i < args.count else { throw RemoteParticipantError(description: "\(args[i - 1]) needs a value\n\(usage)") }
+            return args[i]
+        }
+        var connect: String?
+        while i < args.count {
+            switch args[i] {
+            case "--connect": connect = try value()
+            case "--bundle": o.bundle = try value()
+            case "--ca": o.ca = try value()
+            case "--cert": o.cert = try value()
+            case "--key": o.key = try value()
+            case "--token": o.token = try value()
+            default: throw RemoteParticipantError(description: "unknown argument '\(args[i])'\n\(usage)")
+            }
+            i += 1
+        }
+        guard let c = connect, let colon = c.lastIndex(of: ":"), let port = Int(c[c.index(after: colon)...]),
+              (1...65_535).contains(port) else {
+            throw RemoteParticipantError(description: "--connect HOST:PORT is required\n\(usage)")
+        }
+        o.host = String(c[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        o.port = port
+        guard (o.bundle != nil) != (o.ca != nil || o.cert != nil || o.key != nil),
+              o.bundle != nil || (o.ca != nil && o.cert != nil && o.key != nil) else {
+            throw RemoteParticipantError(description: "give either --bundle or all of --ca, --cert, --key\n\(usage)")
+        }
+        return o
+    }
+
+    static func credentials(_ o: Options) throws -> ParticipantBundle {
+        func text(_ path: String) throws -> String {
+            if path == "-" { return String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) }
+            guard let d = FileManager.default.contents(atPath: path) else { throw RemoteParticipantError(description: "cannot read \(path)") }
+            return String(decoding: d, as: UTF8.self)
+        }
+        var b: ParticipantBundle
+        if let path = o.bundle {
+            b = try ParticipantBundle(text: try text(path))
+        } else {
+            b = ParticipantBundle(certificate: try Certificate(pem: try text(o.cert!)), key: try PrivateKey(pem: try text(o.key!)),
+                                  ca: try Certificate(pem: try text(o.ca!)), token: nil)
+        }
+        if let t = o.token ?? ProcessInfo.processInfo.environment["ASSAY_TOKEN"] { b.token = t }
+        guard b.token != nil else { throw RemoteParticipantError(description: "no token: give --token, ASSAY_TOKEN or a bundle with one") }
+        return b
+    }
+
+    static func run(suites: [Suite], arguments: [String]) -> Int32 {
+        func fail(_ s: String, _ code: Int32 = 3) -> Int32 {
+            FileHandle.standardError.write(Data("assay participant: \(s)\n".utf8))
+            return code
+        }
+        let options: Options
+        let creds: ParticipantBundle
+        do {
+            options = try parse(arguments)
+            creds = try credentials(options)
+        } catch { return fail("\(error)", 2) }
+
+        // Connect, authenticate, and receive the request.
+        let joined: Result<(NetStream, ParticipantRequest), any Error> = blockingAwait {
+            do {
+                let stream: NetStream
+                do {
+                    stream = try await TLS.connect(host: options.host, port: options.port, context: try creds.clientContext(),
+                                                   timeout: .seconds(15))
+                } catch let e as JSecError where e.category == .verification {
+                    throw RemoteParticipantError(description: "the coordinator is not the one of this bundle's run (its certificate does not verify against the bundle's CA): \(e)")
+                }
+                do {
+                    try await RemoteLine.write(RemoteJoin(token: creds.token ?? ""), to: stream)
+                    let line = try await RemoteLine.read(stream, limit: 1 << 20, timeout: .seconds(30))
+                    let admission = try JSONDecoder().decode(RemoteAdmission.self, from: Data(line))
+                    guard let req = admission.request else {
+                        throw RemoteParticipantError(description: "the coordinator refused this participant: \(admission.refused ?? "no reason given")")
+                    }
+                    return .success((stream, req))
+                } catch let e as JSecError where [.verification, .handshake, .closed].contains(e.category) {
+                    await stream.close()
+                    throw RemoteParticipantError(description: "the coordinator refused this participant (TLS: \(e))")
+                } catch {
+                    await stream.close()
+                    throw error
+                }
+            } catch { return .failure(error) }
+        }
+        guard case .success(let (link, request)) = joined else {
+            if case .failure(let e) = joined { return fail("\(options.host):\(options.port): \(e)") }
+            return 3
+        }
+
+        FileHandle.standardError.write(Data("assay participant: joined as \(request.role)[\(request.index)] of \(request.id) via \(options.host):\(options.port)\n".utf8))
+        // The worker connects to a private Unix socket whose one connection is relayed over the link.
+        let dir = "/tmp/assay-r\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        do {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch { return fail("cannot create \(dir): \(error)") }
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/s"
+        let listening: Result<NetListener, any Error> = blockingAwait {
+            do { return .success(try await NetListener.listen(unixPath: path, backlog: 1)) } catch { return .failure(error) }
+        }
+        guard case .success(let listener) = listening else { return fail("cannot listen on \(path)") }
+        let silence = 10 * (request.waitScale ?? 1)
+        let relayDone = DispatchSemaphore(value: 0)
+        Task.detached {
+            defer { relayDone.signal() }
+            guard let local = try? await listener.accept(timeout: .seconds(30)) else {
+                await listener.close()
+                await link.close()
+                return
+            }
+            await listener.close()
+            let end = await RemoteRelay(remote: link, local: local, heartbeat: 1, silence: silence).run()
+            if end != .localClosed {
+                FileHandle.standardError.write(Data("assay participant: the link to the coordinator ended: \(end)\n".utf8))
+                // The body was aborted; if it does not return, stop anyway.
+                DispatchQueue.global().asyncAfter(deadline: .now() + silence) { _exit(3) }
+            }
+        }
+        var req = request
+        req.socketPath = path
+        guard let json = try? JSONEncoder().encode(req) else { return fail("cannot encode the request") }
+        let code = ParticipantWorker.run(suites: suites, json: String(decoding: json, as: UTF8.self), watchParent: false)
+        // Let the relay carry the last lines (done/failed) before leaving.
+        _ = relayDone.wait(timeout: .now() + 10)
+        return code
+    }
+}
+
+/// Why a remote participant could not join (printed; exit status 3).
+struct RemoteParticipantError: Error, CustomStringConvertible {
+    let description: String
+}
