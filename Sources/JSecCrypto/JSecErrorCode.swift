@@ -1,4 +1,4 @@
-import CJSecOpenSSL
+internal import CJSecOpenSSL
 
 extension JSecError {
     /// What exactly failed, as the number the deciding layer gave it: a program (or a test) matches

@@ -15,6 +15,7 @@ import Testing
         let channel: EmbeddedChannel
         let probe = TransportProbe()
         let bridge = StreamBridgeHandler()
+        private(set) var lastToken: UInt64 = 0
 
         init(active: Bool = true) throws {
             channel = EmbeddedChannel(loop: loop)
@@ -26,7 +27,8 @@ import Testing
         /// Starts a read; the result is nil until it completes.
         func read(_ kind: StreamBridgeHandler.ReadKind, timeout: TimeAmount? = nil) -> () -> StreamBridgeHandler.ReadResult? {
             var result: StreamBridgeHandler.ReadResult?
-            bridge.read(kind, timeout: timeout, eventLoop: loop) { result = $0 }
+            lastToken += 1
+            bridge.read(kind, timeout: timeout, token: lastToken, eventLoop: loop) { result = $0 }
             return { result }
         }
 
@@ -108,6 +110,26 @@ import Testing
         let r2 = b.read(.upTo(10))
         b.loop.advanceTime(by: .seconds(1))
         #expect(r2() == nil, "the first read's timeout must not end the second read")
+    }
+
+    @Test func aCancelledReadEndsWithCancellationErrorAndLosesNoByte() throws {
+        let b = try Bridge()
+        defer { b.finish() }
+        let r = b.read(.exactly(10))
+        try b.deliver("abc")
+        b.bridge.cancelRead(b.lastToken)
+        guard case .failure(let e) = r(), e is CancellationError else { Issue.record("cancelled: \(String(describing: r()))"); return }
+        #expect(Self.text(b.read(.upTo(10))()) == "abc", "the bytes the cancelled read had gathered go to the next read")
+    }
+
+    @Test func cancellingBeforeTheReadStartsEndsItAtOnce() throws {
+        let b = try Bridge()
+        defer { b.finish() }
+        b.bridge.cancelRead(b.lastToken + 1)  // the cancel handler ran before the read reached the loop
+        let r = b.read(.upTo(10))
+        guard case .failure(let e) = r(), e is CancellationError else { Issue.record("cancelled early: \(String(describing: r()))"); return }
+        try b.deliver("kept")
+        #expect(Self.text(b.read(.upTo(10))()) == "kept")
     }
 
     // MARK: - EOF, close, error
@@ -294,7 +316,7 @@ import Testing
             }
         }
         var got: StreamBridgeHandler.ReadResult?
-        serverBridge.read(.exactly(5), timeout: nil, eventLoop: loop) { got = $0 }
+        serverBridge.read(.exactly(5), timeout: nil, token: 1, eventLoop: loop) { got = $0 }
         client.writeAndFlush(ByteBuffer(string: "hello"), promise: nil)
         try pump()
         guard case .success(let b?) = got else { Issue.record("server read: \(String(describing: got))"); return }
@@ -302,7 +324,7 @@ import Testing
         client.close(mode: .all, promise: nil)
         try pump()
         var end: StreamBridgeHandler.ReadResult?
-        serverBridge.read(.upTo(10), timeout: nil, eventLoop: loop) { end = $0 }
+        serverBridge.read(.upTo(10), timeout: nil, token: 2, eventLoop: loop) { end = $0 }
         guard case .success(nil) = end else { Issue.record("close_notify ends the server's stream: \(String(describing: end))"); return }
         _ = clientBridge
     }

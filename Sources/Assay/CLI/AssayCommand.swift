@@ -70,7 +70,7 @@ public struct AssayCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Command put in front of each worker, e.g. 'valgrind --leak-check=full --error-exitcode=99'.", valueName: "cmd"))
     public var wrapper: String?
 
-    @Option(help: ArgumentHelp("Where process-mode participants run (docs/distributed-remote.md); also ASSAY_HOSTS.", valueName: "hosts.json"))
+    @Option(help: ArgumentHelp("Where process-mode participants run (docs/distributed.md, remote participants); also ASSAY_HOSTS.", valueName: "hosts.json"))
     public var hosts: String?
 
     @Flag(help: "Run suites in this process (debugging; a crash ends the run).")

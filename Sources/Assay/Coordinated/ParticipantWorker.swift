@@ -20,7 +20,7 @@ struct ParticipantRequest: Codable {
     var id: String
     var mode: String?
     var waitScale: Double?
-    /// A remote participant's host (hosts file name and address; docs/distributed-remote.md).
+    /// A remote participant's host (hosts file name and address; docs/distributed.md, "Remote participants").
     var host: String?
     var address: String?
 }

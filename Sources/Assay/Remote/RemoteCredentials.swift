@@ -25,7 +25,7 @@ struct RemoteCredentials: Sendable {
         for p in participants {
             let id = try ca.issue(CertificateRequest(commonName: p.description, daysValid: 1, usage: .client))
             ids[p] = id
-            fp[id.certificate.fingerprint()] = p
+            fp[try id.certificate.fingerprint()] = p
         }
         identities = ids
         issued = fp
@@ -46,10 +46,10 @@ struct RemoteCredentials: Sendable {
 
     /// The participant's bundle: its certificate, the CA certificate, its key and the token
     /// (a line outside the PEM blocks). Written with mode 0600.
-    func bundle(for p: ParticipantID) -> String? {
+    func bundle(for p: ParticipantID) throws -> String? {
         guard let id = identities[p] else { return nil }
         return "# Assay remote participant \(p): certificate, run CA, key, token\n"
-            + id.certificatePEM + ca.certificate.pem + id.privateKeyPEM + "\(ParticipantBundle.tokenPrefix)\(token)\n"
+            + (try id.certificatePEM) + (try ca.certificate.pem) + (try id.privateKeyPEM) + "\(ParticipantBundle.tokenPrefix)\(token)\n"
     }
 
     /// Constant-time comparison of a presented token with the run's.

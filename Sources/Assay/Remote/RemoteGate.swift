@@ -14,7 +14,7 @@ struct RemoteGateHooks: Sendable {
     var failed: @Sendable (ParticipantID?, String) -> Void
 }
 
-/// Process mode's door to other hosts (docs/distributed-remote.md). Per case: generates the
+/// Process mode's door to other hosts (docs/distributed.md, "Remote participants"). Per case: generates the
 /// run's credentials, listens on TCP at the hosts file's coordinator address, starts each remote
 /// participant with its launcher, and admits a connection only if its TLS 1.3 handshake presents
 /// a certificate this case's CA issued to a participant placed on a host (mutual authentication),
@@ -109,7 +109,15 @@ final class RemoteGate: @unchecked Sendable {
     // MARK: launching
 
     private func launch(_ p: ParticipantID, creds: RemoteCredentials, port: Int) {
-        guard let host = placement[p], let bundle = creds.bundle(for: p) else { return }
+        guard let host = placement[p] else { return }
+        let bundle: String
+        do {
+            guard let b = try creds.bundle(for: p) else { return }
+            bundle = b
+        } catch {
+            end(p, "\(p) was not started: cannot encode its credentials: \(error)")
+            return
+        }
         let path = dir + "/remote-\(p.role)-\(p.index).pem"
         guard FileManager.default.createFile(atPath: path, contents: Data(bundle.utf8), attributes: [.posixPermissions: 0o600]) else {
             end(p, "\(p) was not started: cannot write its credentials to \(path)")
@@ -183,7 +191,7 @@ final class RemoteGate: @unchecked Sendable {
             await refuse("TLS handshake failed (a certificate not issued by this run's CA, or none): \(error)")
             return
         }
-        guard let leaf = stream.tls?.info.peerCertificates.first, let p = creds.issued[leaf.fingerprint()] else {
+        guard let leaf = stream.tls?.info.peerCertificates.first, let fingerprint = try? leaf.fingerprint(), let p = creds.issued[fingerprint] else {
             await refuse("its certificate was issued by this run's CA to no remote participant")
             return
         }
