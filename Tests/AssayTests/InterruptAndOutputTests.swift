@@ -32,7 +32,7 @@ struct InterruptAndOutputTests {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Fixture.executable)
         p.arguments = (mode == "no-isolation" ? ["--no-isolation"] : [])
-            + ["-f", "fixtures/oracle/{pass,fail}", "-f", "fixtures/slow", "--json", json, "--junit", junit]
+            + ["-j", "1", "-f", "fixtures/oracle/{pass,fail}", "-f", "fixtures/slow", "--json", json, "--junit", junit]  // -j 1: oracle finishes before slow starts
         var env = ProcessInfo.processInfo.environment
         env["ASSAY_NO_PROGRESS"] = "1"
         env["ASSAY_FIXTURE_NOTES"] = dir

@@ -54,6 +54,50 @@ struct SelectionTests {
         #expect(missing.status == 2 && missing.stderr.contains("--failed-from \(dir)/absent.json: cannot read it (no such file)"))
     }
 
+    @Test("-x stops at the first failure: workers killed, finished cases written (run interrupted), exit 1")
+    func failFast() throws {
+        let dir = Fixture.tempPath("x")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // Without -x this run takes 240 s: fixtures/slow/sleeps sleeps that long.
+        let r = try Fixture.run(["-x", "-j", "2", "-f", "fixtures/basics", "-f", "fixtures/slow", "--json", dir + "/r.json"])
+        #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
+        #expect(r.stderr.contains("stopping at the first failure (-x): fixtures/basics/"), "\(r.stderr)")
+        let results = try RunResults.decode(try Data(contentsOf: URL(fileURLWithPath: dir + "/r.json")))
+        #expect(results.run.interrupted == true)
+        #expect(results.cases.contains { $0.status.isFailure && $0.suite == "basics" })
+        #expect(!results.cases.contains { $0.suite == "slow" }, "the slow case was stopped, not finished")
+        // Without -x, the same failure does not stop the run (the slow case is left out to keep it short).
+        let all = try Fixture.run(["-j", "1", "-f", "fixtures/basics", "-f", "fixtures/oracle/pass", "--json", dir + "/all.json"])
+        #expect(all.status == 1)
+        #expect(try RunResults.decode(try Data(contentsOf: URL(fileURLWithPath: dir + "/all.json"))).cases.contains { $0.id == "fixtures/oracle/pass" })
+    }
+
+    static func plannedIDs(_ r: Fixture.Run) -> [String] {
+        r.stdout.split(separator: "\n").filter { $0.hasPrefix("    ") }.map { String($0.dropFirst(4).split(separator: "  ").first!) }
+    }
+
+    @Test("--shuffle: another order, the same cases; the same seed gives the same order; the seed is printed")
+    func shuffle() throws {
+        let base = ["--dry-run", "--verbosity", "5", "-f", "fixtures/basics", "-f", "fixtures/oracle"]
+        let plain = Self.plannedIDs(try Fixture.run(base))
+        let a = Self.plannedIDs(try Fixture.run(base + ["--shuffle", "--seed", "7"]))
+        let b = Self.plannedIDs(try Fixture.run(base + ["--shuffle", "--seed", "7"]))
+        let c = Self.plannedIDs(try Fixture.run(base + ["--shuffle", "--seed", "8"]))
+        #expect(plain.count > 10)
+        #expect(a.sorted() == plain.sorted(), "the same cases")
+        #expect(a != plain, "another order")
+        #expect(a == b, "the same seed, the same order")
+        #expect(c != a, "another seed, another order")
+        let unseeded = try Fixture.run(base + ["--shuffle"])
+        let line = unseeded.stdout.split(separator: "\n").first { $0.hasPrefix("shuffle seed: ") }
+        #expect(line != nil, "\(unseeded.stdout)")
+        if let line, let seed = line.split(separator: " ").dropFirst(2).first {
+            let replay = Self.plannedIDs(try Fixture.run(base + ["--shuffle", "--seed", String(seed)]))
+            #expect(replay == Self.plannedIDs(unseeded), "the printed seed replays the order")
+        }
+    }
+
     @Test("--version on runner and analyzer")
     func version() throws {
         let r = try Fixture.run(["--version"])

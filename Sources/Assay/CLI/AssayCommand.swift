@@ -8,10 +8,11 @@ public struct AssayCommand: ParsableCommand {
         abstract: "Run Assay suites: select with filters, expand matrices, isolate suites in workers, report.",
         discussion: """
             Filters: category/suite/test[key=value,…]<key=value,…> — see --filter-help.
-            Exit status: 0 nothing failed, 1 something failed (an unexpected pass counts), 2 usage error.
+            Exit status: 0 nothing failed, 1 something failed (an unexpected pass counts; also a run stopped by -x),
+            2 usage error, 128+signal when interrupted (130 SIGINT, 143 SIGTERM).
             Environment: ASSAY_FILTER and ASSAY_SKIP (';'-separated), ASSAY_VERBOSITY, ASSAY_TIMEOUT,
             ASSAY_TIMEOUT_SCALE, ASSAY_JSON, ASSAY_JUNIT, ASSAY_ENSURED_ONLY, ASSAY_MATRIX_SAMPLE, ASSAY_SEED,
-            ASSAY_MEMORY, ASSAY_REPEAT, ASSAY_JOBS, ASSAY_WRAPPER, ASSAY_NO_ISOLATION, ASSAY_MATRICES_DIR, ASSAY_NO_PROGRESS,
+            ASSAY_SHUFFLE, ASSAY_FAIL_FAST, ASSAY_MEMORY, ASSAY_REPEAT, ASSAY_JOBS, ASSAY_WRAPPER, ASSAY_NO_ISOLATION, ASSAY_MATRICES_DIR, ASSAY_NO_PROGRESS,
             ASSAY_SHARD, ASSAY_DURATIONS, ASSAY_LAST_RESULTS, ASSAY_HOSTS.
             """,
         version: "runner (Assay) \(AssayVersion.text)")
@@ -55,8 +56,14 @@ public struct AssayCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Run at most N combinations per matrix test (ensured ones always), chosen with --seed.", valueName: "N"))
     public var matrixSample: Int?
 
-    @Option(help: ArgumentHelp("Seed for --matrix-sample (default: random, printed).", valueName: "S"))
+    @Option(help: ArgumentHelp("Seed for --matrix-sample and --shuffle (default: random, printed).", valueName: "S"))
     public var seed: UInt64?
+
+    @Flag(help: "Run the suites, and the cases within each suite, in a random order drawn from --seed (printed; the same seed gives the same order).")
+    public var shuffle = false
+
+    @Flag(name: [.customShort("x"), .customLong("fail-fast")], help: "Stop at the first failing case: kill the workers, write the finished cases' results (run marked interrupted), exit 1.")
+    public var failFast = false
 
     @Option(name: .customLong("repeat"), help: ArgumentHelp("Run every selected case N times, in interleaved rounds; each repetition is its own result (see docs/performance.md).", valueName: "N"))
     public var repetitions: Int?
@@ -129,6 +136,8 @@ public struct AssayCommand: ParsableCommand {
         if matrixSample == nil { matrixSample = try number("ASSAY_MATRIX_SAMPLE", Int.self) }
         if seed == nil { seed = try number("ASSAY_SEED", UInt64.self) }
         if !memory { memory = flag("ASSAY_MEMORY") }
+        if !shuffle { shuffle = flag("ASSAY_SHUFFLE") }
+        if !failFast { failFast = flag("ASSAY_FAIL_FAST") }
         if repetitions == nil { repetitions = try number("ASSAY_REPEAT", Int.self) }
         if jobs == nil { jobs = try number("ASSAY_JOBS", Int.self) }
         if wrapper == nil, let v = env["ASSAY_WRAPPER"], !v.isEmpty { wrapper = v }

@@ -82,9 +82,10 @@ public enum AssayMain {
         }
         planOptions.ensuredOnly = cmd.ensuredOnly
         planOptions.matrixSample = cmd.matrixSample
-        if cmd.matrixSample != nil && cmd.seed == nil {
+        if (cmd.matrixSample != nil || cmd.shuffle) && cmd.seed == nil {
             cmd.seed = UInt64.random(in: 0...UInt64(UInt32.max))
-            if verbosity >= 1 { say("matrix sample seed: \(cmd.seed!) (repeat with --seed \(cmd.seed!))") }
+            let what = [cmd.matrixSample != nil ? "matrix sample" : nil, cmd.shuffle ? "shuffle" : nil].compactMap { $0 }
+            if verbosity >= 1 { say("\(what.joined(separator: " and ")) seed: \(cmd.seed!) (repeat with --seed \(cmd.seed!))") }
         }
         planOptions.seed = cmd.seed ?? 0
 
@@ -136,6 +137,7 @@ public enum AssayMain {
         }
         if let share, verbosity >= 1 || cmd.dryRun { say(ShardCLI.summary(share, plan: plan)) }
         // Repetitions come after sharding: every shard repeats its own share (the ids stay the plan's).
+        if cmd.shuffle { plan = plan.shuffled(seed: cmd.seed ?? 0) }
         plan = plan.repeated(cmd.repetitions ?? 1)
         if cmd.dryRun {
             Listing.printPlan(plan, verbosity: verbosity)
@@ -192,8 +194,14 @@ public enum AssayMain {
         }
         let runPlan = plan
         ActiveWorkers.shared.onInterrupt = { sig in
-            Interruption.finish(signal: sig, finished: finished, plan: runPlan,
+            Interruption.finish(.signal(sig), finished: finished, plan: runPlan,
                                 write: { _ = writeOutputs($0) }, reporter: reporter, metadata: meta)
+        }
+        if cmd.failFast {
+            finished.onFirstFailure = { failed in
+                Interruption.finish(.failFast(failed), finished: finished, plan: runPlan,
+                                    write: { _ = writeOutputs($0) }, reporter: reporter, metadata: meta)
+            }
         }
         ActiveWorkers.shared.installSignalHandlers()
         let ran = Executor.run(plan, options: exec, observer: finished)
@@ -234,6 +242,8 @@ public enum AssayMain {
         if let h = c.hosts { o["hosts"] = .string(h) }
         if let n = c.matrixSample { o["matrixSample"] = .int(n) }
         if let s = c.seed { o["seed"] = .string(String(s)) }
+        if c.shuffle { o["shuffle"] = .bool(true) }
+        if c.failFast { o["failFast"] = .bool(true) }
         if let n = c.repetitions { o["repeat"] = .int(n) }
         return o
     }

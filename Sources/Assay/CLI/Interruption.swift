@@ -11,6 +11,8 @@ final class FinishedResults: RunObserver, @unchecked Sendable {
     private var cases: [CaseResult] = []
     private var suites: [SuiteResult] = []
     private var frozen = false
+    private var failureSeen = false
+    private var firstFailure: (@Sendable (CaseResult) -> Never)?
 
     init(forwardingTo forward: any RunObserver) { self.forward = forward }
 
@@ -20,12 +22,22 @@ final class FinishedResults: RunObserver, @unchecked Sendable {
     }
 
     func caseFinished(_ result: CaseResult) {
-        let kept: Bool = lock.withLock {
-            if frozen { return false }
+        let (kept, stop): (Bool, (@Sendable (CaseResult) -> Never)?) = lock.withLock {
+            if frozen { return (false, nil) }
             cases.append(result)
-            return true
+            guard result.status.isFailure, !failureSeen, let handler = firstFailure else { return (true, nil) }
+            failureSeen = true
+            return (true, handler)
         }
         if kept { forward.caseFinished(result) }
+        // -x: stop from another thread (this one may be the executor's, which the stop must not wait for).
+        if let stop { DispatchQueue.global().async { stop(result) } }
+    }
+
+    /// `runner -x`: called once, with the first failing case (`CaseStatus.isFailure`); it does not return.
+    var onFirstFailure: (@Sendable (CaseResult) -> Never)? {
+        get { lock.withLock { firstFailure } }
+        set { lock.withLock { firstFailure = newValue } }
     }
 
     func suiteFinished(_ suite: SuiteResult, cases finishedCases: [CaseResult]) {
@@ -37,8 +49,9 @@ final class FinishedResults: RunObserver, @unchecked Sendable {
         if kept { forward.suiteFinished(suite, cases: finishedCases) }
     }
 
-    /// True once `freeze()` was called (the run is being interrupted).
-    var isFrozen: Bool { lock.withLock { frozen } }
+    /// True once `freeze()` was called (the run is being interrupted), or once -x saw its first failure
+    /// (the stop is on its way: the run must not also finish normally).
+    var isFrozen: Bool { lock.withLock { frozen || (failureSeen && firstFailure != nil) } }
 
     /// Stops collecting; returns what finished.
     func freeze() -> (suites: [SuiteResult], cases: [CaseResult]) {
@@ -52,14 +65,27 @@ final class FinishedResults: RunObserver, @unchecked Sendable {
 /// What an interrupted runner does after its workers are killed: remove its
 /// temporary files, write the finished cases' results (run marked
 /// `interrupted`, atomically), print the closing lines, exit 128+signal
-/// (130 for SIGINT, 143 for SIGTERM).
+/// (130 for SIGINT, 143 for SIGTERM) — or 1 when `-x` stopped the run at its
+/// first failure.
 enum Interruption {
-    static func finish(signal sig: Int32, finished: FinishedResults, plan: Plan,
+    enum Reason: Sendable {
+        /// SIGINT, SIGTERM or SIGHUP.
+        case signal(Int32)
+        /// `runner -x`: this case failed.
+        case failFast(CaseResult)
+    }
+
+    static func finish(_ reason: Reason, finished: FinishedResults, plan: Plan,
                        write: @Sendable (RunResults) -> Void, reporter: ConsoleReporter, metadata: RunMetadata) -> Never {
         // Stop collecting first, so the killed workers' last words (a "crashed" case) are not recorded.
         let (suites, cases) = finished.freeze()
         let workers = ActiveWorkers.shared.killAll()
-        FileHandle.standardError.write(Data("\nassay: interrupted (signal \(sig)); workers killed\n".utf8))
+        switch reason {
+        case .signal(let sig):
+            FileHandle.standardError.write(Data("\nassay: interrupted (signal \(sig)); workers killed\n".utf8))
+        case .failFast(let c):
+            FileHandle.standardError.write(Data("\nassay: stopping at the first failure (-x): \(c.id) \(c.status.rawValue); workers killed\n".utf8))
+        }
         // Let the killed workers go before removing what they left.
         let deadline = DispatchTime.now().uptimeNanoseconds + 2_000_000_000
         while workers.contains(where: { kill($0, 0) == 0 && !isZombie($0) }) && DispatchTime.now().uptimeNanoseconds < deadline {
@@ -82,8 +108,14 @@ enum Interruption {
                                  suites: allSuites, cases: cases)
         write(results)
         reporter.finish(results)
-        FileHandle.standardError.write(Data("assay: interrupted after \(cases.count) of \(plan.caseCount) cases; results of the finished cases written\n".utf8))
-        exit(128 + sig)
+        switch reason {
+        case .signal(let sig):
+            FileHandle.standardError.write(Data("assay: interrupted after \(cases.count) of \(plan.caseCount) cases; results of the finished cases written\n".utf8))
+            exit(128 + sig)
+        case .failFast:
+            FileHandle.standardError.write(Data("assay: stopped (-x) after \(cases.count) of \(plan.caseCount) cases; results of the finished cases written\n".utf8))
+            exit(1)
+        }
     }
 
     /// `<tmp>/assay-<pid>-*` (suite request files, case scratch directories)

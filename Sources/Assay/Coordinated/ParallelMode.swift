@@ -45,7 +45,8 @@ public struct CoordinatedSpec: Sendable {
         var placement = CPUPlacement.shared
         for (key, value) in selector {
             if key.lowercased() == "placement" {
-                guard let p = CPUPlacement(rawValue: value.lowercased()) else {
+                let v = value.hasPrefix(":") ? String(value.dropFirst()) : value
+                guard let p = CPUPlacement(rawValue: v.lowercased()) else {
                     throw SelectorError(description: "placement=\(value) is not a placement; allowed values: "
                         + CPUPlacement.allCases.map(\.rawValue).joined(separator: ", "))
                 }

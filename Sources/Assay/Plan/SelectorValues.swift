@@ -24,6 +24,9 @@ enum SelectorValues {
         if pairs.contains(where: { $0.key.lowercased() == "parallel" }) {
             out.append((key: "parallel", value: resolved.mode.rawValue))
         }
+        if pairs.contains(where: { $0.key.lowercased() == "placement" }) {
+            out.append((key: "placement", value: resolved.placement.rawValue))
+        }
         for (role, count) in resolved.roles where pairs.contains(where: { $0.key.lowercased() == role.name.lowercased() }) {
             out.append((key: role.name, value: String(count)))
         }
