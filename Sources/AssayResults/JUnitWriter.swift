@@ -31,7 +31,7 @@ public enum JUnitWriter {
 
     static func element(_ s: CaseStatus) -> Element {
         switch s {
-        case .passed: return .none
+        case .passed, .flaky: return .none
         case .failed, .unexpectedPass: return .failure
         case .timedOut, .crashed: return .error
         case .skipped, .expectedFail: return .skipped
@@ -53,6 +53,9 @@ public enum JUnitWriter {
                 switch c.status {
                 case .passed:
                     out += "/>\n"
+                case .flaky:
+                    // Passed, with the failed attempt recorded as Maven Surefire does (Jenkins and GitLab show it).
+                    out += ">\n      <flakyFailure type=\"flaky\" message=\"\(msg)\">\(esc(detail(c)))</flakyFailure>\n    </testcase>\n"
                 case .skipped:
                     out += ">\n      <skipped message=\"\(msg)\"/>\n    </testcase>\n"
                 case .expectedFail:

@@ -111,10 +111,44 @@ public struct Totals: Sendable, Codable, Equatable {
     public var unexpectedPass = 0
     public var timedOut = 0
     public var crashed = 0
+    /// Cases that passed only when retried (`--retries`). Written only when not zero.
+    public var flaky = 0
     public var suiteFailures = 0
     public var cases = 0
 
     public init() {}
+
+    private enum CodingKeys: String, CodingKey {
+        case passed, failed, skipped, expectedFail, unexpectedPass, timedOut, crashed, flaky, suiteFailures, cases
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        passed = try c.decode(Int.self, forKey: .passed)
+        failed = try c.decode(Int.self, forKey: .failed)
+        skipped = try c.decode(Int.self, forKey: .skipped)
+        expectedFail = try c.decode(Int.self, forKey: .expectedFail)
+        unexpectedPass = try c.decode(Int.self, forKey: .unexpectedPass)
+        timedOut = try c.decode(Int.self, forKey: .timedOut)
+        crashed = try c.decode(Int.self, forKey: .crashed)
+        flaky = try c.decodeIfPresent(Int.self, forKey: .flaky) ?? 0
+        suiteFailures = try c.decode(Int.self, forKey: .suiteFailures)
+        cases = try c.decode(Int.self, forKey: .cases)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(passed, forKey: .passed)
+        try c.encode(failed, forKey: .failed)
+        try c.encode(skipped, forKey: .skipped)
+        try c.encode(expectedFail, forKey: .expectedFail)
+        try c.encode(unexpectedPass, forKey: .unexpectedPass)
+        try c.encode(timedOut, forKey: .timedOut)
+        try c.encode(crashed, forKey: .crashed)
+        if flaky > 0 { try c.encode(flaky, forKey: .flaky) }
+        try c.encode(suiteFailures, forKey: .suiteFailures)
+        try c.encode(cases, forKey: .cases)
+    }
 
     public mutating func add(_ s: CaseStatus) {
         cases += 1
@@ -126,6 +160,7 @@ public struct Totals: Sendable, Codable, Equatable {
         case .unexpectedPass: unexpectedPass += 1
         case .timedOut: timedOut += 1
         case .crashed: crashed += 1
+        case .flaky: flaky += 1
         }
     }
 
@@ -234,6 +269,9 @@ public struct CaseResult: Sendable, Codable, Equatable {
     /// `runner --repeat N` (N > 1): which repetition of the case this is, 1…N. Optional key;
     /// absent when the run did not repeat cases. The id is the same for every repetition.
     public var repetition: Int?
+    /// `runner --retries N`: how many times the case ran, when more than once (a flaky case, or one
+    /// that failed every attempt). Optional key.
+    public var attempts: Int?
 
     public init(
         id: String, category: String, suite: String, test: String, group: String? = nil,

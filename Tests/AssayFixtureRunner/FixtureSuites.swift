@@ -86,7 +86,29 @@ enum FixtureSuites {
         ]), skipCases: [.when(["c": "q"], reason: "q is skipped")]) { _ in }
     }
 
+    /// `--retries`: a test that fails its first attempt in a process, one that always fails.
+    static let retry = Suite("retry", category: "fixtures", description: "flaky and always-failing tests (--retries)") {
+        Test("fails once") { _ in
+            if AttemptCounter.shared.next("fails once") == 1 { expectEqual(1, 2, "first attempt") }
+        }
+        Test("always fails") { _ in expectEqual(1, 2, "every attempt") }
+        Test("passes") { _ in }
+    }
+
     static let all: [Suite] = [basics, xpass, crash, hang, freeze, trivial, big, CoordinatedFixtures.suite,
-                               OracleFixtures.suite, OracleFixtures.coordinatedSuite, SlowFixture.suite, RepeatFixtures.suite]
+                               OracleFixtures.suite, OracleFixtures.coordinatedSuite, SlowFixture.suite, RepeatFixtures.suite, retry]
         + ScaleFixtures.all
+}
+
+/// Attempts per test name in this process (the retry fixture). State behind `lock`: `@unchecked Sendable` is safe.
+final class AttemptCounter: @unchecked Sendable {
+    static let shared = AttemptCounter()
+    private let lock = NSLock()
+    private var counts: [String: Int] = [:]
+    func next(_ name: String) -> Int {
+        lock.withLock {
+            counts[name, default: 0] += 1
+            return counts[name]!
+        }
+    }
 }

@@ -98,6 +98,37 @@ struct SelectionTests {
         }
     }
 
+    @Test("--retries: a pass after a failure is flaky (console, JSON, JUnit), never a plain pass; a case failing every attempt fails",
+          arguments: ["isolated", "no-isolation"])
+    func retries(mode: String) throws {
+        let dir = Fixture.tempPath("retries")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let iso = mode == "no-isolation" ? ["--no-isolation"] : []
+        let r = try Fixture.run(iso + ["--retries", "2", "-f", "fixtures/retry", "--verbosity", "5",
+                                       "--json", dir + "/r.json", "--junit", dir + "/r.xml"])
+        #expect(r.status == 1, "always fails still fails the run: \(r.stdout)\(r.stderr)")
+        #expect(r.lastLine == "1 passed, 1 failed, 0 skipped, 1 flaky", "\(r.stdout)")
+        #expect(r.stdout.contains("FLAKY fixtures/retry/fails once"), "\(r.stdout)")
+        let results = try RunResults.decode(try Data(contentsOf: URL(fileURLWithPath: dir + "/r.json")))
+        let byTest = Dictionary(uniqueKeysWithValues: results.cases.map { ($0.test, $0) })
+        #expect(byTest["fails once"]?.status == .flaky)
+        #expect(byTest["fails once"]?.attempts == 2)
+        #expect(byTest["fails once"]?.message?.hasPrefix("passed on attempt 2 of 3; attempt 1 failed:") == true, "\(byTest["fails once"]?.message ?? "")")
+        #expect(byTest["always fails"]?.status == .failed)
+        #expect(byTest["always fails"]?.attempts == 3)
+        #expect(byTest["passes"]?.status == .passed && byTest["passes"]?.attempts == nil)
+        #expect(results.totals.flaky == 1 && results.totals.passed == 1 && results.totals.failed == 1)
+        let xml = try String(contentsOfFile: dir + "/r.xml", encoding: .utf8)
+        #expect(xml.contains("<flakyFailure type=\"flaky\""))
+        #expect(xml.contains("tests=\"3\" failures=\"1\" errors=\"0\" skipped=\"0\""))
+        // Without --retries the same first attempt is a plain failure.
+        let once = try Fixture.run(iso + ["-f", "fixtures/retry/fails once"])
+        #expect(once.status == 1 && once.lastLine == "0 passed, 1 failed, 0 skipped", "\(once.stdout)")
+        let bad = try Fixture.run(["--retries", "-1", "-f", "fixtures/retry"])
+        #expect(bad.status == 2)
+    }
+
     @Test("--version on runner and analyzer")
     func version() throws {
         let r = try Fixture.run(["--version"])

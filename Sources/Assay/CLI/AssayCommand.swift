@@ -12,7 +12,7 @@ public struct AssayCommand: ParsableCommand {
             2 usage error, 128+signal when interrupted (130 SIGINT, 143 SIGTERM).
             Environment: ASSAY_FILTER and ASSAY_SKIP (';'-separated), ASSAY_VERBOSITY, ASSAY_TIMEOUT,
             ASSAY_TIMEOUT_SCALE, ASSAY_JSON, ASSAY_JUNIT, ASSAY_ENSURED_ONLY, ASSAY_MATRIX_SAMPLE, ASSAY_SEED,
-            ASSAY_SHUFFLE, ASSAY_FAIL_FAST, ASSAY_MEMORY, ASSAY_REPEAT, ASSAY_JOBS, ASSAY_WRAPPER, ASSAY_NO_ISOLATION, ASSAY_MATRICES_DIR, ASSAY_NO_PROGRESS,
+            ASSAY_SHUFFLE, ASSAY_FAIL_FAST, ASSAY_RETRIES, ASSAY_MEMORY, ASSAY_REPEAT, ASSAY_JOBS, ASSAY_WRAPPER, ASSAY_NO_ISOLATION, ASSAY_MATRICES_DIR, ASSAY_NO_PROGRESS,
             ASSAY_SHARD, ASSAY_DURATIONS, ASSAY_LAST_RESULTS, ASSAY_HOSTS.
             """,
         version: "runner (Assay) \(AssayVersion.text)")
@@ -62,6 +62,9 @@ public struct AssayCommand: ParsableCommand {
     @Flag(help: "Run the suites, and the cases within each suite, in a random order drawn from --seed (printed; the same seed gives the same order).")
     public var shuffle = false
 
+    @Option(help: ArgumentHelp("Run a failed or timed-out case again, up to N more times; a later pass is reported as flaky (counted on its own, never as passed).", valueName: "N"))
+    public var retries: Int?
+
     @Flag(name: [.customShort("x"), .customLong("fail-fast")], help: "Stop at the first failing case: kill the workers, write the finished cases' results (run marked interrupted), exit 1.")
     public var failFast = false
 
@@ -109,6 +112,7 @@ public struct AssayCommand: ParsableCommand {
         if let t = timeoutScale, !(t > 0) { throw ValidationError("--timeout-scale must be positive") }
         if let n = matrixSample, n < 1 { throw ValidationError("--matrix-sample must be at least 1") }
         if let n = repetitions, n < 1 { throw ValidationError("--repeat must be at least 1") }
+        if let n = retries, !(0...100).contains(n) { throw ValidationError("--retries must be 0…100") }
         if let j = jobs, j < 1 { throw ValidationError("-j must be at least 1") }
         if ensuredOnly && matrixSample != nil { throw ValidationError("--ensured-only and --matrix-sample exclude each other") }
         if let s = shard { do { _ = try ShardSpec.parse(s) } catch { throw ValidationError("\(error)") } }
@@ -138,6 +142,7 @@ public struct AssayCommand: ParsableCommand {
         if !memory { memory = flag("ASSAY_MEMORY") }
         if !shuffle { shuffle = flag("ASSAY_SHUFFLE") }
         if !failFast { failFast = flag("ASSAY_FAIL_FAST") }
+        if retries == nil { retries = try number("ASSAY_RETRIES", Int.self) }
         if repetitions == nil { repetitions = try number("ASSAY_REPEAT", Int.self) }
         if jobs == nil { jobs = try number("ASSAY_JOBS", Int.self) }
         if wrapper == nil, let v = env["ASSAY_WRAPPER"], !v.isEmpty { wrapper = v }

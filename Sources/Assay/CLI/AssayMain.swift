@@ -162,6 +162,7 @@ public enum AssayMain {
         exec.wrapper = cmd.wrapper
         exec.defaultTimeout = cmd.timeout ?? 60
         exec.timeoutScale = cmd.timeoutScale ?? 1
+        exec.retries = cmd.retries ?? 0
         exec.matricesDirectory = matricesDir
         if let s = environment["ASSAY_WORKER_STARTUP_TIMEOUT"], let v = Double(s), v > 0 { exec.startupTimeout = v }
         switch ValgrindReexec.decide(wrapper: exec.wrapper, isolation: exec.isolation,
@@ -244,6 +245,7 @@ public enum AssayMain {
         if let s = c.seed { o["seed"] = .string(String(s)) }
         if c.shuffle { o["shuffle"] = .bool(true) }
         if c.failFast { o["failFast"] = .bool(true) }
+        if let n = c.retries, n > 0 { o["retries"] = .int(n) }
         if let n = c.repetitions { o["repeat"] = .int(n) }
         return o
     }

@@ -20,7 +20,37 @@ enum CaseExecutor {
         case threw(any Error)
     }
 
-    static func run(_ c: PlannedCase, timeout: Double) async -> Outcome {
+    /// Runs the case; with `retries`, a failed or timed-out attempt (not abandoned) runs again, up to
+    /// `retries` more times. A pass after a failure is `flaky`, its message naming the attempts and the
+    /// first failure; a case that fails every attempt keeps its last failure. `attempts` is set when it
+    /// ran more than once. Expected failures and unexpected passes are not retried (they are verdicts).
+    static func run(_ c: PlannedCase, timeout: Double, retries: Int = 0) async -> Outcome {
+        var o = await once(c, timeout: timeout)
+        guard retries > 0 else { return o }
+        var attempt = 1
+        var firstFailure: CaseResult?
+        var total = o.result.duration
+        while [.failed, .timedOut].contains(o.result.status), !o.abandoned, attempt <= retries {
+            if firstFailure == nil { firstFailure = o.result }
+            attempt += 1
+            o = await once(c, timeout: timeout)
+            total += o.result.duration
+        }
+        guard attempt > 1 else { return o }
+        o.result.attempts = attempt
+        o.result.duration = total
+        if o.result.status == .passed, let first = firstFailure {
+            o.result.status = .flaky
+            let why = first.message ?? first.issues.first?.message ?? first.status.rawValue
+            o.result.message = "passed on attempt \(attempt) of \(retries + 1); attempt 1 \(first.status.rawValue): \(why)"
+            o.result.issues = first.issues
+            o.result.location = first.location
+        }
+        return o
+    }
+
+    /// One attempt.
+    static func once(_ c: PlannedCase, timeout: Double) async -> Outcome {
         var result = skeleton(c)
         if let reason = c.skipReason {
             result.status = .skipped

@@ -17,6 +17,9 @@ public struct ExecutionOptions: Sendable {
     public var matricesDirectory: String?
     /// The executable to re-run as a worker (default: this process's).
     public var executable: String?
+    /// `--retries N`: a case that fails or times out runs again, up to N more times; a later pass is
+    /// `flaky`, not `passed`. Crashes are not retried (the worker is gone).
+    public var retries = 0
     public init() {}
 
     func timeout(for c: PlannedCase, suite: Suite) -> Double {

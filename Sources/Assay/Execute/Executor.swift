@@ -25,7 +25,7 @@ public enum Executor {
             var out: [CaseResult] = []
             for c in planned.cases {
                 if c.skipReason == nil { observer.caseStarted(c.id) }
-                let o = await CaseExecutor.run(c, timeout: options.timeout(for: c, suite: planned.suite))
+                let o = await CaseExecutor.run(c, timeout: options.timeout(for: c, suite: planned.suite), retries: options.retries)
                 observer.caseFinished(o.result)
                 out.append(o.result)
             }

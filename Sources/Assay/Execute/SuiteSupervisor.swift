@@ -78,7 +78,8 @@ struct SuiteSupervisor {
                 return .init(testIndex: c.testIndex, comboIndex: c.comboIndex,
                              coordination: c.coordination.map { [$0.key, $0.value] },
                              timeout: options.timeout(for: c, suite: suite))
-            }, wrapper: options.wrapper, timeoutScale: options.timeoutScale)
+            }, wrapper: options.wrapper, timeoutScale: options.timeoutScale,
+            retries: options.retries > 0 ? options.retries : nil)
         let reqPath = tmpDir + "/request-\(number).json"
         let errPath = tmpDir + "/stderr-\(number).txt"
         let exe = options.executable ?? ExecutablePath.current() ?? CommandLine.arguments[0]
@@ -119,8 +120,9 @@ struct SuiteSupervisor {
                     running = i
                     runningSince = DispatchTime.now().uptimeNanoseconds
                     let c = planned.cases[pending[i]]
-                    let t = options.timeout(for: c, suite: suite) + CaseExecutor.cancellationGrace + Self.killMargin
-                        + (c.test.coordinated.map { $0.gracefulTimeout * options.timeoutScale + CaseExecutor.coordinatorMargin } ?? 0)
+                    let t = (options.timeout(for: c, suite: suite) + CaseExecutor.cancellationGrace + Self.killMargin
+                        + (c.test.coordinated.map { $0.gracefulTimeout * options.timeoutScale + CaseExecutor.coordinatorMargin } ?? 0))
+                        * Double(options.retries + 1)  // every attempt gets the whole timeout
                     deadline = runningSince + UInt64(t * 1e9)
                     observer.caseStarted(c.id)
                 case .result:

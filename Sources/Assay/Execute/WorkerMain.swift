@@ -37,7 +37,7 @@ enum WorkerMain {
                                     coordination: item.coordination.map { (key: $0[0], value: $0[1]) },
                                     skipReason: nil, ensured: false)
                 send(WorkerEvent(type: .start, index: i))
-                let o = await CaseExecutor.run(c, timeout: item.timeout)
+                let o = await CaseExecutor.run(c, timeout: item.timeout, retries: req.retries ?? 0)
                 send(WorkerEvent(type: .result, index: i, result: o.result))
                 if o.abandoned { await FixtureStore.shared.tearDown(); return true }
             }

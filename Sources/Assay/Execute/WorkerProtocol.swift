@@ -28,6 +28,8 @@ struct WorkerRequest: Codable {
     var wrapper: String?
     /// The run's `--timeout-scale` (coordinated waits and graceful timeouts).
     var timeoutScale: Double?
+    /// The run's `--retries` (absent: 0).
+    var retries: Int?
 }
 
 struct WorkerEvent: Codable {

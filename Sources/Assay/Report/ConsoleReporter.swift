@@ -51,12 +51,12 @@ public final class ConsoleReporter: RunObserver, @unchecked Sendable {
             counts.add(r.status)
             var lines: [String] = []
             let showCase = verbosity >= 5
-                || (verbosity >= 1 && r.status.isFailure)
+                || (verbosity >= 1 && (r.status.isFailure || r.status == .flaky))
                 || (verbosity >= 4 && (r.status == .skipped || r.status == .expectedFail))
             if showCase {
                 var line = "\(Self.label(r.status)) \(r.id)"
                 if verbosity >= 5 && r.status != .skipped { line += " (\(Self.seconds(r.duration)))" }
-                if let m = r.message, r.status != .passed, verbosity >= 4 || r.status.isFailure {
+                if let m = r.message, r.status != .passed, verbosity >= 4 || r.status.isFailure || r.status == .flaky {
                     line += " — " + (m.split(separator: "\n").first.map(String.init) ?? m)
                 }
                 lines.append(line)
@@ -135,7 +135,7 @@ public final class ConsoleReporter: RunObserver, @unchecked Sendable {
             if t.crashed > 0 { extra.append("\(t.crashed) crashed") }
             if t.suiteFailures > 0 { extra.append("\(t.suiteFailures) suite failure\(t.suiteFailures == 1 ? "" : "s")") }
             if !extra.isEmpty { lines.append(extra.joined(separator: ", ") + " (failed counts all but expected-fail)") }
-            lines.append("\(t.passed) passed, \(t.failures) failed, \(t.skipped) skipped")
+            lines.append("\(t.passed) passed, \(t.failures) failed, \(t.skipped) skipped" + (t.flaky > 0 ? ", \(t.flaky) flaky" : ""))
             emit(lines)
         }
     }
@@ -178,6 +178,7 @@ public final class ConsoleReporter: RunObserver, @unchecked Sendable {
         case .unexpectedPass: return "XPASS"
         case .timedOut: return "TIME "
         case .crashed: return "CRASH"
+        case .flaky: return "FLAKY"
         }
     }
 
@@ -196,6 +197,7 @@ public final class ConsoleReporter: RunObserver, @unchecked Sendable {
     static func countsText(_ t: Totals) -> String {
         var s = "\(t.passed) passed, \(t.failures) failed, \(t.skipped) skipped"
         if t.expectedFail > 0 { s += ", \(t.expectedFail) expected-fail" }
+        if t.flaky > 0 { s += ", \(t.flaky) flaky" }
         return s
     }
 
