@@ -1,4 +1,5 @@
 import Foundation
+import Assay
 import JSec
 #if canImport(Glibc)
 import Glibc
@@ -66,8 +67,9 @@ enum ProcessResources {
         return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
-    /// Waits (bounded) until `condition` holds.
-    static func waitUntil(_ what: String, timeout: Duration = .seconds(10), _ condition: () -> Bool) async throws {
+    /// Waits (bounded: a liveness limit, multiplied by the run's --timeout-scale) until `condition` holds.
+    static func waitUntil(_ what: String, timeout unscaled: Duration = .seconds(10), _ condition: () -> Bool) async throws {
+        let timeout = unscaled * TestContext.timeoutScale
         let deadline = ContinuousClock.now + timeout
         while !condition() {
             try check(ContinuousClock.now < deadline, "\(what): still not the case after \(timeout)")

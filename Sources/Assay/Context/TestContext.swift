@@ -32,6 +32,11 @@ public struct TestContext: Sendable {
     /// Attaches data to this case's result (JSON `data` array, in order).
     public func report(_ data: JSONValue) { recorder.report(data) }
 
+    /// The run's `--timeout-scale` (1 unless given; e.g. 30 under tools/valgrind/run.sh). A test's own
+    /// liveness bounds (how long it waits for something to happen) should be multiplied by it, as the
+    /// runner multiplies case timeouts.
+    public static var timeoutScale: Double { ParticipantLaunch.settings.timeoutScale }
+
     /// Creates a fresh temporary directory for this case; it is removed
     /// when the case ends (unless the case is abandoned after a timeout).
     public func scratchDirectory() throws -> String {

@@ -49,7 +49,7 @@ struct RemoteCredentials: Sendable {
     func bundle(for p: ParticipantID) throws -> String? {
         guard let id = identities[p] else { return nil }
         return "# Assay remote participant \(p): certificate, run CA, key, token\n"
-            + (try id.certificatePEM) + (try ca.certificate.pem) + (try id.privateKeyPEM) + "\(ParticipantBundle.tokenPrefix)\(token)\n"
+            + id.certificatePEM + ca.certificate.pem + (try id.privateKeyPEM) + "\(ParticipantBundle.tokenPrefix)\(token)\n"
     }
 
     /// Constant-time comparison of a presented token with the run's.
