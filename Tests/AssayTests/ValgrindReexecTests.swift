@@ -20,26 +20,10 @@ struct ValgrindReexecTests {
     }
 
     /// The real runner of this build (it links C targets compiled with DWARF 5).
-    static var runner: String {
-        URL(fileURLWithPath: Fixture.executable).deletingLastPathComponent().appendingPathComponent("runner").path
-    }
+    static var runner: String { Binaries.runner }
 
     static func run(_ exe: String, _ args: [String], env: [String: String]) throws -> Fixture.Run {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = args
-        var environment = ProcessInfo.processInfo.environment
-        environment["ASSAY_NO_PROGRESS"] = "1"
-        for (k, v) in env { environment[k] = v }
-        p.environment = environment
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Fixture.Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        try Binaries.run(exe, args, env: env)
     }
 
     /// Known answers from `readelf --debug-dump=info`: the debug runner and the fixture runner have
