@@ -57,6 +57,17 @@ enum ErrorText {
             _ = try await TLS.listen(host: "127.0.0.1", port: port, context: TLSContext(TestPKI.shared.serverConfiguration()))
         }
         try checkEqual(t.message, e.message, "TLS.listen's message")
+        // UDP: a second DTLS server on a port in use is refused too. (It used to bind with SO_REUSEADDR,
+        // which Linux honours for UDP: the two servers then silently split the first one's datagrams.)
+        let dtlsContext = try DTLS.context(TestPKI.shared.serverConfiguration())
+        let udp = try await DTLS.listen(host: "127.0.0.1", port: 0, context: dtlsContext)
+        defer { Task { await udp.close() } }
+        let udpPort = udp.port!
+        let d = try await checkThrowsJSec(.io, "DTLS listen on a busy UDP port") {
+            _ = try await DTLS.listen(host: "127.0.0.1", port: udpPort, context: dtlsContext)
+        }
+        try checkEqual(d.message, "address already in use: 127.0.0.1:\(udpPort) (EADDRINUSE)", "DTLS.listen's message")
+        try checkEqual(d.code, .errno(EADDRINUSE), "DTLS.listen's code")
     }
 
     static func missingUnixSocket() async throws {
