@@ -61,8 +61,9 @@ public enum DTLS {
         // Built here so a configuration error surfaces as it is.
         let handler = UnsafeTransfer(try DTLSServerHandler(context: context, options: options, accepted: accepted, stats: stats))
         do {
+            // No SO_REUSEADDR: Linux honours it for UDP, so a second server on a port in use would bind too
+            // and the two would split the datagrams. A busy port is an error (EADDRINUSE) instead.
             let channel = try await DatagramBootstrap(group: eventLoopGroup)
-                .channelOption(.socketOption(.so_reuseaddr), value: 1)
                 .channelOption(.recvAllocator, value: DTLSDriver.receiveAllocator)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler.value) }
