@@ -118,8 +118,8 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
     private func startGate(_ hosts: HostsFile, _ placement: [ParticipantID: HostsFile.Host], _ requests: [ParticipantID: ParticipantRequest]) {
         let hooks = RemoteGateHooks(
             spawn: { [self] p, argv in try spawn(p, argv) },
-            ended: { [self] p, failure in
-                finished(p, failure: failure, stderr: nil)
+            ended: { [self] p, failure, crashed in
+                finished(p, failure: failure, stderr: nil, crashed: crashed)
                 reaped.leave()
             },
             failed: { [self] p, message in
@@ -216,7 +216,7 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
 
     /// The participant's process has exited (or a remote participant's link ended):
     /// `failure` is the failure unless it reported done or failed.
-    private func finished(_ p: ParticipantID, failure: @autoclosure () -> String, stderr errPath: String?) {
+    private func finished(_ p: ParticipantID, failure: @autoclosure () -> String, stderr errPath: String?, crashed: Bool = true) {
         // The exit can overtake the last lines still buffered in the socket:
         // wait for the reader to reach end of stream (briefly, if it never connected).
         let exitedAt = DispatchTime.now().uptimeNanoseconds
@@ -245,7 +245,7 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
             if hub.failed == nil, let errPath, let tail = SuiteSupervisor.tail(of: errPath) {
                 recorder?.record(Issue(message: "\(p) stderr (last lines):\n" + tail, location: nil))
             }
-            tracker.crashed(p, text)
+            if crashed { tracker.crashed(p, text) } else { tracker.failed(p, text) }
         }
     }
 

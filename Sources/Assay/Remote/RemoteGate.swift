@@ -9,7 +9,9 @@ struct RemoteGateHooks: Sendable {
     /// Starts a local process standing for `p` (the ssh launcher's `ssh`), watched like a local participant.
     var spawn: @Sendable (ParticipantID, [String]) throws -> Void
     /// `p` (external launcher, no local process) is gone; `failure` is its failure unless it reported done.
-    var ended: @Sendable (ParticipantID, String) -> Void
+    /// `crashed`: its link closed under it (it died); otherwise the harness ended it (refused, silent, never
+    /// connected) and it failed.
+    var ended: @Sendable (ParticipantID, String, _ crashed: Bool) -> Void
     /// `p` failed (refused, silent) while a local process may still stand for it; nil: nobody's failure.
     var failed: @Sendable (ParticipantID?, String) -> Void
 }
@@ -234,7 +236,7 @@ final class RemoteGate: @unchecked Sendable {
         case .silent(let s):
             linkEnded(p, "\(p) on host \(placement[p]!.name) (\(fromText)) went silent: no byte, not even a heartbeat, for \(CoordinationHub.format(s)) s", silent: true)
         case .closed(let why):
-            linkEnded(p, "\(p) on host \(placement[p]!.name) (\(fromText)) crashed: its link closed before it reported done (\(why))")
+            linkEnded(p, "\(p) on host \(placement[p]!.name) (\(fromText)) crashed: its link closed before it reported done (\(why))", crashed: true)
         case .localClosed:
             linkEnded(p, "\(p) on host \(placement[p]!.name) (\(fromText)): the coordinator closed its link")
         }
@@ -246,19 +248,19 @@ final class RemoteGate: @unchecked Sendable {
         if placement[p]?.launcher == .external { end(p, message) } else { hooks.failed(p, message) }
     }
 
-    private func linkEnded(_ p: ParticipantID, _ failure: String, silent: Bool = false) {
-        if placement[p]?.launcher == .external { end(p, failure) } else if silent { hooks.failed(p, failure) }
+    private func linkEnded(_ p: ParticipantID, _ failure: String, silent: Bool = false, crashed: Bool = false) {
+        if placement[p]?.launcher == .external { end(p, failure, crashed: crashed) } else if silent { hooks.failed(p, failure) }
     }
 
     /// Ends an external participant once.
-    private func end(_ p: ParticipantID, _ failure: String) {
+    private func end(_ p: ParticipantID, _ failure: String, crashed: Bool = false) {
         guard placement[p]?.launcher == .external else { hooks.failed(p, failure); return }
         let first: Bool = lock.withLock {
             if case .ended? = links[p] { return false }
             links[p] = .ended
             return true
         }
-        if first { hooks.ended(p, failure) }
+        if first { hooks.ended(p, failure, crashed) }
     }
 
     /// Cuts `p`'s link (forceStop); a waiting external participant ends now.
