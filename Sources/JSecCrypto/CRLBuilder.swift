@@ -3,8 +3,11 @@ import Foundation
 
 extension CertificateAuthority {
     /// A signed v2 CRL of everything revoked so far (jsec's `ca/crl`), with a CRL number and an
-    /// authority key identifier, valid from now for `daysValid` days.
-    public func generateCRL(daysValid: Int = 30, thisUpdate: Date = Date()) throws -> CertificateRevocationList {
+    /// authority key identifier, valid from `thisUpdate` for `daysValid` days. The default
+    /// `thisUpdate` is one minute ago, as a certificate's default `notBefore` is: OpenSSL checks
+    /// against `time()`, a coarse clock that can lag `Date()` by a tick, and a verifier's clock
+    /// may be a little behind ours; "now" would make a fresh CRL "not yet valid".
+    public func generateCRL(daysValid: Int = 30, thisUpdate: Date = Date().addingTimeInterval(-60)) throws -> CertificateRevocationList {
         guard (1...3650).contains(daysValid) else { throw JSecError(.configuration, "CRL validity \(daysValid) days is out of range (1…3650)") }
         OpenSSLErrorQueue.clear()
         guard let crl = X509_CRL_new() else { throw JSecError.openSSL(.crypto, "X509_CRL_new failed") }

@@ -71,6 +71,25 @@ struct TestPKI {
         #expect(v.status == 0 && v.text.contains("OK"), "\(v.text) \(v.stderr)")
     }
 
+    /// A CRL made just after a second boundary must verify at once: Date() is the precise clock
+    /// but OpenSSL compares with time(), the coarse one, which can still show the previous second.
+    /// (CI saw "CRL is not yet valid" from this race.) The default thisUpdate is a minute back,
+    /// as a certificate's notBefore is.
+    @Test func aFreshCRLIsValidAtOnce() throws {
+        let pki = try TestPKI()
+        try pki.intermediate.revoke(pki.leaf.certificate, reason: .keyCompromise)
+        let crl0 = try pki.intermediate.generateCRL()
+        #expect(crl0.thisUpdate <= Date().addingTimeInterval(-59), "thisUpdate \(crl0.thisUpdate) is not backdated")
+        for _ in 0..<4 {
+            // Just past a second boundary, where the coarse clock lags the precise one.
+            while Date().timeIntervalSince1970.truncatingRemainder(dividingBy: 1) > 0.0003 {}
+            let crl = try pki.intermediate.generateCRL()
+            let r = try CertificateVerifier.verify(pki.leaf.certificate, intermediates: [pki.intermediate.certificate],
+                                                   roots: [pki.root.certificate], options: .init(crls: [crl]))
+            #expect((r.error ?? "").contains("revoked"), "\(r.error ?? "valid")")
+        }
+    }
+
     @Test func revocationWithCRL() throws {
         let pki = try TestPKI()
         let other = try pki.intermediate.issue(CertificateRequest(commonName: "other.test"))
