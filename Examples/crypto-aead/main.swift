@@ -24,8 +24,9 @@ do {
         let bytes = Array(input)
         guard bytes.count >= 16 + 12 + 16 else { throw JSecError(.crypto, "input too short") }
         let salt = Array(bytes[0..<16]), nonce = Array(bytes[16..<28])
-        let plaintext = try AEAD.open(algorithm, key: try key(salt), nonce: nonce, ciphertext: bytes[28..<(bytes.count - 16)],
-                                      tag: bytes.suffix(16), aad: Array("crypto-aead v1".utf8))
+        let plaintext = try AEAD.open(
+            algorithm, key: try key(salt), nonce: nonce, ciphertext: bytes[28..<(bytes.count - 16)],
+            tag: bytes.suffix(16), aad: Array("crypto-aead v1".utf8))
         FileHandle.standardOutput.write(Data(plaintext))
     }
 } catch {

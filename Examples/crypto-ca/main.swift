@@ -13,8 +13,9 @@ do {
     func save(_ name: String, _ text: String) throws { try text.write(toFile: "\(out)/\(name)", atomically: true, encoding: .utf8) }
 
     let root = try CertificateAuthority.createRoot(subject: DistinguishedName(commonName: "Example Root CA", organization: "Example"), keyType: .ecP384)
-    let intermediate = try root.createIntermediate(subject: DistinguishedName(commonName: "Example Issuing CA", organization: "Example"),
-                                                   serial: 100, trackIssued: true)
+    let intermediate = try root.createIntermediate(
+        subject: DistinguishedName(commonName: "Example Issuing CA", organization: "Example"),
+        serial: 100, trackIssued: true)
     let server = try intermediate.issue(CertificateRequest(commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"], usage: .server))
     // A client certificate from a CSR, as a client would request it.
     let clientKey = try PrivateKey.generate(.ecP256)
@@ -35,10 +36,13 @@ do {
     let request = try OCSPRequest.create(for: revoked.certificate, issuer: intermediate.certificate)
     try Data(try intermediate.ocspResponse(to: request).der).write(to: URL(fileURLWithPath: "\(out)/revoked-ocsp.der"))
 
-    for (name, cert, purpose) in [("server", server.certificate, CertificatePurpose.serverAuth), ("client", client, .clientAuth),
-                                  ("revoked", revoked.certificate, .serverAuth)] {
-        let result = try CertificateVerifier.verify(cert, intermediates: [intermediate.certificate], roots: [root.certificate],
-                                                    options: ChainVerificationOptions(purpose: purpose, crls: [crl]))
+    for (name, cert, purpose) in [
+        ("server", server.certificate, CertificatePurpose.serverAuth), ("client", client, .clientAuth),
+        ("revoked", revoked.certificate, .serverAuth),
+    ] {
+        let result = try CertificateVerifier.verify(
+            cert, intermediates: [intermediate.certificate], roots: [root.certificate],
+            options: ChainVerificationOptions(purpose: purpose, crls: [crl]))
         print("\(name): serial \(cert.serialNumberHex), \(result.isValid ? "valid" : "INVALID (\(result.error ?? "?"))")")
     }
     print("wrote root, intermediate, server, client, revoked certificates, crl.pem and revoked-ocsp.der to \(out)/")

@@ -15,8 +15,9 @@ do {
     case ("create", 5), ("create", 6):
         let chain = try Certificate.chain(pem: String(decoding: try read(args[1]), as: UTF8.self))
         let key = try PrivateKey(bytes: try read(args[2]))
-        let p12 = try PKCS12.create(certificate: chain[0], privateKey: key, chain: Array(chain.dropFirst()),
-                                    password: args[3], friendlyName: args.count == 6 ? args[5] : nil)
+        let p12 = try PKCS12.create(
+            certificate: chain[0], privateKey: key, chain: Array(chain.dropFirst()),
+            password: args[3], friendlyName: args.count == 6 ? args[5] : nil)
         try Data(p12).write(to: URL(fileURLWithPath: args[4]))
         print("wrote \(args[4]): \(chain[0].subject) + \(chain.count - 1) chain certificate(s)")
     case ("show", 3):

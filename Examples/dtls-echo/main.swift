@@ -77,9 +77,10 @@ struct Server: AsyncParsableCommand {
     }
 
     static func echo(_ c: DTLSConnection, stopServer: DTLSServer?) async {
-        say("peer \(c.remoteAddress.map(String.init(describing:)) ?? "?"): \(c.version) \(c.cipher)"
-            + (c.alpn.map { " alpn=\($0)" } ?? "") + (c.sessionReused ? " resumed" : "")
-            + (c.info.peerCertificates.first.map { " client=\($0.subject)" } ?? ""))
+        say(
+            "peer \(c.remoteAddress.map(String.init(describing:)) ?? "?"): \(c.version) \(c.cipher)"
+                + (c.alpn.map { " alpn=\($0)" } ?? "") + (c.sessionReused ? " resumed" : "")
+                + (c.info.peerCertificates.first.map { " client=\($0.subject)" } ?? ""))
         do {
             while let message = try await c.read() { try await c.write(message) }
             say("peer \(c.remoteAddress.map(String.init(describing:)) ?? "?") closed")

@@ -26,8 +26,9 @@ struct EchoClient: AsyncParsableCommand {
     func run() async throws {
         let stream: NetStream
         if tls {
-            var config = TLSConfiguration.client(trustRoots: ca.map { .file($0) } ?? .system,
-                                                 verification: insecure ? .none : .fullVerification)
+            var config = TLSConfiguration.client(
+                trustRoots: ca.map { .file($0) } ?? .system,
+                verification: insecure ? .none : .fullVerification)
             if let v = tlsVersion { let t = try TLSVersion(parsing: v); config.minimumVersion = t; config.maximumVersion = t }
             if let alpn { config.applicationProtocols = alpn.split(separator: ",").map(String.init) }
             if let cert, let key { config.certificateChain = .file(cert); config.privateKey = .file(key) }
@@ -38,7 +39,10 @@ struct EchoClient: AsyncParsableCommand {
                 stream = try await TLS.connect(host: host, port: port, serverName: serverName, context: context)
             }
             let info = stream.tls!.info
-            FileHandle.standardError.write(Data("connected: \(info.version) \(info.cipher)\(info.alpn.map { " alpn=\($0)" } ?? "") server=\(info.peerCertificates.first?.subject ?? "?")\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "connected: \(info.version) \(info.cipher)\(info.alpn.map { " alpn=\($0)" } ?? "") server=\(info.peerCertificates.first?.subject ?? "?")\n"
+                        .utf8))
         } else {
             stream = unix != nil ? try await NetStream.connect(unixPath: unix!) : try await NetStream.connect(host: host, port: port)
         }

@@ -49,9 +49,10 @@ struct EchoServer: AsyncParsableCommand {
 
     static func echo(_ stream: NetStream) async {
         if let tls = stream.tls {
-            say("connection from \(stream.remoteAddress.map(String.init(describing:)) ?? "?"): \(tls.version) \(tls.cipher)"
-                + (tls.alpn.map { " alpn=\($0)" } ?? "")
-                + (tls.info.peerCertificates.first.map { " client=\($0.subject)" } ?? ""))
+            say(
+                "connection from \(stream.remoteAddress.map(String.init(describing:)) ?? "?"): \(tls.version) \(tls.cipher)"
+                    + (tls.alpn.map { " alpn=\($0)" } ?? "")
+                    + (tls.info.peerCertificates.first.map { " client=\($0.subject)" } ?? ""))
         }
         do {
             while let data = try await stream.read(max: 65_536) {

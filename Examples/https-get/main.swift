@@ -21,9 +21,10 @@ struct HTTPSGet: AsyncParsableCommand {
         }
         let port = u.port ?? 443
         let path = u.path.isEmpty ? "/" : u.path + (u.query.map { "?\($0)" } ?? "")
-        let config = TLSConfiguration.client(trustRoots: ca.map { .file($0) } ?? .system,
-                                             verification: insecure ? .none : .fullVerification,
-                                             applicationProtocols: ["http/1.1"])
+        let config = TLSConfiguration.client(
+            trustRoots: ca.map { .file($0) } ?? .system,
+            verification: insecure ? .none : .fullVerification,
+            applicationProtocols: ["http/1.1"])
         do {
             let stream = try await TLS.connect(host: host, port: port, configuration: config, timeout: .seconds(timeout))
             let hostHeader = u.port.map { "\(host):\($0)" } ?? host

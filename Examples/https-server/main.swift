@@ -66,8 +66,9 @@ struct HTTPSServer: AsyncParsableCommand {
 
     static func serve(_ stream: NetStream, body: String, requestTimeout: Duration) async {
         if let tls = stream.tls {
-            say("connection: \(tls.version) \(tls.cipher) alpn=\(tls.alpn ?? "none") reused=\(tls.sessionReused)"
-                + " client=\(tls.info.peerCertificates.first?.subject ?? "none")")
+            say(
+                "connection: \(tls.version) \(tls.cipher) alpn=\(tls.alpn ?? "none") reused=\(tls.sessionReused)"
+                    + " client=\(tls.info.peerCertificates.first?.subject ?? "none")")
         }
         do {
             guard let request = try await readRequest(stream, requestTimeout: requestTimeout) else {
@@ -80,8 +81,9 @@ struct HTTPSServer: AsyncParsableCommand {
             let method = line.split(separator: " ").first.map(String.init) ?? ""
             let (status, text) = method == "GET" ? ("200 OK", body) : ("405 Method Not Allowed", "only GET\n")
             say("request: \(line) -> \(status)")
-            try await stream.write("HTTP/1.1 \(status)\r\nContent-Type: text/plain\r\nContent-Length: \(text.utf8.count)\r\n"
-                                   + "Connection: close\r\n\r\n\(text)")
+            try await stream.write(
+                "HTTP/1.1 \(status)\r\nContent-Type: text/plain\r\nContent-Length: \(text.utf8.count)\r\n"
+                    + "Connection: close\r\n\r\n\(text)")
             // The client may already be gone once it has Content-Length bytes (curl closes at once): nothing to tell it.
             try? await stream.shutdown()
         } catch {
@@ -93,8 +95,10 @@ struct HTTPSServer: AsyncParsableCommand {
     func makeContext() throws -> TLSContext {
         var config: TLSConfiguration
         if selfSigned {
-            config = .server(try CertificateBuilder.selfSigned(commonName: "localhost", dnsNames: ["localhost"],
-                                                                ipAddresses: ["127.0.0.1", "::1"], keyType: .ecP256))
+            config = .server(
+                try CertificateBuilder.selfSigned(
+                    commonName: "localhost", dnsNames: ["localhost"],
+                    ipAddresses: ["127.0.0.1", "::1"], keyType: .ecP256))
         } else if let cert, let key {
             config = .server(certificateChain: .file(cert), privateKey: .file(key))
         } else {

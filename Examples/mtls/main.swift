@@ -52,8 +52,9 @@ struct MutualTLS: AsyncParsableCommand {
         }
 
         // 1. With the client certificate: accepted.
-        let stream = try await TLS.connect(host: "127.0.0.1", port: listener.port!, serverName: "localhost",
-                                           context: TLSContext(client), timeout: .seconds(10))
+        let stream = try await TLS.connect(
+            host: "127.0.0.1", port: listener.port!, serverName: "localhost",
+            context: TLSContext(client), timeout: .seconds(10))
         let greeting = try await stream.readAll(timeout: .seconds(10))
         print("client with certificate: \(stream.tls!.version), server said: \(String(decoding: greeting, as: UTF8.self).trimmingCharacters(in: .newlines))")
         await stream.close()
@@ -64,8 +65,9 @@ struct MutualTLS: AsyncParsableCommand {
         anonymous.certificateChain = nil
         anonymous.privateKey = nil
         do {
-            let s = try await TLS.connect(host: "127.0.0.1", port: listener.port!, serverName: "localhost",
-                                          context: TLSContext(anonymous), timeout: .seconds(10))
+            let s = try await TLS.connect(
+                host: "127.0.0.1", port: listener.port!, serverName: "localhost",
+                context: TLSContext(anonymous), timeout: .seconds(10))
             _ = try await s.read(max: 100, timeout: .seconds(10))
             await s.close()
             print("client without certificate: unexpectedly accepted")

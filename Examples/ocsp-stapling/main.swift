@@ -37,7 +37,8 @@ struct OCSPStaplingExample: AsyncParsableCommand {
         let request = try OCSPRequest.create(for: leaf.certificate, issuer: root.certificate, includeNonce: false)
         let good = try root.ocspResponse(to: request, status: .good, includeNonce: false, validity: 3600)
         let revoked = try root.ocspResponse(to: request, status: .revoked(at: Date(), reason: .keyCompromise), includeNonce: false)
-        print("made a root CA, a server certificate (serial \(leaf.certificate.serialNumberHex)) and two OCSP responses: good (\(good.der.count) bytes), revoked")
+        print(
+            "made a root CA, a server certificate (serial \(leaf.certificate.serialNumberHex)) and two OCSP responses: good (\(good.der.count) bytes), revoked")
 
         var server = TLSConfiguration.server(leaf)
         server.ocspStapling = .response(good.der)
@@ -64,8 +65,9 @@ struct OCSPStaplingExample: AsyncParsableCommand {
         defer { Task { await listener.close() } }
         let accepted = Task { try? await listener.accept(timeout: .seconds(5)) }
         do {
-            let stream = try await TLS.connect(host: "127.0.0.1", port: listener.port!, serverName: "localhost",
-                                               context: TLSContext(client), timeout: .seconds(10))
+            let stream = try await TLS.connect(
+                host: "127.0.0.1", port: listener.port!, serverName: "localhost",
+                context: TLSContext(client), timeout: .seconds(10))
             let staple = stream.tls?.info.stapledOCSPResponse
             let status = try staple.map { try OCSPResponse(der: $0) }
                 .map { try $0.status(of: stream.tls!.info.peerCertificates[0], issuer: trustAnchor(trust), trusted: [trustAnchor(trust)]) }

@@ -29,20 +29,20 @@ struct StartTLS: AsyncParsableCommand {
 
         let stream = try await NetStream.connect(host: "127.0.0.1", port: listener.port!, timeout: .seconds(10))
         var lines = LineReader(stream)
-        try await lines.expect("220")                                   // greeting
+        try await lines.expect("220")  // greeting
         try await send(stream, "EHLO client.example")
         let ehlo = try await lines.reply()
         guard ehlo.contains(where: { $0.hasSuffix("STARTTLS") }) else { throw ValidationError("server does not offer STARTTLS") }
         try await send(stream, "STARTTLS")
-        try await lines.expect("220")                                   // "Ready to start TLS"
+        try await lines.expect("220")  // "Ready to start TLS"
         try await TLS.upgrade(stream, asClientOf: "localhost", context: TLSContext(clientConfig))
         print("-- upgraded: \(stream.tls!.version) \(stream.tls!.cipher); the same stream object, now encrypted --")
-        lines = LineReader(stream)                                     // anything read before the upgrade is void (RFC 3207)
+        lines = LineReader(stream)  // anything read before the upgrade is void (RFC 3207)
         try await send(stream, "EHLO client.example")
         _ = try await lines.reply()
         try await send(stream, "QUIT")
         try await lines.expect("221")
-        _ = try? await stream.readAll(timeout: .seconds(5))            // let the server close first (its close_notify)
+        _ = try? await stream.readAll(timeout: .seconds(5))  // let the server close first (its close_notify)
         print("-- the server closed the connection \(stream.tls?.peerClosedCleanly == true ? "cleanly (close_notify)" : "without close_notify") --")
         await stream.close()
         try await server.value
@@ -103,8 +103,9 @@ enum ToySMTPServer {
             switch verb {
             case "EHLO":
                 let secure = stream.tls != nil
-                try await stream.write("250-toy.example greets you\(secure ? " over \(stream.tls!.version)" : "")\r\n"
-                                       + (secure ? "" : "250-STARTTLS\r\n") + "250 SIZE 10240000\r\n")
+                try await stream.write(
+                    "250-toy.example greets you\(secure ? " over \(stream.tls!.version)" : "")\r\n"
+                        + (secure ? "" : "250-STARTTLS\r\n") + "250 SIZE 10240000\r\n")
             case "STARTTLS" where stream.tls == nil:
                 try await stream.write("220 Ready to start TLS\r\n")
                 try await TLS.upgrade(stream, asServerWith: tls)

@@ -65,8 +65,9 @@ struct TLSResumption: AsyncParsableCommand {
         let restored = try JSONDecoder().decode(TLSSession.self, from: json)
 
         // 3. Reconnect offering it.
-        let second = try await TLS.connect(host: host, port: target, serverName: serverName, context: context,
-                                           session: restored, timeout: .seconds(10))
+        let second = try await TLS.connect(
+            host: host, port: target, serverName: serverName, context: context,
+            session: restored, timeout: .seconds(10))
         try await exchange(second)
         print("connection 2: \(second.tls!.version) \(second.tls!.cipher), sessionReused=\(second.tls!.sessionReused)")
         await second.close()

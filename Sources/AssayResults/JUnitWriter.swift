@@ -45,7 +45,8 @@ public enum JUnitWriter {
         for suite in results.suites {
             let cases = results.cases.filter { $0.category == suite.category && $0.suite == suite.name }
             let n = Counts(cases, suiteFailures: suite.failure == nil ? 0 : 1)
-            out += "  <testsuite name=\"\(esc(suite.category + "/" + suite.name))\" tests=\"\(n.tests)\" failures=\"\(n.failures)\" errors=\"\(n.errors)\" skipped=\"\(n.skipped)\" time=\"\(fmt(suite.duration))\">\n"
+            out +=
+                "  <testsuite name=\"\(esc(suite.category + "/" + suite.name))\" tests=\"\(n.tests)\" failures=\"\(n.failures)\" errors=\"\(n.errors)\" skipped=\"\(n.skipped)\" time=\"\(fmt(suite.duration))\">\n"
             for c in cases {
                 let name = c.id.split(separator: "/", maxSplits: 2).count == 3 ? String(c.id.split(separator: "/", maxSplits: 2)[2]) : c.id
                 out += "    <testcase classname=\"\(esc(suite.category + "." + suite.slug))\" name=\"\(esc(name))\" time=\"\(fmt(c.duration))\""
@@ -67,7 +68,8 @@ public enum JUnitWriter {
                 }
             }
             if let f = suite.failure {
-                out += "    <testcase classname=\"\(esc(suite.category + "." + suite.slug))\" name=\"(worker)\">\n      <error type=\"worker\" message=\"\(esc(f))\">\(esc(suite.workerOutput ?? ""))</error>\n    </testcase>\n"
+                out +=
+                    "    <testcase classname=\"\(esc(suite.category + "." + suite.slug))\" name=\"(worker)\">\n      <error type=\"worker\" message=\"\(esc(f))\">\(esc(suite.workerOutput ?? ""))</error>\n    </testcase>\n"
             }
             out += "  </testsuite>\n"
         }

@@ -74,8 +74,10 @@ public enum ResultsMerge {
 
     static func canonicalOrder(_ inputs: [Input]) throws -> [Input] {
         let keyed = try inputs.map { input -> (Int, Date, String, [UInt8], Input) in
-            (shard(input.results)?.index ?? Int.max, input.results.run.startTime, input.results.run.host,
-             Array(try input.results.encoded()), input)
+            (
+                shard(input.results)?.index ?? Int.max, input.results.run.startTime, input.results.run.host,
+                Array(try input.results.encoded()), input
+            )
         }
         return keyed.sorted { a, b in
             if a.0 != b.0 { return a.0 < b.0 }
@@ -99,8 +101,9 @@ public enum ResultsMerge {
         let shards = inputs.map { shard($0.results) }
         if shards.contains(where: { $0 == nil }) {
             if shards.contains(where: { $0 != nil }) || inputs.count > 1 {
-                refusals.append("not every input is a shard (runner --shard K/N): "
-                    + inputs.enumerated().filter { shards[$0.offset] == nil }.map(\.element.name).joined(separator: ", "))
+                refusals.append(
+                    "not every input is a shard (runner --shard K/N): "
+                        + inputs.enumerated().filter { shards[$0.offset] == nil }.map(\.element.name).joined(separator: ", "))
             }
         } else {
             let s = shards.map { $0! }
@@ -157,15 +160,18 @@ public enum ResultsMerge {
         let end = runs.compactMap(\.endTime).max()
         var options = runs[0].options
         options["shard"] = nil
-        options["mergedFrom"] = .array(inputs.map { input in
-            let r = input.results.run
-            var o: [String: JSONValue] = ["host": .string(r.host), "commandLine": .array(r.commandLine.map { .string($0) }),
-                                          "startTime": .string(ISO8601DateFormatter().string(from: r.startTime)),
-                                          "cases": .int(input.results.cases.count)]
-            if let d = r.duration { o["duration"] = .double(d) }
-            if let s = r.options["shard"] { o["shard"] = s }
-            return .object(o)
-        })
+        options["mergedFrom"] = .array(
+            inputs.map { input in
+                let r = input.results.run
+                var o: [String: JSONValue] = [
+                    "host": .string(r.host), "commandLine": .array(r.commandLine.map { .string($0) }),
+                    "startTime": .string(ISO8601DateFormatter().string(from: r.startTime)),
+                    "cases": .int(input.results.cases.count),
+                ]
+                if let d = r.duration { o["duration"] = .double(d) }
+                if let s = r.options["shard"] { o["shard"] = s }
+                return .object(o)
+            })
         var extra: [String: String] = [:]
         for r in runs.reversed() { extra.merge(r.extra) { _, earlier in earlier } }  // the canonical first input wins
         return RunMetadata(

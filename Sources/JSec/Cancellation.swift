@@ -19,8 +19,10 @@ extension EventLoopFuture where Value: Sendable {
     /// Waits for the future, giving up early with `timeoutError` after `timeout` or with `CancellationError`
     /// when the task is cancelled. Giving up does not stop the operation: a value that arrives after the wait
     /// gave up goes to `abandoned` (which closes what nobody will use).
-    func value(timeout: Duration? = nil, timeoutError: @autoclosure () -> JSecError = JSecError(.timeout, "timed out"),
-               abandoned: (@Sendable (Value) -> Void)? = nil) async throws -> Value {
+    func value(
+        timeout: Duration? = nil, timeoutError: @autoclosure () -> JSecError = JSecError(.timeout, "timed out"),
+        abandoned: (@Sendable (Value) -> Void)? = nil
+    ) async throws -> Value {
         let result = eventLoop.makePromise(of: Value.self)
         cascade(to: result)
         if let abandoned {

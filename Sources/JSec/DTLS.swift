@@ -13,9 +13,11 @@ public enum DTLS {
     /// Opens a UDP socket connected to `host`:`port` and runs the client handshake. `serverName`
     /// (default: `host`) is sent as SNI and checked against the certificate (IP SANs for IP literals);
     /// `session` resumes an earlier session (with ``TLSConfiguration/clientSessionCache`` the context does it itself).
-    public static func connect(host: String, port: Int, serverName: String? = nil, context: TLSContext,
-                               session: TLSSession? = nil, options: DTLSOptions = DTLSOptions(),
-                               eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> DTLSConnection {
+    public static func connect(
+        host: String, port: Int, serverName: String? = nil, context: TLSContext,
+        session: TLSSession? = nil, options: DTLSOptions = DTLSOptions(),
+        eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup
+    ) async throws -> DTLSConnection {
         try options.validate()
         try NetAddress.checkConnectPort(port, what: "DTLS connect to \(host):\(port)")
         let address: SocketAddress
@@ -35,8 +37,9 @@ public enum DTLS {
         let name = serverName ?? host
         let key = "dtls|\(host):\(port)|\(name)"
         do {
-            return try await install(on: channel, peer: address, role: .client, serverName: name, context: context,
-                                     session: session, options: options, cacheKey: key, ownsChannel: true)
+            return try await install(
+                on: channel, peer: address, role: .client, serverName: name, context: context,
+                session: session, options: options, cacheKey: key, ownsChannel: true)
         } catch {
             channel.close(promise: nil)
             throw error
@@ -44,15 +47,20 @@ public enum DTLS {
     }
 
     /// Connects with a configuration (builds a DTLS context for this one connection).
-    public static func connect(host: String, port: Int, serverName: String? = nil, configuration: TLSConfiguration = .client(),
-                               options: DTLSOptions = DTLSOptions()) async throws -> DTLSConnection {
-        try await connect(host: host, port: port, serverName: serverName, context: TLSContext(configuration, transport: .datagram),
-                          options: options)
+    public static func connect(
+        host: String, port: Int, serverName: String? = nil, configuration: TLSConfiguration = .client(),
+        options: DTLSOptions = DTLSOptions()
+    ) async throws -> DTLSConnection {
+        try await connect(
+            host: host, port: port, serverName: serverName, context: TLSContext(configuration, transport: .datagram),
+            options: options)
     }
 
     /// Binds a UDP socket on `host`:`port` (port 0 picks one; `::1`/`::` for IPv6) and serves DTLS on it.
-    public static func listen(host: String = "127.0.0.1", port: Int, context: TLSContext, options: DTLSOptions = DTLSOptions(),
-                              eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> DTLSServer {
+    public static func listen(
+        host: String = "127.0.0.1", port: Int, context: TLSContext, options: DTLSOptions = DTLSOptions(),
+        eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup
+    ) async throws -> DTLSServer {
         try options.validate()
         try validateServer(context)
         try NetAddress.checkListenPort(port, what: "DTLS listen on \(host):\(port)")
@@ -78,24 +86,30 @@ public enum DTLS {
     /// Runs a DTLS client handshake on an existing UDP channel (a `DatagramChannel`, connected or not) with `peer`
     /// (default: the channel's connected address). Datagrams from other addresses keep flowing to the channel's
     /// other handlers. The returned connection owns the channel: closing it closes the channel.
-    public static func upgrade(_ channel: Channel, peer: SocketAddress? = nil, asClientOf serverName: String?,
-                               context: TLSContext, session: TLSSession? = nil,
-                               options: DTLSOptions = DTLSOptions()) async throws -> DTLSConnection {
+    public static func upgrade(
+        _ channel: Channel, peer: SocketAddress? = nil, asClientOf serverName: String?,
+        context: TLSContext, session: TLSSession? = nil,
+        options: DTLSOptions = DTLSOptions()
+    ) async throws -> DTLSConnection {
         try options.validate()
         let target = try peerAddress(peer, channel)
-        return try await install(on: channel, peer: target, role: .client, serverName: serverName, context: context,
-                                 session: session, options: options, cacheKey: "dtls|\(target)|\(serverName ?? "")", ownsChannel: true)
+        return try await install(
+            on: channel, peer: target, role: .client, serverName: serverName, context: context,
+            session: session, options: options, cacheKey: "dtls|\(target)|\(serverName ?? "")", ownsChannel: true)
     }
 
     /// Runs a DTLS server handshake on an existing UDP channel with one `peer` (default: the connected address).
     /// No cookie exchange: the channel already names its peer. For many peers on one socket use ``listen(host:port:context:options:eventLoopGroup:)``.
-    public static func upgrade(_ channel: Channel, peer: SocketAddress? = nil, asServerWith context: TLSContext,
-                               options: DTLSOptions = DTLSOptions()) async throws -> DTLSConnection {
+    public static func upgrade(
+        _ channel: Channel, peer: SocketAddress? = nil, asServerWith context: TLSContext,
+        options: DTLSOptions = DTLSOptions()
+    ) async throws -> DTLSConnection {
         try options.validate()
         try validateServer(context)
         let target = try peerAddress(peer, channel)
-        return try await install(on: channel, peer: target, role: .server, serverName: nil, context: context,
-                                 session: nil, options: options, cacheKey: nil, ownsChannel: true)
+        return try await install(
+            on: channel, peer: target, role: .server, serverName: nil, context: context,
+            session: nil, options: options, cacheKey: nil, ownsChannel: true)
     }
 
     private static func peerAddress(_ peer: SocketAddress?, _ channel: Channel) throws -> SocketAddress {
@@ -115,25 +129,30 @@ public enum DTLS {
         }
     }
 
-    private static func install(on channel: Channel, peer: SocketAddress, role: TLSEngine.Role, serverName: String?,
-                                context: TLSContext, session: TLSSession?, options: DTLSOptions, cacheKey: String?,
-                                ownsChannel: Bool) async throws -> DTLSConnection {
+    private static func install(
+        on channel: Channel, peer: SocketAddress, role: TLSEngine.Role, serverName: String?,
+        context: TLSContext, session: TLSSession?, options: DTLSOptions, cacheKey: String?,
+        ownsChannel: Bool
+    ) async throws -> DTLSConnection {
         var offered = session
         if offered == nil, role == .client, context.configuration.clientSessionCache, let cacheKey {
             offered = context.sessionCache.withLock { $0[cacheKey] }
         }
         let tag = DTLSEngineTag(cookieSecret: nil, initialTimeout: options.initialRetransmissionTimeout)
         // Built here (not on the loop) so configuration errors surface as they are.
-        let engine = UnsafeTransfer(try DTLSDriver.makeEngine(context: context, role: role, serverName: serverName, session: offered,
-                                                              options: options, tag: tag))
+        let engine = UnsafeTransfer(
+            try DTLSDriver.makeEngine(
+                context: context, role: role, serverName: serverName, session: offered,
+                options: options, tag: tag))
         let tagBox = UnsafeTransfer(tag)
         let key = role == .client ? cacheKey : nil
         do {
             return try await channel.eventLoop.flatSubmit { () -> EventLoopFuture<DTLSConnection> in
                 let loop = channel.eventLoop
                 guard channel.isActive else { return loop.makeFailedFuture(JSecError(.closed, "DTLS: the UDP channel is closed")) }
-                let driver = DTLSDriver(engine: engine.value, tag: tagBox.value, peer: peer, localAddress: channel.localAddress,
-                                        options: options, eventLoop: loop, allocator: channel.allocator, sessionCacheKey: key)
+                let driver = DTLSDriver(
+                    engine: engine.value, tag: tagBox.value, peer: peer, localAddress: channel.localAddress,
+                    options: options, eventLoop: loop, allocator: channel.allocator, sessionCacheKey: key)
                 if ownsChannel { driver.ownedChannel = channel }
                 do {
                     try channel.syncOptions?.setOption(.recvAllocator, value: DTLSDriver.receiveAllocator)

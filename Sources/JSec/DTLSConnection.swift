@@ -17,8 +17,10 @@ public final class DTLSConnection: Sendable {
     let inbox: HandoffQueue<[UInt8]>
     let live: TLSLiveState
 
-    init(info: TLSConnectionInfo, driver: NIOLoopBound<DTLSDriver>, inbox: HandoffQueue<[UInt8]>, live: TLSLiveState,
-         localAddress: NetAddress?, remoteAddress: NetAddress?, maximumMessageSize: Int) {
+    init(
+        info: TLSConnectionInfo, driver: NIOLoopBound<DTLSDriver>, inbox: HandoffQueue<[UInt8]>, live: TLSLiveState,
+        localAddress: NetAddress?, remoteAddress: NetAddress?, maximumMessageSize: Int
+    ) {
         self.info = info
         self.driver = driver
         self.inbox = inbox

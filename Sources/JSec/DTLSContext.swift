@@ -19,7 +19,8 @@ extension TLSContext {
             throw JSecError(.configuration, "the .modern security profile is TLS 1.3 only; DTLS is DTLS 1.2 (use .intermediate or .compatible)")
         }
         guard c.minimumVersion == .tls1_2 else {
-            throw JSecError(.configuration, "DTLS supports DTLS 1.2 only (the datagram form of TLS 1.2), but the minimum version is \(c.minimumVersion.rawValue)")
+            throw JSecError(
+                .configuration, "DTLS supports DTLS 1.2 only (the datagram form of TLS 1.2), but the minimum version is \(c.minimumVersion.rawValue)")
         }
         guard c.cipherSuites == nil else {
             throw JSecError(.configuration, "cipherSuites configures TLS 1.3 only; DTLS 1.2 takes its ciphers from cipherList")

@@ -49,8 +49,10 @@ final class DTLSDriver {
     private var handshakeWaiters: [(Result<DTLSConnection, JSecError>) -> Void] = []
 
     /// Builds an engine for a DTLS context: the tag attached (cookies, timer), the MTU set.
-    static func makeEngine(context: TLSContext, role: TLSEngine.Role, serverName: String?, session: TLSSession?,
-                           options: DTLSOptions, tag: DTLSEngineTag) throws -> TLSEngine {
+    static func makeEngine(
+        context: TLSContext, role: TLSEngine.Role, serverName: String?, session: TLSSession?,
+        options: DTLSOptions, tag: DTLSEngineTag
+    ) throws -> TLSEngine {
         guard context.transport == .datagram else {
             throw JSecError(.configuration, "DTLS needs a datagram context: TLSContext(configuration, transport: .datagram)")
         }
@@ -64,8 +66,10 @@ final class DTLSDriver {
         return engine
     }
 
-    init(engine: TLSEngine, tag: DTLSEngineTag, peer: SocketAddress, localAddress: SocketAddress?, options: DTLSOptions,
-         eventLoop: any EventLoop, allocator: ByteBufferAllocator, sessionCacheKey: String?) {
+    init(
+        engine: TLSEngine, tag: DTLSEngineTag, peer: SocketAddress, localAddress: SocketAddress?, options: DTLSOptions,
+        eventLoop: any EventLoop, allocator: ByteBufferAllocator, sessionCacheKey: String?
+    ) {
         self.engine = engine
         self.tag = tag
         self.peer = peer
@@ -148,7 +152,10 @@ final class DTLSDriver {
         guard state == .handshaking || state == .active else { return }
         guard datagram.readableBytes > 0, datagram.readableBytes <= Self.maximumInboundDatagram else { return }
         if minimumProtectedRecord > 0,
-           DTLSRecordFramer.hasShortProtectedRecord(datagram, minimumLength: minimumProtectedRecord) { return }
+            DTLSRecordFramer.hasShortProtectedRecord(datagram, minimumLength: minimumProtectedRecord)
+        {
+            return
+        }
         lastReceive = .now()
         engine.feed(datagram)
         if state == .handshaking { advanceHandshake() } else { readAvailable() }
@@ -193,9 +200,11 @@ final class DTLSDriver {
             return eventLoop.makeFailedFuture(JSecError(.usage, "write: a DTLS message cannot be empty"))
         }
         guard message.readableBytes <= maximum else {
-            return eventLoop.makeFailedFuture(JSecError(.usage,
-                "write: a message of \(message.readableBytes) bytes does not fit in one DTLS record of mtu \(options.mtu) (at most \(maximum) bytes); it was not sent",
-                code: .jsec(.messageTooLarge)))
+            return eventLoop.makeFailedFuture(
+                JSecError(
+                    .usage,
+                    "write: a message of \(message.readableBytes) bytes does not fit in one DTLS record of mtu \(options.mtu) (at most \(maximum) bytes); it was not sent",
+                    code: .jsec(.messageTooLarge)))
         }
         if let error = engine.write(message) {
             fail(error)

@@ -1,6 +1,6 @@
 import NIOCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A datagram channel dedicated to one DTLS peer (a client, or an upgraded UDP channel in either role):

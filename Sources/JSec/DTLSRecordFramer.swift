@@ -19,8 +19,9 @@ enum DTLSRecordFramer {
         while rest.readableBytes > 0 {
             var recordLength = rest.readableBytes
             if rest.readableBytes >= headerLength,
-               let hi = rest.getInteger(at: rest.readerIndex + 11, as: UInt8.self),
-               let lo = rest.getInteger(at: rest.readerIndex + 12, as: UInt8.self) {
+                let hi = rest.getInteger(at: rest.readerIndex + 11, as: UInt8.self),
+                let lo = rest.getInteger(at: rest.readerIndex + 12, as: UInt8.self)
+            {
                 recordLength = min(rest.readableBytes, headerLength + Int(hi) << 8 + Int(lo))
             }
             let record = rest.readSlice(length: recordLength)!
@@ -44,8 +45,9 @@ enum DTLSRecordFramer {
         let end = datagram.writerIndex
         while end - offset >= headerLength {
             guard let epochHi = datagram.getInteger(at: offset + 3, as: UInt8.self),
-                  let epochLo = datagram.getInteger(at: offset + 4, as: UInt8.self),
-                  let length = datagram.getInteger(at: offset + 11, as: UInt16.self) else { return true }
+                let epochLo = datagram.getInteger(at: offset + 4, as: UInt8.self),
+                let length = datagram.getInteger(at: offset + 11, as: UInt16.self)
+            else { return true }
             if (epochHi != 0 || epochLo != 0) && Int(length) < minimumLength { return true }
             offset += headerLength + Int(length)
         }
@@ -55,7 +57,8 @@ enum DTLSRecordFramer {
     /// Whether a datagram starts with a ClientHello record at epoch 0 (a new handshake).
     static func isInitialClientHello(_ datagram: ByteBuffer) -> Bool {
         guard datagram.readableBytes >= headerLength + 12,
-              let bytes = datagram.getBytes(at: datagram.readerIndex, length: headerLength + 1) else { return false }
+            let bytes = datagram.getBytes(at: datagram.readerIndex, length: headerLength + 1)
+        else { return false }
         // content type 22 (handshake), DTLS major version 0xFE, epoch 0, handshake type 1 (ClientHello)
         return bytes[0] == 22 && bytes[1] == 0xFE && bytes[3] == 0 && bytes[4] == 0 && bytes[13] == 1
     }

@@ -145,8 +145,9 @@ final class DTLSServerHandler: ChannelInboundHandler {
             updateCount()
             return
         }
-        let driver = DTLSDriver(engine: engine, tag: tag, peer: peer, localAddress: context.channel.localAddress, options: options,
-                                eventLoop: context.eventLoop, allocator: context.channel.allocator, sessionCacheKey: nil)
+        let driver = DTLSDriver(
+            engine: engine, tag: tag, peer: peer, localAddress: context.channel.localAddress, options: options,
+            eventLoop: context.eventLoop, allocator: context.channel.allocator, sessionCacheKey: nil)
         let loop = context.eventLoop
         driver.transmit = { [weak self] d in
             guard let self, let ctx = self.context else { return loop.makeFailedFuture(JSecError(.closed, "the DTLS server is closed")) }

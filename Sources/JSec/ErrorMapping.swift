@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import NIOCore
 import NIOPosix
@@ -24,8 +24,9 @@ extension JSecError {
             case .inputClosed:
                 return JSecError(.closed, "\(doing): the read side of the stream is shut down")
             case .connectTimeout(let t):
-                return JSecError(.timeout, "connection timed out: \(object) (after \(t.nanoseconds / 1_000_000) ms)",
-                                 code: .errno(ETIMEDOUT))
+                return JSecError(
+                    .timeout, "connection timed out: \(object) (after \(t.nanoseconds / 1_000_000) ms)",
+                    code: .errno(ETIMEDOUT))
             default:
                 return JSecError(.io, "\(doing): \(e)")
             }
@@ -61,8 +62,9 @@ extension JSecError {
             let causes = zip(attempts, e.connectionErrors).map { attempt, failure in
                 attempt.errno.map { "\(attempt.address) \(errnoName($0))" } ?? "\(attempt.address) \(failure.error)"
             }
-            return JSecError(.io, "cannot connect: \(target) (\(causes.joined(separator: "; ")))",
-                             code: attempts.first?.errno.map { .errno($0) })
+            return JSecError(
+                .io, "cannot connect: \(target) (\(causes.joined(separator: "; ")))",
+                code: attempts.first?.errno.map { .errno($0) })
         }
         if let dns = (e.dnsAError ?? e.dnsAAAAError) as? SocketAddressError.UnknownHost {
             return unknownHost(dns.errorCode, dns.errorDescription, target)

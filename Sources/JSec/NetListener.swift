@@ -2,7 +2,7 @@ import NIOCore
 import NIOPosix
 import Synchronization
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A listening socket (TCP or Unix-domain) that hands out connected ``NetStream``s,
@@ -42,19 +42,27 @@ public final class NetListener: AsyncSequence, Sendable {
     /// Listens on TCP. Port 0 picks a free port (see ``port``); a port outside 0…65535 is a ``JSecError/Category/usage`` error.
     /// `idleTimeout`: an accepted connection on which nothing is received or sent for this long is closed
     /// (its pending read throws ``JSecError/Category/timeout``); nil (the default) keeps idle connections.
-    public static func listen(host: String = "127.0.0.1", port: Int, backlog: Int = 256, reusePort: Bool = false,
-                              idleTimeout: Duration? = nil,
-                              eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> NetListener {
+    public static func listen(
+        host: String = "127.0.0.1", port: Int, backlog: Int = 256, reusePort: Bool = false,
+        idleTimeout: Duration? = nil,
+        eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup
+    ) async throws -> NetListener {
         try NetAddress.checkListenPort(port, what: "listen on \(host):\(port)")
-        return try await bind(group: eventLoopGroup, backlog: backlog, reusePort: reusePort, idleTimeout: idleTimeout, tls: nil, unixPath: nil,
-                              target: host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)") { $0.bind(host: host, port: port) }
+        return try await bind(
+            group: eventLoopGroup, backlog: backlog, reusePort: reusePort, idleTimeout: idleTimeout, tls: nil, unixPath: nil,
+            target: host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        ) { $0.bind(host: host, port: port) }
     }
 
     /// Listens on a Unix-domain socket; an existing socket file at `path` is replaced.
-    public static func listen(unixPath: String, backlog: Int = 256, idleTimeout: Duration? = nil,
-                              eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> NetListener {
-        try await bind(group: eventLoopGroup, backlog: backlog, reusePort: false, idleTimeout: idleTimeout, tls: nil, unixPath: unixPath,
-                       target: "unix:\(unixPath)") { $0.bind(unixDomainSocketPath: unixPath, cleanupExistingSocketFile: true) }
+    public static func listen(
+        unixPath: String, backlog: Int = 256, idleTimeout: Duration? = nil,
+        eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup
+    ) async throws -> NetListener {
+        try await bind(
+            group: eventLoopGroup, backlog: backlog, reusePort: false, idleTimeout: idleTimeout, tls: nil, unixPath: unixPath,
+            target: "unix:\(unixPath)"
+        ) { $0.bind(unixDomainSocketPath: unixPath, cleanupExistingSocketFile: true) }
     }
 
     /// How long accepting pauses after the system refused to accept (out of descriptors: EMFILE, ENFILE; out of memory).
@@ -62,8 +70,10 @@ public final class NetListener: AsyncSequence, Sendable {
 
     /// `backlog` bounds both the kernel's queue of connections and the listener's queue of connections ready
     /// for ``accept(timeout:)``; a connection arriving when the latter is full is closed at once.
-    static func bind(group: any EventLoopGroup, backlog: Int, reusePort: Bool, idleTimeout: Duration?, tls: TLSContext?, unixPath: String?,
-                     target: String, _ bind: (ServerBootstrap) -> EventLoopFuture<Channel>) async throws -> NetListener {
+    static func bind(
+        group: any EventLoopGroup, backlog: Int, reusePort: Bool, idleTimeout: Duration?, tls: TLSContext?, unixPath: String?,
+        target: String, _ bind: (ServerBootstrap) -> EventLoopFuture<Channel>
+    ) async throws -> NetListener {
         guard backlog > 0 else { throw JSecError(.configuration, "backlog must be > 0, got \(backlog)") }
         if let idleTimeout, idleTimeout <= .zero {
             throw JSecError(.configuration, "idleTimeout must be positive (or nil), got \(idleTimeout)")
@@ -112,7 +122,10 @@ public final class NetListener: AsyncSequence, Sendable {
                     }
                 }
             }
-        if reusePort { bootstrap = bootstrap.serverChannelOption(ChannelOptions.Types.SocketOption(level: .socket, name: NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1) }
+        if reusePort {
+            bootstrap = bootstrap.serverChannelOption(
+                ChannelOptions.Types.SocketOption(level: .socket, name: NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)
+        }
         do {
             let channel = try await bind(bootstrap).value(abandoned: { $0.close(promise: nil) })
             return NetListener(serverChannel: channel, queue: queue, log: log, unixPath: unixPath)

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import NIOCore
 import NIOPosix
@@ -46,8 +46,10 @@ public final class NetStream: Sendable {
     // MARK: - Opening
 
     /// Connects over TCP. `host` may be a name or an IP literal; a port outside 1…65535 is a ``JSecError/Category/usage`` error.
-    public static func connect(host: String, port: Int, timeout: Duration? = nil,
-                               eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> NetStream {
+    public static func connect(
+        host: String, port: Int, timeout: Duration? = nil,
+        eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup
+    ) async throws -> NetStream {
         try NetAddress.checkConnectPort(port, what: "connect to \(host):\(port)")
         return try await open(group: eventLoopGroup, timeout: timeout, target: host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)") { bootstrap in
             bootstrap.connect(host: host, port: port)
@@ -55,15 +57,19 @@ public final class NetStream: Sendable {
     }
 
     /// Connects to a Unix-domain socket.
-    public static func connect(unixPath: String, timeout: Duration? = nil,
-                               eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> NetStream {
+    public static func connect(
+        unixPath: String, timeout: Duration? = nil,
+        eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup
+    ) async throws -> NetStream {
         try await open(group: eventLoopGroup, timeout: timeout, target: "unix:\(unixPath)") { bootstrap in
             bootstrap.connect(unixDomainSocketPath: unixPath)
         }
     }
 
-    private static func open(group: any EventLoopGroup, timeout: Duration?, target: String,
-                             _ connect: (ClientBootstrap) -> EventLoopFuture<Channel>) async throws -> NetStream {
+    private static func open(
+        group: any EventLoopGroup, timeout: Duration?, target: String,
+        _ connect: (ClientBootstrap) -> EventLoopFuture<Channel>
+    ) async throws -> NetStream {
         var bootstrap = ClientBootstrap(group: group)
             .channelOption(.allowRemoteHalfClosure, value: true)
             .channelInitializer { channel in

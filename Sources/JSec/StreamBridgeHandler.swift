@@ -136,8 +136,11 @@ final class StreamBridgeHandler: ChannelDuplexHandler {
             return
         }
         if pending != nil {
-            complete(.failure(JSecError(.usage, "another read is already pending on this stream; reads must not run concurrently",
-                                        code: .jsec(.concurrentOperation))))
+            complete(
+                .failure(
+                    JSecError(
+                        .usage, "another read is already pending on this stream; reads must not run concurrently",
+                        code: .jsec(.concurrentOperation))))
             return
         }
         if closedLocally {

@@ -8,53 +8,69 @@ public enum TLS {
     /// as SNI and checked against the certificate (IP SANs for IP literals).
     /// `session` resumes an earlier session (see ``TLSConnection/session``); with
     /// ``TLSConfiguration/clientSessionCache`` the context offers the last session for this host and port itself.
-    public static func connect(host: String, port: Int, serverName: String? = nil, context: TLSContext,
-                               session: TLSSession? = nil, timeout: Duration? = nil,
-                               eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> NetStream {
+    public static func connect(
+        host: String, port: Int, serverName: String? = nil, context: TLSContext,
+        session: TLSSession? = nil, timeout: Duration? = nil,
+        eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup
+    ) async throws -> NetStream {
         try validateStream(context)
         let stream = try await NetStream.connect(host: host, port: port, timeout: timeout, eventLoopGroup: eventLoopGroup)
-        return try await install(on: stream, role: .client, serverName: serverName ?? host, context: context, session: session,
-                                 cacheKey: "\(host):\(port)|\(serverName ?? host)")
+        return try await install(
+            on: stream, role: .client, serverName: serverName ?? host, context: context, session: session,
+            cacheKey: "\(host):\(port)|\(serverName ?? host)")
     }
 
     /// Connects over TCP with a configuration (builds a ``TLSContext`` for this one connection).
-    public static func connect(host: String, port: Int, serverName: String? = nil,
-                               configuration: TLSConfiguration = .client(), timeout: Duration? = nil) async throws -> NetStream {
+    public static func connect(
+        host: String, port: Int, serverName: String? = nil,
+        configuration: TLSConfiguration = .client(), timeout: Duration? = nil
+    ) async throws -> NetStream {
         try await connect(host: host, port: port, serverName: serverName, context: TLSContext(configuration), timeout: timeout)
     }
 
     /// Connects to a Unix-domain socket and runs the client handshake. `serverName` is what the
     /// certificate is checked against (required unless verification skips the hostname).
-    public static func connect(unixPath: String, serverName: String?, context: TLSContext, session: TLSSession? = nil,
-                               timeout: Duration? = nil,
-                               eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> NetStream {
+    public static func connect(
+        unixPath: String, serverName: String?, context: TLSContext, session: TLSSession? = nil,
+        timeout: Duration? = nil,
+        eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup
+    ) async throws -> NetStream {
         try validateStream(context)
         let stream = try await NetStream.connect(unixPath: unixPath, timeout: timeout, eventLoopGroup: eventLoopGroup)
-        return try await install(on: stream, role: .client, serverName: serverName, context: context, session: session,
-                                 cacheKey: "unix:\(unixPath)|\(serverName ?? "")")
+        return try await install(
+            on: stream, role: .client, serverName: serverName, context: context, session: session,
+            cacheKey: "unix:\(unixPath)|\(serverName ?? "")")
     }
 
     /// Listens on TCP; ``NetListener/accept(timeout:)`` hands out streams whose server handshake succeeded.
     /// `idleTimeout`: a connection on which no application data is received or sent for this long (after its
     /// handshake, which ``TLSConfiguration/handshakeTimeout`` bounds) is closed, and its pending read throws
     /// ``JSecError/Category/timeout``. nil (the default) keeps idle connections open.
-    public static func listen(host: String = "127.0.0.1", port: Int, backlog: Int = 256, reusePort: Bool = false,
-                              context: TLSContext, idleTimeout: Duration? = nil,
-                              eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> NetListener {
+    public static func listen(
+        host: String = "127.0.0.1", port: Int, backlog: Int = 256, reusePort: Bool = false,
+        context: TLSContext, idleTimeout: Duration? = nil,
+        eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup
+    ) async throws -> NetListener {
         try validateServer(context)
         try NetAddress.checkListenPort(port, what: "listen on \(host):\(port)")
-        return try await NetListener.bind(group: eventLoopGroup, backlog: backlog, reusePort: reusePort, idleTimeout: idleTimeout,
-                                          tls: context, unixPath: nil,
-                                          target: host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)") { $0.bind(host: host, port: port) }
+        return try await NetListener.bind(
+            group: eventLoopGroup, backlog: backlog, reusePort: reusePort, idleTimeout: idleTimeout,
+            tls: context, unixPath: nil,
+            target: host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        ) { $0.bind(host: host, port: port) }
     }
 
     /// Listens on a Unix-domain socket with TLS.
-    public static func listen(unixPath: String, backlog: Int = 256, context: TLSContext, idleTimeout: Duration? = nil,
-                              eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup) async throws -> NetListener {
+    public static func listen(
+        unixPath: String, backlog: Int = 256, context: TLSContext, idleTimeout: Duration? = nil,
+        eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup
+    ) async throws -> NetListener {
         try validateServer(context)
-        return try await NetListener.bind(group: eventLoopGroup, backlog: backlog, reusePort: false, idleTimeout: idleTimeout,
-                                          tls: context, unixPath: unixPath,
-                                          target: "unix:\(unixPath)") {
+        return try await NetListener.bind(
+            group: eventLoopGroup, backlog: backlog, reusePort: false, idleTimeout: idleTimeout,
+            tls: context, unixPath: unixPath,
+            target: "unix:\(unixPath)"
+        ) {
             $0.bind(unixDomainSocketPath: unixPath, cleanupExistingSocketFile: true)
         }
     }
@@ -63,8 +79,10 @@ public enum TLS {
     /// and not yet read are handed to TLS, so nothing is lost or duplicated. Returns the same
     /// stream object, now with ``NetStream/tls`` set.
     @discardableResult
-    public static func upgrade(_ stream: NetStream, asClientOf serverName: String?, context: TLSContext,
-                               session: TLSSession? = nil) async throws -> NetStream {
+    public static func upgrade(
+        _ stream: NetStream, asClientOf serverName: String?, context: TLSContext,
+        session: TLSSession? = nil
+    ) async throws -> NetStream {
         let key = stream.remoteAddress.map { "\($0)|\(serverName ?? "")" }
         return try await install(on: stream, role: .client, serverName: serverName, context: context, session: session, cacheKey: key)
     }
@@ -92,8 +110,10 @@ public enum TLS {
         }
     }
 
-    private static func install(on stream: NetStream, role: TLSEngine.Role, serverName: String?, context: TLSContext,
-                                session: TLSSession?, cacheKey: String?) async throws -> NetStream {
+    private static func install(
+        on stream: NetStream, role: TLSEngine.Role, serverName: String?, context: TLSContext,
+        session: TLSSession?, cacheKey: String?
+    ) async throws -> NetStream {
         if stream.tls != nil { throw JSecError(.usage, "the stream is already a TLS stream") }
         try validateStream(context)
         try Task.checkCancellation()  // a cancelled task leaves the plaintext stream as it was
@@ -104,8 +124,9 @@ public enum TLS {
         if offered == nil, role == .client, context.configuration.clientSessionCache, let cacheKey {
             offered = context.sessionCache.withLock { $0[cacheKey] }
         }
-        let handler = try TLSHandler(context: context, role: role, serverName: serverName, session: offered,
-                                     sessionCacheKey: role == .client ? cacheKey : nil)
+        let handler = try TLSHandler(
+            context: context, role: role, serverName: serverName, session: offered,
+            sessionCacheKey: role == .client ? cacheKey : nil)
         let handlerBox = UnsafeTransfer(handler)
         let connection: TLSConnection
         do {

@@ -157,8 +157,10 @@ public struct TLSConfiguration: Sendable {
     public init() {}
 
     /// A client configuration with secure defaults: system trust store, full verification, TLS 1.2+.
-    public static func client(trustRoots: TrustRoots = .system, verification: CertificateVerification = .fullVerification,
-                              applicationProtocols: [String] = []) -> TLSConfiguration {
+    public static func client(
+        trustRoots: TrustRoots = .system, verification: CertificateVerification = .fullVerification,
+        applicationProtocols: [String] = []
+    ) -> TLSConfiguration {
         var c = TLSConfiguration()
         c.trustRoots = trustRoots
         c.certificateVerification = verification
@@ -167,9 +169,11 @@ public struct TLSConfiguration: Sendable {
     }
 
     /// A server configuration presenting `certificateChain` with `privateKey`.
-    public static func server(certificateChain: CertificateSource, privateKey: PrivateKeySource,
-                              clientAuthentication: ClientAuthentication = .none, trustRoots: TrustRoots = .system,
-                              applicationProtocols: [String] = []) -> TLSConfiguration {
+    public static func server(
+        certificateChain: CertificateSource, privateKey: PrivateKeySource,
+        clientAuthentication: ClientAuthentication = .none, trustRoots: TrustRoots = .system,
+        applicationProtocols: [String] = []
+    ) -> TLSConfiguration {
         var c = TLSConfiguration()
         c.certificateChain = certificateChain
         c.privateKey = privateKey
@@ -180,10 +184,13 @@ public struct TLSConfiguration: Sendable {
     }
 
     /// A server configuration from a generated certificate.
-    public static func server(_ identity: CertificateAndKey, clientAuthentication: ClientAuthentication = .none,
-                              trustRoots: TrustRoots = .system) -> TLSConfiguration {
-        server(certificateChain: .certificates([identity.certificate]), privateKey: .key(identity.privateKey),
-               clientAuthentication: clientAuthentication, trustRoots: trustRoots)
+    public static func server(
+        _ identity: CertificateAndKey, clientAuthentication: ClientAuthentication = .none,
+        trustRoots: TrustRoots = .system
+    ) -> TLSConfiguration {
+        server(
+            certificateChain: .certificates([identity.certificate]), privateKey: .key(identity.privateKey),
+            clientAuthentication: clientAuthentication, trustRoots: trustRoots)
     }
 }
 

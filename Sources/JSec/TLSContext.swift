@@ -59,7 +59,9 @@ public final class TLSContext: @unchecked Sendable {
             }
         }
         OpenSSLErrorQueue.clear()
-        guard let ctx = SSL_CTX_new(transport == .datagram ? DTLS_method() : TLS_method()) else { wire?.deallocate(); throw JSecError.openSSL(.configuration, "SSL_CTX_new failed") }
+        guard let ctx = SSL_CTX_new(transport == .datagram ? DTLS_method() : TLS_method()) else {
+            wire?.deallocate(); throw JSecError.openSSL(.configuration, "SSL_CTX_new failed")
+        }
         self.ctx = ctx
         self.alpnWire = wire
         sniContexts = children
@@ -81,13 +83,15 @@ public final class TLSContext: @unchecked Sendable {
         // The profile's floor and the configured range both apply (TLSSecurityProfile).
         let minimum = max(c.minimumVersion, c.securityProfile.minimumVersion)
         guard minimum <= c.maximumVersion else {
-            throw JSecError(.configuration, "the .\(c.securityProfile) security profile allows \(minimum.rawValue) and above, but the maximum version is \(c.maximumVersion.rawValue)")
+            throw JSecError(
+                .configuration,
+                "the .\(c.securityProfile) security profile allows \(minimum.rawValue) and above, but the maximum version is \(c.maximumVersion.rawValue)")
         }
         if transport == .datagram {
             try configureDatagram()  // DTLSContext.swift: DTLS 1.2 only, MTU, cookie exchange
         } else {
             guard jsec_SSL_CTX_set_min_proto_version(ctx, minimum.openSSLValue) == 1,
-                  jsec_SSL_CTX_set_max_proto_version(ctx, c.maximumVersion.openSSLValue) == 1
+                jsec_SSL_CTX_set_max_proto_version(ctx, c.maximumVersion.openSSLValue) == 1
             else { throw JSecError.openSSL(.configuration, "cannot set the TLS version range") }
         }
 
@@ -95,7 +99,9 @@ public final class TLSContext: @unchecked Sendable {
         SSL_CTX_set_options(ctx, jsec_SSL_OP_NO_COMPRESSION() | jsec_SSL_OP_CIPHER_SERVER_PREFERENCE())
         if c.allowRenegotiation {
             guard minimum == .tls1_2 else {
-                throw JSecError(.configuration, "allowRenegotiation needs TLS 1.2 (renegotiation does not exist in TLS 1.3), but the minimum version is \(minimum.rawValue)")
+                throw JSecError(
+                    .configuration, "allowRenegotiation needs TLS 1.2 (renegotiation does not exist in TLS 1.3), but the minimum version is \(minimum.rawValue)"
+                )
             }
             // Secure renegotiation only: OpenSSL 3 refuses peers without RFC 5746 support unless told
             // otherwise (SSL_OP_LEGACY_SERVER_CONNECT / SSL_OP_ALLOW_UNSAFE_LEGACY_RENEGOTIATION), which we never set.
@@ -365,21 +371,22 @@ extension TrustRoots {
 
 /// Server-side ALPN: pick the first of the server's protocols that the client offers (RFC 7301);
 /// no overlap is a fatal `no_application_protocol` alert.
-private let alpnSelectCallback: @convention(c) (
-    OpaquePointer?, UnsafeMutablePointer<UnsafePointer<UInt8>?>?, UnsafeMutablePointer<UInt8>?,
-    UnsafePointer<UInt8>?, UInt32, UnsafeMutableRawPointer?
-) -> Int32 = { _, out, outlen, clientWire, clientLen, arg in
-    guard let arg, let out, let outlen, let clientWire else { return SSL_TLSEXT_ERR_ALERT_FATAL }
-    let context = Unmanaged<TLSContext>.fromOpaque(arg).takeUnretainedValue()
-    guard let server = context.alpnWireBuffer, let serverBase = server.baseAddress else { return SSL_TLSEXT_ERR_NOACK }
-    var selected: UnsafeMutablePointer<UInt8>?
-    var selectedLen: UInt8 = 0
-    let r = SSL_select_next_proto(&selected, &selectedLen, serverBase, UInt32(server.count), clientWire, clientLen)
-    guard r == OPENSSL_NPN_NEGOTIATED, let selected else { return SSL_TLSEXT_ERR_ALERT_FATAL }
-    out.pointee = UnsafePointer(selected)
-    outlen.pointee = selectedLen
-    return SSL_TLSEXT_ERR_OK
-}
+private let alpnSelectCallback:
+    @convention(c) (
+        OpaquePointer?, UnsafeMutablePointer<UnsafePointer<UInt8>?>?, UnsafeMutablePointer<UInt8>?,
+        UnsafePointer<UInt8>?, UInt32, UnsafeMutableRawPointer?
+    ) -> Int32 = { _, out, outlen, clientWire, clientLen, arg in
+        guard let arg, let out, let outlen, let clientWire else { return SSL_TLSEXT_ERR_ALERT_FATAL }
+        let context = Unmanaged<TLSContext>.fromOpaque(arg).takeUnretainedValue()
+        guard let server = context.alpnWireBuffer, let serverBase = server.baseAddress else { return SSL_TLSEXT_ERR_NOACK }
+        var selected: UnsafeMutablePointer<UInt8>?
+        var selectedLen: UInt8 = 0
+        let r = SSL_select_next_proto(&selected, &selectedLen, serverBase, UInt32(server.count), clientWire, clientLen)
+        guard r == OPENSSL_NPN_NEGOTIATED, let selected else { return SSL_TLSEXT_ERR_ALERT_FATAL }
+        out.pointee = UnsafePointer(selected)
+        outlen.pointee = selectedLen
+        return SSL_TLSEXT_ERR_OK
+    }
 
 /// Server-side SNI: switch to the context whose certificate matches the requested name.
 private let serverNameCallback: @convention(c) (OpaquePointer?, UnsafeMutablePointer<Int32>?, UnsafeMutableRawPointer?) -> Int32 = { ssl, _, arg in

@@ -31,8 +31,10 @@ final class TLSEngine {
     /// Called (on the owning event loop) when a new session or TLS 1.3 ticket arrives (client side).
     var onNewSession: ((TLSSession) -> Void)?
 
-    init(context: TLSContext, role: Role, serverName: String?, session: TLSSession? = nil,
-         allocator: ByteBufferAllocator = ByteBufferAllocator()) throws {
+    init(
+        context: TLSContext, role: Role, serverName: String?, session: TLSSession? = nil,
+        allocator: ByteBufferAllocator = ByteBufferAllocator()
+    ) throws {
         OpenSSLErrorQueue.clear()
         guard let ssl = SSL_new(context.ctx) else { throw JSecError.openSSL(.configuration, "SSL_new failed") }
         let network = ByteBufferBIO(allocator: allocator)
@@ -234,30 +236,36 @@ final class TLSEngine {
         }
         if reasons.contains(SSL_R_CERTIFICATE_VERIFY_FAILED), verify != X509_V_OK {
             let why = String(cString: X509_verify_cert_error_string(verify))
-            return JSecError(.verification, "certificate verify failed: \(why) (X509 error \(verify))",
-                             code: .certificate(X509VerifyResult(rawValue: Int32(truncatingIfNeeded: verify))), openSSLErrors: texts)
+            return JSecError(
+                .verification, "certificate verify failed: \(why) (X509 error \(verify))",
+                code: .certificate(X509VerifyResult(rawValue: Int32(truncatingIfNeeded: verify))), openSSLErrors: texts)
         }
         if reasons.contains(SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE) {
-            return JSecError(.verification, "the peer did not present a certificate, and one is required",
-                             code: .peerDidNotReturnCertificate, openSSLErrors: texts)
+            return JSecError(
+                .verification, "the peer did not present a certificate, and one is required",
+                code: .peerDidNotReturnCertificate, openSSLErrors: texts)
         }
         // Alerts by which the peer refuses our certificate.
-        let refusals: [TLSAlert] = [.badCertificate, .unsupportedCertificate, .certificateRevoked, .certificateExpired,
-                                    .certificateUnknown, .unknownCA, .accessDenied, .certificateRequired]
+        let refusals: [TLSAlert] = [
+            .badCertificate, .unsupportedCertificate, .certificateRevoked, .certificateExpired,
+            .certificateUnknown, .unknownCA, .accessDenied, .certificateRequired,
+        ]
         let alerts = entries.compactMap { entry -> TLSAlert? in
             if case .alertReceived(let alert) = JSecError.Code(entry) { return alert } else { return nil }
         }
         if serverWantedCertificateWeLack, alerts.contains(.handshakeFailure) || alerts.contains(.certificateRequired) {
-            return JSecError(.verification, "the server requires a client certificate and none is configured",
-                             code: .jsec(.clientCertificateNotConfigured), openSSLErrors: texts)
+            return JSecError(
+                .verification, "the server requires a client certificate and none is configured",
+                code: .jsec(.clientCertificateNotConfigured), openSSLErrors: texts)
         }
         if let alert = alerts.first(where: refusals.contains) {
             return JSecError(.verification, "the peer rejected our certificate: \(alert)", code: .alertReceived(alert), openSSLErrors: texts)
         }
-        let first = entries.first.map { e -> String in
-            if let s = ERR_reason_error_string(e.code) { return String(cString: s) }
-            return e.text
-        } ?? "SSL error \(code)"
+        let first =
+            entries.first.map { e -> String in
+                if let s = ERR_reason_error_string(e.code) { return String(cString: s) }
+                return e.text
+            } ?? "SSL error \(code)"
         let firstCode = entries.first.map(JSecError.Code.init)
         if duringHandshake || !handshakeComplete {
             return JSecError(.handshake, "TLS handshake failed: \(first)", code: firstCode, openSSLErrors: texts)
@@ -304,7 +312,8 @@ final class TLSEngine {
 }
 
 /// `SSL_CTX_set_client_cert_cb` hook: the server asked for a certificate we do not have.
-let clientCertificateRequested: @convention(c) (OpaquePointer?, UnsafeMutablePointer<OpaquePointer?>?, UnsafeMutablePointer<OpaquePointer?>?) -> Int32 = { ssl, _, _ in
+let clientCertificateRequested: @convention(c) (OpaquePointer?, UnsafeMutablePointer<OpaquePointer?>?, UnsafeMutablePointer<OpaquePointer?>?) -> Int32 = {
+    ssl, _, _ in
     if let ssl, let raw = jsec_SSL_get_app_data(ssl) {
         Unmanaged<TLSEngine>.fromOpaque(raw).takeUnretainedValue().serverWantedCertificateWeLack = true
     }

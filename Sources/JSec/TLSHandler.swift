@@ -32,8 +32,10 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var renegotiationWaiters: [EventLoopPromise<Void>] = []
     let liveState = TLSLiveState()
 
-    init(context: TLSContext, role: TLSEngine.Role, serverName: String?, session: TLSSession? = nil,
-         sessionCacheKey: String? = nil, allocator: ByteBufferAllocator = ByteBufferAllocator()) throws {
+    init(
+        context: TLSContext, role: TLSEngine.Role, serverName: String?, session: TLSSession? = nil,
+        sessionCacheKey: String? = nil, allocator: ByteBufferAllocator = ByteBufferAllocator()
+    ) throws {
         engine = try TLSEngine(context: context, role: role, serverName: serverName, session: session, allocator: allocator)
         let live = liveState
         engine.onNewSession = { session in
@@ -117,8 +119,9 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .complete:
             state = .active
             let elapsed = handshakeStart.map { ContinuousClock.now - $0 } ?? .zero
-            let connection = TLSConnection(info: engine.connectionInfo(handshakeDuration: elapsed), state: liveState,
-                                           handler: NIOLoopBound(self, eventLoop: context.eventLoop), eventLoop: context.eventLoop)
+            let connection = TLSConnection(
+                info: engine.connectionInfo(handshakeDuration: elapsed), state: liveState,
+                handler: NIOLoopBound(self, eventLoop: context.eventLoop), eventLoop: context.eventLoop)
             flushCiphertext(context: context)
             completeHandshake(.success(connection))
             // Writes issued during the handshake go out now, in order.
@@ -166,7 +169,8 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if let timeout = engine.context.configuration.handshakeTimeout {
             context.eventLoop.assumeIsolated().scheduleTask(in: timeout.timeAmount) { [weak self] in
                 guard let self, self.renegotiationWaiters.contains(where: { $0.futureResult === promise.futureResult }),
-                      let ctx = self.context else { return }
+                    let ctx = self.context
+                else { return }
                 self.fail(context: ctx, JSecError(.timeout, "the TLS renegotiation did not complete within \(timeout)", code: .jsec(.handshakeTimeout)))
             }
         }

@@ -46,7 +46,9 @@ extension TLSContext {
             if let cached = ocspCache.withLock({ c -> [UInt8]?? in
                 guard let at = c.fetched, now - at < interval else { return nil }
                 return .some(c.bytes)
-            }) { return cached }
+            }) {
+                return cached
+            }
             let fresh = Self.usable(provide())
             ocspCache.withLock { $0 = OCSPStapleCache(bytes: fresh, fetched: now) }
             return fresh

@@ -24,8 +24,9 @@ extension TLSEngine {
             return JSecError(.usage, "renegotiation needs TLS 1.2; this connection is \(String(cString: SSL_get_version(ssl)))")
         }
         guard jsec_SSL_get_secure_renegotiation_support(ssl) == 1 else {
-            return JSecError(.protocol, "the peer does not support secure renegotiation (RFC 5746); refusing to renegotiate",
-                             code: .jsec(.insecureRenegotiation))
+            return JSecError(
+                .protocol, "the peer does not support secure renegotiation (RFC 5746); refusing to renegotiate",
+                code: .jsec(.insecureRenegotiation))
         }
         guard !inHandshake else { return JSecError(.usage, "a renegotiation is already in progress", code: .jsec(.concurrentOperation)) }
         guard SSL_renegotiate(ssl) == 1 else { return JSecError.openSSL(.protocol, "renegotiation refused") }

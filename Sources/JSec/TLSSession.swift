@@ -58,10 +58,13 @@ public struct TLSSession: Sendable, Codable, Hashable {
                 if let d = s.der { return d }
                 guard let p = s.session else { return [] }
                 let len = i2d_SSL_SESSION(p, nil)
-                let d = len <= 0 ? [] : [UInt8](unsafeUninitializedCapacity: Int(len)) { buf, count in
-                    var out: UnsafeMutablePointer<UInt8>? = buf.baseAddress
-                    count = Int(i2d_SSL_SESSION(p, &out))
-                }
+                let d =
+                    len <= 0
+                    ? []
+                    : [UInt8](unsafeUninitializedCapacity: Int(len)) { buf, count in
+                        var out: UnsafeMutablePointer<UInt8>? = buf.baseAddress
+                        count = Int(i2d_SSL_SESSION(p, &out))
+                    }
                 s.der = d
                 return d
             }

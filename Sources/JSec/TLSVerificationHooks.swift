@@ -122,7 +122,8 @@ private let certVerifyCallback: @convention(c) (OpaquePointer?, UnsafeMutableRaw
     guard let storeCtx else { return 0 }
     let verified = X509_verify_cert(storeCtx)
     guard let sslRaw = X509_STORE_CTX_get_ex_data(storeCtx, SSL_get_ex_data_X509_STORE_CTX_idx()),
-          let appData = jsec_SSL_get_app_data(OpaquePointer(sslRaw)) else { return verified }
+        let appData = jsec_SSL_get_app_data(OpaquePointer(sslRaw))
+    else { return verified }
     let engine = Unmanaged<TLSEngine>.fromOpaque(appData).takeUnretainedValue()
     let unverifiedOK = engine.role == .client && engine.context.configuration.certificateVerification == .none
     if verified != 1 && !unverifiedOK { return verified }

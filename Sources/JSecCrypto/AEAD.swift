@@ -48,8 +48,9 @@ public enum AEAD {
     public static let maximumMessageLength = 1 << 26
 
     public static func info(_ algorithm: AEADAlgorithm) -> CipherInfo {
-        CipherInfo(name: algorithm.description, keyLength: algorithm.keyLength, nonceLength: algorithm.nonceLength,
-                   tagLength: algorithm.tagLength, isAEAD: true)
+        CipherInfo(
+            name: algorithm.description, keyLength: algorithm.keyLength, nonceLength: algorithm.nonceLength,
+            tagLength: algorithm.tagLength, isAEAD: true)
     }
 
     /// A fresh random key of the right length.
@@ -59,8 +60,10 @@ public enum AEAD {
     public static func generateNonce(_ algorithm: AEADAlgorithm) throws -> [UInt8] { try SecureRandom.bytes(algorithm.nonceLength) }
 
     /// Encrypts `plaintext`; a random nonce is generated when `nonce` is nil.
-    public static func seal(_ algorithm: AEADAlgorithm, key: some Collection<UInt8>, nonce: [UInt8]? = nil,
-                            plaintext: some Collection<UInt8>, aad: some Collection<UInt8> = [UInt8]()) throws -> SealedBox {
+    public static func seal(
+        _ algorithm: AEADAlgorithm, key: some Collection<UInt8>, nonce: [UInt8]? = nil,
+        plaintext: some Collection<UInt8>, aad: some Collection<UInt8> = [UInt8]()
+    ) throws -> SealedBox {
         let iv = try nonce ?? generateNonce(algorithm)
         let (out, tag) = try run(algorithm, encrypt: true, key: Array(key), nonce: iv, input: Array(plaintext), aad: Array(aad), tag: nil)
         return SealedBox(nonce: iv, ciphertext: out, tag: tag)
@@ -68,17 +71,22 @@ public enum AEAD {
 
     /// Decrypts and authenticates. A wrong key, nonce, AAD, ciphertext or tag throws a `.crypto` error
     /// ("authentication failed") and no plaintext is returned.
-    public static func open(_ algorithm: AEADAlgorithm, key: some Collection<UInt8>, nonce: [UInt8], ciphertext: some Collection<UInt8>,
-                            tag: some Collection<UInt8>, aad: some Collection<UInt8> = [UInt8]()) throws -> [UInt8] {
+    public static func open(
+        _ algorithm: AEADAlgorithm, key: some Collection<UInt8>, nonce: [UInt8], ciphertext: some Collection<UInt8>,
+        tag: some Collection<UInt8>, aad: some Collection<UInt8> = [UInt8]()
+    ) throws -> [UInt8] {
         try run(algorithm, encrypt: false, key: Array(key), nonce: nonce, input: Array(ciphertext), aad: Array(aad), tag: Array(tag)).0
     }
 
     /// Decrypts a ``SealedBox``.
-    public static func open(_ algorithm: AEADAlgorithm, key: some Collection<UInt8>, box: SealedBox, aad: some Collection<UInt8> = [UInt8]()) throws -> [UInt8] {
+    public static func open(_ algorithm: AEADAlgorithm, key: some Collection<UInt8>, box: SealedBox, aad: some Collection<UInt8> = [UInt8]()) throws -> [UInt8]
+    {
         try open(algorithm, key: key, nonce: box.nonce, ciphertext: box.ciphertext, tag: box.tag, aad: aad)
     }
 
-    private static func run(_ alg: AEADAlgorithm, encrypt: Bool, key: [UInt8], nonce: [UInt8], input: [UInt8], aad: [UInt8], tag: [UInt8]?) throws -> ([UInt8], [UInt8]) {
+    private static func run(
+        _ alg: AEADAlgorithm, encrypt: Bool, key: [UInt8], nonce: [UInt8], input: [UInt8], aad: [UInt8], tag: [UInt8]?
+    ) throws -> ([UInt8], [UInt8]) {
         guard key.count == alg.keyLength else { throw JSecError(.configuration, "\(alg) needs a \(alg.keyLength)-byte key, got \(key.count)") }
         let nonceOK = alg == .chacha20Poly1305 ? nonce.count == 12 : (1...128).contains(nonce.count)
         guard nonceOK else { throw JSecError(.configuration, "invalid nonce length \(nonce.count) for \(alg)") }
@@ -92,8 +100,8 @@ public enum AEAD {
         let cipher = try AlgorithmFetcher.shared.cipher(alg)
         let enc: Int32 = encrypt ? 1 : 0
         guard EVP_CipherInit_ex2(ctx, cipher, nil, nil, enc, nil) == 1,
-              EVP_CIPHER_CTX_ctrl(ctx, jsec_EVP_CTRL_AEAD_SET_IVLEN(), Int32(nonce.count), nil) == 1,
-              EVP_CipherInit_ex2(ctx, nil, key, nonce, enc, nil) == 1
+            EVP_CIPHER_CTX_ctrl(ctx, jsec_EVP_CTRL_AEAD_SET_IVLEN(), Int32(nonce.count), nil) == 1,
+            EVP_CipherInit_ex2(ctx, nil, key, nonce, enc, nil) == 1
         else { throw JSecError.openSSL(.crypto, "cannot initialise \(alg)") }
         var len: Int32 = 0
         if !aad.isEmpty {

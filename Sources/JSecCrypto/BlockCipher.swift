@@ -14,12 +14,16 @@ public enum BlockCipher {
         CipherInfo(name: algorithm.rawValue.lowercased(), keyLength: algorithm.keyLength, nonceLength: algorithm.ivLength, tagLength: 0, isAEAD: false)
     }
 
-    public static func encrypt(_ algorithm: Algorithm, key: some Collection<UInt8>, iv: some Collection<UInt8>, plaintext: some Collection<UInt8>) throws -> [UInt8] {
+    public static func encrypt(
+        _ algorithm: Algorithm, key: some Collection<UInt8>, iv: some Collection<UInt8>, plaintext: some Collection<UInt8>
+    ) throws -> [UInt8] {
         try run(algorithm, Array(key), Array(iv), Array(plaintext), encrypt: true)
     }
 
     /// Decrypts; bad padding (usually a wrong key or corrupted data) is a `.crypto` error.
-    public static func decrypt(_ algorithm: Algorithm, key: some Collection<UInt8>, iv: some Collection<UInt8>, ciphertext: some Collection<UInt8>) throws -> [UInt8] {
+    public static func decrypt(
+        _ algorithm: Algorithm, key: some Collection<UInt8>, iv: some Collection<UInt8>, ciphertext: some Collection<UInt8>
+    ) throws -> [UInt8] {
         try run(algorithm, Array(key), Array(iv), Array(ciphertext), encrypt: false)
     }
 
@@ -27,7 +31,9 @@ public enum BlockCipher {
         guard key.count == alg.keyLength else { throw JSecError(.configuration, "\(alg.rawValue) needs a \(alg.keyLength)-byte key, got \(key.count)") }
         guard iv.count == alg.ivLength else { throw JSecError(.configuration, "\(alg.rawValue) needs a 16-byte IV, got \(iv.count)") }
         guard input.count <= AEAD.maximumMessageLength else { throw JSecError(.configuration, "message of \(input.count) bytes is too large") }
-        if !encrypt, input.isEmpty || input.count % 16 != 0 { throw JSecError(.crypto, "CBC ciphertext length \(input.count) is not a positive multiple of 16") }
+        if !encrypt, input.isEmpty || input.count % 16 != 0 {
+            throw JSecError(.crypto, "CBC ciphertext length \(input.count) is not a positive multiple of 16")
+        }
         OpenSSLErrorQueue.clear()
         guard let cipher = EVP_CIPHER_fetch(nil, alg.rawValue, nil) else { throw JSecError.openSSL(.crypto, "cipher \(alg.rawValue) unavailable") }
         defer { EVP_CIPHER_free(cipher) }

@@ -21,8 +21,10 @@ public enum CMS {
     public static let maximumInput = 1 << 24
 
     /// Signs `data` with `certificate`/`privateKey`, embedding the signer and `chain` certificates.
-    public static func sign(_ data: some Collection<UInt8>, certificate: Certificate, privateKey: PrivateKey,
-                            chain: [Certificate] = [], detached: Bool = false) throws -> [UInt8] {
+    public static func sign(
+        _ data: some Collection<UInt8>, certificate: Certificate, privateKey: PrivateKey,
+        chain: [Certificate] = [], detached: Bool = false
+    ) throws -> [UInt8] {
         guard data.count <= maximumInput else { throw JSecError(.configuration, "CMS content of \(data.count) bytes is too large") }
         OpenSSLErrorQueue.clear()
         let input = MemoryBIO(Array(data))
@@ -43,7 +45,9 @@ public enum CMS {
         guard let certs = jsec_sk_X509_new_null() else { throw JSecError.openSSL(.crypto, "stack allocation failed") }
         defer { jsec_sk_X509_free(certs) }
         for c in certificates { _ = jsec_sk_X509_push(certs, c.x509) }
-        guard let cms = CMS_sign(nil, nil, certs, nil, UInt32(CMS_BINARY | CMS_PARTIAL | CMS_DETACHED)) else { throw JSecError.openSSL(.crypto, "CMS certs-only failed") }
+        guard let cms = CMS_sign(nil, nil, certs, nil, UInt32(CMS_BINARY | CMS_PARTIAL | CMS_DETACHED)) else {
+            throw JSecError.openSSL(.crypto, "CMS certs-only failed")
+        }
         defer { CMS_ContentInfo_free(cms) }
         return try encode(cms)
     }
@@ -63,8 +67,10 @@ public enum CMS {
     /// Malformed input throws; a bad signature or untrusted signer gives `isValid == false`.
     /// `purpose` is checked on the signer chain: `.any` (default) accepts any certificate from a trusted
     /// root, `.emailProtection` demands S/MIME signing certificates as OpenSSL's `cms -verify` does.
-    public static func verify(_ der: [UInt8], trusted: [Certificate] = [], detachedContent: [UInt8]? = nil,
-                              purpose: CertificatePurpose = .any) throws -> CMSVerification {
+    public static func verify(
+        _ der: [UInt8], trusted: [Certificate] = [], detachedContent: [UInt8]? = nil,
+        purpose: CertificatePurpose = .any
+    ) throws -> CMSVerification {
         let cms = try decode(der)
         defer { CMS_ContentInfo_free(cms) }
         guard let store = X509_STORE_new() else { throw JSecError.openSSL(.crypto, "X509_STORE_new failed") }
@@ -84,8 +90,9 @@ public enum CMS {
             jsec_sk_X509_free(sk)
         }
         OpenSSLErrorQueue.clear()
-        return CMSVerification(isValid: ok, content: ok ? out.readAll() : [], signers: signers,
-                               error: ok ? nil : (errors.last ?? "CMS verification failed"))
+        return CMSVerification(
+            isValid: ok, content: ok ? out.readAll() : [], signers: signers,
+            error: ok ? nil : (errors.last ?? "CMS verification failed"))
     }
 
     /// Encrypts `data` for each recipient certificate (RSA key transport or EC key agreement).

@@ -50,7 +50,11 @@ public struct CertificateAuthority: Sendable {
                 r.revokedList.append(entry)
             }
         }
-        func takeCRLNumber() -> UInt64 { withLock { r in r.crlNumber += 1; return r.crlNumber } }
+        func takeCRLNumber() -> UInt64 {
+            withLock { r in
+                r.crlNumber += 1; return r.crlNumber
+            }
+        }
     }
 
     /// Wraps an existing CA certificate and key.
@@ -64,14 +68,18 @@ public struct CertificateAuthority: Sendable {
     }
 
     /// Creates a self-signed root CA.
-    public static func createRoot(commonName: String = "JSec Test Root CA", keyType: KeyType = .ecP256, daysValid: Int = 3650,
-                                  serial: UInt64? = nil, trackIssued: Bool = false) throws -> CertificateAuthority {
+    public static func createRoot(
+        commonName: String = "JSec Test Root CA", keyType: KeyType = .ecP256, daysValid: Int = 3650,
+        serial: UInt64? = nil, trackIssued: Bool = false
+    ) throws -> CertificateAuthority {
         try createRoot(subject: DistinguishedName(commonName: commonName), keyType: keyType, daysValid: daysValid, serial: serial, trackIssued: trackIssued)
     }
 
     /// Creates a self-signed root CA with a full subject name (jsec's `ca/generate`).
-    public static func createRoot(subject: DistinguishedName, keyType: KeyType = .ecP256, daysValid: Int = 3650,
-                                  serial: UInt64? = nil, trackIssued: Bool = false) throws -> CertificateAuthority {
+    public static func createRoot(
+        subject: DistinguishedName, keyType: KeyType = .ecP256, daysValid: Int = 3650,
+        serial: UInt64? = nil, trackIssued: Bool = false
+    ) throws -> CertificateAuthority {
         let key = try PrivateKey.generate(keyType)
         let req = CertificateRequest(commonName: subject.commonName ?? "", daysValid: daysValid, usage: .certificateAuthority(pathLength: nil))
         let cert = try CertificateBuilder.issue(req, subjectKey: key.pkey, subject: subject, issuer: nil, issuerKey: key)
@@ -83,12 +91,15 @@ public struct CertificateAuthority: Sendable {
         try createIntermediate(subject: DistinguishedName(commonName: commonName), keyType: keyType, daysValid: daysValid)
     }
 
-    public func createIntermediate(subject: DistinguishedName, keyType: KeyType = .ecP256, daysValid: Int = 1825, pathLength: Int? = 0,
-                                   serial: UInt64? = nil, trackIssued: Bool = false) throws -> CertificateAuthority {
+    public func createIntermediate(
+        subject: DistinguishedName, keyType: KeyType = .ecP256, daysValid: Int = 1825, pathLength: Int? = 0,
+        serial: UInt64? = nil, trackIssued: Bool = false
+    ) throws -> CertificateAuthority {
         let key = try PrivateKey.generate(keyType)
         let req = CertificateRequest(commonName: subject.commonName ?? "", daysValid: daysValid, usage: .certificateAuthority(pathLength: pathLength))
-        let cert = try CertificateBuilder.issue(req, subjectKey: key.pkey, subject: subject, serialHex: registry.takeSerial(),
-                                                issuer: certificate, issuerKey: privateKey)
+        let cert = try CertificateBuilder.issue(
+            req, subjectKey: key.pkey, subject: subject, serialHex: registry.takeSerial(),
+            issuer: certificate, issuerKey: privateKey)
         registry.record(cert)
         return CertificateAuthority(certificate: cert, privateKey: key, serial: serial, trackIssued: trackIssued)
     }
@@ -104,19 +115,23 @@ public struct CertificateAuthority: Sendable {
     /// Signs a CSR (jsec's `ca/sign`). The CSR's self-signature must verify. Its subject is kept; its
     /// requested SANs are copied unless `dnsNames`/`ipAddresses` are given.
     /// `keyUsage`/`extendedKeyUsage` override what `usage` implies.
-    public func sign(_ csr: CertificateSigningRequest, usage: CertificateUsage = .serverAndClient, daysValid: Int = 365,
-                     dnsNames: [String]? = nil, ipAddresses: [String]? = nil, serialHex: String? = nil,
-                     keyUsage: Set<KeyUsage>? = nil, extendedKeyUsage: Set<ExtendedKeyUsage>? = nil) throws -> Certificate {
+    public func sign(
+        _ csr: CertificateSigningRequest, usage: CertificateUsage = .serverAndClient, daysValid: Int = 365,
+        dnsNames: [String]? = nil, ipAddresses: [String]? = nil, serialHex: String? = nil,
+        keyUsage: Set<KeyUsage>? = nil, extendedKeyUsage: Set<ExtendedKeyUsage>? = nil
+    ) throws -> Certificate {
         guard csr.isSignatureValid, let key = csr.publicKey else {
             throw JSecError(.crypto, "the CSR's signature does not verify (or its key is unusable)")
         }
-        var req = CertificateRequest(commonName: csr.subject.commonName ?? "", dnsNames: dnsNames ?? csr.dnsNames,
-                                     ipAddresses: ipAddresses ?? csr.ipAddresses, daysValid: daysValid, usage: usage)
+        var req = CertificateRequest(
+            commonName: csr.subject.commonName ?? "", dnsNames: dnsNames ?? csr.dnsNames,
+            ipAddresses: ipAddresses ?? csr.ipAddresses, daysValid: daysValid, usage: usage)
         req.keyUsage = keyUsage
         req.extendedKeyUsage = extendedKeyUsage
         req.emails = csr.subjectAltNames.compactMap { if case .email(let e) = $0 { return e } else { return nil } }
-        let cert = try CertificateBuilder.issue(req, subjectKey: key.pkey, subject: csr.subject, serialHex: serialHex ?? registry.takeSerial(),
-                                                issuer: certificate, issuerKey: privateKey)
+        let cert = try CertificateBuilder.issue(
+            req, subjectKey: key.pkey, subject: csr.subject, serialHex: serialHex ?? registry.takeSerial(),
+            issuer: certificate, issuerKey: privateKey)
         registry.record(cert)
         return cert
     }

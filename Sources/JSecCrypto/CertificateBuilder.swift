@@ -29,9 +29,11 @@ public struct CertificateRequest: Sendable {
 
     /// - Parameters:
     ///   - daysValid: validity from `notBefore` (default: now minus one minute, to absorb clock skew).
-    public init(commonName: String, organization: String? = nil, dnsNames: [String] = [], ipAddresses: [String] = [],
-                notBefore: Date = Date().addingTimeInterval(-60), daysValid: Int = 365,
-                usage: CertificateUsage = .serverAndClient) {
+    public init(
+        commonName: String, organization: String? = nil, dnsNames: [String] = [], ipAddresses: [String] = [],
+        notBefore: Date = Date().addingTimeInterval(-60), daysValid: Int = 365,
+        usage: CertificateUsage = .serverAndClient
+    ) {
         self.commonName = commonName
         self.organization = organization
         self.dnsNames = dnsNames
@@ -71,8 +73,10 @@ public enum CertificateBuilder {
     }
 
     /// Convenience: a self-signed server certificate for `commonName` (also a DNS SAN), plus extra SANs.
-    public static func selfSigned(commonName: String = "localhost", dnsNames: [String] = [], ipAddresses: [String] = [],
-                                  daysValid: Int = 365, keyType: KeyType = .ecP256) throws -> CertificateAndKey {
+    public static func selfSigned(
+        commonName: String = "localhost", dnsNames: [String] = [], ipAddresses: [String] = [],
+        daysValid: Int = 365, keyType: KeyType = .ecP256
+    ) throws -> CertificateAndKey {
         var dns = dnsNames
         if !IPAddress.isLiteral(commonName), !dns.contains(commonName) { dns.insert(commonName, at: 0) }
         var ips = ipAddresses
@@ -86,20 +90,26 @@ public enum CertificateBuilder {
     }
 
     /// Issues a certificate for `publicKey`, signed by `issuerKey`, with a given serial (hex) and subject name.
-    public static func issue(_ request: CertificateRequest, publicKey: PublicKey, subject: DistinguishedName? = nil, serialHex: String? = nil,
-                             issuer: Certificate?, issuerKey: PrivateKey) throws -> Certificate {
+    public static func issue(
+        _ request: CertificateRequest, publicKey: PublicKey, subject: DistinguishedName? = nil, serialHex: String? = nil,
+        issuer: Certificate?, issuerKey: PrivateKey
+    ) throws -> Certificate {
         try issue(request, subjectKey: publicKey.pkey, subject: subject, serialHex: serialHex, issuer: issuer, issuerKey: issuerKey)
     }
 
-    static func issue(_ request: CertificateRequest, subjectKey: OpaquePointer, subject: DistinguishedName? = nil, serialHex: String? = nil,
-                      issuer: Certificate?, issuerKey: PrivateKey) throws -> Certificate {
+    static func issue(
+        _ request: CertificateRequest, subjectKey: OpaquePointer, subject: DistinguishedName? = nil, serialHex: String? = nil,
+        issuer: Certificate?, issuerKey: PrivateKey
+    ) throws -> Certificate {
         guard !request.commonName.isEmpty || subject != nil else { throw JSecError(.configuration, "a certificate needs a non-empty common name") }
         guard request.notAfter > request.notBefore else {
             throw JSecError(.configuration, "certificate validity ends (\(request.notAfter)) before it starts (\(request.notBefore))")
         }
         guard !["X25519", "X448"].contains(issuerKey.algorithm) else {
-            throw JSecError(.configuration, "\(issuerKey.algorithm) keys cannot sign certificates (they are for key agreement only); "
-                + "use one of \(KeyType.signingNames)")
+            throw JSecError(
+                .configuration,
+                "\(issuerKey.algorithm) keys cannot sign certificates (they are for key agreement only); "
+                    + "use one of \(KeyType.signingNames)")
         }
         OpenSSLErrorQueue.clear()
         guard let x = X509_new() else { throw JSecError.openSSL(.crypto, "X509_new failed") }
@@ -122,7 +132,7 @@ public enum CertificateBuilder {
         }
 
         guard X509_time_adj_ex(X509_getm_notBefore(x), 0, Int(request.notBefore.timeIntervalSince1970) - Int(time(nil)), nil) != nil,
-              X509_time_adj_ex(X509_getm_notAfter(x), 0, Int(request.notAfter.timeIntervalSince1970) - Int(time(nil)), nil) != nil
+            X509_time_adj_ex(X509_getm_notAfter(x), 0, Int(request.notAfter.timeIntervalSince1970) - Int(time(nil)), nil) != nil
         else { throw JSecError.openSSL(.crypto, "cannot set validity") }
 
         let name: OpaquePointer

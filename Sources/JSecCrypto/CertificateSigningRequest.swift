@@ -10,8 +10,10 @@ public final class CertificateSigningRequest: @unchecked Sendable {
     deinit { X509_REQ_free(request) }
 
     /// Creates and signs a CSR for `key` (jsec's `generate-csr`). SANs go into an extensionRequest attribute.
-    public static func generate(key: PrivateKey, subject: DistinguishedName, dnsNames: [String] = [], ipAddresses: [String] = [],
-                                emails: [String] = [], digest: DigestAlgorithm = .sha256) throws -> CertificateSigningRequest {
+    public static func generate(
+        key: PrivateKey, subject: DistinguishedName, dnsNames: [String] = [], ipAddresses: [String] = [],
+        emails: [String] = [], digest: DigestAlgorithm = .sha256
+    ) throws -> CertificateSigningRequest {
         OpenSSLErrorQueue.clear()
         guard let req = X509_REQ_new() else { throw JSecError.openSSL(.crypto, "X509_REQ_new failed") }
         let csr = CertificateSigningRequest(taking: req)
@@ -103,8 +105,9 @@ public final class CertificateSigningRequest: @unchecked Sendable {
         defer { jsec_sk_X509_EXTENSION_pop_free(exts) }
         for i in 0..<jsec_sk_X509_EXTENSION_num(exts) {
             guard let ext = jsec_sk_X509_EXTENSION_value(exts, i),
-                  OBJ_obj2nid(X509_EXTENSION_get_object(ext)) == NID_subject_alt_name,
-                  let raw = X509V3_EXT_d2i(ext) else { continue }
+                OBJ_obj2nid(X509_EXTENSION_get_object(ext)) == NID_subject_alt_name,
+                let raw = X509V3_EXT_d2i(ext)
+            else { continue }
             return Certificate.altNames(OpaquePointer(raw))
         }
         return []

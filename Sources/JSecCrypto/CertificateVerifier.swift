@@ -59,8 +59,10 @@ public struct ChainVerificationOptions: Sendable {
     /// CRL checking: `.leaf` by default when CRLs are given.
     public var crlCheck: CRLCheck?
 
-    public init(purpose: CertificatePurpose = .any, time: Date? = nil, hostname: String? = nil,
-                crls: [CertificateRevocationList] = [], crlCheck: CRLCheck? = nil) {
+    public init(
+        purpose: CertificatePurpose = .any, time: Date? = nil, hostname: String? = nil,
+        crls: [CertificateRevocationList] = [], crlCheck: CRLCheck? = nil
+    ) {
         self.purpose = purpose
         self.time = time
         self.hostname = hostname
@@ -71,8 +73,10 @@ public struct ChainVerificationOptions: Sendable {
 
 /// Chain building and verification with `X509_verify_cert`.
 public enum CertificateVerifier {
-    public static func verify(_ leaf: Certificate, intermediates: [Certificate] = [], roots: [Certificate],
-                              options: ChainVerificationOptions = ChainVerificationOptions()) throws -> ChainVerificationResult {
+    public static func verify(
+        _ leaf: Certificate, intermediates: [Certificate] = [], roots: [Certificate],
+        options: ChainVerificationOptions = ChainVerificationOptions()
+    ) throws -> ChainVerificationResult {
         guard !roots.isEmpty else { throw JSecError(.configuration, "chain verification needs at least one trusted root") }
         OpenSSLErrorQueue.clear()
         guard let store = X509_STORE_new() else { throw JSecError.openSSL(.crypto, "X509_STORE_new failed") }
@@ -109,12 +113,14 @@ public enum CertificateVerifier {
         if !ok {
             let code = X509_STORE_CTX_get_error(ctx)
             let text = X509_verify_cert_error_string(Int(code)).map { String(cString: $0) } ?? "verification failed"
-            return ChainVerificationResult(isValid: false, chain: chain, error: text, errorCode: Int(code),
-                                           errorDepth: Int(X509_STORE_CTX_get_error_depth(ctx)))
+            return ChainVerificationResult(
+                isValid: false, chain: chain, error: text, errorCode: Int(code),
+                errorDepth: Int(X509_STORE_CTX_get_error_depth(ctx)))
         }
         if options.purpose == .codeSigning, !leaf.extendedKeyUsage.contains(.codeSigning) {
-            return ChainVerificationResult(isValid: false, chain: chain, error: "certificate is not allowed for code signing",
-                                           errorCode: Int(X509_V_ERR_INVALID_PURPOSE), errorDepth: 0)
+            return ChainVerificationResult(
+                isValid: false, chain: chain, error: "certificate is not allowed for code signing",
+                errorCode: Int(X509_V_ERR_INVALID_PURPOSE), errorDepth: 0)
         }
         return ChainVerificationResult(isValid: true, chain: chain, error: nil, errorCode: 0, errorDepth: nil)
     }

@@ -12,8 +12,10 @@ public struct DistinguishedName: Sendable, Hashable, CustomStringConvertible {
     /// The whole name in RFC 2253 form (filled in when parsed; ignored when building).
     public private(set) var rfc2253: String = ""
 
-    public init(commonName: String? = nil, organization: String? = nil, organizationalUnit: String? = nil, country: String? = nil,
-                state: String? = nil, locality: String? = nil, email: String? = nil) {
+    public init(
+        commonName: String? = nil, organization: String? = nil, organizationalUnit: String? = nil, country: String? = nil,
+        state: String? = nil, locality: String? = nil, email: String? = nil
+    ) {
         self.commonName = commonName
         self.organization = organization
         self.organizationalUnit = organizationalUnit
@@ -25,11 +27,13 @@ public struct DistinguishedName: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { rfc2253 }
 
-    static var fields: [(WritableKeyPath<DistinguishedName, String?>, String, Int32)] { [
-        (\.country, "C", NID_countryName), (\.state, "ST", NID_stateOrProvinceName), (\.locality, "L", NID_localityName),
-        (\.organization, "O", NID_organizationName), (\.organizationalUnit, "OU", NID_organizationalUnitName),
-        (\.commonName, "CN", NID_commonName), (\.email, "emailAddress", NID_pkcs9_emailAddress),
-    ] }
+    static var fields: [(WritableKeyPath<DistinguishedName, String?>, String, Int32)] {
+        [
+            (\.country, "C", NID_countryName), (\.state, "ST", NID_stateOrProvinceName), (\.locality, "L", NID_localityName),
+            (\.organization, "O", NID_organizationName), (\.organizationalUnit, "OU", NID_organizationalUnitName),
+            (\.commonName, "CN", NID_commonName), (\.email, "emailAddress", NID_pkcs9_emailAddress),
+        ]
+    }
 
     /// Reads an `X509_NAME` (not taken over).
     init(_ name: OpaquePointer?) {

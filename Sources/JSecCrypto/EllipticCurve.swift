@@ -113,7 +113,8 @@ public final class EllipticCurve: @unchecked Sendable {
         }
         guard let p = EC_POINT_new(group) else { throw JSecError.openSSL(.crypto, "EC_POINT_new failed") }
         guard EC_POINT_oct2point(group, p, bytes, bytes.count, ctx) == 1, EC_POINT_is_on_curve(group, p, ctx) == 1,
-              EC_POINT_is_at_infinity(group, p) == 0 else {
+            EC_POINT_is_at_infinity(group, p) == 0
+        else {
             EC_POINT_free(p)
             throw JSecError.openSSL(.crypto, "not a point on \(curve.rawValue)")
         }

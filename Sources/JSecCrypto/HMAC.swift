@@ -50,7 +50,9 @@ public final class HMAC {
     }
 
     /// Recomputes the HMAC and compares it with `mac` in constant time.
-    public static func isValid(_ mac: some Collection<UInt8>, _ algorithm: DigestAlgorithm, key: some Collection<UInt8>, data: some Collection<UInt8>) throws -> Bool {
+    public static func isValid(
+        _ mac: some Collection<UInt8>, _ algorithm: DigestAlgorithm, key: some Collection<UInt8>, data: some Collection<UInt8>
+    ) throws -> Bool {
         ConstantTime.equal(try authenticationCode(algorithm, key: key, data: data), mac)
     }
 }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Converting IP addresses between text and bytes (IPv4 and IPv6).

@@ -6,8 +6,10 @@ public enum KDF {
     public static let maximumOutputLength = 1 << 16
 
     /// HKDF extract-and-expand.
-    public static func hkdf(_ digest: DigestAlgorithm, inputKey: some Collection<UInt8>, salt: some Collection<UInt8>,
-                            info: some Collection<UInt8>, length: Int) throws -> [UInt8] {
+    public static func hkdf(
+        _ digest: DigestAlgorithm, inputKey: some Collection<UInt8>, salt: some Collection<UInt8>,
+        info: some Collection<UInt8>, length: Int
+    ) throws -> [UInt8] {
         guard length >= 1, length <= 255 * digest.outputSize else {
             throw JSecError(.configuration, "HKDF output length \(length) is out of range (1…\(255 * digest.outputSize) for \(digest))")
         }
@@ -21,8 +23,10 @@ public enum KDF {
     }
 
     /// PBKDF2-HMAC. `iterations` ≥ 1; `length` 1…1024.
-    public static func pbkdf2(_ digest: DigestAlgorithm, password: some Collection<UInt8>, salt: some Collection<UInt8>,
-                              iterations: Int, length: Int) throws -> [UInt8] {
+    public static func pbkdf2(
+        _ digest: DigestAlgorithm, password: some Collection<UInt8>, salt: some Collection<UInt8>,
+        iterations: Int, length: Int
+    ) throws -> [UInt8] {
         guard (1...1024).contains(length) else { throw JSecError(.configuration, "PBKDF2 output length \(length) is out of range (1…1024)") }
         guard (1...100_000_000).contains(iterations) else { throw JSecError(.configuration, "PBKDF2 iterations \(iterations) is out of range (1…10^8)") }
         let p = ParamList()

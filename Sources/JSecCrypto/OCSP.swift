@@ -68,8 +68,10 @@ public final class OCSPRequest: @unchecked Sendable {
             guard OCSP_id_get0_info(&nameHash, &md, &keyHash, &serial, cid) == 1 else { continue }
             var alg = "unknown"
             if let md { let nid = OBJ_obj2nid(md); if let sn = OBJ_nid2sn(nid) { alg = String(cString: sn) } }
-            out.append(OCSPCertID(hashAlgorithm: alg, issuerNameHash: octets(nameHash), issuerKeyHash: octets(keyHash),
-                                  serialHex: SerialNumber.hex(serial.map { UnsafePointer($0) })))
+            out.append(
+                OCSPCertID(
+                    hashAlgorithm: alg, issuerNameHash: octets(nameHash), issuerKeyHash: octets(keyHash),
+                    serialHex: SerialNumber.hex(serial.map { UnsafePointer($0) })))
         }
         return out
     }
@@ -146,7 +148,9 @@ public final class OCSPResponse: @unchecked Sendable {
             OpenSSLErrorQueue.clear()
             return .unknown
         }
-        guard OCSP_check_validity(thisupd, nextupd, 300, -1) == 1 else { throw JSecError.openSSL(.verification, "OCSP response is outside its validity period") }
+        guard OCSP_check_validity(thisupd, nextupd, 300, -1) == 1 else {
+            throw JSecError.openSSL(.verification, "OCSP response is outside its validity period")
+        }
         OpenSSLErrorQueue.clear()
         switch status {
         case V_OCSP_CERTSTATUS_GOOD: return .good
@@ -162,9 +166,11 @@ extension CertificateAuthority {
     /// `request`, valid from `thisUpdate` for `validity` seconds; the request nonce is echoed.
     /// Signed by this CA, or by `responder`: a delegated responder certificate this CA issued with the
     /// OCSPSigning extended key usage (RFC 6960 §4.2.2.2), which is then included in the response.
-    public func ocspResponse(to request: OCSPRequest, status: OCSPCertificateStatus, includeNonce: Bool = true,
-                             thisUpdate: Date = Date(), validity: TimeInterval = 86_400,
-                             responder: CertificateAndKey? = nil) throws -> OCSPResponse {
+    public func ocspResponse(
+        to request: OCSPRequest, status: OCSPCertificateStatus, includeNonce: Bool = true,
+        thisUpdate: Date = Date(), validity: TimeInterval = 86_400,
+        responder: CertificateAndKey? = nil
+    ) throws -> OCSPResponse {
         if let responder {
             guard responder.certificate.extendedKeyUsage.contains(.ocspSigning), responder.certificate.isSignatureValid(issuer: certificate) else {
                 throw JSecError(.configuration, "a delegated OCSP responder must be issued by this CA with the OCSPSigning extended key usage")
@@ -211,7 +217,9 @@ extension CertificateAuthority {
         let status: OCSPCertificateStatus
         if let r = revocation(serialHex: id.serialHex) {
             status = .revoked(at: r.revocationDate, reason: r.reason)
-        } else if let issued = issuedCertificates, !issued.contains(where: { SerialNumber.normalize($0.serialNumberHex) == SerialNumber.normalize(id.serialHex) }) {
+        } else if let issued = issuedCertificates,
+            !issued.contains(where: { SerialNumber.normalize($0.serialNumberHex) == SerialNumber.normalize(id.serialHex) })
+        {
             status = .unknown
         } else {
             status = .good

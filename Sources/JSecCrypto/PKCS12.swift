@@ -12,8 +12,10 @@ public struct PKCS12Contents: Sendable {
 /// PKCS#12 (`.p12`/`.pfx`) create and parse (jsec's `create-pkcs12`/`parse-pkcs12`).
 public enum PKCS12 {
     /// Creates a password-protected PKCS#12 (OpenSSL 3 defaults: AES-256-CBC, PBKDF2, HMAC-SHA256 MAC).
-    public static func create(certificate: Certificate, privateKey: PrivateKey, chain: [Certificate] = [],
-                              password: String, friendlyName: String? = nil) throws -> [UInt8] {
+    public static func create(
+        certificate: Certificate, privateKey: PrivateKey, chain: [Certificate] = [],
+        password: String, friendlyName: String? = nil
+    ) throws -> [UInt8] {
         guard let pub = certificate.publicKey, privateKey.matches(pub) else {
             throw JSecError(.configuration, "the private key does not belong to the certificate")
         }

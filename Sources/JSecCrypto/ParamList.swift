@@ -1,6 +1,6 @@
 internal import CJSecOpenSSL
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Builds an `OSSL_PARAM` array whose strings and buffers it owns (copies freed in `deinit`).

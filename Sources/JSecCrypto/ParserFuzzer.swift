@@ -23,7 +23,8 @@ public enum ParserFuzzer {
         let leaf = try ca.issue(CertificateRequest(commonName: "fuzz.test", dnsNames: ["fuzz.test"], ipAddresses: ["10.1.2.3"]), keyType: .rsa2048)
         let ecKey = try PrivateKey.generate(.ecP256)
         let edKey = try PrivateKey.generate(.ed25519)
-        let csr = try CertificateSigningRequest.generate(key: ecKey, subject: DistinguishedName(commonName: "fuzz.test", organization: "F"), dnsNames: ["fuzz.test"])
+        let csr = try CertificateSigningRequest.generate(
+            key: ecKey, subject: DistinguishedName(commonName: "fuzz.test", organization: "F"), dnsNames: ["fuzz.test"])
         try ca.revoke(leaf.certificate, reason: .keyCompromise)
         let crl = try ca.generateCRL()
         let req = try OCSPRequest.create(for: leaf.certificate, issuer: ca.certificate)
@@ -40,10 +41,28 @@ public enum ParserFuzzer {
             ("EC key DER", try ecKey.der, 8_000, { _ = try PrivateKey(der: $0).info }),
             ("Ed25519 key DER", try edKey.der, 6_000, { _ = try PrivateKey(der: $0).rawPrivateKey }),
             ("public key DER", try ecKey.publicKeyDER, 8_000, { _ = try PublicKey(der: $0).info }),
-            ("CSR DER", csr.der, 8_000, { let c = try CertificateSigningRequest(der: $0); _ = (c.isSignatureValid, c.subjectAltNames, c.subject, c.publicKey) }),
-            ("CRL DER", crl.der, 8_000, { let c = try CertificateRevocationList(der: $0); _ = (c.revoked, c.issuer, c.nextUpdate) }),
-            ("OCSP request", req.der, 8_000, { let r = try OCSPRequest(der: $0); _ = (r.certIDs, r.nonce) }),
-            ("OCSP response", resp.der, 6_000, { _ = try? OCSPResponse(der: $0).status(of: leaf.certificate, issuer: ca.certificate, trusted: [root.certificate]) }),
+            (
+                "CSR DER", csr.der, 8_000,
+                {
+                    let c = try CertificateSigningRequest(der: $0); _ = (c.isSignatureValid, c.subjectAltNames, c.subject, c.publicKey)
+                }
+            ),
+            (
+                "CRL DER", crl.der, 8_000,
+                {
+                    let c = try CertificateRevocationList(der: $0); _ = (c.revoked, c.issuer, c.nextUpdate)
+                }
+            ),
+            (
+                "OCSP request", req.der, 8_000,
+                {
+                    let r = try OCSPRequest(der: $0); _ = (r.certIDs, r.nonce)
+                }
+            ),
+            (
+                "OCSP response", resp.der, 6_000,
+                { _ = try? OCSPResponse(der: $0).status(of: leaf.certificate, issuer: ca.certificate, trusted: [root.certificate]) }
+            ),
             ("CMS signed", cmsSigned, 4_000, { _ = try CMS.verify($0) }),
             ("CMS enveloped", cmsEnv, 4_000, { _ = try CMS.certificates(in: $0) }),
         ]
@@ -56,8 +75,10 @@ public enum ParserFuzzer {
         ]
         let encrypted: [Parser] = [
             ("encrypted key DER", try ecKey.der(password: "pw"), 300, { _ = try PrivateKey(der: $0, password: "pw") }),
-            ("PKCS#12", try PKCS12.create(certificate: leaf.certificate, privateKey: leaf.privateKey, chain: [ca.certificate], password: "pw"), 300,
-             { _ = try PKCS12.parse($0, password: "pw") }),
+            (
+                "PKCS#12", try PKCS12.create(certificate: leaf.certificate, privateKey: leaf.privateKey, chain: [ca.certificate], password: "pw"), 300,
+                { _ = try PKCS12.parse($0, password: "pw") }
+            ),
         ]
 
         var rng = SplitMix64(state: seed)
@@ -65,9 +86,9 @@ public enum ParserFuzzer {
         func attempt(_ name: String, _ body: () throws -> Void) {
             report.inputs += 1
             report.perParser[name, default: 0] += 1
-            do { try body(); report.accepted += 1 }
-            catch let e as JSecError where e.category == .crypto || e.category == .configuration {}
-            catch { report.failures.append("\(name): \(error)") }
+            do { try body(); report.accepted += 1 } catch let e as JSecError where e.category == .crypto || e.category == .configuration {} catch {
+                report.failures.append("\(name): \(error)")
+            }
         }
         func count(_ n: Int) -> Int { max(1, Int(Double(n) * scale)) }
         for p in der + encrypted {
@@ -112,11 +133,11 @@ enum Mutator {
             if b.isEmpty { b = [UInt8.random(in: 0...255, using: &rng)]; continue }
             let i = Int.random(in: 0..<b.count, using: &rng)
             switch Int.random(in: 0..<9, using: &rng) {
-            case 0: b[i] ^= 1 << UInt8.random(in: 0...7, using: &rng)                              // bit flip
-            case 1: b[i] = UInt8.random(in: 0...255, using: &rng)                                  // random byte
+            case 0: b[i] ^= 1 << UInt8.random(in: 0...7, using: &rng)  // bit flip
+            case 1: b[i] = UInt8.random(in: 0...255, using: &rng)  // random byte
             case 2: b[i] = [0x00, 0xff, 0x7f, 0x80, 0x81, 0x82, 0x30, 0x04][Int.random(in: 0..<8, using: &rng)]  // DER-significant bytes
-            case 3: b.removeSubrange(i...)                                                          // truncate
-            case 4: b.removeSubrange(i..<min(b.count, i + Int.random(in: 1...16, using: &rng)))   // delete a range
+            case 3: b.removeSubrange(i...)  // truncate
+            case 4: b.removeSubrange(i..<min(b.count, i + Int.random(in: 1...16, using: &rng)))  // delete a range
             case 5: b.insert(contentsOf: (0..<Int.random(in: 1...8, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }, at: i)
             case 6: let j = Int.random(in: i..<b.count, using: &rng); b.insert(contentsOf: b[i...j].prefix(64), at: j)  // duplicate a range
             case 7: if i + 1 < b.count { b[i + 1] = 0x84; if i + 5 < b.count { b[i + 2] = 0x7f } }  // huge length field

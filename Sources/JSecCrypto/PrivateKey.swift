@@ -1,6 +1,6 @@
 internal import CJSecOpenSSL
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Key algorithms that JSec can generate.
@@ -108,9 +108,11 @@ public final class PrivateKey: @unchecked Sendable {
             PEM_read_bio_PrivateKey(bio.bio, nil, pemPasswordCallback, pw)
         }
         guard let key else {
-            throw JSecError.openSSL(.crypto, password == nil
-                ? "cannot parse the PEM private key (malformed, not a private key, or encrypted)"
-                : "cannot parse the PEM private key (malformed, or wrong password)")
+            throw JSecError.openSSL(
+                .crypto,
+                password == nil
+                    ? "cannot parse the PEM private key (malformed, not a private key, or encrypted)"
+                    : "cannot parse the PEM private key (malformed, or wrong password)")
         }
         self.init(taking: key)
     }

@@ -34,9 +34,11 @@ extension PrivateKey {
             }
         }
         guard let key else {
-            throw JSecError.openSSL(.crypto, password == nil
-                ? "cannot parse the DER private key (malformed, not a private key, or encrypted)"
-                : "cannot parse the encrypted DER private key (malformed, or wrong password)")
+            throw JSecError.openSSL(
+                .crypto,
+                password == nil
+                    ? "cannot parse the DER private key (malformed, not a private key, or encrypted)"
+                    : "cannot parse the encrypted DER private key (malformed, or wrong password)")
         }
         self.init(taking: key)
     }

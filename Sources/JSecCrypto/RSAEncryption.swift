@@ -54,8 +54,8 @@ public enum RSAEncryption {
         case .oaep(let md):
             let evp = try md.md()
             guard EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) == 1,
-                  EVP_PKEY_CTX_set_rsa_oaep_md(ctx, evp) == 1,
-                  EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, evp) == 1
+                EVP_PKEY_CTX_set_rsa_oaep_md(ctx, evp) == 1,
+                EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, evp) == 1
             else { throw JSecError.openSSL(.crypto, "cannot set OAEP-\(md) padding") }
         }
         var len = 0

@@ -74,7 +74,7 @@ enum SignatureSupport {
             guard EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1 else { throw JSecError.openSSL(.crypto, "cannot set PKCS#1 v1.5 padding") }
         case .pss:
             guard EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1,
-                  EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1
+                EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1
             else { throw JSecError.openSSL(.crypto, "cannot set PSS padding") }
         }
     }

@@ -17,10 +17,11 @@ public struct ChangeChart: Sendable {
         let rowH = 26.0, left = 470.0, right = 40.0, top = 70.0, bottom = 70.0, width = 1100.0
         let height = top + bottom + rowH * Double(max(rows.count, 1))
         let plotW = width - left - right
-        let values = rows.flatMap { r -> [Double] in
-            guard let e = r.estimate else { return [] }
-            return [e.percent] + [e.percentLower, e.percentUpper].compactMap { $0 }
-        } + [report.options.minEffect, -report.options.minEffect]
+        let values =
+            rows.flatMap { r -> [Double] in
+                guard let e = r.estimate else { return [] }
+                return [e.percent] + [e.percentLower, e.percentUpper].compactMap { $0 }
+            } + [report.options.minEffect, -report.options.minEffect]
         let span = max(abs(values.min() ?? 5), abs(values.max() ?? 5)) * 1.15
         let step = SVGLineChart.niceStep(span, count: 4)
         let lim = (span / step).rounded(.up) * step
@@ -43,21 +44,25 @@ public struct ChangeChart: Sendable {
             s += "<text x=\"\(f(px(t)))\" y=\"\(f(height - bottom + 20))\" text-anchor=\"middle\">\(esc(String(format: "%+g%%", t)))</text>\n"
             t += step
         }
-        s += "<text x=\"\(f(left + plotW / 2))\" y=\"\(f(height - 20))\" text-anchor=\"middle\">change of the metric, NEW vs OLD (%; for latencies, negative = faster)</text>\n"
+        s +=
+            "<text x=\"\(f(left + plotW / 2))\" y=\"\(f(height - 20))\" text-anchor=\"middle\">change of the metric, NEW vs OLD (%; for latencies, negative = faster)</text>\n"
         for (i, r) in rows.enumerated() {
             let y = top + rowH * (Double(i) + 0.5)
             let color = Self.colors[r.verdict] ?? "black"
             s += "<g class=\"row\" data-verdict=\"\(esc(r.verdict.rawValue))\">"
             let label = "\(r.configuration.count > 58 ? String(r.configuration.prefix(57)) + "…" : r.configuration) · \(r.metric.rawValue)"
-            s += "<text class=\"label\" x=\"\(f(left - 8))\" y=\"\(f(y + 4))\" text-anchor=\"end\" font-size=\"11\">\(esc(label))<title>\(esc(r.configuration))</title></text>"
+            s +=
+                "<text class=\"label\" x=\"\(f(left - 8))\" y=\"\(f(y + 4))\" text-anchor=\"end\" font-size=\"11\">\(esc(label))<title>\(esc(r.configuration))</title></text>"
             if let e = r.estimate, let lo = e.percentLower, let hi = e.percentUpper {
                 s += "<line x1=\"\(f(px(lo)))\" y1=\"\(f(y))\" x2=\"\(f(px(hi)))\" y2=\"\(f(y))\" stroke=\"\(color)\" stroke-width=\"2\"/>"
                 s += "<line x1=\"\(f(px(lo)))\" y1=\"\(f(y - 5))\" x2=\"\(f(px(lo)))\" y2=\"\(f(y + 5))\" stroke=\"\(color)\" stroke-width=\"2\"/>"
                 s += "<line x1=\"\(f(px(hi)))\" y1=\"\(f(y - 5))\" x2=\"\(f(px(hi)))\" y2=\"\(f(y + 5))\" stroke=\"\(color)\" stroke-width=\"2\"/>"
                 s += "<circle cx=\"\(f(px(e.percent)))\" cy=\"\(f(y))\" r=\"4.5\" fill=\"\(color)\"/>"
-                s += "<text class=\"value\" x=\"\(f(px(e.percent)))\" y=\"\(f(y - 7))\" text-anchor=\"middle\" font-size=\"10\" fill=\"\(color)\">\(esc("\(Units.percent(e.percent)) \(r.verdict.rawValue)"))</text>"
+                s +=
+                    "<text class=\"value\" x=\"\(f(px(e.percent)))\" y=\"\(f(y - 7))\" text-anchor=\"middle\" font-size=\"10\" fill=\"\(color)\">\(esc("\(Units.percent(e.percent)) \(r.verdict.rawValue)"))</text>"
             } else {
-                s += "<text class=\"value\" x=\"\(f(px(0) + 6))\" y=\"\(f(y + 4))\" font-size=\"11\" fill=\"\(color)\">\(esc(r.verdict.rawValue + (r.estimate.map { " (" + Units.percent($0.percent) + ")" } ?? "")))</text>"
+                s +=
+                    "<text class=\"value\" x=\"\(f(px(0) + 6))\" y=\"\(f(y + 4))\" font-size=\"11\" fill=\"\(color)\">\(esc(r.verdict.rawValue + (r.estimate.map { " (" + Units.percent($0.percent) + ")" } ?? "")))</text>"
             }
             s += "</g>\n"
         }

@@ -12,13 +12,16 @@ public struct ComparisonReport: Sendable {
     public var failOnRegression: Double?
 
     public init(old: LoadedFile, new: LoadedFile, options: CompareOptions = .init(), failOnRegression: Double? = nil) {
-        self.init(oldFiles: [old.summary], old: old.cases, newFiles: [new.summary], new: new.cases,
-                  options: options, failOnRegression: failOnRegression)
+        self.init(
+            oldFiles: [old.summary], old: old.cases, newFiles: [new.summary], new: new.cases,
+            options: options, failOnRegression: failOnRegression)
         warnings = RunFacts(old).differences(to: RunFacts(new))
     }
 
-    public init(oldFiles: [String], old: [PerfCase], newFiles: [String], new: [PerfCase],
-                options: CompareOptions = .init(), failOnRegression: Double? = nil) {
+    public init(
+        oldFiles: [String], old: [PerfCase], newFiles: [String], new: [PerfCase],
+        options: CompareOptions = .init(), failOnRegression: Double? = nil
+    ) {
         self.oldFiles = oldFiles
         self.newFiles = newFiles
         self.options = options
@@ -35,6 +38,7 @@ public struct ComparisonReport: Sendable {
         return rows.filter { $0.isRegression(beyond: limit) }
     }
 
-    public static let method = "Hodges–Lehmann change of the per-repetition values (NEW vs OLD, on log scale) with its "
+    public static let method =
+        "Hodges–Lehmann change of the per-repetition values (NEW vs OLD, on log scale) with its "
         + "distribution-free interval (inverted Mann–Whitney test, exact for ≤ 2500 pairs)"
 }

@@ -55,10 +55,13 @@ public struct GroupSummary: Sendable, Equatable {
         self.errors = errors
         self.negotiated = negotiated
         handshakeFailures = tests.reduce(0) { $0 + $1.handshakeFailures }
-        participants = Set(tests.map {
-            Participants(server: $0.perfCase.configuration.serverCount,
-                         clientHost: $0.perfCase.configuration.clientHostCount)
-        }).sorted()
+        participants = Set(
+            tests.map {
+                Participants(
+                    server: $0.perfCase.configuration.serverCount,
+                    clientHost: $0.perfCase.configuration.clientHostCount)
+            }
+        ).sorted()
     }
 
     /// "4 server(s), 4 client-host(s)", or a list when the group mixes counts.

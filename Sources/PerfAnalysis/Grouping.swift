@@ -89,7 +89,9 @@ public enum Grouping {
     }
 
     /// Every report section with its groups (empty sections left out).
-    public static func sections(_ tests: [TestSummary], dimensions: [GroupDimension] = GroupDimension.reportSections)
+    public static func sections(
+        _ tests: [TestSummary], dimensions: [GroupDimension] = GroupDimension.reportSections
+    )
         -> [(GroupDimension, [GroupSummary])]
     {
         dimensions.map { ($0, groups(tests, by: $0)) }.filter { !$0.1.isEmpty }

@@ -101,9 +101,9 @@ public struct HodgesLehmann: Sendable, Equatable, Codable {
         guard m >= 1, n >= 1 else { return nil }
         // prev[j] = counts of U for (i − 1) x's and j y's; U counts pairs x > y here (the same
         // distribution: U is symmetric). The largest value is an x (adds j pairs) or a y (adds 0).
-        var prev: [[Double]] = (0...n).map { _ in [1.0] }   // no x: U ≡ 0
+        var prev: [[Double]] = (0...n).map { _ in [1.0] }  // no x: U ≡ 0
         for i in 1...m {
-            var cur: [[Double]] = [[1.0]]                     // no y: U ≡ 0
+            var cur: [[Double]] = [[1.0]]  // no y: U ≡ 0
             for j in 1...n {
                 var c = [Double](repeating: 0, count: i * j + 1)
                 for (u, v) in prev[j].enumerated() { c[u + j] += v }

@@ -9,7 +9,11 @@ public enum IdleMemoryReport {
             var lines: [(String, String)] = []
             for m in c.memory.sorted(by: { $0.role > $1.role }) {
                 let per = m.bytesPerConnection.map { Units.bytes($0) } ?? "n/a"
-                lines.append((m.role, "\(per) per connection (\(m.idleConnections) connections, RSS \(Units.bytes(Double(m.rssBeforeBytes))) → \(Units.bytes(Double(m.rssIdleBytes))))"))
+                lines.append(
+                    (
+                        m.role,
+                        "\(per) per connection (\(m.idleConnections) connections, RSS \(Units.bytes(Double(m.rssBeforeBytes))) → \(Units.bytes(Double(m.rssIdleBytes))))"
+                    ))
             }
             out += TextReport.block("\(c.test) \(c.configuration.proto) [\(c.status)]", lines)
             out += "\n"

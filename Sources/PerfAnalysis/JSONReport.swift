@@ -104,25 +104,30 @@ public enum JSONReport {
     }
 
     public static func render(_ a: Analysis, detail: ReportDetail) -> String {
-        let tests = detail == .groupsOnly ? nil : a.tests.map { t in
-            Test(
-                id: t.perfCase.id, test: t.perfCase.test, status: t.perfCase.status, source: t.perfCase.source,
-                configuration: t.perfCase.configuration,
-                summary: Group(GroupSummary(dimension: .configuration, key: GroupKey(name: t.perfCase.id, sort: [], text: ""), tests: [t])))
-        }
+        let tests =
+            detail == .groupsOnly
+            ? nil
+            : a.tests.map { t in
+                Test(
+                    id: t.perfCase.id, test: t.perfCase.test, status: t.perfCase.status, source: t.perfCase.source,
+                    configuration: t.perfCase.configuration,
+                    summary: Group(GroupSummary(dimension: .configuration, key: GroupKey(name: t.perfCase.id, sort: [], text: ""), tests: [t])))
+            }
         let sections = a.sections.map { Section(dimension: $0.0, title: $0.0.title, groups: $0.1.map(Group.init)) }
         return encode(Report(files: a.files, tests: tests, sections: sections, protocolRatios: ProtocolRatio.all(a.tests)))
     }
 
     public static func render(_ c: ComparisonReport) -> String {
         let rows = c.rows.map { r in
-            Row(configuration: r.configuration, metric: r.metric, old: r.old, new: r.new, changePercent: r.estimate?.percent,
+            Row(
+                configuration: r.configuration, metric: r.metric, old: r.old, new: r.new, changePercent: r.estimate?.percent,
                 intervalPercent: r.estimate.flatMap { e in e.percentLower.map { [$0, e.percentUpper!] } },
                 p: r.estimate?.p, exact: r.estimate?.exact, verdict: r.verdict, reason: r.reason)
         }
-        return encode(Compare(
-            old: c.oldFiles, new: c.newFiles, alpha: c.options.alpha, minEffectPercent: c.options.minEffect, rows: rows,
-            unmatched: c.unmatched, warnings: c.warnings, failOnRegressionPercent: c.failOnRegression,
-            regressions: c.regressions.map { "\($0.configuration): \($0.metric.rawValue)" }))
+        return encode(
+            Compare(
+                old: c.oldFiles, new: c.newFiles, alpha: c.options.alpha, minEffectPercent: c.options.minEffect, rows: rows,
+                unmatched: c.unmatched, warnings: c.warnings, failOnRegressionPercent: c.failOnRegression,
+                regressions: c.regressions.map { "\($0.configuration): \($0.metric.rawValue)" }))
     }
 }

@@ -2,7 +2,8 @@ import Foundation
 
 /// GitHub-flavoured markdown: one table per section.
 public enum MarkdownReport {
-    static let header = "| Group | Tests | Throughput mean | median | p95 | Client slowest | Client fastest | Handshake mean | Handshake p95 | Bytes | Iterations | Connected |"
+    static let header =
+        "| Group | Tests | Throughput mean | median | p95 | Client slowest | Client fastest | Handshake mean | Handshake p95 | Bytes | Iterations | Connected |"
     static let separator = "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 
     static func cell(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
@@ -63,20 +64,24 @@ public enum MarkdownReport {
     }
 
     public static func render(_ c: ComparisonReport) -> String {
-        var out = "# perf9 comparison\n\nOLD: " + c.oldFiles.map { "`\($0)`" }.joined(separator: ", ")
+        var out =
+            "# perf9 comparison\n\nOLD: " + c.oldFiles.map { "`\($0)`" }.joined(separator: ", ")
             + "  \nNEW: " + c.newFiles.map { "`\($0)`" }.joined(separator: ", ") + "\n\n"
         for w in c.warnings { out += "> **Warning:** the runs differ — \(w)\n" }
         if !c.warnings.isEmpty { out += "\n" }
-        out += "Method: \(ComparisonReport.method); \(TextReport.confidence(c.options)) interval; minimum effect "
+        out +=
+            "Method: \(ComparisonReport.method); \(TextReport.confidence(c.options)) interval; minimum effect "
             + "\(TextReport.fmt(c.options.minEffect))%.\n\n"
         out += "| Configuration | Metric | OLD (median) | NEW (median) | Change | \(TextReport.confidence(c.options)) interval | p | n | Verdict |\n"
         out += "|---|---|---:|---:|---:|---:|---:|---:|---|\n"
         for r in c.rows {
             let e = r.estimate
             let interval = e.flatMap { e in e.percentLower.map { "[\(Units.percent($0)), \(Units.percent(e.percentUpper!))]" } } ?? "–"
-            let cells = [cell(r.configuration), r.metric.rawValue, r.oldMedian.map(r.metric.format) ?? "–",
-                         r.newMedian.map(r.metric.format) ?? "–", e.map { Units.percent($0.percent) } ?? "–", interval,
-                         e.map { TextReport.pValue($0.p) } ?? "–", "\(r.old.count)/\(r.new.count)", r.verdict.rawValue]
+            let cells = [
+                cell(r.configuration), r.metric.rawValue, r.oldMedian.map(r.metric.format) ?? "–",
+                r.newMedian.map(r.metric.format) ?? "–", e.map { Units.percent($0.percent) } ?? "–", interval,
+                e.map { TextReport.pValue($0.p) } ?? "–", "\(r.old.count)/\(r.new.count)", r.verdict.rawValue,
+            ]
             out += "| " + cells.joined(separator: " | ") + " |\n"
         }
         out += "\n"

@@ -41,11 +41,13 @@ public struct PeerMeasurement: Sendable, Codable, Equatable {
     /// Why the measurement failed (the peer's exit status and last words): shown as FAILED.
     public var failed: String?
 
-    public init(stack: String, server: String? = nil, workload: String, transport: String? = nil, mode: String? = nil,
-                key: String? = nil, clients: Int, chunk: Int? = nil, duration: Double? = nil, seconds: Double? = nil,
-                bytes: Int? = nil, handshakes: Int? = nil, resumed: Int? = nil, errors: Int? = nil,
-                latenciesUs: [Int]? = nil, cipher: String? = nil, rep: Int? = nil, skipped: String? = nil,
-                failed: String? = nil) {
+    public init(
+        stack: String, server: String? = nil, workload: String, transport: String? = nil, mode: String? = nil,
+        key: String? = nil, clients: Int, chunk: Int? = nil, duration: Double? = nil, seconds: Double? = nil,
+        bytes: Int? = nil, handshakes: Int? = nil, resumed: Int? = nil, errors: Int? = nil,
+        latenciesUs: [Int]? = nil, cipher: String? = nil, rep: Int? = nil, skipped: String? = nil,
+        failed: String? = nil
+    ) {
         self.stack = stack; self.server = server; self.workload = workload; self.transport = transport
         self.mode = mode; self.key = key; self.clients = clients; self.chunk = chunk; self.duration = duration
         self.seconds = seconds; self.bytes = bytes; self.handshakes = handshakes; self.resumed = resumed

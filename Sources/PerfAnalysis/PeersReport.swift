@@ -40,13 +40,20 @@ public enum PeersReport {
             case .double(let d): return (k, String(d))
             case .bool(let b): return (k, String(b))
             case .null: return (k, "–")
-            case .array(let a): return (k, a.map { v -> String in if case .string(let s) = v { return s }; return "\(v)" }.joined(separator: ", "))
+            case .array(let a):
+                return (
+                    k,
+                    a.map { v -> String in
+                        if case .string(let s) = v { return s }; return "\(v)"
+                    }.joined(separator: ", ")
+                )
             case .object: return (k, "{…}")
             }
         }
     }
 
-    static let legend = "Each stack is measured with its own client against its own server. ×r = figure ÷ JSec's figure in the same row "
+    static let legend =
+        "Each stack is measured with its own client against its own server. ×r = figure ÷ JSec's figure in the same row "
         + "(throughput and handshakes/s: above 1 is faster than JSec; latency: above 1 is slower). Rates in powers of 1024. "
         + "\(ceilingHeader) = the share of C-on-OpenSSL's figure JSec delivers (rates: JSec ÷ C; latencies: C ÷ JSec; 1.00 = the ceiling)."
 
@@ -74,7 +81,8 @@ public enum PeersReport {
             }
             let widths = header.indices.map { i in ([header[i]] + body.map { $0[i] }).map(\.count).max()! }
             func line(_ cols: [String]) -> String {
-                "  " + cols.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
+                "  "
+                    + cols.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
                     .joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) + "\n"
             }
             out += line(header)
@@ -82,7 +90,7 @@ public enum PeersReport {
             var last = ""
             for (row, cols) in zip(r.rows, body) {
                 var c = cols
-                if row.workload == last { c[0] = "" }   // one label per workload block
+                if row.workload == last { c[0] = "" }  // one label per workload block
                 last = row.workload
                 out += line(c)
             }
@@ -115,7 +123,8 @@ public enum PeersReport {
     static func table(_ header: [String], _ body: [[String]]) -> String {
         let widths = header.indices.map { i in ([header[i]] + body.map { $0[i] }).map(\.count).max()! }
         func line(_ cols: [String]) -> String {
-            "  " + cols.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
+            "  "
+                + cols.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
                 .joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) + "\n"
         }
         return line(header) + line(widths.map { String(repeating: "-", count: $0) }) + body.map(line).joined()
@@ -131,11 +140,13 @@ public enum PeersReport {
             var figures: [String] = []
             while i < cs.count, cs[i].run == c.run, cs[i].client == c.client, cs[i].server == c.server, cs[i].workload == c.workload {
                 let v = cs[i].value.map { value($0, figure: cs[i].figure) } ?? "–"
-                figures.append(cs[i].figure == "throughput" || cs[i].figure == "handshakes/s" ? v : "\(cs[i].figure.replacingOccurrences(of: "latency ", with: "")) \(v)")
+                figures.append(
+                    cs[i].figure == "throughput" || cs[i].figure == "handshakes/s" ? v : "\(cs[i].figure.replacingOccurrences(of: "latency ", with: "")) \(v)")
                 i += 1
             }
-            lines.append("run \(c.run): \(c.client) client → \(c.server) server, \(c.workload): \(figures.joined(separator: ", "))"
-                         + (c.cipher.map { "; \($0)" } ?? ""))
+            lines.append(
+                "run \(c.run): \(c.client) client → \(c.server) server, \(c.workload): \(figures.joined(separator: ", "))"
+                    + (c.cipher.map { "; \($0)" } ?? ""))
         }
         return lines
     }
@@ -153,7 +164,8 @@ public enum PeersReport {
             out += "\n#### \(r.title)\n\n| workload | figure | " + t.stacks.joined(separator: " | ") + (ceiling ? " | \(ceilingHeader)" : "") + " |\n"
             out += "|---|---|" + t.stacks.map { _ in "---:|" }.joined() + (ceiling ? "---:|" : "") + "\n"
             for row in r.rows {
-                out += "| \(row.workload) | \(row.figure) | " + row.cells.map { cell($0, figure: row.figure) }.joined(separator: " | ")
+                out +=
+                    "| \(row.workload) | \(row.figure) | " + row.cells.map { cell($0, figure: row.figure) }.joined(separator: " | ")
                     + (ceiling ? " | \(share(row))" : "") + " |\n"
             }
         }
@@ -165,7 +177,9 @@ public enum PeersReport {
             out += "\nTargets (issue 8), quotient per run:\n\n| target | workload | floor | " + t.runs.map(\.title).joined(separator: " | ") + " |\n"
             out += "|---|---|---|" + t.runs.map { _ in "---:|" }.joined() + "\n"
             for g in targets {
-                out += "| \(g.name) | \(g.workload) | ≥ \(String(format: "%.1f", g.floor)) | " + g.values.map { targetCell($0, g.floor) }.joined(separator: " | ") + " |\n"
+                out +=
+                    "| \(g.name) | \(g.workload) | ≥ \(String(format: "%.1f", g.floor)) | " + g.values.map { targetCell($0, g.floor) }.joined(separator: " | ")
+                    + " |\n"
             }
         }
         if !t.crossChecks.isEmpty {

@@ -90,8 +90,9 @@ public struct PeersTable: Sendable, Codable, Equatable {
         self.notes = notes
         crossChecks = run.measurements.filter { !$0.isOwnPair && $0.skipped == nil && $0.failed == nil }.flatMap { m in
             Self.figures(m).map { f in
-                CrossCheck(run: m.rep ?? 1, client: m.stack, server: m.serverStack, workload: Self.workload(m),
-                           figure: f.0, value: f.1, cipher: m.cipher)
+                CrossCheck(
+                    run: m.rep ?? 1, client: m.stack, server: m.serverStack, workload: Self.workload(m),
+                    figure: f.0, value: f.1, cipher: m.cipher)
             }
         }
     }
@@ -114,8 +115,10 @@ public struct PeersTable: Sendable, Codable, Equatable {
     /// Sort key of a row: echo before handshake, TCP before TLS, key types in a fixed order, full before resumed.
     static func order(_ m: PeerMeasurement) -> [Int] {
         let keys = ["RSA-2048", "P-256", "Ed25519"]
-        return [m.workload == "echo" ? 0 : 1, m.transport == "tcp" ? 0 : 1, keys.firstIndex(of: m.key ?? "") ?? 9,
-                m.mode == "resumed" ? 1 : 0, m.clients, m.chunk ?? 0]
+        return [
+            m.workload == "echo" ? 0 : 1, m.transport == "tcp" ? 0 : 1, keys.firstIndex(of: m.key ?? "") ?? 9,
+            m.mode == "resumed" ? 1 : 0, m.clients, m.chunk ?? 0,
+        ]
     }
 
     /// The figures of a measurement: (name, value). Latencies in nanoseconds via HdrHistogram.
@@ -173,8 +176,9 @@ public struct PeersTable: Sendable, Codable, Equatable {
             var cells = stacks.map { stack in
                 let cs = same.flatMap(\.cells).filter { $0.stack == stack }
                 let values = cs.compactMap(\.value)
-                return Cell(stack: stack, value: Statistics.median(values), ratio: nil,
-                            note: values.isEmpty ? cs.compactMap(\.note).first : nil, failed: values.isEmpty && cs.contains(where: \.failed))
+                return Cell(
+                    stack: stack, value: Statistics.median(values), ratio: nil,
+                    note: values.isEmpty ? cs.compactMap(\.note).first : nil, failed: values.isEmpty && cs.contains(where: \.failed))
             }
             fillRatios(&cells)
             rows.append(Row(workload: r.workload, figure: r.figure, cells: cells))

@@ -26,8 +26,10 @@ public enum PerfCaseReader {
         for entry in c.data {
             guard let role = entry["role"]?.stringValue, let payload = entry["data"] else { continue }
             if let idle = payload["rssIdleBytes"]?.intValue {
-                memory.append(MemorySample(role: role, idleConnections: payload["idleConnections"]?.intValue ?? 0,
-                                           rssBeforeBytes: payload["rssBeforeBytes"]?.intValue ?? 0, rssIdleBytes: idle))
+                memory.append(
+                    MemorySample(
+                        role: role, idleConnections: payload["idleConnections"]?.intValue ?? 0,
+                        rssBeforeBytes: payload["rssBeforeBytes"]?.intValue ?? 0, rssIdleBytes: idle))
             }
             switch role {
             case "client-host":

@@ -63,8 +63,10 @@ public enum Plots {
             let partition = Set(groups.values)
             if let j = partitions.firstIndex(of: partition) {
                 let first = out[j], second = d
-                out[j] = Dimension(slug: first.slug, title: "\(first.title) and \(second.title)",
-                                   axis: "\(first.axis) · \(second.axis)", ordered: first.ordered) { c in
+                out[j] = Dimension(
+                    slug: first.slug, title: "\(first.title) and \(second.title)",
+                    axis: "\(first.axis) · \(second.axis)", ordered: first.ordered
+                ) { c in
                     let a = first.value(c), b = second.value(c)
                     return (a.0, "\(a.1) · \(b.1)")
                 }
@@ -81,11 +83,13 @@ public enum Plots {
     static func throughputChart(_ tests: [TestSummary], by d: Dimension, varying: [Dimension]) -> SVGLineChart {
         let others = varying.filter { $0.slug != d.slug }
         let fixed = Dimension.all.filter { f in !varying.contains { $0.slug == f.slug || $0.absorbed.contains(f.slug) } }
-        let xs = Dictionary(tests.map { t -> (String, Double) in
-            let v = d.value(t.perfCase.configuration)
-            return (v.1, v.0)
-        }, uniquingKeysWith: { a, _ in a })
-            .sorted { $0.value != $1.value ? $0.value < $1.value : $0.key < $1.key }
+        let xs = Dictionary(
+            tests.map { t -> (String, Double) in
+                let v = d.value(t.perfCase.configuration)
+                return (v.1, v.0)
+            }, uniquingKeysWith: { a, _ in a }
+        )
+        .sorted { $0.value != $1.value ? $0.value < $1.value : $0.key < $1.key }
         let xIndex = Dictionary(uniqueKeysWithValues: xs.enumerated().map { ($0.element.key, Double($0.offset)) })
         var bySeries: [String: [String: [Double]]] = [:]
         var seriesSort: [String: [Double]] = [:]
@@ -116,7 +120,8 @@ public enum Plots {
         }.joined(separator: ", ")
         let lo = reps.min() ?? 0, hi = reps.max() ?? 0
         let count = lo == hi ? "\(lo) repetition\(lo == 1 ? "" : "s")" : "\(lo)–\(hi) repetitions"
-        chart.subtitle = "point = median of \(count) of one configuration"
+        chart.subtitle =
+            "point = median of \(count) of one configuration"
             + (fixedText.isEmpty ? "" : "\nfixed: \(fixedText)")
         return chart
     }
@@ -142,8 +147,10 @@ public enum Plots {
             series.append(SVGLineChart.Series(name: "\(name) (n=\(nanos.count))", points: pts))
         }
         // A labelled tick for every percentile a point is drawn at.
-        let names: [(Double, String)] = [(0, "min"), (50, "p50"), (75, "p75"), (90, "p90"), (95, "p95"), (99, "p99"),
-                                         (99.9, "p99.9"), (99.99, "p99.99")]
+        let names: [(Double, String)] = [
+            (0, "min"), (50, "p50"), (75, "p75"), (90, "p90"), (95, "p95"), (99, "p99"),
+            (99.9, "p99.9"), (99.99, "p99.99"),
+        ]
         let ticks = names.filter { shown.contains($0.0) }.map { (position($0.0), $0.1) }
         let missing = names.filter { $0.0 >= 99.9 && !shown.contains($0.0) }.map(\.1)
         var chart = SVGLineChart(

@@ -32,8 +32,9 @@ public struct ProtocolRatio: Sendable, Equatable, Codable {
                 let plain = secure.hasPrefix("unix-tls") ? "unix" : "tcp"
                 guard let s = Statistics.mean(protos[secure]!), let p = protos[plain].flatMap(Statistics.mean), p > 0
                 else { continue }
-                out.append(ProtocolRatio(
-                    secure: secure, plain: plain, load: load, secureThroughput: s, plainThroughput: p, ratio: s / p))
+                out.append(
+                    ProtocolRatio(
+                        secure: secure, plain: plain, load: load, secureThroughput: s, plainThroughput: p, ratio: s / p))
             }
         }
         return out

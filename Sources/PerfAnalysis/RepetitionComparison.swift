@@ -134,8 +134,10 @@ public enum RepetitionComparison {
         for (key, o) in groups(old) {
             guard let nn = n[key], let first = o.first else { continue }
             for m in Metric.metrics(for: first) {
-                out.append(MetricComparison(configuration: key, metric: m, old: o.compactMap(m.value),
-                                            new: nn.compactMap(m.value), options: options))
+                out.append(
+                    MetricComparison(
+                        configuration: key, metric: m, old: o.compactMap(m.value),
+                        new: nn.compactMap(m.value), options: options))
             }
         }
         return out

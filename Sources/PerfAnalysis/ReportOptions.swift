@@ -45,7 +45,8 @@ public struct Analysis: Sendable {
     /// "Results by TLS Version: the same tests and figures as Results by Protocol (TLS 1.3 = tls)".
     public func sameAsText(_ d: GroupDimension) -> String? {
         guard let e = sameAs[d], let mine = sections.first(where: { $0.0 == d })?.1,
-              let theirs = sections.first(where: { $0.0 == e })?.1 else { return nil }
+            let theirs = sections.first(where: { $0.0 == e })?.1
+        else { return nil }
         let pairs = mine.compactMap { g -> String? in
             let ids = Set(g.tests.map(Self.identity))
             guard let other = theirs.first(where: { Set($0.tests.map(Self.identity)) == ids }) else { return nil }

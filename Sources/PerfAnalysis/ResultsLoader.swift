@@ -23,7 +23,8 @@ public enum LoadError: Error, Equatable, CustomStringConvertible {
         case .wrongSchema(let p, let s):
             return "\(p): not an assay results file (schema \(s.map { "\"\($0)\"" } ?? "missing"), expected \"\(RunResults.schemaName)\")"
         case .unsupportedVersion(let p, let v):
-            return "\(p): results schema version \(v.map(String.init) ?? "missing") is not supported (this analyzer reads version \(RunResults.currentSchemaVersion))"
+            return
+                "\(p): results schema version \(v.map(String.init) ?? "missing") is not supported (this analyzer reads version \(RunResults.currentSchemaVersion))"
         case .malformed(let p, let r):
             return "\(p): malformed assay results file: \(r)"
         case .tooLarge(let p, let limit):

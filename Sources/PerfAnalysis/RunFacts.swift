@@ -43,7 +43,8 @@ public struct RunFacts: Sendable, Equatable {
         for (name, a, b) in [("load average at start", loadStart, new.loadStart), ("load average at end", loadEnd, new.loadEnd)] {
             guard let a, let b else { continue }
             if abs(a - b) >= Self.loadTolerance {
-                out.append("\(name) differs: OLD " + String(format: "%.2f", a) + ", NEW " + String(format: "%.2f", b) + " (1-minute; other load on the machine?)")
+                out.append(
+                    "\(name) differs: OLD " + String(format: "%.2f", a) + ", NEW " + String(format: "%.2f", b) + " (1-minute; other load on the machine?)")
             }
         }
         return out

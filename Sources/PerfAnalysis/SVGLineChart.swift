@@ -104,7 +104,8 @@ public struct SVGLineChart: Sendable {
         s += "<line x1=\"\(f(Self.left))\" y1=\"\(f(Self.top))\" x2=\"\(f(Self.left))\" y2=\"\(f(Self.top + plotH))\" stroke=\"black\"/>\n"
         s += "<line x1=\"\(f(Self.left))\" y1=\"\(f(Self.top + plotH))\" x2=\"\(f(Self.left + plotW))\" y2=\"\(f(Self.top + plotH))\" stroke=\"black\"/>\n"
         s += "<text x=\"\(f(Self.left + plotW / 2))\" y=\"\(f(h - 15))\" text-anchor=\"middle\">\(Self.escape(xLabel))</text>\n"
-        s += "<text x=\"16\" y=\"\(f(Self.top + plotH / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(f(Self.top + plotH / 2)))\">\(Self.escape(yLabel + " (" + yUnit.1 + ")"))</text>\n"
+        s +=
+            "<text x=\"16\" y=\"\(f(Self.top + plotH / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(f(Self.top + plotH / 2)))\">\(Self.escape(yLabel + " (" + yUnit.1 + ")"))</text>\n"
         // Series and legend.
         var groups: [String] = []
         for ser in series where !groups.contains(ser.colorGroup) { groups.append(ser.colorGroup) }
@@ -118,11 +119,13 @@ public struct SVGLineChart: Sendable {
                 s += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"\(dash) points=\"\(path)\"/>\n"
             }
             for p in pts {
-                s += "<circle cx=\"\(f(px(p.0)))\" cy=\"\(f(py(p.1)))\" r=\"4\" fill=\"\(color)\"><title>\(Self.escape("\(ser.name): \(yFormat(p.1))"))</title></circle>\n"
+                s +=
+                    "<circle cx=\"\(f(px(p.0)))\" cy=\"\(f(py(p.1)))\" r=\"4\" fill=\"\(color)\"><title>\(Self.escape("\(ser.name): \(yFormat(p.1))"))</title></circle>\n"
                 if valueLabels {
                     // Offset per series so labels of points at the same x do not sit on each other.
                     let dy = -8.0 - Double(i % 3) * 11
-                    s += "<text class=\"value\" x=\"\(f(px(p.0) + 6))\" y=\"\(f(py(p.1) + dy))\" font-size=\"10\" fill=\"\(color)\">\(Self.escape(yFormat(p.1)))</text>\n"
+                    s +=
+                        "<text class=\"value\" x=\"\(f(px(p.0) + 6))\" y=\"\(f(py(p.1) + dy))\" font-size=\"10\" fill=\"\(color)\">\(Self.escape(yFormat(p.1)))</text>\n"
                 }
             }
             s += "</g>\n"

@@ -79,7 +79,8 @@ public enum TextReport {
         if !c.warnings.isEmpty { out += "\n" }
         out += banner("Comparison: OLD → NEW, per repetition")
         out += "\n  Method: \(ComparisonReport.method)\n"
-        out += "  Verdict: faster/slower only when the \(confidence(c.options)) interval excludes 0 AND the change is at least "
+        out +=
+            "  Verdict: faster/slower only when the \(confidence(c.options)) interval excludes 0 AND the change is at least "
             + "\(fmt(c.options.minEffect))% (--min-effect); needs ≥ \(HodgesLehmann.minimumRepetitions(alpha: c.options.alpha)) repetitions per side\n\n"
         var last = ""
         for r in c.rows {
@@ -92,7 +93,9 @@ public enum TextReport {
         out += "\n"
         for note in c.unmatched { out += "  \(note)\n" }
         let counts = Dictionary(grouping: c.rows, by: \.verdict).mapValues(\.count)
-        out += "  Summary: " + [MetricComparison.Verdict.faster, .slower, .noChange, .notEnough, .noData]
+        out +=
+            "  Summary: "
+            + [MetricComparison.Verdict.faster, .slower, .noChange, .notEnough, .noData]
             .compactMap { v in counts[v].map { "\($0) \(v.rawValue)" } }.joined(separator: ", ") + "\n"
         if let limit = c.failOnRegression {
             let bad = c.regressions

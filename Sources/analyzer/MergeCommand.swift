@@ -46,9 +46,12 @@ struct MergeCommand: ParsableCommand {
         }
         let merged: RunResults
         do {
-            merged = try ResultsMerge.merge(inputs, force: force, commandLine: ["analyzer", "merge"] + files.map {
-                URL(fileURLWithPath: $0).lastPathComponent
-            }.sorted())
+            merged = try ResultsMerge.merge(
+                inputs, force: force,
+                commandLine: ["analyzer", "merge"]
+                    + files.map {
+                        URL(fileURLWithPath: $0).lastPathComponent
+                    }.sorted())
         } catch let e as MergeError {
             throw MergeFailure("refused: " + e.message)
         }
@@ -57,8 +60,9 @@ struct MergeCommand: ParsableCommand {
             do { try JUnitWriter.write(merged, to: junit) } catch { throw MergeFailure("cannot write \(junit): \(error)") }
         }
         let t = merged.totals
-        print("merged \(inputs.count) file\(inputs.count == 1 ? "" : "s"): \(t.cases) cases in \(merged.suites.count) suites; "
-              + "\(t.passed) passed, \(t.failures) failed, \(t.skipped) skipped → \(output)")
+        print(
+            "merged \(inputs.count) file\(inputs.count == 1 ? "" : "s"): \(t.cases) cases in \(merged.suites.count) suites; "
+                + "\(t.passed) passed, \(t.failures) failed, \(t.skipped) skipped → \(output)")
         if t.failures > 0 { throw ExitCode(1) }
     }
 }

@@ -30,16 +30,23 @@ struct Analyzer: ParsableCommand {
     @Flag(help: "Print a full block for every test.")
     var detail = false
 
-    @Flag(help: "Compare two results files: OLD NEW, on per-repetition figures (runner --repeat N): Hodges–Lehmann change with its confidence interval and a verdict.")
+    @Flag(
+        help:
+            "Compare two results files: OLD NEW, on per-repetition figures (runner --repeat N): Hodges–Lehmann change with its confidence interval and a verdict."
+    )
     var compare = false
 
-    @Option(name: .customLong("min-effect"), help: ArgumentHelp(
-        "With --compare: a significant change smaller than PCT percent counts as no change (default 3).", valueName: "PCT"))
+    @Option(
+        name: .customLong("min-effect"),
+        help: ArgumentHelp(
+            "With --compare: a significant change smaller than PCT percent counts as no change (default 3).", valueName: "PCT"))
     var minEffect: Double = CompareOptions().minEffect
 
-    @Option(name: .customLong("fail-on-regression"), help: ArgumentHelp(
-        "With --compare: exit 1 when a metric is significantly slower by more than PCT percent.",
-        valueName: "PCT"))
+    @Option(
+        name: .customLong("fail-on-regression"),
+        help: ArgumentHelp(
+            "With --compare: exit 1 when a metric is significantly slower by more than PCT percent.",
+            valueName: "PCT"))
     var failOnRegression: Double?
 
     @Option(help: "Output format: text, json or markdown.")

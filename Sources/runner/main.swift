@@ -10,11 +10,13 @@ if tasksOnEventLoops {
     JSecRuntime.runTasksOnEventLoops()
 }
 #if DEBUG
-let buildConfiguration = "debug"
+    let buildConfiguration = "debug"
 #else
-let buildConfiguration = "release"
+    let buildConfiguration = "release"
 #endif
 // Recorded in the results file's run.extra (docs/results-schema.md); analyzer --compare warns when they differ.
-AssayMain.main(suites: Registry.suites, metadata: {
-    ["buildConfiguration": buildConfiguration, "tasksOnEventLoops": tasksOnEventLoops ? "yes" : "no"]
-})
+AssayMain.main(
+    suites: Registry.suites,
+    metadata: {
+        ["buildConfiguration": buildConfiguration, "tasksOnEventLoops": tasksOnEventLoops ? "yes" : "no"]
+    })

@@ -43,7 +43,9 @@ enum TLSEngineCoverage {
             let record = pair.client.takeOutput()
             try checkEqual(record.count, length, "record length for split \(split)")
             try pair.server.feed(record[..<split])
-            guard try pair.server.read() == .wantRead else { throw CheckFailure(message: "data before the record was complete (split \(split))", file: #fileID, line: #line) }
+            guard try pair.server.read() == .wantRead else {
+                throw CheckFailure(message: "data before the record was complete (split \(split))", file: #fileID, line: #line)
+            }
             try pair.server.feed(record[split...])
             let got = try MemoryTLSPair.readAvailable(pair.server).data
             if got != payload { try checkEqual(got, payload, "record split at \(split) of \(length)") }
@@ -218,8 +220,9 @@ enum TLSEngineCoverage {
         try checkEqual(second.server.info?.sessionReused, true, "server resumed")
         try checkEqual(try MemoryTLSPair.transfer(data, from: second.client, to: second.server), data, "resumed connection")
         try checkThrowsJSecSync(.configuration, "a corrupt session") {
-            _ = try TLSMemoryConnection(client: TLSContext(TestPKI.shared.clientConfiguration()), serverName: "localhost",
-                                        session: TLSSession(der: [0x30, 0x03, 1, 2, 3]))
+            _ = try TLSMemoryConnection(
+                client: TLSContext(TestPKI.shared.clientConfiguration()), serverName: "localhost",
+                session: TLSSession(der: [0x30, 0x03, 1, 2, 3]))
         }
     }
 
@@ -247,8 +250,9 @@ enum TLSEngineCoverage {
 
     /// Connection info, ALPN, verification failures and refused usage through memory.
     static func infoAndFailures() throws {
-        let pair = try MemoryTLSPair(version: .tls1_3, configureClient: { $0.applicationProtocols = ["h2", "http/1.1"] },
-                                     configureServer: { $0.applicationProtocols = ["http/1.1"] })
+        let pair = try MemoryTLSPair(
+            version: .tls1_3, configureClient: { $0.applicationProtocols = ["h2", "http/1.1"] },
+            configureServer: { $0.applicationProtocols = ["http/1.1"] })
         try check(pair.server.info == nil && !pair.server.isHandshakeComplete, "no info before the handshake")
         try checkThrowsJSecSync(.usage, "write before the handshake") { try pair.server.write([1]) }
         try checkThrowsJSecSync(.configuration, "read(max: 0)") { _ = try pair.server.read(max: 0) }
@@ -281,4 +285,3 @@ enum TLSEngineCoverage {
         }
     }
 }
-

@@ -10,8 +10,10 @@ public struct CheckFailure: Error, CustomStringConvertible {
 }
 
 /// Throws a ``CheckFailure`` unless `condition` holds.
-public func check(_ condition: Bool, _ message: @autoclosure () -> String,
-                  file: String = #fileID, line: Int = #line) throws {
+public func check(
+    _ condition: Bool, _ message: @autoclosure () -> String,
+    file: String = #fileID, line: Int = #line
+) throws {
     if !condition { throw CheckFailure(message: message(), file: file, line: line) }
 }
 
@@ -26,8 +28,10 @@ public func checkEqual<T: Equatable>(_ a: T, _ b: T, _ what: String = "", file: 
 /// Runs `body` and returns the ``JSecError`` it throws; fails if it succeeds or throws something else,
 /// or if the error's category is not `category`.
 @discardableResult
-public func checkThrowsJSec(_ category: JSecError.Category, _ what: String, file: String = #fileID, line: Int = #line,
-                            _ body: () async throws -> Void) async throws -> JSecError {
+public func checkThrowsJSec(
+    _ category: JSecError.Category, _ what: String, file: String = #fileID, line: Int = #line,
+    _ body: () async throws -> Void
+) async throws -> JSecError {
     do {
         try await body()
     } catch {
@@ -37,8 +41,10 @@ public func checkThrowsJSec(_ category: JSecError.Category, _ what: String, file
 }
 
 /// The verdict of ``checkThrowsJSec`` (and its synchronous twin) on what the body threw (nil: nothing).
-func expectedJSecError(_ thrown: (any Error)?, _ category: JSecError.Category, _ what: String,
-                       file: String, line: Int) throws -> JSecError {
+func expectedJSecError(
+    _ thrown: (any Error)?, _ category: JSecError.Category, _ what: String,
+    file: String, line: Int
+) throws -> JSecError {
     guard let thrown else {
         throw CheckFailure(message: "\(what): expected a \(category) error, but it succeeded", file: file, line: line)
     }

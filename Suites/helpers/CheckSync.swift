@@ -2,8 +2,10 @@ import JSec
 
 /// Synchronous twin of ``checkThrowsJSec`` for the non-async memory API.
 @discardableResult
-func checkThrowsJSecSync(_ category: JSecError.Category, _ what: String, file: String = #fileID, line: Int = #line,
-                         _ body: () throws -> Void) throws -> JSecError {
+func checkThrowsJSecSync(
+    _ category: JSecError.Category, _ what: String, file: String = #fileID, line: Int = #line,
+    _ body: () throws -> Void
+) throws -> JSecError {
     do {
         try body()
     } catch {

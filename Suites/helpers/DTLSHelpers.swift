@@ -10,8 +10,10 @@ public final class DTLSEchoServer: Sendable {
     public let server: DTLSServer
     private let acceptor: Task<Void, Never>
 
-    public init(host: String = "127.0.0.1", configuration: TLSConfiguration = TestPKI.shared.serverConfiguration(),
-                options: DTLSOptions = DTLSOptions()) async throws {
+    public init(
+        host: String = "127.0.0.1", configuration: TLSConfiguration = TestPKI.shared.serverConfiguration(),
+        options: DTLSOptions = DTLSOptions()
+    ) async throws {
         server = try await DTLS.listen(host: host, port: 0, context: DTLS.context(configuration), options: options)
         let s = server
         acceptor = Task {
@@ -66,8 +68,10 @@ public final class LossyUDPRelay: Sendable {
         front = try await DatagramBootstrap(group: group)
             .channelInitializer { ch in
                 ch.eventLoop.makeCompletedFuture {
-                    try ch.pipeline.syncOperations.addHandler(RelayFrontHandler(target: target, dropRate: dropRate, state: state,
-                                                                                front: frontPromise.futureResult))
+                    try ch.pipeline.syncOperations.addHandler(
+                        RelayFrontHandler(
+                            target: target, dropRate: dropRate, state: state,
+                            front: frontPromise.futureResult))
                 }
             }
             .bind(host: host, port: 0).get()

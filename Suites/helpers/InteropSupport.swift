@@ -31,8 +31,9 @@ public struct ConnectionFacts: Sendable, Equatable, CustomStringConvertible {
     }
 
     init(_ tls: TLSConnection?) {
-        self.init(version: tls?.version, alpn: tls?.alpn, reused: tls?.sessionReused,
-                  peerCommonName: tls?.info.peerCertificates.first?.commonName)
+        self.init(
+            version: tls?.version, alpn: tls?.alpn, reused: tls?.sessionReused,
+            peerCommonName: tls?.info.peerCertificates.first?.commonName)
     }
 
     public var description: String {
@@ -47,11 +48,12 @@ public struct InteropFiles: Sendable {
     public static let shared: InteropFiles = {
         let pki = TestPKI.shared
         do {
-            return InteropFiles(serverCert: try TestPKI.writeTemp(pki.server.certificatePEM, name: "interop-server.pem"),
-                                serverKey: try TestPKI.writeTemp(pki.server.privateKeyPEM, name: "interop-server-key.pem"),
-                                clientCert: try TestPKI.writeTemp(pki.client.certificatePEM, name: "interop-client.pem"),
-                                clientKey: try TestPKI.writeTemp(pki.client.privateKeyPEM, name: "interop-client-key.pem"),
-                                ca: try TestPKI.writeTemp(pki.root.certificate.pem, name: "interop-ca.pem"))
+            return InteropFiles(
+                serverCert: try TestPKI.writeTemp(pki.server.certificatePEM, name: "interop-server.pem"),
+                serverKey: try TestPKI.writeTemp(pki.server.privateKeyPEM, name: "interop-server-key.pem"),
+                clientCert: try TestPKI.writeTemp(pki.client.certificatePEM, name: "interop-client.pem"),
+                clientKey: try TestPKI.writeTemp(pki.client.privateKeyPEM, name: "interop-client-key.pem"),
+                ca: try TestPKI.writeTemp(pki.root.certificate.pem, name: "interop-ca.pem"))
         } catch { fatalError("cannot write the interop PKI files: \(error)") }
     }()
 
@@ -99,8 +101,9 @@ public enum Interop {
             let alpn = fields["alpn"].flatMap { $0 == "None" || $0 == "none" ? nil : $0 }
             var peer = fields["peer"].flatMap { $0 == "none" ? nil : $0 }
             if let p = peer, let r = p.range(of: "commonName=") { peer = String(p[r.upperBound...]) }  // Python's subject form
-            return ConnectionFacts(version: fields["version"], alpn: alpn, reused: fields["reused"].map { $0.lowercased() == "true" },
-                                   peerCommonName: peer)
+            return ConnectionFacts(
+                version: fields["version"], alpn: alpn, reused: fields["reused"].map { $0.lowercased() == "true" },
+                peerCommonName: peer)
         }
     }
 
@@ -123,8 +126,9 @@ public enum Interop {
     /// The first capture group of `pattern` in `text`, trimmed; nil when it does not match.
     public static func capture(_ pattern: String, _ text: String) -> String? {
         guard let re = try? NSRegularExpression(pattern: pattern),
-              let m = re.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)), m.numberOfRanges > 1,
-              let r = Range(m.range(at: 1), in: text) else { return nil }
+            let m = re.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)), m.numberOfRanges > 1,
+            let r = Range(m.range(at: 1), in: text)
+        else { return nil }
         return String(text[r]).trimmingCharacters(in: .whitespaces)
     }
 }

@@ -9,9 +9,11 @@ public final class MemoryTLSPair {
     public let serverContext: TLSContext
 
     /// A pair on the shared test PKI; `version` pins both sides to one TLS version.
-    public init(version: TLSVersion? = nil, serverContext: TLSContext? = nil, session: TLSSession? = nil,
-                configureClient: (inout TLSConfiguration) -> Void = { _ in },
-                configureServer: (inout TLSConfiguration) -> Void = { _ in }) throws {
+    public init(
+        version: TLSVersion? = nil, serverContext: TLSContext? = nil, session: TLSSession? = nil,
+        configureClient: (inout TLSConfiguration) -> Void = { _ in },
+        configureServer: (inout TLSConfiguration) -> Void = { _ in }
+    ) throws {
         var clientConfig = TestPKI.shared.clientConfiguration()
         var serverConfig = TestPKI.shared.serverConfiguration()
         if let version {
@@ -36,8 +38,10 @@ public final class MemoryTLSPair {
             rounds += 1
             try check(rounds < 100_000, "handshake made no progress")
             let c2s = client.takeOutput(), s2c = server.takeOutput()
-            try check(!c2s.isEmpty || !s2c.isEmpty, "handshake stalled: nothing to send and not complete "
-                      + "(client \(client.isHandshakeComplete), server \(server.isHandshakeComplete))")
+            try check(
+                !c2s.isEmpty || !s2c.isEmpty,
+                "handshake stalled: nothing to send and not complete "
+                    + "(client \(client.isHandshakeComplete), server \(server.isHandshakeComplete))")
             try Self.deliver(c2s, to: server, chunk: chunk)
             try Self.deliver(s2c, to: client, chunk: chunk)
         }

@@ -34,8 +34,10 @@ public func uniqueSocketPath() -> String {
 }
 
 /// Opens a connected pair over `transport`, with TLS from `pki` where the transport uses it.
-public func makePair(_ transport: Transport, pki: TestPKI = .shared,
-                     server serverConfig: TLSConfiguration? = nil, client clientConfig: TLSConfiguration? = nil) async throws -> StreamPair {
+public func makePair(
+    _ transport: Transport, pki: TestPKI = .shared,
+    server serverConfig: TLSConfiguration? = nil, client clientConfig: TLSConfiguration? = nil
+) async throws -> StreamPair {
     let serverContext = try TLSContext(serverConfig ?? pki.serverConfiguration())
     let clientContext = try TLSContext(clientConfig ?? pki.clientConfiguration())
     switch transport {
@@ -86,9 +88,11 @@ public func makePair(_ transport: Transport, pki: TestPKI = .shared,
 }
 
 /// Opens a pair over `transport`, runs `body`, and closes everything whatever happens.
-public func withPair<T>(_ transport: Transport, pki: TestPKI = .shared,
-                        server: TLSConfiguration? = nil, client: TLSConfiguration? = nil,
-                        _ body: (StreamPair) async throws -> T) async throws -> T {
+public func withPair<T>(
+    _ transport: Transport, pki: TestPKI = .shared,
+    server: TLSConfiguration? = nil, client: TLSConfiguration? = nil,
+    _ body: (StreamPair) async throws -> T
+) async throws -> T {
     let pair = try await makePair(transport, pki: pki, server: server, client: client)
     do {
         let r = try await body(pair)

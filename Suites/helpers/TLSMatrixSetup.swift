@@ -13,8 +13,9 @@ public final class MatrixPKI: Sendable {
 
     init(keyType: KeyType) throws {
         pki = try TestPKI(keyType: keyType)
-        sniLeaf = try pki.root.issue(CertificateRequest(commonName: "api.example.test", dnsNames: ["api.example.test"], usage: .server),
-                                     keyType: keyType)
+        sniLeaf = try pki.root.issue(
+            CertificateRequest(commonName: "api.example.test", dnsNames: ["api.example.test"], usage: .server),
+            keyType: keyType)
     }
 
     /// The worker's PKI for a `key-type` value (`rsa2048`, `p256`, `ed25519`).
@@ -54,7 +55,11 @@ public struct TLSMatrixCase: Sendable {
 
     /// `Certificate.publicKeyAlgorithm` of the server's key.
     public var expectedKeyAlgorithm: String {
-        switch keyName { case "rsa2048": return "RSA"; case "ed25519": return "ED25519"; default: return "EC" }
+        switch keyName {
+        case "rsa2048": return "RSA";
+        case "ed25519": return "ED25519";
+        default: return "EC"
+        }
     }
 
     /// Pins the version and the cipher of the combination.
@@ -173,8 +178,10 @@ public final class MatrixServer: Sendable {
 extension TLSMatrixCase {
     /// Starts a server with `server` (default: the combination's), connects once with `client`, checks the
     /// negotiated parameters, runs `body`, and closes everything whatever happens.
-    public func withConnection<T>(server: TLSConfiguration? = nil, client: TLSConfiguration? = nil, serverName: String = "localhost",
-                                  _ body: (MatrixConnection) async throws -> T) async throws -> T {
+    public func withConnection<T>(
+        server: TLSConfiguration? = nil, client: TLSConfiguration? = nil, serverName: String = "localhost",
+        _ body: (MatrixConnection) async throws -> T
+    ) async throws -> T {
         let srv = try await MatrixServer(transport, serverContext: TLSContext(server ?? serverConfiguration()))
         do {
             let conn = try await srv.connect(TLSContext(client ?? clientConfiguration()), serverName: serverName)
@@ -192,7 +199,7 @@ extension TLSMatrixCase {
         let total = chunk * writes
         let data = pattern(total, seed: seed)
         async let sent: Void = {
-            for i in 0..<writes { try await from.write(Array(data[i * chunk ..< (i + 1) * chunk]), timeout: .seconds(30)) }
+            for i in 0..<writes { try await from.write(Array(data[i * chunk..<(i + 1) * chunk]), timeout: .seconds(30)) }
         }()
         var got: [UInt8] = []
         got.reserveCapacity(total)

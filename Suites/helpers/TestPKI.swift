@@ -28,8 +28,10 @@ public final class TestPKI: Sendable {
         server = try root.issue(serverReq, keyType: keyType)
         client = try root.issue(CertificateRequest(commonName: "test-client", usage: .client), keyType: keyType)
         let past = Date().addingTimeInterval(-30 * 86_400)
-        expiredServer = try root.issue(CertificateRequest(commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"],
-                                                          notBefore: past, daysValid: 10, usage: .server), keyType: keyType)
+        expiredServer = try root.issue(
+            CertificateRequest(
+                commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"],
+                notBefore: past, daysValid: 10, usage: .server), keyType: keyType)
         serverFromOtherCA = try otherRoot.issue(serverReq, keyType: keyType)
         selfSigned = try CertificateBuilder.selfSigned(commonName: "localhost", ipAddresses: ["127.0.0.1"], keyType: keyType)
     }

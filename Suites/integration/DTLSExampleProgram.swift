@@ -9,11 +9,16 @@ public enum DTLSExampleProgram {
         defer { server.stop() }
         let port = try await server.waitFor("DTLS 1\\.2 on 127\\.0\\.0\\.1:(\\d+)")
         let out = try await ExamplePrograms.run("dtls-echo", ["client", "--port", port, "--insecure", "hello", "second message"])
-        try ExamplePrograms.expectLines(out, ["^connected to 127\\.0\\.0\\.1:\(port): DTLSv1\\.2 \\S+, messages up to \\d+ bytes$",
-                                              "^echo: hello$", "^echo: second message$"], "dtls-echo client")
+        try ExamplePrograms.expectLines(
+            out,
+            [
+                "^connected to 127\\.0\\.0\\.1:\(port): DTLSv1\\.2 \\S+, messages up to \\d+ bytes$",
+                "^echo: hello$", "^echo: second message$",
+            ], "dtls-echo client")
         let status = await server.wait(timeout: .seconds(10))
         try check(status == 0, "dtls-echo server exited \(status) after its one peer:\n\(server.output.suffix(2000))")
-        try ExamplePrograms.expectLines(server.output, ["^peer 127\\.0\\.0\\.1:\\d+: DTLSv1\\.2 ", "^peer 127\\.0\\.0\\.1:\\d+ closed$"],
-                                        "dtls-echo server")
+        try ExamplePrograms.expectLines(
+            server.output, ["^peer 127\\.0\\.0\\.1:\\d+: DTLSv1\\.2 ", "^peer 127\\.0\\.0\\.1:\\d+ closed$"],
+            "dtls-echo server")
     }
 }

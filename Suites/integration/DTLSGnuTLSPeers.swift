@@ -13,8 +13,9 @@ public enum DTLSGnuTLSPeers {
     /// `gnutls-serv --udp --echo` restricted to DTLS 1.2 (it echoes each record it gets as one record).
     static func gnutlsServ(_ extra: [String] = []) async throws -> (PeerProcess, Int) {
         let f = InteropFiles.shared
-        return try await GnuTLSPeer.launchServer(["--echo", "--x509certfile", f.serverCert, "--x509keyfile", f.serverKey, priority] + extra,
-                                                 udp: true)
+        return try await GnuTLSPeer.launchServer(
+            ["--echo", "--x509certfile", f.serverCert, "--x509keyfile", f.serverKey, priority] + extra,
+            udp: true)
     }
 
     /// Writes each message and reads it back: one read returns exactly one echoed message.
@@ -22,7 +23,8 @@ public enum DTLSGnuTLSPeers {
         for m in messages {
             try await c.write(m)
             let back = try await c.read(timeout: .seconds(10)).map { String(decoding: $0, as: UTF8.self) }
-            try check(back == m, "\(peer) echoed one message of \(m.utf8.count) bytes; got \(back.map { "\($0.utf8.count) bytes: \($0.prefix(60))" } ?? "none")")
+            try check(
+                back == m, "\(peer) echoed one message of \(m.utf8.count) bytes; got \(back.map { "\($0.utf8.count) bytes: \($0.prefix(60))" } ?? "none")")
         }
     }
 
@@ -82,8 +84,11 @@ public enum DTLSGnuTLSPeers {
     /// `gnutls-cli --udp` arguments for our server on `port`.
     static func cliArguments(port: Int, mutual: Bool, extra: [String] = []) -> [String] {
         let f = InteropFiles.shared
-        var args = ["--udp", "-p", "\(port)", "127.0.0.1", "--sni-hostname=localhost", "--verify-hostname=localhost",
-                    "--x509cafile", f.ca, priority] + extra
+        var args =
+            [
+                "--udp", "-p", "\(port)", "127.0.0.1", "--sni-hostname=localhost", "--verify-hostname=localhost",
+                "--x509cafile", f.ca, priority,
+            ] + extra
         if mutual { args += ["--x509certfile", f.clientCert, "--x509keyfile", f.clientKey] }
         return args
     }

@@ -2,13 +2,17 @@ import Assay
 import JSec
 
 /// DTLS interop with GnuTLS (`gnutls-serv --udp`, `gnutls-cli --udp`); skipped with the reason when gnutls-bin is missing.
-public let dtlsGnuTLSSuite = Suite("gnutls-dtls", category: "integration",
-                                   description: "DTLS 1.2 interop with gnutls-serv --udp and gnutls-cli --udp, both roles", timeout: 60) {
+public let dtlsGnuTLSSuite = Suite(
+    "gnutls-dtls", category: "integration",
+    description: "DTLS 1.2 interop with gnutls-serv --udp and gnutls-cli --udp, both roles", timeout: 60
+) {
     let missing = DTLSGnuTLSPeers.unavailableReason
     let skip: [SkipCase] = [.always(if: missing != nil, reason: missing ?? "")]
-    MatrixTest("client against gnutls-serv",
-               matrix: .inline(["cipher": ["default", "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305"], "ip": ["v4", "v6"]]),
-               skipCases: skip, ensured: [["cipher": "default", "ip": "v4"]]) { ctx in
+    MatrixTest(
+        "client against gnutls-serv",
+        matrix: .inline(["cipher": ["default", "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305"], "ip": ["v4", "v6"]]),
+        skipCases: skip, ensured: [["cipher": "default", "ip": "v4"]]
+    ) { ctx in
         let cipher = try ctx.string("cipher")
         let facts = try await DTLSGnuTLSPeers.clientAgainstServ(cipher: cipher == "default" ? nil : cipher, ipv6: try ctx.string("ip") == "v6")
         ctx.reportDTLS(role: "jsec client ↔ gnutls-serv --udp", facts)
@@ -24,8 +28,9 @@ public let dtlsGnuTLSSuite = Suite("gnutls-dtls", category: "integration",
         ctx.reportDTLS(role: "gnutls-cli --udp\(mutual ? " (certificate)" : "") ↔ jsec server", try await DTLSGnuTLSPeers.cliAgainstServer(mutual: mutual))
     }
     Test("gnutls-cli without a certificate is refused", skip: missing) { ctx in
-        ctx.reportDTLS(role: "gnutls-cli --udp (no certificate) ↔ jsec server (certificate required)",
-                       try await DTLSGnuTLSPeers.cliWithoutCertificateRefused())
+        ctx.reportDTLS(
+            role: "gnutls-cli --udp (no certificate) ↔ jsec server (certificate required)",
+            try await DTLSGnuTLSPeers.cliWithoutCertificateRefused())
     }
     Test("gnutls-cli resumes with our server", skip: missing) { ctx in
         ctx.reportDTLS(role: "gnutls-cli --udp --resume ↔ jsec server", try await DTLSGnuTLSPeers.cliResumes())

@@ -9,19 +9,25 @@ public enum DTLSOpenSSLPeers {
 
     static func files() throws -> (cert: String, key: String, clientCert: String, clientKey: String, ca: String) {
         let tag = UUID().uuidString.prefix(8)
-        return (try TestPKI.writeTemp(pki.server.certificatePEM, name: "dtls-server-\(tag).pem"),
-                try TestPKI.writeTemp(pki.server.privateKeyPEM, name: "dtls-server-key-\(tag).pem"),
-                try TestPKI.writeTemp(pki.client.certificatePEM, name: "dtls-client-\(tag).pem"),
-                try TestPKI.writeTemp(pki.client.privateKeyPEM, name: "dtls-client-key-\(tag).pem"),
-                try TestPKI.writeTemp(pki.root.certificate.pem, name: "dtls-ca-\(tag).pem"))
+        return (
+            try TestPKI.writeTemp(pki.server.certificatePEM, name: "dtls-server-\(tag).pem"),
+            try TestPKI.writeTemp(pki.server.privateKeyPEM, name: "dtls-server-key-\(tag).pem"),
+            try TestPKI.writeTemp(pki.client.certificatePEM, name: "dtls-client-\(tag).pem"),
+            try TestPKI.writeTemp(pki.client.privateKeyPEM, name: "dtls-client-key-\(tag).pem"),
+            try TestPKI.writeTemp(pki.root.certificate.pem, name: "dtls-ca-\(tag).pem")
+        )
     }
 
     /// Starts `openssl s_server -dtls1_2` and returns it with its port.
     static func sServer(_ extra: [String], naccept: Int = 1, ipv6: Bool = false) async throws -> (PeerProcess, Int) {
         let f = try files()
         let accept = ipv6 ? "[::1]:0" : "127.0.0.1:0"
-        let server = try PeerProcess("openssl", ["s_server", "-dtls1_2", "-accept", accept, "-cert", f.cert, "-key", f.key,
-                                                 "-naccept", "\(naccept)"] + extra)
+        let server = try PeerProcess(
+            "openssl",
+            [
+                "s_server", "-dtls1_2", "-accept", accept, "-cert", f.cert, "-key", f.key,
+                "-naccept", "\(naccept)",
+            ] + extra)
         let port = Int(try await server.waitFor("ACCEPT \\[?[0-9a-f.:]+\\]?:(\\d+)"))!
         return (server, port)
     }
@@ -111,8 +117,9 @@ public enum DTLSOpenSSLPeers {
         defer { Task { await relay.close() } }
         var options = DTLSOptions()
         options.initialRetransmissionTimeout = .milliseconds(200)
-        let c = try await DTLS.connect(host: "127.0.0.1", port: relay.port, serverName: "localhost",
-                                       context: DTLS.context(pki.clientConfiguration()), options: options)
+        let c = try await DTLS.connect(
+            host: "127.0.0.1", port: relay.port, serverName: "localhost",
+            context: DTLS.context(pki.clientConfiguration()), options: options)
         try check(relay.counts.droppedHandshake > 0, "handshake datagrams were dropped (\(relay.counts))")
         for attempt in 0..<20 {
             try await c.write("through loss \(attempt)\n")
@@ -131,8 +138,9 @@ public enum DTLSOpenSSLPeers {
         defer { Task { await relay.close() } }
         var options = DTLSOptions()
         options.mtu = mtu
-        let c = try await DTLS.connect(host: "127.0.0.1", port: relay.port, serverName: "localhost",
-                                       context: DTLS.context(pki.clientConfiguration()), options: options)
+        let c = try await DTLS.connect(
+            host: "127.0.0.1", port: relay.port, serverName: "localhost",
+            context: DTLS.context(pki.clientConfiguration()), options: options)
         let line = String(repeating: "m", count: c.maximumMessageSize - 1) + "\n"
         try await c.write(line)
         _ = try await server.waitFor("m{\(c.maximumMessageSize - 1)}")
@@ -148,8 +156,12 @@ public enum DTLSOpenSSLPeers {
         options.peerIdleTimeout = .milliseconds(500)
         let server = try await DTLS.listen(port: 0, context: DTLS.context(pki.serverConfiguration()), options: options)
         defer { Task { await server.close() } }
-        let client = try PeerProcess("openssl", ["s_client", "-dtls1_2", "-connect", "127.0.0.1:\(server.port!)", "-servername", "localhost",
-                                                 "-CAfile", f.ca, "-verify_return_error", "-quiet"])
+        let client = try PeerProcess(
+            "openssl",
+            [
+                "s_client", "-dtls1_2", "-connect", "127.0.0.1:\(server.port!)", "-servername", "localhost",
+                "-CAfile", f.ca, "-verify_return_error", "-quiet",
+            ])
         defer { client.stop() }
         let s = try await server.accept(timeout: .seconds(10))
         try checkEqual(server.sessionCount, 1, "one session while s_client is there")
@@ -164,8 +176,10 @@ public enum DTLSOpenSSLPeers {
         if mutual { config.clientAuthentication = .required }
         let server = try await DTLSEchoServer(configuration: config)
         defer { Task { await server.close() } }
-        var args = ["s_client", "-dtls1_2", "-connect", "127.0.0.1:\(server.port)", "-servername", "localhost",
-                    "-CAfile", f.ca, "-verify_return_error", "-quiet", "-no_ign_eof"]
+        var args = [
+            "s_client", "-dtls1_2", "-connect", "127.0.0.1:\(server.port)", "-servername", "localhost",
+            "-CAfile", f.ca, "-verify_return_error", "-quiet", "-no_ign_eof",
+        ]
         if mutual { args += ["-cert", f.clientCert, "-key", f.clientKey] }
         let client = try PeerProcess("openssl", args)
         defer { client.stop() }
@@ -186,8 +200,12 @@ public enum DTLSOpenSSLPeers {
         let sessionFile = try TestPKI.writeTemp("", name: "dtls-sess-\(UUID().uuidString.prefix(8)).pem")
         var reused: [Bool] = []
         for flag in ["-sess_out", "-sess_in"] {
-            let client = try PeerProcess("openssl", ["s_client", "-dtls1_2", "-connect", "127.0.0.1:\(server.port!)", "-servername", "localhost",
-                                                     "-CAfile", f.ca, "-verify_return_error", "-quiet", "-no_ign_eof", flag, sessionFile])
+            let client = try PeerProcess(
+                "openssl",
+                [
+                    "s_client", "-dtls1_2", "-connect", "127.0.0.1:\(server.port!)", "-servername", "localhost",
+                    "-CAfile", f.ca, "-verify_return_error", "-quiet", "-no_ign_eof", flag, sessionFile,
+                ])
             defer { client.stop() }
             let s = try await server.accept(timeout: .seconds(10))
             reused.append(s.sessionReused)

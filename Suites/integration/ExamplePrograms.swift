@@ -6,7 +6,8 @@ import JSec
 public enum ExamplePrograms {
     /// The path of a built example, or a skip saying how to build it.
     public static func path(_ name: String) throws -> String {
-        let dir = Bundle.main.executableURL?.resolvingSymlinksInPath().deletingLastPathComponent()
+        let dir =
+            Bundle.main.executableURL?.resolvingSymlinksInPath().deletingLastPathComponent()
             ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let path = dir.appendingPathComponent(name).path
         guard FileManager.default.isExecutableFile(atPath: path) else {
@@ -30,38 +31,55 @@ public enum ExamplePrograms {
     static func expectLines(_ output: String, _ patterns: [String], _ what: String) throws {
         for pattern in patterns {
             let re = try NSRegularExpression(pattern: pattern, options: [.anchorsMatchLines])
-            try check(re.firstMatch(in: output, range: NSRange(output.startIndex..., in: output)) != nil,
-                      "\(what): no line matches /\(pattern)/ in:\n\(output.suffix(2000))")
+            try check(
+                re.firstMatch(in: output, range: NSRange(output.startIndex..., in: output)) != nil,
+                "\(what): no line matches /\(pattern)/ in:\n\(output.suffix(2000))")
         }
     }
 
     public static func tlsResumption(version: TLSVersion) async throws {
         let out = try await run("tls-resumption", ["--tls-version", version == .tls1_2 ? "1.2" : "1.3"])
-        try expectLines(out, ["^connection 1: \(version.protocolName) .*sessionReused=false$",
-                              "^exported the session: \\d+ bytes of DER",
-                              "^connection 2: \(version.protocolName) .*sessionReused=true$",
-                              "^server: accepted \(version.protocolName), sessionReused=true$"], "tls-resumption")
+        try expectLines(
+            out,
+            [
+                "^connection 1: \(version.protocolName) .*sessionReused=false$",
+                "^exported the session: \\d+ bytes of DER",
+                "^connection 2: \(version.protocolName) .*sessionReused=true$",
+                "^server: accepted \(version.protocolName), sessionReused=true$",
+            ], "tls-resumption")
     }
 
     public static func ocspStapling(version: TLSVersion) async throws {
         let out = try await run("ocsp-stapling", ["--tls-version", version == .tls1_2 ? "1.2" : "1.3"])
-        try expectLines(out, ["^a good staple: handshake ok, \(version.protocolName), stapled \\d+ bytes, status good$",
-                              "^a revoked staple: refused — verification: OCSP stapling: .*revoked",
-                              "^no staple: refused — verification: OCSP stapling: the server stapled no OCSP response",
-                              "^as expected"], "ocsp-stapling")
+        try expectLines(
+            out,
+            [
+                "^a good staple: handshake ok, \(version.protocolName), stapled \\d+ bytes, status good$",
+                "^a revoked staple: refused — verification: OCSP stapling: .*revoked",
+                "^no staple: refused — verification: OCSP stapling: the server stapled no OCSP response",
+                "^as expected",
+            ], "ocsp-stapling")
     }
 
     public static func mtls(version: TLSVersion) async throws {
         let out = try await run("mtls", ["--tls-version", version == .tls1_2 ? "1.2" : "1.3"])
-        try expectLines(out, ["^server: \(version.protocolName) connection from client certificate CN=alice",
-                              "^client with certificate: \(version.protocolName), server said: hello, alice$",
-                              "^client without certificate: refused — verification:"], "mtls")
+        try expectLines(
+            out,
+            [
+                "^server: \(version.protocolName) connection from client certificate CN=alice",
+                "^client with certificate: \(version.protocolName), server said: hello, alice$",
+                "^client without certificate: refused — verification:",
+            ], "mtls")
     }
 
     public static func startTLS(version: TLSVersion) async throws {
         let out = try await run("starttls", ["--tls-version", version == .tls1_2 ? "1.2" : "1.3"])
-        try expectLines(out, ["^S: 250-STARTTLS$", "^S: 220 Ready to start TLS$", "^-- upgraded: \(version.protocolName) ",
-                              "^S: 250-toy.example greets you over \(version.protocolName)$", "^S: 221 Bye$"], "starttls")
+        try expectLines(
+            out,
+            [
+                "^S: 250-STARTTLS$", "^S: 220 Ready to start TLS$", "^-- upgraded: \(version.protocolName) ",
+                "^S: 250-toy.example greets you over \(version.protocolName)$", "^S: 221 Bye$",
+            ], "starttls")
         // After the upgrade the server no longer offers STARTTLS.
         let afterUpgrade = out.components(separatedBy: "-- upgraded:").last ?? ""
         try check(!afterUpgrade.contains("STARTTLS"), "STARTTLS is not offered again over TLS")
@@ -69,9 +87,11 @@ public enum ExamplePrograms {
 }
 
 /// The examples, run as programs: each must do what its header comment says.
-public let examplesSuite = Suite("examples", category: "integration",
-                                 description: "the example programs (tls-resumption, ocsp-stapling, mtls, starttls, dtls-echo) run and print what they promise",
-                                 timeout: 90) {
+public let examplesSuite = Suite(
+    "examples", category: "integration",
+    description: "the example programs (tls-resumption, ocsp-stapling, mtls, starttls, dtls-echo) run and print what they promise",
+    timeout: 90
+) {
     MatrixTest("tls-resumption", matrix: .inline(["tls-version": tlsVersions])) { ctx in
         ctx.report(["program": "Examples/tls-resumption", "tls-version": .string(try ctx.tlsVersion().protocolName)])
         try await ExamplePrograms.tlsResumption(version: ctx.tlsVersion())

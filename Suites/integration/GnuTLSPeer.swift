@@ -49,18 +49,21 @@ public struct GnuTLSPeer: InteropPeer {
     public func serverFacts(_ output: String) -> [ConnectionFacts] {
         output.components(separatedBy: "* Accepted connection from").dropFirst().compactMap { block in
             guard let v = Interop.capture("\\n- Version: (TLS[0-9.]+)", block) else { return nil }
-            return ConnectionFacts(version: v.replacingOccurrences(of: "TLS", with: "TLSv"),
-                                   alpn: Interop.capture("\\n- Application protocol: ([^\\n]+)", block),
-                                   reused: block.contains("*** This is a resumed session"),
-                                   peerCommonName: Interop.capture("\\n\\s*Subject: CN=([^,\\n]+)", block))
+            return ConnectionFacts(
+                version: v.replacingOccurrences(of: "TLS", with: "TLSv"),
+                alpn: Interop.capture("\\n- Application protocol: ([^\\n]+)", block),
+                reused: block.contains("*** This is a resumed session"),
+                peerCommonName: Interop.capture("\\n\\s*Subject: CN=([^,\\n]+)", block))
         }
     }
 
     /// `gnutls-cli` (with `--resume`: connects, disconnects, then resumes and sends the line over the second connection).
     public func runClient(port: Int, version: TLSVersion, feature: InteropFeature) async throws -> [ConnectionFacts] {
         let files = InteropFiles.shared
-        var args = ["-p", "\(port)", "127.0.0.1", "--sni-hostname=localhost", "--verify-hostname=localhost",
-                    "--x509cafile", files.ca, Self.priority(version)]
+        var args = [
+            "-p", "\(port)", "127.0.0.1", "--sni-hostname=localhost", "--verify-hostname=localhost",
+            "--x509cafile", files.ca, Self.priority(version),
+        ]
         if feature == .mtls { args += ["--x509certfile", files.clientCert, "--x509keyfile", files.clientKey] }
         if feature == .alpn { args += ["--alpn=x-unknown", "--alpn=http/1.1"] }
         if feature == .resumption { args.append("--resume") }
@@ -75,18 +78,23 @@ public struct GnuTLSPeer: InteropPeer {
         try check(status == 0, "gnutls-cli exited \(status):\n\(client.output.suffix(1500))")
         try check(client.output.contains("- Status: The certificate is trusted."), "gnutls-cli verified our certificate")
         return client.output.components(separatedBy: "Connecting to '").dropFirst().map { block in
-            ConnectionFacts(version: Interop.capture("- Description: \\((TLS[0-9.]+)", block)?.replacingOccurrences(of: "TLS", with: "TLSv"),
-                            alpn: Interop.capture("\\n- Application protocol: ([^\\n]+)", block),
-                            reused: block.contains("*** This is a resumed session"),
-                            peerCommonName: Interop.capture("subject `CN=([^',]+)", block))
+            ConnectionFacts(
+                version: Interop.capture("- Description: \\((TLS[0-9.]+)", block)?.replacingOccurrences(of: "TLS", with: "TLSv"),
+                alpn: Interop.capture("\\n- Application protocol: ([^\\n]+)", block),
+                reused: block.contains("*** This is a resumed session"),
+                peerCommonName: Interop.capture("subject `CN=([^',]+)", block))
         }
     }
 
     public func runClientWithoutCertificate(port: Int, version: TLSVersion) async throws -> (status: Int32, output: String) {
-        let client = try PeerProcess("gnutls-cli", ["-p", "\(port)", "127.0.0.1", "--sni-hostname=localhost", "--verify-hostname=localhost",
-                                                    "--x509cafile", InteropFiles.shared.ca, Self.priority(version)])
+        let client = try PeerProcess(
+            "gnutls-cli",
+            [
+                "-p", "\(port)", "127.0.0.1", "--sni-hostname=localhost", "--verify-hostname=localhost",
+                "--x509cafile", InteropFiles.shared.ca, Self.priority(version),
+            ])
         defer { client.stop() }
-        client.send("no certificate\n")   // TLS 1.3: the refusal arrives after the handshake, when gnutls-cli reads
+        client.send("no certificate\n")  // TLS 1.3: the refusal arrives after the handshake, when gnutls-cli reads
         try? await Task.sleep(for: .milliseconds(300))
         client.closeInput()
         let status = await client.wait(timeout: .seconds(10))

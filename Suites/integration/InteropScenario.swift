@@ -46,8 +46,9 @@ public enum InteropScenario {
         var session: TLSSession?
         var ours: [ConnectionFacts] = []
         for i in 0..<feature.connections {
-            let stream = try await TLS.connect(host: "127.0.0.1", port: port, serverName: "localhost", context: context,
-                                               session: session, timeout: .seconds(10))
+            let stream = try await TLS.connect(
+                host: "127.0.0.1", port: port, serverName: "localhost", context: context,
+                session: session, timeout: .seconds(10))
             let line = "jsec line \(i) to \(peer.name)"
             try await stream.write(line + "\n")
             let echo = try await readLine(stream)
@@ -110,8 +111,9 @@ public enum InteropScenario {
             do {
                 let got = try await stream.read(max: 100, timeout: .seconds(10))
                 // Python's asyncio server drops the connection without sending its alert: end of stream, not clean.
-                try check(got == nil && stream.tls?.peerClosedCleanly == false,
-                          "\(peer.name)'s server accepted a client without a certificate (read \(got?.count ?? 0) bytes)")
+                try check(
+                    got == nil && stream.tls?.peerClosedCleanly == false,
+                    "\(peer.name)'s server accepted a client without a certificate (read \(got?.count ?? 0) bytes)")
                 notes.append("jsec client refused by \(peer.name): the connection ended without close_notify (no alert sent)\(writeError)")
             } catch let e as JSecError where e.category == .io && e.code == .errno(ECONNRESET) {
                 // The same drop without an alert, when our write was still unread on the peer's side:
@@ -176,8 +178,9 @@ public enum InteropScenario {
             if facts.count >= count { return facts }
             try await Task.sleep(for: .milliseconds(20))
         }
-        throw CheckFailure(message: "the peer reported \(parse(process.output).count) of \(count) connections; it printed:\n\(process.output.suffix(1500))",
-                           file: #fileID, line: #line)
+        throw CheckFailure(
+            message: "the peer reported \(parse(process.output).count) of \(count) connections; it printed:\n\(process.output.suffix(1500))",
+            file: #fileID, line: #line)
     }
 
     /// Both sides agree on version, ALPN, resumption and (mTLS) each other's identity.
@@ -214,8 +217,10 @@ public enum InteropScenario {
 
     /// The case's report entry: peer, role, version, feature and what both sides saw.
     public static func report(_ o: InteropOutcome, peer: String, role: String, version: TLSVersion, feature: InteropFeature) -> [String: String] {
-        ["peer": peer, "role": role, "tls-version": version.protocolName, "feature": feature.rawValue,
-         "jsec-saw": o.ours.map(\.description).joined(separator: " | "),
-         "peer-saw": o.theirs.map(\.description).joined(separator: " | ")]
+        [
+            "peer": peer, "role": role, "tls-version": version.protocolName, "feature": feature.rawValue,
+            "jsec-saw": o.ours.map(\.description).joined(separator: " | "),
+            "peer-saw": o.theirs.map(\.description).joined(separator: " | "),
+        ]
     }
 }

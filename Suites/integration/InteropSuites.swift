@@ -4,22 +4,32 @@ import JSec
 /// The interop matrix every scripted peer runs: both roles × TLS 1.2/1.3 × basic, mTLS, ALPN, resumption.
 func interopTests(_ peer: some InteropPeer, serverName: String, clientName: String) -> [TestDefinition] {
     let missing = peer.unavailableReason
-    let matrix: MatrixSource = .inline(["tls-version": tlsVersions,
-                                  "feature": InteropFeature.allCases.map { .string($0.rawValue) }])
-    return MatrixTest("jsec client against \(serverName)", matrix: matrix, skip: missing,
-                   ensured: [["tls-version": "1.3", "feature": "resumption"]]) { ctx in
-            let version = try ctx.tlsVersion(), feature = try ctx.feature()
-            ctx.reportPeer(peer.versionDescription, role: "jsec client ↔ \(serverName)", version: version, feature: feature)
-            let outcome = try await InteropScenario.ourClient(against: peer, version: version, feature: feature)
-            ctx.reportOutcome(outcome)
-        }.definitions + MatrixTest("\(clientName) against jsec server", matrix: matrix, skip: missing,
-                   ensured: [["tls-version": "1.3", "feature": "resumption"]]) { ctx in
+    let matrix: MatrixSource = .inline([
+        "tls-version": tlsVersions,
+        "feature": InteropFeature.allCases.map { .string($0.rawValue) },
+    ])
+    return MatrixTest(
+        "jsec client against \(serverName)", matrix: matrix, skip: missing,
+        ensured: [["tls-version": "1.3", "feature": "resumption"]]
+    ) { ctx in
+        let version = try ctx.tlsVersion(), feature = try ctx.feature()
+        ctx.reportPeer(peer.versionDescription, role: "jsec client ↔ \(serverName)", version: version, feature: feature)
+        let outcome = try await InteropScenario.ourClient(against: peer, version: version, feature: feature)
+        ctx.reportOutcome(outcome)
+    }.definitions
+        + MatrixTest(
+            "\(clientName) against jsec server", matrix: matrix, skip: missing,
+            ensured: [["tls-version": "1.3", "feature": "resumption"]]
+        ) { ctx in
             let version = try ctx.tlsVersion(), feature = try ctx.feature()
             ctx.reportPeer(peer.versionDescription, role: "\(clientName) ↔ jsec server", version: version, feature: feature)
             let outcome = try await InteropScenario.peerClient(peer, version: version, feature: feature)
             ctx.reportOutcome(outcome)
-        }.definitions + MatrixTest("mTLS refuses a client without a certificate", matrix: .inline(["tls-version": tlsVersions]),
-                                   skip: missing) { ctx in
+        }.definitions
+        + MatrixTest(
+            "mTLS refuses a client without a certificate", matrix: .inline(["tls-version": tlsVersions]),
+            skip: missing
+        ) { ctx in
             let version = try ctx.tlsVersion()
             ctx.reportPeer(peer.versionDescription, role: "both roles, no client certificate", version: version)
             let notes = try await InteropScenario.mtlsRefusals(peer, version: version)
@@ -27,21 +37,27 @@ func interopTests(_ peer: some InteropPeer, serverName: String, clientName: Stri
         }.definitions
 }
 
-public let gnuTLSSuite = Suite("gnutls", category: "integration",
-                               description: "interop with GnuTLS: gnutls-serv and gnutls-cli, both roles, TLS 1.2/1.3, mTLS, ALPN, resumption",
-                               timeout: 120) {
+public let gnuTLSSuite = Suite(
+    "gnutls", category: "integration",
+    description: "interop with GnuTLS: gnutls-serv and gnutls-cli, both roles, TLS 1.2/1.3, mTLS, ALPN, resumption",
+    timeout: 120
+) {
     interopTests(GnuTLSPeer(), serverName: "gnutls-serv", clientName: "gnutls-cli")
 }
 
-public let pythonSSLSuite = Suite("python-ssl", category: "integration",
-                                  description: "interop with Python's ssl module over asyncio, both roles, TLS 1.2/1.3, mTLS, ALPN, resumption",
-                                  timeout: 120) {
+public let pythonSSLSuite = Suite(
+    "python-ssl", category: "integration",
+    description: "interop with Python's ssl module over asyncio, both roles, TLS 1.2/1.3, mTLS, ALPN, resumption",
+    timeout: 120
+) {
     interopTests(ScriptPeer.python, serverName: "python asyncio server", clientName: "python asyncio client")
 }
 
-public let nodeTLSSuite = Suite("node-tls", category: "integration",
-                                description: "interop with Node.js's tls module, both roles, TLS 1.2/1.3, mTLS, ALPN, resumption",
-                                timeout: 120) {
+public let nodeTLSSuite = Suite(
+    "node-tls", category: "integration",
+    description: "interop with Node.js's tls module, both roles, TLS 1.2/1.3, mTLS, ALPN, resumption",
+    timeout: 120
+) {
     interopTests(ScriptPeer.node, serverName: "node tls server", clientName: "node tls client")
 }
 

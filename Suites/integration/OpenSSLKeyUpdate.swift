@@ -34,23 +34,27 @@ public enum OpenSSLKeyUpdate {
             return bytes
         }
         // -no_ign_eof keeps s_client's single-letter commands (k, K) enabled; -msg prints the handshake messages.
-        let client = try PeerProcess("openssl", ["s_client", "-connect", "127.0.0.1:\(listener.port!)", "-servername", "localhost",
-                                                 "-CAfile", files.ca, "-verify_return_error", "-tls1_3", "-no_ign_eof", "-msg"])
+        let client = try PeerProcess(
+            "openssl",
+            [
+                "s_client", "-connect", "127.0.0.1:\(listener.port!)", "-servername", "localhost",
+                "-CAfile", files.ca, "-verify_return_error", "-tls1_3", "-no_ign_eof", "-msg",
+            ])
         defer { client.stop() }
         client.send("line one\n")
         _ = try await client.waitFor("\\nline one\\n")
         client.send("k\n")
         _ = try await client.waitFor("KEYUPDATE")
         client.send("line two\n")
-        _ = try await client.waitFor("\\nline two\\n")                // our server decrypts with s_client's new keys
+        _ = try await client.waitFor("\\nline two\\n")  // our server decrypts with s_client's new keys
         try checkEqual(count(sentKeyUpdate, in: client.output), 1, "KeyUpdates s_client sent after k")
         client.send("K\n")
-        try await waitForCount("KEYUPDATE", 2, in: client)             // one stdin read is one command: wait before typing on
+        try await waitForCount("KEYUPDATE", 2, in: client)  // one stdin read is one command: wait before typing on
         client.send("line three\n")
         _ = try await client.waitFor("\\nline three\\n")
         _ = try await client.waitFor(NSRegularExpression.escapedPattern(for: receivedKeyUpdate))  // our answer to update_requested
         try checkEqual(count(sentKeyUpdate, in: client.output), 2, "KeyUpdates s_client sent after k and K")
-        client.send("line four\n")                                     // s_client decrypts with our new keys
+        client.send("line four\n")  // s_client decrypts with our new keys
         _ = try await client.waitFor("\\nline four\\n")
         client.closeInput()
         await client.wait(timeout: .seconds(10))
@@ -62,12 +66,17 @@ public enum OpenSSLKeyUpdate {
     /// (About 2 s: s_server's -rev loop sleeps a second when a read returns a handshake message instead of data.)
     public static func clientKeyUpdateWithSServer() async throws {
         let files = try OpenSSLPeers.writeIdentity()
-        let server = try PeerProcess("openssl", ["s_server", "-accept", "127.0.0.1:0", "-cert", files.cert, "-key", files.key,
-                                                 "-tls1_3", "-rev", "-msg", "-naccept", "1"])
+        let server = try PeerProcess(
+            "openssl",
+            [
+                "s_server", "-accept", "127.0.0.1:0", "-cert", files.cert, "-key", files.key,
+                "-tls1_3", "-rev", "-msg", "-naccept", "1",
+            ])
         defer { server.stop() }
         let port = Int(try await server.waitFor("ACCEPT 127\\.0\\.0\\.1:(\\d+)"))!
-        let stream = try await TLS.connect(host: "127.0.0.1", port: port, serverName: "localhost",
-                                           context: TLSContext(TestPKI.shared.clientConfiguration()), timeout: .seconds(10))
+        let stream = try await TLS.connect(
+            host: "127.0.0.1", port: port, serverName: "localhost",
+            context: TLSContext(TestPKI.shared.clientConfiguration()), timeout: .seconds(10))
         func roundTrip(_ text: String) async throws {
             try await stream.write(text + "\n")
             try checkEqual(try await InteropScenario.readLine(stream), String(text.reversed()), "s_server -rev answer to '\(text)'")
@@ -78,7 +87,7 @@ public enum OpenSSLKeyUpdate {
         _ = try await server.waitFor(NSRegularExpression.escapedPattern(for: receivedKeyUpdate))
         try checkEqual(count(sentKeyUpdate, in: server.output), 0, "s_server answered a KeyUpdate that asked for nothing")
         try await stream.tls!.updateKeys(requestPeer: true)
-        try await roundTrip("after requested update")                 // s_server's reply comes under its new keys
+        try await roundTrip("after requested update")  // s_server's reply comes under its new keys
         try checkEqual(count(receivedKeyUpdate, in: server.output), 2, "KeyUpdates s_server received")
         _ = try await server.waitFor(NSRegularExpression.escapedPattern(for: sentKeyUpdate))
         await stream.close()

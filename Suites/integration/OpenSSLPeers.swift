@@ -14,21 +14,28 @@ public enum OpenSSLPeers {
     static func writeIdentity() throws -> (cert: String, key: String, ca: String) {
         let pki = TestPKI.shared
         let tag = UUID().uuidString.prefix(8)
-        return (try TestPKI.writeTemp(pki.server.certificatePEM, name: "server-\(tag).pem"),
-                try TestPKI.writeTemp(pki.server.privateKeyPEM, name: "server-key-\(tag).pem"),
-                try TestPKI.writeTemp(pki.root.certificate.pem, name: "ca-\(tag).pem"))
+        return (
+            try TestPKI.writeTemp(pki.server.certificatePEM, name: "server-\(tag).pem"),
+            try TestPKI.writeTemp(pki.server.privateKeyPEM, name: "server-key-\(tag).pem"),
+            try TestPKI.writeTemp(pki.root.certificate.pem, name: "ca-\(tag).pem")
+        )
     }
 
     /// Our client against `openssl s_server` (it echoes lines reversed with -rev), at `version`.
     public static func clientAgainstSServer(version: TLSVersion) async throws {
         let files = try writeIdentity()
         let flag = version == .tls1_3 ? "-tls1_3" : "-tls1_2"
-        let server = try PeerProcess("openssl", ["s_server", "-accept", "127.0.0.1:0", "-cert", files.cert, "-key", files.key,
-                                                 flag, "-rev", "-naccept", "1"])
+        let server = try PeerProcess(
+            "openssl",
+            [
+                "s_server", "-accept", "127.0.0.1:0", "-cert", files.cert, "-key", files.key,
+                flag, "-rev", "-naccept", "1",
+            ])
         defer { server.stop() }
         let port = Int(try await server.waitFor("ACCEPT 127\\.0\\.0\\.1:(\\d+)"))!
-        let stream = try await TLS.connect(host: "127.0.0.1", port: port, serverName: "localhost",
-                                           context: TLSContext(TestPKI.shared.clientConfiguration()))
+        let stream = try await TLS.connect(
+            host: "127.0.0.1", port: port, serverName: "localhost",
+            context: TLSContext(TestPKI.shared.clientConfiguration()))
         try checkEqual(stream.tls?.version, version.protocolName, "negotiated version with s_server")
         try await stream.write("hello jsec\n")
         var got: [UInt8] = []
@@ -51,8 +58,12 @@ public enum OpenSSLPeers {
             await s.close()
             return s.tls?.version
         }
-        let client = try PeerProcess("openssl", ["s_client", "-connect", "127.0.0.1:\(listener.port!)", "-servername", "localhost",
-                                                 "-CAfile", files.ca, "-verify_return_error", "-quiet", "-no_ign_eof"])
+        let client = try PeerProcess(
+            "openssl",
+            [
+                "s_client", "-connect", "127.0.0.1:\(listener.port!)", "-servername", "localhost",
+                "-CAfile", files.ca, "-verify_return_error", "-quiet", "-no_ign_eof",
+            ])
         defer { client.stop() }
         client.send("ping from s_client\n")
         _ = try await client.waitFor("ping from s_client")
@@ -64,24 +75,34 @@ public enum OpenSSLPeers {
     /// A peer that only speaks TLS 1.0/1.1 is refused by our client (TLS 1.2 minimum).
     public static func refusesOldTLSServer(_ flag: String) async throws {
         let files = try writeIdentity()
-        let server = try PeerProcess("openssl", ["s_server", "-accept", "127.0.0.1:0", "-cert", files.cert, "-key", files.key,
-                                                 flag, "-cipher", "DEFAULT:@SECLEVEL=0", "-naccept", "1"])
+        let server = try PeerProcess(
+            "openssl",
+            [
+                "s_server", "-accept", "127.0.0.1:0", "-cert", files.cert, "-key", files.key,
+                flag, "-cipher", "DEFAULT:@SECLEVEL=0", "-naccept", "1",
+            ])
         defer { server.stop() }
         let port = Int(try await server.waitFor("ACCEPT 127\\.0\\.0\\.1:(\\d+)"))!
         let e = try await checkThrowsJSec(.handshake, "connect to a \(flag)-only server") {
-            _ = try await TLS.connect(host: "127.0.0.1", port: port, serverName: "localhost",
-                                      context: TLSContext(TestPKI.shared.clientConfiguration()))
+            _ = try await TLS.connect(
+                host: "127.0.0.1", port: port, serverName: "localhost",
+                context: TLSContext(TestPKI.shared.clientConfiguration()))
         }
-        try check(e.message.lowercased().contains("protocol") || e.message.lowercased().contains("version"),
-                  "message names the protocol version: \(e.message)")
+        try check(
+            e.message.lowercased().contains("protocol") || e.message.lowercased().contains("version"),
+            "message names the protocol version: \(e.message)")
     }
 
     /// Our server refuses an `openssl s_client` that offers only TLS 1.1.
     public static func refusesOldTLSClient() async throws {
         let listener = try await TLS.listen(host: "127.0.0.1", port: 0, context: TLSContext(TestPKI.shared.serverConfiguration()))
         defer { Task { await listener.close() } }
-        let client = try PeerProcess("openssl", ["s_client", "-connect", "127.0.0.1:\(listener.port!)", "-tls1_1",
-                                                 "-cipher", "DEFAULT:@SECLEVEL=0"])
+        let client = try PeerProcess(
+            "openssl",
+            [
+                "s_client", "-connect", "127.0.0.1:\(listener.port!)", "-tls1_1",
+                "-cipher", "DEFAULT:@SECLEVEL=0",
+            ])
         client.closeInput()
         let status = await client.wait()
         try check(status != 0, "s_client -tls1_1 should fail, it exited \(status): \(client.output.suffix(500))")
@@ -119,7 +140,9 @@ extension OpenSSLPeers {
             for _ in 0...expected {
                 guard let s = try? await listener.accept(timeout: .seconds(10)) else { break }
                 if s.tls?.sessionReused == true { reused += 1 }
-                Task { while let d = try? await s.read(max: 4096, timeout: .seconds(5)) { try? await s.write(d) }; await s.close() }
+                Task {
+                    while let d = try? await s.read(max: 4096, timeout: .seconds(5)) { try? await s.write(d) }; await s.close()
+                }
             }
             return reused
         }

@@ -34,8 +34,10 @@ enum RemoteRun {
 
     /// Runs `filter` in a child runner with `hosts` (a hosts file without `commands`, added here);
     /// `start` starts each external command (nil: the test does not start it).
-    static func run(_ ctx: TestContext, hosts: [String: Any], filter: String, timeout: Duration = .seconds(150),
-                    participantGrace: Duration = .seconds(15), start: @escaping (Command) throws -> PeerProcess?) async throws -> Outcome {
+    static func run(
+        _ ctx: TestContext, hosts: [String: Any], filter: String, timeout: Duration = .seconds(150),
+        participantGrace: Duration = .seconds(15), start: @escaping (Command) throws -> PeerProcess?
+    ) async throws -> Outcome {
         let dir = try ctx.scratchDirectory()
         let commands = dir + "/commands"
         var h = hosts
@@ -54,8 +56,9 @@ enum RemoteRun {
             while seen < lines.count {
                 let obj = try JSONSerialization.jsonObject(with: Data(lines[seen].utf8)) as? [String: Any] ?? [:]
                 seen += 1
-                let c = Command(participant: obj["participant"] as? String ?? "?", host: obj["host"] as? String ?? "?",
-                                argv: obj["argv"] as? [String] ?? [])
+                let c = Command(
+                    participant: obj["participant"] as? String ?? "?", host: obj["host"] as? String ?? "?",
+                    argv: obj["argv"] as? [String] ?? [])
                 try check(c.argv.count > 2, "external command without argv: \(obj)")
                 if let p = try start(c) { started.append(p) }
             }
@@ -105,9 +108,11 @@ enum RemoteRun {
 }
 
 /// Remote participants over the coordinator's TLS channel (docs/distributed.md, "Remote participants").
-public let remoteParticipantsSuite = Suite("remote-participants", category: "integration",
-                                           description: "perf9 with participants joining over TLS 1.3 + mTLS + token: admission, refusal, death, silence, network namespaces",
-                                           timeout: 240) {
+public let remoteParticipantsSuite = Suite(
+    "remote-participants", category: "integration",
+    description: "perf9 with participants joining over TLS 1.3 + mTLS + token: admission, refusal, death, silence, network namespaces",
+    timeout: 240
+) {
     Test("external-joins") { ctx in
         let o = try await RemoteRun.run(ctx, hosts: RemoteRun.loopbackHosts(), filter: RemoteRun.quick) { c in
             try PeerProcess(c.argv[0], Array(c.argv.dropFirst()))
@@ -115,8 +120,9 @@ public let remoteParticipantsSuite = Suite("remote-participants", category: "int
         try check(o.status == 0 && o.caseStatus == "passed", "the run passes: \(o.message)\n\(o.output.suffix(2000))")
         let placed = o.entries("placement")
         let client = placed.first { $0.role == "client-host" }
-        try check(client?.value["host"] as? String == "x" && client?.value["launcher"] as? String == "external",
-                  "client-host[0] is recorded on host x: \(placed)")
+        try check(
+            client?.value["host"] as? String == "x" && client?.value["launcher"] as? String == "external",
+            "client-host[0] is recorded on host x: \(placed)")
         try check((client?.value["connectedFrom"] as? String)?.hasPrefix("127.0.0.1:") == true, "with the address it connected from: \(placed)")
         try check(placed.first { $0.role == "server" }?.value["host"] as? String == "local", "server[0] ran locally: \(placed)")
         try check(o.participants.first?.output.contains("joined as client-host[0]") == true, "the participant says it joined")
@@ -139,11 +145,13 @@ public let remoteParticipantsSuite = Suite("remote-participants", category: "int
             return try PeerProcess(argv[0], Array(argv.dropFirst()))
         }
         try check(o.status == 1 && o.caseStatus == "failed", "the run fails (exit \(o.status), case \(o.caseStatus))")
-        try check(o.message.contains("refused a remote participant connection from 127.0.0.1 (host x: client-host[0])")
-                  && o.message.contains("TLS handshake failed"), "the message names the refused participant: \(o.message)")
+        try check(
+            o.message.contains("refused a remote participant connection from 127.0.0.1 (host x: client-host[0])")
+                && o.message.contains("TLS handshake failed"), "the message names the refused participant: \(o.message)")
         let p = o.participants.first
-        try check(p?.process.terminationStatus == 3 && p?.output.contains("refused") == true,
-                  "the participant exits 3 saying it was refused: \(p?.output ?? "")")
+        try check(
+            p?.process.terminationStatus == 3 && p?.output.contains("refused") == true,
+            "the participant exits 3 saying it was refused: \(p?.output ?? "")")
         ctx.report(["message": .string(o.message), "participant": .string(p?.output ?? "")])
     }
 
@@ -153,8 +161,9 @@ public let remoteParticipantsSuite = Suite("remote-participants", category: "int
         }
         try check(o.status == 1 && o.caseStatus == "failed", "the run fails (exit \(o.status), case \(o.caseStatus))")
         try check(o.message.contains("client-host[0] presented the wrong token"), "the message names it: \(o.message)")
-        try check(o.participants.first?.output.contains("refused this participant: wrong token") == true,
-                  "the participant is told: \(o.participants.first?.output ?? "")")
+        try check(
+            o.participants.first?.output.contains("refused this participant: wrong token") == true,
+            "the participant is told: \(o.participants.first?.output ?? "")")
         ctx.report(["message": .string(o.message)])
     }
 
@@ -170,16 +179,19 @@ public let remoteParticipantsSuite = Suite("remote-participants", category: "int
         }
         // A participant that died is "crashed", as a local participant process that dies is (outcome oracle).
         try check(o.status == 1 && o.caseStatus == "crashed", "the run fails, the case crashed (exit \(o.status), case \(o.caseStatus))")
-        try check(o.message.contains("client-host[0] on host x (127.0.0.1:") && o.message.contains("crashed: its link closed before it reported done"),
-                  "the message names the dead participant: \(o.message)")
+        try check(
+            o.message.contains("client-host[0] on host x (127.0.0.1:") && o.message.contains("crashed: its link closed before it reported done"),
+            "the message names the dead participant: \(o.message)")
         try check(!o.message.contains("killed after the graceful timeout"), "the local server stopped when released: \(o.message)")
         ctx.report(["message": .string(o.message)])
     }
 
     Test("participant-silent") { ctx in
         // SIGSTOP once joined: no heartbeat for silenceTimeout (2 s) → the participant fails as silent.
-        let o = try await RemoteRun.run(ctx, hosts: RemoteRun.loopbackHosts(silence: 2), filter: RemoteRun.quick,
-                                        participantGrace: .zero) { c in
+        let o = try await RemoteRun.run(
+            ctx, hosts: RemoteRun.loopbackHosts(silence: 2), filter: RemoteRun.quick,
+            participantGrace: .zero
+        ) { c in
             let p = try PeerProcess(c.argv[0], Array(c.argv.dropFirst()))
             Task {
                 _ = try? await p.waitFor("joined as", timeout: .seconds(30))
@@ -188,8 +200,9 @@ public let remoteParticipantsSuite = Suite("remote-participants", category: "int
             return p
         }
         try check(o.status == 1 && o.caseStatus == "failed", "the run fails (exit \(o.status), case \(o.caseStatus))")
-        try check(o.message.contains("client-host[0] on host x (127.0.0.1:") && o.message.contains("went silent: no byte, not even a heartbeat, for 2 s"),
-                  "the message names the silent participant: \(o.message)")
+        try check(
+            o.message.contains("client-host[0] on host x (127.0.0.1:") && o.message.contains("went silent: no byte, not even a heartbeat, for 2 s"),
+            "the message names the silent participant: \(o.message)")
         ctx.report(["message": .string(o.message)])
     }
 
@@ -245,8 +258,9 @@ enum NetnsPerf9 {
             try check(value["launcher"] as? String == launcher, "\(role)[\(index)] was started by \(launcher): \(value)")
             try check(from.hasPrefix((address[host] ?? "?") + ":"), "\(role)[\(index)] on \(host) connected from its namespace's address: \(from)")
         }
-        try check(Set(placed.map { "\($0.role)[\($0.index)]@\($0.value["host"] as? String ?? "")" })
-                  == ["server[0]@a", "client-host[0]@b", "client-host[1]@c"], "placement as the hosts file says: \(placed)")
+        try check(
+            Set(placed.map { "\($0.role)[\($0.index)]@\($0.value["host"] as? String ?? "")" })
+                == ["server[0]@a", "client-host[0]@b", "client-host[1]@c"], "placement as the hosts file says: \(placed)")
         // Per host: connected clients, bytes, throughput, handshakes.
         var summary: [String: JSONValue] = [:]
         for (role, index, data) in o.entries("data") where role == "client-host" {
@@ -257,8 +271,9 @@ enum NetnsPerf9 {
             let hs = list.compactMap { $0["handshakeNanos"] as? Int }
             try check(connected == clients, "host \(host): \(connected)/\(clients) connected")
             try check(hs.count == clients && bytes > 0, "host \(host): \(hs.count) handshakes, \(bytes) bytes")
-            summary[host] = .string("client-host[\(index)]: connected \(connected)/\(clients), \(bytes) bytes in 1 s (\(bytes / 1_000_000) MB/s), "
-                + "\(hs.count) handshakes, mean \(hs.reduce(0, +) / max(1, hs.count) / 1_000_000) ms")
+            summary[host] = .string(
+                "client-host[\(index)]: connected \(connected)/\(clients), \(bytes) bytes in 1 s (\(bytes / 1_000_000) MB/s), "
+                    + "\(hs.count) handshakes, mean \(hs.reduce(0, +) / max(1, hs.count) / 1_000_000) ms")
         }
         try check(summary.count == 2, "both client-hosts reported: \(summary.keys.sorted())")
         ctx.report(.object(summary))
@@ -291,10 +306,14 @@ struct SSHKeys {
     }
 
     func startDaemon(namespace: String, address: String) throws -> PeerProcess {
-        try PeerProcess("/usr/sbin/ip", ["netns", "exec", namespace, "/usr/sbin/sshd", "-D", "-e", "-f", "/dev/null", "-h", hostKey,
-                                         "-p", "2222", "-o", "ListenAddress=\(address)", "-o", "AuthorizedKeysFile=\(authorized)",
-                                         "-o", "StrictModes=no", "-o", "UsePAM=no", "-o", "PidFile=none",
-                                         "-o", "PermitRootLogin=prohibit-password"])
+        try PeerProcess(
+            "/usr/sbin/ip",
+            [
+                "netns", "exec", namespace, "/usr/sbin/sshd", "-D", "-e", "-f", "/dev/null", "-h", hostKey,
+                "-p", "2222", "-o", "ListenAddress=\(address)", "-o", "AuthorizedKeysFile=\(authorized)",
+                "-o", "StrictModes=no", "-o", "UsePAM=no", "-o", "PidFile=none",
+                "-o", "PermitRootLogin=prohibit-password",
+            ])
     }
 }
 

@@ -12,12 +12,14 @@ public struct ScriptPeer: InteropPeer {
     let installHint: String
     let version: @Sendable () -> String
 
-    public static let python = ScriptPeer(name: "python", interpreter: "python3", serverScript: "py_tls_server.py",
-                                          clientScript: "py_tls_client.py", installHint: "apt-get install python3",
-                                          version: { pythonVersion })
-    public static let node = ScriptPeer(name: "node", interpreter: "node", serverScript: "node_tls_server.js",
-                                        clientScript: "node_tls_client.js", installHint: "apt-get install nodejs",
-                                        version: { nodeVersion })
+    public static let python = ScriptPeer(
+        name: "python", interpreter: "python3", serverScript: "py_tls_server.py",
+        clientScript: "py_tls_client.py", installHint: "apt-get install python3",
+        version: { pythonVersion })
+    public static let node = ScriptPeer(
+        name: "node", interpreter: "node", serverScript: "node_tls_server.js",
+        clientScript: "node_tls_client.js", installHint: "apt-get install nodejs",
+        version: { nodeVersion })
     static let pythonVersion: String =
         Interop.versionLine("python3", ["-c", "import ssl, sys; print('Python %s (ssl: %s)' % (sys.version.split()[0], ssl.OPENSSL_VERSION))"])
     static let nodeVersion: String =
@@ -32,8 +34,11 @@ public struct ScriptPeer: InteropPeer {
 
     public func startServer(version: TLSVersion, feature: InteropFeature) async throws -> (process: PeerProcess, port: Int) {
         let files = InteropFiles.shared
-        var args = [try Interop.peerScript(serverScript), "--cert", files.serverCert, "--key", files.serverKey,
-                    "--connections", "\(feature.connections)"] + Self.versionArgs(version)
+        var args =
+            [
+                try Interop.peerScript(serverScript), "--cert", files.serverCert, "--key", files.serverKey,
+                "--connections", "\(feature.connections)",
+            ] + Self.versionArgs(version)
         if feature == .mtls { args += ["--client-ca", files.ca] }
         if feature == .alpn { args += ["--alpn", InteropFeature.serverALPN.joined(separator: ",")] }
         let server = try PeerProcess(interpreter, args)
@@ -57,8 +62,11 @@ public struct ScriptPeer: InteropPeer {
 
     public func runClient(port: Int, version: TLSVersion, feature: InteropFeature) async throws -> [ConnectionFacts] {
         let files = InteropFiles.shared
-        var args = [try Interop.peerScript(clientScript), "--port", "\(port)", "--ca", files.ca,
-                    "--connections", "\(feature.connections)"] + Self.versionArgs(version)
+        var args =
+            [
+                try Interop.peerScript(clientScript), "--port", "\(port)", "--ca", files.ca,
+                "--connections", "\(feature.connections)",
+            ] + Self.versionArgs(version)
         if feature == .mtls { args += ["--cert", files.clientCert, "--key", files.clientKey] }
         if feature == .alpn { args += ["--alpn", InteropFeature.clientALPN.joined(separator: ",")] }
         let client = try PeerProcess(interpreter, args)

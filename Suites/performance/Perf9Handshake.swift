@@ -56,14 +56,19 @@ enum Perf9Handshake {
         Perf9.raiseFileLimit()
         let load = try Load(p)
         try await Perf9.withEventLoops(p) { group in
-            let identity = try CertificateBuilder.selfSigned(commonName: "localhost", ipAddresses: ["127.0.0.1"],
-                                                            keyType: load.certificateKeyType)
+            let identity = try CertificateBuilder.selfSigned(
+                commonName: "localhost", ipAddresses: ["127.0.0.1"],
+                keyType: load.certificateKeyType)
             var config = TLSConfiguration.server(identity)
             load.pin(&config)
-            let listener = try await TLS.listen(host: "127.0.0.1", port: 0, backlog: 4096, context: TLSContext(config),
-                                                eventLoopGroup: group)
-            try await p.emit("ready", Perf9.ServerInfo(host: "127.0.0.1", port: listener.port,
-                                                       certificatePEM: identity.certificatePEM))
+            let listener = try await TLS.listen(
+                host: "127.0.0.1", port: 0, backlog: 4096, context: TLSContext(config),
+                eventLoopGroup: group)
+            try await p.emit(
+                "ready",
+                Perf9.ServerInfo(
+                    host: "127.0.0.1", port: listener.port,
+                    certificatePEM: identity.certificatePEM))
             try await Perf9.serveEcho(p, listener, chunk: 1, duration: load.duration)
         }
     }
@@ -77,12 +82,14 @@ enum Perf9Handshake {
         var errors: [String: Int] = [:]
 
         func json(_ load: Load) -> JSONValue {
-            .object(["handshakes": .array(handshakes.map { .int($0) }), "resumed": .bool(load.resumed),
-                     "resumedCount": .int(resumedCount), "keyType": .string(load.keyLabel),
-                     "handshakeWindowNanos": .int(windowNanos), "connected": .bool(!handshakes.isEmpty),
-                     "negotiatedVersion": negotiatedVersion.map { .string($0) } ?? .null,
-                     "cipher": cipher.map { .string($0) } ?? .null,
-                     "errors": .object(errors.mapValues { .int($0) })])
+            .object([
+                "handshakes": .array(handshakes.map { .int($0) }), "resumed": .bool(load.resumed),
+                "resumedCount": .int(resumedCount), "keyType": .string(load.keyLabel),
+                "handshakeWindowNanos": .int(windowNanos), "connected": .bool(!handshakes.isEmpty),
+                "negotiatedVersion": negotiatedVersion.map { .string($0) } ?? .null,
+                "cipher": cipher.map { .string($0) } ?? .null,
+                "errors": .object(errors.mapValues { .int($0) }),
+            ])
         }
     }
 
@@ -110,11 +117,13 @@ enum Perf9Handshake {
         }
     }
 
-    static func runClient(server: Perf9.ServerInfo, context: TLSContext, load: Load, deadline: ContinuousClock.Instant,
-                          group: any EventLoopGroup) async -> ClientResult {
+    static func runClient(
+        server: Perf9.ServerInfo, context: TLSContext, load: Load, deadline: ContinuousClock.Instant,
+        group: any EventLoopGroup
+    ) async -> ClientResult {
         var r = ClientResult()
         var session: TLSSession?
-        if load.resumed {   // one full handshake fetches the first ticket; not counted
+        if load.resumed {  // one full handshake fetches the first ticket; not counted
             session = try? await once(server, context, nil, group).session
         }
         let start = DispatchTime.now().uptimeNanoseconds
@@ -139,10 +148,13 @@ enum Perf9Handshake {
     struct Once: Sendable { let reused: Bool, session: TLSSession?, version: String?, cipher: String? }
 
     /// One connection: handshake, 1-byte echo (the server finished its side, a TLS 1.3 ticket arrived), close.
-    static func once(_ server: Perf9.ServerInfo, _ context: TLSContext, _ session: TLSSession?,
-                     _ group: any EventLoopGroup) async throws -> Once {
-        let stream = try await TLS.connect(host: server.host, port: server.port ?? 0, serverName: "localhost", context: context,
-                                           session: session, timeout: .seconds(30), eventLoopGroup: group)
+    static func once(
+        _ server: Perf9.ServerInfo, _ context: TLSContext, _ session: TLSSession?,
+        _ group: any EventLoopGroup
+    ) async throws -> Once {
+        let stream = try await TLS.connect(
+            host: server.host, port: server.port ?? 0, serverName: "localhost", context: context,
+            session: session, timeout: .seconds(30), eventLoopGroup: group)
         do {
             try await stream.write([0x5A])
             let back = try await stream.chunk(1, timeout: .seconds(30))

@@ -39,11 +39,12 @@ enum Perf9Idle {
             context = try TLSContext(config)
             info.certificatePEM = identity.certificatePEM
         }
-        let listener = if let context {
-            try await TLS.listen(host: "127.0.0.1", port: 0, backlog: 4096, context: context)
-        } else {
-            try await NetListener.listen(host: "127.0.0.1", port: 0, backlog: 4096)
-        }
+        let listener =
+            if let context {
+                try await TLS.listen(host: "127.0.0.1", port: 0, backlog: 4096, context: context)
+            } else {
+                try await NetListener.listen(host: "127.0.0.1", port: 0, backlog: 4096)
+            }
         info.port = listener.port
         let counters = ServerCounters()
         let acceptor = Task {
@@ -66,9 +67,11 @@ enum Perf9Idle {
         try await p.awaitAll("client-host", "done", timeout: .seconds(120))
         await listener.close()
         await acceptor.value
-        p.report(["connections": .int(counters.connections), "bytes": .int(counters.bytes),
-                  "handshakeFailures": .int(listener.handshakeFailures.count),
-                  "idleConnections": .int(count), "rssBeforeBytes": .int(before), "rssIdleBytes": .int(after)])
+        p.report([
+            "connections": .int(counters.connections), "bytes": .int(counters.bytes),
+            "handshakeFailures": .int(listener.handshakeFailures.count),
+            "idleConnections": .int(count), "rssBeforeBytes": .int(before), "rssIdleBytes": .int(after),
+        ])
     }
 
     static func clientHost(_ p: ParticipantContext) async throws {
@@ -133,9 +136,13 @@ enum Perf9Idle {
         let idle = Perf9Idle.residentBytes()
         try await p.barrier("measured", timeout: .seconds(60))
         for s in streams { await s.close() }
-        p.report(["clients": .array(results.map(\.json)), "idleConnections": .int(streams.count),
-                  "rssBeforeBytes": .int(before), "rssIdleBytes": .int(idle)])
+        p.report([
+            "clients": .array(results.map(\.json)), "idleConnections": .int(streams.count),
+            "rssBeforeBytes": .int(before), "rssIdleBytes": .int(idle),
+        ])
         try await p.emit("done")
-        try check(streams.count == count, "\(count - streams.count) of \(count) connections failed: \(results.flatMap(\.errors).map { "\($0.key)" }.joined(separator: ", "))")
+        try check(
+            streams.count == count,
+            "\(count - streams.count) of \(count) connections failed: \(results.flatMap(\.errors).map { "\($0.key)" }.joined(separator: ", "))")
     }
 }

@@ -77,8 +77,9 @@ enum Perf9 {
                 if let first, let cert = first.certificatePEM, let key = first.privateKeyPEM {
                     identity = CertificateAndKey(certificate: try Certificate(pem: cert), privateKey: try PrivateKey(pem: key))
                 } else {
-                    identity = try CertificateBuilder.selfSigned(commonName: "localhost", dnsNames: IPAddress.isLiteral(bindHost) ? [] : [bindHost],
-                                                              ipAddresses: IPAddress.isLiteral(bindHost) ? [bindHost] : [], keyType: .ecP256)
+                    identity = try CertificateBuilder.selfSigned(
+                        commonName: "localhost", dnsNames: IPAddress.isLiteral(bindHost) ? [] : [bindHost],
+                        ipAddresses: IPAddress.isLiteral(bindHost) ? [bindHost] : [], keyType: .ecP256)
                 }
                 var config = TLSConfiguration.server(identity)
                 config.minimumVersion = load.tlsVersion ?? .tls1_2
@@ -127,8 +128,10 @@ enum Perf9 {
         try await p.awaitAll("client-host", "done", timeout: .seconds(Double(duration) + 120))
         await listener.close()
         await acceptor.value
-        p.report(["connections": .int(counters.connections), "bytes": .int(counters.bytes),
-                  "handshakeFailures": .int(listener.handshakeFailures.count)])
+        p.report([
+            "connections": .int(counters.connections), "bytes": .int(counters.bytes),
+            "handshakeFailures": .int(listener.handshakeFailures.count),
+        ])
     }
 
     /// Echoes until the client closes; returns the bytes echoed. Uses the zero-copy calls:
@@ -154,11 +157,13 @@ enum Perf9 {
         var errors: [String: Int] = [:]
 
         var json: JSONValue {
-            .object(["bytesSent": .int(bytesSent), "bytesReceived": .int(bytesReceived), "iterations": .int(iterations),
-                     "startNanos": .int(Int(startNanos)), "endNanos": .int(Int(endNanos)),
-                     "handshakeNanos": handshakeNanos.map { .int(Int($0)) } ?? .null, "connected": .bool(connected),
-                     "negotiatedVersion": negotiatedVersion.map { .string($0) } ?? .null,
-                     "errors": .object(errors.mapValues { .int($0) })])
+            .object([
+                "bytesSent": .int(bytesSent), "bytesReceived": .int(bytesReceived), "iterations": .int(iterations),
+                "startNanos": .int(Int(startNanos)), "endNanos": .int(Int(endNanos)),
+                "handshakeNanos": handshakeNanos.map { .int(Int($0)) } ?? .null, "connected": .bool(connected),
+                "negotiatedVersion": negotiatedVersion.map { .string($0) } ?? .null,
+                "errors": .object(errors.mapValues { .int($0) }),
+            ])
         }
     }
 
@@ -169,12 +174,13 @@ enum Perf9 {
         try await withEventLoops(p) { group in
             var contexts: [TLSContext?] = []
             for s in servers {
-                contexts.append(try s.certificatePEM.map { pem in
-                    var c = TLSConfiguration.client(trustRoots: .pem(pem))
-                    c.minimumVersion = load.tlsVersion ?? .tls1_2
-                    c.maximumVersion = load.tlsVersion ?? .tls1_3
-                    return try TLSContext(c)
-                })
+                contexts.append(
+                    try s.certificatePEM.map { pem in
+                        var c = TLSConfiguration.client(trustRoots: .pem(pem))
+                        c.minimumVersion = load.tlsVersion ?? .tls1_2
+                        c.maximumVersion = load.tlsVersion ?? .tls1_3
+                        return try TLSContext(c)
+                    })
             }
             let tlsContexts = contexts
             try await p.barrier("start", timeout: .seconds(60))
@@ -196,8 +202,10 @@ enum Perf9 {
         }
     }
 
-    static func runClient(server: ServerInfo, context: TLSContext?, load: Load, deadline: ContinuousClock.Instant,
-                          group: any EventLoopGroup) async -> ClientResult {
+    static func runClient(
+        server: ServerInfo, context: TLSContext?, load: Load, deadline: ContinuousClock.Instant,
+        group: any EventLoopGroup
+    ) async -> ClientResult {
         var r = ClientResult()
         let payload = ByteBuffer(repeating: 0x5A, count: load.chunkSize)
         r.startNanos = DispatchTime.now().uptimeNanoseconds
@@ -205,9 +213,11 @@ enum Perf9 {
             let stream: NetStream
             let t0 = DispatchTime.now().uptimeNanoseconds
             switch (server.unixPath, context) {
-            case (let path?, let ctx?): stream = try await TLS.connect(unixPath: path, serverName: "localhost", context: ctx, timeout: .seconds(30), eventLoopGroup: group)
+            case (let path?, let ctx?):
+                stream = try await TLS.connect(unixPath: path, serverName: "localhost", context: ctx, timeout: .seconds(30), eventLoopGroup: group)
             case (let path?, nil): stream = try await NetStream.connect(unixPath: path, timeout: .seconds(30), eventLoopGroup: group)
-            case (nil, let ctx?): stream = try await TLS.connect(host: server.host, port: server.port!, context: ctx, timeout: .seconds(30), eventLoopGroup: group)
+            case (nil, let ctx?):
+                stream = try await TLS.connect(host: server.host, port: server.port!, context: ctx, timeout: .seconds(30), eventLoopGroup: group)
             case (nil, nil): stream = try await NetStream.connect(host: server.host, port: server.port!, timeout: .seconds(30), eventLoopGroup: group)
             }
             r.connected = true
@@ -241,7 +251,9 @@ enum Perf9 {
         let setupErrors = results.reduce(into: [String: Int]()) { acc, r in
             for (k, v) in r.errors where ["verification", "handshake", "configuration", "usage"].contains(k) { acc[k, default: 0] += v }
         }
-        try check(setupErrors.isEmpty, "\(name): clients failed to set up: \(setupErrors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))")
+        try check(
+            setupErrors.isEmpty,
+            "\(name): clients failed to set up: \(setupErrors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))")
         let env = ProcessInfo.processInfo.environment
         let connected = results.filter(\.connected).count
         if let v = env["PERF9_MIN_CONNECTED_PCT"].flatMap(Double.init) {

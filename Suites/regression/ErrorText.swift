@@ -6,8 +6,10 @@ import JSec
 // object, and carry a code a program can match. Before the fix a refused connection read
 // "connect to 127.0.0.1:9: cannot connect to 127.0.0.1:9 (… connection reset (error set): Connection
 // refused (errno: 111))" and a busy port "… Address already in use) (errno: 98)", with no code.
-public let errorTextSuite = Suite("error-text", category: "regression",
-                                  description: "errors a user can cause: one line naming cause and object, with a code", timeout: 60) {
+public let errorTextSuite = Suite(
+    "error-text", category: "regression",
+    description: "errors a user can cause: one line naming cause and object, with a code", timeout: 60
+) {
     Test("refused connection") { _ in try await ErrorText.refusedConnection() }
     Test("busy port") { _ in try await ErrorText.busyPort() }
     Test("missing unix socket") { _ in try await ErrorText.missingUnixSocket() }
@@ -87,8 +89,9 @@ enum ErrorText {
         }
         guard case .addressResolution = e.code else { throw CheckFailure(message: "code \(String(describing: e.code)) (\(e))", file: #fileID, line: #line) }
         // The prefix only: the resolver's own text after it differs between C libraries and networks.
-        try check(e.message.hasPrefix("cannot resolve host: no-such-host.invalid:443 (") && e.message.allSatisfy { !$0.isNewline },
-                  "message names the cause and the host: \(e.message)")
+        try check(
+            e.message.hasPrefix("cannot resolve host: no-such-host.invalid:443 (") && e.message.allSatisfy { !$0.isNewline },
+            "message names the cause and the host: \(e.message)")
     }
 
     /// The peer resets the connection (a raw socket closed with SO_LINGER 0): the read says so, naming the peer.
@@ -125,8 +128,9 @@ enum ErrorText {
         let status = await p.wait(timeout: .seconds(30))
         await p.waitForOutputEnd()
         try check(status != 0, "echo-client exited \(status) against a closed port")
-        try checkEqual(p.output.trimmingCharacters(in: .whitespacesAndNewlines),
-                       "Error: io: connection refused: 127.0.0.1:\(port) (ECONNREFUSED)", "echo-client's output")
+        try checkEqual(
+            p.output.trimmingCharacters(in: .whitespacesAndNewlines),
+            "Error: io: connection refused: 127.0.0.1:\(port) (ECONNREFUSED)", "echo-client's output")
     }
 
     static func x25519Certificate() async throws {
@@ -142,8 +146,9 @@ enum ErrorText {
         let status = await p.wait(timeout: .seconds(30))
         await p.waitForOutputEnd()
         try check(status != 0, "echo-server exited \(status)")
-        try check(p.output.contains("--key-type x25519 cannot sign a certificate; use one of \(KeyType.signingNames)"),
-                  "echo-server says what works: \(p.output)")
+        try check(
+            p.output.contains("--key-type x25519 cannot sign a certificate; use one of \(KeyType.signingNames)"),
+            "echo-server says what works: \(p.output)")
     }
 
     static func codes() throws {

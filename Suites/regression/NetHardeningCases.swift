@@ -3,7 +3,7 @@ import JSec
 import NIOCore
 import NIOPosix
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Issue 12: cancellation, the one async queue, self-closing objects, port validation.
@@ -24,15 +24,20 @@ public enum NetHardening {
         switch kind {
         case "accept", "tls-accept":
             let tls = kind == "tls-accept"
-            let listener = tls ? try await TLS.listen(port: 0, context: TLSContext(pki.serverConfiguration()))
-                               : try await NetListener.listen(port: 0)
+            let listener =
+                tls
+                ? try await TLS.listen(port: 0, context: TLSContext(pki.serverConfiguration()))
+                : try await NetListener.listen(port: 0)
             let port = listener.port!
             return WaitingCall(
                 wait: { t in _ = try await listener.accept(timeout: t) },
                 produce: {
-                    let c = tls ? try await TLS.connect(host: "127.0.0.1", port: port, serverName: "localhost",
-                                                        context: TLSContext(pki.clientConfiguration()))
-                                : try await NetStream.connect(host: "127.0.0.1", port: port)
+                    let c =
+                        tls
+                        ? try await TLS.connect(
+                            host: "127.0.0.1", port: port, serverName: "localhost",
+                            context: TLSContext(pki.clientConfiguration()))
+                        : try await NetStream.connect(host: "127.0.0.1", port: port)
                     held.withLock { $0.append(c) }
                 },
                 close: {
@@ -197,9 +202,12 @@ public enum NetHardening {
     @inline(never)
     static func openAndDrop(_ listener: NetListener, tls: Bool) async throws {
         let accepted = Launched { try await listener.accept(timeout: .seconds(10)) }
-        let client = tls ? try await TLS.connect(host: "127.0.0.1", port: listener.port!, serverName: "localhost",
-                                                 context: TLSContext(pki.clientConfiguration()))
-                         : try await NetStream.connect(host: "127.0.0.1", port: listener.port!)
+        let client =
+            tls
+            ? try await TLS.connect(
+                host: "127.0.0.1", port: listener.port!, serverName: "localhost",
+                context: TLSContext(pki.clientConfiguration()))
+            : try await NetStream.connect(host: "127.0.0.1", port: listener.port!)
         guard case .success(let server) = try await accepted.outcome("accept") else {
             throw CheckFailure(message: "accept failed", file: #fileID, line: #line)
         }
@@ -209,13 +217,17 @@ public enum NetHardening {
 
     /// 50 streams (each side) dropped without close(): the descriptors come back.
     public static func droppedStreamsClose(tls: Bool) async throws {
-        let listener = tls ? try await TLS.listen(port: 0, context: TLSContext(pki.serverConfiguration()))
-                           : try await NetListener.listen(port: 0)
+        let listener =
+            tls
+            ? try await TLS.listen(port: 0, context: TLSContext(pki.serverConfiguration()))
+            : try await NetListener.listen(port: 0)
         try await openAndDrop(listener, tls: tls)  // warm-up: whatever the first connection sets up for good
         try await Task.sleep(for: .milliseconds(200))
         let baseline = ProcessResources.openDescriptors
         for _ in 0..<50 { try await openAndDrop(listener, tls: tls) }
-        try await ProcessResources.waitUntil("descriptors back to the baseline of \(baseline) after dropping 50 pairs (now \(ProcessResources.openDescriptors))") {
+        try await ProcessResources.waitUntil(
+            "descriptors back to the baseline of \(baseline) after dropping 50 pairs (now \(ProcessResources.openDescriptors))"
+        ) {
             ProcessResources.openDescriptors <= baseline
         }
         await listener.close()
@@ -238,7 +250,9 @@ public enum NetHardening {
         let baseline = ProcessResources.openDescriptors
         var ports: [Int] = []
         for i in 0..<30 { ports.append(try await listenAndDrop(i % 3)) }
-        try await ProcessResources.waitUntil("descriptors back to the baseline of \(baseline) after dropping 30 listeners (now \(ProcessResources.openDescriptors))") {
+        try await ProcessResources.waitUntil(
+            "descriptors back to the baseline of \(baseline) after dropping 30 listeners (now \(ProcessResources.openDescriptors))"
+        ) {
             ProcessResources.openDescriptors <= baseline
         }
         let again = try await NetListener.listen(port: ports[0])
@@ -262,12 +276,14 @@ public enum NetHardening {
         for port in [74_979, 0, -5] {
             var errors: [JSecError] = []
             errors.append(try await checkThrowsJSec(.usage, "connect to \(port)") { _ = try await NetStream.connect(host: "127.0.0.1", port: port) })
-            errors.append(try await checkThrowsJSec(.usage, "TLS connect to \(port)") {
-                _ = try await TLS.connect(host: "127.0.0.1", port: port, context: TLSContext(pki.clientConfiguration()))
-            })
-            errors.append(try await checkThrowsJSec(.usage, "DTLS connect to \(port)") {
-                _ = try await DTLS.connect(host: "127.0.0.1", port: port, context: DTLSBehaviour.clientContext())
-            })
+            errors.append(
+                try await checkThrowsJSec(.usage, "TLS connect to \(port)") {
+                    _ = try await TLS.connect(host: "127.0.0.1", port: port, context: TLSContext(pki.clientConfiguration()))
+                })
+            errors.append(
+                try await checkThrowsJSec(.usage, "DTLS connect to \(port)") {
+                    _ = try await DTLS.connect(host: "127.0.0.1", port: port, context: DTLSBehaviour.clientContext())
+                })
             for e in errors { try check(e.message.contains("port \(port) is out of range"), "the message names the port: \(e.message)") }
         }
     }

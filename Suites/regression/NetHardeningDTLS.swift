@@ -125,7 +125,11 @@ public enum DTLSUnverified {
         let target = try SocketAddress(ipAddress: "127.0.0.1", port: port)
         let a = try await RawUDPSocket()
         let b = try await RawUDPSocket()
-        defer { Task { await a.close(); await b.close() } }
+        defer {
+            Task {
+                await a.close(); await b.close()
+            }
+        }
         let cookieA = try cookie(of: try await answer(a, first, to: target, "A's first ClientHello").bytes)
 
         var rng = SeededGenerator(seed: 15)
@@ -166,8 +170,9 @@ public enum DTLSUnverified {
 
     static func captureHello() async throws -> [UInt8] {
         let h = try await DTLSBehaviour.captureClientHello()
-        try check(h.count > 60 && h[13] == 1 && h[19] == 0 && h[20] == 0 && h[21] == 0 && h[14...16] == h[22...24],
-                  "one unfragmented ClientHello record: \(h.prefix(26))")
+        try check(
+            h.count > 60 && h[13] == 1 && h[19] == 0 && h[20] == 0 && h[21] == 0 && h[14...16] == h[22...24],
+            "one unfragmented ClientHello record: \(h.prefix(26))")
         return h
     }
 }

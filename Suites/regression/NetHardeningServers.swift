@@ -2,7 +2,7 @@ import Assay
 import Foundation
 import JSec
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Issue 12 items 2 and 10: accepting when descriptors run out; idle peers and slow requests.
@@ -14,12 +14,15 @@ public enum ServerLimits {
     /// A listener's idleTimeout closes a connection on which nothing moves, and not one that is in use.
     public static func idleTimeout(tls: Bool) async throws {
         let idle = Duration.milliseconds(600)
-        let listener = tls ? try await TLS.listen(port: 0, context: TLSContext(pki.serverConfiguration()), idleTimeout: idle)
-                           : try await NetListener.listen(port: 0, idleTimeout: idle)
+        let listener =
+            tls
+            ? try await TLS.listen(port: 0, context: TLSContext(pki.serverConfiguration()), idleTimeout: idle)
+            : try await NetListener.listen(port: 0, idleTimeout: idle)
         defer { Task { await listener.close() } }
         let port = listener.port!
         func connect() async throws -> NetStream {
-            tls ? try await TLS.connect(host: "127.0.0.1", port: port, serverName: "localhost", context: TLSContext(pki.clientConfiguration()))
+            tls
+                ? try await TLS.connect(host: "127.0.0.1", port: port, serverName: "localhost", context: TLSContext(pki.clientConfiguration()))
                 : try await NetStream.connect(host: "127.0.0.1", port: port)
         }
         // Busy: a message every 150 ms for 2 s (over three idle periods) keeps the connection.
@@ -36,11 +39,15 @@ public enum ServerLimits {
         try checkEqual(try await busy.read(max: 10, timeout: .seconds(10)), nil, "the client sees the connection end")
         await busy.close(); await busyServer.close()
         // Off by default.
-        let plain = tls ? try await TLS.listen(port: 0, context: TLSContext(pki.serverConfiguration()))
-                        : try await NetListener.listen(port: 0)
+        let plain =
+            tls
+            ? try await TLS.listen(port: 0, context: TLSContext(pki.serverConfiguration()))
+            : try await NetListener.listen(port: 0)
         defer { Task { await plain.close() } }
-        let c = tls ? try await TLS.connect(host: "127.0.0.1", port: plain.port!, serverName: "localhost", context: TLSContext(pki.clientConfiguration()))
-                    : try await NetStream.connect(host: "127.0.0.1", port: plain.port!)
+        let c =
+            tls
+            ? try await TLS.connect(host: "127.0.0.1", port: plain.port!, serverName: "localhost", context: TLSContext(pki.clientConfiguration()))
+            : try await NetStream.connect(host: "127.0.0.1", port: plain.port!)
         let s = try await plain.accept(timeout: .seconds(10))
         try await checkThrowsJSec(.timeout, "a per-call timeout without an idle timeout") { _ = try await s.read(max: 10, timeout: .milliseconds(1500)) }
         try await c.write("alive")
@@ -60,8 +67,9 @@ public enum ServerLimits {
     public static func echoServerIdle() async throws {
         let (p, port) = try await startExample("echo-server", ["--self-signed", "--idle-timeout", "1"])
         defer { p.stop() }
-        let c = try await TLS.connect(host: "127.0.0.1", port: port, serverName: "localhost",
-                                      configuration: .client(verification: .none))
+        let c = try await TLS.connect(
+            host: "127.0.0.1", port: port, serverName: "localhost",
+            configuration: .client(verification: .none))
         try await c.write("hello")
         try checkEqual(try await c.chunk(5, timeout: .seconds(10)), Array("hello".utf8), "echo")
         let end = try await c.read(max: 10, timeout: .seconds(15))
@@ -133,14 +141,20 @@ public enum ServerLimits {
         let cpu = ProcessResources.cpuSeconds - cpu0
         let wall = ContinuousClock.now - t0
         let window = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
-        p.report(["idleCPUSecondsPerSecond": .double(idleCPU), "cpuSeconds": .double(cpu), "windowSeconds": .double(window), "acceptErrors": .int(listener.acceptErrors.count)])
+        p.report([
+            "idleCPUSecondsPerSecond": .double(idleCPU), "cpuSeconds": .double(cpu), "windowSeconds": .double(window),
+            "acceptErrors": .int(listener.acceptErrors.count),
+        ])
         // A busy accept loop burns a core (the issue measured 50–66%); backing off costs almost nothing.
-        try check(cpu < 0.25 * window, "CPU time while out of descriptors: \(cpu) s in a \(window) s window (idle: \(idleCPU) s/s) (accept must back off, not spin)")
+        try check(
+            cpu < 0.25 * window, "CPU time while out of descriptors: \(cpu) s in a \(window) s window (idle: \(idleCPU) s/s) (accept must back off, not spin)")
         // Recorded once per episode (an episode ends when an accept succeeds: a descriptor freed elsewhere in the
         // process lets one through), not once per failed attempt.
-        try check((1...3).contains(listener.acceptErrors.count), "accept errors recorded once per episode, not per attempt: \(listener.acceptErrors.map(\.message))")
-        try check(listener.acceptErrors[0].message.contains("EMFILE") || listener.acceptErrors[0].message.contains("Too many open files"),
-                  "the error names the cause: \(listener.acceptErrors[0].message)")
+        try check(
+            (1...3).contains(listener.acceptErrors.count), "accept errors recorded once per episode, not per attempt: \(listener.acceptErrors.map(\.message))")
+        try check(
+            listener.acceptErrors[0].message.contains("EMFILE") || listener.acceptErrors[0].message.contains("Too many open files"),
+            "the error names the cause: \(listener.acceptErrors[0].message)")
         try await p.emit("measured")
         try await p.awaitOne("client", "served", timeout: .seconds(30))
         setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &saved)

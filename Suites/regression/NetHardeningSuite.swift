@@ -2,9 +2,11 @@ import Assay
 import JSec
 
 /// Issue 12 (hardening of the networking layer) and issue 15 item 2 (the DTLS cookie check): one test per defect.
-public let netHardeningSuite = Suite("net-hardening", category: "regression",
-                                     description: "hostile and exhausted peers, cancellation, dropped objects, ports, idle peers, DTLS cookies",
-                                     timeout: 90) {
+public let netHardeningSuite = Suite(
+    "net-hardening", category: "regression",
+    description: "hostile and exhausted peers, cancellation, dropped objects, ports, idle peers, DTLS cookies",
+    timeout: 90
+) {
     // Item 1: oversize datagrams (16,398–17,677 bytes) left bytes in the shared DTLSv1_listen engine that were glued
     // to the next peer's ClientHello, so a forged flood kept real clients out (and grew memory).
     Test("dtls: oversize and malformed hellos interleaved with real clients") { _ in
@@ -15,14 +17,18 @@ public let netHardeningSuite = Suite("net-hardening", category: "regression",
         try await DTLSUnverified.cookieCheck()
     }
     // Item 2: out of descriptors, accept was retried in a busy loop (48,041 failed accept4 in 5 s).
-    CoordinatedTest("accept backs off when descriptors run out", roles: [
-        Role("server") { p in try await ServerLimits.backoffServer(p) },
-        Role("client") { p in try await ServerLimits.backoffClient(p) },
-    ], parallel: .process, timeout: 90)
+    CoordinatedTest(
+        "accept backs off when descriptors run out",
+        roles: [
+            Role("server") { p in try await ServerLimits.backoffServer(p) },
+            Role("client") { p in try await ServerLimits.backoffClient(p) },
+        ], parallel: .process, timeout: 90)
     // Items 4 and 6: one queue for accept / DTLS accept / DTLS read; the refused second accept dropped the
     // first one's timeout; cancellation was ignored.
-    MatrixTest("waiting calls: timeout, refused second call, cancellation",
-               matrix: .inline(["call": ["accept", "tls-accept", "dtls-accept", "dtls-read"]])) { ctx in
+    MatrixTest(
+        "waiting calls: timeout, refused second call, cancellation",
+        matrix: .inline(["call": ["accept", "tls-accept", "dtls-accept", "dtls-read"]])
+    ) { ctx in
         try await NetHardening.queueContract(try ctx.string("call"))
     }
     // Item 4: a cancelled read (and write, chunk, shutdown) stayed pending until close().

@@ -2,7 +2,7 @@ import Foundation
 import Assay
 import JSec
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A call run in its own task, so a test can cancel it and wait (bounded) for how it ended.
@@ -32,8 +32,10 @@ final class Launched<T: Sendable>: Sendable {
 }
 
 /// Starts `body`, lets it reach its wait, cancels its task: it must end with `CancellationError`.
-func checkCancelledWhileWaiting<T: Sendable>(_ what: String, settle: Duration = .milliseconds(150), within: Duration = .seconds(10),
-                                             _ body: @escaping @Sendable () async throws -> T) async throws {
+func checkCancelledWhileWaiting<T: Sendable>(
+    _ what: String, settle: Duration = .milliseconds(150), within: Duration = .seconds(10),
+    _ body: @escaping @Sendable () async throws -> T
+) async throws {
     let call = Launched(body)
     try await Task.sleep(for: settle)
     call.task.cancel()

@@ -1,7 +1,7 @@
 import Foundation
 import JSec
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Bodies of regression tests that need more than a few lines.
@@ -19,7 +19,9 @@ enum RegressionCases {
             addr.sin_family = sa_family_t(AF_INET)
             addr.sin_port = in_port_t(UInt16(listener.port!).bigEndian)
             addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            let rc = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
             try check(rc == 0, "connect() failed: errno \(errno)")
             let server = try await listener.accept(timeout: .seconds(10))
             var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
@@ -38,8 +40,9 @@ enum RegressionCases {
         serverConfig.minimumVersion = .tls1_3
         let listener = try await TLS.listen(host: "127.0.0.1", port: 0, context: TLSContext(serverConfig))
         defer { Task { await listener.close() } }
-        let client = try await TLS.connect(host: "127.0.0.1", port: listener.port!, serverName: "localhost",
-                                           context: TLSContext(pki.clientConfiguration()), timeout: .seconds(10))
+        let client = try await TLS.connect(
+            host: "127.0.0.1", port: listener.port!, serverName: "localhost",
+            context: TLSContext(pki.clientConfiguration()), timeout: .seconds(10))
         // TLS 1.3: the handshake completes on the client; the refusal arrives as an alert after it.
         try await checkThrowsJSec(.verification, "read after the refusal") { _ = try await client.read(max: 1, timeout: .seconds(10)) }
         try await checkThrowsJSec(.verification, "write after the refusal") { try await client.write("too late") }

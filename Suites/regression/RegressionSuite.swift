@@ -5,8 +5,10 @@ import JSec
 public let regressionSuite = Suite("regression", category: "regression", description: "bugs found and fixed, one test each", timeout: 60) {
     // chunk(n) for n above the 1 MiB backpressure mark deadlocked: the bridge stopped reading at
     // 1 MiB while chunk waited for all n bytes (found by the key-update test, 3 MB chunks).
-    MatrixTest("chunk above the backpressure mark", matrix: .inline(["transport": allTransports]),
-               ensured: [["transport": "tls-tcp"]]) { ctx in
+    MatrixTest(
+        "chunk above the backpressure mark", matrix: .inline(["transport": allTransports]),
+        ensured: [["transport": "tls-tcp"]]
+    ) { ctx in
         try await withPair(ctx.transport()) { pair in
             let data = pattern(3 * 1024 * 1024 + 7, seed: 11)
             async let sent: Void = pair.client.write(data)

@@ -78,16 +78,20 @@ enum CryptoKeys {
         let k1 = try PrivateKey(raw: Hex.decode("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"), type: .ed25519)
         try checkEqual(k1.publicKey.raw?.hexString, "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", "RFC 8032 test 1 public key")
         try checkEqual(k1.rawPrivateKey?.hexString, "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60", "raw private key back")
-        try checkEqual(try k1.sign([UInt8]()).hexString,
-                       "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
-                       "RFC 8032 test 1 signature")
+        try checkEqual(
+            try k1.sign([UInt8]()).hexString,
+            "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
+            "RFC 8032 test 1 signature")
         let pub2 = try PublicKey(raw: Hex.decode("3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c"), type: .ed25519)
-        let sig2 = try Hex.decode("92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00")
+        let sig2 = try Hex.decode(
+            "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00")
         try check(try pub2.verify(sig2, for: [0x72]), "RFC 8032 test 2 verifies")
         try check(try !pub2.verify(sig2, for: [0x73]), "other message")
-        let cases: [(KeyType, SignatureOptions)] = [(.rsa2048, .default), (.rsa2048, .rsaPSS), (.rsa2048, SignatureOptions(digest: .sha512)),
-                                                    (.ecP256, .default), (.ecP384, SignatureOptions(digest: .sha384)),
-                                                    (.ecP521, SignatureOptions(digest: .sha512)), (.ed25519, .default)]
+        let cases: [(KeyType, SignatureOptions)] = [
+            (.rsa2048, .default), (.rsa2048, .rsaPSS), (.rsa2048, SignatureOptions(digest: .sha512)),
+            (.ecP256, .default), (.ecP384, SignatureOptions(digest: .sha384)),
+            (.ecP521, SignatureOptions(digest: .sha512)), (.ed25519, .default),
+        ]
         let msg = pattern(3_000, seed: 13)
         for (type, options) in cases {
             let key = try keys(type)
@@ -112,7 +116,9 @@ enum CryptoKeys {
             let ct = try RSAEncryption.encrypt(pt, for: rsa.publicKey, padding: padding)
             try checkEqual(ct.count, 256, "ciphertext is the modulus size")
             try checkEqual(try RSAEncryption.decrypt(ct, with: rsa, padding: padding), pt, "decrypt \(padding)")
-            try checkThrowsJSecSync(.configuration, "plaintext over the limit (\(padding))") { _ = try RSAEncryption.encrypt(pt + [0], for: rsa.publicKey, padding: padding) }
+            try checkThrowsJSecSync(.configuration, "plaintext over the limit (\(padding))") {
+                _ = try RSAEncryption.encrypt(pt + [0], for: rsa.publicKey, padding: padding)
+            }
             if padding != .pkcs1 {
                 var bad = ct; bad[100] ^= 1
                 try checkThrowsJSecSync(.crypto, "tampered ciphertext (\(padding))") { _ = try RSAEncryption.decrypt(bad, with: rsa, padding: padding) }
@@ -128,19 +134,28 @@ enum CryptoKeys {
         let alice = try PrivateKey(raw: Hex.decode("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"), type: .x25519)
         let bobPub = try PublicKey(raw: Hex.decode("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f"), type: .x25519)
         try checkEqual(alice.publicKey.raw?.hexString, "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a", "RFC 7748 Alice's public key")
-        try checkEqual(try alice.sharedSecret(with: bobPub).hexString, "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742", "RFC 7748 shared secret")
+        try checkEqual(
+            try alice.sharedSecret(with: bobPub).hexString, "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742", "RFC 7748 shared secret")
         for type in [KeyType.ecP256, .ecP384] {
             let a = try PrivateKey.generate(type), b = try PrivateKey.generate(type)
             try checkEqual(try a.sharedSecret(with: b.publicKey), try b.sharedSecret(with: a.publicKey), "\(type) ECDH agrees")
         }
-        try checkThrowsJSecSync(.crypto, "ECDH across curves") { _ = try PrivateKey.generate(.ecP256).sharedSecret(with: PrivateKey.generate(.ecP384).publicKey) }
-        try checkThrowsJSecSync(.crypto, "Ed25519 cannot agree") { _ = try PrivateKey.generate(.ed25519).sharedSecret(with: PrivateKey.generate(.ed25519).publicKey) }
+        try checkThrowsJSecSync(.crypto, "ECDH across curves") {
+            _ = try PrivateKey.generate(.ecP256).sharedSecret(with: PrivateKey.generate(.ecP384).publicKey)
+        }
+        try checkThrowsJSecSync(.crypto, "Ed25519 cannot agree") {
+            _ = try PrivateKey.generate(.ed25519).sharedSecret(with: PrivateKey.generate(.ed25519).publicKey)
+        }
         // SEC 1 points: the P-256 generator and 2G are published constants.
         let p256 = try EllipticCurve(.p256)
         let g = try p256.generator()
-        try checkEqual(g.hexString, "046b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c2964fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5", "P-256 G")
+        try checkEqual(
+            g.hexString, "046b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c2964fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5",
+            "P-256 G")
         let twoG = try p256.multiply(scalar: [2])
-        try checkEqual(twoG.hexString, "047cf27b188d034f7e8a52380304b51ac3c08969e277f21b35a60b48fc4766997807775510db8ed040293d9ac69f7430dbba7dade63ce982299e04b79d227873d1", "P-256 2G")
+        try checkEqual(
+            twoG.hexString,
+            "047cf27b188d034f7e8a52380304b51ac3c08969e277f21b35a60b48fc4766997807775510db8ed040293d9ac69f7430dbba7dade63ce982299e04b79d227873d1", "P-256 2G")
         try checkEqual(try p256.add(g, g), twoG, "G + G")
         try checkEqual(try p256.generator(compressed: true).count, 33, "compressed G")
         for curve in ECCurve.allCases {

@@ -60,17 +60,20 @@ enum CryptoPKI {
         let inter = try root.createIntermediate(commonName: "Unit Intermediate")
         try checkEqual(inter.certificate.pathLength, 0, "intermediate path length")
         let leaf = try inter.issue(CertificateRequest(commonName: "leaf.test", dnsNames: ["leaf.test"], usage: .server))
-        let ok = try CertificateVerifier.verify(leaf.certificate, intermediates: [inter.certificate], roots: [root.certificate],
-                                                options: ChainVerificationOptions(purpose: .serverAuth, hostname: "leaf.test"))
+        let ok = try CertificateVerifier.verify(
+            leaf.certificate, intermediates: [inter.certificate], roots: [root.certificate],
+            options: ChainVerificationOptions(purpose: .serverAuth, hostname: "leaf.test"))
         try check(ok.isValid && ok.chain.count == 3 && ok.errorCode == 0, "chain verifies: \(ok.error ?? "")")
         try checkEqual(CertificateVerifier.buildChain(leaf.certificate, intermediates: [inter.certificate], roots: [root.certificate])?.count, 3, "buildChain")
-        let wrongHost = try CertificateVerifier.verify(leaf.certificate, intermediates: [inter.certificate], roots: [root.certificate],
-                                                       options: ChainVerificationOptions(hostname: "other.test"))
+        let wrongHost = try CertificateVerifier.verify(
+            leaf.certificate, intermediates: [inter.certificate], roots: [root.certificate],
+            options: ChainVerificationOptions(hostname: "other.test"))
         try check(!wrongHost.isValid && wrongHost.error != nil, "hostname mismatch")
         let noInter = try CertificateVerifier.verify(leaf.certificate, roots: [root.certificate])
         try check(!noInter.isValid && noInter.errorDepth == 0, "missing intermediate fails at the leaf")
-        let clientPurpose = try CertificateVerifier.verify(leaf.certificate, intermediates: [inter.certificate], roots: [root.certificate],
-                                                           options: ChainVerificationOptions(purpose: .clientAuth))
+        let clientPurpose = try CertificateVerifier.verify(
+            leaf.certificate, intermediates: [inter.certificate], roots: [root.certificate],
+            options: ChainVerificationOptions(purpose: .clientAuth))
         try check(!clientPurpose.isValid, "a server-only certificate is not a client certificate")
         let expired = try CertificateVerifier.verify(pki.expiredServer.certificate, roots: [pki.root.certificate])
         try check(!expired.isValid && (expired.error ?? "").contains("expired"), "expired: \(expired.error ?? "valid")")
@@ -79,8 +82,9 @@ enum CryptoPKI {
         try checkThrowsJSecSync(.configuration, "unknown purpose") { _ = try CertificatePurpose(name: "world-domination") }
         // CSR: generate, parse, sign; a tampered CSR is refused.
         let key = try PrivateKey.generate(.ed25519)
-        let csr = try CertificateSigningRequest.generate(key: key, subject: DistinguishedName(commonName: "csr.test"), dnsNames: ["csr.test"],
-                                                         ipAddresses: ["10.0.0.1"], emails: ["a@csr.test"])
+        let csr = try CertificateSigningRequest.generate(
+            key: key, subject: DistinguishedName(commonName: "csr.test"), dnsNames: ["csr.test"],
+            ipAddresses: ["10.0.0.1"], emails: ["a@csr.test"])
         let parsed = try CertificateSigningRequest(pem: csr.pem)
         try check(parsed.isSignatureValid && parsed.subject.commonName == "csr.test", "CSR parses and verifies")
         try checkEqual(parsed.dnsNames, ["csr.test"], "CSR DNS names")
@@ -143,8 +147,9 @@ enum CryptoPKI {
     /// PKCS#12 create/parse; wrong password, truncated, mismatched key.
     static func pkcs12() throws {
         let id = pki.server
-        let p12 = try PKCS12.create(certificate: id.certificate, privateKey: id.privateKey, chain: [pki.root.certificate],
-                                    password: "p12pass", friendlyName: "unit")
+        let p12 = try PKCS12.create(
+            certificate: id.certificate, privateKey: id.privateKey, chain: [pki.root.certificate],
+            password: "p12pass", friendlyName: "unit")
         let parsed = try PKCS12.parse(p12, password: "p12pass")
         try checkEqual(parsed.certificate?.der, id.certificate.der, "certificate")
         try checkEqual(parsed.privateKey?.der, id.privateKey.der, "key")

@@ -40,8 +40,9 @@ enum CryptoPrimitives {
     /// RFC 4231 HMAC cases 1 and 2; streaming; verification; constant-time compare; random bytes.
     static func hmacAndRandom() throws {
         let key1 = [UInt8](repeating: 0x0b, count: 20)
-        try checkEqual(try HMAC.authenticationCode(.sha256, key: key1, data: utf8("Hi There")).hexString,
-                       "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7", "RFC 4231 case 1")
+        try checkEqual(
+            try HMAC.authenticationCode(.sha256, key: key1, data: utf8("Hi There")).hexString,
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7", "RFC 4231 case 1")
         let jefe = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         try checkEqual(try HMAC.authenticationCode(.sha256, key: utf8("Jefe"), data: utf8("what do ya want for nothing?")).hexString, jefe, "case 2")
         let mac = try HMAC(.sha256, key: utf8("Jefe"))
@@ -53,8 +54,9 @@ enum CryptoPrimitives {
         try check(try HMAC.isValid(tag, .sha256, key: utf8("Jefe"), data: utf8("what do ya want for nothing?")), "valid MAC")
         try check(try !HMAC.isValid(tag, .sha256, key: utf8("Jefe"), data: utf8("what do ya want for nothing!")), "MAC of other data")
         try check(try !HMAC.isValid(tag.dropLast(), .sha256, key: utf8("Jefe"), data: utf8("what do ya want for nothing?")), "short MAC")
-        try check(ConstantTime.equal([1, 2, 3], [1, 2, 3]) && !ConstantTime.equal([1, 2, 3], [1, 2, 4]) && !ConstantTime.equal([1], [1, 1]),
-                  "ConstantTime.equal")
+        try check(
+            ConstantTime.equal([1, 2, 3], [1, 2, 3]) && !ConstantTime.equal([1, 2, 3], [1, 2, 4]) && !ConstantTime.equal([1], [1, 1]),
+            "ConstantTime.equal")
         let a = try SecureRandom.bytes(32), b = try SecureRandom.bytes(32)
         try check(a.count == 32 && a != b, "two random draws differ")
         try checkEqual(try SecureRandom.bytes(0), [], "zero bytes")
@@ -103,54 +105,75 @@ enum CryptoPrimitives {
         try checkEqual(lazy.cachedDigests, [], "nothing fetched up front")
         _ = try lazy.digest(.sha256)
         try checkEqual(lazy.cachedDigests, [.sha256], "only what was asked for is fetched")
-        try checkEqual(try Digest.hash(.sha256, utf8("abc")).hexString,
-                       "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "the library's digests still work")
+        try checkEqual(
+            try Digest.hash(.sha256, utf8("abc")).hexString,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "the library's digests still work")
     }
 
     /// RFC 5869 HKDF, RFC 6070 PBKDF2, RFC 7914 scrypt; out-of-range parameters.
     static func kdfs() throws {
-        try checkEqual(try KDF.hkdf(.sha256, inputKey: [UInt8](repeating: 0x0b, count: 22), salt: h("000102030405060708090a0b0c"),
-                                    info: h("f0f1f2f3f4f5f6f7f8f9"), length: 42).hexString,
-                       "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865", "RFC 5869 case 1")
-        try checkEqual(try KDF.hkdf(.sha256, inputKey: [UInt8](repeating: 0x0b, count: 22), salt: [UInt8](), info: [UInt8](), length: 42).hexString,
-                       "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8", "RFC 5869 case 3")
+        try checkEqual(
+            try KDF.hkdf(
+                .sha256, inputKey: [UInt8](repeating: 0x0b, count: 22), salt: h("000102030405060708090a0b0c"),
+                info: h("f0f1f2f3f4f5f6f7f8f9"), length: 42
+            ).hexString,
+            "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865", "RFC 5869 case 1")
+        try checkEqual(
+            try KDF.hkdf(.sha256, inputKey: [UInt8](repeating: 0x0b, count: 22), salt: [UInt8](), info: [UInt8](), length: 42).hexString,
+            "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8", "RFC 5869 case 3")
         // SHA-384 and SHA-512 (RFC 5869 has SHA-256 and SHA-1 vectors only): RFC 5869's case 1, 2 and 3 inputs with
         // the other digest. Expected values computed with Python `cryptography` 48.0.0
         // (HKDF(hashes.SHA384()/SHA512(), length, salt, info).derive(ikm)), and agreeing with a from-the-RFC
         // HKDF over Python's stdlib `hmac` and with `openssl kdf -kdfopt digest:SHA384|SHA512 … HKDF`.
         let case2IKM = [UInt8](0x00...0x4f), case2Salt = [UInt8](0x60...0xaf), case2Info = [UInt8](0xb0...0xff)
         let wide: [(DigestAlgorithm, String, String, String)] = [
-            (.sha384, "9b5097a86038b805309076a44b3a9f38063e25b516dcbf369f394cfab43685f748b6457763e4f0204fc5",
-             "484ca052b8cc724fd1c4ec64d57b4e818c7e25a8e0f4569ed72a6a05fe0649eebf69f8d5c832856bf4e4fbc17967d54975324a94987f7f41835817d8994fdbd6f4c09c5500dca24a56222fea53d8967a8b2e",
-             "c8c96e710f89b0d7990bca68bcdec8cf854062e54c73a7abc743fade9b242daacc1cea5670415b52849c"),
-            (.sha512, "832390086cda71fb47625bb5ceb168e4c8e26a1a16ed34d9fc7fe92c1481579338da362cb8d9f925d7cb",
-             "ce6c97192805b346e6161e821ed165673b84f400a2b514b2fe23d84cd189ddf1b695b48cbd1c8388441137b3ce28f16aa64ba33ba466b24df6cfcb021ecff235f6a2056ce3af1de44d572097a8505d9e7a93",
-             "f5fa02b18298a72a8c23898a8703472c6eb179dc204c03425c970e3b164bf90fff22d04836d0e2343bac"),
+            (
+                .sha384, "9b5097a86038b805309076a44b3a9f38063e25b516dcbf369f394cfab43685f748b6457763e4f0204fc5",
+                "484ca052b8cc724fd1c4ec64d57b4e818c7e25a8e0f4569ed72a6a05fe0649eebf69f8d5c832856bf4e4fbc17967d54975324a94987f7f41835817d8994fdbd6f4c09c5500dca24a56222fea53d8967a8b2e",
+                "c8c96e710f89b0d7990bca68bcdec8cf854062e54c73a7abc743fade9b242daacc1cea5670415b52849c"
+            ),
+            (
+                .sha512, "832390086cda71fb47625bb5ceb168e4c8e26a1a16ed34d9fc7fe92c1481579338da362cb8d9f925d7cb",
+                "ce6c97192805b346e6161e821ed165673b84f400a2b514b2fe23d84cd189ddf1b695b48cbd1c8388441137b3ce28f16aa64ba33ba466b24df6cfcb021ecff235f6a2056ce3af1de44d572097a8505d9e7a93",
+                "f5fa02b18298a72a8c23898a8703472c6eb179dc204c03425c970e3b164bf90fff22d04836d0e2343bac"
+            ),
         ]
         for (digest, case1, case2, case3) in wide {
-            try checkEqual(try KDF.hkdf(digest, inputKey: [UInt8](repeating: 0x0b, count: 22), salt: h("000102030405060708090a0b0c"),
-                                        info: h("f0f1f2f3f4f5f6f7f8f9"), length: 42).hexString, case1, "HKDF-\(digest) case 1 inputs")
-            try checkEqual(try KDF.hkdf(digest, inputKey: case2IKM, salt: case2Salt, info: case2Info, length: 82).hexString,
-                           case2, "HKDF-\(digest) case 2 inputs (82 bytes: two blocks)")
-            try checkEqual(try KDF.hkdf(digest, inputKey: [UInt8](repeating: 0x0b, count: 22), salt: [UInt8](), info: [UInt8](), length: 42).hexString,
-                           case3, "HKDF-\(digest) case 3 inputs (no salt, no info)")
+            try checkEqual(
+                try KDF.hkdf(
+                    digest, inputKey: [UInt8](repeating: 0x0b, count: 22), salt: h("000102030405060708090a0b0c"),
+                    info: h("f0f1f2f3f4f5f6f7f8f9"), length: 42
+                ).hexString, case1, "HKDF-\(digest) case 1 inputs")
+            try checkEqual(
+                try KDF.hkdf(digest, inputKey: case2IKM, salt: case2Salt, info: case2Info, length: 82).hexString,
+                case2, "HKDF-\(digest) case 2 inputs (82 bytes: two blocks)")
+            try checkEqual(
+                try KDF.hkdf(digest, inputKey: [UInt8](repeating: 0x0b, count: 22), salt: [UInt8](), info: [UInt8](), length: 42).hexString,
+                case3, "HKDF-\(digest) case 3 inputs (no salt, no info)")
             _ = try KDF.hkdf(digest, inputKey: [1], salt: [UInt8](), info: [UInt8](), length: 255 * digest.outputSize)
             try checkThrowsJSecSync(.configuration, "HKDF-\(digest) longer than 255 blocks") {
                 _ = try KDF.hkdf(digest, inputKey: [1], salt: [UInt8](), info: [UInt8](), length: 255 * digest.outputSize + 1)
             }
         }
-        try checkThrowsJSecSync(.configuration, "HKDF too long") { _ = try KDF.hkdf(.sha256, inputKey: [1], salt: [UInt8](), info: [UInt8](), length: 255 * 32 + 1) }
+        try checkThrowsJSecSync(.configuration, "HKDF too long") {
+            _ = try KDF.hkdf(.sha256, inputKey: [1], salt: [UInt8](), info: [UInt8](), length: 255 * 32 + 1)
+        }
         try checkThrowsJSecSync(.configuration, "HKDF zero length") { _ = try KDF.hkdf(.sha256, inputKey: [1], salt: [UInt8](), info: [UInt8](), length: 0) }
-        try checkEqual(try KDF.pbkdf2(.sha1, password: "password", salt: utf8("salt"), iterations: 2, length: 20).hexString,
-                       "ea6c014dc72d6f8ccd1ed92ace1d41f0d8de8957", "RFC 6070 c=2")
-        try checkEqual(try KDF.pbkdf2(.sha256, password: utf8("passwd"), salt: utf8("salt"), iterations: 1, length: 64).hexString,
-                       "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc49ca9cccf179b645991664b39d77ef317c71b845b1e30bd509112041d3a19783",
-                       "RFC 7914 PBKDF2-SHA256")
-        try checkThrowsJSecSync(.configuration, "PBKDF2 zero iterations") { _ = try KDF.pbkdf2(.sha256, password: "x", salt: utf8("s"), iterations: 0, length: 32) }
+        try checkEqual(
+            try KDF.pbkdf2(.sha1, password: "password", salt: utf8("salt"), iterations: 2, length: 20).hexString,
+            "ea6c014dc72d6f8ccd1ed92ace1d41f0d8de8957", "RFC 6070 c=2")
+        try checkEqual(
+            try KDF.pbkdf2(.sha256, password: utf8("passwd"), salt: utf8("salt"), iterations: 1, length: 64).hexString,
+            "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc49ca9cccf179b645991664b39d77ef317c71b845b1e30bd509112041d3a19783",
+            "RFC 7914 PBKDF2-SHA256")
+        try checkThrowsJSecSync(.configuration, "PBKDF2 zero iterations") {
+            _ = try KDF.pbkdf2(.sha256, password: "x", salt: utf8("s"), iterations: 0, length: 32)
+        }
         try checkThrowsJSecSync(.configuration, "PBKDF2 too long") { _ = try KDF.pbkdf2(.sha256, password: "x", salt: utf8("s"), iterations: 1, length: 1025) }
-        try checkEqual(try KDF.scrypt(password: [UInt8](), salt: [UInt8](), n: 16, r: 1, p: 1, length: 64).hexString,
-                       "77d6576238657b203b19ca42c18a0497f16b4844e3074ae8dfdffa3fede21442fcd0069ded0948f8326a753a0fc81f17e8d3e0fb2e0d3628cf35e20c38d18906",
-                       "RFC 7914 scrypt 1")
+        try checkEqual(
+            try KDF.scrypt(password: [UInt8](), salt: [UInt8](), n: 16, r: 1, p: 1, length: 64).hexString,
+            "77d6576238657b203b19ca42c18a0497f16b4844e3074ae8dfdffa3fede21442fcd0069ded0948f8326a753a0fc81f17e8d3e0fb2e0d3628cf35e20c38d18906",
+            "RFC 7914 scrypt 1")
         try checkThrowsJSecSync(.configuration, "scrypt N not a power of two") { _ = try KDF.scrypt(password: [1], salt: [2], n: 1000, r: 8, p: 1, length: 32) }
     }
 
@@ -159,7 +182,10 @@ enum CryptoPrimitives {
         let key = try h("feffe9928665731c6d6a8f9467308308"), iv = try h("cafebabefacedbaddecaf888")
         let pt = try h("d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b391aafd255")
         let box = try AEAD.seal(.aes128GCM, key: key, nonce: iv, plaintext: pt)
-        try checkEqual(box.ciphertext.hexString, "42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e2329aca12e21d514b25466931c7d8f6a5aac84aa051ba30b396a0aac973d58e091473f5985", "GCM case 3 ciphertext")
+        try checkEqual(
+            box.ciphertext.hexString,
+            "42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e2329aca12e21d514b25466931c7d8f6a5aac84aa051ba30b396a0aac973d58e091473f5985",
+            "GCM case 3 ciphertext")
         try checkEqual(box.tag.hexString, "4d5c2af327cd64a62cf35abd2ba6fab4", "GCM case 3 tag")
         try checkEqual(box.combined.count, 12 + pt.count + 16, "combined")
         try checkEqual(try AEAD.open(.aes128GCM, key: key, box: box), pt, "GCM open")
@@ -178,8 +204,12 @@ enum CryptoPrimitives {
             var badTag = sealed.tag; badTag[0] ^= 1
             var badCT = sealed.ciphertext; badCT[500] ^= 0x80
             var badKey = k; badKey[0] ^= 1
-            try checkThrowsJSecSync(.crypto, "\(alg) tampered tag") { _ = try AEAD.open(alg, key: k, nonce: sealed.nonce, ciphertext: sealed.ciphertext, tag: badTag, aad: [9]) }
-            try checkThrowsJSecSync(.crypto, "\(alg) tampered ciphertext") { _ = try AEAD.open(alg, key: k, nonce: sealed.nonce, ciphertext: badCT, tag: sealed.tag, aad: [9]) }
+            try checkThrowsJSecSync(.crypto, "\(alg) tampered tag") {
+                _ = try AEAD.open(alg, key: k, nonce: sealed.nonce, ciphertext: sealed.ciphertext, tag: badTag, aad: [9])
+            }
+            try checkThrowsJSecSync(.crypto, "\(alg) tampered ciphertext") {
+                _ = try AEAD.open(alg, key: k, nonce: sealed.nonce, ciphertext: badCT, tag: sealed.tag, aad: [9])
+            }
             try checkThrowsJSecSync(.crypto, "\(alg) wrong AAD") { _ = try AEAD.open(alg, key: k, box: sealed, aad: [8]) }
             try checkThrowsJSecSync(.crypto, "\(alg) wrong key") { _ = try AEAD.open(alg, key: badKey, box: sealed, aad: [9]) }
             try checkThrowsJSecSync(.configuration, "\(alg) short key") { _ = try AEAD.seal(alg, key: [1, 2, 3], plaintext: [1]) }
@@ -200,8 +230,12 @@ enum CryptoPrimitives {
             let info = BlockCipher.info(alg)
             try check(!info.isAEAD && info.keyLength == alg.keyLength, "info \(info)")
         }
-        try checkThrowsJSecSync(.crypto, "wrong key: bad padding") { _ = try BlockCipher.decrypt(.aes256CBC, key: [UInt8](repeating: 7, count: 32), iv: iv, ciphertext: ct) }
-        try checkThrowsJSecSync(.crypto, "ciphertext not a whole number of blocks") { _ = try BlockCipher.decrypt(.aes256CBC, key: key, iv: iv, ciphertext: ct.dropLast()) }
+        try checkThrowsJSecSync(.crypto, "wrong key: bad padding") {
+            _ = try BlockCipher.decrypt(.aes256CBC, key: [UInt8](repeating: 7, count: 32), iv: iv, ciphertext: ct)
+        }
+        try checkThrowsJSecSync(.crypto, "ciphertext not a whole number of blocks") {
+            _ = try BlockCipher.decrypt(.aes256CBC, key: key, iv: iv, ciphertext: ct.dropLast())
+        }
         try checkThrowsJSecSync(.configuration, "short key") { _ = try BlockCipher.encrypt(.aes128CBC, key: [1], iv: iv, plaintext: block) }
         try checkThrowsJSecSync(.configuration, "short IV") { _ = try BlockCipher.encrypt(.aes128CBC, key: key.prefix(16), iv: [1], plaintext: block) }
     }

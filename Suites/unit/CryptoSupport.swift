@@ -24,7 +24,9 @@ enum CryptoSupport {
         bio.close()
         bio.close()  // idempotent
         try check(bio.isClosed && bio.pending == 0 && bio.peekAll().isEmpty, "closed BIO is empty")
-        for (what, op) in [("write", { _ = try bio.append([1]) }), ("read", { _ = try bio.take(max: 1) }), ("to-string", { _ = try bio.contents() })] as [(String, () throws -> Void)] {
+        for (what, op) in [("write", { _ = try bio.append([1]) }), ("read", { _ = try bio.take(max: 1) }), ("to-string", { _ = try bio.contents() })]
+            as [(String, () throws -> Void)]
+        {
             let e = try checkThrowsJSecSync(.closed, "\(what) after close", op)
             try checkEqual(e.message, "BIO \(what): the BIO is closed", "message names the operation")
         }
@@ -65,8 +67,9 @@ enum CryptoSupport {
         try checkEqual(cert.subjectName.email, "f@g", "email through a certificate")
         try checkEqual(cert.subjectName.locality, "e", "locality")
         try checkThrowsJSecSync(.configuration, "two-letter country only") {
-            _ = try CertificateBuilder.selfSigned(CertificateRequest(commonName: "a"), subject: DistinguishedName(commonName: "a", country: "NLD"),
-                                                  key: PrivateKey.generate(.ecP256))
+            _ = try CertificateBuilder.selfSigned(
+                CertificateRequest(commonName: "a"), subject: DistinguishedName(commonName: "a", country: "NLD"),
+                key: PrivateKey.generate(.ecP256))
         }
     }
 }

@@ -23,8 +23,9 @@ public enum DTLSBehaviour {
         defer { Task { await server.close() } }
         let c = try await DTLS.connect(host: "127.0.0.1", port: server.port, context: clientContext(), options: options)
         try checkEqual(c.version, "DTLSv1.2", "negotiated version")
-        try check(c.maximumMessageSize < mtu && c.maximumMessageSize > mtu - 100,
-                  "maximumMessageSize \(c.maximumMessageSize) is the mtu \(mtu) minus record overhead")
+        try check(
+            c.maximumMessageSize < mtu && c.maximumMessageSize > mtu - 100,
+            "maximumMessageSize \(c.maximumMessageSize) is the mtu \(mtu) minus record overhead")
         let message = pattern(size, seed: 7)
         if size > c.maximumMessageSize {
             // Does not fit in one datagram of this mtu: refused whole, never cut.

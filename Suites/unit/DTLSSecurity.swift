@@ -9,8 +9,10 @@ public enum DTLSSecurity {
     static let pki = TestPKI.shared
 
     /// Accepts one connection while the client connects; returns both.
-    static func pair(server: DTLSServer, host: String = "127.0.0.1", context: TLSContext, session: TLSSession? = nil,
-                     options: DTLSOptions = DTLSOptions()) async throws -> (client: DTLSConnection, server: DTLSConnection) {
+    static func pair(
+        server: DTLSServer, host: String = "127.0.0.1", context: TLSContext, session: TLSSession? = nil,
+        options: DTLSOptions = DTLSOptions()
+    ) async throws -> (client: DTLSConnection, server: DTLSConnection) {
         async let accepted = server.accept(timeout: .seconds(10))
         let c = try await DTLS.connect(host: host, port: server.port!, context: context, session: session, options: options)
         return (c, try await accepted)
@@ -51,8 +53,9 @@ public enum DTLSSecurity {
         let good = try await DTLS.listen(port: 0, context: DTLS.context(pki.serverConfiguration()))
         defer { Task { await good.close() } }
         let mismatch = try await checkThrowsJSec(.verification, "wrong host name") {
-            _ = try await DTLS.connect(host: "127.0.0.1", port: good.port!, serverName: "not-this-host.example",
-                                       context: DTLS.context(pki.clientConfiguration()))
+            _ = try await DTLS.connect(
+                host: "127.0.0.1", port: good.port!, serverName: "not-this-host.example",
+                context: DTLS.context(pki.clientConfiguration()))
         }
         try checkEqual(mismatch.code, .certificate(.hostnameMismatch), "code for the wrong host name (\(mismatch))")
     }
@@ -64,10 +67,12 @@ public enum DTLSSecurity {
         let server = try await DTLS.listen(port: 0, context: DTLS.context(sc))
         defer { Task { await server.close() } }
         for cipher in ["ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305"] {
-            let (c, s) = try await pair(server: server, context: DTLSBehaviour.clientContext {
-                $0.cipherList = cipher
-                $0.applicationProtocols = ["coap"]
-            })
+            let (c, s) = try await pair(
+                server: server,
+                context: DTLSBehaviour.clientContext {
+                    $0.cipherList = cipher
+                    $0.applicationProtocols = ["coap"]
+                })
             try checkEqual(c.cipher, cipher, "client's cipher")
             try checkEqual(s.cipher, cipher, "server's cipher")
             try checkEqual(c.alpn, "coap", "client's ALPN")
@@ -127,8 +132,9 @@ public enum DTLSSecurity {
             try await b.connect(to: a.localAddress!).get()
         }
         async let server = DTLS.upgrade(b, peer: connected ? nil : a.localAddress!, asServerWith: DTLS.context(pki.serverConfiguration()))
-        let client = try await DTLS.upgrade(a, peer: connected ? nil : b.localAddress!, asClientOf: "localhost",
-                                            context: DTLSBehaviour.clientContext())
+        let client = try await DTLS.upgrade(
+            a, peer: connected ? nil : b.localAddress!, asClientOf: "localhost",
+            context: DTLSBehaviour.clientContext())
         let s = try await server
         try checkEqual(client.version, "DTLSv1.2", "upgraded client version")
         for size in [1, 500, client.maximumMessageSize] {
@@ -144,8 +150,11 @@ public enum DTLSSecurity {
         let short: [UInt8] = [23, 0xFE, 0xFD, 0, 1, 0, 0, 0, 0, 0, 10, 0, 20] + pattern(20)
         for (i, junk) in [pattern(50, seed: 9), forged, short, [22]].enumerated() {
             let out = ByteBuffer(bytes: junk)
-            if connected { try await a.writeAndFlush(out).get() }
-            else { try await a.writeAndFlush(AddressedEnvelope(remoteAddress: b.localAddress!, data: out)).get() }
+            if connected {
+                try await a.writeAndFlush(out).get()
+            } else {
+                try await a.writeAndFlush(AddressedEnvelope(remoteAddress: b.localAddress!, data: out)).get()
+            }
             try await client.write("after junk \(i)")
             try checkEqual(try await s.read(timeout: .seconds(5)), Array("after junk \(i)".utf8), "the association survived garbage \(i)")
         }

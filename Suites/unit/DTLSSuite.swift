@@ -3,12 +3,16 @@ import JSec
 
 /// DTLS 1.2 behaviour against our own peer.
 public let dtlsSuite = Suite("dtls", category: "unit", description: "DTLS 1.2 client and server against our own peer", timeout: 60) {
-    MatrixTest("echo", matrix: .inline(["size": [1, 100, 1000, 1300, 8000], "mtu": [1400, 9000]]),
-               ensured: [["size": 1000, "mtu": 1400]]) { ctx in
+    MatrixTest(
+        "echo", matrix: .inline(["size": [1, 100, 1000, 1300, 8000], "mtu": [1400, 9000]]),
+        ensured: [["size": 1000, "mtu": 1400]]
+    ) { ctx in
         try await DTLSBehaviour.echo(size: ctx.int("size"), mtu: ctx.int("mtu"))
     }
-    MatrixTest("handshake fragments to the mtu", matrix: .inline(["mtu": [256, 576], "key-type": ["p256", "rsa2048"]]),
-               ensured: [["mtu": 256, "key-type": "p256"]]) { ctx in
+    MatrixTest(
+        "handshake fragments to the mtu", matrix: .inline(["mtu": [256, 576], "key-type": ["p256", "rsa2048"]]),
+        ensured: [["mtu": 256, "key-type": "p256"]]
+    ) { ctx in
         try await DTLSBehaviour.handshakeFragmentsToMTU(ctx.int("mtu"), keyType: KeyType(name: ctx.string("key-type")))
     }
     Test("one message per read") { _ in try await DTLSBehaviour.oneMessagePerRead() }

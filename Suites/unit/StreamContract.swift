@@ -28,7 +28,9 @@ public enum StreamContract {
     public static func readNeverEmpty(_ transport: Transport) async throws {
         try await withPair(transport) { pair in
             let data = pattern(200_000, seed: 3)
-            let writer = Task { try await pair.client.write(data); try await pair.client.shutdown() }
+            let writer = Task {
+                try await pair.client.write(data); try await pair.client.shutdown()
+            }
             var got: [UInt8] = []
             var maxes = [1, 7, 100, 4096, 65_536]
             while let part = try await pair.server.read(max: maxes[0], timeout: .seconds(30)) {
@@ -88,7 +90,7 @@ public enum StreamContract {
         try await withPair(transport) { pair in
             try await pair.client.write("request")
             try await pair.client.shutdown()
-            try await pair.client.shutdown() // harmless twice
+            try await pair.client.shutdown()  // harmless twice
             let request = try await pair.server.readAll(timeout: .seconds(10))
             try checkEqual(String(decoding: request, as: UTF8.self), "request", "request before end of stream")
             let reply = pattern(50_000, seed: 4)
@@ -146,7 +148,7 @@ public enum StreamContract {
             let first = Task { try await pair.server.read(max: 10, timeout: .seconds(10)) }
             try await Task.sleep(for: .milliseconds(100))
             try await checkThrowsJSec(.usage, "second concurrent read") { _ = try await pair.server.read(max: 10) }
-            try await pair.server.write("pong")          // a write while a read is pending is fine
+            try await pair.server.write("pong")  // a write while a read is pending is fine
             try await pair.client.write("ping")
             try checkEqual(try await first.value.map { String(decoding: $0, as: UTF8.self) }, "ping", "first read")
             try checkEqual(String(decoding: try await pair.client.chunk(4), as: UTF8.self), "pong", "reply")

@@ -2,16 +2,22 @@ import Assay
 import JSec
 
 /// The stream contract (docs/architecture.md), one body per rule, over every transport.
-public let streamContractSuite = Suite("stream-contract", category: "unit",
-                                       description: "read/chunk/write/shutdown/close semantics over TCP, Unix, TLS and upgraded streams",
-                                       timeout: 60) {
-    MatrixTest("round trip",
-               matrix: .inline(["transport": allTransports, "size": StreamContract.roundTripSizes.map { .int($0) }]),
-               ensured: [["transport": "tls-tcp", "size": 16_385], ["transport": "tcp", "size": 1]]) { ctx in
+public let streamContractSuite = Suite(
+    "stream-contract", category: "unit",
+    description: "read/chunk/write/shutdown/close semantics over TCP, Unix, TLS and upgraded streams",
+    timeout: 60
+) {
+    MatrixTest(
+        "round trip",
+        matrix: .inline(["transport": allTransports, "size": StreamContract.roundTripSizes.map { .int($0) }]),
+        ensured: [["transport": "tls-tcp", "size": 16_385], ["transport": "tcp", "size": 1]]
+    ) { ctx in
         try await StreamContract.roundTrip(ctx.transport(), size: ctx.int("size"))
     }
-    MatrixGroup("contract", matrix: .inline(["transport": allTransports]),
-                ensured: [["transport": "tls-tcp"], ["transport": "upgraded"]]) {
+    MatrixGroup(
+        "contract", matrix: .inline(["transport": allTransports]),
+        ensured: [["transport": "tls-tcp"], ["transport": "upgraded"]]
+    ) {
         Test("read never returns empty") { ctx in try await StreamContract.readNeverEmpty(ctx.transport()) }
         Test("chunk at end of stream") { ctx in try await StreamContract.chunkAtEndOfStream(ctx.transport()) }
         Test("half close") { ctx in try await StreamContract.halfClose(ctx.transport()) }

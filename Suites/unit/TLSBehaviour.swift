@@ -128,10 +128,13 @@ public enum TLSBehaviour {
     public static func intermediateChain() async throws {
         let pki = TestPKI.shared
         let intermediate = try pki.root.createIntermediate(commonName: "JSec Test Intermediate")
-        let leaf = try intermediate.issue(CertificateRequest(commonName: "localhost", dnsNames: ["localhost"],
-                                                             ipAddresses: ["127.0.0.1"], usage: .server))
-        let full = TLSConfiguration.server(certificateChain: .certificates([leaf.certificate, intermediate.certificate]),
-                                           privateKey: .key(leaf.privateKey))
+        let leaf = try intermediate.issue(
+            CertificateRequest(
+                commonName: "localhost", dnsNames: ["localhost"],
+                ipAddresses: ["127.0.0.1"], usage: .server))
+        let full = TLSConfiguration.server(
+            certificateChain: .certificates([leaf.certificate, intermediate.certificate]),
+            privateKey: .key(leaf.privateKey))
         // The client trusts the root only (no partial-chain shortcut: the root is the anchor).
         try await withPair(.tlsTCP, server: full) { pair in
             let chain = pair.client.tls?.info.peerCertificates.map { $0.commonName ?? "?" } ?? []
@@ -166,8 +169,9 @@ public enum TLSBehaviour {
             try checkEqual(pair.server.tls?.info.localCertificateKeyType, expectedKey, "server's own key type")
             try check(info.handshakeDuration > .zero, "handshake duration is measured")
             try checkEqual(info.serverName, nil, "no SNI is sent for an IP literal (RFC 6066)")
-            try checkEqual(info.peerCertificateChainDER.first.map { try Certificate(der: $0).sha256Fingerprint },
-                           try pki.server.certificate.sha256Fingerprint, "peer chain DER round trip")
+            try checkEqual(
+                info.peerCertificateChainDER.first.map { try Certificate(der: $0).sha256Fingerprint },
+                try pki.server.certificate.sha256Fingerprint, "peer chain DER round trip")
         }
     }
 
@@ -246,14 +250,19 @@ public enum TLSBehaviour {
         try expectBad("unknown TLS 1.2 cipher", naming: "NOT-A-CIPHER") { $0.cipherList = "ECDHE-RSA-AES128-GCM-SHA256:NOT-A-CIPHER" }
         try expectBad("unknown TLS 1.3 suite", naming: "TLS_FAKE") { $0.cipherSuites = "TLS_AES_128_GCM_SHA256:TLS_FAKE" }
         try expectBad("unknown group", naming: "P-999") { $0.groups = "X25519:P-999" }
-        try expectBad("min above max", naming: "above") { $0.minimumVersion = .tls1_3; $0.maximumVersion = .tls1_2 }
+        try expectBad("min above max", naming: "above") {
+            $0.minimumVersion = .tls1_3; $0.maximumVersion = .tls1_2
+        }
         try expectBad("mismatched key", naming: "does not match") { $0.privateKey = .key(TestPKI.shared.client.privateKey) }
-        try expectBad("garbage certificate PEM", naming: "certificate") { $0.certificateChain = .pem("-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n") }
+        try expectBad("garbage certificate PEM", naming: "certificate") {
+            $0.certificateChain = .pem("-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n")
+        }
         try expectBad("garbage key PEM", naming: "private key") { $0.privateKey = .pem("hello") }
         try expectBad("missing trust file", naming: "/nonexistent") { $0.trustRoots = .file("/nonexistent/ca.pem") }
         try expectBad("empty ALPN name", naming: "ALPN") { $0.applicationProtocols = [""] }
-        do { _ = try TLSVersion(parsing: "1.1"); throw CheckFailure(message: "TLS 1.1 accepted", file: #fileID, line: #line) }
-        catch let e as JSecError { try checkEqual(e.category, .configuration, "TLS 1.1") }
+        do { _ = try TLSVersion(parsing: "1.1"); throw CheckFailure(message: "TLS 1.1 accepted", file: #fileID, line: #line) } catch let e as JSecError {
+            try checkEqual(e.category, .configuration, "TLS 1.1")
+        }
         // A client without a server name cannot verify the hostname.
         let l = try await TLS.listen(host: "127.0.0.1", port: 0, context: TLSContext(TestPKI.shared.serverConfiguration()))
         defer { Task { await l.close() } }

@@ -4,9 +4,11 @@ import JSec
 
 /// The main TLS matrix (issue 7 item 1): every functional TLS behaviour, in every combination of
 /// version × transport × key type × cipher group × chunk size of `Matrices/tls-main.json`.
-public let tlsMatrixSuite = Suite("tls-matrix", category: "unit",
-                                  description: "functional TLS tests across version, transport, key type, cipher and chunk size, checking what was negotiated",
-                                  timeout: 60) {
+public let tlsMatrixSuite = Suite(
+    "tls-matrix", category: "unit",
+    description: "functional TLS tests across version, transport, key type, cipher and chunk size, checking what was negotiated",
+    timeout: 60
+) {
     MatrixGroup("main", matrix: .named("tls-main")) {
         Test("handshake and connection info") { ctx in try await TLSMatrixTests.handshakeAndInfo(TLSMatrixCase(ctx)) }
         Test("data client to server") { ctx in try await TLSMatrixTests.dataTransfer(TLSMatrixCase(ctx), .clientToServer) }
@@ -19,15 +21,24 @@ public let tlsMatrixSuite = Suite("tls-matrix", category: "unit",
         Test("ALPN") { ctx in try await TLSMatrixTests.alpn(TLSMatrixCase(ctx)) }
         Test("SNI selects the certificate") { ctx in try await TLSMatrixTests.sni(TLSMatrixCase(ctx)) }
         Test("session resumption") { ctx in try await TLSMatrixTests.resumption(TLSMatrixCase(ctx)) }
-        Test("key update while data flows",
-             skipCases: [.when(["tls-version": "1.2"],
-                               reason: "KeyUpdate is a TLS 1.3 message; on TLS 1.2 updateKeys is a usage error (unit/tls-sessions checks that)")]) { ctx in
+        Test(
+            "key update while data flows",
+            skipCases: [
+                .when(
+                    ["tls-version": "1.2"],
+                    reason: "KeyUpdate is a TLS 1.3 message; on TLS 1.2 updateKeys is a usage error (unit/tls-sessions checks that)")
+            ]
+        ) { ctx in
             try await TLSMatrixTests.keyUpdate(TLSMatrixCase(ctx))
         }
-        Test("untrusted server is rejected",
-             skipCases: [.predicate { c in
-                 c["chunk-size"] == 1000 ? nil : "no application data flows when the handshake fails: chunk size plays no part (runs at 1000 only)"
-             }]) { ctx in
+        Test(
+            "untrusted server is rejected",
+            skipCases: [
+                .predicate { c in
+                    c["chunk-size"] == 1000 ? nil : "no application data flows when the handshake fails: chunk size plays no part (runs at 1000 only)"
+                }
+            ]
+        ) { ctx in
             try await TLSMatrixVerification.untrustedServerIsRejected(TLSMatrixCase(ctx))
         }
     }
@@ -57,11 +68,17 @@ public enum TLSMatrixVerification {
             // The listener's handshake fails on the client's alert and is recorded, not handed out.
             let deadline = ContinuousClock.now + .seconds(5)
             while srv.listener.handshakeFailures.isEmpty && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
-            let failure = try srv.listener.handshakeFailures.first ?? { throw CheckFailure(message: "the server recorded no handshake failure", file: #fileID, line: #line) }()
+            let failure =
+                try srv.listener.handshakeFailures.first
+                ?? { throw CheckFailure(message: "the server recorded no handshake failure", file: #fileID, line: #line) }()
             try checkEqual(failure.category, .verification, "server's view of the rejection (\(failure))")
         default:
             let (client, server) = try await srv.plaintextPair()
-            defer { Task { await client.close(); await server.close() } }
+            defer {
+                Task {
+                    await client.close(); await server.close()
+                }
+            }
             let serverSide = Task { () throws -> JSecError in
                 try await checkThrowsJSec(.verification, "server upgrade rejected by the client") {
                     try await TLS.upgrade(server, asServerWith: serverContext)

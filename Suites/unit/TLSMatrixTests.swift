@@ -43,12 +43,12 @@ public enum TLSMatrixTests {
     public static func halfClose(_ m: TLSMatrixCase) async throws {
         try await m.withConnection { c in
             let request = pattern(m.chunk * m.writes, seed: 6)
-            for i in 0..<m.writes { try await c.tlsClient.write(Array(request[i * m.chunk ..< (i + 1) * m.chunk])) }
+            for i in 0..<m.writes { try await c.tlsClient.write(Array(request[i * m.chunk..<(i + 1) * m.chunk])) }
             try await c.tlsClient.shutdown()
             try check(try await c.tlsServer.readAll(timeout: .seconds(30)) == request, "request before the half-close differs")
             try checkEqual(c.tlsServer.tls?.peerClosedCleanly, true, "server: the client ended with close_notify")
             let reply = pattern(m.chunk * m.writes, seed: 7)
-            for i in 0..<m.writes { try await c.tlsServer.write(Array(reply[i * m.chunk ..< (i + 1) * m.chunk])) }
+            for i in 0..<m.writes { try await c.tlsServer.write(Array(reply[i * m.chunk..<(i + 1) * m.chunk])) }
             try await c.tlsServer.shutdown()
             try check(try await c.tlsClient.readAll(timeout: .seconds(30)) == reply, "reply after the half-close differs")
             try checkEqual(c.tlsClient.tls?.peerClosedCleanly, true, "client: the server ended with close_notify")
@@ -79,7 +79,7 @@ public enum TLSMatrixTests {
         // The other way round, with data in flight: everything written before close() arrives.
         try await m.withConnection { c in
             let data = pattern(m.chunk * m.writes, seed: 8)
-            for i in 0..<m.writes { try await c.tlsServer.write(Array(data[i * m.chunk ..< (i + 1) * m.chunk])) }
+            for i in 0..<m.writes { try await c.tlsServer.write(Array(data[i * m.chunk..<(i + 1) * m.chunk])) }
             await c.tlsServer.close()
             try check(try await c.tlsClient.readAll(timeout: .seconds(30)) == data, "data written before close() was lost")
             try checkEqual(c.tlsClient.tls?.peerClosedCleanly, true, "close() sent close_notify after the data")
@@ -141,8 +141,11 @@ public enum TLSMatrixTests {
     public static func sni(_ m: TLSMatrixCase) async throws {
         var server = m.serverConfiguration()
         let leaf = m.pki.sniLeaf
-        server.sniCertificates = [SNICertificate(serverName: "api.example.test", certificateChain: .certificates([leaf.certificate]),
-                                                 privateKey: .key(leaf.privateKey))]
+        server.sniCertificates = [
+            SNICertificate(
+                serverName: "api.example.test", certificateChain: .certificates([leaf.certificate]),
+                privateKey: .key(leaf.privateKey))
+        ]
         try await m.withConnection(server: server, serverName: "api.example.test") { c in
             try checkEqual(c.tlsClient.tls?.info.peerCertificates.first?.commonName, "api.example.test", "certificate for the SNI name")
             try checkEqual(c.tlsServer.tls?.info.serverName, "api.example.test", "server sees the SNI name")

@@ -11,12 +11,16 @@ public enum TLSOCSP {
     }
 
     /// A DER OCSP response about `certificate` (default: the server leaf), signed by `signer` (default: the root).
-    public static func response(_ status: OCSPCertificateStatus, for certificate: Certificate? = nil, signer: CertificateAuthority? = nil,
-                                thisUpdate: Date = Date(), validity: TimeInterval = 3600) throws -> [UInt8] {
+    public static func response(
+        _ status: OCSPCertificateStatus, for certificate: Certificate? = nil, signer: CertificateAuthority? = nil,
+        thisUpdate: Date = Date(), validity: TimeInterval = 3600
+    ) throws -> [UInt8] {
         let pki = TestPKI.shared
         let request = try OCSPRequest.create(for: certificate ?? pki.server.certificate, issuer: pki.root.certificate, includeNonce: false)
-        return try (signer ?? pki.root).ocspResponse(to: request, status: status, includeNonce: false,
-                                                     thisUpdate: thisUpdate, validity: validity).der
+        return try (signer ?? pki.root).ocspResponse(
+            to: request, status: status, includeNonce: false,
+            thisUpdate: thisUpdate, validity: validity
+        ).der
     }
 
     /// Connects a client that must be refused (category `.verification`): no pair, no waiting on an accept.
@@ -100,10 +104,12 @@ public enum TLSOCSP {
         let der = try response(.good)
         for (interval, expectedCalls) in [(nil, 3), (Duration.seconds(600), 1)] as [(Duration?, Int)] {
             let calls = Atomic<Int>(0)
-            let context = try TLSContext(serverConfig(.provider(refreshInterval: interval) {
-                calls.add(1, ordering: .relaxed)
-                return der
-            }))
+            let context = try TLSContext(
+                serverConfig(
+                    .provider(refreshInterval: interval) {
+                        calls.add(1, ordering: .relaxed)
+                        return der
+                    }))
             let l = try await TLS.listen(host: "127.0.0.1", port: 0, context: context)
             let clientContext = try TLSContext(clientConfig(.require))
             for _ in 0..<3 {
@@ -139,8 +145,12 @@ public enum TLSOCSP {
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("jsec-ocsp-\(tag)-\(revoked).der")
             try Data(der).write(to: file)
             let flag = version == .tls1_3 ? "-tls1_3" : "-tls1_2"
-            let server = try PeerProcess("openssl", ["s_server", "-accept", "127.0.0.1:0", "-cert", cert, "-key", key, flag,
-                                                     "-status_file", file.path, "-naccept", "1", "-rev"])
+            let server = try PeerProcess(
+                "openssl",
+                [
+                    "s_server", "-accept", "127.0.0.1:0", "-cert", cert, "-key", key, flag,
+                    "-status_file", file.path, "-naccept", "1", "-rev",
+                ])
             defer { server.stop() }
             let port = Int(try await server.waitFor("ACCEPT 127\\.0\\.0\\.1:(\\d+)"))!
             let context = try TLSContext(clientConfig(.require))

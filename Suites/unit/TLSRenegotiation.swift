@@ -42,8 +42,12 @@ public enum TLSRenegotiation {
     /// Our client renegotiates with `openssl s_server -client_renegotiation` mid-stream; without the flag, s_server refuses.
     public static func clientAgainstSServer(allowedByPeer: Bool) async throws {
         let files = try OpenSSLPeers.writeIdentity()
-        let server = try PeerProcess("openssl", ["s_server", "-accept", "127.0.0.1:0", "-cert", files.cert, "-key", files.key, "-tls1_2",
-                                                 "-rev", "-naccept", "1"] + (allowedByPeer ? ["-client_renegotiation"] : []))
+        let server = try PeerProcess(
+            "openssl",
+            [
+                "s_server", "-accept", "127.0.0.1:0", "-cert", files.cert, "-key", files.key, "-tls1_2",
+                "-rev", "-naccept", "1",
+            ] + (allowedByPeer ? ["-client_renegotiation"] : []))
         defer { server.stop() }
         let port = Int(try await server.waitFor("ACCEPT 127\\.0\\.0\\.1:(\\d+)"))!
         let (_, client) = configs()
@@ -77,8 +81,12 @@ public enum TLSRenegotiation {
             await s.close()
         }
         let files = try OpenSSLPeers.writeIdentity()
-        let client = try PeerProcess("openssl", ["s_client", "-connect", "127.0.0.1:\(listener.port!)", "-servername", "localhost",
-                                                 "-CAfile", files.ca, "-tls1_2", "-no_ign_eof"])
+        let client = try PeerProcess(
+            "openssl",
+            [
+                "s_client", "-connect", "127.0.0.1:\(listener.port!)", "-servername", "localhost",
+                "-CAfile", files.ca, "-tls1_2", "-no_ign_eof",
+            ])
         defer { client.stop() }
         client.send("first line\n")
         _ = try await client.waitFor("first line")  // stdout shows only what came back

@@ -4,26 +4,36 @@ import JSec
 
 /// Secure defaults against real peers (`openssl s_client` / `s_server`): the default TLS 1.2 list is ECDHE with
 /// AEAD only, the named profiles, the TLS 1.2 floor (TLS 1.0/1.1 peers) and a configured minimum.
-public let tlsDefaultsSuite = Suite("tls-defaults", category: "unit",
-                                    description: "secure defaults: AEAD-only TLS 1.2, security profiles, version floor, against openssl s_client/s_server",
-                                    timeout: 90) {
-    MatrixTest("server refuses legacy TLS 1.2 suites",
-               matrix: .inline(["suite": SecureDefaults.legacySuites.map { .string($0) }, "profile": ["intermediate", "compatible"]]),
-               ensured: [["suite": "AES128-SHA", "profile": "intermediate"], ["suite": "AES128-SHA", "profile": "compatible"]]) { ctx in
+public let tlsDefaultsSuite = Suite(
+    "tls-defaults", category: "unit",
+    description: "secure defaults: AEAD-only TLS 1.2, security profiles, version floor, against openssl s_client/s_server",
+    timeout: 90
+) {
+    MatrixTest(
+        "server refuses legacy TLS 1.2 suites",
+        matrix: .inline(["suite": SecureDefaults.legacySuites.map { .string($0) }, "profile": ["intermediate", "compatible"]]),
+        ensured: [["suite": "AES128-SHA", "profile": "intermediate"], ["suite": "AES128-SHA", "profile": "compatible"]]
+    ) { ctx in
         try await SecureDefaults.serverAgainstLegacyClient(suite: ctx.string("suite"), profile: ctx.profile())
     }
-    MatrixTest("client refuses legacy TLS 1.2 suites",
-               matrix: .inline(["suite": SecureDefaults.legacySuites.map { .string($0) }, "profile": ["intermediate", "compatible"]]),
-               ensured: [["suite": "AES128-SHA", "profile": "intermediate"]]) { ctx in
+    MatrixTest(
+        "client refuses legacy TLS 1.2 suites",
+        matrix: .inline(["suite": SecureDefaults.legacySuites.map { .string($0) }, "profile": ["intermediate", "compatible"]]),
+        ensured: [["suite": "AES128-SHA", "profile": "intermediate"]]
+    ) { ctx in
         try await SecureDefaults.clientAgainstLegacyServer(suite: ctx.string("suite"), profile: ctx.profile())
     }
-    MatrixTest("TLS 1.0 and 1.1 peers refused",
-               matrix: .inline(["peer-version": ["tls1", "tls1_1"], "side": ["server", "client"], "profile": ["intermediate", "compatible"]]),
-               ensured: [["peer-version": "tls1_1", "side": "server", "profile": "compatible"]]) { ctx in
+    MatrixTest(
+        "TLS 1.0 and 1.1 peers refused",
+        matrix: .inline(["peer-version": ["tls1", "tls1_1"], "side": ["server", "client"], "profile": ["intermediate", "compatible"]]),
+        ensured: [["peer-version": "tls1_1", "side": "server", "profile": "compatible"]]
+    ) { ctx in
         try await SecureDefaults.oldVersionRefused(flag: "-" + ctx.string("peer-version"), ourSide: ctx.string("side"), profile: ctx.profile())
     }
-    MatrixTest("configured minimum is enforced", matrix: .inline(["side": ["server", "client"], "how": ["minimumVersion", "modern"]]),
-               ensured: [["side": "server", "how": "modern"]]) { ctx in
+    MatrixTest(
+        "configured minimum is enforced", matrix: .inline(["side": ["server", "client"], "how": ["minimumVersion", "modern"]]),
+        ensured: [["side": "server", "how": "modern"]]
+    ) { ctx in
         try await SecureDefaults.tls13OnlyRefusesTLS12Peer(ourSide: ctx.string("side"), viaProfile: ctx.string("how") == "modern")
     }
     Test("JSec client with a legacy list against the default server") { _ in try await SecureDefaults.jsecLegacyClient() }
@@ -52,9 +62,11 @@ public enum SecureDefaults {
 
     static func files(_ pki: TestPKI) throws -> (cert: String, key: String, ca: String) {
         let tag = UUID().uuidString.prefix(8)
-        return (try TestPKI.writeTemp(pki.server.certificatePEM, name: "defaults-server-\(tag).pem"),
-                try TestPKI.writeTemp(pki.server.privateKeyPEM, name: "defaults-key-\(tag).pem"),
-                try TestPKI.writeTemp(pki.root.certificate.pem, name: "defaults-ca-\(tag).pem"))
+        return (
+            try TestPKI.writeTemp(pki.server.certificatePEM, name: "defaults-server-\(tag).pem"),
+            try TestPKI.writeTemp(pki.server.privateKeyPEM, name: "defaults-key-\(tag).pem"),
+            try TestPKI.writeTemp(pki.root.certificate.pem, name: "defaults-ca-\(tag).pem")
+        )
     }
 
     /// The first handshake failure the listener records (bounded wait: the peer may exit before our side logs it).
@@ -70,12 +82,18 @@ public enum SecureDefaults {
     /// Runs `openssl s_client` with `arguments` against our server configured by `config`.
     /// Accepted: returns the server's negotiated cipher. Refused: checks that s_client failed and the
     /// server recorded a `.handshake` failure, and returns nil.
-    static func sClient(against config: TLSConfiguration, _ arguments: [String], ca: String, expectAccepted: Bool,
-                        refusal: String) async throws -> String? {
+    static func sClient(
+        against config: TLSConfiguration, _ arguments: [String], ca: String, expectAccepted: Bool,
+        refusal: String
+    ) async throws -> String? {
         let listener = try await TLS.listen(host: "127.0.0.1", port: 0, context: TLSContext(config))
         defer { Task { await listener.close() } }
-        let client = try PeerProcess("openssl", ["s_client", "-connect", "127.0.0.1:\(listener.port!)", "-servername", "localhost",
-                                                 "-CAfile", ca, "-verify_return_error"] + arguments)
+        let client = try PeerProcess(
+            "openssl",
+            [
+                "s_client", "-connect", "127.0.0.1:\(listener.port!)", "-servername", "localhost",
+                "-CAfile", ca, "-verify_return_error",
+            ] + arguments)
         defer { client.stop() }
         if expectAccepted {
             let s = try await listener.accept(timeout: .seconds(10))
@@ -103,8 +121,9 @@ public enum SecureDefaults {
         var config = pki.serverConfiguration()
         if profile != .intermediate { config.securityProfile = profile }  // .intermediate: the untouched default
         let f = try files(pki)
-        let cipher = try await sClient(against: config, ["-tls1_2", "-cipher", suite], ca: f.ca,
-                                       expectAccepted: profile == .compatible, refusal: "no shared cipher")
+        let cipher = try await sClient(
+            against: config, ["-tls1_2", "-cipher", suite], ca: f.ca,
+            expectAccepted: profile == .compatible, refusal: "no shared cipher")
         if profile == .compatible { try checkEqual(cipher, suite, "suite the .compatible server negotiated") }
     }
 
@@ -113,8 +132,12 @@ public enum SecureDefaults {
     public static func clientAgainstLegacyServer(suite: String, profile: TLSSecurityProfile) async throws {
         let pki = try await pki(for: suite)
         let f = try files(pki)
-        let server = try PeerProcess("openssl", ["s_server", "-accept", "127.0.0.1:0", "-cert", f.cert, "-key", f.key,
-                                                 "-tls1_2", "-cipher", suite, "-naccept", "1"])
+        let server = try PeerProcess(
+            "openssl",
+            [
+                "s_server", "-accept", "127.0.0.1:0", "-cert", f.cert, "-key", f.key,
+                "-tls1_2", "-cipher", suite, "-naccept", "1",
+            ])
         defer { server.stop() }
         let port = Int(try await server.waitFor("ACCEPT 127\\.0\\.0\\.1:(\\d+)"))!
         var config = pki.clientConfiguration()
@@ -138,12 +161,17 @@ public enum SecureDefaults {
         if ourSide == "server" {
             var config = pki.serverConfiguration()
             config.securityProfile = profile
-            _ = try await sClient(against: config, [flag, "-cipher", "DEFAULT:@SECLEVEL=0"], ca: f.ca,
-                                  expectAccepted: false, refusal: "unsupported protocol")
+            _ = try await sClient(
+                against: config, [flag, "-cipher", "DEFAULT:@SECLEVEL=0"], ca: f.ca,
+                expectAccepted: false, refusal: "unsupported protocol")
             return
         }
-        let server = try PeerProcess("openssl", ["s_server", "-accept", "127.0.0.1:0", "-cert", f.cert, "-key", f.key,
-                                                 flag, "-cipher", "DEFAULT:@SECLEVEL=0", "-naccept", "1"])
+        let server = try PeerProcess(
+            "openssl",
+            [
+                "s_server", "-accept", "127.0.0.1:0", "-cert", f.cert, "-key", f.key,
+                flag, "-cipher", "DEFAULT:@SECLEVEL=0", "-naccept", "1",
+            ])
         defer { server.stop() }
         let port = Int(try await server.waitFor("ACCEPT 127\\.0\\.0\\.1:(\\d+)"))!
         var config = pki.clientConfiguration()
@@ -171,8 +199,12 @@ public enum SecureDefaults {
             return
         }
         for refused in [false, true] {
-            let server = try PeerProcess("openssl", ["s_server", "-accept", "127.0.0.1:0", "-cert", f.cert, "-key", f.key,
-                                                     "-tls1_2", "-naccept", "1"])
+            let server = try PeerProcess(
+                "openssl",
+                [
+                    "s_server", "-accept", "127.0.0.1:0", "-cert", f.cert, "-key", f.key,
+                    "-tls1_2", "-naccept", "1",
+                ])
             defer { server.stop() }
             let port = Int(try await server.waitFor("ACCEPT 127\\.0\\.0\\.1:(\\d+)"))!
             var config = pki.clientConfiguration()

@@ -81,8 +81,9 @@ public enum TLSSessions {
         try checkEqual(r3.server, false, "a server with another key falls back to a full handshake")
         var bad = server
         bad.sessionTicketKey = [1, 2, 3]
-        do { _ = try TLSContext(bad); throw CheckFailure(message: "a 3-byte ticket key was accepted", file: #fileID, line: #line) }
-        catch let e as JSecError { try checkEqual(e.category, .configuration, "short ticket key") }
+        do { _ = try TLSContext(bad); throw CheckFailure(message: "a 3-byte ticket key was accepted", file: #fileID, line: #line) } catch let e as JSecError {
+            try checkEqual(e.category, .configuration, "short ticket key")
+        }
     }
 
     /// TLS 1.3 key updates (asked of the peer too, from both sides) while data flows both ways: no byte lost.

@@ -6,8 +6,10 @@ public let tlsSuite = Suite("tls", category: "unit", description: "TLS client an
     MatrixTest("upgrade with coalesced bytes", matrix: .inline(["tls-client": ["connector", "acceptor"]])) { ctx in
         try await TLSBehaviour.upgradeWithCoalescedBytes(clientIsAcceptor: ctx.string("tls-client") == "acceptor")
     }
-    MatrixTest("client rejects bad server", matrix: .inline(["server": TLSBehaviour.BadServer.allCases.map { .string($0.rawValue) }]),
-               ensured: [["server": "expired"]]) { ctx in
+    MatrixTest(
+        "client rejects bad server", matrix: .inline(["server": TLSBehaviour.BadServer.allCases.map { .string($0.rawValue) }]),
+        ensured: [["server": "expired"]]
+    ) { ctx in
         try await TLSBehaviour.clientRejects(TLSBehaviour.BadServer(rawValue: ctx.string("server"))!)
     }
     MatrixTest("missing client certificate", matrix: .inline(["tls-version": tlsVersions])) { ctx in
@@ -16,9 +18,11 @@ public let tlsSuite = Suite("tls", category: "unit", description: "TLS client an
     MatrixTest("mutual TLS", matrix: .inline(["transport": tlsTransports]), ensured: [["transport": "tls-tcp"]]) { ctx in
         try await TLSBehaviour.mutualTLS(ctx.transport())
     }
-    MatrixTest("negotiates the requested version",
-               matrix: .inline(["tls-version": tlsVersions, "key-type": ["rsa2048", "p256", "ed25519"]]),
-               ensured: [["tls-version": "1.3", "key-type": "p256"]]) { ctx in
+    MatrixTest(
+        "negotiates the requested version",
+        matrix: .inline(["tls-version": tlsVersions, "key-type": ["rsa2048", "p256", "ed25519"]]),
+        ensured: [["tls-version": "1.3", "key-type": "p256"]]
+    ) { ctx in
         try await TLSBehaviour.negotiatesRequestedVersion(ctx.tlsVersion(), keyType: KeyType(name: ctx.string("key-type")))
     }
     Test("negotiates the requested cipher") { _ in try await TLSBehaviour.negotiatesRequestedCipher() }
@@ -30,8 +34,10 @@ public let tlsSuite = Suite("tls", category: "unit", description: "TLS client an
 
 /// Session resumption and key update.
 public let tlsSessionsSuite = Suite("tls-sessions", category: "unit", description: "session resumption and TLS 1.3 key update", timeout: 60) {
-    MatrixTest("exported session resumes", matrix: .inline(["tls-version": tlsVersions, "tickets": [true, false]]),
-               ensured: [["tls-version": "1.3", "tickets": true]]) { ctx in
+    MatrixTest(
+        "exported session resumes", matrix: .inline(["tls-version": tlsVersions, "tickets": [true, false]]),
+        ensured: [["tls-version": "1.3", "tickets": true]]
+    ) { ctx in
         try await TLSSessions.exportedSessionResumes(version: ctx.tlsVersion(), tickets: ctx.bool("tickets"))
     }
     Test("client session cache resumes") { _ in try await TLSSessions.clientCacheResumes() }

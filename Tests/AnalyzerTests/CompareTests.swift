@@ -63,7 +63,7 @@ import Testing
         let e = try #require(HodgesLehmann(old: old, new: old.map { $0 * 1.1 }))
         #expect(e.exact)
         #expect(abs(e.p - 2.0 / 252) < 1e-12)
-        #expect(abs(e.percent - 10) < 1e-9)   // the shift is exactly ×1.1
+        #expect(abs(e.percent - 10) < 1e-9)  // the shift is exactly ×1.1
         // k = 3 for 5 vs 5 at α = 0.05 (P(U ≤ 2) = 4/252 ≤ 0.025 < P(U ≤ 3) = 7/252).
         let diffs = old.flatMap { a in old.map { log($0 * 1.1) - log(a) } }.sorted()
         #expect(e.logLower == diffs[2] && e.logUpper == diffs[22])
@@ -104,10 +104,12 @@ import Testing
         let a = dir.appendingPathComponent("old.json").path, b = dir.appendingPathComponent("new.json").path
         let hsOld = (0..<old.count).map { r in (0..<200).map { 2_000_000 + $0 * 1000 + r * 37 } }
         let hsNew = (0..<new.count).map { r in (0..<200).map { 2_000_000 + $0 * 1000 + r * 41 } }
-        try SyntheticRun.write(a, echo: [.init(throughputs: old), .init(proto: "tcp", tlsVersion: nil, throughputs: old)],
-                               handshakes: [.init(latenciesNanos: hsOld)])
-        try SyntheticRun.write(b, echo: [.init(throughputs: new), .init(proto: "tcp", tlsVersion: nil, throughputs: old)],
-                               handshakes: [.init(latenciesNanos: hsNew)], extra: newExtra)
+        try SyntheticRun.write(
+            a, echo: [.init(throughputs: old), .init(proto: "tcp", tlsVersion: nil, throughputs: old)],
+            handshakes: [.init(latenciesNanos: hsOld)])
+        try SyntheticRun.write(
+            b, echo: [.init(throughputs: new), .init(proto: "tcp", tlsVersion: nil, throughputs: old)],
+            handshakes: [.init(latenciesNanos: hsNew)], extra: newExtra)
         return (dir, a, b)
     }
 

@@ -17,8 +17,10 @@ import Testing
         CaseResult(
             id: "performance/perf9/echo[protocol=\(proto)]", category: "performance", suite: "perf9", test: "echo",
             kind: "coordinated",
-            combination: ["protocol": .string(proto), "tls-version": tls.map(AssayValue.string) ?? .none,
-                          "chunk-size": 4096, "client-count": .int(clients.count), "duration": 2],
+            combination: [
+                "protocol": .string(proto), "tls-version": tls.map(AssayValue.string) ?? .none,
+                "chunk-size": 4096, "client-count": .int(clients.count), "duration": 2,
+            ],
             coordination: coordination, status: .passed,
             data: [
                 ["role": "client-host", "index": 0, "data": ["clients": .array(clients)]],
@@ -27,11 +29,13 @@ import Testing
     }
 
     @Test func throughputIsBytesOverClientTimeSummedPerTest() throws {
-        let c = Self.echoCase(protocol: "tls", tls: "1.3", clients: [
-            Self.client(bytes: 2000, seconds: 2, version: "TLSv1.3", hs: 3_000_000),
-            Self.client(bytes: 4000, seconds: 2, version: "TLSv1.3", hs: 5_000_000),
-            Self.client(bytes: 0, seconds: 0, connected: false),
-        ])
+        let c = Self.echoCase(
+            protocol: "tls", tls: "1.3",
+            clients: [
+                Self.client(bytes: 2000, seconds: 2, version: "TLSv1.3", hs: 3_000_000),
+                Self.client(bytes: 4000, seconds: 2, version: "TLSv1.3", hs: 5_000_000),
+                Self.client(bytes: 0, seconds: 0, connected: false),
+            ])
         let perf = try #require(PerfCaseReader.read(c, source: "x.json"))
         #expect(perf.configuration.serverCount == 1 && perf.configuration.clientHostCount == 1)  // absent → 1
         let t = TestSummary(perf)

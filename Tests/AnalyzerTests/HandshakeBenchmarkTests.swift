@@ -6,18 +6,20 @@ import Testing
 @Suite struct HandshakeBenchmarkTests {
     static func perfCase(clients: Int, perClient: Int, windowSeconds: Double, resumed: Bool) -> PerfCase {
         let samples = (0..<clients).map { _ in
-            ClientSample(connected: true, negotiatedVersion: "TLSv1.3", handshakes: (1...perClient).map { $0 * 1_000_000 },
-                         resumed: resumed, keyType: "P-256", handshakeWindowNanos: Int(windowSeconds * 1e9),
-                         resumedCount: resumed ? perClient : 0)
+            ClientSample(
+                connected: true, negotiatedVersion: "TLSv1.3", handshakes: (1...perClient).map { $0 * 1_000_000 },
+                resumed: resumed, keyType: "P-256", handshakeWindowNanos: Int(windowSeconds * 1e9),
+                resumedCount: resumed ? perClient : 0)
         }
-        return PerfCase(id: "performance/perf9/handshake[…]", test: "handshake", status: "passed", source: "x",
-                        configuration: PerfConfiguration(proto: "tls", tlsVersion: "1.3", clientCount: clients, duration: 2),
-                        clients: samples, servers: [])
+        return PerfCase(
+            id: "performance/perf9/handshake[…]", test: "handshake", status: "passed", source: "x",
+            configuration: PerfConfiguration(proto: "tls", tlsVersion: "1.3", clientCount: clients, duration: 2),
+            clients: samples, servers: [])
     }
 
     @Test func rateIsHandshakesOverTheWindow() throws {
         let t = TestSummary(Self.perfCase(clients: 10, perClient: 100, windowSeconds: 2, resumed: false))
-        #expect(t.handshakeRate == 500)   // 1,000 handshakes in 2 s
+        #expect(t.handshakeRate == 500)  // 1,000 handshakes in 2 s
         #expect(t.handshakeLabel == "tls 1.3, P-256, full, 10 clients")
         #expect(t.throughput == nil)
     }

@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(FoundationXML)
-import FoundationXML
+    import FoundationXML
 #endif
 import Testing
 @testable import PerfAnalysis
@@ -60,7 +60,8 @@ final class ElementCounter: NSObject, XMLParserDelegate {
                 let base = Double(chunk) * 10_000 * (v == "1.3" ? 1.1 : 1)
                 echo.append(.init(tlsVersion: v, chunk: chunk, throughputs: [base, base * 1.02, base * 0.98]))
             }
-            echo.append(.init(proto: "tcp", tlsVersion: nil, chunk: chunk, throughputs: [Double(chunk) * 30_000, Double(chunk) * 30_000, Double(chunk) * 30_000]))
+            echo.append(
+                .init(proto: "tcp", tlsVersion: nil, chunk: chunk, throughputs: [Double(chunk) * 30_000, Double(chunk) * 30_000, Double(chunk) * 30_000]))
         }
         try SyntheticRun.write(file, echo: echo)
         let dir = tmp.appendingPathComponent("plots").path
@@ -72,18 +73,18 @@ final class ElementCounter: NSObject, XMLParserDelegate {
         // Series: the combinations of the other varying dimensions (tcp·no TLS, tls·TLS 1.2, tls·TLS 1.3).
         #expect(byChunk.counts["series"] == 3)
         #expect(byChunk.counts["legend"] == 3)
-        #expect(byChunk.counts["value"] == 9)   // a value label on every point
+        #expect(byChunk.counts["value"] == 9)  // a value label on every point
         #expect(byChunk.texts.contains("tls · TLS 1.3") && byChunk.texts.contains("tcp · no TLS"))
         for tick in ["1.00 KB", "16.00 KB", "64.00 KB"] { #expect(byChunk.texts.contains(tick), "tick \(tick)") }
-        #expect(byChunk.texts.contains { $0.hasPrefix("throughput, all clients summed (") })   // axis unit
+        #expect(byChunk.texts.contains { $0.hasPrefix("throughput, all clients summed (") })  // axis unit
         // The median of the three repetitions of TLS 1.3 at 16 KiB: 16384 × 10000 × 1.1 bytes/s.
         #expect(byChunk.texts.contains(Units.rate(16384 * 10_000 * 1.1)))
         let byVersion = try Self.classes(dir + "/throughput-by-tls-version.svg")
-        #expect(byVersion.counts["series"] == 6)   // (tcp, tls) × 3 chunk sizes
+        #expect(byVersion.counts["series"] == 6)  // (tcp, tls) × 3 chunk sizes
         let ordered = try String(contentsOfFile: dir + "/throughput-by-chunk-size.svg", encoding: .utf8)
-        #expect(ordered.contains("<polyline"))   // an ordered axis joins its points…
+        #expect(ordered.contains("<polyline"))  // an ordered axis joins its points…
         let categories = try String(contentsOfFile: dir + "/throughput-by-tls-version.svg", encoding: .utf8)
-        #expect(!categories.contains("<polyline") && !categories.contains("<g class=\"legend\"><line"))   // …categories do not, nor does their legend
+        #expect(!categories.contains("<polyline") && !categories.contains("<g class=\"legend\"><line"))  // …categories do not, nor does their legend
     }
 
     /// TCP without TLS and TLS 1.3: protocol and TLS version vary together — one chart, not two.
@@ -97,7 +98,7 @@ final class ElementCounter: NSObject, XMLParserDelegate {
         let svg = try #require(charts.first).1.render()
         #expect(svg.contains(">tcp · no TLS<") && svg.contains(">tls · TLS 1.3<"))
         #expect(svg.contains("point = median of 2 repetitions of one configuration"))
-        #expect(!svg.contains("TLS version no TLS"))   // not "fixed": it varies, with the protocol
+        #expect(!svg.contains("TLS version no TLS"))  // not "fixed": it varies, with the protocol
     }
 
     @Test func percentilesTheSampleCannotResolveAreLeftOutAndSaidSo() throws {

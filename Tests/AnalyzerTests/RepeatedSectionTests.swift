@@ -22,8 +22,12 @@ import Testing
         let dir = try Fixture.temporaryDirectory()
         defer { Fixture.remove(dir) }
         let file = dir.appendingPathComponent("r.json").path
-        try SyntheticRun.write(file, echo: [.init(tlsVersion: "1.2", clients: 1, throughputs: [5e8]), .init(tlsVersion: "1.3", clients: 10, throughputs: [6e8]),
-                                            .init(tlsVersion: "1.3", clients: 1, throughputs: [6e8])])
+        try SyntheticRun.write(
+            file,
+            echo: [
+                .init(tlsVersion: "1.2", clients: 1, throughputs: [5e8]), .init(tlsVersion: "1.3", clients: 10, throughputs: [6e8]),
+                .init(tlsVersion: "1.3", clients: 1, throughputs: [6e8]),
+            ])
         let text = AnalyzerInvocation(files: [file], detail: .groupsOnly).execute().stdout
         for title in ["Results by TLS Version", "Results by Client Count", "Results by Protocol"] {
             #expect(text.contains("  \(title)\n"), "\(title)")

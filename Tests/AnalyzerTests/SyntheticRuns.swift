@@ -24,8 +24,10 @@ enum SyntheticRun {
     }
 
     static func echoCase(_ e: Echo, repetition: Int, value: Double) -> CaseResult {
-        var combo: [String: AssayValue] = ["protocol": .string(e.proto), "chunk-size": .int(e.chunk),
-                                           "client-count": .int(e.clients), "duration": .int(1)]
+        var combo: [String: AssayValue] = [
+            "protocol": .string(e.proto), "chunk-size": .int(e.chunk),
+            "client-count": .int(e.clients), "duration": .int(1),
+        ]
         combo["tls-version"] = e.tlsVersion.map { .string($0) } ?? AssayValue.none
         var coordination = ["parallel": e.parallel]
         if let p = e.placement { coordination["placement"] = p }
@@ -33,23 +35,29 @@ enum SyntheticRun {
             // Even split, optionally spread around the mean (the spread sums to zero).
             let offset = e.clients > 1 ? (Double(i) / Double(e.clients - 1) - 0.5) * 2 * e.clientSpread : 0
             let bytes = Int(value / Double(e.clients) * (1 + offset) / 2)
-            return .object(["bytesSent": .int(bytes), "bytesReceived": .int(bytes), "iterations": .int(10),
-                            "startNanos": .int(0), "endNanos": .int(1_000_000_000), "connected": .bool(true),
-                            "negotiatedVersion": e.tlsVersion.map { .string("TLSv" + $0) } ?? .null])
+            return .object([
+                "bytesSent": .int(bytes), "bytesReceived": .int(bytes), "iterations": .int(10),
+                "startNanos": .int(0), "endNanos": .int(1_000_000_000), "connected": .bool(true),
+                "negotiatedVersion": e.tlsVersion.map { .string("TLSv" + $0) } ?? .null,
+            ])
         }
         var c = CaseResult(
             id: "performance/perf9/echo[\(e.proto),\(e.tlsVersion ?? "none"),\(e.chunk),\(e.clients)]<parallel=\(e.parallel)>",
             category: "performance", suite: "perf9", test: "echo", kind: "coordinated", combination: combo,
             coordination: coordination, status: .passed,
-            data: [.object(["role": .string("client-host"), "index": .int(0), "data": .object(["clients": .array(clients)])]),
-                   .object(["role": .string("server"), "index": .int(0), "data": .object(["connections": .int(e.clients)])])])
+            data: [
+                .object(["role": .string("client-host"), "index": .int(0), "data": .object(["clients": .array(clients)])]),
+                .object(["role": .string("server"), "index": .int(0), "data": .object(["connections": .int(e.clients)])]),
+            ])
         c.repetition = repetition
         return c
     }
 
     static func handshakeCase(_ nanos: [Int], repetition: Int) -> CaseResult {
-        let client: JSONValue = .object(["handshakes": .array(nanos.map { .int($0) }), "handshakeWindowNanos": .int(1_000_000_000),
-                                         "resumed": .bool(false), "keyType": .string("P-256"), "connected": .bool(true)])
+        let client: JSONValue = .object([
+            "handshakes": .array(nanos.map { .int($0) }), "handshakeWindowNanos": .int(1_000_000_000),
+            "resumed": .bool(false), "keyType": .string("P-256"), "connected": .bool(true),
+        ])
         var c = CaseResult(
             id: "performance/perf9/handshake[…]", category: "performance", suite: "perf9", test: "handshake",
             kind: "coordinated", combination: ["protocol": .string("tls"), "tls-version": .string("1.3"), "client-count": .int(1)],
@@ -68,11 +76,14 @@ enum SyntheticRun {
             for e in echo where r < e.throughputs.count { cases.append(echoCase(e, repetition: r + 1, value: e.throughputs[r])) }
             for h in handshakes where r < h.latenciesNanos.count { cases.append(handshakeCase(h.latenciesNanos[r], repetition: r + 1)) }
         }
-        var meta = ["cpuModel": "Test CPU", "cpuCount": "2", "buildConfiguration": "release", "tasksOnEventLoops": "no",
-                    "loadAverageStart": "0.10 0.10 0.10", "loadAverageEnd": "0.20 0.10 0.10"]
+        var meta = [
+            "cpuModel": "Test CPU", "cpuCount": "2", "buildConfiguration": "release", "tasksOnEventLoops": "no",
+            "loadAverageStart": "0.10 0.10 0.10", "loadAverageEnd": "0.20 0.10 0.10",
+        ]
         meta.merge(extra) { _, new in new }
-        let run = RunMetadata(startTime: Date(timeIntervalSince1970: 1_800_000_000), host: "test", os: "test",
-                              swiftVersion: "6.3", opensslVersion: "OpenSSL 3.0.19", commandLine: ["runner"], extra: meta)
+        let run = RunMetadata(
+            startTime: Date(timeIntervalSince1970: 1_800_000_000), host: "test", os: "test",
+            swiftVersion: "6.3", opensslVersion: "OpenSSL 3.0.19", commandLine: ["runner"], extra: meta)
         let results = RunResults(run: run, totals: Totals(counting: cases, suiteFailures: 0), suites: [], cases: cases)
         try results.write(to: path)
     }

@@ -31,9 +31,11 @@ enum FixtureSuites {
             let dir = try ctx.scratchDirectory()
             try require(FileManager.default.fileExists(atPath: dir))
         }
-        MatrixTest("inline", matrix: .inline(["transport": ["tcp", "unix"], "size": [0, 1, 16384]]),
-                   skipCases: [.when(["transport": "unix", "size": 16384], reason: "too big for unix (fixture)")],
-                   ensured: [["transport": "tcp", "size": 1]]) { ctx in
+        MatrixTest(
+            "inline", matrix: .inline(["transport": ["tcp", "unix"], "size": [0, 1, 16384]]),
+            skipCases: [.when(["transport": "unix", "size": 16384], reason: "too big for unix (fixture)")],
+            ensured: [["transport": "tcp", "size": 1]]
+        ) { ctx in
             let n = try ctx.int("size")
             let t = try ctx.string("transport")
             try require(n >= 0 && !t.isEmpty)
@@ -80,10 +82,13 @@ enum FixtureSuites {
 
     /// 100 × 100 × 10 = 100,000 cases: planning speed (use with --dry-run).
     static let big = Suite("big", category: "fixtures", description: "100,000 matrix cases (planning speed)") {
-        MatrixTest("grid", matrix: .inline([
-            "a": (0..<100).map { AssayValue.int($0) }, "b": (0..<100).map { AssayValue.int($0) },
-            "c": ["x", "y", "z", "w", "v", "u", "t", "s", "r", "q"],
-        ]), skipCases: [.when(["c": "q"], reason: "q is skipped")]) { _ in }
+        MatrixTest(
+            "grid",
+            matrix: .inline([
+                "a": (0..<100).map { AssayValue.int($0) }, "b": (0..<100).map { AssayValue.int($0) },
+                "c": ["x", "y", "z", "w", "v", "u", "t", "s", "r", "q"],
+            ]), skipCases: [.when(["c": "q"], reason: "q is skipped")]
+        ) { _ in }
     }
 
     /// `--retries`: a test that fails its first attempt in a process, one that always fails.
@@ -95,8 +100,11 @@ enum FixtureSuites {
         Test("passes") { _ in }
     }
 
-    static let all: [Suite] = [basics, xpass, crash, hang, freeze, trivial, big, CoordinatedFixtures.suite,
-                               OracleFixtures.suite, OracleFixtures.coordinatedSuite, SlowFixture.suite, RepeatFixtures.suite, retry]
+    static let all: [Suite] =
+        [
+            basics, xpass, crash, hang, freeze, trivial, big, CoordinatedFixtures.suite,
+            OracleFixtures.suite, OracleFixtures.coordinatedSuite, SlowFixture.suite, RepeatFixtures.suite, retry,
+        ]
         + ScaleFixtures.all
 }
 

@@ -30,23 +30,29 @@ enum OracleFixtures {
     }
 
     /// `actor` does the outcome after `peer` has seen it start.
-    static func coordinated(_ name: String, timeout: Double = 30, expectedFail: String? = nil,
-                            _ body: @escaping ParticipantBody) -> CoordinatedTest {
-        CoordinatedTest(name, roles: [
-            Role("actor") { p in
-                try await p.emit("started")
-                try await p.barrier("seen", timeout: .seconds(20))
-                try await body(p)
-            },
-            Role("peer") { p in
-                try await p.awaitOne("actor", "started", timeout: .seconds(20))
-                try await p.barrier("seen", timeout: .seconds(20))
-            },
-        ], timeout: timeout, gracefulTimeout: 1, expectedFail: expectedFail)
+    static func coordinated(
+        _ name: String, timeout: Double = 30, expectedFail: String? = nil,
+        _ body: @escaping ParticipantBody
+    ) -> CoordinatedTest {
+        CoordinatedTest(
+            name,
+            roles: [
+                Role("actor") { p in
+                    try await p.emit("started")
+                    try await p.barrier("seen", timeout: .seconds(20))
+                    try await body(p)
+                },
+                Role("peer") { p in
+                    try await p.awaitOne("actor", "started", timeout: .seconds(20))
+                    try await p.barrier("seen", timeout: .seconds(20))
+                },
+            ], timeout: timeout, gracefulTimeout: 1, expectedFail: expectedFail)
     }
 
-    static let coordinatedSuite = Suite("oracle-coordinated", category: "fixtures",
-                                        description: "one coordinated test per outcome (outcome oracle)") {
+    static let coordinatedSuite = Suite(
+        "oracle-coordinated", category: "fixtures",
+        description: "one coordinated test per outcome (outcome oracle)"
+    ) {
         coordinated("pass") { _ in expect(1 + 1 == 2) }
         coordinated("fail") { _ in expectEqual(2 + 2, 5, "oracle check") }
         coordinated("throw") { _ in throw OracleError() }

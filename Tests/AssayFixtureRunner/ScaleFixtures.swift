@@ -10,8 +10,10 @@ enum ScaleFixtures {
     /// 200 cases that must run in one process, in plan order: case n checks it is the n-th case this
     /// process ran. Without `.serialized`, `-j 2` would deal them to two workers and `--shard` would
     /// cut them into parts (200 cases are more than a quarter of a shard's share in the tests).
-    static let serial = Suite("serial", category: "fixtures", description: "cases that depend on running in order in one worker",
-                              traits: [.serialized]) {
+    static let serial = Suite(
+        "serial", category: "fixtures", description: "cases that depend on running in order in one worker",
+        traits: [.serialized]
+    ) {
         MatrixTest("in order", matrix: .inline(["n": (0..<200).map { AssayValue.int($0) }])) { ctx in
             let n = try ctx.int("n")
             let seen = ranHere.add(1, ordering: .relaxed).oldValue
@@ -60,23 +62,29 @@ enum ScaleFixtures {
         close(fd)
     }
 
-    static let peer = Fixture<Peer>("peer", scope: .worker, setUp: {
-        let p = try Peer(serial: setUps.add(1, ordering: .relaxed).newValue)
-        log("setup worker \(getpid()) \(p.pid)")
-        return p
-    }, tearDown: { p in
-        p.stop()
-        log("teardown worker \(getpid()) \(p.pid)")
-    }, isUsable: { $0.isRunning })
+    static let peer = Fixture<Peer>(
+        "peer", scope: .worker,
+        setUp: {
+            let p = try Peer(serial: setUps.add(1, ordering: .relaxed).newValue)
+            log("setup worker \(getpid()) \(p.pid)")
+            return p
+        },
+        tearDown: { p in
+            p.stop()
+            log("teardown worker \(getpid()) \(p.pid)")
+        }, isUsable: { $0.isRunning })
 
-    static let suitePeer = Fixture<Peer>("suite peer", scope: .suite, setUp: {
-        let p = try Peer(serial: 0)
-        log("setup suite \(getpid()) \(p.pid)")
-        return p
-    }, tearDown: { p in
-        p.stop()
-        log("teardown suite \(getpid()) \(p.pid)")
-    })
+    static let suitePeer = Fixture<Peer>(
+        "suite peer", scope: .suite,
+        setUp: {
+            let p = try Peer(serial: 0)
+            log("setup suite \(getpid()) \(p.pid)")
+            return p
+        },
+        tearDown: { p in
+            p.stop()
+            log("teardown suite \(getpid()) \(p.pid)")
+        })
 
     static let broken = Fixture<Int>("broken", setUp: { throw FixtureSetupFailure() })
     struct FixtureSetupFailure: Error, CustomStringConvertible { var description: String { "deliberate set-up failure" } }
@@ -86,8 +94,10 @@ enum ScaleFixtures {
     }
 
     /// A worker-scoped peer reused by its cases, replaced when broken, gone with a crashed worker.
-    static let lifecycle = Suite("fixture-lifecycle", category: "fixtures", description: "a worker-scoped peer fixture",
-                                 traits: [.serialized]) {
+    static let lifecycle = Suite(
+        "fixture-lifecycle", category: "fixtures", description: "a worker-scoped peer fixture",
+        traits: [.serialized]
+    ) {
         Test("first") { ctx in report(ctx, try await peer.value()) }
         Test("reuses") { ctx in report(ctx, try await peer.value()) }
         Test("concurrent users share one") { ctx in

@@ -44,7 +44,8 @@ struct CIRecipeTests {
         #expect(command.contains("-f '{unit,regression,coverage}'"), "the default categories: \(command)")
         var union: [String] = []
         for k in 1...4 {
-            let cmd = substitute(command, k).replacingOccurrences(of: ".build/debug/runner", with: Binaries.runner)
+            let cmd =
+                substitute(command, k).replacingOccurrences(of: ".build/debug/runner", with: Binaries.runner)
                 + " --dry-run --verbosity 5"
             let r = try sh(cmd, env: env(k))
             #expect(r.status == 0, "\(cmd): \(r.stderr)")
@@ -96,8 +97,9 @@ struct CIRecipeTests {
         let dir = try Binaries.tempDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try Self.fixtureShards(in: dir) { "results/shard-\($0).json" }
-        let r = try Self.sh(merge.replacingOccurrences(of: "/results/", with: dir + "/results/")
-            .replacingOccurrences(of: ".build/debug/analyzer", with: Binaries.analyzer))
+        let r = try Self.sh(
+            merge.replacingOccurrences(of: "/results/", with: dir + "/results/")
+                .replacingOccurrences(of: ".build/debug/analyzer", with: Binaries.analyzer))
         #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
         #expect(try Binaries.results(dir + "/results/all.json").cases.count == 229)
     }

@@ -27,8 +27,9 @@ struct CanonicalIDTests {
     @Test("coordinated selector is carried in the id and round-trips")
     func coordinated() throws {
         let s = Suite("perf9", category: "performance") {
-            CoordinatedTest("echo", matrix: .inline(["protocol": ["tcp", "tls"]]),
-                            roles: [Role("server") { _ in }, Role("client-host") { _ in }])
+            CoordinatedTest(
+                "echo", matrix: .inline(["protocol": ["tcp", "tls"]]),
+                roles: [Role("server") { _ in }, Role("client-host") { _ in }])
             Test("plain") { _ in }
         }
         let p = try plan([s], ["performance/perf9/echo[protocol=tls]<parallel=thread,server=2>"])

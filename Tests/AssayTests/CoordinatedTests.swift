@@ -110,8 +110,9 @@ struct CoordinatedTests {
         #expect(results.suites.first?.workers == 2)
     }
 
-    @Test("a wait that times out fails the test with the waiter's name; a failed expectation fails it too",
-          arguments: ["task", "process"])
+    @Test(
+        "a wait that times out fails the test with the waiter's name; a failed expectation fails it too",
+        arguments: ["task", "process"])
     func waitTimeout(mode: String) throws {
         let (_, results) = try Self.runJSON([
             "-f", "fixtures/coordinated/wait times out<parallel=\(mode)>",
@@ -173,10 +174,12 @@ struct CoordinatedTests {
     func wrapper() throws {
         let log = Fixture.tempPath("wrapper.log")
         defer { try? FileManager.default.removeItem(atPath: log) }
-        let r = try Fixture.run(["-f", "fixtures/coordinated/exchange[size=1]<parallel=process>",
-                                 "--wrapper", "env ASSAY_WRAP_LOG=\(log) /bin/sh -c 'echo x >> \"$ASSAY_WRAP_LOG\"; exec \"$@\"' wrap"])
+        let r = try Fixture.run([
+            "-f", "fixtures/coordinated/exchange[size=1]<parallel=process>",
+            "--wrapper", "env ASSAY_WRAP_LOG=\(log) /bin/sh -c 'echo x >> \"$ASSAY_WRAP_LOG\"; exec \"$@\"' wrap",
+        ])
         #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
         let lines = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n")
-        #expect(lines.count == 4)   // the suite worker and three participants
+        #expect(lines.count == 4)  // the suite worker and three participants
     }
 }

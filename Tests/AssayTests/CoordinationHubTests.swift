@@ -75,8 +75,9 @@ struct CoordinationHubTests {
 
     @Test("selector: mode and counts override defaults; bad keys and values name the allowed ones")
     func selector() throws {
-        let spec = CoordinatedSpec(roles: [Role("server") { _ in }, Role("client-host", count: 2) { _ in }],
-                                   parallel: .task, gracefulTimeout: 5)
+        let spec = CoordinatedSpec(
+            roles: [Role("server") { _ in }, Role("client-host", count: 2) { _ in }],
+            parallel: .task, gracefulTimeout: 5)
         let d = try spec.resolve([])
         #expect(d.mode == .task && d.counts == ["server": 1, "client-host": 2])
         let r = try spec.resolve([(key: "parallel", value: "thread"), (key: "server", value: "2"), (key: "client-host", value: "3")])

@@ -4,14 +4,16 @@ import Testing
 
 @Suite("filter grammar")
 struct FilterGrammarTests {
-    @Test("valid expressions parse", arguments: [
-        "unit", "unit/stream", "unit/stream/close", "unit/stream/group/member",
-        "*", "*/*/handshake*", "{unit,regression,coverage}", "unit/{tls,dtls}*", "unit/a{b,c{d,e}}f",
-        "unit/stream-contract/round trip[transport=tcp]",
-        "unit/s/t[transport=tcp,size=16384]", "unit/s/t[size={0,1}]",
-        "performance/perf9/echo[protocol=tls,client-count=50]<parallel=thread,server=2,client-host=2>",
-        "unit/s/t<parallel=task>", "unit/na\\/me", "unit/a\\[b\\]", "UNIT/Stream*",
-    ])
+    @Test(
+        "valid expressions parse",
+        arguments: [
+            "unit", "unit/stream", "unit/stream/close", "unit/stream/group/member",
+            "*", "*/*/handshake*", "{unit,regression,coverage}", "unit/{tls,dtls}*", "unit/a{b,c{d,e}}f",
+            "unit/stream-contract/round trip[transport=tcp]",
+            "unit/s/t[transport=tcp,size=16384]", "unit/s/t[size={0,1}]",
+            "performance/perf9/echo[protocol=tls,client-count=50]<parallel=thread,server=2,client-host=2>",
+            "unit/s/t<parallel=task>", "unit/na\\/me", "unit/a\\[b\\]", "UNIT/Stream*",
+        ])
     func valid(_ text: String) throws {
         _ = try FilterExpression.parse(text)
     }
@@ -25,13 +27,15 @@ struct FilterGrammarTests {
         #expect(f.coordination?.first?.key == "server")
     }
 
-    @Test("malformed expressions point at the offending character", arguments: [
-        ("", 0), ("unit/", 5), ("/unit", 0), ("unit//x", 5), ("unit/x[", 6), ("unit/x[a=1", 6),
-        ("unit/x]", 6), ("unit/{a,b", 5), ("unit/a}", 6), ("unit/{a,}", 8), ("unit/{}", 6),
-        ("unit/x[a]", 8), ("unit/x[=1]", 7), ("unit/x[a=]", 9), ("unit/x[]", 7), ("unit/x[a=1,a=2]", 11),
-        ("unit/x[a=1]tail", 11), ("unit/x<a=1>[b=2]", 11), ("a,b", 1), ("a/b/c/d/e", 8), ("a\\", 2),
-        ("unit/x[a=1>", 10), ("unit=x", 4),
-    ])
+    @Test(
+        "malformed expressions point at the offending character",
+        arguments: [
+            ("", 0), ("unit/", 5), ("/unit", 0), ("unit//x", 5), ("unit/x[", 6), ("unit/x[a=1", 6),
+            ("unit/x]", 6), ("unit/{a,b", 5), ("unit/a}", 6), ("unit/{a,}", 8), ("unit/{}", 6),
+            ("unit/x[a]", 8), ("unit/x[=1]", 7), ("unit/x[a=]", 9), ("unit/x[]", 7), ("unit/x[a=1,a=2]", 11),
+            ("unit/x[a=1]tail", 11), ("unit/x<a=1>[b=2]", 11), ("a,b", 1), ("a/b/c/d/e", 8), ("a\\", 2),
+            ("unit/x[a=1>", 10), ("unit=x", 4),
+        ])
     func malformed(_ text: String, _ offset: Int) {
         do {
             _ = try FilterExpression.parse(text)

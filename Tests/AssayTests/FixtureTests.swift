@@ -11,7 +11,8 @@ struct FixtureTests {
     static func seen(_ r: RunResults, _ test: String) -> [Seen] {
         (r.cases.first { $0.test == test }?.data ?? []).compactMap { d in
             guard case .object(let o) = d, case .int(let w)? = o["worker"], case .int(let p)? = o["peer"],
-                  case .int(let s)? = o["serial"], case .bool(let run)? = o["running"] else { return nil }
+                case .int(let s)? = o["serial"], case .bool(let run)? = o["running"]
+            else { return nil }
             return Seen(worker: w, peer: p, serial: s, running: run)
         }
     }
@@ -37,8 +38,9 @@ struct FixtureTests {
         func status(_ t: String) -> CaseStatus? { res.cases.first { $0.test == t }?.status }
         #expect(status("crashes") == .crashed)
         #expect(status("set-up failure fails the case") == .failed)
-        #expect(res.cases.first { $0.test == "set-up failure fails the case" }?.message?
-            .contains("fixture 'broken' could not be set up: deliberate set-up failure") == true)
+        #expect(
+            res.cases.first { $0.test == "set-up failure fails the case" }?.message?
+                .contains("fixture 'broken' could not be set up: deliberate set-up failure") == true)
         for t in ["first", "reuses", "concurrent users share one", "breaks it", "gets a working one", "after the crash"] {
             #expect(status(t) == .passed, "\(t)")
         }

@@ -22,8 +22,9 @@ struct InterruptAndOutputTests {
         return own + sockets
     }
 
-    @Test("a signal mid-run: workers stopped, temporaries removed, finished cases written (run interrupted), exit 128+signal",
-          arguments: [("isolated", SIGINT), ("no-isolation", SIGTERM)])
+    @Test(
+        "a signal mid-run: workers stopped, temporaries removed, finished cases written (run interrupted), exit 128+signal",
+        arguments: [("isolated", SIGINT), ("no-isolation", SIGTERM)])
     func interrupt(mode: String, sig: Int32) throws {
         let dir = Fixture.tempPath("interrupt")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -31,8 +32,10 @@ struct InterruptAndOutputTests {
         let json = dir + "/r.json", junit = dir + "/r.xml", out = dir + "/out"
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Fixture.executable)
-        p.arguments = (mode == "no-isolation" ? ["--no-isolation"] : [])
-            + ["-j", "1", "-f", "fixtures/oracle/{pass,fail}", "-f", "fixtures/slow", "--json", json, "--junit", junit]  // -j 1: oracle finishes before slow starts
+        // -j 1: oracle finishes before slow starts
+        p.arguments =
+            (mode == "no-isolation" ? ["--no-isolation"] : [])
+            + ["-j", "1", "-f", "fixtures/oracle/{pass,fail}", "-f", "fixtures/slow", "--json", json, "--junit", junit]
         var env = ProcessInfo.processInfo.environment
         env["ASSAY_NO_PROGRESS"] = "1"
         env["ASSAY_FIXTURE_NOTES"] = dir

@@ -44,10 +44,11 @@ enum Fixture {
         p.standardInput = FileHandle.nullDevice
         try p.run()
         p.waitUntilExit()
-        return Run(status: p.terminationStatus,
-                   stdout: (try? String(contentsOfFile: dir + "/out", encoding: .utf8)) ?? "",
-                   stderr: (try? String(contentsOfFile: dir + "/err", encoding: .utf8)) ?? "",
-                   signaled: p.terminationReason == .uncaughtSignal)
+        return Run(
+            status: p.terminationStatus,
+            stdout: (try? String(contentsOfFile: dir + "/out", encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: dir + "/err", encoding: .utf8)) ?? "",
+            signaled: p.terminationReason == .uncaughtSignal)
     }
 
     static func tempPath(_ name: String) -> String {
@@ -184,6 +185,8 @@ struct IsolationTests {
         let results = try RunResults.decode(try Data(contentsOf: URL(fileURLWithPath: json)))
         #expect(results.cases.count == 1000)
         let suite = results.suites[0].duration
-        print("1000 trivial cases in one worker: suite \(String(format: "%.3f", suite)) s (\(String(format: "%.0f", suite * 1e6 / 1000)) µs per case, worker start included); whole run \(wall)")
+        print(
+            "1000 trivial cases in one worker: suite \(String(format: "%.3f", suite)) s (\(String(format: "%.0f", suite * 1e6 / 1000)) µs per case, worker start included); whole run \(wall)"
+        )
     }
 }

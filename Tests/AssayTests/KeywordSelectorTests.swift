@@ -8,8 +8,9 @@ import Testing
 @Suite("keyword selector values")
 struct KeywordSelectorTests {
     static let perf = Suite("perf9", category: "performance") {
-        CoordinatedTest("echo", matrix: .inline(["protocol": ["tcp", "tls"], "client-count": [1, 50], "flag": [true, false]]),
-                        roles: [Role("server") { _ in }, Role("client-host") { _ in }])
+        CoordinatedTest(
+            "echo", matrix: .inline(["protocol": ["tcp", "tls"], "client-count": [1, 50], "flag": [true, false]]),
+            roles: [Role("server") { _ in }, Role("client-host") { _ in }])
     }
 
     static func ids(_ filters: [String]) throws -> [String] {
@@ -20,9 +21,11 @@ struct KeywordSelectorTests {
     func keywordEqualsPlain() throws {
         let plain = try Self.ids(["performance/perf9/echo[protocol=tcp,client-count=50,flag=true]<parallel=thread,server=4,client-host=4>"])
         #expect(plain == ["performance/perf9/echo[protocol=tcp,client-count=50,flag=true]<parallel=thread,server=4,client-host=4>"])
-        for spelling in ["performance/perf9/echo[protocol=:tcp,client-count=50,flag=:true]<parallel=:thread,server=4,client-host=4>",
-                         "performance/perf9/echo[protocol=:TCP,client-count=:50,flag=true]<parallel=:Thread,server=04,client-host=4>",
-                         "performance/perf9/echo[protocol={:tcp},client-count=50,flag=true]<client-host=4,PARALLEL=thread,Server=4>"] {
+        for spelling in [
+            "performance/perf9/echo[protocol=:tcp,client-count=50,flag=:true]<parallel=:thread,server=4,client-host=4>",
+            "performance/perf9/echo[protocol=:TCP,client-count=:50,flag=true]<parallel=:Thread,server=04,client-host=4>",
+            "performance/perf9/echo[protocol={:tcp},client-count=50,flag=true]<client-host=4,PARALLEL=thread,Server=4>",
+        ] {
             #expect(try Self.ids([spelling]) == plain, "\(spelling)")
         }
         for mode in ParallelMode.allCases {
@@ -30,8 +33,11 @@ struct KeywordSelectorTests {
             #expect(ids == ["performance/perf9/echo[protocol=tls,client-count=1,flag=false]<parallel=\(mode.rawValue)>"])
         }
         // Both spellings together: still one case.
-        #expect(try Self.ids(["performance/perf9/echo[protocol=:tcp,client-count=1,flag=true]<parallel=:task>",
-                              "performance/perf9/echo[protocol=tcp,client-count=1,flag=true]<parallel=task>"]).count == 1)
+        #expect(
+            try Self.ids([
+                "performance/perf9/echo[protocol=:tcp,client-count=1,flag=true]<parallel=:task>",
+                "performance/perf9/echo[protocol=tcp,client-count=1,flag=true]<parallel=task>",
+            ]).count == 1)
         // --skip understands the keyword spelling too.
         var o = PlanOptions()
         o.filters = [try FilterExpression.parse("performance/perf9/echo[client-count=1,flag=true]")]

@@ -12,8 +12,10 @@ struct MergeTests {
         let full = try Fixture.run(["-f", filter, "--json", dir + "/full.json", "--verbosity", "0"])
         #expect(full.status == 1)  // basics and xpass fail on purpose
         for k in 1...n {
-            let r = try Fixture.run(["-f", filter, "--shard", "\(k)/\(n)", "--json", dir + "/s\(k).json",
-                                     "--junit", dir + "/s\(k).xml", "--verbosity", "0"])
+            let r = try Fixture.run([
+                "-f", filter, "--shard", "\(k)/\(n)", "--json", dir + "/s\(k).json",
+                "--junit", dir + "/s\(k).xml", "--verbosity", "0",
+            ])
             #expect(r.status <= 1, "\(r.stderr)")
         }
     }
@@ -88,14 +90,21 @@ struct MergeTests {
     @Test("merge keeps suite failures and sums suite durations; unit-level canonical order")
     func library() throws {
         func run(_ shard: Int, start: Double, cases: [(String, CaseStatus, Int)], failure: String? = nil) -> ResultsMerge.Input {
-            let cs = cases.map { CaseResult(id: "c/s/\($0.0)", category: "c", suite: "s", test: $0.0, kind: "simple", status: $0.1, duration: 1, planIndex: $0.2) }
-            let meta = RunMetadata(startTime: Date(timeIntervalSince1970: start), endTime: Date(timeIntervalSince1970: start + 5), duration: 5,
-                                   host: "h\(shard)", os: "linux", gitRevision: "abc", commandLine: ["runner"],
-                                   options: ["filters": ["c"], "shard": ["index": .int(shard), "count": 2, "planCases": 3, "planDigest": "d"]])
-            let suite = SuiteResult(category: "c", name: "s", slug: "s", description: nil, status: failure == nil ? "passed" : "failed",
-                                    duration: 2, workers: 1, failure: failure)
-            return .init(name: "s\(shard)", results: RunResults(run: meta, totals: Totals(counting: cs, suiteFailures: failure == nil ? 0 : 1),
-                                                                  suites: [suite], cases: cs))
+            let cs = cases.map {
+                CaseResult(id: "c/s/\($0.0)", category: "c", suite: "s", test: $0.0, kind: "simple", status: $0.1, duration: 1, planIndex: $0.2)
+            }
+            let meta = RunMetadata(
+                startTime: Date(timeIntervalSince1970: start), endTime: Date(timeIntervalSince1970: start + 5), duration: 5,
+                host: "h\(shard)", os: "linux", gitRevision: "abc", commandLine: ["runner"],
+                options: ["filters": ["c"], "shard": ["index": .int(shard), "count": 2, "planCases": 3, "planDigest": "d"]])
+            let suite = SuiteResult(
+                category: "c", name: "s", slug: "s", description: nil, status: failure == nil ? "passed" : "failed",
+                duration: 2, workers: 1, failure: failure)
+            return .init(
+                name: "s\(shard)",
+                results: RunResults(
+                    run: meta, totals: Totals(counting: cs, suiteFailures: failure == nil ? 0 : 1),
+                    suites: [suite], cases: cs))
         }
         let one = run(1, start: 100, cases: [("a", .passed, 0), ("c", .failed, 2)])
         let two = run(2, start: 90, cases: [("b", .passed, 1)], failure: "worker exited with status 99")

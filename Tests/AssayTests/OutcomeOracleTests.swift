@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import AssayResults
 #if canImport(FoundationXML)
-import FoundationXML
+    import FoundationXML
 #endif
 
 /// The outcome oracle: every outcome a test can have (pass, failed check,
@@ -61,7 +61,8 @@ struct OutcomeOracleTests {
     static func row(_ mode: Mode, _ outcome: String, _ r: Reading) -> String {
         let e = expected[outcome]!
         let mark = r.agreed == e ? "ok  " : "FAIL"
-        return "\(mark) \(mode.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)) \(outcome.padding(toLength: 7, withPad: " ", startingAt: 0)) expected \(e.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0)) \(r)"
+        return
+            "\(mark) \(mode.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)) \(outcome.padding(toLength: 7, withPad: " ", startingAt: 0)) expected \(e.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0)) \(r)"
     }
 
     @Test("each outcome alone: console, JSON and JUnit say the expected status", arguments: Mode.allCases)
@@ -70,8 +71,9 @@ struct OutcomeOracleTests {
         for outcome in mode.outcomes {
             let id = Self.caseID(mode, outcome)
             let run = try OracleRun(mode.arguments + ["-f", mode.filter(outcome)])
-            let reading = Reading(closingLine: run.singleStatusFromClosingLines(), caseLine: run.caseLineStatus(id),
-                                  json: run.results.cases.first { $0.id == id }?.status, junit: run.junitStatus(id))
+            let reading = Reading(
+                closingLine: run.singleStatusFromClosingLines(), caseLine: run.caseLineStatus(id),
+                json: run.results.cases.first { $0.id == id }?.status, junit: run.junitStatus(id))
             table.append(Self.row(mode, outcome, reading))
             #expect(run.results.cases.count == 1, "\(mode) \(outcome): \(run.results.cases.map(\.id))")
             #expect(reading.agreed == Self.expected[outcome], "\(mode) \(outcome): \(reading)\n\(run.stdout)\n\(run.stderr)")
@@ -93,8 +95,9 @@ struct OutcomeOracleTests {
         #expect(run.results.cases.count == mode.outcomes.count)
         for outcome in mode.outcomes {
             let id = Self.caseID(mode, outcome)
-            let r = Reading(closingLine: run.results.cases.first { $0.id == id }?.status, caseLine: run.caseLineStatus(id),
-                            json: run.results.cases.first { $0.id == id }?.status, junit: run.junitStatus(id))
+            let r = Reading(
+                closingLine: run.results.cases.first { $0.id == id }?.status, caseLine: run.caseLineStatus(id),
+                json: run.results.cases.first { $0.id == id }?.status, junit: run.junitStatus(id))
             #expect(r.agreed == Self.expected[outcome], "\(mode) \(outcome): \(r)")
         }
         run.expectCountsAgree("\(mode) together")
@@ -104,8 +107,10 @@ struct OutcomeOracleTests {
     @Test("--no-isolation: a crash ends the run with the crash's signal and writes no results file")
     func noIsolationCrash() throws {
         let json = Fixture.tempPath("crash.json"), junit = Fixture.tempPath("crash.xml")
-        let r = try Fixture.run(["--no-isolation", "-f", "fixtures/oracle/{pass,crash}", "--json", json, "--junit", junit,
-                                 "--verbosity", "5"])
+        let r = try Fixture.run([
+            "--no-isolation", "-f", "fixtures/oracle/{pass,crash}", "--json", json, "--junit", junit,
+            "--verbosity", "5",
+        ])
         // Foundation's Process reports a signal death as its number with reason uncaughtSignal;
         // Swift's fatalError is SIGILL (x86-64) or SIGTRAP (arm64).
         #expect([SIGILL, SIGTRAP].contains(r.status), "status \(r.status)\n\(r.stdout)\n\(r.stderr)")
@@ -167,8 +172,9 @@ struct OracleRun {
         guard let last = lines.last else { return nil }
         let nums = last.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).split(separator: " ") }
         guard nums.count == 3, nums.allSatisfy({ $0.count == 2 }),
-              nums.map({ String($0[1]) }) == ["passed", "failed", "skipped"],
-              let p = Int(nums[0][0]), let f = Int(nums[1][0]), let s = Int(nums[2][0]) else { return nil }
+            nums.map({ String($0[1]) }) == ["passed", "failed", "skipped"],
+            let p = Int(nums[0][0]), let f = Int(nums[1][0]), let s = Int(nums[2][0])
+        else { return nil }
         var extra: [String: Int] = [:]
         let suffix = " (failed counts all but expected-fail)"
         if lines.count >= 2, lines[lines.count - 2].hasSuffix(suffix) {
@@ -198,8 +204,10 @@ struct OracleRun {
 
     /// The status label on the case's own console line (verbosity 5).
     func caseLineStatus(_ id: String) -> CaseStatus? {
-        let labels: [String: CaseStatus] = ["PASS ": .passed, "FAIL ": .failed, "SKIP ": .skipped, "XFAIL": .expectedFail,
-                                            "XPASS": .unexpectedPass, "TIME ": .timedOut, "CRASH": .crashed]
+        let labels: [String: CaseStatus] = [
+            "PASS ": .passed, "FAIL ": .failed, "SKIP ": .skipped, "XFAIL": .expectedFail,
+            "XPASS": .unexpectedPass, "TIME ": .timedOut, "CRASH": .crashed,
+        ]
         let hits = lines.compactMap { line -> CaseStatus? in
             guard line.count > 6, let s = labels[String(line.prefix(5))] else { return nil }
             let rest = line.dropFirst(6)
@@ -247,10 +255,12 @@ struct OracleRun {
         #expect(t.cases == results.cases.count, "\(what)")
         #expect(c.passed == t.passed && c.failed == t.failures && c.skipped == t.skipped, "\(what): console \(c) vs JSON \(t)")
         #expect((c.extra["expected-fail"] ?? 0) == t.expectedFail, "\(what)")
-        #expect((c.extra["crashed"] ?? 0) == t.crashed && (c.extra["timed-out"] ?? 0) == t.timedOut
+        #expect(
+            (c.extra["crashed"] ?? 0) == t.crashed && (c.extra["timed-out"] ?? 0) == t.timedOut
                 && (c.extra["unexpected-pass"] ?? 0) == t.unexpectedPass, "\(what): \(c.extra) vs \(t)")
         guard let tests = junitCount("tests"), let failures = junitCount("failures"), let errors = junitCount("errors"),
-              let skipped = junitCount("skipped") else {
+            let skipped = junitCount("skipped")
+        else {
             Issue.record("\(what): JUnit root counters missing")
             return
         }

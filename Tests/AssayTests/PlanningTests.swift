@@ -12,11 +12,15 @@ func plan(_ suites: [Suite], _ filters: [String] = [], skips: [String] = [], con
 
 let sample = Suite("Stream Contract", category: "unit") {
     Test("close is idempotent") { _ in }
-    MatrixTest("round trip", matrix: .inline(["transport": ["tcp", "unix"], "size": [0, 1, 16384]]),
-               skipCases: [.when(["transport": "unix", "size": 16384], reason: "too big")],
-               ensured: [["transport": "tcp", "size": 1]]) { _ in }
-    MatrixGroup("config", matrix: .inline(["verify": [true, false], "version": ["1.2", "1.3", nil]]),
-                skipCases: [.predicate { c in c["verify"] == false && c["version"] == "1.2" ? "no-verify on 1.2" : nil }]) {
+    MatrixTest(
+        "round trip", matrix: .inline(["transport": ["tcp", "unix"], "size": [0, 1, 16384]]),
+        skipCases: [.when(["transport": "unix", "size": 16384], reason: "too big")],
+        ensured: [["transport": "tcp", "size": 1]]
+    ) { _ in }
+    MatrixGroup(
+        "config", matrix: .inline(["verify": [true, false], "version": ["1.2", "1.3", nil]]),
+        skipCases: [.predicate { c in c["verify"] == false && c["version"] == "1.2" ? "no-verify on 1.2" : nil }]
+    ) {
         Test("handshake") { _ in }
         Test("alpn", skipCases: [.when(["version": nil])]) { _ in }
     }
@@ -75,8 +79,12 @@ struct PlanningTests {
         let ids = e.suites[0].cases.map(\.id)
         #expect(ids.contains("unit/Stream Contract/round trip[transport=tcp,size=1]"))
         #expect(ids.count == 1 + 1 + 2)  // simple + ensured + first of each group member
-        let a = try plan([sample]) { $0.matrixSample = 3; $0.seed = 42 }
-        let b = try plan([sample]) { $0.matrixSample = 3; $0.seed = 42 }
+        let a = try plan([sample]) {
+            $0.matrixSample = 3; $0.seed = 42
+        }
+        let b = try plan([sample]) {
+            $0.matrixSample = 3; $0.seed = 42
+        }
         #expect(a.suites[0].cases.map(\.id) == b.suites[0].cases.map(\.id))
         #expect(a.suites[0].cases.filter { $0.test.name == "round trip" }.count == 3)
         #expect(a.suites[0].cases.contains { $0.ensured })
@@ -87,13 +95,15 @@ struct PlanningTests {
         let dir = NSTemporaryDirectory() + "assay-matrices-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try Data("""
-        {"about": "t", "dimensions": [
-          {"name": "transport", "about": "socket", "values": ["tcp", "unix"]},
-          {"name": "v", "about": "version, null = default", "values": [1, null]}],
-         "skip": [{"when": {"transport": "unix", "v": null}, "reason": "rule"}],
-         "ensured": [{"transport": "tcp", "v": 1}]}
-        """.utf8).write(to: URL(fileURLWithPath: dir + "/m.json"))
+        try Data(
+            """
+            {"about": "t", "dimensions": [
+              {"name": "transport", "about": "socket", "values": ["tcp", "unix"]},
+              {"name": "v", "about": "version, null = default", "values": [1, null]}],
+             "skip": [{"when": {"transport": "unix", "v": null}, "reason": "rule"}],
+             "ensured": [{"transport": "tcp", "v": 1}]}
+            """.utf8
+        ).write(to: URL(fileURLWithPath: dir + "/m.json"))
         try Data(#"{"dimensions": [{"name": "a", "values": [1]}], "skip": [{"when": {"b": 1}, "reason": "x"}]}"#.utf8)
             .write(to: URL(fileURLWithPath: dir + "/bad.json"))
         let s = Suite("n", category: "c") { MatrixTest("t", matrix: .named("m")) { _ in } }
@@ -116,8 +126,10 @@ struct PlanningTests {
 
     @Test("typed combination accessors")
     func accessors() throws {
-        let m = Matrix(dimensions: [Dimension(name: "s", values: ["x"]), Dimension(name: "i", values: [7]),
-                                    Dimension(name: "b", values: [true]), Dimension(name: "n", values: [nil])])
+        let m = Matrix(dimensions: [
+            Dimension(name: "s", values: ["x"]), Dimension(name: "i", values: [7]),
+            Dimension(name: "b", values: [true]), Dimension(name: "n", values: [nil]),
+        ])
         let c = m.combination(at: 0)
         #expect(try c.string("s") == "x")
         #expect(try c.int("i") == 7)
@@ -131,8 +143,10 @@ struct PlanningTests {
     func bigMatrix() throws {
         let values = (0..<100).map { AssayValue.int($0) }
         let big = Suite("big", category: "perf") {
-            MatrixTest("grid", matrix: .inline(["a": values, "b": values, "c": ["x", "y", "z", "w", "v", "u", "t", "s", "r", "q"]]),
-                       skipCases: [.when(["c": "q"], reason: "q is skipped")]) { _ in }
+            MatrixTest(
+                "grid", matrix: .inline(["a": values, "b": values, "c": ["x", "y", "z", "w", "v", "u", "t", "s", "r", "q"]]),
+                skipCases: [.when(["c": "q"], reason: "q is skipped")]
+            ) { _ in }
         }
         let clock = ContinuousClock()
         var p: Plan?

@@ -11,7 +11,7 @@ struct RepeatTests {
         let p = try plan([sample], ["unit/stream-contract/round trip"]).repeated(3)
         let cases = p.suites[0].cases
         let runnable = cases.filter { $0.skipReason == nil }
-        #expect(cases.count - runnable.count == 1)   // transport=unix,size=16384: skipped once
+        #expect(cases.count - runnable.count == 1)  // transport=unix,size=16384: skipped once
         #expect(runnable.count == 5 * 3)
         // Round r holds every runnable case once, in plan order, before round r + 1 starts.
         for r in 0..<3 {

@@ -55,8 +55,9 @@ struct ResultsFileValidationTests {
         return json
     }
 
-    @Test("every kind of case, suite and run the runner writes is valid",
-          .enabled(if: validatorAvailable, "needs python3 with the jsonschema package (apt python3-jsonschema / pip install jsonschema)"))
+    @Test(
+        "every kind of case, suite and run the runner writes is valid",
+        .enabled(if: validatorAvailable, "needs python3 with the jsonschema package (apt python3-jsonschema / pip install jsonschema)"))
     func realFilesValidate() throws {
         let wrap = Fixture.tempPath("wrap99.sh")
         try "#!/bin/sh\n\"$@\"\nexit 99\n".write(toFile: wrap, atomically: true, encoding: .utf8)
@@ -80,15 +81,18 @@ struct ResultsFileValidationTests {
         #expect(all.contains { $0.cases.contains { $0.participants != nil } })
     }
 
-    @Test("the validator rejects a file that breaks the schema (a wrong status, a null optional key, an unknown key)",
-          .enabled(if: validatorAvailable, "needs python3 with the jsonschema package (apt python3-jsonschema / pip install jsonschema)"))
+    @Test(
+        "the validator rejects a file that breaks the schema (a wrong status, a null optional key, an unknown key)",
+        .enabled(if: validatorAvailable, "needs python3 with the jsonschema package (apt python3-jsonschema / pip install jsonschema)"))
     func brokenFilesFail() throws {
         let json = try Self.produce(["-f", "fixtures/oracle/pass"])
         defer { try? FileManager.default.removeItem(atPath: json) }
         let text = try String(contentsOfFile: json, encoding: .utf8)
-        for (what, from, to) in [("wrong status", "\"status\" : \"passed\"", "\"status\" : \"fine\""),
-                                 ("null optional key", "\"kind\" : ", "\"message\" : null, \"kind\" : "),
-                                 ("unknown key", "\"kind\" : ", "\"surprise\" : 1, \"kind\" : ")] {
+        for (what, from, to) in [
+            ("wrong status", "\"status\" : \"passed\"", "\"status\" : \"fine\""),
+            ("null optional key", "\"kind\" : ", "\"message\" : null, \"kind\" : "),
+            ("unknown key", "\"kind\" : ", "\"surprise\" : 1, \"kind\" : "),
+        ] {
             #expect(text.contains(from))
             let bad = Fixture.tempPath("bad.json")
             defer { try? FileManager.default.removeItem(atPath: bad) }

@@ -11,14 +11,16 @@ struct ResultsSchemaTests {
             message: "expectEqual failed: 1 is not equal to 2", location: SourceLocation(file: "/x.swift", line: 3),
             issues: [Issue(message: "expectEqual failed: 1 is not equal to 2", location: SourceLocation(file: "/x.swift", line: 3))],
             data: [["bytes": 42, "rate": 1.5, "tags": ["a", nil, true]]], tags: ["slow"])
-        let c2 = CaseResult(id: "unit/s/u", category: "unit", suite: "s", test: "u", group: "g", kind: "simple",
-                            coordination: ["server": "2"], status: .expectedFail, message: "known <bug> & \"quote\"")
+        let c2 = CaseResult(
+            id: "unit/s/u", category: "unit", suite: "s", test: "u", group: "g", kind: "simple",
+            coordination: ["server": "2"], status: .expectedFail, message: "known <bug> & \"quote\"")
         let meta = RunMetadata(
             startTime: Date(timeIntervalSince1970: 1_800_000_000), endTime: Date(timeIntervalSince1970: 1_800_000_010),
             duration: 10, host: "h", os: "linux", swiftVersion: "6.3", opensslVersion: "OpenSSL 3.0", gitRevision: "abc",
             commandLine: ["runner", "-f", "unit"], options: ["jobs": 2, "wrapper": "valgrind"], extra: ["k": "v"])
-        let suite = SuiteResult(category: "unit", name: "s", slug: "s", description: nil, status: "failed", duration: 1,
-                                peakRSSBytes: 1 << 20, workers: 2, failure: "worker exited with status 99", workerOutput: "leak")
+        let suite = SuiteResult(
+            category: "unit", name: "s", slug: "s", description: nil, status: "failed", duration: 1,
+            peakRSSBytes: 1 << 20, workers: 2, failure: "worker exited with status 99", workerOutput: "leak")
         return RunResults(run: meta, totals: Totals(counting: [c1, c2], suiteFailures: 1), suites: [suite], cases: [c1, c2])
     }
 

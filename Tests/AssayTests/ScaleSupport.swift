@@ -27,9 +27,10 @@ enum Binaries {
         p.standardInput = FileHandle.nullDevice
         try p.run()
         p.waitUntilExit()
-        return Fixture.Run(status: p.terminationStatus,
-                           stdout: (try? String(contentsOfFile: dir + "/out", encoding: .utf8)) ?? "",
-                           stderr: (try? String(contentsOfFile: dir + "/err", encoding: .utf8)) ?? "")
+        return Fixture.Run(
+            status: p.terminationStatus,
+            stdout: (try? String(contentsOfFile: dir + "/out", encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: dir + "/err", encoding: .utf8)) ?? "")
     }
 
     static func results(_ path: String) throws -> RunResults {

@@ -10,7 +10,8 @@ struct SelectionTests {
             let l = String(line)
             // Case lines have the 5-character label and a space ("FAIL  id"); suite lines do not ("FAIL fixtures/…:").
             guard l.count > 6, Array(l)[5] == " ",
-                  ["PASS ", "FAIL ", "SKIP ", "XFAIL", "XPASS", "TIME ", "CRASH"].contains(String(l.prefix(5))) else { return nil }
+                ["PASS ", "FAIL ", "SKIP ", "XFAIL", "XPASS", "TIME ", "CRASH"].contains(String(l.prefix(5)))
+            else { return nil }
             let rest = l.dropFirst(6)
             return String(rest.split(separator: " (").first!.split(separator: " —").first!)
         }.sorted()
@@ -34,8 +35,11 @@ struct SelectionTests {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let env = ["ASSAY_LAST_RESULTS": dir + "/last.json"]
-        let first = try Fixture.run(["-f", "fixtures/oracle/{pass,fail,xfail,xpass,skip}",
-                                     "-f", "fixtures/oracle-coordinated/{fail,pass}<parallel=thread>", "--json", dir + "/prev.json"], env: env)
+        let first = try Fixture.run(
+            [
+                "-f", "fixtures/oracle/{pass,fail,xfail,xpass,skip}",
+                "-f", "fixtures/oracle-coordinated/{fail,pass}<parallel=thread>", "--json", dir + "/prev.json",
+            ], env: env)
         #expect(first.status == 1)
         let expected = ["fixtures/oracle-coordinated/fail<parallel=thread>", "fixtures/oracle/fail", "fixtures/oracle/xpass"]
         let again = try Fixture.run(["--failed-from", dir + "/prev.json", "--verbosity", "5"], env: env)
@@ -98,15 +102,19 @@ struct SelectionTests {
         }
     }
 
-    @Test("--retries: a pass after a failure is flaky (console, JSON, JUnit), never a plain pass; a case failing every attempt fails",
-          arguments: ["isolated", "no-isolation"])
+    @Test(
+        "--retries: a pass after a failure is flaky (console, JSON, JUnit), never a plain pass; a case failing every attempt fails",
+        arguments: ["isolated", "no-isolation"])
     func retries(mode: String) throws {
         let dir = Fixture.tempPath("retries")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let iso = mode == "no-isolation" ? ["--no-isolation"] : []
-        let r = try Fixture.run(iso + ["--retries", "2", "-f", "fixtures/retry", "--verbosity", "5",
-                                       "--json", dir + "/r.json", "--junit", dir + "/r.xml"])
+        let r = try Fixture.run(
+            iso + [
+                "--retries", "2", "-f", "fixtures/retry", "--verbosity", "5",
+                "--json", dir + "/r.json", "--junit", dir + "/r.xml",
+            ])
         #expect(r.status == 1, "always fails still fails the run: \(r.stdout)\(r.stderr)")
         #expect(r.lastLine == "1 passed, 1 failed, 0 skipped, 1 flaky", "\(r.stdout)")
         #expect(r.stdout.contains("FLAKY fixtures/retry/fails once"), "\(r.stdout)")

@@ -35,7 +35,9 @@ struct ShardingTests {
     @Test("balanced by case count: no shard is more than one chunk above the ideal share")
     func balance() throws {
         let big = Suite("big", category: "t") { MatrixTest("m", matrix: .inline(["n": (0..<1000).map { AssayValue.int($0) }])) { _ in } }
-        let small = Suite("small", category: "t") { Test("a") { _ in }; Test("b") { _ in } }
+        let small = Suite("small", category: "t") {
+            Test("a") { _ in }; Test("b") { _ in }
+        }
         let p = try plan([big, small])
         let shards = Sharding.assign(p, count: 4, durations: nil)
         let sizes = shards.map { $0.reduce(0) { $0 + $1.cases.count } }
@@ -75,16 +77,19 @@ struct ShardingTests {
         let (a, ids) = try Self.dryRun(["--shard", "1/2", "--durations", dir + "/prev.json"], filters: ["-f", "fixtures/{spread,xpass}"])
         #expect(a.status == 0, "\(a.stderr)")
         #expect(a.stdout.contains("balanced by durations"), "\(a.stdout.prefix(300))")
-        let env = try Fixture.run(["-f", "fixtures/{spread,xpass}", "--dry-run", "--verbosity", "5"],
-                                  env: ["ASSAY_SHARD": "1/2", "ASSAY_DURATIONS": dir + "/prev.json"])
+        let env = try Fixture.run(
+            ["-f", "fixtures/{spread,xpass}", "--dry-run", "--verbosity", "5"],
+            env: ["ASSAY_SHARD": "1/2", "ASSAY_DURATIONS": dir + "/prev.json"])
         #expect(Binaries.plannedIDs(env.stdout) == ids)
     }
 
-    @Test("bad --shard / --durations exit 2 with a message", arguments: [
-        (["--shard", "0/4"], "K must be 1…N"), (["--shard", "5/4"], "K must be 1…N"), (["--shard", "2"], "takes K/N"),
-        (["--shard", "1/0"], "N must be"), (["--durations", "x.json"], "needs --shard"),
-        (["--shard", "1/2", "--durations", "/nonexistent/prev.json"], "cannot read"),
-    ])
+    @Test(
+        "bad --shard / --durations exit 2 with a message",
+        arguments: [
+            (["--shard", "0/4"], "K must be 1…N"), (["--shard", "5/4"], "K must be 1…N"), (["--shard", "2"], "takes K/N"),
+            (["--shard", "1/0"], "N must be"), (["--durations", "x.json"], "needs --shard"),
+            (["--shard", "1/2", "--durations", "/nonexistent/prev.json"], "cannot read"),
+        ])
     func badInput(args: [String], message: String) throws {
         let r = try Fixture.run(["-f", "fixtures/basics", "--dry-run"] + args)
         #expect(r.status == 2)

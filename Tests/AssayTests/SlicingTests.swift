@@ -61,8 +61,12 @@ struct SlicingTests {
     func units() throws {
         let big = Suite("big", category: "t") { MatrixTest("m", matrix: .inline(["n": (0..<100).map { AssayValue.int($0) }])) { _ in } }
         let small = Suite("small", category: "t") { MatrixTest("m", matrix: .inline(["n": (0..<40).map { AssayValue.int($0) }])) { _ in } }
-        let serial = Suite("serial", category: "t", traits: [.serialized]) { MatrixTest("m", matrix: .inline(["n": (0..<100).map { AssayValue.int($0) }])) { _ in } }
-        let bench = Suite("bench", category: "t", traits: [.exclusive]) { MatrixTest("m", matrix: .inline(["n": (0..<100).map { AssayValue.int($0) }])) { _ in } }
+        let serial = Suite("serial", category: "t", traits: [.serialized]) {
+            MatrixTest("m", matrix: .inline(["n": (0..<100).map { AssayValue.int($0) }])) { _ in }
+        }
+        let bench = Suite("bench", category: "t", traits: [.exclusive]) {
+            MatrixTest("m", matrix: .inline(["n": (0..<100).map { AssayValue.int($0) }])) { _ in }
+        }
         let p = try plan([big, small, serial, bench])
         let one = ParallelSchedule.units(p, jobs: 1)
         #expect(one.map(\.suite) == [0, 1, 2, 3])

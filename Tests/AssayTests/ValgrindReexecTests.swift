@@ -41,12 +41,12 @@ struct ValgrindReexecTests {
     static func setUp(_ dir: String, version: String, buildStatus: Int = 0) throws -> [String: String] {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try """
-            #!/bin/sh
-            if [ "$1" = "--version" ]; then echo valgrind-\(version); exit 0; fi
-            while [ $# -gt 0 ]; do case "$1" in --*) shift;; *) break;; esac; done
-            echo "$ASSAY_VALGRIND_REEXEC" >> \(dir)/wrapped
-            exec "$@"
-            """.write(toFile: dir + "/valgrind", atomically: true, encoding: .utf8)
+        #!/bin/sh
+        if [ "$1" = "--version" ]; then echo valgrind-\(version); exit 0; fi
+        while [ $# -gt 0 ]; do case "$1" in --*) shift;; *) break;; esac; done
+        echo "$ASSAY_VALGRIND_REEXEC" >> \(dir)/wrapped
+        exec "$@"
+        """.write(toFile: dir + "/valgrind", atomically: true, encoding: .utf8)
         chmod(dir + "/valgrind", 0o755)
         let build = "echo \"$1\" > \(dir)/built; echo building >&2; echo \(Self.runner); exit \(buildStatus)"
         return ["ASSAY_VALGRIND_BUILD_COMMAND": build]
@@ -89,8 +89,11 @@ struct ValgrindReexecTests {
         env = try Self.setUp(dir, version: "3.19.0")
         let plain = ["/usr/bin/true", "/bin/true"].first { FileManager.default.isExecutableFile(atPath: $0) }!
         try #require(ValgrindReexec.dwarfVersion(ofELF: plain) == nil)
-        guard case .proceed = ValgrindReexec.decide(wrapper: "\(dir)/valgrind", isolation: true, executable: plain,
-                                                     timeoutScaleGiven: false, environment: env) else {
+        guard
+            case .proceed = ValgrindReexec.decide(
+                wrapper: "\(dir)/valgrind", isolation: true, executable: plain,
+                timeoutScaleGiven: false, environment: env)
+        else {
             Issue.record("a binary without DWARF 5 must run as it is"); return
         }
         #expect(!FileManager.default.fileExists(atPath: dir + "/built"))
@@ -103,7 +106,9 @@ struct ValgrindReexecTests {
         let env = try Self.setUp(dir, version: "3.19.0", buildStatus: 1)
         let r = try Self.run(Self.runner, ["--wrapper", "\(dir)/valgrind", "-f", Self.fastCase, "--verbosity", "5"], env: env)
         #expect(r.status == 2)
-        #expect(r.stderr.split(separator: "\n").last?.hasPrefix("error: --wrapper valgrind: building a DWARF 4 runner failed (status 1); use tools/valgrind/run.sh") == true, "\(r.stderr)")
+        #expect(
+            r.stderr.split(separator: "\n").last?.hasPrefix("error: --wrapper valgrind: building a DWARF 4 runner failed (status 1); use tools/valgrind/run.sh")
+                == true, "\(r.stderr)")
         #expect(!r.stdout.contains("PASS"))
         #expect(!FileManager.default.fileExists(atPath: dir + "/wrapped"))
     }

@@ -25,7 +25,10 @@ import JSecCrypto
         let aad = hex("50515253c0c1c2c3c4c5c6c7")
         let pt = bytes("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.")
         let box = try AEAD.seal(.chacha20Poly1305, key: key, nonce: nonce, plaintext: pt, aad: aad)
-        #expect(box.ciphertext.hexString == "d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d63dbea45e8ca9671282fafb69da92728b1a71de0a9e060b2905d6a5b67ecd3b3692ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc3ff4def08e4b7a9de576d26586cec64b6116")
+        #expect(
+            box.ciphertext.hexString
+                == "d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d63dbea45e8ca9671282fafb69da92728b1a71de0a9e060b2905d6a5b67ecd3b3692ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc3ff4def08e4b7a9de576d26586cec64b6116"
+        )
         #expect(box.tag.hexString == "1ae10b594f09e26a7e902ecbd0600691")
         #expect(try AEAD.open(.chacha20Poly1305, key: key, box: box, aad: aad) == pt)
     }
@@ -45,8 +48,9 @@ import JSecCrypto
                 { try AEAD.open(alg, key: key, nonce: box.nonce, ciphertext: box.ciphertext, tag: box.tag.prefix(2), aad: bytes("hdr")) },
             ]
             for attempt in attempts {
-                do { _ = try attempt(); Issue.record("\(alg): tampered input decrypted") }
-                catch let e as JSecError { #expect(e.category == .crypto && e.message.contains("authentication failed"), "\(e)") }
+                do { _ = try attempt(); Issue.record("\(alg): tampered input decrypted") } catch let e as JSecError {
+                    #expect(e.category == .crypto && e.message.contains("authentication failed"), "\(e)")
+                }
             }
             #expect(throws: JSecError.self) { try AEAD.seal(alg, key: [1, 2, 3], plaintext: [1]) }
             #expect(AEAD.info(alg).keyLength == alg.keyLength && AEAD.info(alg).isAEAD)
@@ -61,12 +65,12 @@ import JSecCrypto
             let box = try AEAD.seal(alg, key: key, plaintext: pt, aad: aad)
             let pyClass = alg == .chacha20Poly1305 ? "ChaCha20Poly1305" : "AESGCM"
             let script = """
-            import sys
-            from cryptography.hazmat.primitives.ciphers.aead import \(pyClass) as C
-            k, n, ct, aad, pt2 = (bytes.fromhex(a) for a in sys.argv[1:6])
-            print(C(k).decrypt(n, ct, aad).hex())
-            print(C(k).encrypt(n, pt2, aad).hex())
-            """
+                import sys
+                from cryptography.hazmat.primitives.ciphers.aead import \(pyClass) as C
+                k, n, ct, aad, pt2 = (bytes.fromhex(a) for a in sys.argv[1:6])
+                print(C(k).decrypt(n, ct, aad).hex())
+                print(C(k).encrypt(n, pt2, aad).hex())
+                """
             let pt2 = try SecureRandom.bytes(333)
             let r = try Peer.python(script, [key.hexString, box.nonce.hexString, (box.ciphertext + box.tag).hexString, aad.hexString, pt2.hexString])
             #expect(r.status == 0, "\(r.stderr)")
@@ -94,7 +98,9 @@ import JSecCrypto
         #expect(r.status == 0 && r.stdout == pt, "\(r.stderr)")
         // Fixed inputs, so deterministic: decrypting under the wrong key gives bad padding, a typed error.
         let fixed = try BlockCipher.encrypt(.aes128CBC, key: [UInt8](repeating: 0, count: 16), iv: [UInt8](repeating: 0, count: 16), plaintext: bytes("hello"))
-        #expect(throws: JSecError.self) { try BlockCipher.decrypt(.aes128CBC, key: [UInt8](repeating: 1, count: 16), iv: [UInt8](repeating: 0, count: 16), ciphertext: fixed) }
+        #expect(throws: JSecError.self) {
+            try BlockCipher.decrypt(.aes128CBC, key: [UInt8](repeating: 1, count: 16), iv: [UInt8](repeating: 0, count: 16), ciphertext: fixed)
+        }
         #expect(throws: JSecError.self) { try BlockCipher.decrypt(.aes128CBC, key: k128, iv: iv2, ciphertext: Array(ours.prefix(17))) }
         #expect(BlockCipher.info(.aes256CBC).isAEAD == false)
     }

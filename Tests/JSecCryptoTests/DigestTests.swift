@@ -23,7 +23,8 @@ import JSecCrypto
     }
 
     @Test func sha256TwoBlockAndMillionA() throws {
-        #expect(try Digest.hash(.sha256, bytes("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")).hexString
+        #expect(
+            try Digest.hash(.sha256, bytes("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")).hexString
                 == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
         let d = try Digest(.sha256)
         let chunk = [UInt8](repeating: 0x61, count: 1000)
@@ -51,11 +52,14 @@ import JSecCrypto
 
     @Test func hmacRFC4231() throws {
         let key1 = [UInt8](repeating: 0x0b, count: 20)
-        #expect(try HMAC.authenticationCode(.sha256, key: key1, data: bytes("Hi There")).hexString
+        #expect(
+            try HMAC.authenticationCode(.sha256, key: key1, data: bytes("Hi There")).hexString
                 == "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7")
-        #expect(try HMAC.authenticationCode(.sha512, key: key1, data: bytes("Hi There")).hexString
+        #expect(
+            try HMAC.authenticationCode(.sha512, key: key1, data: bytes("Hi There")).hexString
                 == "87aa7cdea5ef619d4ff0b4241a1d6cb02379f4e2ce4ec2787ad0b30545e17cdedaa833b7d6b8a702038b274eaea3f4e4be9d914eeb61f1702e696c203a126854")
-        #expect(try HMAC.authenticationCode(.sha256, key: bytes("Jefe"), data: bytes("what do ya want for nothing?")).hexString
+        #expect(
+            try HMAC.authenticationCode(.sha256, key: bytes("Jefe"), data: bytes("what do ya want for nothing?")).hexString
                 == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
         let mac = try HMAC.authenticationCode(.sha384, key: key1, data: bytes("Hi There"))
         #expect(try HMAC.isValid(mac, .sha384, key: key1, data: bytes("Hi There")))
@@ -68,13 +72,15 @@ import JSecCrypto
 
     @Test func hmacEveryDigestMatchesPython() throws {
         let key = try SecureRandom.bytes(100), data = try SecureRandom.bytes(1000)  // key longer than some block sizes
-        let names: [DigestAlgorithm: String] = [.sha1: "sha1", .sha224: "sha224", .sha256: "sha256", .sha384: "sha384", .sha512: "sha512",
-                                                .sha3_256: "sha3_256", .sha3_512: "sha3_512", .blake2b512: "blake2b", .blake2s256: "blake2s"]
+        let names: [DigestAlgorithm: String] = [
+            .sha1: "sha1", .sha224: "sha224", .sha256: "sha256", .sha384: "sha384", .sha512: "sha512",
+            .sha3_256: "sha3_256", .sha3_512: "sha3_512", .blake2b512: "blake2b", .blake2s256: "blake2s",
+        ]
         let script = """
-        import sys, hmac, hashlib
-        k, d = bytes.fromhex(sys.argv[1]), bytes.fromhex(sys.argv[2])
-        for n in sys.argv[3:]: print(hmac.new(k, d, getattr(hashlib, n)).hexdigest())
-        """
+            import sys, hmac, hashlib
+            k, d = bytes.fromhex(sys.argv[1]), bytes.fromhex(sys.argv[2])
+            for n in sys.argv[3:]: print(hmac.new(k, d, getattr(hashlib, n)).hexdigest())
+            """
         let algs = DigestAlgorithm.allCases
         let r = try Peer.python(script, [key.hexString, data.hexString] + algs.map { names[$0]! })
         let theirs = r.text.split(separator: "\n").map(String.init)
@@ -98,7 +104,9 @@ import JSecCrypto
     }
 
     @Test func base64() throws {
-        let cases: [(String, String)] = [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="), ("foobar", "Zm9vYmFy")]
+        let cases: [(String, String)] = [
+            ("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="), ("foobar", "Zm9vYmFy"),
+        ]
         for (plain, enc) in cases {  // RFC 4648 §10
             #expect(Base64.encode(bytes(plain)) == enc)
             #expect(try Base64.decode(enc) == bytes(plain))

@@ -5,7 +5,8 @@ import JSecCrypto
 @Suite struct FuzzTests {
     static func residentMB() -> Double {
         guard let s = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
-              let pages = Double(s.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+            let pages = Double(s.split(separator: " ").dropFirst().first ?? "")
+        else { return 0 }
         return pages * 4096 / 1_048_576
     }
 

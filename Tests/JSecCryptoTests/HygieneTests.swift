@@ -17,15 +17,30 @@ import JSecCrypto
             ("bad PEM chain", { _ = try Certificate.chain(pem: "nothing here") }),
             ("good PEM chain", { _ = try Certificate.chain(pem: pki.leaf.certificate.pem + pki.intermediate.certificate.pem) }),
             ("bad signature", { _ = try key.publicKey.verify([0x30, 0x02, 0x01, 0x00], for: [1]) }),
-            ("AEAD tamper", { _ = try AEAD.open(.aes128GCM, key: [UInt8](repeating: 0, count: 16), nonce: [UInt8](repeating: 0, count: 12), ciphertext: [1], tag: [UInt8](repeating: 0, count: 16)) }),
+            (
+                "AEAD tamper",
+                {
+                    _ = try AEAD.open(
+                        .aes128GCM, key: [UInt8](repeating: 0, count: 16), nonce: [UInt8](repeating: 0, count: 12), ciphertext: [1],
+                        tag: [UInt8](repeating: 0, count: 16))
+                }
+            ),
             ("OAEP wrong key", { _ = try RSAEncryption.decrypt([UInt8](repeating: 1, count: 256), with: try PrivateKey.generate(.rsa2048)) }),
             ("self-signed check", { _ = pki.leaf.certificate.isSelfSigned }),
             ("chain fail", { _ = try CertificateVerifier.verify(pki.leaf.certificate, roots: [pki.root.certificate]) }),
             ("CMS bad", { _ = try CMS.verify([0x30, 0x03, 0x02, 0x01, 0x01]) }),
-            ("PKCS12 wrong pw", { _ = try PKCS12.parse(try PKCS12.create(certificate: pki.leaf.certificate, privateKey: pki.leaf.privateKey, password: "x"), password: "y") }),
+            (
+                "PKCS12 wrong pw",
+                { _ = try PKCS12.parse(try PKCS12.create(certificate: pki.leaf.certificate, privateKey: pki.leaf.privateKey, password: "x"), password: "y") }
+            ),
             ("EC bad point", { _ = try EllipticCurve(.p256).add([4] + [UInt8](repeating: 1, count: 64), [4] + [UInt8](repeating: 2, count: 64)) }),
             ("CSR SANs", { _ = try CertificateSigningRequest.generate(key: key, subject: DistinguishedName(commonName: "x")).subjectAltNames }),
-            ("key info", { _ = key.info; _ = pki.leaf.certificate.publicKeyInfo }),
+            (
+                "key info",
+                {
+                    _ = key.info; _ = pki.leaf.certificate.publicKeyInfo
+                }
+            ),
         ]
         for (name, call) in calls {
             _ = try? call()

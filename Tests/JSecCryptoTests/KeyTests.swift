@@ -36,9 +36,9 @@ import JSecCrypto
         let k = try PrivateKey.generate(.ecP256)
         let enc = try k.pem(password: "right")
         func expectCrypto(_ body: () throws -> Void) {
-            do { try body(); Issue.record("accepted bad input") }
-            catch let e as JSecError { #expect(e.category == .crypto || e.category == .configuration) }
-            catch { Issue.record("untyped error \(error)") }
+            do { try body(); Issue.record("accepted bad input") } catch let e as JSecError {
+                #expect(e.category == .crypto || e.category == .configuration)
+            } catch { Issue.record("untyped error \(error)") }
         }
         expectCrypto { _ = try PrivateKey(pem: enc, password: "wrong") }
         expectCrypto { _ = try PrivateKey(pem: enc) }
@@ -74,11 +74,11 @@ import JSecCrypto
             #expect(r.status == 0, "\(r.stderr)")
             #expect(try r.text == k.publicKeyPEM, "openssl reads our encrypted \(t)")
             let script = """
-            import sys
-            from cryptography.hazmat.primitives import serialization as s
-            k = s.load_der_private_key(open(sys.argv[1],'rb').read(), b"pw")
-            print(k.public_key().public_bytes(s.Encoding.PEM, s.PublicFormat.SubjectPublicKeyInfo).decode(), end="")
-            """
+                import sys
+                from cryptography.hazmat.primitives import serialization as s
+                k = s.load_der_private_key(open(sys.argv[1],'rb').read(), b"pw")
+                print(k.public_key().public_bytes(s.Encoding.PEM, s.PublicFormat.SubjectPublicKeyInfo).decode(), end="")
+                """
             let d = try dir.write("k.der", try k.der(password: "pw"))
             let p = try Peer.python(script, [d])
             #expect(try p.text == k.publicKeyPEM, "python reads our encrypted DER \(t): \(p.stderr)")

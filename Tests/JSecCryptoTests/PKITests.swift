@@ -10,12 +10,16 @@ struct TestPKI {
     let dir: TempDir
 
     init(rootKey: KeyType = .ecP384, leafKey: KeyType = .ecP256, usage: CertificateUsage = .server) throws {
-        root = try CertificateAuthority.createRoot(subject: DistinguishedName(commonName: "JSec Test Root", organization: "JSec", country: "US"),
-                                                   keyType: rootKey, serial: 1)
-        intermediate = try root.createIntermediate(subject: DistinguishedName(commonName: "JSec Test Intermediate", organization: "JSec"),
-                                                   keyType: .ecP256, serial: 1000, trackIssued: true)
-        leaf = try intermediate.issue(CertificateRequest(commonName: "server.test", dnsNames: ["server.test", "www.server.test"],
-                                                         ipAddresses: ["127.0.0.1"], usage: usage), keyType: leafKey)
+        root = try CertificateAuthority.createRoot(
+            subject: DistinguishedName(commonName: "JSec Test Root", organization: "JSec", country: "US"),
+            keyType: rootKey, serial: 1)
+        intermediate = try root.createIntermediate(
+            subject: DistinguishedName(commonName: "JSec Test Intermediate", organization: "JSec"),
+            keyType: .ecP256, serial: 1000, trackIssued: true)
+        leaf = try intermediate.issue(
+            CertificateRequest(
+                commonName: "server.test", dnsNames: ["server.test", "www.server.test"],
+                ipAddresses: ["127.0.0.1"], usage: usage), keyType: leafKey)
         dir = try TempDir()
         try dir.write("root.pem", root.certificate.pem)
         try dir.write("int.pem", intermediate.certificate.pem)
@@ -67,7 +71,9 @@ struct TestPKI {
         #expect(CertificateVerifier.buildChain(leaf, intermediates: [int], roots: [root])?.map(\.der) == [leaf.der, int.der, root.der])
         #expect(CertificateVerifier.buildChain(leaf, intermediates: [], roots: [root]) == nil)
         // openssl accepts our chain.
-        let v = try Peer.openssl(["verify", "-purpose", "sslserver", "-CAfile", pki.dir.path("root.pem"), "-untrusted", pki.dir.path("int.pem"), pki.dir.path("leaf.pem")])
+        let v = try Peer.openssl([
+            "verify", "-purpose", "sslserver", "-CAfile", pki.dir.path("root.pem"), "-untrusted", pki.dir.path("int.pem"), pki.dir.path("leaf.pem"),
+        ])
         #expect(v.status == 0 && v.text.contains("OK"), "\(v.text) \(v.stderr)")
     }
 
@@ -84,8 +90,9 @@ struct TestPKI {
             // Just past a second boundary, where the coarse clock lags the precise one.
             while Date().timeIntervalSince1970.truncatingRemainder(dividingBy: 1) > 0.0003 {}
             let crl = try pki.intermediate.generateCRL()
-            let r = try CertificateVerifier.verify(pki.leaf.certificate, intermediates: [pki.intermediate.certificate],
-                                                   roots: [pki.root.certificate], options: .init(crls: [crl]))
+            let r = try CertificateVerifier.verify(
+                pki.leaf.certificate, intermediates: [pki.intermediate.certificate],
+                roots: [pki.root.certificate], options: .init(crls: [crl]))
             #expect((r.error ?? "").contains("revoked"), "\(r.error ?? "valid")")
         }
     }
@@ -101,10 +108,14 @@ struct TestPKI {
         #expect(crl.isRevoked(pki.leaf.certificate) && !crl.isRevoked(other.certificate))
         #expect(try CertificateRevocationList(der: crl.der).der == crl.der && CertificateRevocationList(pem: crl.pem).der == crl.der)
         let opts = ChainVerificationOptions(purpose: .serverAuth, crls: [crl])
-        let r = try CertificateVerifier.verify(pki.leaf.certificate, intermediates: [pki.intermediate.certificate], roots: [pki.root.certificate], options: opts)
+        let r = try CertificateVerifier.verify(
+            pki.leaf.certificate, intermediates: [pki.intermediate.certificate], roots: [pki.root.certificate], options: opts)
         #expect(!r.isValid && (r.error ?? "").contains("revoked"), "\(r.error ?? "")")
-        #expect(try CertificateVerifier.verify(other.certificate, intermediates: [pki.intermediate.certificate], roots: [pki.root.certificate],
-                                               options: .init(crls: [crl])).isValid)
+        #expect(
+            try CertificateVerifier.verify(
+                other.certificate, intermediates: [pki.intermediate.certificate], roots: [pki.root.certificate],
+                options: .init(crls: [crl])
+            ).isValid)
         // openssl: the revoked leaf fails with our CRL, the other one passes.
         try pki.dir.write("crl.pem", crl.pem)
         try pki.dir.write("other.pem", other.certificate.pem)
@@ -121,8 +132,9 @@ struct TestPKI {
         let pki = try TestPKI()
         for kt in [KeyType.ecP256, .rsa2048, .ed25519] {
             let key = try PrivateKey.generate(kt)
-            let csr = try CertificateSigningRequest.generate(key: key, subject: DistinguishedName(commonName: "client.test", organization: "Org", country: "DE"),
-                                                             dnsNames: ["client.test"], ipAddresses: ["::1"])
+            let csr = try CertificateSigningRequest.generate(
+                key: key, subject: DistinguishedName(commonName: "client.test", organization: "Org", country: "DE"),
+                dnsNames: ["client.test"], ipAddresses: ["::1"])
             #expect(csr.isSignatureValid && csr.subject.country == "DE" && csr.dnsNames == ["client.test"] && csr.ipAddresses == ["::1"])
             #expect(try CertificateSigningRequest(der: csr.der).pem == csr.pem)
             try pki.dir.write("csr.pem", csr.pem)
@@ -130,18 +142,25 @@ struct TestPKI {
             #expect(v.status == 0 && v.text.contains("client.test") && (v.text + v.stderr).contains("verify OK"), "\(kt): \(v.stderr)")
             let cert = try pki.intermediate.sign(csr, usage: .client)
             #expect(cert.subjectName.commonName == "client.test" && cert.dnsNames == ["client.test"] && cert.extendedKeyUsage == [.clientAuth])
-            #expect(try CertificateVerifier.verify(cert, intermediates: [pki.intermediate.certificate], roots: [pki.root.certificate],
-                                                   options: .init(purpose: .clientAuth)).isValid)
+            #expect(
+                try CertificateVerifier.verify(
+                    cert, intermediates: [pki.intermediate.certificate], roots: [pki.root.certificate],
+                    options: .init(purpose: .clientAuth)
+                ).isValid)
         }
         // A CSR made by openssl, signed by our CA, verified by openssl.
         let k = try Peer.openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", pki.dir.path("k.pem")])
         #expect(k.status == 0)
-        let r = try Peer.openssl(["req", "-new", "-key", pki.dir.path("k.pem"), "-subj", "/CN=theirs.test/O=Them", "-addext", "subjectAltName=DNS:theirs.test,IP:10.0.0.1"])
+        let r = try Peer.openssl([
+            "req", "-new", "-key", pki.dir.path("k.pem"), "-subj", "/CN=theirs.test/O=Them", "-addext", "subjectAltName=DNS:theirs.test,IP:10.0.0.1",
+        ])
         let theirs = try CertificateSigningRequest(pem: r.text)
         #expect(theirs.isSignatureValid && theirs.subject.organization == "Them" && theirs.ipAddresses == ["10.0.0.1"])
         let cert = try pki.intermediate.sign(theirs, usage: .server)
         try pki.dir.write("theirs.pem", cert.pem)
-        let v = try Peer.openssl(["verify", "-CAfile", pki.dir.path("root.pem"), "-untrusted", pki.dir.path("int.pem"), "-verify_hostname", "theirs.test", pki.dir.path("theirs.pem")])
+        let v = try Peer.openssl([
+            "verify", "-CAfile", pki.dir.path("root.pem"), "-untrusted", pki.dir.path("int.pem"), "-verify_hostname", "theirs.test", pki.dir.path("theirs.pem"),
+        ])
         #expect(v.status == 0, "\(v.text) \(v.stderr)")
         // A tampered CSR is refused.
         var der = theirs.der
@@ -152,12 +171,13 @@ struct TestPKI {
         }
         // Python reads our CSR.
         let csr = try CertificateSigningRequest.generate(key: try PrivateKey.generate(.ecP384), subject: DistinguishedName(commonName: "py.test"))
-        let p = try Peer.python("""
-        import sys
-        from cryptography import x509
-        c = x509.load_pem_x509_csr(sys.argv[1].encode())
-        print(c.is_signature_valid, c.subject.rfc4514_string())
-        """, [csr.pem])
+        let p = try Peer.python(
+            """
+            import sys
+            from cryptography import x509
+            c = x509.load_pem_x509_csr(sys.argv[1].encode())
+            print(c.is_signature_valid, c.subject.rfc4514_string())
+            """, [csr.pem])
         #expect(p.text.trimmingCharacters(in: .whitespacesAndNewlines) == "True CN=py.test", "\(p.stderr)")
     }
 
@@ -172,8 +192,10 @@ struct TestPKI {
         #expect(req.nonce?.isEmpty == false)
         func opensslStatus(_ resp: OCSPResponse) throws -> String {
             try pki.dir.write("resp.der", resp.der)
-            let out = try Peer.openssl(["ocsp", "-reqin", pki.dir.path("req.der"), "-respin", pki.dir.path("resp.der"), "-CAfile", pki.dir.path("root.pem"),
-                                        "-issuer", pki.dir.path("int.pem"), "-cert", pki.dir.path("leaf.pem"), "-no_nonce"])
+            let out = try Peer.openssl([
+                "ocsp", "-reqin", pki.dir.path("req.der"), "-respin", pki.dir.path("resp.der"), "-CAfile", pki.dir.path("root.pem"),
+                "-issuer", pki.dir.path("int.pem"), "-cert", pki.dir.path("leaf.pem"), "-no_nonce",
+            ])
             #expect((out.text + out.stderr).contains("Response verify OK"), "\(out.text) \(out.stderr)")
             return out.text
         }
@@ -224,12 +246,15 @@ struct TestPKI {
 
         let key = try PrivateKey.generate(.ed25519)
         let subject = DistinguishedName(commonName: "self", organization: "Org", country: "US")
-        let selfSigned = try CertificateBuilder.selfSigned(CertificateRequest(commonName: "", usage: .certificateAuthority(pathLength: nil)),
-                                                           subject: subject, key: key)
+        let selfSigned = try CertificateBuilder.selfSigned(
+            CertificateRequest(commonName: "", usage: .certificateAuthority(pathLength: nil)),
+            subject: subject, key: key)
         #expect(selfSigned.isSelfSigned && selfSigned.subjectName.country == "US" && selfSigned.signatureAlgorithm == "ED25519")
         #expect(try selfSigned.publicKey == key.publicKey)
         #expect(throws: JSecError.self) { try CertificateBuilder.selfSigned(CertificateRequest(commonName: "x"), subject: DistinguishedName(), key: key) }
-        #expect(throws: JSecError.self) { try CertificateBuilder.selfSigned(CertificateRequest(commonName: "x"), subject: DistinguishedName(country: "USA"), key: key) }
+        #expect(throws: JSecError.self) {
+            try CertificateBuilder.selfSigned(CertificateRequest(commonName: "x"), subject: DistinguishedName(country: "USA"), key: key)
+        }
     }
 }
 
@@ -238,25 +263,25 @@ struct TestPKI {
     /// Python reads our chain, CRL and OCSP response.
     @Test func certificatesBothWays() throws {
         let script = """
-        import datetime, ipaddress
-        from cryptography import x509
-        from cryptography.x509.oid import NameOID, ExtendedKeyUsageOID
-        from cryptography.hazmat.primitives import hashes, serialization as s
-        from cryptography.hazmat.primitives.asymmetric import ec
-        k = ec.generate_private_key(ec.SECP384R1())
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "py.example"), x509.NameAttribute(NameOID.ORGANIZATION_NAME, "PyOrg"),
-                          x509.NameAttribute(NameOID.COUNTRY_NAME, "NL")])
-        now = datetime.datetime(2030, 1, 2, 3, 4, 5)
-        c = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(k.public_key()).serial_number(0xABCDEF)
-             .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=10))
-             .add_extension(x509.BasicConstraints(ca=True, path_length=2), critical=True)
-             .add_extension(x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True)
-             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING, ExtendedKeyUsageOID.TIME_STAMPING]), critical=False)
-             .add_extension(x509.SubjectAlternativeName([x509.DNSName("py.example"), x509.IPAddress(ipaddress.ip_address("2001:db8::1")),
-                                                         x509.RFC822Name("a@py.example")]), critical=False)
-             .sign(k, hashes.SHA384()))
-        print(c.public_bytes(s.Encoding.PEM).decode(), end="")
-        """
+            import datetime, ipaddress
+            from cryptography import x509
+            from cryptography.x509.oid import NameOID, ExtendedKeyUsageOID
+            from cryptography.hazmat.primitives import hashes, serialization as s
+            from cryptography.hazmat.primitives.asymmetric import ec
+            k = ec.generate_private_key(ec.SECP384R1())
+            name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "py.example"), x509.NameAttribute(NameOID.ORGANIZATION_NAME, "PyOrg"),
+                              x509.NameAttribute(NameOID.COUNTRY_NAME, "NL")])
+            now = datetime.datetime(2030, 1, 2, 3, 4, 5)
+            c = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(k.public_key()).serial_number(0xABCDEF)
+                 .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=10))
+                 .add_extension(x509.BasicConstraints(ca=True, path_length=2), critical=True)
+                 .add_extension(x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True)
+                 .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING, ExtendedKeyUsageOID.TIME_STAMPING]), critical=False)
+                 .add_extension(x509.SubjectAlternativeName([x509.DNSName("py.example"), x509.IPAddress(ipaddress.ip_address("2001:db8::1")),
+                                                             x509.RFC822Name("a@py.example")]), critical=False)
+                 .sign(k, hashes.SHA384()))
+            print(c.public_bytes(s.Encoding.PEM).decode(), end="")
+            """
         let r = try Peer.python(script)
         #expect(r.status == 0, "\(r.stderr)")
         let c = try Certificate(pem: r.text)
@@ -276,19 +301,19 @@ struct TestPKI {
         let req = try OCSPRequest.create(for: pki.leaf.certificate, issuer: pki.intermediate.certificate)
         let resp = try pki.intermediate.ocspResponse(to: req)
         let check = """
-        import sys
-        from cryptography import x509
-        from cryptography.x509 import ocsp
-        from cryptography.hazmat.primitives.asymmetric import ec
-        root, inter, leaf = (x509.load_pem_x509_certificate(a.encode()) for a in sys.argv[1:4])
-        inter.verify_directly_issued_by(root); leaf.verify_directly_issued_by(inter)
-        crl = x509.load_pem_x509_crl(sys.argv[4].encode())
-        assert crl.is_signature_valid(inter.public_key())
-        e = crl.get_revoked_certificate_by_serial_number(leaf.serial_number)
-        print(e.extensions.get_extension_for_class(x509.CRLReason).value.reason.name)
-        r = ocsp.load_der_ocsp_response(bytes.fromhex(sys.argv[5]))
-        print(r.response_status.name, r.certificate_status.name, r.serial_number == leaf.serial_number)
-        """
+            import sys
+            from cryptography import x509
+            from cryptography.x509 import ocsp
+            from cryptography.hazmat.primitives.asymmetric import ec
+            root, inter, leaf = (x509.load_pem_x509_certificate(a.encode()) for a in sys.argv[1:4])
+            inter.verify_directly_issued_by(root); leaf.verify_directly_issued_by(inter)
+            crl = x509.load_pem_x509_crl(sys.argv[4].encode())
+            assert crl.is_signature_valid(inter.public_key())
+            e = crl.get_revoked_certificate_by_serial_number(leaf.serial_number)
+            print(e.extensions.get_extension_for_class(x509.CRLReason).value.reason.name)
+            r = ocsp.load_der_ocsp_response(bytes.fromhex(sys.argv[5]))
+            print(r.response_status.name, r.certificate_status.name, r.serial_number == leaf.serial_number)
+            """
         let p = try Peer.python(check, [pki.root.certificate.pem, pki.intermediate.certificate.pem, pki.leaf.certificate.pem, crl.pem, resp.der.hexString])
         #expect(p.text.split(separator: "\n").map(String.init) == ["cessation_of_operation", "SUCCESSFUL REVOKED True"], "\(p.text) \(p.stderr)")
     }
@@ -308,8 +333,10 @@ struct TestPKI {
         #expect(abs(at.timeIntervalSince(pki.intermediate.revoked[0].revocationDate)) < 1)  // ASN.1 time has whole seconds
         try pki.dir.write("req.der", req.der)
         try pki.dir.write("resp.der", resp.der)
-        let o = try Peer.openssl(["ocsp", "-reqin", pki.dir.path("req.der"), "-respin", pki.dir.path("resp.der"), "-CAfile", pki.dir.path("root.pem"),
-                                  "-issuer", pki.dir.path("int.pem"), "-cert", pki.dir.path("leaf.pem"), "-no_nonce"])
+        let o = try Peer.openssl([
+            "ocsp", "-reqin", pki.dir.path("req.der"), "-respin", pki.dir.path("resp.der"), "-CAfile", pki.dir.path("root.pem"),
+            "-issuer", pki.dir.path("int.pem"), "-cert", pki.dir.path("leaf.pem"), "-no_nonce",
+        ])
         #expect((o.text + o.stderr).contains("Response verify OK") && o.text.contains("revoked"), "\(o.text) \(o.stderr)")
         // A responder without OCSPSigning is refused.
         #expect(throws: JSecError.self) { try pki.intermediate.ocspResponse(to: req, status: .good, responder: pki.leaf) }
@@ -317,15 +344,20 @@ struct TestPKI {
         // crlCheck .all needs a CRL from every issuer in the chain.
         let leafCRL = try pki.intermediate.generateCRL()
         let chain = (intermediates: [pki.intermediate.certificate], roots: [pki.root.certificate])
-        let missing = try CertificateVerifier.verify(responder.certificate, intermediates: chain.intermediates, roots: chain.roots,
-                                                     options: .init(crls: [leafCRL], crlCheck: .all))
+        let missing = try CertificateVerifier.verify(
+            responder.certificate, intermediates: chain.intermediates, roots: chain.roots,
+            options: .init(crls: [leafCRL], crlCheck: .all))
         #expect(!missing.isValid && (missing.error ?? "").contains("CRL"), "\(missing.error ?? "")")
         let rootCRL = try pki.root.generateCRL()
-        #expect(try CertificateVerifier.verify(responder.certificate, intermediates: chain.intermediates, roots: chain.roots,
-                                               options: .init(crls: [leafCRL, rootCRL], crlCheck: .all)).isValid)
+        #expect(
+            try CertificateVerifier.verify(
+                responder.certificate, intermediates: chain.intermediates, roots: chain.roots,
+                options: .init(crls: [leafCRL, rootCRL], crlCheck: .all)
+            ).isValid)
         try pki.root.revoke(pki.intermediate.certificate, reason: .caCompromise)
-        let intRevoked = try CertificateVerifier.verify(responder.certificate, intermediates: chain.intermediates, roots: chain.roots,
-                                                        options: .init(crls: [leafCRL, try pki.root.generateCRL()], crlCheck: .all))
+        let intRevoked = try CertificateVerifier.verify(
+            responder.certificate, intermediates: chain.intermediates, roots: chain.roots,
+            options: .init(crls: [leafCRL, try pki.root.generateCRL()], crlCheck: .all))
         #expect(!intRevoked.isValid && intRevoked.errorDepth == 1, "\(intRevoked.error ?? "")")
     }
 }

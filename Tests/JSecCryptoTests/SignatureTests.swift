@@ -6,10 +6,14 @@ import Foundation
     @Test func ed25519RFC8032() throws {
         let k1 = try PrivateKey(raw: hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"), type: .ed25519)
         #expect(try k1.publicKey.raw?.hexString == "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
-        #expect(try k1.sign([UInt8]()).hexString == "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b")
+        #expect(
+            try k1.sign([UInt8]()).hexString
+                == "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b")
         let k2 = try PrivateKey(raw: hex("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb"), type: .ed25519)
         let sig2 = try k2.sign([0x72])
-        #expect(sig2.hexString == "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00")
+        #expect(
+            sig2.hexString == "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00"
+        )
         let pub2 = try PublicKey(raw: hex("3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c"), type: .ed25519)
         #expect(try pub2.verify(sig2, for: [0x72]))
         #expect(try !pub2.verify(sig2, for: [0x73]))
@@ -71,15 +75,15 @@ import Foundation
         let msg = bytes("python cross-check")
         let sig = try k.sign(msg)
         let script = """
-        import sys
-        from cryptography.hazmat.primitives import hashes, serialization as s
-        from cryptography.hazmat.primitives.asymmetric import ec
-        pub = s.load_pem_public_key(sys.argv[1].encode())
-        pub.verify(bytes.fromhex(sys.argv[2]), sys.argv[3].encode(), ec.ECDSA(hashes.SHA256()))
-        priv = ec.generate_private_key(ec.SECP256R1())
-        print(priv.public_key().public_bytes(s.Encoding.PEM, s.PublicFormat.SubjectPublicKeyInfo).decode())
-        print(priv.sign(b"from python", ec.ECDSA(hashes.SHA256())).hex())
-        """
+            import sys
+            from cryptography.hazmat.primitives import hashes, serialization as s
+            from cryptography.hazmat.primitives.asymmetric import ec
+            pub = s.load_pem_public_key(sys.argv[1].encode())
+            pub.verify(bytes.fromhex(sys.argv[2]), sys.argv[3].encode(), ec.ECDSA(hashes.SHA256()))
+            priv = ec.generate_private_key(ec.SECP256R1())
+            print(priv.public_key().public_bytes(s.Encoding.PEM, s.PublicFormat.SubjectPublicKeyInfo).decode())
+            print(priv.sign(b"from python", ec.ECDSA(hashes.SHA256())).hex())
+            """
         let r = try Peer.python(script, [k.publicKeyPEM, sig.hexString, "python cross-check"])
         #expect(r.status == 0, "python verifies our ECDSA: \(r.stderr)")
         let parts = r.text.components(separatedBy: "-----END PUBLIC KEY-----")
@@ -104,14 +108,14 @@ import Foundation
         #expect(throws: JSecError.self) { try RSAEncryption.encrypt(bytes("hi"), for: try PrivateKey.generate(.ecP256).publicKey) }
         // Python decrypts ours and encrypts for us.
         let script = """
-        import sys
-        from cryptography.hazmat.primitives import hashes, serialization as s
-        from cryptography.hazmat.primitives.asymmetric import padding as p
-        key = s.load_pem_private_key(sys.argv[1].encode(), None)
-        pad = p.OAEP(p.MGF1(hashes.SHA256()), hashes.SHA256(), None)
-        print(key.decrypt(bytes.fromhex(sys.argv[2]), pad).decode())
-        print(key.public_key().encrypt(b"from python", pad).hex())
-        """
+            import sys
+            from cryptography.hazmat.primitives import hashes, serialization as s
+            from cryptography.hazmat.primitives.asymmetric import padding as p
+            key = s.load_pem_private_key(sys.argv[1].encode(), None)
+            pad = p.OAEP(p.MGF1(hashes.SHA256()), hashes.SHA256(), None)
+            print(key.decrypt(bytes.fromhex(sys.argv[2]), pad).decode())
+            print(key.public_key().encrypt(b"from python", pad).hex())
+            """
         let r = try Peer.python(script, [k.pem, ct.hexString])
         let lines = r.text.split(separator: "\n").map(String.init)
         #expect(lines.first == "hi", "\(r.stderr)")

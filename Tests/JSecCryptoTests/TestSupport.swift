@@ -24,7 +24,9 @@ enum Peer {
         final class Box: @unchecked Sendable { var data = Data() }  // written by one thread, read after join
         let errBox = Box()
         let errDone = DispatchSemaphore(value: 0)
-        Thread { errBox.data = err.fileHandleForReading.readDataToEndOfFile(); errDone.signal() }.start()
+        Thread {
+            errBox.data = err.fileHandleForReading.readDataToEndOfFile(); errDone.signal()
+        }.start()
         let o = out.fileHandleForReading.readDataToEndOfFile()
         errDone.wait()
         p.waitUntilExit()

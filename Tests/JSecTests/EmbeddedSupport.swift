@@ -113,8 +113,10 @@ final class TLSPair {
     let client: TLSSide
     let server: TLSSide
 
-    init(client clientConfiguration: TLSConfiguration = PKI.clientConfiguration(),
-         server serverConfiguration: TLSConfiguration = PKI.serverConfiguration()) throws {
+    init(
+        client clientConfiguration: TLSConfiguration = PKI.clientConfiguration(),
+        server serverConfiguration: TLSConfiguration = PKI.serverConfiguration()
+    ) throws {
         client = try TLSSide(.client, configuration: clientConfiguration, loop: loop)
         server = try TLSSide(.server, configuration: serverConfiguration, loop: loop)
     }
@@ -125,7 +127,9 @@ final class TLSPair {
         try pair.server.activate()
         try pair.client.activate()
         try pair.pump()
-        #expect(pair.client.connected && pair.server.connected, "handshake: \(String(describing: pair.client.handshake)) / \(String(describing: pair.server.handshake))")
+        #expect(
+            pair.client.connected && pair.server.connected,
+            "handshake: \(String(describing: pair.client.handshake)) / \(String(describing: pair.server.handshake))")
         return pair
     }
 

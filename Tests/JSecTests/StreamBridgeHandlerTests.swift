@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import JSecCrypto
 import NIOCore
@@ -204,8 +204,10 @@ import Testing
         let b = try Bridge()
         defer { b.finish() }
         let r = b.read(.upTo(10))
-        b.channel.pipeline.fireErrorCaught(JSecError(.verification, "the peer rejected our certificate: bad certificate",
-                                                     code: .alertReceived(.badCertificate)))
+        b.channel.pipeline.fireErrorCaught(
+            JSecError(
+                .verification, "the peer rejected our certificate: bad certificate",
+                code: .alertReceived(.badCertificate)))
         #expect(Self.error(r()) == JSecError(.verification, "", code: .alertReceived(.badCertificate)), "passed on as it is")
     }
 
@@ -299,8 +301,11 @@ import Testing
             let c = EmbeddedChannel(loop: loop)
             let config = role == .client ? PKI.clientConfiguration() : PKI.serverConfiguration()
             let bridge = StreamBridgeHandler()
-            try c.pipeline.syncOperations.addHandlers([try TLSHandler(context: TLSContext(config), role: role,
-                                                                      serverName: role == .client ? "localhost" : nil), bridge])
+            try c.pipeline.syncOperations.addHandlers([
+                try TLSHandler(
+                    context: TLSContext(config), role: role,
+                    serverName: role == .client ? "localhost" : nil), bridge,
+            ])
             try c.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 443)).wait()
             return (c, bridge)
         }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import JSecCrypto
 import NIOCore
@@ -336,8 +336,9 @@ import Testing
         try pair.server.activate()
         try pair.server.channel.writeInbound(ByteBuffer(string: "not TLS at all, not at all"))
         #expect(pair.server.handshakeError != nil)
-        pair.server.handler.channelRead(context: try! pair.server.channel.pipeline.syncOperations.context(handler: pair.server.handler),
-                                        data: NIOAny(ByteBuffer(string: "more")))
+        pair.server.handler.channelRead(
+            context: try! pair.server.channel.pipeline.syncOperations.context(handler: pair.server.handler),
+            data: NIOAny(ByteBuffer(string: "more")))
         #expect(pair.server.recorder.text.isEmpty, "input after the failure is dropped")
     }
 

@@ -79,23 +79,27 @@ enum Benchmarks {
             let payload = [UInt8](repeating: 0x5A, count: size)
             if zeroCopy {
                 let buffer = ByteBuffer(bytes: payload)
-                return Operation(op: {
-                    try await client.write(buffer)
-                    let got = try await server.chunkBuffer(size, timeout: .seconds(30))
-                    guard got.readableBytes == size else { throw JSecError(.closed, "short read: \(got.readableBytes) of \(size)") }
-                }, tearDown: {
+                return Operation(
+                    op: {
+                        try await client.write(buffer)
+                        let got = try await server.chunkBuffer(size, timeout: .seconds(30))
+                        guard got.readableBytes == size else { throw JSecError(.closed, "short read: \(got.readableBytes) of \(size)") }
+                    },
+                    tearDown: {
+                        await client.close()
+                        await server.close()
+                    })
+            }
+            return Operation(
+                op: {
+                    try await client.write(payload)
+                    let got = try await server.chunk(size, timeout: .seconds(30))
+                    guard got.count == size else { throw JSecError(.closed, "short read: \(got.count) of \(size)") }
+                },
+                tearDown: {
                     await client.close()
                     await server.close()
                 })
-            }
-            return Operation(op: {
-                try await client.write(payload)
-                let got = try await server.chunk(size, timeout: .seconds(30))
-                guard got.count == size else { throw JSecError(.closed, "short read: \(got.count) of \(size)") }
-            }, tearDown: {
-                await client.close()
-                await server.close()
-            })
         }
     }
 
@@ -116,14 +120,16 @@ enum Benchmarks {
                 // Prime the client's session cache with a ticket.
                 try await exchange(try await TLS.connect(host: "127.0.0.1", port: port, context: cc, timeout: .seconds(30)))
             }
-            return Operation(op: {
-                let s = try await TLS.connect(host: "127.0.0.1", port: port, context: cc, timeout: .seconds(30))
-                if resume && s.tls?.sessionReused != true { throw JSecError(.handshake, "the session was not resumed") }
-                try await exchange(s)
-            }, tearDown: {
-                await listener.close()
-                acceptor.cancel()
-            })
+            return Operation(
+                op: {
+                    let s = try await TLS.connect(host: "127.0.0.1", port: port, context: cc, timeout: .seconds(30))
+                    if resume && s.tls?.sessionReused != true { throw JSecError(.handshake, "the session was not resumed") }
+                    try await exchange(s)
+                },
+                tearDown: {
+                    await listener.close()
+                    acceptor.cancel()
+                })
         }
     }
 }

@@ -95,7 +95,7 @@ struct JSecBench: ParsableCommand {
             }
             let report = BenchReport(results: results, baseline: base, tolerance: tolerance)
             print(report.text)
-            if let save { try results.save(save) ; print("saved baseline: \(save)") }
+            if let save { try results.save(save); print("saved baseline: \(save)") }
             if !report.regressions.isEmpty { throw ExitCode(3) }
         }
     }
@@ -108,14 +108,16 @@ struct JSecBench: ParsableCommand {
         func run() throws {
             let data = try Data(contentsOf: URL(fileURLWithPath: results))
             guard let root = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-                  let cases = root["cases"] as? [[String: Any]] else { throw ValidationError("\(results): not a results file") }
+                let cases = root["cases"] as? [[String: Any]]
+            else { throw ValidationError("\(results): not a results file") }
             var printed = 0
             for c in cases {
                 for entry in c["data"] as? [[String: Any]] ?? [] {
                     guard let d = entry["data"] as? [String: Any], let mode = d["mode"] as? String else { continue }
                     func us(_ k: String) -> String { (d[k] as? Double).map { String(format: "%7.1f µs", $0) } ?? "?" }
-                    print("  \(mode.padding(toLength: 8, withPad: " ", startingAt: 0)) event median \(us("eventMedianUs")), p99 \(us("eventP99Us"));"
-                          + "  barrier median \(us("barrierMedianUs")), p99 \(us("barrierP99Us"))")
+                    print(
+                        "  \(mode.padding(toLength: 8, withPad: " ", startingAt: 0)) event median \(us("eventMedianUs")), p99 \(us("eventP99Us"));"
+                            + "  barrier median \(us("barrierMedianUs")), p99 \(us("barrierP99Us"))")
                     printed += 1
                 }
                 if (c["status"] as? String) != "passed" { print("  case \(c["id"] ?? "?") \(c["status"] ?? "?")") }

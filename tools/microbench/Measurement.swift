@@ -27,7 +27,8 @@ struct BenchResults: Codable, Sendable {
     }
 
     static func machineDescription() -> String {
-        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+        let cpu =
+            (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
             .split(separator: "\n").first { $0.hasPrefix("model name") }?
             .split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
         return "\(ProcessInfo.processInfo.activeProcessorCount) × \(cpu)"
@@ -66,8 +67,9 @@ enum Child {
     static func wallNanosPerOp(_ selfPath: String, _ name: String, iterations: Int) throws -> Double {
         let r = try run(selfPath, ["run", name, "-i", String(iterations)])
         guard r.status == 0, let line = r.stdout.split(separator: "\n").last,
-              let obj = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-              let nanos = obj["nanos"] as? Int else {
+            let obj = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+            let nanos = obj["nanos"] as? Int
+        else {
             throw BenchError("\(name) failed (status \(r.status)): \(r.stderr.suffix(500))")
         }
         return Double(nanos) / Double(iterations)
@@ -89,11 +91,16 @@ enum Callgrind {
     }
 
     static func instructions(_ binary: String, _ name: String, iterations: Int) throws -> Int {
-        let r = try Child.run("/usr/bin/valgrind", ["--tool=callgrind", "--callgrind-out-file=/dev/null",
-                                                    binary, "run", name, "-i", String(iterations)])
+        let r = try Child.run(
+            "/usr/bin/valgrind",
+            [
+                "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                binary, "run", name, "-i", String(iterations),
+            ])
         // "==123== Collected : 456789"
         guard r.status == 0, let line = r.stderr.split(separator: "\n").first(where: { $0.contains("Collected :") }),
-              let n = Int(line.split(separator: ":").last!.trimmingCharacters(in: .whitespaces)) else {
+            let n = Int(line.split(separator: ":").last!.trimmingCharacters(in: .whitespaces))
+        else {
             throw BenchError("callgrind run of \(name) failed (status \(r.status)): \(r.stderr.suffix(800))")
         }
         return n
@@ -120,8 +127,10 @@ struct BenchReport {
                 if pct > tolerance { change += " REGRESSION"; regressions.append(name) }
             }
             let ratio = zip2(r.wallNanosPerOp, reference).map { String(format: "%.2f×", $0 / $1) } ?? "–"
-            text += row(name, r.instructionsPerOp.map(count) ?? "–", base.map(count) ?? "–", change,
-                        r.wallNanosPerOp.map(nanos) ?? "–", ratio) + "\n"
+            text +=
+                row(
+                    name, r.instructionsPerOp.map(count) ?? "–", base.map(count) ?? "–", change,
+                    r.wallNanosPerOp.map(nanos) ?? "–", ratio) + "\n"
         }
         text += regressions.isEmpty ? "\nno regressions\n" : "\n\(regressions.count) regression(s): \(regressions.joined(separator: ", "))\n"
     }

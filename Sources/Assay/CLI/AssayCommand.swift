@@ -38,7 +38,10 @@ public struct AssayCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Multiply every timeout (e.g. 20 under valgrind).", valueName: "factor"))
     public var timeoutScale: Double?
 
-    @Option(help: ArgumentHelp("0 totals · 1 suites (default) · 2 categories, timing, memory · 3 plan and failing ids · 4 skip/expected-fail reasons · 5 every case · 6 failure details.", valueName: "0-6"))
+    @Option(
+        help: ArgumentHelp(
+            "0 totals · 1 suites (default) · 2 categories, timing, memory · 3 plan and failing ids · 4 skip/expected-fail reasons · 5 every case · 6 failure details.",
+            valueName: "0-6"))
     public var verbosity: Int?
 
     @Flag(name: .customShort("v"), help: "Raise verbosity by one per -v (-vvv is level 3), when --verbosity is not given.")
@@ -62,19 +65,29 @@ public struct AssayCommand: ParsableCommand {
     @Flag(help: "Run the suites, and the cases within each suite, in a random order drawn from --seed (printed; the same seed gives the same order).")
     public var shuffle = false
 
-    @Option(help: ArgumentHelp("Run a failed or timed-out case again, up to N more times; a later pass is reported as flaky (counted on its own, never as passed).", valueName: "N"))
+    @Option(
+        help: ArgumentHelp(
+            "Run a failed or timed-out case again, up to N more times; a later pass is reported as flaky (counted on its own, never as passed).", valueName: "N"
+        ))
     public var retries: Int?
 
-    @Flag(name: [.customShort("x"), .customLong("fail-fast")], help: "Stop at the first failing case: kill the workers, write the finished cases' results (run marked interrupted), exit 1.")
+    @Flag(
+        name: [.customShort("x"), .customLong("fail-fast")],
+        help: "Stop at the first failing case: kill the workers, write the finished cases' results (run marked interrupted), exit 1.")
     public var failFast = false
 
-    @Option(name: .customLong("repeat"), help: ArgumentHelp("Run every selected case N times, in interleaved rounds; each repetition is its own result (see docs/performance.md).", valueName: "N"))
+    @Option(
+        name: .customLong("repeat"),
+        help: ArgumentHelp(
+            "Run every selected case N times, in interleaved rounds; each repetition is its own result (see docs/performance.md).", valueName: "N"))
     public var repetitions: Int?
 
     @Flag(help: "Report peak resident memory per suite.")
     public var memory = false
 
-    @Option(name: [.customShort("j"), .long], help: ArgumentHelp("Workers at once; large suites are split over them (default: the number of CPUs).", valueName: "N"))
+    @Option(
+        name: [.customShort("j"), .long], help: ArgumentHelp("Workers at once; large suites are split over them (default: the number of CPUs).", valueName: "N")
+    )
     public var jobs: Int?
 
     @Option(help: ArgumentHelp("Command put in front of each worker, e.g. 'valgrind --leak-check=full --error-exitcode=99'.", valueName: "cmd"))
@@ -86,7 +99,9 @@ public struct AssayCommand: ParsableCommand {
     @Flag(help: "Run suites in this process (debugging; a crash ends the run).")
     public var noIsolation = false
 
-    @Option(help: ArgumentHelp("Run shard K of N (1-based): a deterministic, disjoint part of the plan; the N shards together are exactly the plan.", valueName: "K/N"))
+    @Option(
+        help: ArgumentHelp(
+            "Run shard K of N (1-based): a deterministic, disjoint part of the plan; the N shards together are exactly the plan.", valueName: "K/N"))
     public var shard: String?
 
     @Option(help: ArgumentHelp("With --shard: balance the shards by the case durations in this results file (default: by case count).", valueName: "file"))

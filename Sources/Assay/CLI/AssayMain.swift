@@ -15,9 +15,11 @@ public enum AssayMain {
 
     /// Runs with explicit arguments (program name first) and returns the exit status.
     /// `metadata` may supply "opensslVersion", "gitRevision" or any extra key for the results file.
-    public static func run(arguments: [String], suites: [Suite],
-                           environment: [String: String] = ProcessInfo.processInfo.environment,
-                           metadata: @escaping @Sendable () -> [String: String] = { [:] }) -> Int32 {
+    public static func run(
+        arguments: [String], suites: [Suite],
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        metadata: @escaping @Sendable () -> [String: String] = { [:] }
+    ) -> Int32 {
         if arguments.count >= 3 && arguments[1] == WorkerProtocol.workerFlag {
             return WorkerMain.run(suites: suites, requestPath: arguments[2])
         }
@@ -165,9 +167,11 @@ public enum AssayMain {
         exec.retries = cmd.retries ?? 0
         exec.matricesDirectory = matricesDir
         if let s = environment["ASSAY_WORKER_STARTUP_TIMEOUT"], let v = Double(s), v > 0 { exec.startupTimeout = v }
-        switch ValgrindReexec.decide(wrapper: exec.wrapper, isolation: exec.isolation,
-                                     executable: ExecutablePath.current() ?? arguments[0],
-                                     timeoutScaleGiven: cmd.timeoutScale != nil, environment: environment) {
+        switch ValgrindReexec.decide(
+            wrapper: exec.wrapper, isolation: exec.isolation,
+            executable: ExecutablePath.current() ?? arguments[0],
+            timeoutScaleGiven: cmd.timeoutScale != nil, environment: environment)
+        {
         case .proceed: break
         case .refuse(let line):
             printError(line)
@@ -195,13 +199,15 @@ public enum AssayMain {
         }
         let runPlan = plan
         ActiveWorkers.shared.onInterrupt = { sig in
-            Interruption.finish(.signal(sig), finished: finished, plan: runPlan,
-                                write: { _ = writeOutputs($0) }, reporter: reporter, metadata: meta)
+            Interruption.finish(
+                .signal(sig), finished: finished, plan: runPlan,
+                write: { _ = writeOutputs($0) }, reporter: reporter, metadata: meta)
         }
         if cmd.failFast {
             finished.onFirstFailure = { failed in
-                Interruption.finish(.failFast(failed), finished: finished, plan: runPlan,
-                                    write: { _ = writeOutputs($0) }, reporter: reporter, metadata: meta)
+                Interruption.finish(
+                    .failFast(failed), finished: finished, plan: runPlan,
+                    write: { _ = writeOutputs($0) }, reporter: reporter, metadata: meta)
             }
         }
         ActiveWorkers.shared.installSignalHandlers()

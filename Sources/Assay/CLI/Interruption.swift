@@ -75,8 +75,10 @@ enum Interruption {
         case failFast(CaseResult)
     }
 
-    static func finish(_ reason: Reason, finished: FinishedResults, plan: Plan,
-                       write: @Sendable (RunResults) -> Void, reporter: ConsoleReporter, metadata: RunMetadata) -> Never {
+    static func finish(
+        _ reason: Reason, finished: FinishedResults, plan: Plan,
+        write: @Sendable (RunResults) -> Void, reporter: ConsoleReporter, metadata: RunMetadata
+    ) -> Never {
         // Stop collecting first, so the killed workers' last words (a "crashed" case) are not recorded.
         let (suites, cases) = finished.freeze()
         let workers = ActiveWorkers.shared.killAll()
@@ -97,23 +99,28 @@ enum Interruption {
         // Suites that had started but not finished: listed as "interrupted".
         for ps in plan.suites where !suites.contains(where: { $0.category == ps.suite.category && $0.name == ps.suite.name }) {
             guard cases.contains(where: { $0.category == ps.suite.category && $0.suite == ps.suite.name }) else { continue }
-            allSuites.append(SuiteResult(category: ps.suite.category, name: ps.suite.name, slug: ps.suite.slug,
-                                         description: ps.suite.description, status: "interrupted", duration: 0))
+            allSuites.append(
+                SuiteResult(
+                    category: ps.suite.category, name: ps.suite.name, slug: ps.suite.slug,
+                    description: ps.suite.description, status: "interrupted", duration: 0))
         }
         var meta = metadata
         meta.interrupted = true
         meta.endTime = Date()
         meta.duration = meta.endTime!.timeIntervalSince(meta.startTime)
-        let results = RunResults(run: meta, totals: Totals(counting: cases, suiteFailures: suites.filter { $0.failure != nil }.count),
-                                 suites: allSuites, cases: cases)
+        let results = RunResults(
+            run: meta, totals: Totals(counting: cases, suiteFailures: suites.filter { $0.failure != nil }.count),
+            suites: allSuites, cases: cases)
         write(results)
         reporter.finish(results)
         switch reason {
         case .signal(let sig):
-            FileHandle.standardError.write(Data("assay: interrupted after \(cases.count) of \(plan.caseCount) cases; results of the finished cases written\n".utf8))
+            FileHandle.standardError.write(
+                Data("assay: interrupted after \(cases.count) of \(plan.caseCount) cases; results of the finished cases written\n".utf8))
             exit(128 + sig)
         case .failFast:
-            FileHandle.standardError.write(Data("assay: stopped (-x) after \(cases.count) of \(plan.caseCount) cases; results of the finished cases written\n".utf8))
+            FileHandle.standardError.write(
+                Data("assay: stopped (-x) after \(cases.count) of \(plan.caseCount) cases; results of the finished cases written\n".utf8))
             exit(1)
         }
     }
@@ -131,7 +138,8 @@ enum Interruption {
 
     static func isZombie(_ pid: pid_t) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return false }
+            let close = stat.lastIndex(of: ")")
+        else { return false }
         return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
     }
 }

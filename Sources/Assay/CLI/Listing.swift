@@ -35,7 +35,8 @@ enum Listing {
                 for (ti, t) in s.tests.enumerated() where selected(s, t) {
                     var line = "  " + ([s.category, s.name] + t.path).map(GlobPattern.escape).joined(separator: "/")
                     if let m = catalog.matrices[si][ti] {
-                        line += "  [\(t.kind.rawValue): " + m.dimensions.map { "\($0.name)×\($0.values.count)" }.joined(separator: " ")
+                        line +=
+                            "  [\(t.kind.rawValue): " + m.dimensions.map { "\($0.name)×\($0.values.count)" }.joined(separator: " ")
                             + " = \(m.count)" + (m.name.map { ", matrix \($0)" } ?? "") + "]"
                     }
                     if let c = t.coordinated {
@@ -61,7 +62,9 @@ enum Listing {
         for ps in plan.suites {
             let skipped = ps.cases.filter { $0.skipReason != nil }.count
             totalSkipped += skipped
-            out.append("\(ps.suite.category)/\(ps.suite.name): \(ps.cases.count) case\(ps.cases.count == 1 ? "" : "s") (\(ps.cases.count - skipped) to run, \(skipped) skipped)")
+            out.append(
+                "\(ps.suite.category)/\(ps.suite.name): \(ps.cases.count) case\(ps.cases.count == 1 ? "" : "s") (\(ps.cases.count - skipped) to run, \(skipped) skipped)"
+            )
             if verbosity >= 1 {
                 var i = 0
                 while i < ps.cases.count {

@@ -31,7 +31,10 @@ enum Selection {
     /// nil with a one-line reason when the file cannot be used.
     static func failedFilters(from path: String) -> Result<[FilterExpression], SelectionError> {
         guard let data = FileManager.default.contents(atPath: path) else {
-            return .failure(SelectionError(description: "--failed-from \(path): cannot read it (\(FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file"))"))
+            return .failure(
+                SelectionError(
+                    description:
+                        "--failed-from \(path): cannot read it (\(FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file"))"))
         }
         let results: RunResults
         do { results = try RunResults.decode(data) } catch {

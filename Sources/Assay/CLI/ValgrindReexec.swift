@@ -74,8 +74,9 @@ enum ValgrindReexec {
         let target = Array(".debug_info".utf8) + [0]
         for i in 0..<shnum {
             guard let s = section(i), s.name + UInt64(target.count) <= UInt64(names.count),
-                  Array(names[Int(s.name)..<Int(s.name) + target.count]) == target else { continue }
-            if s.flags & 0x800 != 0 { return nil }   // SHF_COMPRESSED
+                Array(names[Int(s.name)..<Int(s.name) + target.count]) == target
+            else { continue }
+            if s.flags & 0x800 != 0 { return nil }  // SHF_COMPRESSED
             var highest: Int?
             var at = s.offset
             while at + 14 <= s.offset + s.size, let head = read(at, 14) {
@@ -97,14 +98,19 @@ enum ValgrindReexec {
         for _ in 0..<6 {
             let fm = FileManager.default
             if fm.fileExists(atPath: dir.appendingPathComponent("Package.swift").path),
-               fm.isExecutableFile(atPath: dir.appendingPathComponent("tools/valgrind/build.sh").path) { return dir.path }
+                fm.isExecutableFile(atPath: dir.appendingPathComponent("tools/valgrind/build.sh").path)
+            {
+                return dir.path
+            }
             dir = dir.deletingLastPathComponent()
         }
         return nil
     }
 
-    static func decide(wrapper: String?, isolation: Bool, executable: String, timeoutScaleGiven: Bool,
-                       environment: [String: String]) -> Decision {
+    static func decide(
+        wrapper: String?, isolation: Bool, executable: String, timeoutScaleGiven: Bool,
+        environment: [String: String]
+    ) -> Decision {
         guard isolation, let w = wrapper, let vg = valgrindProgram(in: w), environment[marker] == nil else { return .proceed }
         if let v = version(of: vg), v >= (3, 20) { return .proceed }
         guard let dwarf = dwarfVersion(ofELF: executable), dwarf >= 5 else { return .proceed }
@@ -116,9 +122,14 @@ enum ValgrindReexec {
         } else if let root = packageRoot(above: executable) {
             command = [root + "/tools/valgrind/build.sh", product]
         } else {
-            return .refuse("error: --wrapper valgrind: this \(product) has DWARF \(dwarf) debug info, which valgrind before 3.20 cannot read, and its package sources are not here to build a DWARF 4 one; use \(supported)")
+            return .refuse(
+                "error: --wrapper valgrind: this \(product) has DWARF \(dwarf) debug info, which valgrind before 3.20 cannot read, and its package sources are not here to build a DWARF 4 one; use \(supported)"
+            )
         }
-        FileHandle.standardError.write(Data("assay: valgrind before 3.20 cannot read DWARF \(dwarf); re-running with a DWARF 4 build of \(product) (\(command.joined(separator: " ")))\n".utf8))
+        FileHandle.standardError.write(
+            Data(
+                "assay: valgrind before 3.20 cannot read DWARF \(dwarf); re-running with a DWARF 4 build of \(product) (\(command.joined(separator: " ")))\n"
+                    .utf8))
         let p = Process()
         p.executableURL = URL(fileURLWithPath: command[0])
         p.arguments = Array(command.dropFirst())

@@ -32,8 +32,10 @@ private func withNote(_ base: String, _ note: String) -> String { note.isEmpty ?
 
 /// Records a failure unless `condition` holds. Returns `condition`.
 @discardableResult
-public func expect(_ condition: @autoclosure () throws -> Bool, _ message: @autoclosure () -> String = "",
-                   file: String = #filePath, line: Int = #line) rethrows -> Bool {
+public func expect(
+    _ condition: @autoclosure () throws -> Bool, _ message: @autoclosure () -> String = "",
+    file: String = #filePath, line: Int = #line
+) rethrows -> Bool {
     let ok = try condition()
     if !ok { recordIssue(withNote("expectation failed", message()), file, line) }
     return ok
@@ -41,9 +43,11 @@ public func expect(_ condition: @autoclosure () throws -> Bool, _ message: @auto
 
 /// Records a failure showing both values unless `actual == expected`.
 @discardableResult
-public func expectEqual<T: Equatable>(_ actual: @autoclosure () throws -> T, _ expected: @autoclosure () throws -> T,
-                                      _ message: @autoclosure () -> String = "",
-                                      file: String = #filePath, line: Int = #line) rethrows -> Bool {
+public func expectEqual<T: Equatable>(
+    _ actual: @autoclosure () throws -> T, _ expected: @autoclosure () throws -> T,
+    _ message: @autoclosure () -> String = "",
+    file: String = #filePath, line: Int = #line
+) rethrows -> Bool {
     let a = try actual(), e = try expected()
     if a != e { recordIssue(withNote("expectEqual failed: \(describe(a)) is not equal to \(describe(e))", message()), file, line) }
     return a == e
@@ -51,9 +55,11 @@ public func expectEqual<T: Equatable>(_ actual: @autoclosure () throws -> T, _ e
 
 /// Records a failure showing both values if `actual == other`.
 @discardableResult
-public func expectNotEqual<T: Equatable>(_ actual: @autoclosure () throws -> T, _ other: @autoclosure () throws -> T,
-                                         _ message: @autoclosure () -> String = "",
-                                         file: String = #filePath, line: Int = #line) rethrows -> Bool {
+public func expectNotEqual<T: Equatable>(
+    _ actual: @autoclosure () throws -> T, _ other: @autoclosure () throws -> T,
+    _ message: @autoclosure () -> String = "",
+    file: String = #filePath, line: Int = #line
+) rethrows -> Bool {
     let a = try actual(), o = try other()
     if a == o { recordIssue(withNote("expectNotEqual failed: both are \(describe(a))", message()), file, line) }
     return a != o
@@ -61,16 +67,20 @@ public func expectNotEqual<T: Equatable>(_ actual: @autoclosure () throws -> T, 
 
 /// Records a failure unless `value` is nil.
 @discardableResult
-public func expectNil<T>(_ value: @autoclosure () throws -> T?, _ message: @autoclosure () -> String = "",
-                         file: String = #filePath, line: Int = #line) rethrows -> Bool {
+public func expectNil<T>(
+    _ value: @autoclosure () throws -> T?, _ message: @autoclosure () -> String = "",
+    file: String = #filePath, line: Int = #line
+) rethrows -> Bool {
     let v = try value()
     if let v { recordIssue(withNote("expectNil failed: got \(describe(v))", message()), file, line) }
     return v == nil
 }
 
 /// Records a failure and stops the test unless `condition` holds.
-public func require(_ condition: @autoclosure () throws -> Bool, _ message: @autoclosure () -> String = "",
-                    file: String = #filePath, line: Int = #line) throws {
+public func require(
+    _ condition: @autoclosure () throws -> Bool, _ message: @autoclosure () -> String = "",
+    file: String = #filePath, line: Int = #line
+) throws {
     if try !condition() {
         let i = recordIssue(withNote("requirement failed", message()), file, line)
         throw AssertionFailure(message: i.message)
@@ -78,8 +88,10 @@ public func require(_ condition: @autoclosure () throws -> Bool, _ message: @aut
 }
 
 /// Unwraps `value`, or records a failure and stops the test.
-public func requireNotNil<T>(_ value: @autoclosure () throws -> T?, _ message: @autoclosure () -> String = "",
-                             file: String = #filePath, line: Int = #line) throws -> T {
+public func requireNotNil<T>(
+    _ value: @autoclosure () throws -> T?, _ message: @autoclosure () -> String = "",
+    file: String = #filePath, line: Int = #line
+) throws -> T {
     guard let v = try value() else {
         let i = recordIssue(withNote("requireNotNil failed: value is nil", message()), file, line)
         throw AssertionFailure(message: i.message)
@@ -96,10 +108,12 @@ public func fail(_ message: String, file: String = #filePath, line: Int = #line)
 /// `AssayCategorizedError` with that category; with `matching`, the
 /// predicate must accept it. Returns the error thrown, if any.
 @discardableResult
-public func expectThrows(category: String? = nil, _ message: @autoclosure () -> String = "",
-                         matching: ((any Error) -> Bool)? = nil,
-                         file: String = #filePath, line: Int = #line,
-                         _ body: () async throws -> Void) async -> (any Error)? {
+public func expectThrows(
+    category: String? = nil, _ message: @autoclosure () -> String = "",
+    matching: ((any Error) -> Bool)? = nil,
+    file: String = #filePath, line: Int = #line,
+    _ body: () async throws -> Void
+) async -> (any Error)? {
     do {
         try await body()
     } catch {
@@ -112,10 +126,12 @@ public func expectThrows(category: String? = nil, _ message: @autoclosure () -> 
 
 /// Synchronous form of `expectThrows`.
 @discardableResult
-public func expectThrows(category: String? = nil, _ message: @autoclosure () -> String = "",
-                         matching: ((any Error) -> Bool)? = nil,
-                         file: String = #filePath, line: Int = #line,
-                         _ body: () throws -> Void) -> (any Error)? {
+public func expectThrows(
+    category: String? = nil, _ message: @autoclosure () -> String = "",
+    matching: ((any Error) -> Bool)? = nil,
+    file: String = #filePath, line: Int = #line,
+    _ body: () throws -> Void
+) -> (any Error)? {
     do {
         try body()
     } catch {
@@ -126,8 +142,10 @@ public func expectThrows(category: String? = nil, _ message: @autoclosure () -> 
     return nil
 }
 
-private func check(_ error: any Error, category: String?, matching: ((any Error) -> Bool)?,
-                   _ message: String, _ file: String, _ line: Int) {
+private func check(
+    _ error: any Error, category: String?, matching: ((any Error) -> Bool)?,
+    _ message: String, _ file: String, _ line: Int
+) {
     if let category {
         if let c = error as? any AssayCategorizedError {
             if c.assayCategory != category {
@@ -143,8 +161,10 @@ private func check(_ error: any Error, category: String?, matching: ((any Error)
 }
 
 /// Expects `body` not to throw; records the error if it does.
-public func expectNoThrow<T>(_ message: @autoclosure () -> String = "", file: String = #filePath, line: Int = #line,
-                             _ body: () async throws -> T) async -> T? {
+public func expectNoThrow<T>(
+    _ message: @autoclosure () -> String = "", file: String = #filePath, line: Int = #line,
+    _ body: () async throws -> T
+) async -> T? {
     do { return try await body() } catch {
         recordIssue(withNote("unexpected error: \(type(of: error)): \(error)", message()), file, line)
         return nil

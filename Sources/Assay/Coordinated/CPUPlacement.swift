@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Where a coordinated test's participants may run: the `<…,placement=…>` selector key.
@@ -38,44 +38,44 @@ public enum CPUAffinity {
 
     static func lookup(_ name: String) -> AffinityCall? {
         #if os(Linux)
-        guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), name) else { return nil }   // RTLD_DEFAULT
-        return unsafeBitCast(sym, to: AffinityCall.self)
+            guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), name) else { return nil }  // RTLD_DEFAULT
+            return unsafeBitCast(sym, to: AffinityCall.self)
         #else
-        return nil
+            return nil
         #endif
     }
 
     /// The CPUs the calling thread may run on, ascending (nil where unsupported).
     public static func current() -> [Int]? {
         #if os(Linux)
-        var set = cpu_set_t()
-        guard let call = getCall, call(0, MemoryLayout<cpu_set_t>.size, &set) == 0 else { return nil }
-        return withUnsafeBytes(of: &set) { raw in
-            (0..<(raw.count * 8)).filter { raw[$0 / 8] & (1 << UInt8($0 % 8)) != 0 }
-        }
+            var set = cpu_set_t()
+            guard let call = getCall, call(0, MemoryLayout<cpu_set_t>.size, &set) == 0 else { return nil }
+            return withUnsafeBytes(of: &set) { raw in
+                (0..<(raw.count * 8)).filter { raw[$0 / 8] & (1 << UInt8($0 % 8)) != 0 }
+            }
         #else
-        return nil
+            return nil
         #endif
     }
 
     /// Pins one thread (`tid` 0: the calling thread) to `cpus`.
     public static func pin(thread tid: Int32 = 0, to cpus: [Int]) throws(AffinityError) {
         #if os(Linux)
-        var set = cpu_set_t()
-        let ok = withUnsafeMutableBytes(of: &set) { raw -> Bool in
-            for c in cpus {
-                guard c >= 0, c < raw.count * 8 else { return false }
-                raw[c / 8] |= 1 << UInt8(c % 8)
+            var set = cpu_set_t()
+            let ok = withUnsafeMutableBytes(of: &set) { raw -> Bool in
+                for c in cpus {
+                    guard c >= 0, c < raw.count * 8 else { return false }
+                    raw[c / 8] |= 1 << UInt8(c % 8)
+                }
+                return true
             }
-            return true
-        }
-        guard ok, !cpus.isEmpty else { throw AffinityError(description: "CPU list \(cpus) is out of range") }
-        guard let call = setCall else { throw AffinityError(description: "sched_setaffinity is not available") }
-        guard call(tid, MemoryLayout<cpu_set_t>.size, &set) == 0 else {
-            throw AffinityError(description: "sched_setaffinity(\(tid), \(cpus)) failed: \(String(cString: strerror(errno)))")
-        }
+            guard ok, !cpus.isEmpty else { throw AffinityError(description: "CPU list \(cpus) is out of range") }
+            guard let call = setCall else { throw AffinityError(description: "sched_setaffinity is not available") }
+            guard call(tid, MemoryLayout<cpu_set_t>.size, &set) == 0 else {
+                throw AffinityError(description: "sched_setaffinity(\(tid), \(cpus)) failed: \(String(cString: strerror(errno)))")
+            }
         #else
-        throw AffinityError(description: "CPU pinning is only implemented on Linux")
+            throw AffinityError(description: "CPU pinning is only implemented on Linux")
         #endif
     }
 

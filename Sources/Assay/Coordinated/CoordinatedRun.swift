@@ -23,13 +23,15 @@ struct CoordinatedRun {
         let group: any ParticipantGroup
         switch resolved.mode {
         case .task, .thread:
-            group = LocalParticipants(resolved: resolved, hub: hub, tracker: tracker, reportSink: sink,
-                                      id: ctx.id, combination: ctx.combination,
-                                      scratch: URL(fileURLWithPath: scratch), waitScale: scale)
+            group = LocalParticipants(
+                resolved: resolved, hub: hub, tracker: tracker, reportSink: sink,
+                id: ctx.id, combination: ctx.combination,
+                scratch: URL(fileURLWithPath: scratch), waitScale: scale)
         case .process:
-            group = ProcessParticipants(resolved: resolved, hub: hub, tracker: tracker, reportSink: sink,
-                                        planned: planned, id: ctx.id, scratch: scratch, waitScale: scale,
-                                        entrySink: { ctx.report($0) })
+            group = ProcessParticipants(
+                resolved: resolved, hub: hub, tracker: tracker, reportSink: sink,
+                planned: planned, id: ctx.id, scratch: scratch, waitScale: scale,
+                entrySink: { ctx.report($0) })
         }
         let start = DispatchTime.now().uptimeNanoseconds
         do { try group.start() } catch {
@@ -38,8 +40,9 @@ struct CoordinatedRun {
             await tracker.wait(until: DispatchTime.now().uptimeNanoseconds + Self.ns(graceful)) { $0.allFinished }
             let left = group.forceStop()
             group.cleanUp()
-            throw CoordinatedFailure(message: "cannot start participants: \(error)", timedOut: false,
-                                     abandoned: !left.isEmpty && resolved.mode != .process)
+            throw CoordinatedFailure(
+                message: "cannot start participants: \(error)", timedOut: false,
+                abandoned: !left.isEmpty && resolved.mode != .process)
         }
         await tracker.wait(until: start + Self.ns(timeout)) { $0.allFinished || $0.firstFailure != nil }
 
@@ -49,7 +52,8 @@ struct CoordinatedRun {
             message = f
         } else if !tracker.allFinished {
             timedOut = true
-            message = "exceeded its timeout of \(CaseExecutor.format(timeout)) s; still running: "
+            message =
+                "exceeded its timeout of \(CaseExecutor.format(timeout)) s; still running: "
                 + tracker.stillRunning.map(\.description).joined(separator: ", ")
         }
         var abandoned = false
@@ -62,7 +66,8 @@ struct CoordinatedRun {
             let left = group.forceStop()
             if !left.isEmpty {
                 let how = resolved.mode == .process ? "killed" : "abandoned"
-                message = m + "; \(how) after the graceful timeout of \(CaseExecutor.format(graceful)) s: "
+                message =
+                    m + "; \(how) after the graceful timeout of \(CaseExecutor.format(graceful)) s: "
                     + left.map(\.description).joined(separator: ", ")
                 abandoned = resolved.mode != .process
             }

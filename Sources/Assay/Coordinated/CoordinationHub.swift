@@ -24,8 +24,8 @@ final class CoordinationHub: @unchecked Sendable {
 
     private let lock = NSLock()
     private var events: [EventKey: Data] = [:]
-    private var arrivals: [String: [Int: Int]] = [:]        // barrier → generation → arrived
-    private var passes: [String: [ParticipantID: Int]] = [:] // barrier → participant → arrivals so far
+    private var arrivals: [String: [Int: Int]] = [:]  // barrier → generation → arrived
+    private var passes: [String: [ParticipantID: Int]] = [:]  // barrier → participant → arrivals so far
     private var waiters: [Int: Waiter] = [:]
     private var nextID = 0
     private var failure: String?
@@ -59,13 +59,15 @@ final class CoordinationHub: @unchecked Sendable {
     /// The value `role[index]` emitted as `event`, waiting up to `timeout` seconds.
     func awaitEvent(by who: ParticipantID, from: ParticipantID, event: String, timeout: Double) async throws -> Data {
         guard let n = counts[from.role] else {
-            throw CoordinationError.usage("\(who) awaits role '\(from.role)', which this test does not have (roles: \(counts.keys.sorted().joined(separator: ", ")))")
+            throw CoordinationError.usage(
+                "\(who) awaits role '\(from.role)', which this test does not have (roles: \(counts.keys.sorted().joined(separator: ", ")))")
         }
         guard from.index >= 0 && from.index < n else {
             throw CoordinationError.usage("\(who) awaits \(from), but role '\(from.role)' has \(n) instance(s)")
         }
-        return try await wait(.event(from, event), who: who, timeout: timeout,
-                              what: "\(who) waited \(Self.format(timeout)) s for '\(event)' from \(from)")
+        return try await wait(
+            .event(from, event), who: who, timeout: timeout,
+            what: "\(who) waited \(Self.format(timeout)) s for '\(event)' from \(from)")
     }
 
     /// Arrives at barrier `name`; returns when every participant has arrived.
@@ -90,8 +92,9 @@ final class CoordinationHub: @unchecked Sendable {
         }
         for c in release { c.resume(returning: Data()) }
         if generation < 0 { return }
-        _ = try await wait(.barrier(name, generation: generation), who: who, timeout: timeout,
-                           what: "\(who) waited \(Self.format(timeout)) s at barrier '\(name)'")
+        _ = try await wait(
+            .barrier(name, generation: generation), who: who, timeout: timeout,
+            what: "\(who) waited \(Self.format(timeout)) s at barrier '\(name)'")
     }
 
     /// Fails the test: every pending and future wait throws `aborted(message)`.
@@ -109,7 +112,9 @@ final class CoordinationHub: @unchecked Sendable {
     }
 
     private func wait(_ want: Want, who: ParticipantID, timeout: Double, what: String) async throws -> Data {
-        let id: Int = lock.withLock { nextID += 1; return nextID }
+        let id: Int = lock.withLock {
+            nextID += 1; return nextID
+        }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Data, any Error>) in
                 enum Now { case value(Data), failed(String), cancelled, wait }

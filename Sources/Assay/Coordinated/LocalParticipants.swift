@@ -16,9 +16,11 @@ final class LocalParticipants: ParticipantGroup, @unchecked Sendable {
     private let lock = NSLock()
     private var tasks: [Task<Void, Never>] = []
 
-    init(resolved: CoordinatedSpec.Resolved, hub: CoordinationHub, tracker: ParticipantTracker,
-         reportSink: @escaping @Sendable (ParticipantID, JSONValue) -> Void, id: String,
-         combination: Combination, scratch: URL, waitScale: Double) {
+    init(
+        resolved: CoordinatedSpec.Resolved, hub: CoordinationHub, tracker: ParticipantTracker,
+        reportSink: @escaping @Sendable (ParticipantID, JSONValue) -> Void, id: String,
+        combination: Combination, scratch: URL, waitScale: Double
+    ) {
         self.waitScale = waitScale
         self.resolved = resolved
         self.hub = hub
@@ -33,9 +35,10 @@ final class LocalParticipants: ParticipantGroup, @unchecked Sendable {
         for (role, count) in resolved.roles {
             for i in 0..<count {
                 let p = ParticipantID(role: role.name, index: i)
-                let ctx = ParticipantContext(participant: p, mode: resolved.mode, id: id, combination: combination,
-                                             scratchDirectory: scratch, counts: resolved.counts, channel: channel,
-                                             waitScale: waitScale)
+                let ctx = ParticipantContext(
+                    participant: p, mode: resolved.mode, id: id, combination: combination,
+                    scratchDirectory: scratch, counts: resolved.counts, channel: channel,
+                    waitScale: waitScale)
                 let body = role.body
                 let tracker = tracker
                 // placement=split (thread mode only, see CPUPlacement): the participant's own thread

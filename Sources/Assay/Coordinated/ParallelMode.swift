@@ -47,15 +47,17 @@ public struct CoordinatedSpec: Sendable {
             if key.lowercased() == "placement" {
                 let v = value.hasPrefix(":") ? String(value.dropFirst()) : value
                 guard let p = CPUPlacement(rawValue: v.lowercased()) else {
-                    throw SelectorError(description: "placement=\(value) is not a placement; allowed values: "
-                        + CPUPlacement.allCases.map(\.rawValue).joined(separator: ", "))
+                    throw SelectorError(
+                        description: "placement=\(value) is not a placement; allowed values: "
+                            + CPUPlacement.allCases.map(\.rawValue).joined(separator: ", "))
                 }
                 placement = p
             } else if key.lowercased() == "parallel" {
                 let v = value.hasPrefix(":") ? String(value.dropFirst()) : value
                 guard let m = ParallelMode(rawValue: v.lowercased()) else {
-                    throw SelectorError(description: "parallel=\(value) is not a parallel mode; allowed values: "
-                        + ParallelMode.allCases.map(\.rawValue).joined(separator: ", "))
+                    throw SelectorError(
+                        description: "parallel=\(value) is not a parallel mode; allowed values: "
+                            + ParallelMode.allCases.map(\.rawValue).joined(separator: ", "))
                 }
                 mode = m
             } else if let ri = roles.firstIndex(where: { $0.name.lowercased() == key.lowercased() }) {
@@ -64,21 +66,25 @@ public struct CoordinatedSpec: Sendable {
                 }
                 counts[ri] = n
             } else {
-                throw SelectorError(description: "'\(key)' is neither 'parallel', 'placement' nor a role of this test; allowed keys: "
-                    + (["parallel", "placement"] + roles.map(\.name)).joined(separator: ", "))
+                throw SelectorError(
+                    description: "'\(key)' is neither 'parallel', 'placement' nor a role of this test; allowed keys: "
+                        + (["parallel", "placement"] + roles.map(\.name)).joined(separator: ", "))
             }
         }
         let available = CPUAffinity.current() ?? []
         if placement == .split {
             guard mode != .task else {
-                throw SelectorError(description: "placement=split needs parallel=thread or parallel=process (task-mode participants share one thread pool and cannot be pinned apart)")
+                throw SelectorError(
+                    description:
+                        "placement=split needs parallel=thread or parallel=process (task-mode participants share one thread pool and cannot be pinned apart)")
             }
             guard available.count >= 2 else {
                 throw SelectorError(description: "placement=split needs at least 2 usable CPUs (this process may use \(available.count))")
             }
         }
-        return Resolved(mode: mode, roles: zip(roles, counts).map { ($0.0, $0.1) }, placement: placement,
-                        availableCPUs: available)
+        return Resolved(
+            mode: mode, roles: zip(roles, counts).map { ($0.0, $0.1) }, placement: placement,
+            availableCPUs: available)
     }
 
     /// A case's effective mode and roles with their instance counts.

@@ -25,9 +25,11 @@ public struct ParticipantContext: Sendable {
     /// `--timeout-scale`, applied to every wait's timeout.
     let waitScale: Double
 
-    init(participant: ParticipantID, mode: ParallelMode, id: String, combination: Combination,
-         scratchDirectory: URL, counts: [String: Int], channel: any CoordinationChannel, waitScale: Double = 1,
-         hostAddress: String? = nil) {
+    init(
+        participant: ParticipantID, mode: ParallelMode, id: String, combination: Combination,
+        scratchDirectory: URL, counts: [String: Int], channel: any CoordinationChannel, waitScale: Double = 1,
+        hostAddress: String? = nil
+    ) {
         self.waitScale = waitScale
         self.hostAddress = hostAddress
         role = participant.role
@@ -69,8 +71,10 @@ public struct ParticipantContext: Sendable {
     public func emit(_ event: String) async throws { try await emit(event, true) }
 
     /// The value instance `index` of `role` emitted as `event`.
-    public func awaitOne<T: Codable & Sendable>(_ role: String, _ event: String, as type: T.Type, index: Int = 0,
-                                                timeout: Duration) async throws -> T {
+    public func awaitOne<T: Codable & Sendable>(
+        _ role: String, _ event: String, as type: T.Type, index: Int = 0,
+        timeout: Duration
+    ) async throws -> T {
         let from = ParticipantID(role: role, index: index)
         let data = try await channel.awaitEvent(by: participant, from: from, event: event, timeout: timeout.seconds * waitScale)
         return try decode(type, data, event: event, from: from)
@@ -78,17 +82,21 @@ public struct ParticipantContext: Sendable {
 
     /// Waits until instance `index` of `role` has emitted `event` (value ignored).
     public func awaitOne(_ role: String, _ event: String, index: Int = 0, timeout: Duration) async throws {
-        _ = try await channel.awaitEvent(by: participant, from: ParticipantID(role: role, index: index),
-                                         event: event, timeout: timeout.seconds * waitScale)
+        _ = try await channel.awaitEvent(
+            by: participant, from: ParticipantID(role: role, index: index),
+            event: event, timeout: timeout.seconds * waitScale)
     }
 
     /// The values every instance of `role` emitted as `event`, in index order.
     /// `timeout` bounds the whole wait.
-    public func awaitAll<T: Codable & Sendable>(_ role: String, _ event: String, as type: T.Type,
-                                                timeout: Duration) async throws -> [T] {
+    public func awaitAll<T: Codable & Sendable>(
+        _ role: String, _ event: String, as type: T.Type,
+        timeout: Duration
+    ) async throws -> [T] {
         let n = count(of: role)
         guard n > 0 else {
-            throw CoordinationError.usage("\(name) awaits role '\(role)', which this test does not have (roles: \(counts.keys.sorted().joined(separator: ", ")))")
+            throw CoordinationError.usage(
+                "\(name) awaits role '\(role)', which this test does not have (roles: \(counts.keys.sorted().joined(separator: ", ")))")
         }
         let deadline = ContinuousClock.now + .seconds(timeout.seconds * waitScale)
         var out: [T] = []

@@ -1,8 +1,8 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// What a participant process is told (one JSON argument).
@@ -33,7 +33,7 @@ enum ParticipantWorker {
 
     static func run(suites: [Suite], json: String, watchParent: Bool = true) -> Int32 {
         if watchParent { ParentWatch.start() }
-        dup2(2, 1)   // the body's prints go to the participant's stderr file
+        dup2(2, 1)  // the body's prints go to the participant's stderr file
         func fail(_ s: String) -> Int32 {
             FileHandle.standardError.write(Data("assay participant: \(s)\n".utf8))
             return 3
@@ -42,8 +42,9 @@ enum ParticipantWorker {
             return fail("cannot decode the request")
         }
         guard req.suiteIndex < suites.count, suites[req.suiteIndex].name == req.suiteName,
-              req.testIndex < suites[req.suiteIndex].tests.count,
-              let spec = suites[req.suiteIndex].tests[req.testIndex].coordinated else {
+            req.testIndex < suites[req.suiteIndex].tests.count,
+            let spec = suites[req.suiteIndex].tests[req.testIndex].coordinated
+        else {
             return fail("test not found: \(req.id)")
         }
         let resolved: CoordinatedSpec.Resolved
@@ -53,7 +54,7 @@ enum ParticipantWorker {
         guard let role = resolved.roles.first(where: { $0.role.name == req.role })?.role else {
             return fail("no role \(req.role)")
         }
-        if let cpus = resolved.cpus(for: req.role) {   // placement=split: the whole process, before any work
+        if let cpus = resolved.cpus(for: req.role) {  // placement=split: the whole process, before any work
             do { try CPUAffinity.pinProcess(to: cpus) } catch { return fail(error.description) }
         }
         let combination: Combination
@@ -70,10 +71,11 @@ enum ParticipantWorker {
         hello.role = me.role
         hello.index = me.index
         conn.send(hello)
-        let ctx = ParticipantContext(participant: me, mode: .process, id: req.id, combination: combination,
-                                     scratchDirectory: URL(fileURLWithPath: req.scratch),
-                                     counts: resolved.counts, channel: channel, waitScale: req.waitScale ?? 1,
-                                     hostAddress: req.address)
+        let ctx = ParticipantContext(
+            participant: me, mode: .process, id: req.id, combination: combination,
+            scratchDirectory: URL(fileURLWithPath: req.scratch),
+            counts: resolved.counts, channel: channel, waitScale: req.waitScale ?? 1,
+            hostAddress: req.address)
         let recorder = CaseRecorder()
         let body = role.body
         let outcome: WireMessage = blockingAwait {

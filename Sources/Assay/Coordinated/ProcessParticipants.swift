@@ -1,8 +1,8 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Run options coordinated cases need (set by the worker or the in-process
@@ -40,16 +40,18 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
     private var listenFD: Int32 = -1
     private var processes: [ParticipantID: Subprocess] = [:]
     private var connections: [ParticipantID: WireConnection] = [:]
-    private var outcome: [ParticipantID: WireMessage] = [:]   // done / failed
+    private var outcome: [ParticipantID: WireMessage] = [:]  // done / failed
     private var readerEnded = Set<ParticipantID>()
     private let reaped = DispatchGroup()
     /// Participants a hosts file places on other hosts, and their door (Remote/RemoteGate.swift).
     private var gate: RemoteGate?
     private let entrySink: (@Sendable (JSONValue) -> Void)?
 
-    init(resolved: CoordinatedSpec.Resolved, hub: CoordinationHub, tracker: ParticipantTracker,
-         reportSink: @escaping @Sendable (ParticipantID, JSONValue) -> Void, planned: PlannedCase,
-         id: String, scratch: String, waitScale: Double, entrySink: (@Sendable (JSONValue) -> Void)? = nil) {
+    init(
+        resolved: CoordinatedSpec.Resolved, hub: CoordinationHub, tracker: ParticipantTracker,
+        reportSink: @escaping @Sendable (ParticipantID, JSONValue) -> Void, planned: PlannedCase,
+        id: String, scratch: String, waitScale: Double, entrySink: (@Sendable (JSONValue) -> Void)? = nil
+    ) {
         self.waitScale = waitScale
         self.entrySink = entrySink
         self.resolved = resolved
@@ -65,8 +67,9 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
     }
 
     func start() throws {
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: dir, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
         let lfd = try UnixSocket.listen(socketPath, backlog: Int32(min(resolved.participants.count + 8, 1024)))
         lock.withLock { listenFD = lfd }
         let acceptor = Thread { [self] in acceptLoop(lfd) }
@@ -87,7 +90,7 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
                 req.host = host.name
                 req.address = host.address
                 remoteRequests[p] = req
-                if host.launcher == .external { reaped.enter() }   // left when its link ends (hooks.ended)
+                if host.launcher == .external { reaped.enter() }  // left when its link ends (hooks.ended)
                 continue
             }
             if hosts != nil { entrySink?(Self.placementEntry(p, host: "local", address: nil, launcher: .local, from: nil)) }
@@ -125,8 +128,9 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
             failed: { [self] p, message in
                 if let p { tracker.failed(p, message) } else { tracker.fail(message) }
             })
-        let g = RemoteGate(hosts: hosts, placement: placement, requests: requests, socketPath: socketPath, dir: dir,
-                           waitScale: waitScale, hooks: hooks)
+        let g = RemoteGate(
+            hosts: hosts, placement: placement, requests: requests, socketPath: socketPath, dir: dir,
+            waitScale: waitScale, hooks: hooks)
         g.onJoin = { [self] p, from in
             if let h = placement[p] { entrySink?(Self.placementEntry(p, host: h.name, address: h.address, launcher: h.launcher, from: from)) }
         }
@@ -150,7 +154,7 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
             let fd = accept(lfd, nil, nil)
             if fd < 0 {
                 if errno == EINTR { continue }
-                return   // listener closed
+                return  // listener closed
             }
             accepted += 1
             let conn = WireConnection(fd: fd)

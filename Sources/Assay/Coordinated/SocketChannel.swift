@@ -57,7 +57,9 @@ final class SocketChannel: CoordinationChannel, @unchecked Sendable {
     }
 
     private func request(_ m: WireMessage) async throws -> Data {
-        let id: Int = lock.withLock { nextID += 1; return nextID }
+        let id: Int = lock.withLock {
+            nextID += 1; return nextID
+        }
         var m = m
         m.id = id
         return try await withTaskCancellationHandler {

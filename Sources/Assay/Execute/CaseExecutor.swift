@@ -58,9 +58,10 @@ enum CaseExecutor {
             return Outcome(result: result, abandoned: false)
         }
         let recorder = CaseRecorder()
-        let ctx = TestContext(id: result.id, combination: c.combination,
-                              coordination: Dictionary(c.coordination.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }),
-                              recorder: recorder)
+        let ctx = TestContext(
+            id: result.id, combination: c.combination,
+            coordination: Dictionary(c.coordination.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }),
+            recorder: recorder)
         var body = c.test.body
         var waitSeconds = timeout
         if let spec = c.test.coordinated {
@@ -93,7 +94,8 @@ enum CaseExecutor {
         result.location = result.issues.first?.location
         if timedOut {
             result.status = .timedOut
-            result.message = "exceeded its timeout of \(format(timeout)) s"
+            result.message =
+                "exceeded its timeout of \(format(timeout)) s"
                 + (abandoned ? "; did not stop within \(format(cancellationGrace)) s of cancellation" : "")
             return Outcome(result: result, abandoned: abandoned)
         }
@@ -103,13 +105,14 @@ enum CaseExecutor {
 
     /// A result with the case's identity and no outcome yet.
     static func skeleton(_ c: PlannedCase) -> CaseResult {
-        var r = CaseResult(id: c.id, category: c.category, suite: c.suiteName, test: c.test.name, group: c.test.group,
-                   kind: c.test.kind.rawValue, combination: c.test.kind == .simple ? [:] : c.combination.dictionary,
-                   coordination: Dictionary(c.coordination.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }),
-                   status: .skipped, tags: c.test.options.tags,
-                   participants: (try? c.test.coordinated?.resolve(c.coordination)).map {
-                       CoordinatedParticipants(mode: $0.mode.rawValue, counts: $0.counts)
-                   })
+        var r = CaseResult(
+            id: c.id, category: c.category, suite: c.suiteName, test: c.test.name, group: c.test.group,
+            kind: c.test.kind.rawValue, combination: c.test.kind == .simple ? [:] : c.combination.dictionary,
+            coordination: Dictionary(c.coordination.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }),
+            status: .skipped, tags: c.test.options.tags,
+            participants: (try? c.test.coordinated?.resolve(c.coordination)).map {
+                CoordinatedParticipants(mode: $0.mode.rawValue, counts: $0.counts)
+            })
         r.repetition = c.repetition
         return r
     }

@@ -3,7 +3,9 @@ import Foundation
 /// Stage 3, execute: runs the planned suites, `jobs` at a time, isolated in
 /// workers or in this process.
 public enum Executor {
-    public static func run(_ plan: Plan, options: ExecutionOptions, observer: any RunObserver)
+    public static func run(
+        _ plan: Plan, options: ExecutionOptions, observer: any RunObserver
+    )
         -> [(SuiteResult, [CaseResult])]
     {
         if !options.isolation {
@@ -17,21 +19,25 @@ public enum Executor {
 
     /// `--no-isolation`: same cases, same results, no subprocess. A crash
     /// takes the run down and a non-cooperative hang is abandoned (left running).
-    static func runInProcess(_ planned: PlannedSuite, options: ExecutionOptions, observer: any RunObserver)
+    static func runInProcess(
+        _ planned: PlannedSuite, options: ExecutionOptions, observer: any RunObserver
+    )
         -> (SuiteResult, [CaseResult])
     {
         let start = DispatchTime.now()
-        let cases: [CaseResult] = blockingAwait { await ParticipantLaunch.$settings.withValue(.init(wrapper: options.wrapper, timeoutScale: options.timeoutScale)) {
-            var out: [CaseResult] = []
-            for c in planned.cases {
-                if c.skipReason == nil { observer.caseStarted(c.id) }
-                let o = await CaseExecutor.run(c, timeout: options.timeout(for: c, suite: planned.suite), retries: options.retries)
-                observer.caseFinished(o.result)
-                out.append(o.result)
+        let cases: [CaseResult] = blockingAwait {
+            await ParticipantLaunch.$settings.withValue(.init(wrapper: options.wrapper, timeoutScale: options.timeoutScale)) {
+                var out: [CaseResult] = []
+                for c in planned.cases {
+                    if c.skipReason == nil { observer.caseStarted(c.id) }
+                    let o = await CaseExecutor.run(c, timeout: options.timeout(for: c, suite: planned.suite), retries: options.retries)
+                    observer.caseFinished(o.result)
+                    out.append(o.result)
+                }
+                await FixtureStore.shared.tearDown([.suite])
+                return out
             }
-            await FixtureStore.shared.tearDown([.suite])
-            return out
-        } }
+        }
         let s = planned.suite
         let sr = SuiteResult(
             category: s.category, name: s.name, slug: s.slug, description: s.description,
@@ -44,9 +50,9 @@ public enum Executor {
 }
 
 #if os(Linux)
-private let RUSAGE_SELF_WHO = __rusage_who_t(RUSAGE_SELF.rawValue)
+    private let RUSAGE_SELF_WHO = __rusage_who_t(RUSAGE_SELF.rawValue)
 #else
-private let RUSAGE_SELF_WHO = RUSAGE_SELF
+    private let RUSAGE_SELF_WHO = RUSAGE_SELF
 #endif
 
 enum ResourceUsage {

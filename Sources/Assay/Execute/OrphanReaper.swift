@@ -20,10 +20,10 @@ enum OrphanReaper {
     /// Makes this process the subreaper of its workers' descendants (the runner, isolated mode).
     static func enable() {
         #if os(Linux)
-        lock.withLock {
-            guard !enabled else { return }
-            enabled = assay_become_child_subreaper() == 0
-        }
+            lock.withLock {
+                guard !enabled else { return }
+                enabled = assay_become_child_subreaper() == 0
+            }
         #endif
     }
 
@@ -31,28 +31,28 @@ enum OrphanReaper {
     @discardableResult
     static func reap() -> Int {
         #if os(Linux)
-        return lock.withLock {
-            guard enabled else { return 0 }
-            let me = getpid()
-            var total = 0
-            for _ in 0..<8 {
-                let workers = ActiveWorkers.shared.pids
-                let orphans = children(of: me).filter { !workers.contains($0) }
-                if orphans.isEmpty { break }
-                for pid in orphans {
-                    if getpgid(pid) == pid { _ = kill(-pid, SIGKILL) }
-                    _ = kill(pid, SIGKILL)
+            return lock.withLock {
+                guard enabled else { return 0 }
+                let me = getpid()
+                var total = 0
+                for _ in 0..<8 {
+                    let workers = ActiveWorkers.shared.pids
+                    let orphans = children(of: me).filter { !workers.contains($0) }
+                    if orphans.isEmpty { break }
+                    for pid in orphans {
+                        if getpgid(pid) == pid { _ = kill(-pid, SIGKILL) }
+                        _ = kill(pid, SIGKILL)
+                    }
+                    for pid in orphans {
+                        var status: Int32 = 0
+                        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                    }
+                    total += orphans.count
                 }
-                for pid in orphans {
-                    var status: Int32 = 0
-                    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-                }
-                total += orphans.count
+                return total
             }
-            return total
-        }
         #else
-        return 0
+            return 0
         #endif
     }
 
@@ -62,8 +62,9 @@ enum OrphanReaper {
         var out: [pid_t] = []
         for name in names {
             guard let pid = pid_t(name), pid != parent,
-                  let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { continue }
+                let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             if fields.count > 1, pid_t(fields[1]) == parent { out.append(pid) }
         }

@@ -71,8 +71,10 @@ enum ParallelSchedule {
     }
 
     /// Runs `order` (unit indices) on `threads` threads, each taking the next unit.
-    static func runUnits(_ order: [Int], threads: Int, units: [Unit], plan: Plan, options: ExecutionOptions,
-                         collector: SliceCollector) {
+    static func runUnits(
+        _ order: [Int], threads: Int, units: [Unit], plan: Plan, options: ExecutionOptions,
+        collector: SliceCollector
+    ) {
         guard !order.isEmpty else { return }
         let queue = UnitQueue(order)
         let group = DispatchGroup()
@@ -84,8 +86,10 @@ enum ParallelSchedule {
                     let ps = plan.suites[unit.suite]
                     let slice = PlannedSuite(suiteIndex: ps.suiteIndex, suite: ps.suite, cases: unit.cases.map { ps.cases[$0] })
                     let start = DispatchTime.now().uptimeNanoseconds
-                    let r = SuiteSupervisor(planned: slice, options: options,
-                                            observer: SliceObserver(collector: collector, unit: u)).run()
+                    let r = SuiteSupervisor(
+                        planned: slice, options: options,
+                        observer: SliceObserver(collector: collector, unit: u)
+                    ).run()
                     collector.store(unit: u, result: r, start: start, end: DispatchTime.now().uptimeNanoseconds)
                 }
                 group.leave()
@@ -149,8 +153,10 @@ final class SliceCollector: @unchecked Sendable {
     }
 
     /// One suite from its slices (a single slice is returned as it is).
-    static func merge(_ parts: [(cases: [Int], slice: (result: (SuiteResult, [CaseResult]), start: UInt64, end: UInt64))],
-                      caseCount: Int) -> (SuiteResult, [CaseResult]) {
+    static func merge(
+        _ parts: [(cases: [Int], slice: (result: (SuiteResult, [CaseResult]), start: UInt64, end: UInt64))],
+        caseCount: Int
+    ) -> (SuiteResult, [CaseResult]) {
         if parts.count == 1 { return parts[0].slice.result }
         var cases = [CaseResult?](repeating: nil, count: caseCount)
         for p in parts { for (k, i) in p.cases.enumerated() { cases[i] = p.slice.result.1[k] } }

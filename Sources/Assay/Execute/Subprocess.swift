@@ -1,8 +1,8 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A child process started with posix_spawn in its own process group (so a
@@ -13,8 +13,8 @@ final class Subprocess: Sendable {
     let stdoutFD: Int32
 
     struct Exit {
-        var status: Int32?     // exit status, when it exited
-        var signal: Int32?     // terminating signal, when killed
+        var status: Int32?  // exit status, when it exited
+        var signal: Int32?  // terminating signal, when killed
         var maxRSSBytes: Int?
         var description: String {
             if let s = signal { return "killed by signal \(s) (\(Subprocess.signalName(s)))" }

@@ -75,9 +75,10 @@ struct SuiteSupervisor {
             suiteIndex: planned.suiteIndex, suiteName: suite.name, matricesDirectory: options.matricesDirectory,
             items: pending.map { i in
                 let c = planned.cases[i]
-                return .init(testIndex: c.testIndex, comboIndex: c.comboIndex,
-                             coordination: c.coordination.map { [$0.key, $0.value] },
-                             timeout: options.timeout(for: c, suite: suite))
+                return .init(
+                    testIndex: c.testIndex, comboIndex: c.comboIndex,
+                    coordination: c.coordination.map { [$0.key, $0.value] },
+                    timeout: options.timeout(for: c, suite: suite))
             }, wrapper: options.wrapper, timeoutScale: options.timeoutScale,
             retries: options.retries > 0 ? options.retries : nil)
         let reqPath = tmpDir + "/request-\(number).json"
@@ -95,7 +96,7 @@ struct SuiteSupervisor {
             return WorkerOutcome(suiteFailure: "cannot start worker: \(error)")
         }
         var reader = LineReader(fd: proc.stdoutFD)
-        var running: Int?            // index into pending
+        var running: Int?  // index into pending
         var runningSince: UInt64 = 0
         var killedForTimeout = false
         var progressed = false
@@ -120,14 +121,15 @@ struct SuiteSupervisor {
                     running = i
                     runningSince = DispatchTime.now().uptimeNanoseconds
                     let c = planned.cases[pending[i]]
-                    let t = (options.timeout(for: c, suite: suite) + CaseExecutor.cancellationGrace + Self.killMargin
-                        + (c.test.coordinated.map { $0.gracefulTimeout * options.timeoutScale + CaseExecutor.coordinatorMargin } ?? 0))
+                    let t =
+                        (options.timeout(for: c, suite: suite) + CaseExecutor.cancellationGrace + Self.killMargin
+                            + (c.test.coordinated.map { $0.gracefulTimeout * options.timeoutScale + CaseExecutor.coordinatorMargin } ?? 0))
                         * Double(options.retries + 1)  // every attempt gets the whole timeout
                     deadline = runningSince + UInt64(t * 1e9)
                     observer.caseStarted(c.id)
                 case .result:
                     guard let i = ev.index, i < pending.count, var r = ev.result else { continue }
-                    r.repetition = planned.cases[pending[i]].repetition   // the worker does not know it
+                    r.repetition = planned.cases[pending[i]].repetition  // the worker does not know it
                     results[pending[i]] = r
                     observer.caseFinished(r)
                     progressed = true
@@ -151,7 +153,8 @@ struct SuiteSupervisor {
                 r.message = "exceeded its timeout of \(CaseExecutor.format(options.timeout(for: c, suite: suite))) s and did not stop; worker killed"
             } else {
                 r.status = .crashed
-                r.message = "worker \(exit.description) while running this case"
+                r.message =
+                    "worker \(exit.description) while running this case"
                     + (Self.crashReason(inFile: errPath).map { ": " + $0 } ?? "")
             }
             if let tail { r.issues = [Issue(message: "worker stderr (last lines):\n" + tail, location: nil)] }

@@ -28,22 +28,25 @@ enum WorkerMain {
         }
         send(WorkerEvent(type: .hello))
         let suite = suites[req.suiteIndex]
-        let abandoned: Bool = blockingAwait { await ParticipantLaunch.$settings.withValue(.init(wrapper: req.wrapper, timeoutScale: req.timeoutScale ?? 1)) {
-            for (i, item) in req.items.enumerated() {
-                let test = suite.tests[item.testIndex]
-                let combo = catalog.matrices[req.suiteIndex][item.testIndex]?.combination(at: item.comboIndex) ?? .empty
-                let c = PlannedCase(suiteIndex: req.suiteIndex, testIndex: item.testIndex, comboIndex: item.comboIndex,
-                                    category: suite.category, suiteName: suite.name, test: test, combination: combo,
-                                    coordination: item.coordination.map { (key: $0[0], value: $0[1]) },
-                                    skipReason: nil, ensured: false)
-                send(WorkerEvent(type: .start, index: i))
-                let o = await CaseExecutor.run(c, timeout: item.timeout, retries: req.retries ?? 0)
-                send(WorkerEvent(type: .result, index: i, result: o.result))
-                if o.abandoned { await FixtureStore.shared.tearDown(); return true }
+        let abandoned: Bool = blockingAwait {
+            await ParticipantLaunch.$settings.withValue(.init(wrapper: req.wrapper, timeoutScale: req.timeoutScale ?? 1)) {
+                for (i, item) in req.items.enumerated() {
+                    let test = suite.tests[item.testIndex]
+                    let combo = catalog.matrices[req.suiteIndex][item.testIndex]?.combination(at: item.comboIndex) ?? .empty
+                    let c = PlannedCase(
+                        suiteIndex: req.suiteIndex, testIndex: item.testIndex, comboIndex: item.comboIndex,
+                        category: suite.category, suiteName: suite.name, test: test, combination: combo,
+                        coordination: item.coordination.map { (key: $0[0], value: $0[1]) },
+                        skipReason: nil, ensured: false)
+                    send(WorkerEvent(type: .start, index: i))
+                    let o = await CaseExecutor.run(c, timeout: item.timeout, retries: req.retries ?? 0)
+                    send(WorkerEvent(type: .result, index: i, result: o.result))
+                    if o.abandoned { await FixtureStore.shared.tearDown(); return true }
+                }
+                await FixtureStore.shared.tearDown()  // the worker's fixtures end with its cases
+                return false
             }
-            await FixtureStore.shared.tearDown()  // the worker's fixtures end with its cases
-            return false
-        } }
+        }
         if abandoned {
             // A task that ignored cancellation is still running: this
             // process is no longer trustworthy. The parent starts a new one.

@@ -34,10 +34,12 @@ public enum FixtureScope: String, Sendable {
 public final class Fixture<Value: Sendable>: Sendable {
     private let keyed: KeyedFixture<Bool, Value>
 
-    public init(_ name: String, scope: FixtureScope = .worker,
-                setUp: @escaping @Sendable () async throws -> Value,
-                tearDown: @escaping @Sendable (Value) async -> Void = { _ in },
-                isUsable: (@Sendable (Value) async -> Bool)? = nil) {
+    public init(
+        _ name: String, scope: FixtureScope = .worker,
+        setUp: @escaping @Sendable () async throws -> Value,
+        tearDown: @escaping @Sendable (Value) async -> Void = { _ in },
+        isUsable: (@Sendable (Value) async -> Bool)? = nil
+    ) {
         keyed = KeyedFixture(name, scope: scope, setUp: { _ in try await setUp() }, tearDown: tearDown, isUsable: isUsable)
     }
 
@@ -56,10 +58,12 @@ public final class KeyedFixture<Key: Hashable & Sendable, Value: Sendable>: Send
     let tearDown: @Sendable (Value) async -> Void
     let isUsable: (@Sendable (Value) async -> Bool)?
 
-    public init(_ name: String, scope: FixtureScope = .worker,
-                setUp: @escaping @Sendable (Key) async throws -> Value,
-                tearDown: @escaping @Sendable (Value) async -> Void = { _ in },
-                isUsable: (@Sendable (Value) async -> Bool)? = nil) {
+    public init(
+        _ name: String, scope: FixtureScope = .worker,
+        setUp: @escaping @Sendable (Key) async throws -> Value,
+        tearDown: @escaping @Sendable (Value) async -> Void = { _ in },
+        isUsable: (@Sendable (Value) async -> Bool)? = nil
+    ) {
         self.name = name
         self.scope = scope
         self.setUp = setUp

@@ -30,8 +30,10 @@ public actor FixtureStore {
     private var entries: [EntryKey: Entry] = [:]
     private var nextOrder = 0
 
-    func value(_ id: EntryKey, name: String, scope: FixtureScope, isUsable: (@Sendable (any Sendable) async -> Bool)?,
-               setUp: @escaping @Sendable () async throws -> (any Sendable, @Sendable () async -> Void)) async throws -> any Sendable {
+    func value(
+        _ id: EntryKey, name: String, scope: FixtureScope, isUsable: (@Sendable (any Sendable) async -> Bool)?,
+        setUp: @escaping @Sendable () async throws -> (any Sendable, @Sendable () async -> Void)
+    ) async throws -> any Sendable {
         while true {
             switch entries[id]?.state {
             case .ready(let v, let tearDown)?:

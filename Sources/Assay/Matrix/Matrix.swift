@@ -37,8 +37,10 @@ public struct Matrix: Sendable {
     public var skipCases: [SkipCase]
     public var ensured: [PartialCombination]
 
-    public init(name: String? = nil, about: String? = nil, dimensions: [Dimension],
-                skipCases: [SkipCase] = [], ensured: [PartialCombination] = []) {
+    public init(
+        name: String? = nil, about: String? = nil, dimensions: [Dimension],
+        skipCases: [SkipCase] = [], ensured: [PartialCombination] = []
+    ) {
         self.name = name
         self.about = about
         self.dimensions = dimensions

@@ -94,7 +94,8 @@ public enum MatrixLibrary {
                     throw MatrixDefinitionError(description: "\(origin): rule names unknown dimension \"\(k)\"")
                 }
                 if !d.values.contains(v) {
-                    throw MatrixDefinitionError(description: "\(origin): rule value \(k)=\(v) is not one of \(d.values.map(\.description).joined(separator: ", "))")
+                    throw MatrixDefinitionError(
+                        description: "\(origin): rule value \(k)=\(v) is not one of \(d.values.map(\.description).joined(separator: ", "))")
                 }
             }
         }
@@ -105,7 +106,7 @@ public enum MatrixLibrary {
 public enum ExecutablePath {
     public static func current() -> String? {
         #if os(Linux)
-        if let p = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return p }
+            if let p = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return p }
         #endif
         return Bundle.main.executablePath ?? CommandLine.arguments.first
     }

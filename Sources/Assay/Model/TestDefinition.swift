@@ -67,7 +67,9 @@ public struct SkipCase: Sendable {
 
     /// Skips the combinations matching every pair of `partial`.
     public static func when(_ partial: PartialCombination, reason: String? = nil) -> SkipCase {
-        let text = reason ?? "skipped for " + partial.sorted { $0.key < $1.key }
+        let text =
+            reason ?? "skipped for "
+            + partial.sorted { $0.key < $1.key }
             .map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         return SkipCase { combo in combo.matches(partial) ? text : nil }
     }

@@ -11,11 +11,14 @@ public struct Test: SuiteMember {
         _ name: String, timeout: Double? = nil, expectedFail: String? = nil, skip: String? = nil,
         skipCases: [SkipCase] = [], tags: [String] = [], body: @escaping TestBody
     ) {
-        definitions = [TestDefinition(
-            name: name, group: nil, kind: .simple, matrix: nil,
-            options: TestOptions(timeout: timeout, expectedFail: expectedFail, skip: skip,
-                                 skipCases: skipCases, tags: tags),
-            groupSkipCases: [], body: body)]
+        definitions = [
+            TestDefinition(
+                name: name, group: nil, kind: .simple, matrix: nil,
+                options: TestOptions(
+                    timeout: timeout, expectedFail: expectedFail, skip: skip,
+                    skipCases: skipCases, tags: tags),
+                groupSkipCases: [], body: body)
+        ]
     }
 }
 
@@ -28,11 +31,14 @@ public struct MatrixTest: SuiteMember {
         skip: String? = nil, skipCases: [SkipCase] = [], ensured: [PartialCombination] = [],
         tags: [String] = [], body: @escaping TestBody
     ) {
-        definitions = [TestDefinition(
-            name: name, group: nil, kind: .matrix, matrix: matrix,
-            options: TestOptions(timeout: timeout, expectedFail: expectedFail, skip: skip,
-                                 skipCases: skipCases, ensured: ensured, tags: tags),
-            groupSkipCases: [], body: body)]
+        definitions = [
+            TestDefinition(
+                name: name, group: nil, kind: .matrix, matrix: matrix,
+                options: TestOptions(
+                    timeout: timeout, expectedFail: expectedFail, skip: skip,
+                    skipCases: skipCases, ensured: ensured, tags: tags),
+                groupSkipCases: [], body: body)
+        ]
     }
 }
 
@@ -87,12 +93,15 @@ public struct CoordinatedTest: SuiteMember {
         precondition(!roles.isEmpty, "coordinated test \(name) needs at least one role")
         precondition(Set(roles.map { $0.name.lowercased() }).count == roles.count, "coordinated test \(name): role names must be unique")
         precondition(!roles.contains { $0.name.lowercased() == "parallel" }, "coordinated test \(name): 'parallel' is not a role name")
-        definitions = [TestDefinition(
-            name: name, group: nil, kind: .coordinated, matrix: matrix,
-            options: TestOptions(timeout: timeout, expectedFail: expectedFail, skip: skip,
-                                 skipCases: skipCases, ensured: ensured, tags: tags),
-            groupSkipCases: [], body: { _ in },
-            coordinated: CoordinatedSpec(roles: roles, parallel: parallel, gracefulTimeout: gracefulTimeout))]
+        definitions = [
+            TestDefinition(
+                name: name, group: nil, kind: .coordinated, matrix: matrix,
+                options: TestOptions(
+                    timeout: timeout, expectedFail: expectedFail, skip: skip,
+                    skipCases: skipCases, ensured: ensured, tags: tags),
+                groupSkipCases: [], body: { _ in },
+                coordinated: CoordinatedSpec(roles: roles, parallel: parallel, gracefulTimeout: gracefulTimeout))
+        ]
     }
 }
 

@@ -35,7 +35,10 @@ public struct Catalog: Sendable {
                 errorRow.append(nil)
                 let pathKeys = [test.path.map { $0.lowercased() }, test.path.map { Slug.make($0) }]
                 guard pathKeys.allSatisfy({ !seenTests.contains($0) }) else {
-                    throw PlanError(description: "\(suite.category)/\(suite.name): test \"\(test.path.joined(separator: "/"))\" is defined twice (or its name or slug collides with another test's)")
+                    throw PlanError(
+                        description:
+                            "\(suite.category)/\(suite.name): test \"\(test.path.joined(separator: "/"))\" is defined twice (or its name or slug collides with another test's)"
+                    )
                 }
                 seenTests.formUnion(pathKeys)
                 let head = test.group ?? test.name
@@ -43,7 +46,9 @@ public struct Catalog: Sendable {
                 for k in Set([head.lowercased(), Slug.make(head)]) {
                     if let prev = topLevelOwner[k], prev != owner || owner == "test" {
                         if topLevel.contains(k) {
-                            throw PlanError(description: "\(suite.category)/\(suite.name): \"\(head)\" names both a test and a matrix group (or two tests with the same slug)")
+                            throw PlanError(
+                                description:
+                                    "\(suite.category)/\(suite.name): \"\(head)\" names both a test and a matrix group (or two tests with the same slug)")
                         }
                     }
                     topLevel.insert(k)
@@ -57,7 +62,9 @@ public struct Catalog: Sendable {
                 case .matrix(let given):
                     m = given
                 case .named(let name):
-                    if let hit = cache[name] { m = hit } else {
+                    if let hit = cache[name] {
+                        m = hit
+                    } else {
                         do { m = try MatrixLibrary.load(name, directory: matricesDirectory) } catch {
                             errorRow[errorRow.count - 1] = "\(suite.category)/\(suite.name)/\(test.name): \(error)"
                             row.append(nil)

@@ -20,14 +20,17 @@ public struct PlannedCase: Sendable {
     /// The canonical id: `category/suite/[group/]test[k=v,…]<k=v,…>`. Passed
     /// back to `-f` it selects exactly this case.
     public var id: String {
-        CanonicalID.make(category: category, suite: suiteName, path: test.path,
-                         combination: test.kind == .simple ? [] : combination.pairs, coordination: coordination)
+        CanonicalID.make(
+            category: category, suite: suiteName, path: test.path,
+            combination: test.kind == .simple ? [] : combination.pairs, coordination: coordination)
     }
 }
 
 enum CanonicalID {
-    static func make(category: String, suite: String, path: [String], combination: [(String, AssayValue)],
-                     coordination: [(key: String, value: String)]) -> String {
+    static func make(
+        category: String, suite: String, path: [String], combination: [(String, AssayValue)],
+        coordination: [(key: String, value: String)]
+    ) -> String {
         var s = ([category, suite] + path).map(GlobPattern.escape).joined(separator: "/")
         if !combination.isEmpty {
             s += "[" + combination.map { "\($0.0)=\(GlobPattern.escape($0.1.description))" }.joined(separator: ",") + "]"

@@ -34,7 +34,9 @@ public enum Planner {
                     if let m = matrix {
                         guard let allowed = try allowedIndices(f, matrix: m, test: test, suite: suite, known: &keyKnown[fi]) else { continue }
                         filterHits[fi] += 1
-                        if allowed.allSatisfy({ $0 == nil }) { selectAll = true } else if !selectAll {
+                        if allowed.allSatisfy({ $0 == nil }) {
+                            selectAll = true
+                        } else if !selectAll {
                             enumerate(matrix: m, allowed: allowed) { chosen.insert($0) }
                         }
                     } else {
@@ -57,11 +59,15 @@ public enum Planner {
                 testCases.reserveCapacity(indices.count)
                 for ci in indices {
                     let combo = matrix?.combination(at: ci) ?? .empty
-                    var c = PlannedCase(suiteIndex: si, testIndex: ti, comboIndex: ci, category: suite.category,
-                                        suiteName: suite.name, test: test, combination: combo,
-                                        coordination: coordination, skipReason: nil, ensured: false)
+                    var c = PlannedCase(
+                        suiteIndex: si, testIndex: ti, comboIndex: ci, category: suite.category,
+                        suiteName: suite.name, test: test, combination: combo,
+                        coordination: coordination, skipReason: nil, ensured: false)
                     if !options.skips.isEmpty,
-                       options.skips.contains(where: { caseMatches($0, c, suite: suite) }) { continue }
+                        options.skips.contains(where: { caseMatches($0, c, suite: suite) })
+                    {
+                        continue
+                    }
                     c.skipReason = skipReason(test, matrix: matrix, combo: combo)
                     if let m = matrix {
                         c.ensured = (m.ensured + test.options.ensured).contains { combo.matches($0) }
@@ -87,8 +93,10 @@ public enum Planner {
     }
 
     /// A coordinated selector checked against the test's roles and modes.
-    static func validatedCoordination(_ f: FilterExpression, _ c: [FilterExpression.SelectorEntry],
-                                      test: TestDefinition, suite: Suite) throws -> [(key: String, value: String)] {
+    static func validatedCoordination(
+        _ f: FilterExpression, _ c: [FilterExpression.SelectorEntry],
+        test: TestDefinition, suite: Suite
+    ) throws -> [(key: String, value: String)] {
         let where_ = "\(suite.category)/\(suite.name)/\(test.path.joined(separator: "/"))"
         for e in c where e.values.count != 1 {
             throw PlanError(description: "filter '\(f.source)': \(e.key) takes one value in a coordinated selector (\(where_))")
@@ -125,8 +133,10 @@ public enum Planner {
     /// Per dimension, the allowed value indices (nil: all). Returns nil when
     /// the filter's selector names a key this matrix lacks (no match).
     /// Throws when a value is outside the declared list.
-    static func allowedIndices(_ f: FilterExpression, matrix: Matrix, test: TestDefinition, suite: Suite,
-                               known: inout [Bool]) throws -> [[Int]?]? {
+    static func allowedIndices(
+        _ f: FilterExpression, matrix: Matrix, test: TestDefinition, suite: Suite,
+        known: inout [Bool]
+    ) throws -> [[Int]?]? {
         var allowed = [[Int]?](repeating: nil, count: matrix.dimensions.count)
         var missing = false
         for (ki, entry) in f.matrix.enumerated() {
@@ -140,7 +150,10 @@ public enum Planner {
             for v in entry.values {
                 let hits = dim.values.indices.filter { SelectorValues.matches(v, dim.values[$0].description) }
                 if hits.isEmpty {
-                    throw PlanError(description: "filter '\(f.source)': \(entry.key)=\(v) is not a value of dimension '\(dim.name)' in \(suite.category)/\(suite.name)/\(test.path.joined(separator: "/")); allowed values: \(dim.values.map(\.description).joined(separator: ", "))")
+                    throw PlanError(
+                        description:
+                            "filter '\(f.source)': \(entry.key)=\(v) is not a value of dimension '\(dim.name)' in \(suite.category)/\(suite.name)/\(test.path.joined(separator: "/")); allowed values: \(dim.values.map(\.description).joined(separator: ", "))"
+                    )
                 }
                 idx += hits
             }
@@ -197,8 +210,10 @@ public enum Planner {
         let ensured = cases.indices.filter { cases[$0].ensured }
         var pool = cases.indices.filter { !cases[$0].ensured && cases[$0].skipReason == nil }
         guard let first = cases.first else { return cases }
-        var rng = SeededGenerator(seed: options.seed ^ SeededGenerator.stableHash(
-            "\(first.category)/\(first.suiteName)/\(first.test.path.joined(separator: "/"))"))
+        var rng = SeededGenerator(
+            seed: options.seed
+                ^ SeededGenerator.stableHash(
+                    "\(first.category)/\(first.suiteName)/\(first.test.path.joined(separator: "/"))"))
         var picked = Set(ensured)
         let want = max(0, n - picked.count)
         for i in 0..<min(want, pool.count) {

@@ -18,8 +18,10 @@ enum SelectorValues {
     }
 
     /// The canonical form of a validated coordinated selector.
-    static func canonicalCoordination(_ pairs: [(key: String, value: String)], spec: CoordinatedSpec,
-                                      resolved: CoordinatedSpec.Resolved) -> [(key: String, value: String)] {
+    static func canonicalCoordination(
+        _ pairs: [(key: String, value: String)], spec: CoordinatedSpec,
+        resolved: CoordinatedSpec.Resolved
+    ) -> [(key: String, value: String)] {
         var out: [(key: String, value: String)] = []
         if pairs.contains(where: { $0.key.lowercased() == "parallel" }) {
             out.append((key: "parallel", value: resolved.mode.rawValue))

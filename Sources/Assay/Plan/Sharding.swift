@@ -90,7 +90,8 @@ public enum Sharding {
         }
         // Most costly first; ties in plan order. Each to the least loaded shard (ties: lowest).
         let order = chunks.indices.sorted { a, b in
-            chunks[a].cost != chunks[b].cost ? chunks[a].cost > chunks[b].cost
+            chunks[a].cost != chunks[b].cost
+                ? chunks[a].cost > chunks[b].cost
                 : (chunks[a].suite, chunks[a].cases.first ?? 0) < (chunks[b].suite, chunks[b].cases.first ?? 0)
         }
         var load = [Double](repeating: 0, count: count)
@@ -129,8 +130,10 @@ public enum Sharding {
         public let balancedBy: String
 
         public var json: JSONValue {
-            .object(["index": .int(spec.index), "count": .int(spec.count), "planCases": .int(planCases),
-                     "planDigest": .string(planDigest), "balancedBy": .string(balancedBy)])
+            .object([
+                "index": .int(spec.index), "count": .int(spec.count), "planCases": .int(planCases),
+                "planDigest": .string(planDigest), "balancedBy": .string(balancedBy),
+            ])
         }
     }
 
@@ -150,10 +153,11 @@ public enum Sharding {
         for ps in plan.suites { for c in ps.cases { ids.append(c.id) } }
         let digest = String(SeededGenerator.stableHash(ids.joined(separator: "\n")), radix: 16)
         let index = Dictionary(ids.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-        let share = Share(spec: spec, planCases: ids.count, planDigest: digest, planIndex: index,
-                          cost: mine.reduce(0) { $0 + $1.cost },
-                          totalCost: assignment.reduce(0) { $0 + $1.reduce(0) { $0 + $1.cost } },
-                          balancedBy: durations == nil ? "case count" : "durations")
+        let share = Share(
+            spec: spec, planCases: ids.count, planDigest: digest, planIndex: index,
+            cost: mine.reduce(0) { $0 + $1.cost },
+            totalCost: assignment.reduce(0) { $0 + $1.reduce(0) { $0 + $1.cost } },
+            balancedBy: durations == nil ? "case count" : "durations")
         return (Plan(suites: suites, warnings: plan.warnings), share)
     }
 }

@@ -16,10 +16,12 @@ struct RemoteCredentials: Sendable {
     init(coordinatorAddress: String, participants: [ParticipantID]) throws {
         ca = try CertificateAuthority.createRoot(commonName: "Assay run CA \(UInt32.random(in: 0...UInt32.max))", daysValid: 1)
         let isIP = IPAddress.isLiteral(coordinatorAddress)
-        coordinator = try ca.issue(CertificateRequest(commonName: "assay-coordinator",
-                                                     dnsNames: isIP ? [] : [coordinatorAddress],
-                                                     ipAddresses: isIP ? [coordinatorAddress] : [],
-                                                     daysValid: 1, usage: .server))
+        coordinator = try ca.issue(
+            CertificateRequest(
+                commonName: "assay-coordinator",
+                dnsNames: isIP ? [] : [coordinatorAddress],
+                ipAddresses: isIP ? [coordinatorAddress] : [],
+                daysValid: 1, usage: .server))
         var ids: [ParticipantID: CertificateAndKey] = [:]
         var fp: [String: ParticipantID] = [:]
         for p in participants {
@@ -35,8 +37,9 @@ struct RemoteCredentials: Sendable {
     /// The coordinator's TLS server context: TLS 1.3 only, client certificates required and
     /// verified against this case's CA only.
     func serverContext() throws -> TLSContext {
-        var c = TLSConfiguration.server(coordinator, clientAuthentication: .required,
-                                        trustRoots: .certificates([ca.certificate]))
+        var c = TLSConfiguration.server(
+            coordinator, clientAuthentication: .required,
+            trustRoots: .certificates([ca.certificate]))
         c.minimumVersion = .tls1_3
         c.maximumVersion = .tls1_3
         c.sessionTickets = false

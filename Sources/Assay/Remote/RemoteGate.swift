@@ -1,7 +1,7 @@
 import Foundation
 import JSec
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What the gate asks of the process-mode coordinator it serves.
@@ -50,8 +50,10 @@ final class RemoteGate: @unchecked Sendable {
     /// Told when a participant joins, with the address it connected from (set before `start`).
     var onJoin: (@Sendable (ParticipantID, String) -> Void)?
 
-    init(hosts: HostsFile, placement: [ParticipantID: HostsFile.Host], requests: [ParticipantID: ParticipantRequest],
-         socketPath: String, dir: String, waitScale: Double, hooks: RemoteGateHooks) {
+    init(
+        hosts: HostsFile, placement: [ParticipantID: HostsFile.Host], requests: [ParticipantID: ParticipantRequest],
+        socketPath: String, dir: String, waitScale: Double, hooks: RemoteGateHooks
+    ) {
         self.hosts = hosts
         self.placement = placement
         self.requests = requests
@@ -130,22 +132,27 @@ final class RemoteGate: @unchecked Sendable {
         let binary = host.binary ?? ExecutablePath.current() ?? CommandLine.arguments[0]
         switch host.launcher {
         case .local:
-            return   // not placed (HostsFile.placement skips local hosts)
+            return  // not placed (HostsFile.placement skips local hosts)
         case .external:
             let argv = [binary, RemoteParticipantMain.command, "--connect", connect, "--bundle", path]
             let command = argv.map(Self.shellQuote).joined(separator: " ")
             FileHandle.standardError.write(Data("assay: start \(p) on host \(host.name) (\(host.address)): \(command)\n".utf8))
             if let file = hosts.commands {
-                let line: JSONValue = .object(["participant": .string(p.description), "host": .string(host.name),
-                                               "address": .string(host.address), "argv": .array(argv.map { .string($0) }),
-                                               "command": .string(command)])
+                let line: JSONValue = .object([
+                    "participant": .string(p.description), "host": .string(host.name),
+                    "address": .string(host.address), "argv": .array(argv.map { .string($0) }),
+                    "command": .string(command),
+                ])
                 Self.append(line, to: file)
             }
         case .ssh:
             let remoteCommand = [binary, RemoteParticipantMain.command, "--connect", connect, "--bundle", "-"]
                 .map(Self.shellQuote).joined(separator: " ")
-            let argv = ["/bin/sh", "-c", "f=$1; shift; exec \"$@\" < \"$f\"", "assay-ssh", path,
-                        "ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10"] + (host.ssh ?? [host.address]) + [remoteCommand]
+            let argv =
+                [
+                    "/bin/sh", "-c", "f=$1; shift; exec \"$@\" < \"$f\"", "assay-ssh", path,
+                    "ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
+                ] + (host.ssh ?? [host.address]) + [remoteCommand]
             do { try hooks.spawn(p, argv) } catch {
                 end(p, "\(p) was not started on host \(host.name): \(error)")
             }
@@ -234,7 +241,9 @@ final class RemoteGate: @unchecked Sendable {
         let relay = RemoteRelay(remote: stream, local: local, heartbeat: 1, silence: silence)
         switch await relay.run() {
         case .silent(let s):
-            linkEnded(p, "\(p) on host \(placement[p]!.name) (\(fromText)) went silent: no byte, not even a heartbeat, for \(CoordinationHub.format(s)) s", silent: true)
+            linkEnded(
+                p, "\(p) on host \(placement[p]!.name) (\(fromText)) went silent: no byte, not even a heartbeat, for \(CoordinationHub.format(s)) s",
+                silent: true)
         case .closed(let why):
             linkEnded(p, "\(p) on host \(placement[p]!.name) (\(fromText)) crashed: its link closed before it reported done (\(why))", crashed: true)
         case .localClosed:

@@ -40,13 +40,15 @@ enum RemoteParticipantMain {
             i += 1
         }
         guard let c = connect, let colon = c.lastIndex(of: ":"), let port = Int(c[c.index(after: colon)...]),
-              (1...65_535).contains(port) else {
+            (1...65_535).contains(port)
+        else {
             throw RemoteParticipantError(description: "--connect HOST:PORT is required\n\(usage)")
         }
         o.host = String(c[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         o.port = port
         guard (o.bundle != nil) != (o.ca != nil || o.cert != nil || o.key != nil),
-              o.bundle != nil || (o.ca != nil && o.cert != nil && o.key != nil) else {
+            o.bundle != nil || (o.ca != nil && o.cert != nil && o.key != nil)
+        else {
             throw RemoteParticipantError(description: "give either --bundle or all of --ca, --cert, --key\n\(usage)")
         }
         return o
@@ -62,8 +64,9 @@ enum RemoteParticipantMain {
         if let path = o.bundle {
             b = try ParticipantBundle(text: try text(path))
         } else {
-            b = ParticipantBundle(certificate: try Certificate(pem: try text(o.cert!)), key: try PrivateKey(pem: try text(o.key!)),
-                                  ca: try Certificate(pem: try text(o.ca!)), token: nil)
+            b = ParticipantBundle(
+                certificate: try Certificate(pem: try text(o.cert!)), key: try PrivateKey(pem: try text(o.key!)),
+                ca: try Certificate(pem: try text(o.ca!)), token: nil)
         }
         if let t = o.token ?? ProcessInfo.processInfo.environment["ASSAY_TOKEN"] { b.token = t }
         guard b.token != nil else { throw RemoteParticipantError(description: "no token: give --token, ASSAY_TOKEN or a bundle with one") }
@@ -87,10 +90,12 @@ enum RemoteParticipantMain {
             do {
                 let stream: NetStream
                 do {
-                    stream = try await TLS.connect(host: options.host, port: options.port, context: try creds.clientContext(),
-                                                   timeout: .seconds(15))
+                    stream = try await TLS.connect(
+                        host: options.host, port: options.port, context: try creds.clientContext(),
+                        timeout: .seconds(15))
                 } catch let e as JSecError where e.category == .verification {
-                    throw RemoteParticipantError(description: "the coordinator is not the one of this bundle's run (its certificate does not verify against the bundle's CA): \(e)")
+                    throw RemoteParticipantError(
+                        description: "the coordinator is not the one of this bundle's run (its certificate does not verify against the bundle's CA): \(e)")
                 }
                 do {
                     try await RemoteLine.write(RemoteJoin(token: creds.token ?? ""), to: stream)
@@ -114,7 +119,8 @@ enum RemoteParticipantMain {
             return 3
         }
 
-        FileHandle.standardError.write(Data("assay participant: joined as \(request.role)[\(request.index)] of \(request.id) via \(options.host):\(options.port)\n".utf8))
+        FileHandle.standardError.write(
+            Data("assay participant: joined as \(request.role)[\(request.index)] of \(request.id) via \(options.host):\(options.port)\n".utf8))
         // The worker connects to a private Unix socket whose one connection is relayed over the link.
         let dir = "/tmp/assay-r\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         do {

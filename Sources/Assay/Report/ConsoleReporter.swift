@@ -50,7 +50,8 @@ public final class ConsoleReporter: RunObserver, @unchecked Sendable {
             done += 1
             counts.add(r.status)
             var lines: [String] = []
-            let showCase = verbosity >= 5
+            let showCase =
+                verbosity >= 5
                 || (verbosity >= 1 && (r.status.isFailure || r.status == .flaky))
                 || (verbosity >= 4 && (r.status == .skipped || r.status == .expectedFail))
             if showCase {

@@ -2,11 +2,14 @@ import Foundation
 
 /// Gathers where-and-how facts for the results file.
 enum RunMetadataCollector {
-    static func collect(start: Date, arguments: [String], options: [String: JSONValue],
-                        extra: [String: String]) -> RunMetadata {
+    static func collect(
+        start: Date, arguments: [String], options: [String: JSONValue],
+        extra: [String: String]
+    ) -> RunMetadata {
         var os = ProcessInfo.processInfo.operatingSystemVersionString
         if let release = try? String(contentsOfFile: "/etc/os-release", encoding: .utf8),
-           let line = release.split(separator: "\n").first(where: { $0.hasPrefix("PRETTY_NAME=") }) {
+            let line = release.split(separator: "\n").first(where: { $0.hasPrefix("PRETTY_NAME=") })
+        {
             os = line.dropFirst("PRETTY_NAME=".count).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) + " (" + os + ")"
         }
         var extra = extra
@@ -21,17 +24,17 @@ enum RunMetadataCollector {
     /// The compiler that built the runner.
     static var swiftVersion: String {
         #if compiler(>=6.5)
-        return "6.5+"
+            return "6.5+"
         #elseif compiler(>=6.4)
-        return "6.4"
+            return "6.4"
         #elseif compiler(>=6.3)
-        return "6.3"
+            return "6.3"
         #elseif compiler(>=6.2)
-        return "6.2"
+            return "6.2"
         #elseif compiler(>=6.1)
-        return "6.1"
+            return "6.1"
         #else
-        return "6.0"
+            return "6.0"
         #endif
     }
 

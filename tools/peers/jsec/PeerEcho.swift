@@ -32,11 +32,15 @@ struct PeerEcho: AsyncParsableCommand {
         for _ in 0..<clients {
             do {
                 if let context {
-                    streams.append(try await TLS.connect(host: common.host, port: common.port, serverName: serverName,
-                                                         context: context, timeout: .seconds(30), eventLoopGroup: group))
+                    streams.append(
+                        try await TLS.connect(
+                            host: common.host, port: common.port, serverName: serverName,
+                            context: context, timeout: .seconds(30), eventLoopGroup: group))
                 } else {
-                    streams.append(try await NetStream.connect(host: common.host, port: common.port, timeout: .seconds(30),
-                                                               eventLoopGroup: group))
+                    streams.append(
+                        try await NetStream.connect(
+                            host: common.host, port: common.port, timeout: .seconds(30),
+                            eventLoopGroup: group))
                 }
             } catch {
                 errors += 1
@@ -76,10 +80,12 @@ struct PeerEcho: AsyncParsableCommand {
         }
         let seconds = (ContinuousClock.now - start).seconds
         try? await group.shutdownGracefully()
-        try emitJSON(Result(transport: common.isTLS ? "tls1.3" : "tcp", clients: clients, chunk: chunk, duration: duration,
-                            seconds: seconds, bytes: results.reduce(0) { $0 + $1.bytes },
-                            iterations: results.reduce(0) { $0 + $1.iterations }, connected: streams.count,
-                            errors: errors + results.filter(\.failed).count, perClientBytes: results.map(\.bytes),
-                            cipher: streams.first?.tls?.info.cipher))
+        try emitJSON(
+            Result(
+                transport: common.isTLS ? "tls1.3" : "tcp", clients: clients, chunk: chunk, duration: duration,
+                seconds: seconds, bytes: results.reduce(0) { $0 + $1.bytes },
+                iterations: results.reduce(0) { $0 + $1.iterations }, connected: streams.count,
+                errors: errors + results.filter(\.failed).count, perClientBytes: results.map(\.bytes),
+                cipher: streams.first?.tls?.info.cipher))
     }
 }

@@ -44,7 +44,7 @@ struct PeerHandshake: AsyncParsableCommand {
                 tasks.addTask {
                     var w = Worker()
                     var session: TLSSession?
-                    if resume {   // the first, full handshake only fetches a ticket: not counted
+                    if resume {  // the first, full handshake only fetches a ticket: not counted
                         session = try? await Self.once(host, port, serverName, context, nil, group).session
                     }
                     while ContinuousClock.now < deadline {
@@ -70,16 +70,21 @@ struct PeerHandshake: AsyncParsableCommand {
         let seconds = (ContinuousClock.now - start).seconds
         try? await group.shutdownGracefully()
         let latencies = workers.flatMap(\.latencies)
-        try emitJSON(Result(mode: mode, clients: clients, duration: duration, seconds: seconds, handshakes: latencies.count,
-                            resumed: workers.reduce(0) { $0 + $1.resumed }, errors: workers.reduce(0) { $0 + $1.errors },
-                            latenciesUs: latencies, cipher: workers.compactMap(\.cipher).first))
+        try emitJSON(
+            Result(
+                mode: mode, clients: clients, duration: duration, seconds: seconds, handshakes: latencies.count,
+                resumed: workers.reduce(0) { $0 + $1.resumed }, errors: workers.reduce(0) { $0 + $1.errors },
+                latenciesUs: latencies, cipher: workers.compactMap(\.cipher).first))
     }
 
     /// One connection: handshake, 1-byte echo (the server has finished its side; a TLS 1.3 ticket has arrived), close.
-    static func once(_ host: String, _ port: Int, _ serverName: String, _ context: TLSContext, _ session: TLSSession?,
-                     _ group: any EventLoopGroup) async throws -> (reused: Bool, session: TLSSession?, cipher: String?) {
-        let stream = try await TLS.connect(host: host, port: port, serverName: serverName, context: context, session: session,
-                                           timeout: .seconds(10), eventLoopGroup: group)
+    static func once(
+        _ host: String, _ port: Int, _ serverName: String, _ context: TLSContext, _ session: TLSSession?,
+        _ group: any EventLoopGroup
+    ) async throws -> (reused: Bool, session: TLSSession?, cipher: String?) {
+        let stream = try await TLS.connect(
+            host: host, port: port, serverName: serverName, context: context, session: session,
+            timeout: .seconds(10), eventLoopGroup: group)
         do {
             try await stream.write([0x5A])
             _ = try await stream.chunk(1, timeout: .seconds(10))

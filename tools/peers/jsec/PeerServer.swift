@@ -16,8 +16,9 @@ struct PeerServer: AsyncParsableCommand {
         let listener: NetListener
         if common.isTLS {
             guard let cert, let key else { throw ValidationError("--cert and --key are required with --tls 1.3") }
-            listener = try await TLS.listen(host: common.host, port: common.port, backlog: 4096,
-                                            context: PeerTLS.server(cert: cert, key: key), eventLoopGroup: group)
+            listener = try await TLS.listen(
+                host: common.host, port: common.port, backlog: 4096,
+                context: PeerTLS.server(cert: cert, key: key), eventLoopGroup: group)
         } else {
             listener = try await NetListener.listen(host: common.host, port: common.port, backlog: 4096, eventLoopGroup: group)
         }

@@ -72,9 +72,11 @@ struct Echo: AsyncParsableCommand {
         }
         let seconds = Double((NIODeadline.now() - start).nanoseconds) / 1e9
         try? await group.shutdownGracefully()
-        try emitJSON(Result(transport: common.isTLS ? "tls1.3" : "tcp", clients: clients, chunk: chunk, duration: duration,
-                            seconds: seconds, bytes: perClient.reduce(0, +), iterations: iterations,
-                            connected: channels.count, errors: errors, perClientBytes: perClient))
+        try emitJSON(
+            Result(
+                transport: common.isTLS ? "tls1.3" : "tcp", clients: clients, chunk: chunk, duration: duration,
+                seconds: seconds, bytes: perClient.reduce(0, +), iterations: iterations,
+                connected: channels.count, errors: errors, perClientBytes: perClient))
     }
 }
 

@@ -60,10 +60,12 @@ struct Handshake: AsyncParsableCommand {
         let elapsed = ContinuousClock.now - start
         try? await group.shutdownGracefully()
         let latencies = results.flatMap(\.0)
-        try emitJSON(Result(mode: mode, clients: clients, duration: duration,
-                            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
-                            handshakes: latencies.count, resumed: 0, errors: results.reduce(0) { $0 + $1.1 },
-                            latenciesUs: latencies))
+        try emitJSON(
+            Result(
+                mode: mode, clients: clients, duration: duration,
+                seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+                handshakes: latencies.count, resumed: 0, errors: results.reduce(0) { $0 + $1.1 },
+                latenciesUs: latencies))
     }
 }
 

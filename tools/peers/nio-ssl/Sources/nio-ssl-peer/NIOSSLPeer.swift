@@ -53,7 +53,7 @@ enum PeerTLS {
     static func client(ca: String) throws -> NIOSSLContext {
         var config = TLSConfiguration.makeClientConfiguration()
         config.trustRoots = .file(ca)
-        config.certificateVerification = .fullVerification   // chain + hostname: verification stays on
+        config.certificateVerification = .fullVerification  // chain + hostname: verification stays on
         pin(&config)
         return try NIOSSLContext(configuration: config)
     }
