@@ -154,6 +154,11 @@ public struct TLSConfiguration: Sendable {
     /// Time allowed for the handshake; nil waits forever (not recommended for servers).
     public var handshakeTimeout: Duration? = .seconds(30)
 
+    /// How long a full `close()` waits for its close_notify (and any data written before it) to reach
+    /// the kernel when the socket's send buffer is full — a peer that stopped reading. Past this the
+    /// socket is closed anyway and the peer sees an end of stream without close_notify. `.zero` closes at once.
+    public var closeNotifyTimeout: Duration = .seconds(5)
+
     public init() {}
 
     /// A client configuration with secure defaults: system trust store, full verification, TLS 1.2+.

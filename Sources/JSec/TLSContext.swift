@@ -87,6 +87,9 @@ public final class TLSContext: @unchecked Sendable {
                 .configuration,
                 "the .\(c.securityProfile) security profile allows \(minimum.rawValue) and above, but the maximum version is \(c.maximumVersion.rawValue)")
         }
+        guard c.closeNotifyTimeout >= .zero else {
+            throw JSecError(.configuration, "closeNotifyTimeout must not be negative, got \(c.closeNotifyTimeout)")
+        }
         if transport == .datagram {
             try configureDatagram()  // DTLSContext.swift: DTLS 1.2 only, MTU, cookie exchange
         } else {

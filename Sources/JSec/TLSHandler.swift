@@ -358,20 +358,24 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if state == .active { flushCiphertext(context: context) }
     }
 
-    private func flushCiphertext(context: ChannelHandlerContext) {
+    /// Sends what the engine has produced; `written` (if given) completes when those bytes have
+    /// been written to the transport (at once when there were none).
+    private func flushCiphertext(context: ChannelHandlerContext, written: EventLoopPromise<Void>? = nil) {
         let promises = unflushedPromises
         unflushedPromises = []
         guard let out = engine.takeOutput() else {
             for p in promises { p.succeed() }
+            written?.succeed()
             return
         }
-        if promises.isEmpty {
+        if promises.isEmpty && written == nil {
             context.writeAndFlush(wrapOutboundOut(out), promise: nil)
         } else {
             let promise = context.eventLoop.makePromise(of: Void.self)
             promise.futureResult.whenComplete { result in
                 for p in promises { p.completeWith(result) }
             }
+            if let written { promise.futureResult.cascade(to: written) }
             context.writeAndFlush(wrapOutboundOut(out), promise: promise)
         }
     }
@@ -400,18 +404,42 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
             context.close(mode: .output, promise: promise)
         case .all:
-            if state == .active && !sentCloseNotify {
-                sentCloseNotify = true
-                engine.shutdown()
-                flushCiphertext(context: context)
-            }
             if state == .idle || state == .handshaking {
                 state = .closed
                 completeHandshake(.failure(JSecError(.closed, "the stream was closed during the TLS handshake")))
             }
-            context.close(mode: .all, promise: promise)
+            guard state == .active && !sentCloseNotify else {
+                context.close(mode: .all, promise: promise)
+                return
+            }
+            sentCloseNotify = true
+            engine.shutdown()
+            let written = context.eventLoop.makePromise(of: Void.self)
+            flushCiphertext(context: context, written: written)
+            close(context: context, after: written.futureResult, promise: promise)
         default:
             context.close(mode: mode, promise: promise)
+        }
+    }
+
+    /// A full close fails every write NIO still queues (BaseSocketChannel.close0), so closing at
+    /// once loses the close_notify — and what was written with it — whenever the socket's send
+    /// buffer is full: the peer then sees an end of stream without close_notify. Wait until those
+    /// bytes reach the kernel, as a TCP close keeps what it already accepted, but for no longer
+    /// than ``TLSConfiguration/closeNotifyTimeout``: a peer that reads nothing cannot hold the
+    /// socket open.
+    private func close(context: ChannelHandlerContext, after written: EventLoopFuture<Void>, promise: EventLoopPromise<Void>?) {
+        let loop = context.eventLoop.assumeIsolated()
+        var closed = false
+        let closeNow = {
+            guard !closed else { return }
+            closed = true
+            context.close(mode: .all, promise: promise)
+        }
+        let timer = loop.scheduleTask(in: engine.context.configuration.closeNotifyTimeout.timeAmount) { closeNow() }
+        written.assumeIsolated().whenComplete { _ in
+            timer.cancel()
+            closeNow()
         }
     }
 }

@@ -30,6 +30,32 @@ final class TransportProbe: ChannelOutboundHandler {
     typealias OutboundIn = ByteBuffer
     var reads = 0
     var closes: [CloseMode] = []
+    /// When set, writes are held here with their promises, as NIO holds them while a socket's send
+    /// buffer is full; ``releaseWrites()`` lets them through. A full close fails what is still held,
+    /// as NIO's `BaseSocketChannel.close0` does.
+    var holdWrites = false
+    private(set) var held: [(NIOAny, EventLoopPromise<Void>?)] = []
+    /// What reached the transport, in order: "write" and "close(mode)".
+    private(set) var log: [String] = []
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard holdWrites else {
+            log.append("write")
+            context.write(data, promise: promise)
+            return
+        }
+        held.append((data, promise))
+    }
+
+    func releaseWrites(context: ChannelHandlerContext) {
+        holdWrites = false
+        let writes = held
+        held = []
+        for (data, promise) in writes {
+            log.append("write")
+            context.writeAndFlush(data, promise: promise)
+        }
+    }
 
     func read(context: ChannelHandlerContext) {
         reads += 1
@@ -38,6 +64,12 @@ final class TransportProbe: ChannelOutboundHandler {
 
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
         closes.append(mode)
+        log.append("close(\(mode))")
+        if mode == .all {
+            let writes = held
+            held = []
+            for (_, p) in writes { p?.fail(ChannelError.ioOnClosedChannel) }
+        }
         if mode == .output { promise?.succeed(); return }
         context.close(mode: mode, promise: promise)
     }
@@ -122,8 +154,8 @@ final class TLSPair {
     }
 
     /// Activates both channels and runs the handshake to completion.
-    static func connected(_ version: TLSVersion? = nil) throws -> TLSPair {
-        let pair = try TLSPair(client: PKI.clientConfiguration(version), server: PKI.serverConfiguration(version))
+    static func connected(_ version: TLSVersion? = nil, client: TLSConfiguration? = nil) throws -> TLSPair {
+        let pair = try TLSPair(client: client ?? PKI.clientConfiguration(version), server: PKI.serverConfiguration(version))
         try pair.server.activate()
         try pair.client.activate()
         try pair.pump()

@@ -238,6 +238,41 @@ import Testing
         #expect(w.completedResult.map { (try? $0.get()) == nil } == true, "a write after close fails")
     }
 
+    /// CI saw "close() sent close_notify after the data" fail on a Unix socket: the server's close
+    /// found the send buffer full, and NIO drops writes still queued at a full close. The close must
+    /// wait until the close_notify has been written (bounded by closeNotifyTimeout).
+    @Test func closeAllWaitsForTheCloseNotifyToBeWritten() throws {
+        let pair = try TLSPair.connected()
+        defer { pair.finish() }
+        let probe = pair.client.probe
+        probe.holdWrites = true  // the socket's send buffer is full
+        let closed = pair.client.channel.close()
+        #expect(probe.closes.isEmpty, "the close waits while the close_notify is still queued")
+        #expect(probe.held.count == 1)
+        let context = try pair.client.channel.pipeline.syncOperations.context(handler: probe)
+        probe.releaseWrites(context: context)  // the peer reads; the queue drains
+        #expect(probe.log.suffix(2) == ["write", "close(all)"], "\(probe.log)")
+        #expect(closed.completedResult.map { (try? $0.get()) != nil } == true)
+        let out = try #require(try pair.client.takeOutbound())
+        try pair.server.channel.writeInbound(out)
+        #expect(pair.server.handler.liveState.peerClosedCleanly == true, "the peer got its close_notify")
+    }
+
+    @Test func closeAllGivesUpOnAPeerThatReadsNothing() throws {
+        var client = PKI.clientConfiguration()
+        client.closeNotifyTimeout = .seconds(2)
+        let pair = try TLSPair.connected(client: client)
+        defer { pair.finish() }
+        pair.client.probe.holdWrites = true  // and never released
+        let closed = pair.client.channel.close()
+        pair.loop.advanceTime(by: .milliseconds(1_999))
+        #expect(pair.client.probe.closes.isEmpty)
+        pair.loop.advanceTime(by: .milliseconds(1))
+        #expect(pair.client.probe.closes == [.all], "closed after closeNotifyTimeout")
+        #expect(closed.completedResult != nil)
+        #expect(pair.client.probe.held.isEmpty, "the queued close_notify was dropped with the socket")
+    }
+
     @Test func garbageAfterTheHandshakeIsAProtocolError() throws {
         let pair = try TLSPair.connected()
         defer { pair.finish() }
