@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         // --- JSec: OpenSSL shim, crypto, TLS ---
@@ -42,6 +43,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
@@ -125,7 +127,9 @@ let package = Package(
         // Micro-benchmarks of the hot paths with saved baselines (tools/microbench/README.md).
         .executableTarget(
             name: "jsec-bench",
-            dependencies: ["JSec", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "JSec", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "tools/microbench",
             exclude: ["README.md", "baseline.json", "run"]
         ),
@@ -143,8 +147,10 @@ let package = Package(
         // tools/compare-peers: JSec's echo server / load client / handshake client (peers contract).
         .executableTarget(
             name: "jsec-peer",
-            dependencies: ["JSec", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "JSec", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "tools/peers/jsec"
         ),
 
@@ -171,6 +177,7 @@ let package = Package(
                 "JSec", "JSecCrypto",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ],

@@ -24,6 +24,7 @@ public enum Registry {
         nodeTLSSuite,
         curlSuite,
         examplesSuite,
+        keyLogSuite,
         remoteParticipantsSuite,
         perf9Suite,
         coordinationBenchmarkSuite,

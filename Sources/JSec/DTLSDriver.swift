@@ -1,4 +1,5 @@
 internal import CJSecOpenSSL
+import Logging
 import NIOCore
 
 /// Drives one DTLS association (one peer) on an event loop: a ``TLSEngine`` over a DTLS context fed one
@@ -97,6 +98,7 @@ final class DTLSDriver {
         state = .handshaking
         handshakeStart = .now
         lastReceive = .now()
+        engine.context.logger.handshakeStarted("DTLS", role: engine.role, peer: "\(peer)")
         if let timeout = engine.context.configuration.handshakeTimeout {
             handshakeTimer = eventLoop.assumeIsolated().scheduleTask(in: timeout.timeAmount) { [weak self] in
                 guard let self, self.state == .handshaking else { return }
@@ -118,6 +120,11 @@ final class DTLSDriver {
     private func completeHandshake(_ result: Result<DTLSConnection, JSecError>) {
         guard !handshakeEnded else { return }
         handshakeEnded = true
+        let logger = engine.context.logger
+        switch result {
+        case .success(let c): logger.handshakeCompleted("DTLS", role: engine.role, peer: "\(peer)", info: c.info)
+        case .failure(let e): logger.handshakeFailed("DTLS", role: engine.role, peer: "\(peer)", error: e)
+        }
         handshakeTimer?.cancel()
         handshakeTimer = nil
         let waiters = handshakeWaiters

@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 internal import CJSecOpenSSL
 import Synchronization
@@ -43,9 +44,11 @@ final class DTLSServerHandler: ChannelInboundHandler {
     private var listener: (engine: TLSEngine, tag: DTLSEngineTag)?
     private var context: ChannelHandlerContext?
     private var closed = false
+    private let logger: Logger
 
     init(context: TLSContext, options: DTLSOptions, accepted: HandoffQueue<DTLSConnection>, stats: DTLSServerStats) throws {
         tlsContext = context
+        logger = context.logger
         self.options = options
         self.accepted = accepted
         self.stats = stats
@@ -106,7 +109,9 @@ final class DTLSServerHandler: ChannelInboundHandler {
             }
         }
         guard DTLSRecordFramer.isInitialClientHello(datagram), datagram.readableBytes <= Self.maximumHelloDatagram else {
-            return  // not the start of a handshake from a peer we have no session with (or more than a hello can be): ignore
+            // Not the start of a handshake from a peer we have no session with (or more than a hello can be): ignore.
+            logger.trace("DTLS datagram ignored", metadata: ["jsec.peer": "\(peer)", "jsec.bytes": "\(datagram.readableBytes)"])
+            return
         }
         listen(peer: peer, datagram: datagram, context: context)
     }
@@ -132,16 +137,20 @@ final class DTLSServerHandler: ChannelInboundHandler {
         engine.discardInput()
         if let out = engine.takeOutput() {
             stats.countHelloVerifyRequest()
+            logger.debug("DTLS cookie: HelloVerifyRequest sent", metadata: ["jsec.peer": "\(peer)"])
             for d in DTLSRecordFramer.datagrams(from: out, mtu: options.mtu) {
                 context.writeAndFlush(NIOAny(AddressedEnvelope(remoteAddress: peer, data: d)), promise: nil)
             }
         }
         guard verdict == 1 else { return }
+        logger.debug("DTLS cookie verified: the peer receives at its address", metadata: ["jsec.peer": "\(peer)"])
         // The cookie came back: this engine now belongs to the peer, and a fresh one listens.
         do { listener = try makeListener() } catch { listener = nil }
         let replacing = sessions[peer] != nil
         guard sessionCount < options.maximumSessions else {
             stats.recordFailure(JSecError(.handshake, "DTLS accept from \(peer): the server already holds \(options.maximumSessions) sessions"))
+            logger.notice(
+                "DTLS session refused: the server holds its maximum", metadata: ["jsec.peer": "\(peer)", "jsec.maximumSessions": "\(options.maximumSessions)"])
             updateCount()
             return
         }

@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -80,7 +81,7 @@ public final class NetListener: AsyncSequence, Sendable {
         }
         let idle = idleTimeout.map { $0.timeAmount }
         let queue = HandoffQueue<NetStream>(capacity: backlog, what: "accept")
-        let log = ListenerLog(what: "listen on \(target)")
+        let log = ListenerLog(what: "listen on \(target)", logger: tls?.logger ?? JSecLog.logger)
         @Sendable func offer(_ stream: NetStream) {
             if !queue.push(stream) { stream.channel.close(promise: nil) }
         }
@@ -194,8 +195,12 @@ final class ListenerLog: Sendable {
     }
     private let entries = Mutex(Entries())
     private let what: String
+    private let logger: Logger
 
-    init(what: String) { self.what = what }
+    init(what: String, logger: Logger = JSecLog.silent) {
+        self.what = what
+        self.logger = logger
+    }
 
     var handshakeFailures: [JSecError] { entries.withLock { $0.handshakeFailures } }
     var acceptErrors: [JSecError] { entries.withLock { $0.acceptErrors } }
@@ -209,17 +214,22 @@ final class ListenerLog: Sendable {
 
     func acceptFailed(_ error: IOError) {
         let what = self.what
-        entries.withLock { e in
-            guard !e.acceptFailing else { return }
+        let entry: JSecError? = entries.withLock { e in
+            guard !e.acceptFailing else { return nil }
             e.acceptFailing = true
-            e.acceptErrors.append(JSecError(.io, "\(what): accept failed (\(error.description)); pausing accepts until it succeeds again"))
+            let entry = JSecError(.io, "\(what): accept failed (\(error.description)); pausing accepts until it succeeds again")
+            e.acceptErrors.append(entry)
             if e.acceptErrors.count > 1000 { e.acceptErrors.removeFirst(e.acceptErrors.count - 1000) }
+            return entry
         }
+        if let entry { logger.warning("\(entry.message)", metadata: ["jsec.errno": "\(error.errnoCode)"]) }  // once per episode
     }
 
     func acceptSucceeded() {
-        entries.withLock { e in
-            if e.acceptFailing { e.acceptFailing = false }
+        let recovered = entries.withLock { e in
+            defer { e.acceptFailing = false }
+            return e.acceptFailing
         }
+        if recovered { logger.notice("\(what): accepting again") }
     }
 }

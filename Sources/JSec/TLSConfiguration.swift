@@ -1,3 +1,5 @@
+import Logging
+
 /// A TLS protocol version.
 public enum TLSVersion: String, Sendable, Hashable, Comparable, CaseIterable, Codable {
     case tls1_2 = "TLS1.2"
@@ -153,6 +155,13 @@ public struct TLSConfiguration: Sendable {
 
     /// Time allowed for the handshake; nil waits forever (not recommended for servers).
     public var handshakeTimeout: Duration? = .seconds(30)
+
+    /// Where diagnostics go (``JSecLog``): nil uses ``JSecLog/logger``, which is silent unless the application
+    /// sets it or `JSEC_LOG_LEVEL` is set.
+    public var logger: Logger?
+    /// Where TLS secrets are written for decrypting captures (``TLSKeyLog``): by default to `SSLKEYLOGFILE`
+    /// when that environment variable is set, else nowhere; `.off` never.
+    public var keyLog: TLSKeyLog = .environment
 
     /// How long a full `close()` waits for its close_notify (and any data written before it) to reach
     /// the kernel when the socket's send buffer is full — a peer that stopped reading. Past this the

@@ -28,6 +28,8 @@ public final class TLSContext: @unchecked Sendable {
     let ocspCache = Mutex(OCSPStapleCache())
     /// Whether the system trust store still has to be loaded (see ``loadDeferredSystemTrust()``).
     private let systemTrust = Mutex(false)
+    /// Where the key log callback writes (``TLSConfiguration/keyLog``); set once while configuring.
+    private(set) var keyLogFile: KeyLogFile?
 
     public convenience init(_ configuration: TLSConfiguration) throws {
         try self.init(configuration, isSNIChild: false)
@@ -215,6 +217,7 @@ public final class TLSContext: @unchecked Sendable {
         try installCRLs(c.certificateRevocationLists, into: store)
         installVerificationHooks()
         try installOCSP()
+        keyLogFile = try installKeyLog()
 
         // ALPN.
         if let wire = alpnWire {

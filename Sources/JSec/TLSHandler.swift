@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 
 /// Drives a ``TLSEngine`` inside a NIO pipeline: ciphertext below, plaintext above.
@@ -31,12 +32,16 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Callers of ``renegotiate(promise:)`` waiting for the handshake to complete.
     private var renegotiationWaiters: [EventLoopPromise<Void>] = []
     let liveState = TLSLiveState()
+    private let logger: Logger
+    /// The peer's address as logged (taken when the handshake starts).
+    private var peer: String?
 
     init(
         context: TLSContext, role: TLSEngine.Role, serverName: String?, session: TLSSession? = nil,
         sessionCacheKey: String? = nil, allocator: ByteBufferAllocator = ByteBufferAllocator()
     ) throws {
         engine = try TLSEngine(context: context, role: role, serverName: serverName, session: session, allocator: allocator)
+        logger = context.logger
         let live = liveState
         engine.onNewSession = { session in
             live.setSession(session)
@@ -79,6 +84,8 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard state == .idle else { return }
         state = .handshaking
         handshakeStart = .now
+        peer = context.channel.remoteAddress?.description
+        logger.handshakeStarted("TLS", role: engine.role, peer: peer)
         if let timeout = engine.context.configuration.handshakeTimeout {
             handshakeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout.timeAmount) { [weak self] in
                 guard let self, self.state == .handshaking, let ctx = self.context else { return }
@@ -123,6 +130,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 info: engine.connectionInfo(handshakeDuration: elapsed), state: liveState,
                 handler: NIOLoopBound(self, eventLoop: context.eventLoop), eventLoop: context.eventLoop)
             flushCiphertext(context: context)
+            logger.handshakeCompleted("TLS", role: engine.role, peer: peer, info: connection.info)
             completeHandshake(.success(connection))
             // Writes issued during the handshake go out now, in order.
             let held = heldWrites
@@ -139,6 +147,11 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let wasHandshaking = state != .active
         state = .failed
         flushCiphertext(context: context)  // send OpenSSL's alert so the peer learns why
+        if wasHandshaking {
+            logger.handshakeFailed("TLS", role: engine.role, peer: peer, error: error)
+        } else {
+            logger.info("TLS connection failed: \(error.message)", metadata: ["jsec.peer": "\(peer ?? "?")", "jsec.category": "\(error.category)"])
+        }
         completeHandshake(.failure(error))
         for (_, p) in heldWrites { p?.fail(error) }
         heldWrites = []

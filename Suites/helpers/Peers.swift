@@ -26,7 +26,8 @@ public final class PeerProcess: @unchecked Sendable {
         ProcessInfo.processInfo.environment["LD_PRELOAD"]?.contains("vgpreload") ?? false
     }
 
-    public init(_ executable: String, _ arguments: [String]) throws {
+    /// `environment` entries are added to (or replace) this process's environment for the peer.
+    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
         // Foundation.Process cannot spawn under valgrind: it closes descriptors up to the limit it
         // reads from /proc/self/fd, including valgrind's reserved ones, and fails with EBADF.
         if Self.underValgrind {
@@ -37,6 +38,9 @@ public final class PeerProcess: @unchecked Sendable {
         }
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         process.standardOutput = outPipe
         process.standardError = outPipe
         process.standardInput = inPipe

@@ -154,8 +154,8 @@ final class TLSPair {
     }
 
     /// Activates both channels and runs the handshake to completion.
-    static func connected(_ version: TLSVersion? = nil, client: TLSConfiguration? = nil) throws -> TLSPair {
-        let pair = try TLSPair(client: client ?? PKI.clientConfiguration(version), server: PKI.serverConfiguration(version))
+    static func connected(_ version: TLSVersion? = nil, client: TLSConfiguration? = nil, server: TLSConfiguration? = nil) throws -> TLSPair {
+        let pair = try TLSPair(client: client ?? PKI.clientConfiguration(version), server: server ?? PKI.serverConfiguration(version))
         try pair.server.activate()
         try pair.client.activate()
         try pair.pump()
