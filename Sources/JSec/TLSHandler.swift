@@ -14,23 +14,49 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private enum State { case idle, handshaking, active, failed, closed }
+    private typealias PendingWrite = (buffer: ByteBuffer, promise: EventLoopPromise<Void>?)
+
+    /// Where the connection is. Each case carries what only it needs, so held writes on an established
+    /// connection, a renegotiation before the handshake or a timer after it cannot be written down.
+    private enum State {
+        /// Not started. Writes wait for the handshake.
+        case idle(held: [PendingWrite])
+        /// The first handshake runs; writes wait for it; `timer` enforces `handshakeTimeout`.
+        case handshaking(held: [PendingWrite], started: ContinuousClock.Instant, timer: Scheduled<Void>?)
+        case active(Active)
+        /// A fatal error ended the connection (its alert may still be going out). Everything is refused.
+        case failed
+        /// The transport closed (or was closed during the handshake). Everything is refused.
+        case closed
+
+        var isHandshakePending: Bool {
+            switch self {
+            case .idle, .handshaking: return true
+            case .active, .failed, .closed: return false
+            }
+        }
+    }
+
+    /// An established connection.
+    private struct Active {
+        /// close_notify sent (`close(mode:)`): the write side is shut.
+        var closeNotifySent = false
+        /// End of input passed up (close_notify or FIN), once.
+        var inputClosedDelivered = false
+        /// Writes issued while a renegotiation handshake runs, sent in order when it completes.
+        var renegotiationWrites: [PendingWrite] = []
+        /// Callers of ``renegotiate(promise:)`` waiting for the handshake to complete.
+        var renegotiationWaiters: [EventLoopPromise<Void>] = []
+    }
 
     private let engine: TLSEngine
-    private var state = State.idle
+    private var state = State.idle(held: [])
+    /// The first handshake's outcome and who waits for it (the TLSConnection facet, the listener).
     private var handshakeResult: Result<TLSConnection, any Error>?
     private var handshakeCallbacks: [(Result<TLSConnection, any Error>) -> Void] = []
-    private var handshakeTimer: Scheduled<Void>?
-    private var handshakeStart: ContinuousClock.Instant?
-    private var heldWrites: [(ByteBuffer, EventLoopPromise<Void>?)] = []
+    /// Promises of writes encrypted but not yet flushed to the transport.
     private var unflushedPromises: [EventLoopPromise<Void>] = []
     private var context: ChannelHandlerContext?
-    private var inputClosedDelivered = false
-    private var sentCloseNotify = false
-    /// Writes issued while a renegotiation handshake runs, sent in order when it completes.
-    private var renegotiationWrites: [(ByteBuffer, EventLoopPromise<Void>?)] = []
-    /// Callers of ``renegotiate(promise:)`` waiting for the handshake to complete.
-    private var renegotiationWaiters: [EventLoopPromise<Void>] = []
     let liveState = TLSLiveState()
     private let logger: Logger
     /// The peer's address as logged (taken when the handshake starts).
@@ -59,16 +85,12 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        handshakeTimer?.cancel()
         self.context = nil
         // Whoever waits for the handshake or for a write learns it will not happen (a waiter left
         // without an answer would hang, and its NIO promise would leak).
         let removed = JSecError(.closed, "the TLS handler was removed from the pipeline")
+        end(in: .closed, failing: removed)
         completeHandshake(.failure(removed))
-        for (_, p) in heldWrites { p?.fail(removed) }
-        heldWrites = []
-        failUnflushed(removed)
-        failRenegotiation(removed)
         // The TLSConnection facet refers back to this handler: drop our reference to it so the
         // pair does not keep each other alive once the channel is gone.
         handshakeResult = .failure(removed)
@@ -81,17 +103,16 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func startHandshake(context: ChannelHandlerContext) {
-        guard state == .idle else { return }
-        state = .handshaking
-        handshakeStart = .now
+        guard case .idle(let held) = state else { return }
         peer = context.channel.remoteAddress?.description
         logger.handshakeStarted("TLS", role: engine.role, peer: peer)
-        if let timeout = engine.context.configuration.handshakeTimeout {
-            handshakeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout.timeAmount) { [weak self] in
-                guard let self, self.state == .handshaking, let ctx = self.context else { return }
+        let timer = engine.context.configuration.handshakeTimeout.map { timeout in
+            context.eventLoop.assumeIsolated().scheduleTask(in: timeout.timeAmount) { [weak self] in
+                guard let self, case .handshaking = self.state, let ctx = self.context else { return }
                 self.fail(context: ctx, JSecError(.timeout, "TLS handshake did not complete within \(timeout)", code: .jsec(.handshakeTimeout)))
             }
         }
+        state = .handshaking(held: held, started: .now, timer: timer)
         if engine.role == .client { advanceHandshake(context: context) }
     }
 
@@ -110,8 +131,6 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func completeHandshake(_ result: Result<TLSConnection, any Error>) {
         guard handshakeResult == nil else { return }
         handshakeResult = result
-        handshakeTimer?.cancel()
-        handshakeTimer = nil
         let callbacks = handshakeCallbacks
         handshakeCallbacks = []
         for cb in callbacks { cb(result) }
@@ -124,8 +143,10 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .failed(let error):
             fail(context: context, error)
         case .complete:
-            state = .active
-            let elapsed = handshakeStart.map { ContinuousClock.now - $0 } ?? .zero
+            guard case .handshaking(let held, let started, let timer) = state else { return }
+            timer?.cancel()
+            state = .active(Active())
+            let elapsed = ContinuousClock.now - started
             let connection = TLSConnection(
                 info: engine.connectionInfo(handshakeDuration: elapsed), state: liveState,
                 handler: NIOLoopBound(self, eventLoop: context.eventLoop), eventLoop: context.eventLoop)
@@ -133,8 +154,6 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
             logger.handshakeCompleted("TLS", role: engine.role, peer: peer, info: connection.info)
             completeHandshake(.success(connection))
             // Writes issued during the handshake go out now, in order.
-            let held = heldWrites
-            heldWrites = []
             for (buffer, promise) in held { encrypt(buffer, promise: promise) }
             if !held.isEmpty { flushCiphertext(context: context) }
             // Application data may have arrived with the last handshake flight.
@@ -143,45 +162,80 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func fail(context: ChannelHandlerContext, _ error: JSecError) {
-        guard state != .failed && state != .closed else { return }
-        let wasHandshaking = state != .active
-        state = .failed
+        let wasHandshaking: Bool
+        switch state {
+        case .failed, .closed: return
+        case .idle, .handshaking: wasHandshaking = true
+        case .active: wasHandshaking = false
+        }
         flushCiphertext(context: context)  // send OpenSSL's alert so the peer learns why
+        end(in: .failed, failing: error)
         if wasHandshaking {
             logger.handshakeFailed("TLS", role: engine.role, peer: peer, error: error)
         } else {
             logger.info("TLS connection failed: \(error.message)", metadata: ["jsec.peer": "\(peer ?? "?")", "jsec.category": "\(error.category)"])
         }
         completeHandshake(.failure(error))
-        for (_, p) in heldWrites { p?.fail(error) }
-        heldWrites = []
-        failUnflushed(error)
-        failRenegotiation(error)
         if !wasHandshaking { context.fireErrorCaught(error) }
         context.close(promise: nil)
     }
 
+    /// Moves to `next` (`.failed` or `.closed`) and fails what the state it leaves was holding: writes
+    /// waiting for the handshake or a renegotiation, renegotiation waiters, unflushed writes; stops the
+    /// handshake timer.
+    private func end(in next: State, failing error: JSecError) {
+        let left = state
+        state = next
+        switch left {
+        case .idle(let held):
+            for (_, p) in held { p?.fail(error) }
+        case .handshaking(let held, _, let timer):
+            timer?.cancel()
+            for (_, p) in held { p?.fail(error) }
+        case .active(let a):
+            for (_, p) in a.renegotiationWrites { p?.fail(error) }
+            for w in a.renegotiationWaiters { w.fail(error) }
+        case .failed, .closed:
+            break
+        }
+        failUnflushed(error)
+    }
+
+    /// The established connection's state, changed in place (nil unless active).
+    @discardableResult
+    private func withActive<R>(_ body: (inout Active) -> R) -> R? {
+        guard case .active(var active) = state else { return nil }
+        state = .failed  // not observable: restored at once (avoids copying the arrays)
+        defer { state = .active(active) }
+        return body(&active)
+    }
+
+    private var active: Active? {
+        if case .active(let a) = state { return a }
+        return nil
+    }
+
     /// TLS 1.3 key update, sent at once.
     func updateKeys(requestPeer: Bool) throws {
-        guard state == .active, let context else { throw JSecError(.closed, "key update: the TLS stream is not open") }
-        guard !sentCloseNotify else { throw JSecError(.closed, "key update: the write side is shut down", code: .jsec(.outputShutDown)) }
+        guard let active, let context else { throw JSecError(.closed, "key update: the TLS stream is not open") }
+        guard !active.closeNotifySent else { throw JSecError(.closed, "key update: the write side is shut down", code: .jsec(.outputShutDown)) }
         if let error = engine.updateKeys(requestPeer: requestPeer) { throw error }
         flushCiphertext(context: context)
     }
 
     /// TLS 1.2 renegotiation; `promise` completes when the new handshake has.
     func renegotiate(promise: EventLoopPromise<Void>) {
-        guard state == .active, let context else { promise.fail(JSecError(.closed, "renegotiate: the TLS stream is not open")); return }
-        guard !sentCloseNotify else {
+        guard let active, let context else { promise.fail(JSecError(.closed, "renegotiate: the TLS stream is not open")); return }
+        guard !active.closeNotifySent else {
             promise.fail(JSecError(.closed, "renegotiate: the write side is shut down", code: .jsec(.outputShutDown)))
             return
         }
         if let error = engine.renegotiate() { promise.fail(error); return }
         flushCiphertext(context: context)
-        renegotiationWaiters.append(promise)
+        withActive { $0.renegotiationWaiters.append(promise) }
         if let timeout = engine.context.configuration.handshakeTimeout {
             context.eventLoop.assumeIsolated().scheduleTask(in: timeout.timeAmount) { [weak self] in
-                guard let self, self.renegotiationWaiters.contains(where: { $0.futureResult === promise.futureResult }),
+                guard let self, self.active?.renegotiationWaiters.contains(where: { $0.futureResult === promise.futureResult }) == true,
                     let ctx = self.context
                 else { return }
                 self.fail(context: ctx, JSecError(.timeout, "the TLS renegotiation did not complete within \(timeout)", code: .jsec(.handshakeTimeout)))
@@ -194,24 +248,28 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// After input: once no handshake runs, held writes go out and renegotiation waiters complete.
     private func settleRenegotiation(context: ChannelHandlerContext) {
-        guard state == .active, !engine.inHandshake else { return }
-        if !renegotiationWrites.isEmpty {
-            let held = renegotiationWrites
-            renegotiationWrites = []
+        guard case .active(var a) = state, !engine.inHandshake else { return }
+        let held = a.renegotiationWrites
+        a.renegotiationWrites = []
+        var waiters: [EventLoopPromise<Void>] = []
+        if !engine.renegotiationPending {
+            waiters = a.renegotiationWaiters
+            a.renegotiationWaiters = []
+        }
+        state = .active(a)
+        if !held.isEmpty {
             for (buffer, promise) in held { encrypt(buffer, promise: promise) }
             flushCiphertext(context: context)
         }
-        if !renegotiationWaiters.isEmpty && !engine.renegotiationPending {
-            let waiters = renegotiationWaiters
-            renegotiationWaiters = []
-            for w in waiters { w.succeed() }
-        }
+        for w in waiters { w.succeed() }
     }
 
     private func failRenegotiation(_ error: JSecError) {
-        let held = renegotiationWrites, waiters = renegotiationWaiters
-        renegotiationWrites = []
-        renegotiationWaiters = []
+        guard case .active(var a) = state else { return }
+        let held = a.renegotiationWrites, waiters = a.renegotiationWaiters
+        a.renegotiationWrites = []
+        a.renegotiationWaiters = []
+        state = .active(a)
         for (_, p) in held { p?.fail(error) }
         for w in waiters { w.fail(error) }
     }
@@ -279,9 +337,11 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var plaintextCapacity: Int { min(max(engine.inputPending, 1024), 65_536 + 512) }
 
     private func deliverInputClosed(context: ChannelHandlerContext) {
-        guard !inputClosedDelivered else { return }
-        inputClosedDelivered = true
-        context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        let first = withActive { a in
+            defer { a.inputClosedDelivered = true }
+            return !a.inputClosedDelivered
+        }
+        if first == true { context.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -302,7 +362,8 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 liveState.setPeerClosed(cleanly: false)
                 fail(context: context, JSecError(.protocol, "the connection ended in the middle of a TLS record (truncated)", code: .jsec(.truncatedRecord)))
             } else {
-                liveState.setPeerClosed(cleanly: inputClosedDelivered)
+                // After close_notify this is the FIN that follows it (already recorded as clean).
+                liveState.setPeerClosed(cleanly: active?.inputClosedDelivered == true)
                 deliverInputClosed(context: context)
             }
         case .failed, .closed:
@@ -311,27 +372,21 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        switch state {
-        case .idle, .handshaking:
-            state = .closed
+        let duringHandshake = state.isHandshakePending
+        end(in: .closed, failing: JSecError(.closed, "write: the stream is closed"))
+        if duringHandshake {
             completeHandshake(.failure(JSecError(.handshake, "the connection closed during the TLS handshake", code: .jsec(.closedDuringHandshake))))
-        default:
-            liveState.setPeerClosed(cleanly: inputClosedDelivered)
-            state = .closed
+        } else {
+            // Clean only if close_notify came first, which recorded it already (the first answer stays).
+            liveState.setPeerClosed(cleanly: false)
         }
-        handshakeTimer?.cancel()
-        let error = JSecError(.closed, "write: the stream is closed")
-        for (_, p) in heldWrites { p?.fail(error) }
-        heldWrites = []
-        failUnflushed(error)
-        failRenegotiation(error)
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if state == .idle || state == .handshaking {
+        if state.isHandshakePending {
             let e = JSecError.from(error, while: "TLS handshake")
-            state = .failed
+            end(in: .failed, failing: e)
             completeHandshake(.failure(e))
         }
         context.fireErrorCaught(error)
@@ -342,15 +397,19 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let buffer = unwrapOutboundIn(data)
         switch state {
-        case .idle, .handshaking:
-            heldWrites.append((buffer, promise))
-        case .active:
-            if sentCloseNotify {
+        case .idle(var held):
+            held.append((buffer, promise))
+            state = .idle(held: held)
+        case .handshaking(var held, let started, let timer):
+            held.append((buffer, promise))
+            state = .handshaking(held: held, started: started, timer: timer)
+        case .active(let a):
+            if a.closeNotifySent {
                 promise?.fail(JSecError(.closed, "write: the write side of the stream is shut down", code: .jsec(.outputShutDown)))
                 return
             }
-            if engine.inHandshake || !renegotiationWrites.isEmpty {
-                renegotiationWrites.append((buffer, promise))  // a renegotiation is running
+            if engine.inHandshake || !a.renegotiationWrites.isEmpty {
+                withActive { $0.renegotiationWrites.append((buffer, promise)) }  // a renegotiation is running
                 return
             }
             encrypt(buffer, promise: promise)
@@ -368,7 +427,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func flush(context: ChannelHandlerContext) {
-        if state == .active { flushCiphertext(context: context) }
+        if active != nil { flushCiphertext(context: context) }
     }
 
     /// Sends what the engine has produced; `written` (if given) completes when those bytes have
@@ -402,30 +461,31 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
         switch mode {
         case .output:
-            guard state == .active else {
-                if state == .idle || state == .handshaking {
+            guard let active else {
+                if state.isHandshakePending {
                     promise?.fail(JSecError(.usage, "shutdown during the TLS handshake"))
                     return
                 }
                 context.close(mode: mode, promise: promise)
                 return
             }
-            if !sentCloseNotify {
-                sentCloseNotify = true
+            if !active.closeNotifySent {
+                withActive { $0.closeNotifySent = true }
                 engine.shutdown()
                 flushCiphertext(context: context)
             }
             context.close(mode: .output, promise: promise)
         case .all:
-            if state == .idle || state == .handshaking {
-                state = .closed
-                completeHandshake(.failure(JSecError(.closed, "the stream was closed during the TLS handshake")))
+            if state.isHandshakePending {
+                let closed = JSecError(.closed, "the stream was closed during the TLS handshake")
+                end(in: .closed, failing: closed)
+                completeHandshake(.failure(closed))
             }
-            guard state == .active && !sentCloseNotify else {
+            guard let active, !active.closeNotifySent else {
                 context.close(mode: .all, promise: promise)
                 return
             }
-            sentCloseNotify = true
+            withActive { $0.closeNotifySent = true }
             engine.shutdown()
             let written = context.eventLoop.makePromise(of: Void.self)
             flushCiphertext(context: context, written: written)
