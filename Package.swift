@@ -22,6 +22,8 @@ let package = Package(
         .executable(name: "mtls", targets: ["mtls"]),
         .executable(name: "starttls", targets: ["starttls"]),
         .executable(name: "dtls-echo", targets: ["dtls-echo"]),
+        .executable(name: "quick-start", targets: ["quick-start"]),
+        .executable(name: "assay-suite", targets: ["assay-suite"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -83,6 +85,10 @@ let package = Package(
         ),
 
         // --- Examples ---
+        // The README's quick start as one program; the DocC "Getting Started" article is cut from it.
+        .executableTarget(name: "quick-start", dependencies: ["JSec"], path: "Examples/quick-start"),
+        // Two small Assay suites in a runner of their own; the DocC "Writing suites" article is cut from it.
+        .executableTarget(name: "assay-suite", dependencies: ["Assay"], path: "Examples/assay-suite"),
         .executableTarget(
             name: "echo-server",
             dependencies: ["JSec", .product(name: "ArgumentParser", package: "swift-argument-parser")],

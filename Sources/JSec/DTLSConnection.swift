@@ -1,7 +1,7 @@
 import NIOCore
 
 /// One DTLS association with one peer: a client's connection, an upgraded UDP channel, or one of a
-/// ``DTLSServer``'s sessions. Messages keep their boundaries: ``write(_:timeout:)`` sends one message
+/// ``DTLSServer``'s sessions. Messages keep their boundaries: ``write(_:timeout:)-(String,_)`` sends one message
 /// as one DTLS record in one datagram, and ``read(timeout:)`` returns exactly one received message.
 ///
 /// DTLS, like UDP, does not retransmit application data: a message lost on the way is gone
@@ -11,7 +11,7 @@ public final class DTLSConnection: Sendable {
     public let info: TLSConnectionInfo
     public let localAddress: NetAddress?
     public let remoteAddress: NetAddress?
-    /// The largest message ``write(_:timeout:)`` accepts: what fits in one record of ``DTLSOptions/mtu`` with this cipher.
+    /// The largest message ``write(_:timeout:)-(String,_)`` accepts: what fits in one record of ``DTLSOptions/mtu`` with this cipher.
     public let maximumMessageSize: Int
     let driver: NIOLoopBound<DTLSDriver>
     let inbox: HandoffQueue<[UInt8]>
@@ -46,16 +46,16 @@ public final class DTLSConnection: Sendable {
     public var droppedMessages: Int { inbox.dropped }
 
     /// The next message, whole. `nil` once the peer sent close_notify (after the messages before it).
-    /// Throws ``JSecError/Category/timeout`` after `timeout` (the connection stays usable),
-    /// ``JSecError/Category/closed`` after ``close()``, a timeout error after a server dropped an idle peer,
-    /// ``JSecError/Category/usage`` when another read is pending, and `CancellationError` when the task is cancelled
+    /// Throws `JSecError.Category.timeout` after `timeout` (the connection stays usable),
+    /// `JSecError.Category.closed` after ``close()``, a timeout error after a server dropped an idle peer,
+    /// `JSecError.Category.usage` when another read is pending, and `CancellationError` when the task is cancelled
     /// (a message arriving later goes to the next read).
     public func read(timeout: Duration? = nil) async throws -> [UInt8]? {
         try await inbox.pop(timeout: timeout)
     }
 
     /// Sends `message` as one datagram. A message larger than ``maximumMessageSize`` (or empty) is refused
-    /// with a ``JSecError/Category/usage`` error and nothing is sent; it is never cut.
+    /// with a `JSecError.Category.usage` error and nothing is sent; it is never cut.
     public func write(_ message: some Sequence<UInt8>, timeout: Duration? = nil) async throws {
         try Task.checkCancellation()
         let buffer = ByteBufferAllocator().buffer(bytes: message)
@@ -75,7 +75,7 @@ public final class DTLSConnection: Sendable {
     }
 
     /// Sends close_notify and ends the association (a client also closes its socket). Idempotent; never waits
-    /// for the peer. A pending read ends with a ``JSecError/Category/closed`` error.
+    /// for the peer. A pending read ends with a `JSecError.Category.closed` error.
     public func close() async {
         let driver = self.driver
         try? await driver.eventLoop.submit { driver.value.closeLocally() }.get()

@@ -220,7 +220,7 @@ final class DTLSDriver {
         return flush() ?? eventLoop.makeSucceededVoidFuture()
     }
 
-    /// Sends close_notify and ends the association; reads then throw a ``JSecError/Category/closed`` error.
+    /// Sends close_notify and ends the association; reads then throw a `JSecError.Category.closed` error.
     func closeLocally() {
         guard state != .closed else { return }
         if state == .active {

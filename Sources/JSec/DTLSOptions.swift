@@ -10,7 +10,7 @@ public struct DTLSOptions: Sendable, Hashable {
     /// (RFC 6347 §4.2.4.1). OpenSSL gives up after 12 timeouts; ``TLSConfiguration/handshakeTimeout`` bounds the total.
     public var initialRetransmissionTimeout: Duration = .seconds(1)
     /// Server: a peer that sends nothing for this long loses its session (its connection's reads throw
-    /// a ``JSecError/Category/timeout`` error). nil keeps sessions until closed.
+    /// a `JSecError.Category.timeout` error). nil keeps sessions until closed.
     public var peerIdleTimeout: Duration? = .seconds(120)
     /// Server: the most sessions (handshaking or established) kept at once; new peers beyond it are ignored.
     public var maximumSessions: Int = 10_000

@@ -28,8 +28,8 @@ public final class DTLSServer: AsyncSequence, Sendable {
     public var localAddress: NetAddress? { NetAddress(channel.localAddress) }
     public var port: Int? { localAddress?.port }
 
-    /// The next peer whose handshake succeeded. Throws ``JSecError/Category/timeout`` after `timeout`,
-    /// ``JSecError/Category/closed`` once the server is closed, ``JSecError/Category/usage`` if another accept waits,
+    /// The next peer whose handshake succeeded. Throws `JSecError.Category.timeout` after `timeout`,
+    /// `JSecError.Category.closed` once the server is closed, `JSecError.Category.usage` if another accept waits,
     /// `CancellationError` when the task is cancelled (the next connection then goes to the next accept).
     public func accept(timeout: Duration? = nil) async throws -> DTLSConnection {
         guard let c = try await accepted.pop(timeout: timeout) else {

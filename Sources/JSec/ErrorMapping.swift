@@ -5,7 +5,7 @@ import NIOCore
 import NIOPosix
 
 extension JSecError {
-    /// Maps SwiftNIO's errors (and anything else) to a ``JSecError`` with the right category and code,
+    /// Maps SwiftNIO's errors (and anything else) to a `JSecError` with the right category and code,
     /// and a one-line message naming the cause and the object:
     /// `connection refused: 127.0.0.1:9 (ECONNREFUSED)`, `address already in use: 127.0.0.1:8443 (EADDRINUSE)`.
     ///

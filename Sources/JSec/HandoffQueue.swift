@@ -5,9 +5,9 @@ import NIOConcurrencyHelpers
 /// connections, a DTLS connection's received messages.
 ///
 /// A pop waits until an item arrives, the queue ends, its timeout passes or its task is cancelled. A
-/// timeout (``JSecError/Category/timeout``) and a cancellation (`CancellationError`) leave the queue as it
+/// timeout (`JSecError.Category.timeout`) and a cancellation (`CancellationError`) leave the queue as it
 /// was: an item that arrives later goes to the next pop. A second pop while one waits is refused
-/// (``JSecError/Category/usage``) and does not disturb the first (its timeout and cancellation still apply).
+/// (`JSecError.Category.usage`) and does not disturb the first (its timeout and cancellation still apply).
 /// Once ended, buffered items are still handed out; after them every pop ends the same way:
 /// `nil` for a clean end, or the error it ended with.
 final class HandoffQueue<Element: Sendable>: Sendable {

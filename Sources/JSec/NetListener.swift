@@ -40,9 +40,9 @@ public final class NetListener: AsyncSequence, Sendable {
     /// The bound TCP port (nil for Unix sockets).
     public var port: Int? { localAddress?.port }
 
-    /// Listens on TCP. Port 0 picks a free port (see ``port``); a port outside 0…65535 is a ``JSecError/Category/usage`` error.
+    /// Listens on TCP. Port 0 picks a free port (see ``port``); a port outside 0…65535 is a `JSecError.Category.usage` error.
     /// `idleTimeout`: an accepted connection on which nothing is received or sent for this long is closed
-    /// (its pending read throws ``JSecError/Category/timeout``); nil (the default) keeps idle connections.
+    /// (its pending read throws `JSecError.Category.timeout`); nil (the default) keeps idle connections.
     public static func listen(
         host: String = "127.0.0.1", port: Int, backlog: Int = 256, reusePort: Bool = false,
         idleTimeout: Duration? = nil,
@@ -135,8 +135,8 @@ public final class NetListener: AsyncSequence, Sendable {
         }
     }
 
-    /// Waits for the next connection. Throws ``JSecError/Category/closed`` once the listener is closed,
-    /// ``JSecError/Category/timeout`` after `timeout`, ``JSecError/Category/usage`` if another accept is pending,
+    /// Waits for the next connection. Throws `JSecError.Category.closed` once the listener is closed,
+    /// `JSecError.Category.timeout` after `timeout`, `JSecError.Category.usage` if another accept is pending,
     /// and `CancellationError` when the task is cancelled. After a timeout or a cancellation the listener is
     /// unchanged: the next connection goes to the next accept.
     public func accept(timeout: Duration? = nil) async throws -> NetStream {

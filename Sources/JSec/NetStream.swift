@@ -10,8 +10,8 @@ import Synchronization
 ///
 /// - ``read(max:timeout:)`` returns 1…max bytes as soon as any are available, `nil` at end of stream.
 /// - ``chunk(_:timeout:)`` waits for exactly n bytes; at end of stream it returns what arrived.
-/// - ``write(_:timeout:)`` returns once every byte is handed to the transport.
-/// - a timeout throws ``JSecError/Category/timeout`` and leaves the stream usable.
+/// - ``write(_:timeout:)-(String,_)`` returns once every byte is handed to the transport.
+/// - a timeout throws `JSecError.Category.timeout` and leaves the stream usable.
 /// - ``shutdown()`` half-closes the write side (TCP FIN, TLS close_notify); ``close()`` is idempotent and never hangs.
 /// - one read and one write may run at once; two concurrent reads are a usage error.
 /// - a cancelled task's call throws `CancellationError` and leaves the stream as a timeout would.
@@ -45,7 +45,7 @@ public final class NetStream: Sendable {
 
     // MARK: - Opening
 
-    /// Connects over TCP. `host` may be a name or an IP literal; a port outside 1…65535 is a ``JSecError/Category/usage`` error.
+    /// Connects over TCP. `host` may be a name or an IP literal; a port outside 1…65535 is a `JSecError.Category.usage` error.
     public static func connect(
         host: String, port: Int, timeout: Duration? = nil,
         eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup
@@ -212,7 +212,7 @@ public final class NetStream: Sendable {
     }
 
     /// Closes the stream (sending close_notify first on TLS). Idempotent; never waits for the peer.
-    /// A pending read ends with a ``JSecError/Category/closed`` error.
+    /// A pending read ends with a `JSecError.Category.closed` error.
     public func close() async {
         let bridge = self.bridge
         let channel = self.channel

@@ -45,7 +45,7 @@ public enum TLS {
     /// Listens on TCP; ``NetListener/accept(timeout:)`` hands out streams whose server handshake succeeded.
     /// `idleTimeout`: a connection on which no application data is received or sent for this long (after its
     /// handshake, which ``TLSConfiguration/handshakeTimeout`` bounds) is closed, and its pending read throws
-    /// ``JSecError/Category/timeout``. nil (the default) keeps idle connections open.
+    /// `JSecError.Category.timeout`. nil (the default) keeps idle connections open.
     public static func listen(
         host: String = "127.0.0.1", port: Int, backlog: Int = 256, reusePort: Bool = false,
         context: TLSContext, idleTimeout: Duration? = nil,

@@ -93,7 +93,7 @@ public struct SNICertificate: Sendable {
 /// table plus certificates, trust, verification, SNI, ALPN and timeouts.
 ///
 /// Build it once into a ``TLSContext`` (which validates every option and fails
-/// with a ``JSecError/Category/configuration`` error on a bad one) and reuse the context.
+/// with a `JSecError.Category.configuration` error on a bad one) and reuse the context.
 public struct TLSConfiguration: Sendable {
     /// The named profile of versions and TLS 1.2 ciphers (``TLSSecurityProfile``): `.intermediate` (TLS 1.2 with
     /// ECDHE and AEAD suites only, and TLS 1.3) unless changed. The version range and cipher list below narrow
@@ -144,7 +144,7 @@ public struct TLSConfiguration: Sendable {
     /// Both sides: a check run after the chain verified (sees the chain, leaf first; accepts or rejects with a reason).
     public var verificationCallback: PeerVerificationCallback?
     /// Both sides: SHA-256 hashes of the SubjectPublicKeyInfo (base64, optionally `sha256/`-prefixed, or hex);
-    /// when non-empty, some certificate in the peer's verified chain must match one. See ``Certificate/publicKeyPin``.
+    /// when non-empty, some certificate in the peer's verified chain must match one. See ``JSecCrypto/Certificate/publicKeyPin``.
     public var pinnedPublicKeys: Set<String> = []
     /// Both sides: CRLs to check the peer's leaf against (revoked: "certificate revoked"; a CA without a CRL here fails too).
     public var certificateRevocationLists: [CRLSource] = []

@@ -6,7 +6,7 @@ import Synchronization
 ///
 /// Building validates every option: an unknown cipher, group or version, a key
 /// that does not match its certificate, an unreadable file — each is a
-/// ``JSecError/Category/configuration`` error here, never silently ignored.
+/// `JSecError.Category.configuration` error here, never silently ignored.
 /// Build one context per configuration and share it across connections.
 public final class TLSContext: @unchecked Sendable {
     // @unchecked Sendable: the SSL_CTX is fully configured in init and never

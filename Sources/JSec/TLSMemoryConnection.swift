@@ -16,7 +16,7 @@ import NIOCore
 /// if try client.handshake() == .done { try client.write(Array("hello".utf8)) }
 /// ```
 ///
-/// Rules (each broken rule is a typed ``JSecError``, never a crash):
+/// Rules (each broken rule is a typed `JSecError`, never a crash):
 /// - ``write(_:)`` before the handshake completes is a `usage` error; after ``shutdown()``
 ///   it is a `closed` error.
 /// - ``read(max:)`` before the handshake completes advances the handshake and returns

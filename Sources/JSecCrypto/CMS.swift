@@ -1,6 +1,6 @@
 internal import CJSecOpenSSL
 
-/// Result of ``CMS/verify(_:trusted:detachedContent:)``.
+/// Result of ``CMS/verify(_:trusted:detachedContent:purpose:)``.
 public struct CMSVerification: Sendable {
     public let isValid: Bool
     /// The signed content (the detached content when one was given).

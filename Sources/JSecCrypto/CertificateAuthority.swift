@@ -59,6 +59,8 @@ public struct CertificateAuthority: Sendable {
 
     /// Wraps an existing CA certificate and key.
     /// - Parameters:
+    ///   - certificate: the CA certificate (a CA: basicConstraints CA:TRUE).
+    ///   - privateKey: the key of `certificate`, which signs what the CA issues.
     ///   - serial: the first serial to issue (sequential serials); nil for random 127-bit serials.
     ///   - trackIssued: remember every issued certificate (``issuedCertificates``).
     public init(certificate: Certificate, privateKey: PrivateKey, serial: UInt64? = nil, trackIssued: Bool = false) {

@@ -28,7 +28,13 @@ public struct CertificateRequest: Sendable {
     public var emails: [String] = []
 
     /// - Parameters:
-    ///   - daysValid: validity from `notBefore` (default: now minus one minute, to absorb clock skew).
+    ///   - commonName: the subject's CN.
+    ///   - organization: the subject's O, if any.
+    ///   - dnsNames: DNS names for the subjectAltName.
+    ///   - ipAddresses: IP addresses (v4 or v6 text) for the subjectAltName.
+    ///   - notBefore: the start of validity (default: now minus one minute, to absorb clock skew).
+    ///   - daysValid: validity from `notBefore`.
+    ///   - usage: what the certificate is for; decides its key usages.
     public init(
         commonName: String, organization: String? = nil, dnsNames: [String] = [], ipAddresses: [String] = [],
         notBefore: Date = Date().addingTimeInterval(-60), daysValid: Int = 365,

@@ -5,7 +5,7 @@ internal import CJSecOpenSSL
 /// Bytes written are buffered until read. Used for PEM/DER conversion here and
 /// by the TLS engine in JSec for its network-side buffers.
 ///
-/// jsec's `jsec/bio` module is the throwing API: ``append(_:)`` (`bio/write`, returns the
+/// jsec's `jsec/bio` module is the throwing API: ``append(_:)-(Collection<UInt8>)`` (`bio/write`, returns the
 /// byte count), ``take(max:)`` (`bio/read`, nil when empty), ``contents()`` (`bio/to-string`,
 /// does not consume) and ``close()`` (idempotent). After ``close()`` those throw a
 /// ``JSecError`` of category `closed`; the non-throwing methods see an empty BIO and
@@ -131,7 +131,7 @@ public final class MemoryBIO {
     }
 
     /// Closes the BIO, discarding what is buffered. Idempotent. A BIO handed to OpenSSL with
-    /// ``releaseOwnership()`` belongs to its new owner and is only marked closed here.
+    /// `releaseOwnership()` belongs to its new owner and is only marked closed here.
     public func close() {
         guard !isClosed else { return }
         if owned { _ = jsec_BIO_reset(bio) }

@@ -7,7 +7,7 @@ public enum KeyEncryptionCipher: String, Sendable, Hashable, CaseIterable {
     case aes256CBC = "AES-256-CBC"
 }
 
-/// Key encodings that ``PrivateKey/convert(_:to:password:)`` produces.
+/// Key encodings that ``PrivateKey/convert(_:to:password:newPassword:)`` produces.
 public enum KeyFormat: String, Sendable, Hashable, CaseIterable {
     /// PKCS#8 PEM (`BEGIN PRIVATE KEY`, or `BEGIN ENCRYPTED PRIVATE KEY` with a password).
     case pem

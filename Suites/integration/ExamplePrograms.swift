@@ -37,6 +37,12 @@ public enum ExamplePrograms {
         }
     }
 
+    /// The README's quick start in one program (the DocC "Getting Started" article is cut from it).
+    public static func quickStart() async throws {
+        let out = try await run("quick-start")
+        try expectLines(out, ["^echoed: Hello, Secure World!$", "^over TLSv1\\.3 with TLS_"], "quick-start")
+    }
+
     public static func tlsResumption(version: TLSVersion) async throws {
         let out = try await run("tls-resumption", ["--tls-version", version == .tls1_2 ? "1.2" : "1.3"])
         try expectLines(
@@ -89,7 +95,7 @@ public enum ExamplePrograms {
 /// The examples, run as programs: each must do what its header comment says.
 public let examplesSuite = Suite(
     "examples", category: "integration",
-    description: "the example programs (tls-resumption, ocsp-stapling, mtls, starttls, dtls-echo) run and print what they promise",
+    description: "the example programs (quick-start, tls-resumption, ocsp-stapling, mtls, starttls, dtls-echo) run and print what they promise",
     timeout: 90
 ) {
     MatrixTest("tls-resumption", matrix: .inline(["tls-version": tlsVersions])) { ctx in
@@ -109,4 +115,5 @@ public let examplesSuite = Suite(
         try await ExamplePrograms.startTLS(version: ctx.tlsVersion())
     }
     Test("dtls-echo") { _ in try await DTLSExampleProgram.echo() }
+    Test("quick-start") { _ in try await ExamplePrograms.quickStart() }
 }
