@@ -106,7 +106,7 @@ import Testing
         try (text + "\nSee also ``NetStream/noSuchMethod()``.\n").write(to: article, atomically: true, encoding: .utf8)
 
         let log = tmp.appendingPathComponent("log")
-        fm.createFile(atPath: log.path, contents: nil)
+        _ = fm.createFile(atPath: log.path, contents: nil)
         let output = try FileHandle(forWritingTo: log)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
