@@ -12,10 +12,7 @@ public struct PlanOptions: Sendable {
 public enum Planner {
     public static func plan(_ catalog: Catalog, options: PlanOptions) throws -> Plan {
         var out: [PlannedSuite] = []
-        var filterHits = [Int](repeating: 0, count: options.filters.count)
-        // For each filter and selector key: did some path-matching test know the key?
-        var keyKnown = options.filters.map { [Bool](repeating: false, count: $0.matrix.count) }
-        var pathMatched = [Bool](repeating: false, count: options.filters.count)
+        var uses = options.filters.map(FilterUse.init)
 
         for (si, suite) in catalog.suites.enumerated() {
             var cases: [PlannedCase] = []
@@ -26,14 +23,15 @@ public enum Planner {
                 if selectAll, let e = catalog.matrixErrors[si][ti] { throw PlanError(description: e) }
                 var chosen = Set<Int>()
                 var coordination: [(key: String, value: String)] = []
-                for (fi, f) in options.filters.enumerated() {
+                for fi in uses.indices {
+                    let f = uses[fi].filter
                     guard pathMatches(f, category: suite.category, suite: suite, test: test) else { continue }
-                    pathMatched[fi] = true
+                    uses[fi].pathMatched = true
                     if let e = catalog.matrixErrors[si][ti] { throw PlanError(description: e) }
                     if f.coordination != nil && test.kind != .coordinated { continue }
                     if let m = matrix {
-                        guard let allowed = try allowedIndices(f, matrix: m, test: test, suite: suite, known: &keyKnown[fi]) else { continue }
-                        filterHits[fi] += 1
+                        guard let allowed = try allowedIndices(f, matrix: m, test: test, suite: suite, known: &uses[fi].keyKnown) else { continue }
+                        uses[fi].hits += 1
                         if allowed.allSatisfy({ $0 == nil }) {
                             selectAll = true
                         } else if !selectAll {
@@ -41,7 +39,7 @@ public enum Planner {
                         }
                     } else {
                         if !f.matrix.isEmpty { continue }
-                        filterHits[fi] += 1
+                        uses[fi].hits += 1
                         selectAll = true
                     }
                     if test.kind == .coordinated, let c = f.coordination, coordination.isEmpty {
@@ -81,15 +79,30 @@ public enum Planner {
         }
 
         var warnings: [String] = []
-        for (fi, f) in options.filters.enumerated() {
-            if pathMatched[fi] {
-                for (ki, e) in f.matrix.enumerated() where !keyKnown[fi][ki] {
+        for use in uses {
+            let f = use.filter
+            if use.pathMatched {
+                for (ki, e) in f.matrix.enumerated() where !use.keyKnown[ki] {
                     throw PlanError(description: "filter '\(f.source)': no selected test has a matrix dimension '\(e.key)'")
                 }
             }
-            if filterHits[fi] == 0 { warnings.append("filter '\(f.source)' matches no test") }
+            if use.hits == 0 { warnings.append("filter '\(f.source)' matches no test") }
         }
         return Plan(suites: out, warnings: warnings)
+    }
+
+    /// What planning learned about one filter: how many tests it selected from, whether some test's
+    /// path matched it, and for each of its selector keys whether a path-matching test has that dimension.
+    private struct FilterUse {
+        let filter: FilterExpression
+        var hits = 0
+        var pathMatched = false
+        var keyKnown: [Bool]
+
+        init(_ filter: FilterExpression) {
+            self.filter = filter
+            keyKnown = [Bool](repeating: false, count: filter.matrix.count)
+        }
     }
 
     /// A coordinated selector checked against the test's roles and modes.
