@@ -2,8 +2,8 @@ import ArgumentParser
 
 /// The runner's command line. Every option that makes sense has an
 /// environment variable (`ASSAY_…`); an option given on the command line wins.
-public struct AssayCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct AssayCommand: ParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "runner",
         abstract: "Run Assay suites: select with filters, expand matrices, isolate suites in workers, report.",
         discussion: """
@@ -18,107 +18,107 @@ public struct AssayCommand: ParsableCommand {
         version: "runner (Assay) \(AssayVersion.text)")
 
     @Option(name: [.customShort("f"), .long], help: ArgumentHelp("Select cases (repeatable; a case runs if any filter selects it).", valueName: "expr"))
-    public var filter: [String] = []
+    package var filter: [String] = []
 
     @Option(help: ArgumentHelp("Exclude cases, same syntax as --filter (repeatable).", valueName: "expr"))
-    public var skip: [String] = []
+    package var skip: [String] = []
 
     @Option(help: ArgumentHelp("List instead of running: suites, tests, categories or all.", valueName: "what"))
-    public var list: String?
+    package var list: String?
 
     @Flag(help: "Show the plan (cases and counts) without running anything.")
-    public var dryRun = false
+    package var dryRun = false
 
     @Flag(help: "Explain the filter language, with examples.")
-    public var filterHelp = false
+    package var filterHelp = false
 
     @Option(help: ArgumentHelp("Timeout in seconds for tests that set none (default 60).", valueName: "seconds"))
-    public var timeout: Double?
+    package var timeout: Double?
 
     @Option(help: ArgumentHelp("Multiply every timeout (e.g. 20 under valgrind).", valueName: "factor"))
-    public var timeoutScale: Double?
+    package var timeoutScale: Double?
 
     @Option(
         help: ArgumentHelp(
             "0 totals · 1 suites (default) · 2 categories, timing, memory · 3 plan and failing ids · 4 skip/expected-fail reasons · 5 every case · 6 failure details.",
             valueName: "0-6"))
-    public var verbosity: Int?
+    package var verbosity: Int?
 
     @Flag(name: .customShort("v"), help: "Raise verbosity by one per -v (-vvv is level 3), when --verbosity is not given.")
-    public var verbose: Int
+    package var verbose: Int
 
     @Option(help: ArgumentHelp("Write results JSON here (atomically).", valueName: "file"))
-    public var json: String?
+    package var json: String?
 
     @Option(help: ArgumentHelp("Write JUnit XML here (atomically).", valueName: "file"))
-    public var junit: String?
+    package var junit: String?
 
     @Flag(help: "Run only the ensured combinations of matrix tests (smoke test).")
-    public var ensuredOnly = false
+    package var ensuredOnly = false
 
     @Option(help: ArgumentHelp("Run at most N combinations per matrix test (ensured ones always), chosen with --seed.", valueName: "N"))
-    public var matrixSample: Int?
+    package var matrixSample: Int?
 
     @Option(help: ArgumentHelp("Seed for --matrix-sample and --shuffle (default: random, printed).", valueName: "S"))
-    public var seed: UInt64?
+    package var seed: UInt64?
 
     @Flag(help: "Run the suites, and the cases within each suite, in a random order drawn from --seed (printed; the same seed gives the same order).")
-    public var shuffle = false
+    package var shuffle = false
 
     @Option(
         help: ArgumentHelp(
             "Run a failed or timed-out case again, up to N more times; a later pass is reported as flaky (counted on its own, never as passed).", valueName: "N"
         ))
-    public var retries: Int?
+    package var retries: Int?
 
     @Flag(
         name: [.customShort("x"), .customLong("fail-fast")],
         help: "Stop at the first failing case: kill the workers, write the finished cases' results (run marked interrupted), exit 1.")
-    public var failFast = false
+    package var failFast = false
 
     @Option(
         name: .customLong("repeat"),
         help: ArgumentHelp(
             "Run every selected case N times, in interleaved rounds; each repetition is its own result (see docs/performance.md).", valueName: "N"))
-    public var repetitions: Int?
+    package var repetitions: Int?
 
     @Flag(help: "Report peak resident memory per suite.")
-    public var memory = false
+    package var memory = false
 
     @Option(
         name: [.customShort("j"), .long], help: ArgumentHelp("Workers at once; large suites are split over them (default: the number of CPUs).", valueName: "N")
     )
-    public var jobs: Int?
+    package var jobs: Int?
 
     @Option(help: ArgumentHelp("Command put in front of each worker, e.g. 'valgrind --leak-check=full --error-exitcode=99'.", valueName: "cmd"))
-    public var wrapper: String?
+    package var wrapper: String?
 
     @Option(help: ArgumentHelp("Where process-mode participants run (docs/distributed.md, remote participants); also ASSAY_HOSTS.", valueName: "hosts.json"))
-    public var hosts: String?
+    package var hosts: String?
 
     @Flag(help: "Run suites in this process (debugging; a crash ends the run).")
-    public var noIsolation = false
+    package var noIsolation = false
 
     @Option(
         help: ArgumentHelp(
             "Run shard K of N (1-based): a deterministic, disjoint part of the plan; the N shards together are exactly the plan.", valueName: "K/N"))
-    public var shard: String?
+    package var shard: String?
 
     @Option(help: ArgumentHelp("With --shard: balance the shards by the case durations in this results file (default: by case count).", valueName: "file"))
-    public var durations: String?
+    package var durations: String?
 
     @Option(help: ArgumentHelp("Run only tests with this tag (repeatable: any of them; with -f, both must select).", valueName: "tag"))
-    public var tag: [String] = []
+    package var tag: [String] = []
 
     @Option(help: ArgumentHelp("Run only the cases that failed in this results file (with -f, both must select).", valueName: "file"))
-    public var failedFrom: String?
+    package var failedFrom: String?
 
     @Flag(help: "Run only the cases that failed in the previous run (its results are kept in .build/assay/last-results.json).")
-    public var lastFailed = false
+    package var lastFailed = false
 
-    public init() {}
+    package init() {}
 
-    public mutating func validate() throws {
+    package mutating func validate() throws {
         if let v = verbosity, !(0...6).contains(v) { throw ValidationError("--verbosity must be 0…6") }
         if let l = list, !["suites", "tests", "categories", "all"].contains(l) {
             throw ValidationError("--list takes suites, tests, categories or all (got '\(l)')")

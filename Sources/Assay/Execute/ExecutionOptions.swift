@@ -1,26 +1,26 @@
 import Foundation
 
 /// How stage 3 runs the plan.
-public struct ExecutionOptions: Sendable {
+package struct ExecutionOptions: Sendable {
     /// Run each suite in a worker subprocess (default) or in this process.
-    public var isolation = true
+    package var isolation = true
     /// Suites run at the same time (each in its own worker).
-    public var jobs = 1
+    package var jobs = 1
     /// Shell words put in front of each worker's command (e.g. valgrind …).
-    public var wrapper: String?
+    package var wrapper: String?
     /// Timeout for tests with none of their own and no suite default, seconds.
-    public var defaultTimeout = 60.0
+    package var defaultTimeout = 60.0
     /// Multiplies every timeout (slow wrappers such as valgrind).
-    public var timeoutScale = 1.0
+    package var timeoutScale = 1.0
     /// How long a worker may take to start or to move to its next case.
-    public var startupTimeout = 120.0
-    public var matricesDirectory: String?
+    package var startupTimeout = 120.0
+    package var matricesDirectory: String?
     /// The executable to re-run as a worker (default: this process's).
-    public var executable: String?
+    package var executable: String?
     /// `--retries N`: a case that fails or times out runs again, up to N more times; a later pass is
     /// `flaky`, not `passed`. Crashes are not retried (the worker is gone).
-    public var retries = 0
-    public init() {}
+    package var retries = 0
+    package init() {}
 
     func timeout(for c: PlannedCase, suite: Suite) -> Double {
         (c.test.options.timeout ?? suite.timeout ?? defaultTimeout) * timeoutScale
@@ -28,7 +28,7 @@ public struct ExecutionOptions: Sendable {
 }
 
 /// Receives progress from the executor (called from several threads).
-public protocol RunObserver: Sendable {
+package protocol RunObserver: Sendable {
     func caseStarted(_ id: String)
     func caseFinished(_ result: CaseResult)
     func suiteFinished(_ suite: SuiteResult, cases: [CaseResult])

@@ -2,8 +2,8 @@ import Foundation
 
 /// Stage 3, execute: runs the planned suites, `jobs` at a time, isolated in
 /// workers or in this process.
-public enum Executor {
-    public static func run(
+package enum Executor {
+    package static func run(
         _ plan: Plan, options: ExecutionOptions, observer: any RunObserver
     )
         -> [(SuiteResult, [CaseResult])]

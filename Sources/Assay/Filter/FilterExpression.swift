@@ -1,41 +1,41 @@
 /// One parsed filter expression:
 /// `category/suite/test[key=value,…]<key=value,…>` (also
 /// `category/suite/group/test` for members of a matrix group).
-public struct FilterExpression: Sendable, CustomStringConvertible {
+package struct FilterExpression: Sendable, CustomStringConvertible {
     /// One to four segment patterns: category, suite, test (or group, test).
-    public var path: [GlobPattern]
+    package var path: [GlobPattern]
     /// Matrix selector: each key with its allowed values (printed forms).
-    public var matrix: [SelectorEntry]
+    package var matrix: [SelectorEntry]
     /// Coordinated selector (carried; coordinated tests are a later issue).
-    public var coordination: [SelectorEntry]?
-    public let source: String
+    package var coordination: [SelectorEntry]?
+    package let source: String
 
-    public var description: String { source }
+    package var description: String { source }
 
-    public struct SelectorEntry: Sendable, Equatable {
-        public var key: String
+    package struct SelectorEntry: Sendable, Equatable {
+        package var key: String
         /// One or more values (`key=v` or `key={v1,v2}`), as written.
-        public var values: [String]
+        package var values: [String]
         /// Offset of the key in the expression (for error messages).
-        public var offset: Int
+        package var offset: Int
     }
 
     /// Parses an expression; throws `FilterSyntaxError` pointing at the bad character.
-    public static func parse(_ text: String) throws(FilterSyntaxError) -> FilterExpression {
+    package static func parse(_ text: String) throws(FilterSyntaxError) -> FilterExpression {
         var p = FilterParser(text)
         return try p.parseExpression()
     }
 }
 
 /// A malformed filter: a message and the character offset it points at.
-public struct FilterSyntaxError: Error, Equatable, CustomStringConvertible {
-    public let expression: String
+package struct FilterSyntaxError: Error, Equatable, CustomStringConvertible {
+    package let expression: String
     /// Character offset of the offending character (== length for "unexpected end").
-    public let offset: Int
-    public let message: String
+    package let offset: Int
+    package let message: String
 
     /// The message, the expression (a window of it, for long input) and a caret.
-    public var description: String {
+    package var description: String {
         let chars = Array(expression)
         let lo = max(0, offset - 40), hi = min(chars.count, offset + 40)
         let prefix = lo > 0 ? "…" : "", suffix = hi < chars.count ? "…" : ""

@@ -1,6 +1,6 @@
 /// The text of `--filter-help` (one source, tested).
-public enum FilterHelp {
-    public static let text = """
+package enum FilterHelp {
+    package static let text = """
         FILTER LANGUAGE  (-f EXPR, repeatable; --skip EXPR, same syntax)
 
           category/suite/test[key=value,...]<key=value,...>

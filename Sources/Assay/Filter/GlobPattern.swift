@@ -2,7 +2,7 @@
 /// (any run of characters) and `{a,b,…}` alternation (alternatives may hold
 /// `*` and nested braces). Matching simulates all positions at once, so it
 /// is O(pattern × text) — no backtracking, no exponential blowup.
-public struct GlobPattern: Sendable, Equatable, CustomStringConvertible {
+package struct GlobPattern: Sendable, Equatable, CustomStringConvertible {
     indirect enum Element: Sendable, Equatable {
         case literal([Character])
         case star
@@ -11,15 +11,15 @@ public struct GlobPattern: Sendable, Equatable, CustomStringConvertible {
 
     let elements: [Element]
     /// The text the pattern was parsed from.
-    public let source: String
+    package let source: String
 
     /// True when the pattern has no `*` and no alternation.
-    public var isLiteral: Bool { elements.allSatisfy { if case .literal = $0 { return true } else { return false } } }
+    package var isLiteral: Bool { elements.allSatisfy { if case .literal = $0 { return true } else { return false } } }
 
-    public var description: String { source }
+    package var description: String { source }
 
     /// Matches the whole of `text`, ignoring case.
-    public func matches(_ text: String) -> Bool {
+    package func matches(_ text: String) -> Bool {
         let chars = Array(text.lowercased())
         var start = [Bool](repeating: false, count: chars.count + 1)
         start[0] = true

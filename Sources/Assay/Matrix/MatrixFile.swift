@@ -103,7 +103,7 @@ public enum MatrixLibrary {
 }
 
 /// The running executable's path (`/proc/self/exe` on Linux).
-public enum ExecutablePath {
+package enum ExecutablePath {
     public static func current() -> String? {
         #if os(Linux)
             if let p = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return p }

@@ -1,15 +1,15 @@
 /// Stage 1, collect: the registered suites, validated, with every test's
 /// matrix resolved (named matrices loaded once).
-public struct Catalog: Sendable {
-    public let suites: [Suite]
+package struct Catalog: Sendable {
+    package let suites: [Suite]
     /// resolved[suite][test]: the matrix of each test (nil for simple tests).
-    public let matrices: [[Matrix?]]
+    package let matrices: [[Matrix?]]
     /// matrixErrors[suite][test]: why a named matrix could not be loaded. Only
     /// an error when that test is selected, so one broken file does not stop
     /// unrelated suites.
-    public let matrixErrors: [[String?]]
+    package let matrixErrors: [[String?]]
 
-    public init(suites: [Suite], matricesDirectory: String? = MatrixLibrary.locateDirectory()) throws {
+    package init(suites: [Suite], matricesDirectory: String? = MatrixLibrary.locateDirectory()) throws {
         self.suites = suites
         var seenSuites = Set<String>()
         var cache: [String: Matrix] = [:]

@@ -1,16 +1,16 @@
 /// Stage 2, plan: select with filters, expand matrices, prune with skip
 /// rules, thin with `--ensured-only` / `--matrix-sample`.
-public struct PlanOptions: Sendable {
-    public var filters: [FilterExpression] = []
-    public var skips: [FilterExpression] = []
-    public var ensuredOnly = false
-    public var matrixSample: Int?
-    public var seed: UInt64 = 0
-    public init() {}
+package struct PlanOptions: Sendable {
+    package var filters: [FilterExpression] = []
+    package var skips: [FilterExpression] = []
+    package var ensuredOnly = false
+    package var matrixSample: Int?
+    package var seed: UInt64 = 0
+    package init() {}
 }
 
-public enum Planner {
-    public static func plan(_ catalog: Catalog, options: PlanOptions) throws -> Plan {
+package enum Planner {
+    package static func plan(_ catalog: Catalog, options: PlanOptions) throws -> Plan {
         var out: [PlannedSuite] = []
         var uses = options.filters.map(FilterUse.init)
 

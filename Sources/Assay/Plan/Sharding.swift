@@ -1,12 +1,12 @@
 import Foundation
 
 /// `--shard K/N`: shard K (1-based) of N.
-public struct ShardSpec: Sendable, Equatable, CustomStringConvertible {
-    public let index: Int
-    public let count: Int
-    public static let maxCount = 10_000
+package struct ShardSpec: Sendable, Equatable, CustomStringConvertible {
+    package let index: Int
+    package let count: Int
+    package static let maxCount = 10_000
 
-    public init(index: Int, count: Int) throws {
+    package init(index: Int, count: Int) throws {
         guard (1...Self.maxCount).contains(count) else {
             throw PlanError(description: "--shard K/N: N must be 1…\(Self.maxCount) (got \(count))")
         }
@@ -18,7 +18,7 @@ public struct ShardSpec: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Parses `K/N`.
-    public static func parse(_ text: String) throws -> ShardSpec {
+    package static func parse(_ text: String) throws -> ShardSpec {
         let parts = text.trimmingCharacters(in: .whitespaces).split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]) else {
             throw PlanError(description: "--shard takes K/N, e.g. 2/4 (got '\(text)')")
@@ -26,7 +26,7 @@ public struct ShardSpec: Sendable, Equatable, CustomStringConvertible {
         return try ShardSpec(index: k, count: n)
     }
 
-    public var description: String { "\(index)/\(count)" }
+    package var description: String { "\(index)/\(count)" }
 }
 
 /// Splits a plan into N disjoint shards whose union is the plan.
@@ -40,17 +40,17 @@ public struct ShardSpec: Sendable, Equatable, CustomStringConvertible {
 /// duration in the durations file (a previous results file), or the median of
 /// the known durations when it is not there, or 1 when no file is given (so the
 /// balance is by case count); a case the plan skips costs 0.
-public enum Sharding {
-    public struct Chunk: Sendable {
+package enum Sharding {
+    package struct Chunk: Sendable {
         /// Position of the suite in `plan.suites`.
-        public let suite: Int
+        package let suite: Int
         /// Indices into that suite's cases, in plan order.
-        public let cases: [Int]
-        public let cost: Double
+        package let cases: [Int]
+        package let cost: Double
     }
 
     /// Case id → seconds, from a results file (skipped cases left out: they ran nothing).
-    public static func durations(fromResultsFile path: String) throws -> [String: Double] {
+    package static func durations(fromResultsFile path: String) throws -> [String: Double] {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw PlanError(description: "--durations: cannot read \(path)")
         }
@@ -66,7 +66,7 @@ public enum Sharding {
     }
 
     /// The chunks of every shard: `assignment[k]` for shard k+1.
-    public static func assign(_ plan: Plan, count: Int, durations: [String: Double]?) -> [[Chunk]] {
+    package static func assign(_ plan: Plan, count: Int, durations: [String: Double]?) -> [[Chunk]] {
         let known = (durations ?? [:]).values.sorted()
         let fallback = durations == nil || known.isEmpty ? 1.0 : max(known[known.count / 2], 1e-6)
         func cost(_ c: PlannedCase) -> Double {
@@ -116,20 +116,20 @@ public enum Sharding {
     }
 
     /// What a sharded run records about its share (results `run.options.shard`).
-    public struct Share: Sendable {
-        public let spec: ShardSpec
+    package struct Share: Sendable {
+        package let spec: ShardSpec
         /// Cases in the whole (unsharded) plan.
-        public let planCases: Int
+        package let planCases: Int
         /// FNV-1a of the whole plan's case ids, in order: equal for every shard of one plan.
-        public let planDigest: String
+        package let planDigest: String
         /// Case id → position in the whole plan (orders the merged results like an unsharded run).
-        public let planIndex: [String: Int]
+        package let planIndex: [String: Int]
         /// Estimated cost of this shard and of the whole plan (seconds with a durations file, else cases).
-        public let cost: Double
-        public let totalCost: Double
-        public let balancedBy: String
+        package let cost: Double
+        package let totalCost: Double
+        package let balancedBy: String
 
-        public var json: JSONValue {
+        package var json: JSONValue {
             .object([
                 "index": .int(spec.index), "count": .int(spec.count), "planCases": .int(planCases),
                 "planDigest": .string(planDigest), "balancedBy": .string(balancedBy),
@@ -138,7 +138,7 @@ public enum Sharding {
     }
 
     /// Shard `spec.index` of `plan`: the selected cases in plan order, and what the results record.
-    public static func select(_ plan: Plan, shard spec: ShardSpec, durations: [String: Double]?) -> (Plan, Share) {
+    package static func select(_ plan: Plan, shard spec: ShardSpec, durations: [String: Double]?) -> (Plan, Share) {
         let assignment = assign(plan, count: spec.count, durations: durations)
         let mine = assignment[spec.index - 1]
         var keep = plan.suites.map { [Bool](repeating: false, count: $0.cases.count) }

@@ -14,7 +14,7 @@ import Foundation
 ///
 /// On a terminal (and below level 5) a progress line shows counts and the
 /// running case; it is erased before any other output.
-public final class ConsoleReporter: RunObserver, @unchecked Sendable {
+package final class ConsoleReporter: RunObserver, @unchecked Sendable {
     // Mutable state is only touched with `lock` held: @unchecked is safe.
     private let lock = NSLock()
     let verbosity: Int
@@ -28,7 +28,7 @@ public final class ConsoleReporter: RunObserver, @unchecked Sendable {
     private var finished = false
     private var lastDraw: UInt64 = 0
 
-    public init(verbosity: Int, totalCases: Int, memory: Bool, terminal: Bool = isatty(1) == 1) {
+    package init(verbosity: Int, totalCases: Int, memory: Bool, terminal: Bool = isatty(1) == 1) {
         self.verbosity = verbosity
         self.total = totalCases
         self.memory = memory
@@ -37,14 +37,14 @@ public final class ConsoleReporter: RunObserver, @unchecked Sendable {
 
     // MARK: RunObserver
 
-    public func caseStarted(_ id: String) {
+    package func caseStarted(_ id: String) {
         lock.withLock {
             running.append(id)
             drawProgress()
         }
     }
 
-    public func caseFinished(_ r: CaseResult) {
+    package func caseFinished(_ r: CaseResult) {
         lock.withLock {
             if let i = running.firstIndex(of: r.id) { running.remove(at: i) }
             done += 1
@@ -83,7 +83,7 @@ public final class ConsoleReporter: RunObserver, @unchecked Sendable {
         }
     }
 
-    public func suiteFinished(_ s: SuiteResult, cases: [CaseResult]) {
+    package func suiteFinished(_ s: SuiteResult, cases: [CaseResult]) {
         lock.withLock {
             guard verbosity >= 1 else { return }
             let t = Totals(counting: cases, suiteFailures: s.failure == nil ? 0 : 1)
@@ -105,7 +105,7 @@ public final class ConsoleReporter: RunObserver, @unchecked Sendable {
     // MARK: closing
 
     /// The run's final lines; the last one is exactly `N passed, N failed, N skipped`.
-    public func finish(_ results: RunResults) {
+    package func finish(_ results: RunResults) {
         lock.withLock {
             clearProgress()
             finished = true
