@@ -33,6 +33,14 @@ enum CryptoPrimitives {
             try checkThrowsJSecSync(.usage, "\(alg) finalize twice") { _ = try d.finalize() }
         }
         try checkEqual(try Digest.hash(.sha256, [UInt8]()).hexString, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "sha256 of nothing")
+        // FIPS 180-2 appendix B.2 (two blocks) and B.3 (a million 'a', streamed in 1,000-byte pieces).
+        try checkEqual(
+            try Digest.hash(.sha256, utf8("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")).hexString,
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1", "SHA-256 two blocks")
+        let million = try Digest(.sha256)
+        let thousand = [UInt8](repeating: 0x61, count: 1000)
+        for _ in 0..<1000 { try million.update(thousand) }
+        try checkEqual(try million.finalize().hexString, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0", "SHA-256 of a million a")
         try checkEqual(try DigestAlgorithm(name: "SHA-256"), .sha256, "SHA-256 spelling")
         try checkThrowsJSecSync(.configuration, "unknown digest") { _ = try DigestAlgorithm(name: "md4") }
     }
@@ -43,6 +51,10 @@ enum CryptoPrimitives {
         try checkEqual(
             try HMAC.authenticationCode(.sha256, key: key1, data: utf8("Hi There")).hexString,
             "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7", "RFC 4231 case 1")
+        try checkEqual(
+            try HMAC.authenticationCode(.sha512, key: key1, data: utf8("Hi There")).hexString,
+            "87aa7cdea5ef619d4ff0b4241a1d6cb02379f4e2ce4ec2787ad0b30545e17cdedaa833b7d6b8a702038b274eaea3f4e4be9d914eeb61f1702e696c203a126854",
+            "RFC 4231 case 1, SHA-512")
         let jefe = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         try checkEqual(try HMAC.authenticationCode(.sha256, key: utf8("Jefe"), data: utf8("what do ya want for nothing?")).hexString, jefe, "case 2")
         let mac = try HMAC(.sha256, key: utf8("Jefe"))
@@ -159,9 +171,14 @@ enum CryptoPrimitives {
             _ = try KDF.hkdf(.sha256, inputKey: [1], salt: [UInt8](), info: [UInt8](), length: 255 * 32 + 1)
         }
         try checkThrowsJSecSync(.configuration, "HKDF zero length") { _ = try KDF.hkdf(.sha256, inputKey: [1], salt: [UInt8](), info: [UInt8](), length: 0) }
-        try checkEqual(
-            try KDF.pbkdf2(.sha1, password: "password", salt: utf8("salt"), iterations: 2, length: 20).hexString,
-            "ea6c014dc72d6f8ccd1ed92ace1d41f0d8de8957", "RFC 6070 c=2")
+        for (iterations, expected) in [
+            (1, "0c60c80f961f0e71f3a9b524af6012062fe037a6"), (2, "ea6c014dc72d6f8ccd1ed92ace1d41f0d8de8957"),
+            (4096, "4b007901b765489abead49d926f721d065a429c1"),
+        ] {
+            try checkEqual(
+                try KDF.pbkdf2(.sha1, password: "password", salt: utf8("salt"), iterations: iterations, length: 20).hexString,
+                expected, "RFC 6070 c=\(iterations)")
+        }
         try checkEqual(
             try KDF.pbkdf2(.sha256, password: utf8("passwd"), salt: utf8("salt"), iterations: 1, length: 64).hexString,
             "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc49ca9cccf179b645991664b39d77ef317c71b845b1e30bd509112041d3a19783",
@@ -174,6 +191,10 @@ enum CryptoPrimitives {
             try KDF.scrypt(password: [UInt8](), salt: [UInt8](), n: 16, r: 1, p: 1, length: 64).hexString,
             "77d6576238657b203b19ca42c18a0497f16b4844e3074ae8dfdffa3fede21442fcd0069ded0948f8326a753a0fc81f17e8d3e0fb2e0d3628cf35e20c38d18906",
             "RFC 7914 scrypt 1")
+        try checkEqual(
+            try KDF.scrypt(password: utf8("password"), salt: utf8("NaCl"), n: 1024, r: 8, p: 16, length: 64).hexString,
+            "fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b3731622eaf30d92e22a3886ff109279d9830dac727afb94a83ee6d8360cbdfa2cc0640",
+            "RFC 7914 scrypt 2")
         try checkThrowsJSecSync(.configuration, "scrypt N not a power of two") { _ = try KDF.scrypt(password: [1], salt: [2], n: 1000, r: 8, p: 1, length: 32) }
     }
 
@@ -189,9 +210,19 @@ enum CryptoPrimitives {
         try checkEqual(box.tag.hexString, "4d5c2af327cd64a62cf35abd2ba6fab4", "GCM case 3 tag")
         try checkEqual(box.combined.count, 12 + pt.count + 16, "combined")
         try checkEqual(try AEAD.open(.aes128GCM, key: key, box: box), pt, "GCM open")
+        // Test case 4: the first 60 bytes, with additional data.
+        let aad4 = try h("feedfacedeadbeeffeedfacedeadbeefabaddad2")
+        let box4 = try AEAD.seal(.aes128GCM, key: key, nonce: iv, plaintext: Array(pt.prefix(60)), aad: aad4)
+        try checkEqual(box4.ciphertext, Array(box.ciphertext.prefix(60)), "GCM case 4 ciphertext")
+        try checkEqual(box4.tag.hexString, "5bc94fbc3221a5db94fae95ae7121a47", "GCM case 4 tag")
+        try checkEqual(try AEAD.open(.aes128GCM, key: key, box: box4, aad: aad4), Array(pt.prefix(60)), "GCM case 4 open")
         let ckey = try h("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"), aad = try h("50515253c0c1c2c3c4c5c6c7")
         let sun = utf8("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.")
         let cbox = try AEAD.seal(.chacha20Poly1305, key: ckey, nonce: h("070000004041424344454647"), plaintext: sun, aad: aad)
+        try checkEqual(
+            cbox.ciphertext.hexString,
+            "d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d63dbea45e8ca9671282fafb69da92728b1a71de0a9e060b2905d6a5b67ecd3b3692ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc3ff4def08e4b7a9de576d26586cec64b6116",
+            "RFC 8439 ciphertext")
         try checkEqual(cbox.tag.hexString, "1ae10b594f09e26a7e902ecbd0600691", "RFC 8439 tag")
         try checkEqual(try AEAD.open(.chacha20Poly1305, key: ckey, box: cbox, aad: aad), sun, "ChaCha20-Poly1305 open")
         for alg in AEADAlgorithm.allCases {
