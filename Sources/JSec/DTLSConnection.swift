@@ -36,7 +36,7 @@ public final class DTLSConnection: Sendable {
         driver.eventLoop.execute { driver.value.closeLocally() }
     }
 
-    public var version: String { info.version }
+    public var version: NegotiatedVersion { info.version }
     public var cipher: String { info.cipher }
     public var alpn: String? { info.alpn }
     public var sessionReused: Bool { info.sessionReused }

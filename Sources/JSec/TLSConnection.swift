@@ -1,10 +1,41 @@
 import NIOCore
 import Synchronization
 
+/// The protocol version a TLS or DTLS connection negotiated: one value, printed as OpenSSL names it
+/// (`TLSv1.2`, `TLSv1.3`, `DTLSv1.2`). For TLS it carries the ``TLSVersion`` a configuration uses.
+public enum NegotiatedVersion: Sendable, Hashable, CustomStringConvertible {
+    case tls(TLSVersion)
+    case dtls1_2
+    /// A name OpenSSL reported that JSec does not configure (not expected: contexts allow only the above).
+    case other(String)
+
+    init(openSSLName name: String) {
+        switch name {
+        case "DTLSv1.2": self = .dtls1_2
+        default: self = TLSVersion.allCases.first { $0.protocolName == name }.map(NegotiatedVersion.tls) ?? .other(name)
+        }
+    }
+
+    /// OpenSSL's name: `TLSv1.2`, `TLSv1.3`, `DTLSv1.2`.
+    public var description: String {
+        switch self {
+        case .tls(let v): return v.protocolName
+        case .dtls1_2: return "DTLSv1.2"
+        case .other(let name): return name
+        }
+    }
+
+    /// The TLS version, for a TLS connection.
+    public var tlsVersion: TLSVersion? {
+        if case .tls(let v) = self { return v }
+        return nil
+    }
+}
+
 /// What was negotiated in a TLS handshake.
 public struct TLSConnectionInfo: Sendable {
-    /// `TLSv1.2` or `TLSv1.3`.
-    public let version: String
+    /// The negotiated version (prints as `TLSv1.3`; ``NegotiatedVersion/tlsVersion`` is the ``TLSVersion``).
+    public let version: NegotiatedVersion
     /// OpenSSL's cipher name, e.g. `TLS_AES_128_GCM_SHA256` or `ECDHE-ECDSA-AES128-GCM-SHA256`.
     public let cipher: String
     public let cipherBits: Int
@@ -23,8 +54,8 @@ public struct TLSConnectionInfo: Sendable {
     /// Client: the DER OCSP response the server stapled (asked for with ``TLSConfiguration/ocspStatus``); nil otherwise.
     public var stapledOCSPResponse: [UInt8]? = nil
 
-    /// The negotiated version as a ``TLSVersion``.
-    public var tlsVersion: TLSVersion? { TLSVersion.allCases.first { $0.protocolName == version } }
+    /// The negotiated version as a ``TLSVersion`` (nil for DTLS).
+    public var tlsVersion: TLSVersion? { version.tlsVersion }
     /// The peer's chain as PEM, leaf first.
     public var peerCertificateChainPEM: [String] { peerCertificates.map(\.pem) }
     /// The peer's chain as DER, leaf first.
@@ -75,7 +106,7 @@ public final class TLSConnection: Sendable {
         return try await eventLoop.submit { handler.value.renegotiationCount }.get()
     }
 
-    public var version: String { info.version }
+    public var version: NegotiatedVersion { info.version }
     public var cipher: String { info.cipher }
     public var alpn: String? { info.alpn }
 

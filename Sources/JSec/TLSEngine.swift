@@ -297,7 +297,7 @@ final class TLSEngine {
             localKeyType = Certificate(retaining: own).publicKeyAlgorithm
         }
         return TLSConnectionInfo(
-            version: String(cString: SSL_get_version(ssl)),
+            version: NegotiatedVersion(openSSLName: String(cString: SSL_get_version(ssl))),
             cipher: cipher.map { String(cString: SSL_CIPHER_get_name($0)) } ?? "",
             cipherBits: cipher.map { Int(SSL_CIPHER_get_bits($0, nil)) } ?? 0,
             alpn: alpn,

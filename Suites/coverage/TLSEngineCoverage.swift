@@ -258,7 +258,7 @@ enum TLSEngineCoverage {
         try checkThrowsJSecSync(.configuration, "read(max: 0)") { _ = try pair.server.read(max: 0) }
         try pair.handshake()
         guard let c = pair.client.info, let s = pair.server.info else { throw CheckFailure(message: "no info", file: #fileID, line: #line) }
-        try checkEqual(c.version, "TLSv1.3", "version")
+        try checkEqual(c.version, .tls(.tls1_3), "version")
         try checkEqual(c.cipher, s.cipher, "both sides agree on the cipher")
         try checkEqual(c.alpn, "http/1.1", "ALPN")
         try checkEqual(s.serverName, "localhost", "SNI seen by the server")

@@ -32,7 +32,7 @@ public struct ConnectionFacts: Sendable, Equatable, CustomStringConvertible {
 
     init(_ tls: TLSConnection?) {
         self.init(
-            version: tls?.version, alpn: tls?.alpn, reused: tls?.sessionReused,
+            version: tls.map { "\($0.version)" }, alpn: tls?.alpn, reused: tls?.sessionReused,
             peerCommonName: tls?.info.peerCertificates.first?.commonName)
     }
 

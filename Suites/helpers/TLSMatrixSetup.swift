@@ -89,8 +89,8 @@ public struct TLSMatrixCase: Sendable {
         guard let client = c.tlsClient.tls, let server = c.tlsServer.tls else {
             throw CheckFailure(message: "a side of the connection is not TLS", file: #fileID, line: #line)
         }
-        try checkEqual(client.version, version.protocolName, "client's negotiated version")
-        try checkEqual(server.version, version.protocolName, "server's negotiated version")
+        try checkEqual(client.version, .tls(version), "client's negotiated version")
+        try checkEqual(server.version, .tls(version), "server's negotiated version")
         try checkEqual(client.cipher, expectedCipher, "client's negotiated cipher")
         try checkEqual(server.cipher, expectedCipher, "server's negotiated cipher")
         try checkEqual(client.info.peerCertificates.first?.publicKeyAlgorithm, expectedKeyAlgorithm, "server key type seen by the client")

@@ -36,7 +36,7 @@ public enum OpenSSLPeers {
         let stream = try await TLS.connect(
             host: "127.0.0.1", port: port, serverName: "localhost",
             context: TLSContext(TestPKI.shared.clientConfiguration()))
-        try checkEqual(stream.tls?.version, version.protocolName, "negotiated version with s_server")
+        try checkEqual(stream.tls?.version, .tls(version), "negotiated version with s_server")
         try await stream.write("hello jsec\n")
         var got: [UInt8] = []
         while !got.contains(UInt8(ascii: "\n")), let part = try await stream.read(max: 100, timeout: .seconds(10)) { got += part }
@@ -69,7 +69,7 @@ public enum OpenSSLPeers {
         _ = try await client.waitFor("ping from s_client")
         client.closeInput()
         await client.wait()
-        try checkEqual(try await echo.value, version.protocolName, "version our server negotiated with s_client")
+        try checkEqual(try await echo.value, .tls(version), "version our server negotiated with s_client")
     }
 
     /// A peer that only speaks TLS 1.0/1.1 is refused by our client (TLS 1.2 minimum).

@@ -164,7 +164,7 @@ enum Perf9Handshake {
             throw error
         }
         let tls = stream.tls
-        let o = Once(reused: tls?.sessionReused ?? false, session: tls?.session, version: tls?.info.version, cipher: tls?.info.cipher)
+        let o = Once(reused: tls?.sessionReused ?? false, session: tls?.session, version: tls.map { "\($0.info.version)" }, cipher: tls?.info.cipher)
         await stream.close()
         return o
     }

@@ -111,7 +111,7 @@ enum Perf9Idle {
                         do {
                             let s = try await open()
                             r.handshakeNanos = s.tls == nil ? nil : DispatchTime.now().uptimeNanoseconds - r.startNanos
-                            r.negotiatedVersion = s.tls?.version
+                            r.negotiatedVersion = s.tls.map { "\($0.version)" }
                             r.connected = true
                             try await ping(s)
                             r.bytesSent = 1024; r.bytesReceived = 1024; r.iterations = 1

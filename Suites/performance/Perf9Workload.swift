@@ -223,7 +223,7 @@ enum Perf9 {
             r.connected = true
             if let tls = stream.tls {
                 r.handshakeNanos = DispatchTime.now().uptimeNanoseconds - t0
-                r.negotiatedVersion = tls.version
+                r.negotiatedVersion = "\(tls.version)"
             }
             r.startNanos = DispatchTime.now().uptimeNanoseconds
             while ContinuousClock.now < deadline {

@@ -22,7 +22,7 @@ public enum DTLSBehaviour {
         let server = try await DTLSEchoServer(options: options)
         defer { Task { await server.close() } }
         let c = try await DTLS.connect(host: "127.0.0.1", port: server.port, context: clientContext(), options: options)
-        try checkEqual(c.version, "DTLSv1.2", "negotiated version")
+        try checkEqual(c.version, .dtls1_2, "negotiated version")
         try check(
             c.maximumMessageSize < mtu && c.maximumMessageSize > mtu - 100,
             "maximumMessageSize \(c.maximumMessageSize) is the mtu \(mtu) minus record overhead")

@@ -161,8 +161,8 @@ public enum TLSBehaviour {
         server.maximumVersion = version
         try await withPair(.tlsTCP, pki: pki, server: server) { pair in
             let info = try pair.client.tls.map(\.info) ?? { throw CheckFailure(message: "no TLS info", file: #fileID, line: #line) }()
-            try checkEqual(info.version, version.protocolName, "negotiated version")
-            try checkEqual(pair.server.tls?.version, version.protocolName, "server's view of the version")
+            try checkEqual(info.version, .tls(version), "negotiated version")
+            try checkEqual(pair.server.tls?.version, .tls(version), "server's view of the version")
             try check(!info.cipher.isEmpty && info.cipherBits >= 128, "cipher \(info.cipher) with \(info.cipherBits) bits")
             let expectedKey = keyType == .ed25519 ? "ED25519" : keyType == .ecP256 ? "EC" : "RSA"
             try checkEqual(info.peerCertificates.first?.publicKeyAlgorithm, expectedKey, "server key type")
@@ -187,7 +187,7 @@ public enum TLSBehaviour {
         server12.cipherList = "ECDHE-ECDSA-AES256-GCM-SHA384"
         try await withPair(.tlsTCP, server: server12) { pair in
             try checkEqual(pair.client.tls?.cipher, "ECDHE-ECDSA-AES256-GCM-SHA384", "TLS 1.2 cipher")
-            try checkEqual(pair.client.tls?.version, "TLSv1.2", "version")
+            try checkEqual(pair.client.tls?.version, .tls(.tls1_2), "version")
         }
     }
 
