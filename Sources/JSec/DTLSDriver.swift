@@ -98,7 +98,7 @@ final class DTLSDriver {
         state = .handshaking
         handshakeStart = .now
         lastReceive = .now()
-        engine.context.logger.handshakeStarted("DTLS", role: engine.role, peer: "\(peer)")
+        engine.context.logger.handshakeStarted("DTLS", role: engine.role, peer: peer)
         if let timeout = engine.context.configuration.handshakeTimeout {
             handshakeTimer = eventLoop.assumeIsolated().scheduleTask(in: timeout.timeAmount) { [weak self] in
                 guard let self, self.state == .handshaking else { return }
@@ -122,8 +122,8 @@ final class DTLSDriver {
         handshakeEnded = true
         let logger = engine.context.logger
         switch result {
-        case .success(let c): logger.handshakeCompleted("DTLS", role: engine.role, peer: "\(peer)", info: c.info)
-        case .failure(let e): logger.handshakeFailed("DTLS", role: engine.role, peer: "\(peer)", error: e)
+        case .success(let c): logger.handshakeCompleted("DTLS", role: engine.role, peer: peer, info: c.info)
+        case .failure(let e): logger.handshakeFailed("DTLS", role: engine.role, peer: peer, error: e)
         }
         handshakeTimer?.cancel()
         handshakeTimer = nil

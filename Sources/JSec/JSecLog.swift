@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import Synchronization
 
 /// JSec's diagnostics, through swift-log: handshakes started, completed and failed (with the alert or
@@ -48,31 +49,33 @@ extension TLSContext {
     var logger: Logger { configuration.logger ?? JSecLog.logger }
 }
 
-/// The handshake events TLS and DTLS connections log, with the same metadata keys.
+/// The handshake events TLS and DTLS connections log, with the same metadata keys. Nothing is formatted
+/// unless the level is enabled: these run on every handshake.
 extension Logger {
-    func handshakeStarted(_ proto: String, role: TLSEngine.Role, peer: String?) {
-        debug("\(proto) handshake started", metadata: ["jsec.role": "\(role)", "jsec.peer": "\(peer ?? "?")"])
+    func handshakeStarted(_ proto: String, role: TLSEngine.Role, peer: SocketAddress?) {
+        debug("\(proto) handshake started", metadata: ["jsec.role": "\(role)", "jsec.peer": "\(peer.map { "\($0)" } ?? "?")"])
     }
 
-    func handshakeCompleted(_ proto: String, role: TLSEngine.Role, peer: String?, info: TLSConnectionInfo) {
+    func handshakeCompleted(_ proto: String, role: TLSEngine.Role, peer: SocketAddress?, info: TLSConnectionInfo) {
         debug(
             "\(proto) handshake completed",
             metadata: [
-                "jsec.role": "\(role)", "jsec.peer": "\(peer ?? "?")", "jsec.version": "\(info.version)",
+                "jsec.role": "\(role)", "jsec.peer": "\(peer.map { "\($0)" } ?? "?")", "jsec.version": "\(info.version)",
                 "jsec.cipher": "\(info.cipher)", "jsec.resumed": "\(info.sessionReused)", "jsec.alpn": "\(info.alpn ?? "-")",
-                "jsec.ms": "\(info.handshakeDuration.components.seconds * 1000 + info.handshakeDuration.components.attoseconds / 1_000_000_000_000_000)",
+                "jsec.ms": "\(info.handshakeDuration.timeAmount.nanoseconds / 1_000_000)",
             ])
     }
 
     /// A verification failure is `notice` (someone presented a certificate we refuse); any other failure `info`.
-    func handshakeFailed(_ proto: String, role: TLSEngine.Role, peer: String?, error: any Error) {
-        var metadata: Metadata = ["jsec.role": "\(role)", "jsec.peer": "\(peer ?? "?")"]
+    func handshakeFailed(_ proto: String, role: TLSEngine.Role, peer: SocketAddress?, error: any Error) {
         let jsec = error as? JSecError
+        let level: Logger.Level = jsec?.category == .verification ? .notice : .info
+        guard logLevel <= level else { return }  // a scanner's flood of failures costs nothing when off
+        var metadata: Metadata = ["jsec.role": "\(role)", "jsec.peer": "\(peer.map { "\($0)" } ?? "?")"]
         if let jsec {
             metadata["jsec.category"] = "\(jsec.category)"
             if let code = jsec.code { metadata["jsec.code"] = "\(code)" }
         }
-        let level: Logger.Level = jsec?.category == .verification ? .notice : .info
         log(level: level, "\(proto) handshake failed: \(jsec?.message ?? "\(error)")", metadata: metadata)
     }
 }

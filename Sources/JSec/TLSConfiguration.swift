@@ -163,9 +163,10 @@ public struct TLSConfiguration: Sendable {
     /// when that environment variable is set, else nowhere; `.off` never.
     public var keyLog: TLSKeyLog = .environment
 
-    /// How long a full `close()` waits for its close_notify (and any data written before it) to reach
+    /// TLS streams: how long a full `close()` waits for its close_notify (and any data written before it) to reach
     /// the kernel when the socket's send buffer is full — a peer that stopped reading. Past this the
     /// socket is closed anyway and the peer sees an end of stream without close_notify. `.zero` closes at once.
+    /// DTLS does not use it: its close_notify is one datagram, sent without waiting.
     public var closeNotifyTimeout: Duration = .seconds(5)
 
     public init() {}

@@ -59,8 +59,8 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var context: ChannelHandlerContext?
     let liveState = TLSLiveState()
     private let logger: Logger
-    /// The peer's address as logged (taken when the handshake starts).
-    private var peer: String?
+    /// The peer's address as logged (taken when the handshake starts; formatted only if logged).
+    private var peer: SocketAddress?
 
     init(
         context: TLSContext, role: TLSEngine.Role, serverName: String?, session: TLSSession? = nil,
@@ -104,7 +104,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func startHandshake(context: ChannelHandlerContext) {
         guard case .idle(let held) = state else { return }
-        peer = context.channel.remoteAddress?.description
+        peer = context.channel.remoteAddress
         logger.handshakeStarted("TLS", role: engine.role, peer: peer)
         let timer = engine.context.configuration.handshakeTimeout.map { timeout in
             context.eventLoop.assumeIsolated().scheduleTask(in: timeout.timeAmount) { [weak self] in
@@ -173,7 +173,8 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if wasHandshaking {
             logger.handshakeFailed("TLS", role: engine.role, peer: peer, error: error)
         } else {
-            logger.info("TLS connection failed: \(error.message)", metadata: ["jsec.peer": "\(peer ?? "?")", "jsec.category": "\(error.category)"])
+            logger.info(
+                "TLS connection failed: \(error.message)", metadata: ["jsec.peer": "\(peer.map { "\($0)" } ?? "?")", "jsec.category": "\(error.category)"])
         }
         completeHandshake(.failure(error))
         if !wasHandshaking { context.fireErrorCaught(error) }
@@ -427,7 +428,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func flush(context: ChannelHandlerContext) {
-        if active != nil { flushCiphertext(context: context) }
+        if case .active = state { flushCiphertext(context: context) }
     }
 
     /// Sends what the engine has produced; `written` (if given) completes when those bytes have

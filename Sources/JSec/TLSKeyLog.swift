@@ -15,13 +15,14 @@ public enum TLSKeyLog: Sendable, Hashable {
     /// To this file.
     case file(String)
 
-    /// The file to write to, if any.
-    func path(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+    /// The file to write to, if any. `environment` looks a variable up (the process's, by default: one
+    /// `getenv` per context, not a copy of the whole environment).
+    func path(environment: (String) -> String? = { getenv($0).map { String(cString: $0) } }) -> String? {
         switch self {
         case .off: return nil
         case .file(let path): return path
         case .environment:
-            guard let path = environment["SSLKEYLOGFILE"], !path.isEmpty else { return nil }
+            guard let path = environment("SSLKEYLOGFILE"), !path.isEmpty else { return nil }
             return path
         }
     }
@@ -34,7 +35,7 @@ final class KeyLogFile: Sendable {
     let path: String
     private let fd: Int32
 
-    private static let open = Mutex<[String: KeyLogFile]>([:])
+    private static let files = Mutex<[String: KeyLogFile]>([:])
 
     private init(path: String, fd: Int32) {
         self.path = path
@@ -43,12 +44,13 @@ final class KeyLogFile: Sendable {
 
     /// The shared writer for `path`; `announce` says on standard error, once per path, that secrets go there.
     static func shared(_ path: String, announce: String) throws -> KeyLogFile {
-        try open.withLock { files in
+        try files.withLock { files in
             if let file = files[path] { return file }
-            let fd = Foundation.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+            let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
             guard fd >= 0 else {
-                let reason = String(cString: strerror(errno))
-                throw JSecError(.configuration, "cannot open the TLS key log file '\(path)': \(reason)")
+                let e = errno
+                throw JSecError(
+                    .configuration, "cannot open the TLS key log file '\(path)': \(JSecError.errnoText(e)) (\(JSecError.errnoName(e)))", code: .errno(e))
             }
             let file = KeyLogFile(path: path, fd: fd)
             files[path] = file
@@ -59,10 +61,11 @@ final class KeyLogFile: Sendable {
         }
     }
 
+    /// Appends one line (OpenSSL's, without its newline) with a single `write`.
     func append(_ line: UnsafePointer<CChar>) {
-        var bytes = Array(UnsafeBufferPointer(start: line, count: strlen(line))).map { UInt8(bitPattern: $0) }
+        var bytes = Array(UnsafeRawBufferPointer(start: line, count: strlen(line)))
         bytes.append(0x0A)
-        bytes.withUnsafeBytes { _ = Foundation.write(fd, $0.baseAddress, $0.count) }
+        bytes.withUnsafeBytes { _ = write(fd, $0.baseAddress, $0.count) }
     }
 }
 

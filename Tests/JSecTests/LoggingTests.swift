@@ -1,4 +1,5 @@
 import Foundation
+import JSecCrypto
 import Logging
 import NIOCore
 import Synchronization
@@ -70,22 +71,24 @@ final class CapturedLog: Sendable {
         try pair.pump()
         let failed = try #require(clientLog.entries.first { $0.message.hasPrefix("TLS handshake failed") })
         #expect(failed.level == .notice && failed.metadata["jsec.category"] == "verification")
-        #expect(failed.metadata["jsec.code"]?.contains("20") == true || failed.metadata["jsec.code"]?.contains("x509") == true, "\(failed.metadata)")
+        #expect(failed.metadata["jsec.code"] == "\(JSecError.Code.certificate(.unableToGetLocalIssuerCertificate))", "\(failed.metadata)")
     }
 
     @Test func silentUnlessTurnedOn() {
-        #expect(JSecLog.initialLogger(environment: [:]).logLevel == .critical || JSecLog.initialLogger(environment: [:]).handler is SwiftLogNoOpLogHandler)
+        #expect(JSecLog.initialLogger(environment: [:]).handler is SwiftLogNoOpLogHandler)
+        #expect(JSecLog.initialLogger(environment: ["JSEC_LOG_LEVEL": ""]).handler is SwiftLogNoOpLogHandler)
         #expect(JSecLog.initialLogger(environment: ["JSEC_LOG_LEVEL": "debug"]).logLevel == .debug)
         #expect(JSecLog.initialLogger(environment: ["JSEC_LOG_LEVEL": "WARNING"]).logLevel == .warning)
         #expect(JSecLog.initialLogger(environment: ["JSEC_LOG_LEVEL": "loud"]).handler is SwiftLogNoOpLogHandler)
     }
 
     @Test func keyLogSettings() {
-        #expect(TLSKeyLog.environment.path(environment: [:]) == nil)
-        #expect(TLSKeyLog.environment.path(environment: ["SSLKEYLOGFILE": ""]) == nil)
-        #expect(TLSKeyLog.environment.path(environment: ["SSLKEYLOGFILE": "/tmp/k"]) == "/tmp/k")
-        #expect(TLSKeyLog.off.path(environment: ["SSLKEYLOGFILE": "/tmp/k"]) == nil)
-        #expect(TLSKeyLog.file("/tmp/x").path(environment: ["SSLKEYLOGFILE": "/tmp/k"]) == "/tmp/x")
+        func env(_ values: [String: String]) -> (String) -> String? { { values[$0] } }
+        #expect(TLSKeyLog.environment.path(environment: env([:])) == nil)
+        #expect(TLSKeyLog.environment.path(environment: env(["SSLKEYLOGFILE": ""])) == nil)
+        #expect(TLSKeyLog.environment.path(environment: env(["SSLKEYLOGFILE": "/tmp/k"])) == "/tmp/k")
+        #expect(TLSKeyLog.off.path(environment: env(["SSLKEYLOGFILE": "/tmp/k"])) == nil)
+        #expect(TLSKeyLog.file("/tmp/x").path(environment: env(["SSLKEYLOGFILE": "/tmp/k"])) == "/tmp/x")
     }
 
     /// Both sides write the secrets of the same connection: the lines agree (same client random, same secrets).
@@ -119,7 +122,7 @@ final class CapturedLog: Sendable {
     @Test func anUnwritableKeyLogFileIsAConfigurationError() {
         var c = PKI.clientConfiguration()
         c.keyLog = .file("/nonexistent-dir/keys.log")
-        #expect(throws: JSecError(.configuration, "")) { try TLSContext(c) }
+        #expect(throws: JSecError(.configuration, "", code: .errno(ENOENT))) { try TLSContext(c) }
     }
 
     @Test func offWritesNothing() throws {

@@ -243,9 +243,9 @@ final class RemoteGate: @unchecked Sendable {
         case .silent(let s):
             linkEnded(
                 p, "\(p) on host \(placement[p]!.name) (\(fromText)) went silent: no byte, not even a heartbeat, for \(CoordinationHub.format(s)) s",
-                silent: true)
+                how: .silent)
         case .closed(let why):
-            linkEnded(p, "\(p) on host \(placement[p]!.name) (\(fromText)) crashed: its link closed before it reported done (\(why))", crashed: true)
+            linkEnded(p, "\(p) on host \(placement[p]!.name) (\(fromText)) crashed: its link closed before it reported done (\(why))", how: .crashed)
         case .localClosed:
             linkEnded(p, "\(p) on host \(placement[p]!.name) (\(fromText)): the coordinator closed its link")
         }
@@ -257,8 +257,22 @@ final class RemoteGate: @unchecked Sendable {
         if placement[p]?.launcher == .external { end(p, message) } else { hooks.failed(p, message) }
     }
 
-    private func linkEnded(_ p: ParticipantID, _ failure: String, silent: Bool = false, crashed: Bool = false) {
-        if placement[p]?.launcher == .external { end(p, failure, crashed: crashed) } else if silent { hooks.failed(p, failure) }
+    /// How a participant's link ended.
+    private enum LinkEnd {
+        /// The harness ended it (could not join, the coordinator closed it): the participant failed.
+        case failed
+        /// No byte for the silence limit: failed, and a local stand-in process is stopped.
+        case silent
+        /// Its link closed under it before `done`: it crashed.
+        case crashed
+    }
+
+    private func linkEnded(_ p: ParticipantID, _ failure: String, how: LinkEnd = .failed) {
+        if placement[p]?.launcher == .external {
+            end(p, failure, crashed: how == .crashed)
+        } else if how == .silent {
+            hooks.failed(p, failure)
+        }
     }
 
     /// Ends an external participant once.
