@@ -99,7 +99,7 @@ public final class NetListener: AsyncSequence, Sendable {
             .childChannelInitializer { channel in
                 log.acceptSucceeded()
                 return channel.eventLoop.makeCompletedFuture {
-                    let bridge = StreamBridgeHandler()
+                    let bridge = StreamBridgeHandler(eventLoop: channel.eventLoop)
                     // Counts application bytes in either direction (after TLS); the bridge closes the connection when it fires.
                     if let idle { try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idle)) }
                     if let tls {

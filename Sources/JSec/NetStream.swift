@@ -10,7 +10,11 @@ import Synchronization
 ///
 /// - ``read(max:timeout:)`` returns 1…max bytes as soon as any are available, `nil` at end of stream.
 /// - ``chunk(_:timeout:)`` waits for exactly n bytes; at end of stream it returns what arrived.
-/// - ``write(_:timeout:)-(String,_)`` returns once every byte is handed to the transport.
+/// - ``write(_:timeout:)-(String,_)`` returns once every byte is *accepted*: sent down to the transport, or queued
+///   for it in order within a bounded window (64 KiB here plus the channel's write buffer). It waits only while that
+///   window is full, so a peer that reads nothing stops the writer. A failure to send accepted bytes fails the
+///   stream, and the next write or read reports it with its cause; ``shutdown()`` and ``close()`` send every
+///   accepted byte before the FIN (and close_notify) — as `send(2)` and `close(2)` do for TCP.
 /// - a timeout throws `JSecError.Category.timeout` and leaves the stream usable.
 /// - ``shutdown()`` half-closes the write side (TCP FIN, TLS close_notify); ``close()`` is idempotent and never hangs.
 /// - one read and one write may run at once; two concurrent reads are a usage error.
@@ -20,14 +24,17 @@ import Synchronization
 /// TLS-specific information lives on ``tls``, which is `nil` for plaintext.
 public final class NetStream: Sendable {
     let channel: Channel
-    let bridge: NIOLoopBound<StreamBridgeHandler>
+    /// Shared with the event loop behind its own lock (reads and writes do not hop to the loop).
+    let bridge: StreamBridgeHandler
     private let tlsState = Mutex<TLSConnection?>(nil)
     /// Numbers this stream's reads, so a cancellation ends the read it was meant for.
     private let readTokens = Atomic<UInt64>(0)
+    /// Numbers this stream's waits for write room, so a cancellation ends the wait it was meant for.
+    private let writeTokens = Atomic<UInt64>(0)
 
     init(channel: Channel, bridge: StreamBridgeHandler) {
         self.channel = channel
-        self.bridge = NIOLoopBound(bridge, eventLoop: channel.eventLoop)
+        self.bridge = bridge
     }
 
     /// A stream nobody references any more closes its connection (close_notify first on TLS), as ``close()`` would.
@@ -74,7 +81,7 @@ public final class NetStream: Sendable {
             .channelOption(.allowRemoteHalfClosure, value: true)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(StreamBridgeHandler())
+                    try channel.pipeline.syncOperations.addHandler(StreamBridgeHandler(eventLoop: channel.eventLoop))
                 }
             }
         if let timeout { bootstrap = bootstrap.connectTimeout(timeout.timeAmount) }
@@ -125,17 +132,20 @@ public final class NetStream: Sendable {
     private func readOnLoop(_ kind: StreamBridgeHandler.ReadKind, timeout: Duration?) async throws -> ByteBuffer? {
         try Task.checkCancellation()
         let bridge = self.bridge
-        let loop = channel.eventLoop
-        let amount = timeout?.timeAmount
-        let token = readTokens.add(1, ordering: .relaxed).newValue
-        let result: StreamBridgeHandler.ReadResult = await withTaskCancellationHandler {
-            await withUnsafeContinuation { continuation in
-                loop.execute {
-                    bridge.value.read(kind, timeout: amount, token: token, eventLoop: loop) { continuation.resume(returning: $0) }
+        // Bytes already here are taken on this thread: no hop to the event loop, no suspension.
+        let result: StreamBridgeHandler.ReadResult
+        if let now = bridge.tryRead(kind) {
+            result = now
+        } else {
+            let amount = timeout?.timeAmount
+            let token = readTokens.add(1, ordering: .relaxed).newValue
+            result = await withTaskCancellationHandler {
+                await withUnsafeContinuation { continuation in
+                    bridge.read(kind, timeout: amount, token: token) { continuation.resume(returning: $0) }
                 }
+            } onCancel: {
+                bridge.cancelRead(token)
             }
-        } onCancel: {
-            loop.execute { bridge.value.cancelRead(token) }
         }
         switch result {
         case .success(let bytes): return bytes
@@ -145,7 +155,9 @@ public final class NetStream: Sendable {
 
     // MARK: - Writing
 
-    /// Writes every byte; returns once all are handed to the transport.
+    /// Writes every byte; returns once all are accepted (see the type's documentation): at once while the
+    /// outbound window has room, else when the peer has taken enough earlier bytes. A timeout or a cancellation
+    /// while waiting for room throws, and nothing of this write was sent.
     public func write(_ bytes: some Sequence<UInt8>, timeout: Duration? = nil) async throws {
         let buffer = channel.allocator.buffer(bytes: bytes)
         try await write(buffer: buffer, timeout: timeout)
@@ -167,27 +179,26 @@ public final class NetStream: Sendable {
             return
         }
         try Task.checkCancellation()
-        do {
-            try await channel.writeAndFlush(buffer).value(
-                timeout: timeout,
-                timeoutError: JSecError(.timeout, "write timed out after \(timeout ?? .zero); bytes already handed to the transport may still be sent"))
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch {
-            // A write that fails because the stream already failed (e.g. the peer's TLS alert
-            // refusing our certificate) reports that cause, not a bare "closed".
-            let mapped = JSecError.from(error, while: "write", target: remoteAddress?.description)
-            if mapped.category == .closed, let cause = await recordedFailure() {
-                throw JSecError(cause.category, "write: \(cause.message)", openSSLErrors: cause.openSSLErrors)
-            }
-            throw mapped
-        }
-    }
-
-    /// The failure the stream recorded (nil when it closed normally).
-    private func recordedFailure() async -> JSecError? {
         let bridge = self.bridge
-        return try? await channel.eventLoop.submit { bridge.value.failure }.get()
+        let deadline = timeout.map { ContinuousClock.now + $0 }
+        while true {
+            switch bridge.write(buffer) {
+            case .accepted: return
+            case .failed(let error): throw error
+            case .full:
+                // The window is full: wait for the peer to take earlier bytes, then offer the write again.
+                let left = deadline.map { max(.zero, $0 - ContinuousClock.now).timeAmount }
+                let token = writeTokens.add(1, ordering: .relaxed).newValue
+                let room: Result<Void, any Error> = await withTaskCancellationHandler {
+                    await withUnsafeContinuation { continuation in
+                        bridge.waitForWindow(timeout: left, token: token) { continuation.resume(returning: $0) }
+                    }
+                } onCancel: {
+                    bridge.cancelWrite(token)
+                }
+                try room.get()
+            }
+        }
     }
 
     // MARK: - Closing
@@ -214,11 +225,8 @@ public final class NetStream: Sendable {
     /// Closes the stream (sending close_notify first on TLS). Idempotent; never waits for the peer.
     /// A pending read ends with a `JSecError.Category.closed` error.
     public func close() async {
-        let bridge = self.bridge
-        let channel = self.channel
-        try? await channel.eventLoop.submit {
-            bridge.value.closeLocally()
-        }.get()
+        // Ends a pending read and waiting writes at once; the close itself first sends what writes accepted.
+        bridge.closeLocally()
         try? await channel.close().get()
     }
 }

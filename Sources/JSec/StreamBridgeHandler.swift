@@ -1,51 +1,177 @@
 import NIOCore
+import Synchronization
 
-/// The tail of every stream's pipeline: buffers inbound bytes and serves the
-/// stream's `read(max:)` and `chunk(_:)` calls, with backpressure (it stops
-/// asking the socket for data while more than ``highWater`` bytes wait unread).
+/// The tail of every stream's pipeline and the bridge between a stream's tasks and its event loop
+/// (docs/architecture.md, "Bytes: a task to the socket and back").
 ///
-/// Confined to the channel's event loop, like every NIO handler.
-final class StreamBridgeHandler: ChannelDuplexHandler {
+/// **Inbound.** Bytes that arrive are appended to a buffer the reading task shares with the event
+/// loop (behind one mutex). A read takes what is there at once, on the task's own thread, without
+/// a hop to the event loop; only a read that must wait suspends, and the event loop resumes it when
+/// enough bytes are there: one wake-up per batch of bytes, not a round trip per read. Above
+/// ``highWater`` unread bytes the handler stops asking the socket for more (backpressure) and asks
+/// again below ``lowWater``.
+///
+/// **Outbound.** A write is *accepted* into a bounded window and returns: on the event loop it goes
+/// straight down the pipeline; from another thread it is queued, and one event-loop task sends
+/// everything queued so far (a batch per wake-up). A write waits only while the window is full:
+/// ``windowBytes`` queued here, or the channel not writable (NIO's write-buffer high-water mark:
+/// earlier bytes the peer has not taken yet). A failure to send accepted bytes fails the stream:
+/// the next write, read or shutdown reports it with its cause. A full close first sends what was
+/// accepted (for at most ``closeFlushTimeout``); a half-close sends it before the FIN.
+///
+/// Concurrency: `state` is behind its mutex and shared with the stream's tasks; `context` and
+/// `onActive` are touched only on the channel's event loop (NIO's handler rule).
+final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
+    // @unchecked Sendable: see "Concurrency" above; every shared field lives in `state`.
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    enum ReadKind { case upTo(Int), exactly(Int) }
+    enum ReadKind: Sendable { case upTo(Int), exactly(Int) }
 
     /// A slice of the received bytes (no copy), nil at end of stream.
     typealias ReadResult = Result<ByteBuffer?, any Error>
 
-    private struct Pending {
-        let kind: ReadKind
-        /// Completes the waiting read (a continuation resume; no EventLoopFuture per read:
-        /// profiles showed each future's generic metadata lookups at ~2,500 instructions).
-        let complete: (ReadResult) -> Void
-        /// Distinguishes this read from a later one (for its timeout).
-        let id: UInt64
-        /// The stream's number for this read (for its cancellation).
-        let token: UInt64
-        var timeout: Scheduled<Void>?
+    /// What a write offered to the window became.
+    enum WriteStep {
+        /// Sent down the pipeline or queued for the event loop, in order.
+        case accepted
+        /// The window is full: wait (``waitForWindow(timeout:token:complete:)``) and offer it again.
+        case full
+        case failed(JSecError)
     }
 
     static let highWater = 1 << 20
     static let lowWater = 1 << 18
+    /// Bytes a stream's tasks may queue for the event loop before a write waits (plus one write).
+    static let windowBytes = 1 << 16
+    /// How long a full close waits for accepted bytes to reach the kernel before it closes anyway
+    /// (a peer that reads nothing cannot hold the connection open); TLS streams use
+    /// ``TLSConfiguration/closeNotifyTimeout`` instead.
+    static let closeFlushTimeout = TimeAmount.seconds(5)
 
-    private var buffer: ByteBuffer?
-    /// A slice of `buffer`'s storage went to a reader (see ``channelRead(context:data:)``).
-    private var bufferHandedOut = false
-    private var pending: Pending?
-    private var nextReadID: UInt64 = 0
-    /// A read whose cancellation arrived before the read itself (both hop to the event loop separately).
-    private var cancelledToken: UInt64?
-    private var heldRead = false
+    private struct Reader {
+        let kind: ReadKind
+        /// Completes the waiting read exactly once (a continuation resume; no future per read).
+        let complete: @Sendable (ReadResult) -> Void
+        /// The stream's number for this read (for its cancellation).
+        let token: UInt64
+        let deadline: NIODeadline?
+        let timeout: TimeAmount?
+    }
+
+    private struct Writer {
+        let complete: @Sendable (Result<Void, any Error>) -> Void
+        let token: UInt64
+        var timer: Scheduled<Void>?
+    }
+
+    private struct State {
+        // Inbound
+        var buffer: ByteBuffer?
+        /// A slice of `buffer`'s storage went to a reader: never append into it again.
+        var bufferHandedOut = false
+        var reader: Reader?
+        /// A read whose cancellation arrived before the read itself.
+        var cancelledToken: UInt64?
+        /// The event loop stopped asking the socket for bytes (backpressure).
+        var readingHeld = false
+        var resumeScheduled = false
+        /// When the read-timeout timer fires, if one is scheduled (one timer serves many reads).
+        var timerDeadline: NIODeadline?
+        /// The peer will send no more bytes (FIN, close_notify or channel closed).
+        var inputClosed = false
+        var closedLocally = false
+        /// Why the stream failed (a TLS alert, a protocol or transport error), if it did.
+        var failure: JSecError?
+
+        // Outbound
+        var queued = CircularBuffer<ByteBuffer>(initialCapacity: 4)
+        var queuedBytes = 0
+        var drainScheduled = false
+        /// The channel's writability as last seen on the event loop.
+        var writable = true
+        var writers = CircularBuffer<Writer>(initialCapacity: 1)
+        var cancelledWriteToken: UInt64?
+        var outputShut = false
+        var channelClosed = false
+
+        var available: Int { buffer?.readableBytes ?? 0 }
+
+        /// How much may wait unread before reading stops: the high-water mark, or more while a
+        /// `chunk(n)` for a larger n waits (it can only complete once n bytes are here).
+        var readLimit: Int {
+            if let r = reader, case .exactly(let n) = r.kind { return max(StreamBridgeHandler.highWater, n) }
+            return StreamBridgeHandler.highWater
+        }
+
+        var windowOpen: Bool { writable && queuedBytes < StreamBridgeHandler.windowBytes }
+
+        /// The read's result if it can complete now.
+        mutating func take(_ kind: ReadKind) -> ReadResult? {
+            let available = self.available
+            let result: ReadResult?
+            switch kind {
+            case .upTo(let n):
+                if available > 0 {
+                    result = .success(buffer!.readSlice(length: min(n, available)))
+                } else if let failure {
+                    result = .failure(failure)
+                } else if inputClosed {
+                    result = .success(nil)
+                } else {
+                    result = nil
+                }
+            case .exactly(let n):
+                if available >= n {
+                    result = .success(buffer!.readSlice(length: n))
+                } else if let failure, available == 0 {
+                    result = .failure(failure)
+                } else if inputClosed || failure != nil {
+                    result = .success(available > 0 ? buffer!.readSlice(length: available) : ByteBuffer())
+                } else {
+                    result = nil
+                }
+            }
+            if result != nil {
+                bufferHandedOut = true
+                // Drop a drained buffer rather than reuse it: the reader may still hold a slice of it,
+                // and an idle stream then holds no buffer at all.
+                if available > 0, buffer!.readableBytes == 0 { buffer = nil }
+            }
+            return result
+        }
+
+        /// Whether reading must resume now (held, and below the low-water mark); claims the resume.
+        mutating func claimResume() -> Bool {
+            guard readingHeld, !resumeScheduled, available < StreamBridgeHandler.lowWater || available < readLimit && reader != nil else {
+                return false
+            }
+            resumeScheduled = true
+            return true
+        }
+
+        /// The error a write meets on a stream that can take no more.
+        var writeRefusal: JSecError? {
+            if closedLocally { return JSecError(.closed, "write: the stream is closed") }
+            if outputShut { return JSecError(.closed, "write: the write side of the stream is shut down", code: .jsec(.outputShutDown)) }
+            if let failure { return JSecError(failure.category, "write: \(failure.message)", code: failure.code, openSSLErrors: failure.openSSLErrors) }
+            if channelClosed { return JSecError(.closed, "write: the stream is closed") }
+            return nil
+        }
+    }
+
+    private let state = Mutex(State())
+    let eventLoop: any EventLoop
     private var context: ChannelHandlerContext?
-    /// The peer will send no more bytes (FIN, close_notify or channel closed).
-    private(set) var inputClosed = false
-    private(set) var closedLocally = false
-    /// Why the stream failed (a TLS alert, a protocol error), if it did.
-    private(set) var failure: JSecError?
     /// Called once, when the channel becomes active (used by listeners to hand out plain streams).
     var onActive: (() -> Void)?
+
+    init(eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+    }
+
+    // MARK: - Lifecycle (event loop)
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -65,35 +191,46 @@ final class StreamBridgeHandler: ChannelDuplexHandler {
         context.fireChannelActive()
     }
 
+    // MARK: - Inbound (event loop)
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = unwrapInboundIn(data)
-        if buffer == nil || buffer!.readableBytes == 0 {
-            buffer = incoming
-            bufferHandedOut = false
-        } else if bufferHandedOut {
-            // A reader on another thread may still hold a slice of this storage: never append
-            // into it (that would rest on the reference-count uniqueness check alone); move the
-            // remainder and the new bytes to a fresh buffer instead.
-            var fresh = context.channel.allocator.buffer(capacity: buffer!.readableBytes + incoming.readableBytes)
-            fresh.writeBuffer(&buffer!)
-            fresh.writeBuffer(&incoming)
-            buffer = fresh
-            bufferHandedOut = false
-        } else {
-            buffer!.writeBuffer(&incoming)
+        let done = state.withLock { s -> Completion? in
+            if s.available == 0 {
+                s.buffer = incoming
+                s.bufferHandedOut = false
+            } else if s.bufferHandedOut {
+                // A reader on another thread may still hold a slice of this storage: never append into
+                // it (that would rest on the reference-count uniqueness check alone); move the remainder
+                // and the new bytes to a fresh buffer instead.
+                var fresh = context.channel.allocator.buffer(capacity: s.available + incoming.readableBytes)
+                fresh.writeBuffer(&s.buffer!)
+                fresh.writeBuffer(&incoming)
+                s.buffer = fresh
+                s.bufferHandedOut = false
+            } else {
+                s.buffer!.writeBuffer(&incoming)
+            }
+            return Self.satisfy(&s)
         }
-        satisfy()
+        done?.run()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let e = event as? ChannelEvent, e == .inputClosed {
-            inputClosed = true
-            satisfy()
+            state.withLock { s in
+                s.inputClosed = true
+                return Self.satisfy(&s)
+            }?.run()
         }
         if event is IdleStateHandler.IdleStateEvent {
             // A server's idle timeout (NetListener/TLS.listen idleTimeout): the connection is closed, and says why.
-            if failure == nil { failure = JSecError(.timeout, "read: nothing was received or sent for the listener's idle timeout; the connection was closed") }
-            satisfy()
+            state.withLock { s in
+                if s.failure == nil {
+                    s.failure = JSecError(.timeout, "read: nothing was received or sent for the listener's idle timeout; the connection was closed")
+                }
+                return Self.satisfy(&s)
+            }?.run()
             context.close(promise: nil)
             return
         }
@@ -101,145 +238,347 @@ final class StreamBridgeHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        inputClosed = true
-        satisfy()
+        let (read, writers) = state.withLock { s in
+            s.inputClosed = true
+            s.channelClosed = true
+            return (Self.satisfy(&s), Self.takeWriters(&s))
+        }
+        read?.run()
+        let error = state.withLock { $0.writeRefusal } ?? JSecError(.closed, "write: the stream is closed")
+        for w in writers { w.timer?.cancel(); w.complete(.failure(error)) }
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if failure == nil { failure = JSecError.from(error, while: "read", target: NetAddress(context.channel.remoteAddress)?.description) }
-        satisfy()
+        let failure = JSecError.from(error, while: "read", target: NetAddress(context.channel.remoteAddress)?.description)
+        state.withLock { s in
+            if s.failure == nil { s.failure = failure }
+            return Self.satisfy(&s)
+        }?.run()
     }
 
+    /// NIO asks for more bytes (auto-read): granted unless enough wait unread.
     func read(context: ChannelHandlerContext) {
-        if (buffer?.readableBytes ?? 0) >= readLimit {
-            heldRead = true
+        let hold = state.withLock { s -> Bool in
+            if s.available >= s.readLimit {
+                s.readingHeld = true
+                return true
+            }
+            return false
+        }
+        if !hold { context.read() }
+    }
+
+    /// Asks the socket for bytes again after backpressure held it (event loop).
+    private func resumeReading() {
+        let go = state.withLock { s -> Bool in
+            s.resumeScheduled = false
+            guard s.readingHeld, s.available < s.readLimit else { return false }
+            s.readingHeld = false
+            return true
+        }
+        if go, let context { context.read() }
+    }
+
+    private func requestResume() {
+        if eventLoop.inEventLoop {
+            resumeReading()
         } else {
-            context.read()
+            eventLoop.execute { self.resumeReading() }
         }
     }
 
-    /// How much may wait unread before we stop reading: the high-water mark, or more while a
-    /// `chunk(n)` for a larger n is waiting (it can only complete once n bytes are here).
-    private var readLimit: Int {
-        if let p = pending, case .exactly(let n) = p.kind { return max(Self.highWater, n) }
-        return Self.highWater
+    // MARK: - Reading (any thread)
+
+    /// The read's result if it can complete at once (bytes, end of stream or the failure); nil if it must wait.
+    /// The caller's fast path: no hop to the event loop, no suspension.
+    func tryRead(_ kind: ReadKind) -> ReadResult? {
+        let (result, resume) = state.withLock { s -> (ReadResult?, Bool) in
+            if s.reader != nil || s.closedLocally { return (nil, false) }  // the waiting path says why
+            guard let r = s.take(kind) else { return (nil, false) }
+            return (r, s.claimResume())
+        }
+        if resume { requestResume() }
+        return result
     }
 
-    // MARK: - API used by NetStream (on the event loop)
+    /// Serves one read; `complete` is called exactly once, possibly at once on this thread, else on the event loop.
+    func read(_ kind: ReadKind, timeout: TimeAmount?, token: UInt64, complete: @escaping @Sendable (ReadResult) -> Void) {
+        enum Outcome { case now(ReadResult), waiting(scheduleTimer: NIODeadline?) }
+        let (outcome, resume) = state.withLock { s -> (Outcome, Bool) in
+            if s.cancelledToken == token {
+                s.cancelledToken = nil
+                return (.now(.failure(CancellationError())), false)
+            }
+            if s.reader != nil {
+                return (
+                    .now(
+                        .failure(
+                            JSecError(
+                                .usage, "another read is already pending on this stream; reads must not run concurrently",
+                                code: .jsec(.concurrentOperation)))), false
+                )
+            }
+            if s.closedLocally { return (.now(.failure(JSecError(.closed, "read: the stream is closed"))), false) }
+            if let r = s.take(kind) { return (.now(r), s.claimResume()) }
+            let deadline = timeout.map { eventLoop.now + $0 }
+            s.reader = Reader(kind: kind, complete: complete, token: token, deadline: deadline, timeout: timeout)
+            var timer: NIODeadline?
+            if let deadline, s.timerDeadline.map({ $0 > deadline }) ?? true {
+                s.timerDeadline = deadline
+                timer = deadline
+            }
+            return (.waiting(scheduleTimer: timer), s.claimResume())
+        }
+        if resume { requestResume() }
+        switch outcome {
+        case .now(let result): complete(result)
+        case .waiting(let deadline?): scheduleReadTimer(at: deadline)
+        case .waiting(nil): break
+        }
+    }
 
-    /// Serves one read; `complete` is called exactly once, on the event loop (possibly at once).
-    func read(_ kind: ReadKind, timeout: TimeAmount?, token: UInt64, eventLoop: EventLoop, complete: @escaping (ReadResult) -> Void) {
-        if cancelledToken == token {
-            cancelledToken = nil
-            complete(.failure(CancellationError()))
-            return
-        }
-        if pending != nil {
-            complete(
-                .failure(
-                    JSecError(
-                        .usage, "another read is already pending on this stream; reads must not run concurrently",
-                        code: .jsec(.concurrentOperation))))
-            return
-        }
-        if closedLocally {
-            complete(.failure(JSecError(.closed, "read: the stream is closed")))
-            return
-        }
-        if let result = take(kind) { complete(result); return }
-        nextReadID &+= 1
-        let id = nextReadID
-        pending = Pending(kind: kind, complete: complete, id: id, token: token, timeout: nil)
-        if heldRead, (buffer?.readableBytes ?? 0) < readLimit, let context {
-            heldRead = false
-            context.read()
-        }
-        if let timeout {
-            pending!.timeout = eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
-                guard let p = pending, p.id == id else { return }
-                pending = nil
-                p.complete(.failure(JSecError(.timeout, "read timed out after \(timeout.nanoseconds / 1_000_000) ms; the stream is still usable")))
+    /// One timer serves every read of the stream: it is moved only when a read needs an earlier one,
+    /// so reads that complete in time (the usual case) schedule nothing.
+    private func scheduleReadTimer(at deadline: NIODeadline) {
+        eventLoop.scheduleTask(deadline: deadline) { [self] in
+            enum Fired { case expired(Reader), rescheduled(NIODeadline), nothing }
+            let fired = state.withLock { s -> Fired in
+                if s.timerDeadline == deadline { s.timerDeadline = nil }
+                guard let r = s.reader, let due = r.deadline else { return .nothing }
+                if due <= eventLoop.now {
+                    s.reader = nil
+                    return .expired(r)
+                }
+                if s.timerDeadline == nil {
+                    s.timerDeadline = due
+                    return .rescheduled(due)
+                }
+                return .nothing
+            }
+            switch fired {
+            case .expired(let r):
+                let ms = (r.timeout?.nanoseconds ?? 0) / 1_000_000
+                r.complete(.failure(JSecError(.timeout, "read timed out after \(ms) ms; the stream is still usable")))
+            case .rescheduled(let due): scheduleReadTimer(at: due)
+            case .nothing: break
             }
         }
     }
 
-    var hasPendingRead: Bool { pending != nil }
+    var hasPendingRead: Bool { state.withLock { $0.reader != nil } }
+    var inputClosed: Bool { state.withLock { $0.inputClosed } }
+    var closedLocally: Bool { state.withLock { $0.closedLocally } }
+    var failure: JSecError? { state.withLock { $0.failure } }
 
     /// Ends the read numbered `token` with `CancellationError`, leaving every received byte for the next read;
     /// remembered if that read has not arrived yet, ignored if it is already over.
     func cancelRead(_ token: UInt64) {
-        guard let p = pending, p.token == token else {
-            cancelledToken = token
-            return
+        let reader = state.withLock { s -> Reader? in
+            guard let r = s.reader, r.token == token else {
+                s.cancelledToken = token
+                return nil
+            }
+            s.reader = nil
+            return r
         }
-        pending = nil
-        p.timeout?.cancel()
-        p.complete(.failure(CancellationError()))
+        reader?.complete(.failure(CancellationError()))
     }
 
-    /// Marks the stream closed by us and ends a pending read with a `.closed` error.
+    /// Marks the stream closed by us; a pending read and waiting writes end with a `.closed` error.
     func closeLocally() {
-        closedLocally = true
-        if let p = pending {
-            pending = nil
-            p.timeout?.cancel()
-            p.complete(.failure(JSecError(.closed, "read: the stream was closed while a read was pending")))
+        let (reader, writers) = state.withLock { s in
+            s.closedLocally = true
+            let r = s.reader
+            s.reader = nil
+            return (r, Self.takeWriters(&s))
+        }
+        reader?.complete(.failure(JSecError(.closed, "read: the stream was closed while a read was pending")))
+        for w in writers {
+            w.timer?.cancel()
+            w.complete(.failure(JSecError(.closed, "write: the stream was closed while a write waited")))
         }
     }
 
     /// Removes and returns the bytes received but not yet read (for a TLS upgrade).
     func takeBuffered() -> ByteBuffer? {
-        defer { buffer = nil }
-        guard let b = buffer, b.readableBytes > 0 else { return nil }
-        return b
+        state.withLock { s in
+            defer { s.buffer = nil }
+            guard let b = s.buffer, b.readableBytes > 0 else { return nil }
+            return b
+        }
+    }
+
+    // MARK: - Writing (any thread)
+
+    /// Offers `buffer` to the outbound window (see the type's documentation).
+    func write(_ buffer: ByteBuffer) -> WriteStep {
+        enum Route { case direct, queued(drain: Bool), full, refused(JSecError) }
+        let onLoop = eventLoop.inEventLoop
+        let route = state.withLock { s -> Route in
+            if let refusal = s.writeRefusal { return .refused(refusal) }
+            guard s.windowOpen else { return .full }
+            if onLoop && s.queued.isEmpty { return .direct }
+            s.queued.append(buffer)
+            s.queuedBytes += buffer.readableBytes
+            defer { s.drainScheduled = true }
+            return .queued(drain: !s.drainScheduled)
+        }
+        switch route {
+        case .direct:
+            guard let context else { return .failed(JSecError(.closed, "write: the stream is closed")) }
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+            return .accepted
+        case .queued(let drain):
+            if drain { eventLoop.execute { self.sendQueued() } }
+            return .accepted
+        case .full: return .full
+        case .refused(let error): return .failed(error)
+        }
+    }
+
+    /// Waits until the window has room again (or the stream can take nothing more, or `timeout` passes).
+    /// `complete` is called exactly once, possibly at once.
+    func waitForWindow(timeout: TimeAmount?, token: UInt64, complete: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+        enum Outcome { case now(Result<Void, any Error>), waiting }
+        let outcome = state.withLock { s -> Outcome in
+            if s.cancelledWriteToken == token {
+                s.cancelledWriteToken = nil
+                return .now(.failure(CancellationError()))
+            }
+            if let refusal = s.writeRefusal { return .now(.failure(refusal)) }
+            if s.windowOpen { return .now(.success(())) }
+            s.writers.append(Writer(complete: complete, token: token, timer: nil))
+            return .waiting
+        }
+        switch outcome {
+        case .now(let r): complete(r)
+        case .waiting:
+            guard let timeout else { return }
+            let timer = eventLoop.scheduleTask(in: timeout) { [self] in
+                let expired = state.withLock { s -> Writer? in
+                    guard let i = s.writers.firstIndex(where: { $0.token == token }) else { return nil }
+                    return s.writers.remove(at: i)
+                }
+                expired?.complete(
+                    .failure(
+                        JSecError(
+                            .timeout,
+                            "write timed out after \(timeout.nanoseconds / 1_000_000) ms waiting for the peer to take earlier bytes; nothing of this write was sent"
+                        )))
+            }
+            let keep = state.withLock { s -> Bool in
+                guard let i = s.writers.firstIndex(where: { $0.token == token }) else { return false }
+                s.writers[i].timer = timer
+                return true
+            }
+            if !keep { timer.cancel() }
+        }
+    }
+
+    /// Ends the wait numbered `token` with `CancellationError` (nothing of that write was accepted).
+    func cancelWrite(_ token: UInt64) {
+        let writer = state.withLock { s -> Writer? in
+            guard let i = s.writers.firstIndex(where: { $0.token == token }) else {
+                s.cancelledWriteToken = token
+                return nil
+            }
+            return s.writers.remove(at: i)
+        }
+        writer?.timer?.cancel()
+        writer?.complete(.failure(CancellationError()))
+    }
+
+    // MARK: - Outbound (event loop)
+
+    /// Sends everything the stream's tasks queued, in order, with one flush.
+    func sendQueued() {
+        let batch = state.withLock { s -> CircularBuffer<ByteBuffer> in
+            s.drainScheduled = false
+            s.queuedBytes = 0
+            defer { s.queued.removeAll(keepingCapacity: true) }
+            return s.queued
+        }
+        guard !batch.isEmpty, let context else { return }
+        for buffer in batch { context.write(wrapOutboundOut(buffer), promise: nil) }
+        context.flush()
+        updateWritability(context: context)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        updateWritability(context: context)
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func updateWritability(context: ChannelHandlerContext) {
+        let writable = context.channel.isWritable
+        let ready = state.withLock { s -> [Writer] in
+            s.writable = writable
+            return s.windowOpen ? Self.takeWriters(&s) : []
+        }
+        for w in ready {
+            w.timer?.cancel()
+            w.complete(.success(()))
+        }
+    }
+
+    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        // What the stream accepted goes out before the close, in order.
+        sendQueued()
+        switch mode {
+        case .output:
+            // NIO's half-close waits for the pending writes, then sends the FIN.
+            state.withLock { $0.outputShut = true }
+            context.close(mode: .output, promise: promise)
+        case .all where !tlsBelow(context) && bufferedBytes(context) > 0:
+            // A full close drops the writes NIO still queues (BaseSocketChannel.close0): wait until the
+            // accepted bytes reach the kernel, as a TCP close keeps what it already took — but for no
+            // longer than closeFlushTimeout. A TLS stream's handler does the same for its close_notify.
+            let written = context.eventLoop.makePromise(of: Void.self)
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer()), promise: written)
+            let loop = context.eventLoop.assumeIsolated()
+            var closed = false
+            let closeNow = {
+                guard !closed else { return }
+                closed = true
+                context.close(mode: .all, promise: promise)
+            }
+            let timer = loop.scheduleTask(in: Self.closeFlushTimeout) { closeNow() }
+            written.futureResult.assumeIsolated().whenComplete { _ in
+                timer.cancel()
+                closeNow()
+            }
+        default:
+            context.close(mode: mode, promise: promise)
+        }
+    }
+
+    private func tlsBelow(_ context: ChannelHandlerContext) -> Bool {
+        (try? context.pipeline.syncOperations.context(handlerType: TLSHandler.self)) != nil
+    }
+
+    private func bufferedBytes(_ context: ChannelHandlerContext) -> Int {
+        (try? context.channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes)) ?? 0
     }
 
     // MARK: - internals
 
-    private func satisfy() {
-        guard let p = pending, let result = take(p.kind) else { return }
-        pending = nil
-        p.timeout?.cancel()
-        p.complete(result)
+    /// A read to complete outside the lock.
+    private struct Completion {
+        let reader: Reader
+        let result: ReadResult
+        func run() { reader.complete(result) }
     }
 
-    private func take(_ kind: ReadKind) -> ReadResult? {
-        let available = buffer?.readableBytes ?? 0
-        let result: ReadResult?
-        switch kind {
-        case .upTo(let n):
-            if available > 0 {
-                result = .success(buffer!.readSlice(length: min(n, available)))
-            } else if let failure {
-                result = .failure(failure)
-            } else if inputClosed {
-                result = .success(nil)
-            } else {
-                result = nil
-            }
-        case .exactly(let n):
-            if available >= n {
-                result = .success(buffer!.readSlice(length: n))
-            } else if let failure, available == 0 {
-                result = .failure(failure)
-            } else if inputClosed || failure != nil {
-                result = .success(available > 0 ? buffer!.readSlice(length: available) : ByteBuffer())
-            } else {
-                result = nil
-            }
-        }
-        if result != nil { bufferHandedOut = true; afterConsume() }
-        return result
+    private static func satisfy(_ s: inout State) -> Completion? {
+        guard let r = s.reader, let result = s.take(r.kind) else { return nil }
+        s.reader = nil
+        return Completion(reader: r, result: result)
     }
 
-    private func afterConsume() {
-        // Drop a drained buffer rather than reuse it: the reader may still hold a slice of it
-        // (reusing it would copy on write), and an idle stream then holds no buffer at all.
-        if let b = buffer, b.readableBytes == 0 { buffer = nil }
-        if heldRead, (buffer?.readableBytes ?? 0) < Self.lowWater, let context {
-            heldRead = false
-            context.read()
-        }
+    private static func takeWriters(_ s: inout State) -> [Writer] {
+        guard !s.writers.isEmpty else { return [] }
+        defer { s.writers.removeAll() }
+        return Array(s.writers)
     }
 }

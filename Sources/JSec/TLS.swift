@@ -133,7 +133,7 @@ public enum TLS {
             connection = try await channel.eventLoop.flatSubmit { () -> EventLoopFuture<TLSConnection> in
                 let loop = channel.eventLoop
                 let handler = handlerBox.value
-                let b = bridge.value
+                let b = bridge
                 if b.hasPendingRead {
                     return loop.makeFailedFuture(JSecError(.usage, "cannot upgrade to TLS while a read is pending"))
                 }
@@ -143,6 +143,8 @@ public enum TLS {
                 if b.inputClosed {
                     return loop.makeFailedFuture(JSecError(.handshake, "the peer closed the connection before the TLS upgrade"))
                 }
+                // Plaintext the stream accepted before the upgrade goes out before the TLS handler sits below it.
+                b.sendQueued()
                 let early = b.takeBuffered()
                 do {
                     try channel.pipeline.syncOperations.addHandler(handler, position: .first)

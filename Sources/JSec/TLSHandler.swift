@@ -422,6 +422,9 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func encrypt(_ buffer: ByteBuffer, promise: EventLoopPromise<Void>?) {
         if let error = engine.write(buffer) {
             promise?.fail(error)
+            // A failed SSL_write is fatal, and a stream's writes carry no promise: fail the connection so the
+            // stream reports the cause (errorCaught) instead of losing the write silently.
+            if let context { fail(context: context, error) }
             return
         }
         if let promise { unflushedPromises.append(promise) }

@@ -7,6 +7,12 @@ import NIOEmbedded
 import Testing
 @testable import JSec
 
+/// Where a read's completion lands in these single-threaded tests (the handler's callbacks are `@Sendable`).
+final class ReadBox: @unchecked Sendable {
+    // @unchecked Sendable: written and read on the test's thread only (EmbeddedEventLoop runs inline).
+    var value: StreamBridgeHandler.ReadResult?
+}
+
 /// StreamBridgeHandler (the tail of every stream) against data, EOF, close, error, handler removal and
 /// backpressure, on an EmbeddedChannel: reads complete synchronously or after `advanceTime`.
 @Suite struct StreamBridgeHandlerTests {
@@ -14,11 +20,12 @@ import Testing
         let loop = EmbeddedEventLoop()
         let channel: EmbeddedChannel
         let probe = TransportProbe()
-        let bridge = StreamBridgeHandler()
+        let bridge: StreamBridgeHandler
         private(set) var lastToken: UInt64 = 0
 
         init(active: Bool = true) throws {
             channel = EmbeddedChannel(loop: loop)
+            bridge = StreamBridgeHandler(eventLoop: loop)
             try channel.pipeline.syncOperations.addHandler(probe)
             try channel.pipeline.syncOperations.addHandler(bridge)
             if active { try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8443)).wait() }
@@ -26,10 +33,10 @@ import Testing
 
         /// Starts a read; the result is nil until it completes.
         func read(_ kind: StreamBridgeHandler.ReadKind, timeout: TimeAmount? = nil) -> () -> StreamBridgeHandler.ReadResult? {
-            var result: StreamBridgeHandler.ReadResult?
+            let result = ReadBox()
             lastToken += 1
-            bridge.read(kind, timeout: timeout, token: lastToken, eventLoop: loop) { result = $0 }
-            return { result }
+            bridge.read(kind, timeout: timeout, token: lastToken) { result.value = $0 }
+            return { result.value }
         }
 
         func deliver(_ text: String) throws { try channel.writeInbound(ByteBuffer(string: text)) }
@@ -300,7 +307,7 @@ import Testing
         func side(_ role: TLSEngine.Role) throws -> (EmbeddedChannel, StreamBridgeHandler) {
             let c = EmbeddedChannel(loop: loop)
             let config = role == .client ? PKI.clientConfiguration() : PKI.serverConfiguration()
-            let bridge = StreamBridgeHandler()
+            let bridge = StreamBridgeHandler(eventLoop: loop)
             try c.pipeline.syncOperations.addHandlers([
                 try TLSHandler(
                     context: TLSContext(config), role: role,
@@ -320,17 +327,17 @@ import Testing
                 if !moved { return }
             }
         }
-        var got: StreamBridgeHandler.ReadResult?
-        serverBridge.read(.exactly(5), timeout: nil, token: 1, eventLoop: loop) { got = $0 }
+        let got = ReadBox()
+        serverBridge.read(.exactly(5), timeout: nil, token: 1) { got.value = $0 }
         client.writeAndFlush(ByteBuffer(string: "hello"), promise: nil)
         try pump()
-        guard case .success(let b?) = got else { Issue.record("server read: \(String(describing: got))"); return }
+        guard case .success(let b?) = got.value else { Issue.record("server read: \(String(describing: got.value))"); return }
         #expect(String(buffer: b) == "hello")
         client.close(mode: .all, promise: nil)
         try pump()
-        var end: StreamBridgeHandler.ReadResult?
-        serverBridge.read(.upTo(10), timeout: nil, token: 2, eventLoop: loop) { end = $0 }
-        guard case .success(nil) = end else { Issue.record("close_notify ends the server's stream: \(String(describing: end))"); return }
+        let end = ReadBox()
+        serverBridge.read(.upTo(10), timeout: nil, token: 2) { end.value = $0 }
+        guard case .success(nil) = end.value else { Issue.record("close_notify ends the server's stream: \(String(describing: end.value))"); return }
         _ = clientBridge
     }
 }
