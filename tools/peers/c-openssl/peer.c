@@ -254,8 +254,8 @@ static _Noreturn void server_epoll(int lfd) {
                     int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
                     if (fd < 0) {
                         if (errno == EINTR || errno == ECONNABORTED) continue;
-                        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EMFILE || errno == ENFILE) break;
-                        die("accept");
+                        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+                        die("accept");   /* EMFILE too, as in threads mode: the listener would stay readable, a busy loop */
                     }
                     nodelay(fd);
                     c = calloc(1, sizeof *c);
