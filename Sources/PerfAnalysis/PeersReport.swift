@@ -55,12 +55,38 @@ public enum PeersReport {
     static let legend =
         "Each stack is measured with its own client against its own server. ×r = figure ÷ JSec's figure in the same row "
         + "(throughput and handshakes/s: above 1 is faster than JSec; latency: above 1 is slower). Rates in powers of 1024. "
-        + "\(ceilingHeader) = the share of C-on-OpenSSL's figure JSec delivers (rates: JSec ÷ C; latencies: C ÷ JSec; 1.00 = the ceiling)."
+        + "\(ceilingValueHeader) = per row the better of C on OpenSSL's two modes, c-openssl (threads: a thread per connection, "
+        + "blocking) and c-openssl-epoll (epoll: one thread, non-blocking), and which mode it was; "
+        + "\(ceilingHeader) and \(poolCeilingHeader) = the share of that ceiling JSec (tasks on the event loops) and jsec-pool "
+        + "(tasks on Swift's cooperative pool) deliver (rates: JSec ÷ C; latencies: C ÷ JSec; 1.00 = the ceiling)."
 
     static let ceilingHeader = "JSec ÷ C"
+    static let poolCeilingHeader = "jsec-pool ÷ C"
+    static let ceilingValueHeader = "C ceiling"
 
     static func share(_ row: PeersTable.Row) -> String {
-        row.ceilingShare.map { String(format: "%.2f", $0) } ?? "–"
+        ratio(row.ceilingShare)
+    }
+
+    static func ratio(_ v: Double?) -> String {
+        v.map { String(format: "%.2f", $0) } ?? "–"
+    }
+
+    /// "1.23 GB/s epoll", "–".
+    static func ceilingCell(_ row: PeersTable.Row) -> String {
+        guard let c = row.ceiling, let mode = row.ceilingMode else { return "–" }
+        return value(c, figure: row.figure) + " " + mode
+    }
+
+    /// The columns after the stacks: JSec ÷ C, jsec-pool ÷ C (with jsec-pool), C ceiling; none without a C stack.
+    static func ceilingHeaders(_ t: PeersTable) -> [String] {
+        guard t.hasCeiling else { return [] }
+        return [ceilingHeader] + (t.stacks.contains(PeersTable.pool) ? [poolCeilingHeader] : []) + [ceilingValueHeader]
+    }
+
+    static func ceilingColumns(_ t: PeersTable, _ row: PeersTable.Row) -> [String] {
+        guard t.hasCeiling else { return [] }
+        return [share(row)] + (t.stacks.contains(PeersTable.pool) ? [ratio(row.poolCeilingShare)] : []) + [ceilingCell(row)]
     }
 
     static func text(_ run: PeersRun, _ t: PeersTable) -> String {
@@ -74,10 +100,9 @@ public enum PeersReport {
         out += "\n  \(legend)\n"
         for r in t.runs {
             out += "\n" + TextReport.banner(r.title)
-            let ceiling = t.stacks.contains(PeersTable.ceiling)
-            let header = ["workload", "figure"] + t.stacks + (ceiling ? [ceilingHeader] : [])
+            let header = ["workload", "figure"] + t.stacks + ceilingHeaders(t)
             let body = r.rows.map { row in
-                [row.workload, row.figure] + row.cells.map { cell($0, figure: row.figure) } + (ceiling ? [share(row)] : [])
+                [row.workload, row.figure] + row.cells.map { cell($0, figure: row.figure) } + ceilingColumns(t, row)
             }
             let widths = header.indices.map { i in ([header[i]] + body.map { $0[i] }).map(\.count).max()! }
             func line(_ cols: [String]) -> String {
@@ -160,13 +185,13 @@ public enum PeersReport {
         }
         out += legend + "\n"
         for r in t.runs {
-            let ceiling = t.stacks.contains(PeersTable.ceiling)
-            out += "\n#### \(r.title)\n\n| workload | figure | " + t.stacks.joined(separator: " | ") + (ceiling ? " | \(ceilingHeader)" : "") + " |\n"
-            out += "|---|---|" + t.stacks.map { _ in "---:|" }.joined() + (ceiling ? "---:|" : "") + "\n"
+            let extra = ceilingHeaders(t)
+            out += "\n#### \(r.title)\n\n| workload | figure | " + (t.stacks + extra).joined(separator: " | ") + " |\n"
+            out += "|---|---|" + (t.stacks + extra).map { _ in "---:|" }.joined() + "\n"
             for row in r.rows {
                 out +=
-                    "| \(row.workload) | \(row.figure) | " + row.cells.map { cell($0, figure: row.figure) }.joined(separator: " | ")
-                    + (ceiling ? " | \(share(row))" : "") + " |\n"
+                    "| \(row.workload) | \(row.figure) | "
+                    + (row.cells.map { cell($0, figure: row.figure) } + ceilingColumns(t, row)).joined(separator: " | ") + " |\n"
             }
         }
         if !t.notes.isEmpty {

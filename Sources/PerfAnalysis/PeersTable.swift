@@ -7,9 +7,18 @@ public struct PeersTable: Sendable, Codable, Equatable {
     /// The reference column every ratio is taken against.
     public static let reference = "jsec"
     /// Column order for the stacks tools/compare-peers knows; others follow by name.
-    static let knownStacks = ["jsec", "c-openssl", "go", "nio-ssl", "node", "python"]
-    /// The ceiling: C straight on OpenSSL 3 (tools/peers/c-openssl).
+    static let knownStacks = ["jsec", "jsec-pool", "c-openssl", "c-openssl-epoll", "go", "nio-ssl", "node", "python"]
+    /// C straight on OpenSSL 3 (tools/peers/c-openssl), thread per connection: one of the ceiling's two modes.
     public static let ceiling = "c-openssl"
+    /// The same C peer with `--io epoll` (one thread, non-blocking): the ceiling's other mode.
+    public static let ceilingEpoll = "c-openssl-epoll"
+    /// The ceiling's stacks and the names of their modes; per row the better of the two is the ceiling.
+    public static let ceilingModes: [(stack: String, mode: String)] = [(ceiling, "threads"), (ceilingEpoll, "epoll")]
+    /// JSec with its Swift tasks on the default cooperative pool (`jsec-peer --no-tasks-on-event-loops`).
+    public static let pool = "jsec-pool"
+
+    /// Whether the table has a ceiling column (a C stack measured).
+    public var hasCeiling: Bool { Self.ceilingModes.contains { stacks.contains($0.stack) } }
 
     public var stacks: [String]
     /// One table per repetition, and (with more than one) the median over them.
@@ -31,19 +40,34 @@ public struct PeersTable: Sendable, Codable, Equatable {
         /// "throughput", "handshakes/s", "latency p50", "latency p99".
         public var figure: String
         public var cells: [Cell]
-        /// The share of OpenSSL's own speed JSec delivers: JSec ÷ C-on-OpenSSL for throughput and
-        /// handshakes/s, C ÷ JSec for latencies (so above 1 is always "JSec is better"); nil without both.
+        /// The ceiling: the better of the C peer's two modes in this row (the higher rate, the lower
+        /// latency), of this run's values (or, in the median table, of the medians); nil without either.
+        public var ceiling: Double?
+        /// Which mode gave the ceiling: "threads" (c-openssl) or "epoll" (c-openssl-epoll).
+        public var ceilingMode: String?
+        /// The share of OpenSSL's own speed JSec delivers: JSec ÷ the ceiling for throughput and
+        /// handshakes/s, the ceiling ÷ JSec for latencies (so above 1 is always "JSec is better"); nil without both.
         public var ceilingShare: Double?
+        /// The same share for jsec-pool (JSec with its tasks on the cooperative pool).
+        public var poolCeilingShare: Double?
 
         init(workload: String, figure: String, cells: [Cell]) {
             self.workload = workload
             self.figure = figure
             self.cells = cells
-            let j = cells.first { $0.stack == PeersTable.reference }?.value
-            let c = cells.first { $0.stack == PeersTable.ceiling }?.value
-            if let j, let c, j > 0, c > 0 {
-                ceilingShare = figure.hasPrefix("latency") ? c / j : j / c
+            let latency = figure.hasPrefix("latency")
+            for (stack, mode) in PeersTable.ceilingModes {
+                guard let v = cells.first(where: { $0.stack == stack })?.value, v > 0 else { continue }
+                if let best = ceiling, latency ? v >= best : v <= best { continue }  // a tie keeps threads, the first
+                ceiling = v
+                ceilingMode = mode
             }
+            func share(_ stack: String) -> Double? {
+                guard let c = ceiling, let j = cells.first(where: { $0.stack == stack })?.value, j > 0 else { return nil }
+                return latency ? c / j : j / c
+            }
+            ceilingShare = share(PeersTable.reference)
+            poolCeilingShare = share(PeersTable.pool)
         }
     }
 

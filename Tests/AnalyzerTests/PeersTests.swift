@@ -199,3 +199,108 @@ import Testing
         #expect(PeersReport.render(PeersTests.fixture(), format: .text).contains("2.00 met"))
     }
 }
+
+/// The ceiling (issue 19): per row the better of the C peer's two modes, c-openssl (threads) and
+/// c-openssl-epoll (epoll), and JSec's and jsec-pool's shares of it. Known answers.
+@Suite struct PeersCeilingTests {
+    static func echo(_ stack: String, bytesPerSecond: Double, clients: Int, rep: Int = 1) -> PeerMeasurement {
+        PeerMeasurement(
+            stack: stack, workload: "echo", transport: "tls1.3", key: "P-256", clients: clients, chunk: 65_536,
+            duration: 2, seconds: 2, bytes: Int(bytesPerSecond * 2), errors: 0, cipher: "TLS_AES_128_GCM_SHA256", rep: rep)
+    }
+
+    /// One run: with 1 client threads is the better C (1.0e9 B/s against 0.8e9), with 50 clients epoll
+    /// (2.0e9 against 1.25e9). Handshakes: epoll has the higher rate, threads the lower p50.
+    static func oneRun() -> PeersRun {
+        PeersRun(
+            directory: "ceiling-modes", info: [:],
+            measurements: [
+                echo("jsec", bytesPerSecond: 0.9e9, clients: 1), echo("jsec-pool", bytesPerSecond: 0.6e9, clients: 1),
+                echo("c-openssl", bytesPerSecond: 1.0e9, clients: 1), echo("c-openssl-epoll", bytesPerSecond: 0.8e9, clients: 1),
+                echo("jsec", bytesPerSecond: 1.5e9, clients: 50), echo("jsec-pool", bytesPerSecond: 1.0e9, clients: 50),
+                echo("c-openssl", bytesPerSecond: 1.25e9, clients: 50), echo("c-openssl-epoll", bytesPerSecond: 2.0e9, clients: 50),
+                PeersTests.handshake("jsec", count: 1500, latenciesMs: Array(repeating: 40, count: 100)),
+                PeersTests.handshake("jsec-pool", count: 1000, latenciesMs: Array(repeating: 80, count: 100)),
+                PeersTests.handshake("c-openssl", count: 1600, latenciesMs: Array(repeating: 20, count: 100)),
+                PeersTests.handshake("c-openssl-epoll", count: 2000, latenciesMs: Array(repeating: 25, count: 100)),
+            ])
+    }
+
+    static let echo1 = "echo tls1.3, P-256, 64.00 KB chunks, 1 client"
+    static let echo50 = "echo tls1.3, P-256, 64.00 KB chunks, 50 clients"
+    static let full = "handshake full, P-256, 10 clients"
+
+    @Test func ceilingIsTheBetterModePerRow() throws {
+        let t = PeersTable(Self.oneRun())
+        #expect(t.stacks == ["jsec", "jsec-pool", "c-openssl", "c-openssl-epoll"])
+        let e1 = try PeersTests.row(t.runs[0], Self.echo1, "throughput")
+        #expect(e1.ceiling == 1.0e9 && e1.ceilingMode == "threads")
+        #expect(abs(try #require(e1.ceilingShare) - 0.9) < 1e-12)  // 0.9e9 ÷ 1.0e9
+        #expect(abs(try #require(e1.poolCeilingShare) - 0.6) < 1e-12)
+        let e50 = try PeersTests.row(t.runs[0], Self.echo50, "throughput")
+        #expect(e50.ceiling == 2.0e9 && e50.ceilingMode == "epoll")
+        #expect(abs(try #require(e50.ceilingShare) - 0.75) < 1e-12)  // 1.5e9 ÷ 2.0e9, not ÷ threads' 1.25e9
+        #expect(abs(try #require(e50.poolCeilingShare) - 0.5) < 1e-12)
+        // Rates: the higher is better (epoll 1000/s over threads 800/s) …
+        let rate = try PeersTests.row(t.runs[0], Self.full, "handshakes/s")
+        #expect(rate.ceiling == 1000 && rate.ceilingMode == "epoll")
+        #expect(abs(try #require(rate.ceilingShare) - 0.75) < 1e-12)
+        #expect(abs(try #require(rate.poolCeilingShare) - 0.5) < 1e-12)
+        // … latencies: the lower is better (threads' 20 ms over epoll's 25 ms), share = C ÷ JSec.
+        let p50 = try PeersTests.row(t.runs[0], Self.full, "latency p50")
+        #expect(p50.ceilingMode == "threads")
+        #expect(abs(try #require(p50.ceiling) - 20e6) / 20e6 < 0.001)
+        #expect(abs(try #require(p50.ceilingShare) - 0.5) < 0.001)  // 20 ms ÷ 40 ms
+        #expect(abs(try #require(p50.poolCeilingShare) - 0.25) < 0.001)  // 20 ms ÷ 80 ms
+    }
+
+    @Test func ceilingOfTheMediansNotTheMedianOfTheBest() throws {
+        // threads 10, 6, 8 (median 8); epoll 8, 9, 8.5 (median 8.5): the ceiling is epoll at 8.5e8,
+        // while the median of each run's better mode would be 9e8.
+        var ms: [PeerMeasurement] = []
+        for (rep, (threads, epoll)) in [(10.0, 8.0), (6.0, 9.0), (8.0, 8.5)].enumerated() {
+            ms += [
+                Self.echo("jsec", bytesPerSecond: 6.8e8, clients: 50, rep: rep + 1),
+                Self.echo("c-openssl", bytesPerSecond: threads * 1e8, clients: 50, rep: rep + 1),
+                Self.echo("c-openssl-epoll", bytesPerSecond: epoll * 1e8, clients: 50, rep: rep + 1),
+            ]
+        }
+        let t = PeersTable(PeersRun(directory: "medians", info: [:], measurements: ms))
+        #expect(t.runs.map { try? PeersTests.row($0, Self.echo50, "throughput").ceilingMode } == ["threads", "epoll", "epoll", "epoll"])
+        let median = try PeersTests.row(try #require(t.runs.last), Self.echo50, "throughput")
+        #expect(median.ceiling == 8.5e8)
+        #expect(abs(try #require(median.ceilingShare) - 0.8) < 1e-12)  // 6.8e8 ÷ 8.5e8
+        #expect(median.poolCeilingShare == nil)  // no jsec-pool measured
+    }
+
+    @Test func oneModeMissingOrFailedLeavesTheOther() throws {
+        let t = PeersTable(
+            PeersRun(
+                directory: "one-mode", info: [:],
+                measurements: [
+                    Self.echo("jsec", bytesPerSecond: 1e9, clients: 1), Self.echo("c-openssl-epoll", bytesPerSecond: 2e9, clients: 1),
+                    PeerMeasurement(
+                        stack: "c-openssl", workload: "echo", transport: "tls1.3", key: "P-256", clients: 1, chunk: 65_536,
+                        rep: 1, failed: "exit 1"),
+                ]))
+        let row = try PeersTests.row(t.runs[0], Self.echo1, "throughput")
+        #expect(row.ceiling == 2e9 && row.ceilingMode == "epoll" && row.ceilingShare == 0.5)
+    }
+
+    @Test func textAndMarkdownShowTheCeilingColumns() {
+        let text = PeersReport.render(Self.oneRun(), format: .text)
+        #expect(text.contains("JSec ÷ C") && text.contains("jsec-pool ÷ C") && text.contains("C ceiling"))
+        let e50 = text.split(separator: "\n").first { $0.contains("50 clients") }.map(String.init) ?? ""
+        #expect(e50.contains("0.75") && e50.contains("0.50") && e50.hasSuffix("1.86 GB/s epoll"))  // 2e9 B/s in powers of 1024
+        let e1 = text.split(separator: "\n").first { $0.contains("1 client") }.map(String.init) ?? ""
+        #expect(e1.contains("0.90") && e1.contains("0.60") && e1.hasSuffix("953.67 MB/s threads"))
+        let md = PeersReport.render(Self.oneRun(), format: .markdown)
+        #expect(md.contains("| workload | figure | jsec | jsec-pool | c-openssl | c-openssl-epoll | JSec ÷ C | jsec-pool ÷ C | C ceiling |"))
+        #expect(md.contains(" | 0.75 | 0.50 | 1000/s epoll |"))
+        // Without jsec-pool: no jsec-pool ÷ C column; the existing columns stay.
+        let noPool = PeersRun(directory: "no-pool", info: [:], measurements: Self.oneRun().measurements.filter { $0.stack != "jsec-pool" })
+        let md2 = PeersReport.render(noPool, format: .markdown)
+        #expect(md2.contains("| jsec | c-openssl | c-openssl-epoll | JSec ÷ C | C ceiling |"))
+        #expect(!md2.contains("| jsec-pool ÷ C |"))
+    }
+}
