@@ -3,8 +3,8 @@ import NIOCore
 // The cancellation contract of JSec's awaiting calls (docs/jsec.md, "Cancellation"):
 // a call whose task is cancelled — before it starts or while it waits — throws Swift's
 // `CancellationError` (never a JSecError), and leaves the object as a timeout would: a read or an
-// accept gives up its turn without losing data or connections, a write's bytes already handed to
-// the transport may still go out, and an unfinished open (connect, listen, handshake) is abandoned
+// accept gives up its turn without losing data or connections, a write waiting for room in the
+// stream's outbound window sends nothing of its bytes, and an unfinished open (connect, listen, handshake) is abandoned
 // and its connection closed. `close()` never checks cancellation: it always runs.
 
 extension JSecError {

@@ -297,24 +297,26 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func decryptAvailable(context: ChannelHandlerContext) {
         // Sized to what can arrive: decrypting n bytes of ciphertext yields fewer than n of plaintext.
-        // No buffer is kept between reads, so an idle connection holds none.
-        var out = context.channel.allocator.buffer(capacity: plaintextCapacity)
+        // Allocated only when a read needs one, so no buffer is kept between reads (an idle connection holds
+        // none) and none is made after the last delivery.
+        var out: ByteBuffer?
         var closeNotify = false
         var failure: JSecError?
         loop: while true {
-            switch engine.read(into: &out) {
+            if out == nil { out = context.channel.allocator.buffer(capacity: plaintextCapacity) }
+            switch engine.read(into: &out!) {
             case .data:
                 // Hand the buffer on before the next record would make it grow (a reallocation
                 // copies everything decrypted so far); the stream's bridge appends it anyway.
-                if out.writableBytes < 512 || out.writableBytes < 16_384 && engine.hasUnprocessedInput {
-                    deliver(&out, context: context)
+                if out!.writableBytes < 512 || out!.writableBytes < 16_384 && engine.hasUnprocessedInput {
+                    deliver(out.take()!, context: context)
                 }
             case .wantRead: break loop
             case .closeNotify: closeNotify = true; break loop
             case .failed(let e): failure = e; break loop
             }
         }
-        deliver(&out, context: context)
+        if let rest = out { deliver(rest, context: context) }
         settleRenegotiation(context: context)
         // Reading can produce records to send (TLS 1.3 key update replies, alerts).
         if engine.outputPending > 0 { flushCiphertext(context: context) }
@@ -327,11 +329,9 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func deliver(_ out: inout ByteBuffer, context: ChannelHandlerContext) {
+    private func deliver(_ out: ByteBuffer, context: ChannelHandlerContext) {
         guard out.readableBytes > 0 else { return }
-        let slice = out
-        out = context.channel.allocator.buffer(capacity: plaintextCapacity)
-        context.fireChannelRead(wrapInboundOut(slice))
+        context.fireChannelRead(wrapInboundOut(out))
     }
 
     /// Room for the plaintext of the ciphertext waiting (at least a small record, at most 64 KiB).

@@ -7,7 +7,7 @@ public struct PeersTable: Sendable, Codable, Equatable {
     /// The reference column every ratio is taken against.
     public static let reference = "jsec"
     /// Column order for the stacks tools/compare-peers knows; others follow by name.
-    static let knownStacks = ["jsec", "jsec-pool", "c-openssl", "c-openssl-epoll", "go", "nio-ssl", "node", "python"]
+    static let knownStacks = ["jsec", "jsec-base", "jsec-pool", "jsec-base-pool", "c-openssl", "c-openssl-epoll", "go", "nio-ssl", "node", "python"]
     /// C straight on OpenSSL 3 (tools/peers/c-openssl), thread per connection: one of the ceiling's two modes.
     public static let ceiling = "c-openssl"
     /// The same C peer with `--io epoll` (one thread, non-blocking): the ceiling's other mode.

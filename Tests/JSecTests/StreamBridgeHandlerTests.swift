@@ -252,6 +252,97 @@ final class ReadBox: @unchecked Sendable {
         #expect(calls == 1)
     }
 
+    // MARK: - writes: accepted into a bounded window
+
+    /// Where a wait for write room lands.
+    final class WaitBox: @unchecked Sendable {
+        // @unchecked Sendable: the test's thread only (EmbeddedEventLoop runs inline).
+        var value: Result<Void, any Error>?
+    }
+
+    static func accepted(_ step: StreamBridgeHandler.WriteStep) -> Bool {
+        if case .accepted = step { return true } else { return false }
+    }
+
+    @Test func writesAreAcceptedAndSentInOrder() throws {
+        let b = try Bridge()
+        defer { b.finish() }
+        #expect(Self.accepted(b.bridge.write(ByteBuffer(string: "one "))))
+        #expect(Self.accepted(b.bridge.write(ByteBuffer(string: "two"))))
+        var sent = ""
+        while let out = try b.channel.readOutbound(as: ByteBuffer.self) { sent += String(buffer: out) }
+        #expect(sent == "one two")
+    }
+
+    @Test func aFullWindowHoldsTheWriterUntilThePeerTakesBytes() throws {
+        let b = try Bridge()
+        defer { b.finish() }
+        b.channel.isWritable = false
+        b.channel.pipeline.fireChannelWritabilityChanged()
+        guard case .full = b.bridge.write(ByteBuffer(string: "x")) else { Issue.record("not writable: the window is full"); return }
+        let room = WaitBox()
+        b.bridge.waitForWindow(timeout: nil, token: 1) { room.value = $0 }
+        #expect(room.value == nil, "waits while the channel is not writable")
+        #expect(try b.channel.readOutbound(as: ByteBuffer.self) == nil, "nothing of the refused write was sent")
+        b.channel.isWritable = true
+        b.channel.pipeline.fireChannelWritabilityChanged()
+        guard case .success = room.value else { Issue.record("writable again: the wait ends (\(String(describing: room.value)))"); return }
+        #expect(Self.accepted(b.bridge.write(ByteBuffer(string: "x"))))
+    }
+
+    @Test func aWaitForRoomTimesOutAndIsCancellable() throws {
+        let b = try Bridge()
+        defer { b.finish() }
+        b.channel.isWritable = false
+        b.channel.pipeline.fireChannelWritabilityChanged()
+        let timed = WaitBox()
+        b.bridge.waitForWindow(timeout: .milliseconds(100), token: 1) { timed.value = $0 }
+        b.loop.advanceTime(by: .milliseconds(99))
+        #expect(timed.value == nil)
+        b.loop.advanceTime(by: .milliseconds(1))
+        guard case .failure(let e as JSecError) = timed.value, e.category == .timeout else {
+            Issue.record("timeout: \(String(describing: timed.value))")
+            return
+        }
+        let cancelled = WaitBox()
+        b.bridge.waitForWindow(timeout: .seconds(1), token: 2) { cancelled.value = $0 }
+        b.bridge.cancelWrite(2)
+        guard case .failure(let c) = cancelled.value, c is CancellationError else { Issue.record("cancelled: \(String(describing: cancelled.value))"); return }
+        b.loop.advanceTime(by: .seconds(2))  // the cancelled wait's timer stays silent
+    }
+
+    @Test func aWriteAfterATransportFailureReportsItsCause() throws {
+        let b = try Bridge()
+        defer { b.finish() }
+        b.channel.pipeline.fireErrorCaught(IOError(errnoCode: ECONNRESET, reason: "write"))
+        guard case .failed(let e) = b.bridge.write(ByteBuffer(string: "late")) else { Issue.record("a failed stream takes no write"); return }
+        #expect(e == JSecError(.io, "", code: .errno(ECONNRESET)))
+        #expect(e.message.hasPrefix("write: connection reset by peer"))
+    }
+
+    @Test func aWriteAfterShutdownIsRefusedAndQueuedBytesGoFirst() throws {
+        let b = try Bridge()
+        defer { b.finish() }
+        #expect(Self.accepted(b.bridge.write(ByteBuffer(string: "last"))))
+        b.channel.close(mode: .output, promise: nil)
+        guard case .failed(let e) = b.bridge.write(ByteBuffer(string: "more")) else { Issue.record("shut down: no more writes"); return }
+        #expect(e.code == .jsec(.outputShutDown))
+        #expect(try b.channel.readOutbound(as: ByteBuffer.self).map { String(buffer: $0) } == "last")
+    }
+
+    @Test func closeLocallyEndsAWaitingWriter() throws {
+        let b = try Bridge()
+        defer { b.finish() }
+        b.channel.isWritable = false
+        b.channel.pipeline.fireChannelWritabilityChanged()
+        let room = WaitBox()
+        b.bridge.waitForWindow(timeout: .seconds(1), token: 1) { room.value = $0 }
+        b.bridge.closeLocally()
+        guard case .failure(let e as JSecError) = room.value, e.category == .closed else { Issue.record("closed: \(String(describing: room.value))"); return }
+        guard case .failed = b.bridge.write(ByteBuffer(string: "x")) else { Issue.record("closed: no more writes"); return }
+        b.loop.advanceTime(by: .seconds(2))
+    }
+
     // MARK: - backpressure
 
     @Test func readingStopsAboveTheHighWaterMarkAndResumesBelowTheLowOne() throws {
