@@ -316,7 +316,7 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
         switch route {
         case .direct:
             guard let context else { return .failed(JSecError(.closed, "write: the stream is closed")) }
-            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: watchedWrite(context))
             return .accepted
         case .queued(let drain):
             if drain { eventLoop.execute { self.sendQueued() } }
@@ -389,9 +389,28 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
             return s.queued
         }
         guard !batch.isEmpty, let context else { return }
-        for buffer in batch { context.write(wrapOutboundOut(buffer), promise: nil) }
+        // Only the batch's last write carries a promise: NIO fails every pending write with the same error.
+        let last = batch.count - 1
+        for (i, buffer) in batch.enumerated() {
+            context.write(wrapOutboundOut(buffer), promise: i == last ? watchedWrite(context) : nil)
+        }
         context.flush()
         updateWritability(context: context)
+    }
+
+    /// A promise that records why accepted bytes could not be sent (NIO closes the channel on a failed
+    /// write(2) without an `errorCaught`): the next write or read reports that cause.
+    private func watchedWrite(_ context: ChannelHandlerContext) -> EventLoopPromise<Void> {
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        promise.futureResult.assumeIsolated().whenFailure { [self] error in
+            if let e = error as? ChannelError, e == .ioOnClosedChannel || e == .outputClosed || e == .alreadyClosed { return }
+            let failure = JSecError.from(error, while: "write", target: NetAddress(context.channel.remoteAddress)?.description)
+            state.withLock { s in
+                if s.failure == nil { s.failure = failure }
+                return Self.satisfy(&s)
+            }?.run()
+        }
+        return promise
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {

@@ -446,6 +446,9 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         if promises.isEmpty && written == nil {
             context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+        } else if promises.count == 1 && written == nil {
+            // The usual case (one stream write per flush): its promise goes down as it is, no promise of our own.
+            context.writeAndFlush(wrapOutboundOut(out), promise: promises[0])
         } else {
             let promise = context.eventLoop.makePromise(of: Void.self)
             promise.futureResult.whenComplete { result in

@@ -320,6 +320,29 @@ final class ReadBox: @unchecked Sendable {
         #expect(e.message.hasPrefix("write: connection reset by peer"))
     }
 
+    /// NIO closes a channel whose write(2) failed without an `errorCaught`: only the write's promise knows why.
+    @Test func aFailedSendIsReportedWithItsCauseByTheNextWrite() throws {
+        final class FailingTransport: ChannelOutboundHandler {
+            typealias OutboundIn = ByteBuffer
+            func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+                promise?.fail(IOError(errnoCode: EPIPE, reason: "write(descriptor:pointer:size:)"))
+            }
+        }
+        let loop = EmbeddedEventLoop()
+        let channel = EmbeddedChannel(loop: loop)
+        let bridge = StreamBridgeHandler(eventLoop: loop)
+        try channel.pipeline.syncOperations.addHandlers([FailingTransport(), bridge])
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8443)).wait()
+        defer { _ = try? channel.finish(acceptAlreadyClosed: true) }
+        #expect(Self.accepted(bridge.write(ByteBuffer(string: "lost"))), "accepted: the failure comes later")
+        guard case .failed(let e) = bridge.write(ByteBuffer(string: "next")) else {
+            Issue.record("the next write must report why the first was not sent")
+            return
+        }
+        #expect(e == JSecError(.io, "", code: .errno(EPIPE)))
+        #expect(e.message.hasPrefix("write: "))
+    }
+
     @Test func aWriteAfterShutdownIsRefusedAndQueuedBytesGoFirst() throws {
         let b = try Bridge()
         defer { b.finish() }
