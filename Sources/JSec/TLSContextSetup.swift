@@ -66,7 +66,8 @@ extension TLSContext {
             try setCipherList(list)
         }
         if let suites = c.cipherSuites { try setCipherSuites(suites) }
-        if let groups = c.groups { try setGroups(groups) }
+        // An explicit list, else the profile's (X25519, P-256, P-384 unless .compatible).
+        if let groups = c.groups ?? c.securityProfile.groups { try setGroups(groups) }
     }
 
     /// The certificate chain and key this side presents.
