@@ -1,5 +1,7 @@
 // https-server: a tiny HTTP/1.1 server over TLS that answers every GET with a fixed body
 // (one request per connection, `Connection: close`). Used by the curl interop suite.
+// A request body (Content-Length, up to 1 MiB) is read and ignored; a head over 64 KiB gets 431, a request
+// not complete within --request-timeout gets 408.
 //
 //   swift run https-server --self-signed --port 8443
 //   curl -k https://127.0.0.1:8443/
@@ -45,23 +47,111 @@ struct HTTPSServer: AsyncParsableCommand {
         for failure in listener.handshakeFailures { say("handshake failed: \(failure)") }
     }
 
-    /// Reads the request head until a blank line ("\r\n\r\n", or a bare "\n\n" as real servers accept), within
-    /// `requestTimeout` in all: each read waits only for what is left of it, so a byte every few seconds cannot hold
-    /// the connection. A client that runs out of time gets 408 and the connection is closed.
-    static func readRequest(_ stream: NetStream, requestTimeout: Duration) async throws -> [UInt8]? {
+    /// The largest request head (request line and header fields) served; a longer one gets 431.
+    static let maximumHead = 65_536
+    /// The largest request body (`Content-Length`) read; a longer one gets 413.
+    static let maximumBody = 1 << 20
+
+    /// What reading a request came to.
+    enum Request {
+        /// The head (up to and including its blank line) and the body its `Content-Length` announced.
+        case complete(head: [UInt8], body: [UInt8])
+        /// The client did not send it all within the request timeout: 408.
+        case timedOut
+        /// No blank line within ``maximumHead`` bytes: 431.
+        case headTooLarge
+        /// Content-Length above ``maximumBody``: 413.
+        case bodyTooLarge
+        /// Content-Length that is not a number (or two that disagree): 400.
+        case badLength
+    }
+
+    /// Where the head ends in `buffer` (the index after its blank line: "\r\n\r\n", or a bare "\n\n" as real servers
+    /// accept), looking from `from` on.
+    static func headEnd(in buffer: [UInt8], from: Int) -> Int? {
+        var i = max(0, from)
+        while i < buffer.count {
+            if buffer[i] == 10 {
+                if i + 1 < buffer.count, buffer[i + 1] == 10 { return i + 2 }
+                if i + 2 < buffer.count, buffer[i + 1] == 13, buffer[i + 2] == 10 { return i + 3 }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// The value of `Content-Length` in `head` (0 when absent); nil when it is not a number or appears twice with
+    /// different values.
+    static func contentLength(_ head: [UInt8]) -> Int? {
+        var length: Int?
+        for line in String(decoding: head, as: UTF8.self).split(whereSeparator: \.isNewline).dropFirst() {  // "\r\n" is one Character
+            guard let colon = line.firstIndex(of: ":"), line[..<colon].lowercased() == "content-length" else { continue }
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            guard !value.isEmpty, value.allSatisfy(\.isASCII), value.allSatisfy(\.isNumber), let n = Int(value) else { return nil }
+            if let length, length != n { return nil }
+            length = n
+        }
+        return length ?? 0
+    }
+
+    /// Reads the request head until its blank line, then the body its `Content-Length` announces — starting with
+    /// whatever arrived in the same reads as the head —, all within `requestTimeout`: each read waits only for what
+    /// is left of it, so a byte every few seconds cannot hold the connection. A head with no blank line within
+    /// ``maximumHead`` bytes is `.headTooLarge`, however the bytes arrive.
+    static func readRequest(_ stream: NetStream, requestTimeout: Duration) async throws -> Request {
         let deadline = ContinuousClock.now + requestTimeout
-        var request: [UInt8] = []
-        while request.count < 65_536, !request.ends(with: Array("\r\n\r\n".utf8)), !request.ends(with: Array("\n\n".utf8)) {
+        var buffer: [UInt8] = []
+        func more() async throws -> Bool? {
             let left = deadline - ContinuousClock.now
             guard left > .zero else { return nil }
             do {
-                guard let part = try await stream.read(max: 4096, timeout: left) else { break }
-                request += part
+                guard let part = try await stream.read(max: 4096, timeout: left) else { return false }
+                buffer += part
+                return true
             } catch let e as JSecError where e.category == .timeout {
                 return nil
             }
         }
-        return request
+        var end: Int?
+        var searched = 0
+        while end == nil {
+            end = headEnd(in: buffer, from: searched - 2)
+            searched = buffer.count
+            if let e = end, e > maximumHead { return .headTooLarge }
+            if end != nil { break }
+            guard buffer.count <= maximumHead else { return .headTooLarge }
+            switch try await more() {
+            case nil: return .timedOut
+            case false?: return .complete(head: buffer, body: [])  // the client ended its side: answer what came
+            case true?: continue
+            }
+        }
+        let head = Array(buffer[..<end!])
+        guard let length = contentLength(head) else { return .badLength }
+        guard length <= maximumBody else { return .bodyTooLarge }
+        while buffer.count - head.count < length {
+            switch try await more() {
+            case nil: return .timedOut
+            case false?: return .complete(head: head, body: Array(buffer[head.count...]))
+            case true?: continue
+            }
+        }
+        return .complete(head: head, body: Array(buffer[head.count..<(head.count + length)]))
+    }
+
+    /// Sends an error status with no body and closes: half-closes, then reads (and drops) what the client is still
+    /// sending for at most a second, so the answer is not lost to a reset from closing with unread bytes.
+    static func refuse(_ stream: NetStream, _ status: String) async {
+        try? await stream.write("HTTP/1.1 \(status)\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", timeout: .seconds(5))
+        try? await stream.shutdown()
+        let until = ContinuousClock.now + .seconds(1)
+        var dropped = 0
+        while dropped < 16 << 20, case let left = until - ContinuousClock.now, left > .zero,
+            let part = try? await stream.read(max: 65_536, timeout: left)
+        {
+            dropped += part.count
+        }
+        await stream.close()
     }
 
     static func serve(_ stream: NetStream, body: String, requestTimeout: Duration) async {
@@ -71,11 +161,23 @@ struct HTTPSServer: AsyncParsableCommand {
                     + " client=\(tls.info.peerCertificates.first?.subject ?? "none")")
         }
         do {
-            guard let request = try await readRequest(stream, requestTimeout: requestTimeout) else {
+            let request: [UInt8]
+            switch try await readRequest(stream, requestTimeout: requestTimeout) {
+            case .timedOut:
                 say("request: timed out after \(requestTimeout) -> 408 Request Timeout")
-                try? await stream.write("HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", timeout: .seconds(5))
-                await stream.close()
-                return
+                return await refuse(stream, "408 Request Timeout")
+            case .headTooLarge:
+                say("request: no end of the head within \(maximumHead) bytes -> 431 Request Header Fields Too Large")
+                return await refuse(stream, "431 Request Header Fields Too Large")
+            case .bodyTooLarge:
+                say("request: body above \(maximumBody) bytes -> 413 Content Too Large")
+                return await refuse(stream, "413 Content Too Large")
+            case .badLength:
+                say("request: bad Content-Length -> 400 Bad Request")
+                return await refuse(stream, "400 Bad Request")
+            case .complete(let head, let requestBody):
+                request = head
+                if !requestBody.isEmpty { say("request body: \(requestBody.count) bytes") }
             }
             let line = String(decoding: request.prefix { $0 != 13 && $0 != 10 }, as: UTF8.self)
             let method = line.split(separator: " ").first.map(String.init) ?? ""
@@ -115,10 +217,6 @@ struct HTTPSServer: AsyncParsableCommand {
         }
         return try TLSContext(config)
     }
-}
-
-extension Array where Element == UInt8 {
-    func ends(with suffix: [UInt8]) -> Bool { count >= suffix.count && Array(self[(count - suffix.count)...]) == suffix }
 }
 
 /// Prints a line unbuffered, so a test reading stdout sees it at once.

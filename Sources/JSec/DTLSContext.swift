@@ -59,8 +59,11 @@ final class DTLSEngineTag {
     }
 
     /// Attaches this tag to `ssl` and installs the retransmission timer callback.
-    func attach(to ssl: OpaquePointer) {
-        _ = SSL_set_ex_data(ssl, Self.exIndex, Unmanaged.passUnretained(self).toOpaque())
+    func attach(to ssl: OpaquePointer) throws {
+        // Without it the cookie and timer callbacks could not find their state.
+        guard SSL_set_ex_data(ssl, Self.exIndex, Unmanaged.passUnretained(self).toOpaque()) == 1 else {
+            throw JSecError.openSSL(.crypto, "cannot attach the DTLS state to the connection")
+        }
         DTLS_set_timer_cb(ssl, dtlsTimerCallback)
     }
 

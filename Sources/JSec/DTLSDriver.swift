@@ -58,7 +58,7 @@ final class DTLSDriver {
             throw JSecError(.configuration, "DTLS needs a datagram context: TLSContext(configuration, transport: .datagram)")
         }
         let engine = try TLSEngine(context: context, role: role, serverName: serverName, session: session)
-        tag.attach(to: engine.ssl)
+        try tag.attach(to: engine.ssl)
         SSL_set_options(engine.ssl, jsec_SSL_OP_NO_QUERY_MTU())
         guard jsec_SSL_set_mtu(engine.ssl, options.mtu) > 0 else {  // returns the mtu it set
             _ = OpenSSLErrorQueue.drain()

@@ -107,7 +107,8 @@ public struct TLSConfiguration: Sendable {
     public var cipherList: String?
     /// TLS 1.3 cipher suites, colon-separated (e.g. `TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256`). nil: OpenSSL's default.
     public var cipherSuites: String?
-    /// Key-exchange groups, colon-separated (e.g. `X25519:P-256`). nil: OpenSSL's default.
+    /// Key-exchange groups, colon-separated (e.g. `X25519:P-256`). nil: the security profile's
+    /// (``TLSSecurityProfile/groups``: X25519, P-256, P-384, or OpenSSL's default list for `.compatible`).
     public var groups: String?
 
     /// The certificate chain this side presents (required for servers; for clients, only with mTLS).

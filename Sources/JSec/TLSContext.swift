@@ -105,7 +105,9 @@ public final class TLSContext: @unchecked Sendable {
 
         // SNI on the server side.
         if !sniContexts.isEmpty {
-            _ = jsec_SSL_CTX_set_servername_callback(ctx, serverNameCallback, Unmanaged.passUnretained(self).toOpaque())
+            guard jsec_SSL_CTX_set_servername_callback(ctx, serverNameCallback, Unmanaged.passUnretained(self).toOpaque()) == 1 else {
+                throw JSecError.openSSL(.configuration, "cannot install the SNI callback")
+            }
         }
     }
 
@@ -202,11 +204,15 @@ private let alpnSelectCallback:
     }
 
 /// Server-side SNI: switch to the context whose certificate matches the requested name.
-private let serverNameCallback: @convention(c) (OpaquePointer?, UnsafeMutablePointer<Int32>?, UnsafeMutableRawPointer?) -> Int32 = { ssl, _, arg in
+private let serverNameCallback: @convention(c) (OpaquePointer?, UnsafeMutablePointer<Int32>?, UnsafeMutableRawPointer?) -> Int32 = { ssl, alert, arg in
     guard let ssl, let arg else { return SSL_TLSEXT_ERR_NOACK }
     guard let raw = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) else { return SSL_TLSEXT_ERR_NOACK }
     let context = Unmanaged<TLSContext>.fromOpaque(arg).takeUnretainedValue()
     guard let match = context.sniContext(for: String(cString: raw)) else { return SSL_TLSEXT_ERR_OK }
-    _ = SSL_set_SSL_CTX(ssl, match.ctx)
+    // Failing to switch would answer with the default context's certificate: abort the handshake instead.
+    guard SSL_set_SSL_CTX(ssl, match.ctx) != nil else {
+        alert?.pointee = SSL_AD_INTERNAL_ERROR
+        return SSL_TLSEXT_ERR_ALERT_FATAL
+    }
     return SSL_TLSEXT_ERR_OK
 }

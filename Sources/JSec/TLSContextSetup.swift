@@ -66,7 +66,8 @@ extension TLSContext {
             try setCipherList(list)
         }
         if let suites = c.cipherSuites { try setCipherSuites(suites) }
-        if let groups = c.groups { try setGroups(groups) }
+        // An explicit list, else the profile's (X25519, P-256, P-384 unless .compatible).
+        if let groups = c.groups ?? c.securityProfile.groups { try setGroups(groups) }
     }
 
     /// The certificate chain and key this side presents.
@@ -82,7 +83,7 @@ extension TLSContext {
                 throw JSecError.openSSL(.configuration, "the certificate cannot be used (\(chain[0].subject))")
             }
             for extra in chain.dropFirst() {
-                X509_up_ref(extra.x509)
+                guard X509_up_ref(extra.x509) == 1 else { throw JSecError.openSSL(.configuration, "cannot reference chain certificate \(extra.subject)") }
                 guard jsec_SSL_CTX_add_extra_chain_cert(ctx, extra.x509) == 1 else {
                     X509_free(extra.x509)
                     throw JSecError.openSSL(.configuration, "cannot add chain certificate \(extra.subject)")
@@ -106,7 +107,9 @@ extension TLSContext {
         // A context without a certificate only ever acts as a client: it keeps no internal store.
         _ = jsec_SSL_CTX_set_session_cache_mode(ctx, Int(canServe ? SSL_SESS_CACHE_BOTH : SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE))
         let sidContext = Array("jsec".utf8)
-        _ = SSL_CTX_set_session_id_context(ctx, sidContext, UInt32(sidContext.count))
+        guard SSL_CTX_set_session_id_context(ctx, sidContext, UInt32(sidContext.count)) == 1 else {
+            throw JSecError.openSSL(.configuration, "cannot set the session id context")
+        }
         SSL_CTX_sess_set_new_cb(ctx, newSessionCallback)
         if let size = c.sessionCacheSize {
             guard size >= 0 else { throw JSecError(.configuration, "sessionCacheSize must be >= 0, got \(size)") }
@@ -151,7 +154,9 @@ extension TLSContext {
         }
         if custom {
             // Pinned certificates (a self-signed leaf, an intermediate) are trust anchors as they are.
-            X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx), UInt(X509_V_FLAG_PARTIAL_CHAIN))
+            guard X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx), UInt(X509_V_FLAG_PARTIAL_CHAIN)) == 1 else {
+                throw JSecError.openSSL(.configuration, "cannot allow partial chains for the pinned certificates")
+            }
         }
         try installCRLs(c.certificateRevocationLists, into: store)
     }

@@ -32,7 +32,9 @@ extension TLSContext {
             }
         }
         guard c.ocspStapling != nil || c.ocspStatus != .off else { return }
-        _ = jsec_SSL_CTX_set_tlsext_status_cb(ctx, ocspStatusCallback, Unmanaged.passUnretained(self).toOpaque())
+        guard jsec_SSL_CTX_set_tlsext_status_cb(ctx, ocspStatusCallback, Unmanaged.passUnretained(self).toOpaque()) == 1 else {
+            throw JSecError.openSSL(.configuration, "cannot install the OCSP status callback")
+        }
     }
 
     /// The DER response to staple now, if any (server side).
@@ -92,7 +94,7 @@ extension TLSEngine {
         guard let issuer else { return (.ocspInvalid, "cannot find the issuer of the server certificate to check the OCSP response") }
         guard let extra = jsec_sk_X509_new_null() else { return (.ocspInvalid, "out of memory") }
         defer { jsec_sk_X509_free(extra) }  // the stack only borrows the certificates
-        for x in candidates { _ = jsec_sk_X509_push(extra, x) }
+        for x in candidates where jsec_sk_X509_push(extra, x) == 0 { return (.ocspInvalid, "out of memory") }
         let store = SSL_CTX_get_cert_store(SSL_get_SSL_CTX(ssl))
         guard OCSP_basic_verify(basic, extra, store, 0) == 1 else {
             return (.ocspBadSignature, "the stapled OCSP response is not correctly signed by the issuer or a responder it authorised")

@@ -63,7 +63,9 @@ public struct TLSSession: Sendable, Codable, Hashable {
                     ? []
                     : [UInt8](unsafeUninitializedCapacity: Int(len)) { buf, count in
                         var out: UnsafeMutablePointer<UInt8>? = buf.baseAddress
-                        count = Int(i2d_SSL_SESSION(p, &out))
+                        // A failed second call returns -1: an empty encoding (as when the first fails), never a trap.
+                        let written = i2d_SSL_SESSION(p, &out)
+                        count = written == len ? Int(written) : 0
                     }
                 s.der = d
                 return d

@@ -79,7 +79,10 @@ extension TLSContext {
                 throw JSecError.openSSL(.configuration, "cannot add a CRL to the trust store")
             }
         }
-        X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx), UInt(X509_V_FLAG_CRL_CHECK))
+        // CRLs configured but not checked would be worse than an error.
+        guard X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx), UInt(X509_V_FLAG_CRL_CHECK)) == 1 else {
+            throw JSecError.openSSL(.configuration, "cannot turn on CRL checking")
+        }
     }
 
     private static func parseCRLs(_ pem: String, what: String) throws -> [CertificateRevocationList] {

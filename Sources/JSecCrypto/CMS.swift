@@ -30,7 +30,7 @@ public enum CMS {
         let input = MemoryBIO(Array(data))
         guard let certs = jsec_sk_X509_new_null() else { throw JSecError.openSSL(.crypto, "stack allocation failed") }
         defer { jsec_sk_X509_free(certs) }
-        for c in chain { _ = jsec_sk_X509_push(certs, c.x509) }
+        for c in chain { guard jsec_sk_X509_push(certs, c.x509) > 0 else { throw JSecError.openSSL(.crypto, "cannot add a chain certificate") } }
         let flags = UInt32(CMS_BINARY) | (detached ? UInt32(CMS_DETACHED) : 0)
         guard let cms = CMS_sign(certificate.x509, privateKey.pkey, certs, input.bio, flags) else {
             throw JSecError.openSSL(.crypto, "CMS signing failed")
@@ -44,7 +44,7 @@ public enum CMS {
         OpenSSLErrorQueue.clear()
         guard let certs = jsec_sk_X509_new_null() else { throw JSecError.openSSL(.crypto, "stack allocation failed") }
         defer { jsec_sk_X509_free(certs) }
-        for c in certificates { _ = jsec_sk_X509_push(certs, c.x509) }
+        for c in certificates { guard jsec_sk_X509_push(certs, c.x509) > 0 else { throw JSecError.openSSL(.crypto, "cannot add a certificate") } }
         guard let cms = CMS_sign(nil, nil, certs, nil, UInt32(CMS_BINARY | CMS_PARTIAL | CMS_DETACHED)) else {
             throw JSecError.openSSL(.crypto, "CMS certs-only failed")
         }
@@ -75,8 +75,9 @@ public enum CMS {
         defer { CMS_ContentInfo_free(cms) }
         guard let store = X509_STORE_new() else { throw JSecError.openSSL(.crypto, "X509_STORE_new failed") }
         defer { X509_STORE_free(store) }
-        for t in trusted { X509_STORE_add_cert(store, t.x509) }
-        if let p = purpose.x509Purpose { X509_STORE_set_purpose(store, p) }
+        for t in trusted { guard X509_STORE_add_cert(store, t.x509) == 1 else { throw JSecError.openSSL(.crypto, "cannot add a trusted certificate") } }
+        // A purpose that failed to set would not be checked at all.
+        if let p = purpose.x509Purpose, X509_STORE_set_purpose(store, p) != 1 { throw JSecError.openSSL(.crypto, "cannot set the purpose \(purpose)") }
         let out = MemoryBIO()
         let dcont = detachedContent.map { MemoryBIO($0) }
         var flags = UInt32(CMS_BINARY)
@@ -104,7 +105,7 @@ public enum CMS {
         defer { EVP_CIPHER_free(c) }
         guard let certs = jsec_sk_X509_new_null() else { throw JSecError.openSSL(.crypto, "stack allocation failed") }
         defer { jsec_sk_X509_free(certs) }
-        for r in recipients { _ = jsec_sk_X509_push(certs, r.x509) }
+        for r in recipients { guard jsec_sk_X509_push(certs, r.x509) > 0 else { throw JSecError.openSSL(.crypto, "cannot add a recipient") } }
         let input = MemoryBIO(Array(data))
         guard let cms = CMS_encrypt(certs, input.bio, c, UInt32(CMS_BINARY)) else {
             throw JSecError.openSSL(.crypto, "CMS encryption failed (recipient keys must be RSA or EC)")

@@ -23,35 +23,51 @@ extension CertificateAuthority {
         }
         for entry in revoked {
             guard let r = X509_REVOKED_new() else { throw JSecError.openSSL(.crypto, "X509_REVOKED_new failed") }
-            let serial = try SerialNumber.asn1(entry.serialHex)
-            defer { ASN1_INTEGER_free(serial) }
-            var ok = X509_REVOKED_set_serialNumber(r, serial) == 1
-            try withASN1Time(entry.revocationDate) { t in ok = ok && X509_REVOKED_set_revocationDate(r, t) == 1 }
-            if let reason = entry.reason, let e = ASN1_ENUMERATED_new() {
-                ASN1_ENUMERATED_set(e, reason.rawValue)
-                ok = ok && X509_REVOKED_add1_ext_i2d(r, NID_crl_reason, e, 0, 0) == 1
-                ASN1_ENUMERATED_free(e)
+            // Until the CRL takes it (X509_CRL_add0_revoked), the entry is ours to free on every error path.
+            do {
+                try fillRevoked(r, entry)
+            } catch {
+                X509_REVOKED_free(r)
+                throw error
             }
-            guard ok, X509_CRL_add0_revoked(crl, r) == 1 else {
+            guard X509_CRL_add0_revoked(crl, r) == 1 else {
                 X509_REVOKED_free(r)
                 throw JSecError.openSSL(.crypto, "cannot add serial \(entry.serialHex) to the CRL")
             }
         }
-        X509_CRL_sort(crl)
+        guard X509_CRL_sort(crl) == 1 else { throw JSecError.openSSL(.crypto, "cannot sort the CRL entries") }
         guard let number = ASN1_INTEGER_new() else { throw JSecError.openSSL(.crypto, "ASN1_INTEGER_new failed") }
         defer { ASN1_INTEGER_free(number) }
-        ASN1_INTEGER_set_uint64(number, registry.takeCRLNumber())
+        guard ASN1_INTEGER_set_uint64(number, registry.takeCRLNumber()) == 1 else { throw JSecError.openSSL(.crypto, "cannot set the CRL number") }
         guard X509_CRL_add1_ext_i2d(crl, NID_crl_number, number, 0, 0) == 1 else { throw JSecError.openSSL(.crypto, "cannot add the CRL number") }
         var ctx = X509V3_CTX()
         X509V3_set_ctx(&ctx, certificate.x509, nil, nil, crl, 0)
-        if let akid = X509V3_EXT_conf_nid(nil, &ctx, NID_authority_key_identifier, "keyid:always") {
-            X509_CRL_add_ext(crl, akid, -1)
-            X509_EXTENSION_free(akid)
+        // The authority key identifier is never silently left out.
+        guard let akid = X509V3_EXT_conf_nid(nil, &ctx, NID_authority_key_identifier, "keyid:always") else {
+            throw JSecError.openSSL(.crypto, "cannot make the CRL's authority key identifier")
         }
+        defer { X509_EXTENSION_free(akid) }
+        guard X509_CRL_add_ext(crl, akid, -1) == 1 else { throw JSecError.openSSL(.crypto, "cannot add the CRL's authority key identifier") }
         guard X509_CRL_sign(crl, privateKey.pkey, CertificateBuilder.signingDigest(for: privateKey)) > 0 else {
             throw JSecError.openSSL(.crypto, "signing the CRL failed")
         }
         return result
+    }
+}
+
+/// Sets a revoked entry's serial, date and reason (the caller owns `r` and frees it if this throws).
+private func fillRevoked(_ r: OpaquePointer, _ entry: RevokedCertificate) throws {
+    let serial = try SerialNumber.asn1(entry.serialHex)
+    defer { ASN1_INTEGER_free(serial) }
+    guard X509_REVOKED_set_serialNumber(r, serial) == 1 else { throw JSecError.openSSL(.crypto, "cannot set the revoked serial \(entry.serialHex)") }
+    try withASN1Time(entry.revocationDate) { t in
+        guard X509_REVOKED_set_revocationDate(r, t) == 1 else { throw JSecError.openSSL(.crypto, "cannot set the revocation date of \(entry.serialHex)") }
+    }
+    guard let reason = entry.reason else { return }
+    guard let e = ASN1_ENUMERATED_new() else { throw JSecError.openSSL(.crypto, "ASN1_ENUMERATED_new failed") }
+    defer { ASN1_ENUMERATED_free(e) }
+    guard ASN1_ENUMERATED_set(e, reason.rawValue) == 1, X509_REVOKED_add1_ext_i2d(r, NID_crl_reason, e, 0, 0) == 1 else {
+        throw JSecError.openSSL(.crypto, "cannot add the revocation reason of \(entry.serialHex)")
     }
 }
 

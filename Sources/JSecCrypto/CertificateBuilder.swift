@@ -120,7 +120,7 @@ public enum CertificateBuilder {
         OpenSSLErrorQueue.clear()
         guard let x = X509_new() else { throw JSecError.openSSL(.crypto, "X509_new failed") }
         let cert = Certificate(taking: x)
-        X509_set_version(x, 2)
+        guard X509_set_version(x, 2) == 1 else { throw JSecError.openSSL(.crypto, "cannot set the certificate version") }
 
         if let serialHex {
             let ai = try SerialNumber.asn1(serialHex)
@@ -159,8 +159,9 @@ public enum CertificateBuilder {
             }
         }
         defer { X509_NAME_free(name) }
-        X509_set_subject_name(x, name)
-        X509_set_issuer_name(x, issuer.map { X509_get_subject_name($0.x509) } ?? name)
+        guard X509_set_subject_name(x, name) == 1, X509_set_issuer_name(x, issuer.map { X509_get_subject_name($0.x509) } ?? name) == 1 else {
+            throw JSecError.openSSL(.crypto, "cannot set the subject or issuer name")
+        }
         guard X509_set_pubkey(x, subjectKey) == 1 else { throw JSecError.openSSL(.crypto, "cannot set the public key") }
 
         var ctx = X509V3_CTX()
@@ -170,7 +171,10 @@ public enum CertificateBuilder {
                 throw JSecError.openSSL(.configuration, "invalid certificate extension value '\(value)'")
             }
             defer { X509_EXTENSION_free(ext) }
-            X509_add_ext(x, ext, -1)
+            // A certificate must never be issued without an extension it was asked for (basicConstraints, keyUsage…).
+            guard X509_add_ext(x, ext, -1) == 1 else {
+                throw JSecError.openSSL(.crypto, "cannot add the certificate extension \(String(cString: OBJ_nid2sn(nid)))")
+            }
         }
         var keyUsage: String, eku: String?
         switch request.usage {

@@ -17,7 +17,7 @@ public final class CertificateSigningRequest: @unchecked Sendable {
         OpenSSLErrorQueue.clear()
         guard let req = X509_REQ_new() else { throw JSecError.openSSL(.crypto, "X509_REQ_new failed") }
         let csr = CertificateSigningRequest(taking: req)
-        _ = jsec_X509_REQ_set_version(req, 0)
+        guard jsec_X509_REQ_set_version(req, 0) == 1 else { throw JSecError.openSSL(.crypto, "cannot set the CSR version") }
         let name = try subject.makeX509Name()
         defer { X509_NAME_free(name) }
         guard X509_REQ_set_subject_name(req, name) == 1, X509_REQ_set_pubkey(req, key.pkey) == 1 else {
@@ -42,7 +42,10 @@ public final class CertificateSigningRequest: @unchecked Sendable {
             guard let ext = X509V3_EXT_conf_nid(nil, nil, NID_subject_alt_name, sans.joined(separator: ",")) else {
                 throw JSecError.openSSL(.configuration, "invalid subjectAltName")
             }
-            _ = jsec_sk_X509_EXTENSION_push(exts, ext)
+            guard jsec_sk_X509_EXTENSION_push(exts, ext) > 0 else {
+                X509_EXTENSION_free(ext)  // not in the stack: pop_free would not free it
+                throw JSecError.openSSL(.crypto, "cannot add the subjectAltName")
+            }
             guard X509_REQ_add_extensions(req, exts) == 1 else { throw JSecError.openSSL(.crypto, "cannot add CSR extensions") }
         }
         let mdName: String? = (key.algorithm == "ED25519" || key.algorithm == "ED448") ? nil : digest.openSSLName

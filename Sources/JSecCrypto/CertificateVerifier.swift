@@ -85,7 +85,7 @@ public enum CertificateVerifier {
         for c in options.crls { guard X509_STORE_add_crl(store, c.crl) == 1 else { throw JSecError.openSSL(.crypto, "cannot add a CRL") } }
         guard let untrusted = jsec_sk_X509_new_null() else { throw JSecError.openSSL(.crypto, "sk_X509_new failed") }
         defer { jsec_sk_X509_free(untrusted) }  // the stack only borrows the certificates
-        for c in intermediates { _ = jsec_sk_X509_push(untrusted, c.x509) }
+        for c in intermediates { guard jsec_sk_X509_push(untrusted, c.x509) > 0 else { throw JSecError.openSSL(.crypto, "cannot add an intermediate") } }
         guard let ctx = X509_STORE_CTX_new() else { throw JSecError.openSSL(.crypto, "X509_STORE_CTX_new failed") }
         defer { X509_STORE_CTX_free(ctx) }
         guard X509_STORE_CTX_init(ctx, store, leaf.x509, untrusted) == 1 else { throw JSecError.openSSL(.crypto, "X509_STORE_CTX_init failed") }

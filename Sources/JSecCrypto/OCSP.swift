@@ -130,10 +130,10 @@ public final class OCSPResponse: @unchecked Sendable {
         defer { OCSP_BASICRESP_free(bs) }
         guard let store = X509_STORE_new() else { throw JSecError.openSSL(.crypto, "X509_STORE_new failed") }
         defer { X509_STORE_free(store) }
-        for t in trusted { X509_STORE_add_cert(store, t.x509) }
+        for t in trusted { guard X509_STORE_add_cert(store, t.x509) == 1 else { throw JSecError.openSSL(.crypto, "cannot add a trusted certificate") } }
         guard let extra = jsec_sk_X509_new_null() else { throw JSecError.openSSL(.crypto, "stack allocation failed") }
         defer { jsec_sk_X509_free(extra) }
-        _ = jsec_sk_X509_push(extra, issuer.x509)
+        guard jsec_sk_X509_push(extra, issuer.x509) > 0 else { throw JSecError.openSSL(.crypto, "cannot add the issuer") }
         guard OCSP_basic_verify(bs, extra, store, 0) == 1 else { throw JSecError.openSSL(.verification, "OCSP response signature does not verify") }
         if let request, OCSP_check_nonce(request.request, bs) <= 0 {
             throw JSecError.openSSL(.verification, "OCSP response nonce does not match the request")
@@ -232,8 +232,11 @@ extension CertificateAuthority {
 func derEncode(_ i2d: (UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?) -> Int32) -> [UInt8] {
     let len = i2d(nil)
     guard len > 0 else { outOfMemory("DER encoding") }
-    return [UInt8](unsafeUninitializedCapacity: Int(len)) { buf, count in
+    let der = [UInt8](unsafeUninitializedCapacity: Int(len)) { buf, count in
         var p: UnsafeMutablePointer<UInt8>? = buf.baseAddress
-        count = Int(i2d(&p))
+        let written = i2d(&p)
+        count = written == len ? Int(written) : 0  // -1 from a failed second call must not become the count
     }
+    guard der.count == Int(len) else { outOfMemory("DER encoding") }
+    return der
 }

@@ -22,7 +22,7 @@ public enum PKCS12 {
         OpenSSLErrorQueue.clear()
         guard let ca = jsec_sk_X509_new_null() else { throw JSecError.openSSL(.crypto, "stack allocation failed") }
         defer { jsec_sk_X509_free(ca) }  // PKCS12_create takes its own references
-        for c in chain { _ = jsec_sk_X509_push(ca, c.x509) }
+        for c in chain { guard jsec_sk_X509_push(ca, c.x509) > 0 else { throw JSecError.openSSL(.crypto, "cannot add a chain certificate") } }
         guard let p12 = PKCS12_create(password, friendlyName, privateKey.pkey, certificate.x509, ca, 0, 0, 0, 0, 0) else {
             throw JSecError.openSSL(.crypto, "PKCS12_create failed")
         }

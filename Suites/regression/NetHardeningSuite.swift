@@ -52,4 +52,11 @@ public let netHardeningSuite = Suite(
     }
     Test("echo-server closes idle connections") { _ in try await ServerLimits.echoServerIdle() }
     Test("https-server request deadline and bare LF request end") { _ in try await ServerLimits.httpsServerDeadline() }
+    // Issue 20 item 6: a body in the same write as the head got 408 at the deadline; a 10 MB header got 200 after 64 KiB.
+    Test("https-server reads a body that came with the head") { _ in try await ServerLimits.httpsServerBodyWithHead() }
+    Test("https-server answers an oversized head with 431") { _ in try await ServerLimits.httpsServerOversizedHead() }
+    // Issue 20 item 5: bounds of docs/security.md that no test exercised (removing maximumSessions went unnoticed).
+    Test("dtls: maximumSessions refuses and records the next peer") { _ in try await ResourceBounds.dtlsMaximumSessions() }
+    Test("dtls: receiveQueueCapacity drops and counts") { _ in try await ResourceBounds.dtlsReceiveQueue() }
+    Test("listener keeps the last 1,000 handshake failures") { _ in try await ResourceBounds.recordedFailuresBounded() }
 }

@@ -54,6 +54,13 @@ public let regressionSuite = Suite("regression", category: "regression", descrip
     MatrixTest("zero-copy reads while more bytes arrive", matrix: .inline(["transport": ["tcp", "tls-tcp"]])) { ctx in
         try await RegressionCases.zeroCopyReadsWhileBytesArrive(ctx.transport())
     }
+    // Issue 20 item 2: the key log followed symbolic links (even dangling ones), blocked start-up on a FIFO without
+    // a reader, and appended secrets to an existing file others could read.
+    MatrixTest(
+        "key log file: links, FIFOs and readable files", matrix: .inline(["file": ["symlink", "dangling-symlink", "fifo", "mode-0644"]])
+    ) { ctx in
+        try await KeyLogFileSafety.run(try ctx.string("file"))
+    }
 }
 
 /// Release-build lifetime bug: `Certificate(pem:)` took its reference (`X509_up_ref`) after the

@@ -7,6 +7,36 @@ import JSec
 enum CryptoPKI {
     static var pki: TestPKI { TestPKI.shared }
 
+    /// Issue 20 item 4: a CA certificate without a subject key identifier gave a CRL without its authority key
+    /// identifier, silently (an unchecked X509V3_EXT_conf_nid / X509_CRL_add_ext); it is a `.crypto` error naming it.
+    static func crlWithoutAuthorityKeyIdentifier() throws {
+        guard let openssl = PeerProcess.which("openssl") else { throw CheckFailure(message: "openssl CLI not installed", file: #fileID, line: #line) }
+        let dir = NSTemporaryDirectory() + "jsec-noskid-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let openSSLRun = Process()
+        openSSLRun.executableURL = URL(fileURLWithPath: openssl)
+        openSSLRun.arguments = [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=No SKID CA", "-days", "2",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+            "-addext", "subjectKeyIdentifier=none", "-addext", "authorityKeyIdentifier=none",
+            "-keyout", dir + "/ca.key", "-out", dir + "/ca.pem",
+        ]
+        openSSLRun.standardOutput = FileHandle.nullDevice
+        openSSLRun.standardError = FileHandle.nullDevice
+        try openSSLRun.run()
+        openSSLRun.waitUntilExit()
+        try checkEqual(openSSLRun.terminationStatus, 0, "openssl req made the CA")
+        let ca = CertificateAuthority(
+            certificate: try Certificate(pem: String(contentsOfFile: dir + "/ca.pem", encoding: .utf8)),
+            privateKey: try PrivateKey(pem: String(contentsOfFile: dir + "/ca.key", encoding: .utf8)))
+        try ca.revoke(serialHex: "1234", reason: .keyCompromise)
+        let e = try checkThrowsJSecSync(.crypto, "a CRL from a CA without a subject key identifier") { _ = try ca.generateCRL() }
+        try check(e.message.contains("authority key identifier"), "the error names what is missing: \(e.message)")
+        // A CA made by JSec has a subject key identifier: its CRL is made.
+        try check(!(try pki.root.generateCRL().pem.isEmpty), "a CRL from the test root")
+    }
+
     /// Parsing, encodings and fields of a certificate; bad PEM and DER.
     static func certificates() throws {
         let leaf = pki.server.certificate

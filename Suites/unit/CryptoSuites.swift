@@ -41,6 +41,7 @@ public let cryptoPKISuite = Suite(
     Test("OCSP") { _ in try CryptoPKI.ocsp() }
     Test("PKCS#12") { _ in try CryptoPKI.pkcs12() }
     Test("CMS") { _ in try CryptoPKI.cms() }
+    Test("CRL without an authority key identifier is an error") { _ in try CryptoPKI.crlWithoutAuthorityKeyIdentifier() }
 }
 
 public let cryptoSupportSuite = Suite(

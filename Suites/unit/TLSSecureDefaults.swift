@@ -36,6 +36,21 @@ public let tlsDefaultsSuite = Suite(
     ) { ctx in
         try await SecureDefaults.tls13OnlyRefusesTLS12Peer(ourSide: ctx.string("side"), viaProfile: ctx.string("how") == "modern")
     }
+    // Issue 20 item 3: the default offered X448 and P-521 (OpenSSL's default groups) beyond Mozilla's X25519, P-256, P-384.
+    MatrixTest(
+        "server refuses groups outside the default",
+        matrix: .inline(["group": ["X448", "secp521r1"], "profile": ["intermediate", "compatible"], "version": ["1.3", "1.2"]]),
+        ensured: [["group": "X448", "profile": "intermediate", "version": "1.3"], ["group": "X448", "profile": "compatible", "version": "1.3"]]
+    ) { ctx in
+        try await SecureDefaults.serverAgainstGroupOnlyClient(group: ctx.string("group"), profile: ctx.profile(), version: ctx.string("version"))
+    }
+    MatrixTest(
+        "client does not offer groups outside the default",
+        matrix: .inline(["group": ["X448", "secp521r1"], "profile": ["intermediate", "compatible"]]),
+        ensured: [["group": "X448", "profile": "intermediate"]]
+    ) { ctx in
+        try await SecureDefaults.clientAgainstGroupOnlyServer(group: ctx.string("group"), profile: ctx.profile())
+    }
     Test("JSec client with a legacy list against the default server") { _ in try await SecureDefaults.jsecLegacyClient() }
     Test("DTLS 1.2 gets the AEAD-only default") { _ in try await SecureDefaults.dtlsDefault() }
     Test("profile configuration errors") { _ in try SecureDefaults.profileConfigurationErrors() }
@@ -218,6 +233,71 @@ public enum SecureDefaults {
                 let s = try await TLS.connect(host: "127.0.0.1", port: port, serverName: "localhost", context: TLSContext(config))
                 try checkEqual(s.tls?.version, .tls(.tls1_2), "the default client speaks TLS 1.2 with s_server -tls1_2")
                 await s.close()
+            }
+        }
+    }
+
+    /// How `openssl s_client` names the key exchange group it got ("Server Temp Key: X448, 448 bits",
+    /// "Server Temp Key: ECDH, secp521r1, 521 bits").
+    static func tempKeyLine(_ output: String) -> String? {
+        output.split(separator: "\n").first { $0.hasPrefix("Server Temp Key:") }.map(String.init)
+    }
+
+    /// An s_client offering only `group` (X448 or secp521r1): refused by the default server (no shared group), served
+    /// with that group by a `.compatible` one.
+    /// With TLS 1.2 the certificate is RSA: an ECDSA P-256 certificate needs P-256 among the client's groups there.
+    public static func serverAgainstGroupOnlyClient(group: String, profile: TLSSecurityProfile, version: String) async throws {
+        let pki = version == "1.2" ? try await MatrixPKI.named("rsa2048").pki : TestPKI.shared
+        var config = pki.serverConfiguration()
+        if profile != .intermediate { config.securityProfile = profile }  // .intermediate: the untouched default
+        let f = try files(pki)
+        let listener = try await TLS.listen(host: "127.0.0.1", port: 0, context: TLSContext(config))
+        defer { Task { await listener.close() } }
+        let client = try PeerProcess(
+            "openssl",
+            [
+                "s_client", "-connect", "127.0.0.1:\(listener.port!)", "-servername", "localhost",
+                "-CAfile", f.ca, "-verify_return_error", "-groups", group, version == "1.2" ? "-tls1_2" : "-tls1_3",
+            ])
+        defer { client.stop() }
+        if profile == .compatible {
+            let s = try await listener.accept(timeout: .seconds(10))
+            _ = try await client.waitFor("Verify return code: 0 \\(ok\\)")
+            client.closeInput()
+            await s.close()
+            let status = await client.wait()
+            try checkEqual(status, 0, "s_client -groups \(group) exit status; it printed: \(client.output.suffix(800))")
+            let line = tempKeyLine(client.output) ?? "none"
+            try check(line.contains(group), "the .compatible server agreed on \(group): \(line)")
+            return
+        }
+        client.closeInput()
+        let status = await client.wait()
+        try check(status != 0, "s_client -groups \(group) must fail against the default server, it exited \(status): \(client.output.suffix(800))")
+        try checkEqual(tempKeyLine(client.output), nil, "no key exchange took place")
+        let e = try await firstFailure(listener)
+        try checkEqual(e.category, .handshake, "category of the server's refusal (\(e))")
+    }
+
+    /// Our client against an `openssl s_server -groups <group>`: the default client offers neither X448 nor P-521,
+    /// so the handshake fails; a `.compatible` client offers them and connects.
+    public static func clientAgainstGroupOnlyServer(group: String, profile: TLSSecurityProfile) async throws {
+        let pki = TestPKI.shared
+        let f = try files(pki)
+        let server = try PeerProcess(
+            "openssl",
+            ["s_server", "-accept", "127.0.0.1:0", "-cert", f.cert, "-key", f.key, "-groups", group, "-naccept", "1"])
+        defer { server.stop() }
+        let port = Int(try await server.waitFor("ACCEPT 127\\.0\\.0\\.1:(\\d+)"))!
+        var config = pki.clientConfiguration()
+        if profile != .intermediate { config.securityProfile = profile }
+        if profile == .compatible {
+            let s = try await TLS.connect(host: "127.0.0.1", port: port, serverName: "localhost", context: TLSContext(config))
+            try checkEqual(s.tls?.version, .tls(.tls1_3), "the .compatible client's version with s_server -groups \(group)")
+            await s.close()
+        } else {
+            try await checkThrowsJSec(.handshake, "default client against an s_server accepting only \(group)") {
+                _ = try await TLS.connect(host: "127.0.0.1", port: port, serverName: "localhost", context: TLSContext(config))
             }
         }
     }
