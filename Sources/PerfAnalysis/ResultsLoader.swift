@@ -65,6 +65,11 @@ public enum ResultsLoader {
     }
 
     public static func loadFile(path: String, maxBytes: Int = maxBytes()) throws(LoadError) -> LoadedFile {
+        try parseFile(try read(path: path, maxBytes: maxBytes), path: path)
+    }
+
+    /// The bytes of an input file, at most `maxBytes` (every analyzer input: reports, shards, peers).
+    public static func read(path: String, maxBytes: Int = maxBytes()) throws(LoadError) -> Data {
         guard FileManager.default.fileExists(atPath: path) else { throw .missing(path: path) }
         guard let fh = FileHandle(forReadingAtPath: path) else {
             throw .unreadable(path: path, reason: String(cString: strerror(errno)))
@@ -77,7 +82,7 @@ public enum ResultsLoader {
             throw .unreadable(path: path, reason: (error as NSError).localizedFailureReason ?? "\(error)")
         }
         if data.count > maxBytes { throw .tooLarge(path: path, limit: maxBytes) }
-        return try parseFile(data, path: path)
+        return data
     }
 
     public static func parse(_ data: Data, path: String) throws(LoadError) -> [PerfCase] {
@@ -103,7 +108,7 @@ public enum ResultsLoader {
         } catch {
             throw .malformed(path: path, reason: String(describing: error))
         }
-        let cases = PerfCaseReader.cases(in: results, source: path)
+        let cases = try PerfCaseReader.cases(in: results, source: path)
         guard !cases.isEmpty else {
             throw .noPerfData(path: path, perf9Cases: results.cases.filter(PerfCaseReader.isPerf9).count)
         }
