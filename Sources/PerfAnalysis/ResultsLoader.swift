@@ -136,14 +136,19 @@ public struct LoadedFile: Sendable {
     public var cases: [PerfCase]
 
     /// Several files as one side of a comparison: their cases together; the first file's run
-    /// metadata, with the load average taken at the first start and the last end.
+    /// metadata, with the 1-minute load averages at start and at end each the MEAN over the files.
+    /// (Runs of OLD and NEW alternated back to back: every run but the very first starts on the load
+    /// its predecessor left, so "the first file's start" would make the sides' conditions differ.)
     public init(joining parts: [LoadedFile]) {
         precondition(!parts.isEmpty)
         var first = parts[0]
         if parts.count > 1 {
             first.path = parts.map(\.path).joined(separator: ",")
             first.cases = parts.flatMap(\.cases)
-            first.run.extra["loadAverageEnd"] = parts.last!.run.extra["loadAverageEnd"]
+            for key in ["loadAverageStart", "loadAverageEnd"] {
+                let loads = parts.compactMap { $0.run.extra[key]?.split(separator: " ").first.flatMap { Double($0) } }
+                first.run.extra[key] = loads.count == parts.count ? String(format: "%.2f", loads.reduce(0, +) / Double(loads.count)) : nil
+            }
         }
         self = first
     }

@@ -73,6 +73,27 @@ import Testing
         #expect(row.verdict == .notEnough)
     }
 
+    /// A side of several files (OLD and NEW alternated back to back) compares the MEAN loads: every run
+    /// but the first starts on the load its predecessor left, which alone must not withhold the verdict.
+    @Test func aSideOfSeveralFilesComparesMeanLoads() throws {
+        let dir = try Fixture.temporaryDirectory()
+        defer { Fixture.remove(dir) }
+        func side(_ name: String, _ loads: [String]) throws -> LoadedFile {
+            var parts: [LoadedFile] = []
+            for (i, l) in loads.enumerated() {
+                let p = dir.appendingPathComponent("\(name)-\(i).json").path
+                try SyntheticRun.write(p, echo: [.init(throughputs: [500e6])], extra: ["loadAverageStart": l, "loadAverageEnd": l])
+                parts.append(try ResultsLoader.loadFile(path: p))
+            }
+            return LoadedFile(joining: parts)
+        }
+        let old = try side("old", ["0.20 0 0", "1.00 0 0", "1.00 0 0", "1.00 0 0"])  // mean 0.80; the first run started idle
+        let new = try side("new", ["1.00 0 0", "1.00 0 0", "1.00 0 0", "1.00 0 0"])  // mean 1.00
+        #expect(RunFacts(old).conditions(to: RunFacts(new)).isEmpty)
+        let busy = try side("busy", ["1.40 0 0", "1.40 0 0", "1.40 0 0", "1.40 0 0"])  // 0.60 above OLD's mean
+        #expect(RunFacts(old).conditions(to: RunFacts(busy)) == ["load at start 0.80 → 1.40", "load at end 0.80 → 1.40"])
+    }
+
     /// Two files with nothing in common (TCP in one, TLS in the other): not an empty summary, one
     /// clear error that points to the report that answers the question.
     @Test func filesWithNoCaseInCommonAreAnErrorThatPointsToTheRatioSection() {
