@@ -33,7 +33,11 @@ public enum AssayMain {
         let loadAtStart = MachineFacts.loadAverage()
         var cmd: AssayCommand
         do {
-            cmd = try AssayCommand.parse(Array(arguments.dropFirst()))
+            // -f/--skip taken out first: ArgumentParser is quadratic in the number of arguments.
+            let repeated = RepeatedOptions.extract(Array(arguments.dropFirst()))
+            cmd = try AssayCommand.parse(repeated.rest)
+            cmd.filter = repeated.filters + cmd.filter
+            cmd.skip = repeated.skips + cmd.skip
             try cmd.applyEnvironment(environment)
         } catch {
             let code = AssayCommand.exitCode(for: error)
