@@ -26,7 +26,7 @@ struct RepeatedOptionsTests {
         let r = try Fixture.run(args + ["--dry-run"])
         let seconds = Date().timeIntervalSince(start)
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(seconds < 10, "\(seconds) s")
+        #expect(seconds < 20, "\(seconds) s")  // linear: ~5 s here under load; quadratic: 86 s
         // The same selection as one -f.
         let one = try Fixture.run(["-f", "fixtures/spread", "--dry-run"])
         #expect(r.stdout == one.stdout)
