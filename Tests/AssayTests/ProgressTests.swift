@@ -23,6 +23,12 @@ struct ProgressTests {
         #expect(lines.last?.hasSuffix(" skipped") == true, "the last line is still the totals")
         #expect(r.stderr.contains("results: \(json) ("), "\(r.stderr)")
         #expect(r.stderr.contains("cases, JSON)") && r.stderr.contains("results: \(junit) (") && r.stderr.contains("cases, JUnit XML)"))
+        // One case longer than the interval still gets its lines: a timer, not only case events (which
+        // could give at most one line while the case runs, when it starts).
+        let long = try Fixture.run(
+            ["-f", "fixtures/hang/blocks", "--timeout-scale", "4"], env: ["ASSAY_NO_PROGRESS": "", "ASSAY_PROGRESS_INTERVAL": "1"])
+        let during = long.stdout.split(separator: "\n").filter { $0 == "[0/1] 0 passed, 0 failed, 0 skipped · fixtures/hang/blocks" }
+        #expect(during.count >= 2, "\(long.stdout)")
         // ASSAY_NO_PROGRESS (as every other test here sets) keeps the output as it was.
         let quiet = try Fixture.run(["-f", "fixtures/spread"], env: ["ASSAY_PROGRESS_INTERVAL": "0"])
         #expect(!quiet.stdout.split(separator: "\n").contains { $0.hasPrefix("[") })

@@ -46,6 +46,23 @@ package final class ConsoleReporter: RunObserver, @unchecked Sendable {
         let seconds = environment["ASSAY_PROGRESS_INTERVAL"].flatMap(Double.init).flatMap { $0 >= 0 && $0 < 86_400 ? $0 : nil } ?? 20
         self.plainInterval = !terminal && wanted && verbosity >= 1 ? UInt64(seconds * 1e9) : nil
         lastPlain = DispatchTime.now().uptimeNanoseconds
+        // A timer too, so one long case (a 30 s benchmark) is not a silent gap: the line also comes
+        // when nothing starts or ends. (An interval under a second, for tests, is events only.)
+        if let interval = plainInterval, interval >= 1_000_000_000 {
+            let timer = DispatchSource.makeTimerSource(queue: .global(qos: .utility))
+            timer.schedule(deadline: .now() + .nanoseconds(Int(interval)), repeating: .nanoseconds(Int(interval)))
+            timer.setEventHandler { [weak self] in self?.tick() }
+            timer.resume()
+            self.timer = timer
+        }
+    }
+
+    deinit { timer?.cancel() }
+
+    private var timer: (any DispatchSourceTimer)?
+
+    private func tick() {
+        lock.withLock { plainProgress() }
     }
 
     /// The progress text: "[done/total] N passed, N failed, N skipped · running-id".
@@ -140,6 +157,7 @@ package final class ConsoleReporter: RunObserver, @unchecked Sendable {
         lock.withLock {
             clearProgress()
             finished = true
+            timer?.cancel()
             var lines: [String] = []
             let t = results.totals
             if verbosity >= 2 {
