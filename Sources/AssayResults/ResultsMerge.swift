@@ -87,8 +87,32 @@ public enum ResultsMerge {
         }.map(\.4)
     }
 
+    /// Plan positions and repetitions the inputs claim: refused always (even with force) when impossible.
+    static func checkIndices(_ inputs: [Input]) throws {
+        for input in inputs {
+            let planned = shard(input.results)?.planCases
+            for c in input.results.cases {
+                if let i = c.planIndex, i < 0 || planned.map({ i >= $0 }) ?? false {
+                    let range = planned.map { $0 > 0 ? "0…\($0 - 1)" : "none (the plan is empty)" } ?? "0 or more"
+                    throw MergeError(message: "\(input.name): case \(c.id) has planIndex \(i), outside the plan's positions (\(range))")
+                }
+                if let r = c.repetition, r < 1 {
+                    throw MergeError(message: "\(input.name): case \(c.id) has repetition \(r); repetitions count from 1")
+                }
+            }
+        }
+    }
+
     static func check(_ inputs: [Input], force: Bool) throws {
+        try checkIndices(inputs)
         var refusals: [String] = []
+        // A shard stopped by -x or a signal wrote only the cases that finished: not a complete shard.
+        for input in inputs where input.results.run.interrupted == true {
+            let what = shard(input.results).map { "\(input.name) (shard \($0.index)/\($0.count))" } ?? input.name
+            refusals.append(
+                "\(what) is incomplete: its run was interrupted (-x or a signal) after \(input.results.cases.count) case(s); "
+                    + "run the shard again")
+        }
         func distinct<T: Hashable>(_ f: (RunResults) -> T, _ what: String, _ show: (T) -> String) {
             let values = inputs.map { f($0.results) }
             guard Set(values).count > 1 else { return }
@@ -122,8 +146,16 @@ public enum ResultsMerge {
                 if !missing.isEmpty {
                     refusals.append("shards missing: " + missing.map { "\($0)/\(n)" }.joined(separator: ", "))
                 } else if let planned = s[0].planCases {
-                    let got = inputs.reduce(0) { $0 + $1.results.cases.count }
-                    if got != planned { refusals.append("the shards hold \(got) cases, the plan has \(planned)") }
+                    // Distinct ids: with --repeat N a shard holds N results per id (the ids stay the plan's).
+                    let got = Set(inputs.flatMap { $0.results.cases.map(\.id) }).count
+                    if got != planned {
+                        let present = Set(inputs.flatMap { $0.results.cases.compactMap(\.planIndex) })
+                        let absent = (0..<planned).lazy.filter { !present.contains($0) }.prefix(5).map(String.init)
+                        refusals.append(
+                            "the shards hold \(got) of the plan's \(planned) cases"
+                                + (absent.isEmpty ? "" : " (missing plan positions: \(absent.joined(separator: ", "))\(planned - got > 5 ? ", …" : ""))")
+                                + ": a shard stopped early (-x, SIGTERM, a crash) or its file lost cases")
+                    }
                 }
             }
         }

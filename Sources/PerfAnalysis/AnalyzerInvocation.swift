@@ -58,12 +58,20 @@ public struct AnalyzerInvocation: Sendable {
         var status = Self.ok
         if compare {
             let report = ComparisonReport(old: files[0], new: files[1], options: compareOptions, failOnRegression: failOnRegression)
+            if report.nothingInCommon {
+                return Outcome(stdout: "", stderr: [report.nothingInCommonText(old: self.files[0], new: self.files[1])], status: Self.badInput)
+            }
             switch format {
             case .text: out = TextReport.render(report)
             case .markdown: out = MarkdownReport.render(report)
             case .json: out = JSONReport.render(report)
             }
             notes += report.warnings.map { "warning: the runs differ — \($0)" }
+            if !report.withheld.isEmpty {
+                notes.append(
+                    "warning: \(report.withheld.count) verdict(s) withheld (faster?/slower?, not counted by --fail-on-regression): "
+                        + "conditions differ: \(report.conditions.joined(separator: ", "))")
+            }
             if !report.regressions.isEmpty {
                 status = Self.regression
                 notes.append("regression: \(report.regressions.count) metric(s) significantly slower by more than \(TextReport.fmt(failOnRegression ?? 0))%")

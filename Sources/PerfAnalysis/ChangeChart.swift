@@ -9,7 +9,8 @@ public struct ChangeChart: Sendable {
     public init(_ report: ComparisonReport) { self.report = report }
 
     static let colors: [MetricComparison.Verdict: String] = [
-        .faster: "#2ca02c", .slower: "#d62728", .noChange: "#555555", .notEnough: "#999999", .noData: "#999999",
+        .faster: "#2ca02c", .slower: "#d62728", .fasterWithheld: "#98c998", .slowerWithheld: "#e89a9a",
+        .noChange: "#555555", .notEnough: "#999999", .noData: "#999999",
     ]
 
     public func render() -> String {

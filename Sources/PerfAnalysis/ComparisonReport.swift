@@ -8,6 +8,9 @@ public struct ComparisonReport: Sendable {
     public var unmatched: [String]
     /// Differences between the two runs' machines and settings (``RunFacts``).
     public var warnings: [String]
+    /// The conditions that differ (load, CPU model, cores, build): non-empty withholds every
+    /// faster/slower verdict (``MetricComparison/withhold(conditions:)``).
+    public var conditions: [String] = []
     /// The `--fail-on-regression` limit in percent, if given.
     public var failOnRegression: Double?
 
@@ -16,6 +19,8 @@ public struct ComparisonReport: Sendable {
             oldFiles: [old.summary], old: old.cases, newFiles: [new.summary], new: new.cases,
             options: options, failOnRegression: failOnRegression)
         warnings = RunFacts(old).differences(to: RunFacts(new))
+        conditions = RunFacts(old).conditions(to: RunFacts(new))
+        for i in rows.indices { rows[i].withhold(conditions: conditions) }
     }
 
     public init(
@@ -36,6 +41,20 @@ public struct ComparisonReport: Sendable {
     public var regressions: [MetricComparison] {
         guard let limit = failOnRegression else { return [] }
         return rows.filter { $0.isRegression(beyond: limit) }
+    }
+
+    /// Faster/slower rows withheld because the conditions differ.
+    public var withheld: [MetricComparison] { rows.filter(\.isWithheld) }
+
+    /// Whether the two sides share no configuration: nothing was compared.
+    public var nothingInCommon: Bool { rows.isEmpty }
+
+    /// Why nothing was compared, and which report answers the question instead (one line).
+    public func nothingInCommonText(old: String, new: String) -> String {
+        let o = unmatched.filter { $0.hasPrefix("only in OLD") }.count, n = unmatched.count - o
+        return "\(old) and \(new) have no case in common (OLD: \(o) configuration(s), NEW: \(n)): --compare pairs the "
+            + "repetitions of one configuration, e.g. before and after a change. For TCP vs TLS under the same load, run "
+            + "`analyzer -n \(old) \(new)`: its section \"Encrypted vs Plaintext (same load)\" gives the ratio"
     }
 
     public static let method =

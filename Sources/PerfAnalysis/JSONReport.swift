@@ -90,6 +90,8 @@ public enum JSONReport {
         var rows: [Row]
         var unmatched: [String]
         var warnings: [String]
+        /// The conditions that differ and withhold faster/slower verdicts ("faster?"/"slower?").
+        var conditionsDiffer: [String]
         var failOnRegressionPercent: Double?
         var regressions: [String]
     }
@@ -127,7 +129,7 @@ public enum JSONReport {
         return encode(
             Compare(
                 old: c.oldFiles, new: c.newFiles, alpha: c.options.alpha, minEffectPercent: c.options.minEffect, rows: rows,
-                unmatched: c.unmatched, warnings: c.warnings, failOnRegressionPercent: c.failOnRegression,
+                unmatched: c.unmatched, warnings: c.warnings, conditionsDiffer: c.conditions, failOnRegressionPercent: c.failOnRegression,
                 regressions: c.regressions.map { "\($0.configuration): \($0.metric.rawValue)" }))
     }
 }

@@ -68,7 +68,11 @@ public enum MarkdownReport {
             "# perf9 comparison\n\nOLD: " + c.oldFiles.map { "`\($0)`" }.joined(separator: ", ")
             + "  \nNEW: " + c.newFiles.map { "`\($0)`" }.joined(separator: ", ") + "\n\n"
         for w in c.warnings { out += "> **Warning:** the runs differ — \(w)\n" }
-        if !c.warnings.isEmpty { out += "\n" }
+        if !c.conditions.isEmpty {
+            out += "> **Verdicts withheld:** the runs' conditions differ (\(c.conditions.joined(separator: ", "))); "
+            out += "faster?/slower? are not counted by the regression gate.\n"
+        }
+        if !c.warnings.isEmpty || !c.conditions.isEmpty { out += "\n" }
         out +=
             "Method: \(ComparisonReport.method); \(TextReport.confidence(c.options)) interval; minimum effect "
             + "\(TextReport.fmt(c.options.minEffect))%.\n\n"
@@ -80,7 +84,8 @@ public enum MarkdownReport {
             let cells = [
                 cell(r.configuration), r.metric.rawValue, r.oldMedian.map(r.metric.format) ?? "–",
                 r.newMedian.map(r.metric.format) ?? "–", e.map { Units.percent($0.percent) } ?? "–", interval,
-                e.map { TextReport.pValue($0.p) } ?? "–", "\(r.old.count)/\(r.new.count)", r.verdict.rawValue,
+                e.map { TextReport.pValue($0.p) } ?? "–", "\(r.old.count)/\(r.new.count)",
+                r.verdict.rawValue + (r.isWithheld ? " (" + cell(r.reason) + ")" : ""),
             ]
             out += "| " + cells.joined(separator: " | ") + " |\n"
         }

@@ -98,14 +98,14 @@ public struct PeersRun: Sendable {
         let linesPath = (directory as NSString).appendingPathComponent(measurementsFile)
         var info: [String: JSONValue] = [:]
         if FileManager.default.fileExists(atPath: infoPath) {
-            guard let data = FileManager.default.contents(atPath: infoPath) else { throw .unreadable(path: infoPath, reason: "cannot open") }
+            let data = try ResultsLoader.read(path: infoPath)  // the analyzer's input limit (64 MiB)
             guard let v = try? JSONDecoder().decode(JSONValue.self, from: data), case .object(let o) = v else {
                 throw .notJSON(path: infoPath)
             }
             info = o
         }
         guard FileManager.default.fileExists(atPath: linesPath) else { throw .missing(path: linesPath) }
-        guard let data = FileManager.default.contents(atPath: linesPath) else { throw .unreadable(path: linesPath, reason: "cannot open") }
+        let data = try ResultsLoader.read(path: linesPath)
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         var out: [PeerMeasurement] = []

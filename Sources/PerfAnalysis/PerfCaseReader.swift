@@ -13,29 +13,67 @@ public enum PerfCaseReader {
         c.category == category && c.suite == suite
     }
 
-    /// The perf9 cases of `results` that have participant data.
-    public static func cases(in results: RunResults, source: String) -> [PerfCase] {
-        results.cases.filter(isPerf9).compactMap { read($0, source: source) }
+    /// The perf9 cases of `results` that have participant data. A number that is not a count
+    /// (negative, fractional, infinite, 1e308, a string) is `LoadError.malformed`, naming the case,
+    /// the participant, the client and the field: a report that cannot be true is not averaged in.
+    public static func cases(in results: RunResults, source: String) throws(LoadError) -> [PerfCase] {
+        var out: [PerfCase] = []
+        for c in results.cases where isPerf9(c) {
+            do {
+                if let p = try read(c, source: source) { out.append(p) }
+            } catch {
+                throw .malformed(path: source, reason: "case \(c.id)\(c.repetition.map { " (repetition \($0))" } ?? ""): \(error.description)")
+            }
+        }
+        return out
+    }
+
+    /// The largest count a report may hold: 2^53, the last integer a Double holds exactly.
+    public static let maxCount = 1 << 53
+
+    /// Why a report's number cannot be used: "client-host[0] client 3: bytesReceived 1e+308 is not a count …".
+    public struct BadNumber: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// A count or a time in ns: absent or null is nil (counted as zero); else a non-negative integer ≤ 2^53.
+    static func count(_ v: JSONValue?, _ field: String, _ at: String) throws(BadNumber) -> Int? {
+        let shown: String
+        switch v {
+        case nil, .null?: return nil
+        case .int(let i)?:
+            if i >= 0 && i <= maxCount { return i }
+            shown = String(i)
+        case .double(let d)?:
+            if d.isFinite && d >= 0 && d <= Double(maxCount) && d == d.rounded() { return Int(d) }
+            shown = "\(d)"
+        case .string(let t)?: shown = "\"\(t)\""
+        case .bool(let b)?: shown = String(b)
+        case .array?: shown = "an array"
+        case .object?: shown = "an object"
+        }
+        throw BadNumber(description: "\(at)\(field) \(shown) is not a count (a non-negative integer ≤ 2^53)")
     }
 
     /// Reads one case; nil when it has no client or server report.
-    public static func read(_ c: CaseResult, source: String) -> PerfCase? {
+    public static func read(_ c: CaseResult, source: String) throws(BadNumber) -> PerfCase? {
         var clients: [ClientSample] = []
         var servers: [ServerSample] = []
         var memory: [MemorySample] = []
         for entry in c.data {
             guard let role = entry["role"]?.stringValue, let payload = entry["data"] else { continue }
-            if let idle = payload["rssIdleBytes"]?.intValue {
+            let at = "\(role)[\(entry["index"]?.intValue.map(String.init) ?? "?")] "
+            if let idle = try count(payload["rssIdleBytes"], "rssIdleBytes", at) {
                 memory.append(
                     MemorySample(
-                        role: role, idleConnections: payload["idleConnections"]?.intValue ?? 0,
-                        rssBeforeBytes: payload["rssBeforeBytes"]?.intValue ?? 0, rssIdleBytes: idle))
+                        role: role, idleConnections: try count(payload["idleConnections"], "idleConnections", at) ?? 0,
+                        rssBeforeBytes: try count(payload["rssBeforeBytes"], "rssBeforeBytes", at) ?? 0, rssIdleBytes: idle))
             }
             switch role {
             case "client-host":
-                clients += (payload["clients"]?.arrayValue ?? []).map(client)
+                for (i, v) in (payload["clients"]?.arrayValue ?? []).enumerated() { clients.append(try client(v, at: at + "client \(i): ")) }
             case "server":
-                servers.append(server(payload))
+                servers.append(try server(payload, at: at))
             default:
                 continue
             }
@@ -80,31 +118,35 @@ public enum PerfCaseReader {
             placement: c.coordination["placement"]?.lowercased() ?? "shared")
     }
 
-    static func client(_ v: JSONValue) -> ClientSample {
+    static func client(_ v: JSONValue, at: String = "") throws(BadNumber) -> ClientSample {
         var errors: [String: Int] = [:]
-        for (k, n) in v["errors"]?.objectValue ?? [:] { errors[k] = n.intValue ?? 0 }
+        for (k, n) in v["errors"]?.objectValue ?? [:] { errors[k] = try count(n, "errors.\(k)", at) ?? 0 }
+        var handshakes: [Int] = []
+        for (i, h) in (v["handshakes"]?.arrayValue ?? []).enumerated() {
+            if let n = try count(h, "handshakes[\(i)]", at) { handshakes.append(n) }
+        }
         return ClientSample(
-            bytesSent: v["bytesSent"]?.intValue ?? 0,
-            bytesReceived: v["bytesReceived"]?.intValue ?? 0,
-            iterations: v["iterations"]?.intValue ?? 0,
-            startNanos: v["startNanos"]?.intValue,
-            endNanos: v["endNanos"]?.intValue,
-            handshakeNanos: v["handshakeNanos"]?.intValue,
+            bytesSent: try count(v["bytesSent"], "bytesSent", at) ?? 0,
+            bytesReceived: try count(v["bytesReceived"], "bytesReceived", at) ?? 0,
+            iterations: try count(v["iterations"], "iterations", at) ?? 0,
+            startNanos: try count(v["startNanos"], "startNanos", at),
+            endNanos: try count(v["endNanos"], "endNanos", at),
+            handshakeNanos: try count(v["handshakeNanos"], "handshakeNanos", at),
             connected: v["connected"]?.boolValue ?? false,
             negotiatedVersion: v["negotiatedVersion"]?.stringValue,
             errors: errors,
-            handshakes: (v["handshakes"]?.arrayValue ?? []).compactMap(\.intValue),
+            handshakes: handshakes,
             resumed: v["resumed"]?.boolValue,
             keyType: v["keyType"]?.stringValue,
-            handshakeWindowNanos: v["handshakeWindowNanos"]?.intValue,
-            resumedCount: v["resumedCount"]?.intValue)
+            handshakeWindowNanos: try count(v["handshakeWindowNanos"], "handshakeWindowNanos", at),
+            resumedCount: try count(v["resumedCount"], "resumedCount", at))
     }
 
-    static func server(_ v: JSONValue) -> ServerSample {
+    static func server(_ v: JSONValue, at: String = "") throws(BadNumber) -> ServerSample {
         ServerSample(
-            connections: v["connections"]?.intValue ?? 0,
-            bytes: v["bytes"]?.intValue ?? 0,
-            handshakeFailures: v["handshakeFailures"]?.intValue ?? 0)
+            connections: try count(v["connections"], "connections", at) ?? 0,
+            bytes: try count(v["bytes"], "bytes", at) ?? 0,
+            handshakeFailures: try count(v["handshakeFailures"], "handshakeFailures", at) ?? 0)
     }
 }
 

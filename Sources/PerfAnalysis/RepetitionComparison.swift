@@ -49,6 +49,10 @@ public struct MetricComparison: Sendable, Equatable {
     public enum Verdict: String, Sendable, Codable {
         case faster
         case slower
+        /// Faster or slower, but the runs' conditions differ (load, CPU, cores, build): not a
+        /// verdict on the code, and not counted by `--fail-on-regression`.
+        case fasterWithheld = "faster?"
+        case slowerWithheld = "slower?"
         case noChange = "no change"
         case notEnough = "not enough repetitions"
         case noData = "no data"
@@ -94,6 +98,21 @@ public struct MetricComparison: Sendable, Equatable {
             reason = "the interval excludes 0 and |\(Units.percent(pct))| ≥ \(TextReport.fmt(options.minEffect))%"
         }
     }
+
+    /// The runs' conditions differ (``RunFacts/conditions(to:)``, e.g. "load at start 3.50 → 4.10"):
+    /// a faster/slower verdict becomes "faster?"/"slower?" with the conditions as its reason.
+    public mutating func withhold(conditions: [String]) {
+        guard !conditions.isEmpty else { return }
+        switch verdict {
+        case .faster: verdict = .fasterWithheld
+        case .slower: verdict = .slowerWithheld
+        default: return
+        }
+        reason = "conditions differ: " + conditions.joined(separator: ", ")
+    }
+
+    /// Whether the verdict was withheld because the runs' conditions differ.
+    public var isWithheld: Bool { verdict == .fasterWithheld || verdict == .slowerWithheld }
 
     /// A significant slowdown (throughput/rate drop, latency rise) of more than `percent`.
     public func isRegression(beyond percent: Double) -> Bool {

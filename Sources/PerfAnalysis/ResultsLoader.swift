@@ -65,6 +65,11 @@ public enum ResultsLoader {
     }
 
     public static func loadFile(path: String, maxBytes: Int = maxBytes()) throws(LoadError) -> LoadedFile {
+        try parseFile(try read(path: path, maxBytes: maxBytes), path: path)
+    }
+
+    /// The bytes of an input file, at most `maxBytes` (every analyzer input: reports, shards, peers).
+    public static func read(path: String, maxBytes: Int = maxBytes()) throws(LoadError) -> Data {
         guard FileManager.default.fileExists(atPath: path) else { throw .missing(path: path) }
         guard let fh = FileHandle(forReadingAtPath: path) else {
             throw .unreadable(path: path, reason: String(cString: strerror(errno)))
@@ -77,7 +82,7 @@ public enum ResultsLoader {
             throw .unreadable(path: path, reason: (error as NSError).localizedFailureReason ?? "\(error)")
         }
         if data.count > maxBytes { throw .tooLarge(path: path, limit: maxBytes) }
-        return try parseFile(data, path: path)
+        return data
     }
 
     public static func parse(_ data: Data, path: String) throws(LoadError) -> [PerfCase] {
@@ -103,7 +108,7 @@ public enum ResultsLoader {
         } catch {
             throw .malformed(path: path, reason: String(describing: error))
         }
-        let cases = PerfCaseReader.cases(in: results, source: path)
+        let cases = try PerfCaseReader.cases(in: results, source: path)
         guard !cases.isEmpty else {
             throw .noPerfData(path: path, perf9Cases: results.cases.filter(PerfCaseReader.isPerf9).count)
         }
@@ -131,14 +136,19 @@ public struct LoadedFile: Sendable {
     public var cases: [PerfCase]
 
     /// Several files as one side of a comparison: their cases together; the first file's run
-    /// metadata, with the load average taken at the first start and the last end.
+    /// metadata, with the 1-minute load averages at start and at end each the MEAN over the files.
+    /// (Runs of OLD and NEW alternated back to back: every run but the very first starts on the load
+    /// its predecessor left, so "the first file's start" would make the sides' conditions differ.)
     public init(joining parts: [LoadedFile]) {
         precondition(!parts.isEmpty)
         var first = parts[0]
         if parts.count > 1 {
             first.path = parts.map(\.path).joined(separator: ",")
             first.cases = parts.flatMap(\.cases)
-            first.run.extra["loadAverageEnd"] = parts.last!.run.extra["loadAverageEnd"]
+            for key in ["loadAverageStart", "loadAverageEnd"] {
+                let loads = parts.compactMap { $0.run.extra[key]?.split(separator: " ").first.flatMap { Double($0) } }
+                first.run.extra[key] = loads.count == parts.count ? String(format: "%.2f", loads.reduce(0, +) / Double(loads.count)) : nil
+            }
         }
         self = first
     }

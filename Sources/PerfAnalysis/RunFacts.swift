@@ -8,8 +8,14 @@ public struct RunFacts: Sendable, Equatable {
     public var loadStart: Double?
     public var loadEnd: Double?
 
-    /// Load averages differing by at least this much (runnable threads) are warned about.
+    /// Load averages differing by at least this much (runnable threads) are warned about, and
+    /// withhold the verdicts (see ``conditions(to:)``).
     public static let loadTolerance = 0.5
+
+    /// The facts whose difference withholds a verdict: a change measured on another CPU, core count
+    /// or build is not the code's. (OpenSSL and Swift versions only warn: comparing them is a
+    /// reason to run --compare; placement and parallel mode are part of every configuration.)
+    public static let conditionKeys: Set<String> = ["CPU model", "cores", "build"]
 
     public static func == (a: RunFacts, b: RunFacts) -> Bool {
         a.values.map { $0.0 + "=" + $0.1 } == b.values.map { $0.0 + "=" + $0.1 } && a.loadStart == b.loadStart && a.loadEnd == b.loadEnd
@@ -46,6 +52,22 @@ public struct RunFacts: Sendable, Equatable {
                 out.append(
                     "\(name) differs: OLD " + String(format: "%.2f", a) + ", NEW " + String(format: "%.2f", b) + " (1-minute; other load on the machine?)")
             }
+        }
+        return out
+    }
+
+    /// The conditions that differ between the runs, short ("load at start 3.50 → 4.10", "build
+    /// release → debug"): the load averages past ``loadTolerance`` and the ``conditionKeys`` when
+    /// both runs recorded them. Non-empty: a faster/slower verdict is withheld ("slower?").
+    public func conditions(to new: RunFacts) -> [String] {
+        var out: [String] = []
+        for (name, a, b) in [("load at start", loadStart, new.loadStart), ("load at end", loadEnd, new.loadEnd)] {
+            guard let a, let b, abs(a - b) >= Self.loadTolerance else { continue }
+            out.append("\(name) " + String(format: "%.2f", a) + " → " + String(format: "%.2f", b))
+        }
+        for ((k, a), (_, b)) in zip(values, new.values) where Self.conditionKeys.contains(k) && a != b {
+            if a == "not recorded" || b == "not recorded" { continue }
+            out.append("\(k) \(a) → \(b)")
         }
         return out
     }

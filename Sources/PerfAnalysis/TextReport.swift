@@ -76,7 +76,11 @@ public enum TextReport {
     public static func render(_ c: ComparisonReport) -> String {
         var out = "OLD: \(c.oldFiles.joined(separator: "; "))\nNEW: \(c.newFiles.joined(separator: "; "))\n\n"
         for w in c.warnings { out += "WARNING: the runs differ — \(w)\n" }
-        if !c.warnings.isEmpty { out += "\n" }
+        if !c.conditions.isEmpty {
+            out += "VERDICTS WITHHELD: the runs' conditions differ (\(c.conditions.joined(separator: ", "))): a change may be the "
+            out += "machine's, not the code's; faster/slower show as faster?/slower? and --fail-on-regression does not count them\n"
+        }
+        if !c.warnings.isEmpty || !c.conditions.isEmpty { out += "\n" }
         out += banner("Comparison: OLD → NEW, per repetition")
         out += "\n  Method: \(ComparisonReport.method)\n"
         out +=
@@ -95,13 +99,15 @@ public enum TextReport {
         let counts = Dictionary(grouping: c.rows, by: \.verdict).mapValues(\.count)
         out +=
             "  Summary: "
-            + [MetricComparison.Verdict.faster, .slower, .noChange, .notEnough, .noData]
+            + [MetricComparison.Verdict.faster, .slower, .fasterWithheld, .slowerWithheld, .noChange, .notEnough, .noData]
             .compactMap { v in counts[v].map { "\($0) \(v.rawValue)" } }.joined(separator: ", ") + "\n"
         if let limit = c.failOnRegression {
             let bad = c.regressions
             let rule = "significantly slower by more than \(fmt(limit))%"
+            let withheld = c.withheld.filter { $0.verdict == .slowerWithheld }.count
             if bad.isEmpty {
-                out += "Regression gate: passed — no metric \(rule)\n"
+                out += "Regression gate: passed — no metric \(rule)"
+                out += withheld > 0 ? " (\(withheld) slower? not counted: the runs' conditions differ)\n" : "\n"
             } else {
                 out += "Regression gate: FAILED — \(bad.count) metric(s) \(rule):\n"
                 for r in bad { out += "  - \(r.configuration): \(r.metric.rawValue) \(r.estimate.map { Units.percent($0.percent) } ?? "?")\n" }
@@ -125,7 +131,11 @@ public enum TextReport {
             s += "  p = \(pValue(e.p))"
         }
         s += "  (\(r.old.count) vs \(r.new.count))  \(r.verdict.rawValue.uppercased())"
-        if r.verdict != .faster && r.verdict != .slower { s += " — \(r.reason)" }
+        if r.isWithheld {
+            s += " (\(r.reason))"
+        } else if r.verdict != .faster && r.verdict != .slower {
+            s += " — \(r.reason)"
+        }
         return s
     }
 

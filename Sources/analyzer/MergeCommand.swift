@@ -1,6 +1,7 @@
 import ArgumentParser
 import AssayResults
 import Foundation
+import PerfAnalysis
 
 /// `analyzer merge a.json b.json … -o all.json [--junit all.xml]`: the shards
 /// of one run (`runner --shard K/N --json …`) as one results file.
@@ -39,7 +40,9 @@ struct MergeCommand: ParsableCommand {
     func run() throws {
         var inputs: [ResultsMerge.Input] = []
         for f in files {
-            guard let data = FileManager.default.contents(atPath: f) else { throw MergeFailure("\(f): cannot read") }
+            // The same input limit as `analyzer FILE` (64 MiB, ANALYZER_MAX_INPUT_MIB).
+            let data: Data
+            do { data = try ResultsLoader.read(path: f) } catch { throw MergeFailure(error.description) }
             do { inputs.append(.init(name: f, results: try RunResults.decode(data))) } catch {
                 throw MergeFailure("\(f): not a readable results file: \(error)")
             }

@@ -59,8 +59,10 @@ struct Analyzer: ParsableCommand {
         if files.isEmpty { throw ValidationError("give at least one results file") }
         if compare && files.count != 2 { throw ValidationError("--compare takes exactly two files: OLD NEW") }
         if failOnRegression != nil && !compare { throw ValidationError("--fail-on-regression needs --compare") }
-        if let p = failOnRegression, !(p >= 0) { throw ValidationError("--fail-on-regression takes a percentage ≥ 0") }
-        if !(minEffect >= 0) { throw ValidationError("--min-effect takes a percentage ≥ 0") }
+        if let p = failOnRegression, !(p >= 0 && p.isFinite) {
+            throw ValidationError("--fail-on-regression takes a finite percentage ≥ 0 (got \(p))")
+        }
+        if !(minEffect >= 0 && minEffect.isFinite) { throw ValidationError("--min-effect takes a finite percentage ≥ 0 (got \(minEffect))") }
         if groupsOnly && detail { throw ValidationError("-n and --detail exclude each other") }
     }
 

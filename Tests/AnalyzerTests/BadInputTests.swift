@@ -96,6 +96,10 @@ import Testing
         // One run a side: no verdict, not an error.
         #expect(try run(["--compare", Fixture.baseline, Fixture.regressed, "--fail-on-regression", "5"]).0 == 0)
         #expect(try run(["--compare", Fixture.baseline, Fixture.rerun, "--min-effect", "-1"]).0 == 2)
+        let infinite = try run(["--compare", Fixture.baseline, Fixture.rerun, "--fail-on-regression", "1e400"])
+        #expect(infinite.0 == 2)
+        #expect(infinite.1.contains("--fail-on-regression takes a finite percentage ≥ 0 (got inf)"), "\(infinite.1)")
+        #expect(try run(["--compare", Fixture.baseline, Fixture.rerun, "--min-effect", "nan"]).0 == 2)
         let dir = try Fixture.temporaryDirectory()
         defer { Fixture.remove(dir) }
         let a = dir.appendingPathComponent("a.json").path, b = dir.appendingPathComponent("b.json").path

@@ -69,6 +69,21 @@ import Testing
         #expect(e.logLower == diffs[2] && e.logUpper == diffs[22])
     }
 
+    /// The normal-approximation path (ties, or m·n > 2500): k = ⌊mn/2 − z₀.₉₇₅·√(mn(m+n+1)/12)⌋ with the
+    /// TWO-sided z (1.96; a one-sided 1.645 gives k = 1486 and a narrower interval). Known answer computed
+    /// independently (Python, scipy 1.17: norm.ppf(0.975), mannwhitneyu(method="asymptotic")): 60 vs 60
+    /// with ties, k = 1426, interval [D₁₄₂₆, D₂₁₇₅] = [115/114, 22/21] − 1, p = 0.008744362390811802.
+    @Test func normalApproximationIntervalUsesTheTwoSidedZ() throws {
+        let old = (0..<60).map { 100.0 + Double($0 % 20) }, new = (0..<60).map { 103.0 + Double($0 % 20) }
+        let e = try #require(HodgesLehmann(old: old, new: new))
+        #expect(!e.exact)
+        #expect(abs(HodgesLehmann.zTwoSided(0.05) - 1.959963984540054) < 1e-9)
+        #expect(abs(try #require(e.percentLower) - 100.0 / 114) < 1e-9, "\(e.percentLower ?? .nan)")
+        #expect(abs(try #require(e.percentUpper) - 100.0 / 21) < 1e-9, "\(e.percentUpper ?? .nan)")
+        #expect(abs(e.percent - 2.7397823909419916) < 1e-9)
+        #expect(abs(e.p - 0.008744362390811802) < 1e-12)
+    }
+
     @Test func significantButSmallerThanTheMinimumEffectIsNoChange() {
         let old = [100.0, 100.1, 100.2, 100.3, 100.4, 100.5]
         let new = old.map { $0 * 1.01 }

@@ -36,7 +36,7 @@ import Testing
                 Self.client(bytes: 4000, seconds: 2, version: "TLSv1.3", hs: 5_000_000),
                 Self.client(bytes: 0, seconds: 0, connected: false),
             ])
-        let perf = try #require(PerfCaseReader.read(c, source: "x.json"))
+        let perf = try #require(try PerfCaseReader.read(c, source: "x.json"))
         #expect(perf.configuration.serverCount == 1 && perf.configuration.clientHostCount == 1)  // absent → 1
         let t = TestSummary(perf)
         #expect(t.clientThroughputs == [1000, 2000])  // the unstarted client has no interval
@@ -51,7 +51,7 @@ import Testing
 
     @Test func negotiatedVersionMismatchIsFlagged() throws {
         let c = Self.echoCase(protocol: "tls", tls: "1.2", clients: [Self.client(bytes: 10, seconds: 1, version: "TLSv1.3")])
-        let t = TestSummary(try #require(PerfCaseReader.read(c, source: "x")))
+        let t = TestSummary(try #require(try PerfCaseReader.read(c, source: "x")))
         #expect(t.versionMismatch == "TLSv1.2")
         let a = Analysis(files: ["x"], cases: [t.perfCase])
         #expect(TextReport.render(a, detail: .groupsOnly).contains("MISMATCH"))
@@ -59,7 +59,7 @@ import Testing
 
     @Test func plaintextHasNoTLSVersionGroup() throws {
         let c = Self.echoCase(protocol: "tcp", tls: nil, clients: [Self.client(bytes: 10, seconds: 1)])
-        let perf = try #require(PerfCaseReader.read(c, source: "x"))
+        let perf = try #require(try PerfCaseReader.read(c, source: "x"))
         #expect(GroupDimension.tlsVersion.key(TestSummary(perf)) == nil)
         #expect(perf.configuration.tlsVersion == nil)
     }

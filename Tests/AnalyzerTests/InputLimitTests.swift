@@ -24,8 +24,11 @@ import Testing
         #expect(throws: LoadError.tooLarge(path: "/dev/zero", limit: 1 << 20)) { _ = try ResultsLoader.loadFile(path: "/dev/zero", maxBytes: 1 << 20) }
     }
 
-    @Test("the default is 64 MiB; ANALYZER_MAX_INPUT_MIB overrides it; the executable prints one line and exits 2")
-    func limitAndExecutable() throws {
+    /// `analyzer FILE` and `analyzer merge FILE -o OUT` enforce the same limit.
+    @Test(
+        "the default is 64 MiB; ANALYZER_MAX_INPUT_MIB overrides it; the executable prints one line and exits 2",
+        arguments: [false, true])
+    func limitAndExecutable(merge: Bool) throws {
         #expect(ResultsLoader.maxBytes(environment: [:]) == 64 << 20)
         #expect(ResultsLoader.maxBytes(environment: ["ANALYZER_MAX_INPUT_MIB": "2"]) == 2 << 20)
         #expect(ResultsLoader.maxBytes(environment: ["ANALYZER_MAX_INPUT_MIB": "x"]) == 64 << 20)
@@ -37,7 +40,7 @@ import Testing
         try #require(FileManager.default.isExecutableFile(atPath: exe), "build the analyzer first")
         let proc = Process()
         proc.executableURL = URL(fileURLWithPath: exe)
-        proc.arguments = [p]
+        proc.arguments = merge ? ["merge", p, "-o", p + ".merged"] : [p]
         var env = ProcessInfo.processInfo.environment
         env["ANALYZER_MAX_INPUT_MIB"] = "1"
         proc.environment = env
@@ -49,5 +52,6 @@ import Testing
         proc.waitUntilExit()
         #expect(proc.terminationStatus == 2)
         #expect(text == "analyzer: \(p): larger than the input limit of 1 MiB (not a results file? raise it with ANALYZER_MAX_INPUT_MIB=MiB)\n")
+        #expect(!FileManager.default.fileExists(atPath: p + ".merged"))
     }
 }

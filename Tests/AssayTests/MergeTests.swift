@@ -87,6 +87,69 @@ struct MergeTests {
         #expect(notResults.stderr.contains("not a readable results file"), "\(notResults.stderr)")
     }
 
+    /// Shards of a 3-case plan; `drop` leaves cases out of shard 2 (a shard stopped by -x or SIGTERM).
+    static func shards(drop: Int = 0, interrupted: Bool = false, repeat times: Int = 1) -> [ResultsMerge.Input] {
+        let plan = [(1, ["a", "c"]), (2, ["b"])]
+        return plan.map { shard, names in
+            var cs: [CaseResult] = []
+            for r in 1...times {
+                for n in names {
+                    var c = CaseResult(
+                        id: "c/s/\(n)", category: "c", suite: "s", test: n, kind: "simple", status: .passed, duration: 1,
+                        planIndex: ["a": 0, "b": 1, "c": 2][n])
+                    c.repetition = times > 1 ? r : nil
+                    cs.append(c)
+                }
+            }
+            if shard == 2 { cs.removeLast(min(drop, cs.count)) }
+            var meta = RunMetadata(
+                startTime: Date(timeIntervalSince1970: 100), host: "h\(shard)", os: "linux", gitRevision: "abc", commandLine: ["runner"],
+                options: ["filters": ["c"], "shard": ["index": .int(shard), "count": 2, "planCases": 3, "planDigest": "d"]])
+            if shard == 2 && interrupted { meta.interrupted = true }
+            return .init(
+                name: "s\(shard).json",
+                results: RunResults(run: meta, totals: Totals(counting: cs, suiteFailures: 0), suites: [], cases: cs))
+        }
+    }
+
+    @Test("refused: a shard holding fewer cases than its share of the plan, or one marked interrupted (-x, SIGTERM)")
+    func incompleteShardsAreRefused() throws {
+        #expect(try ResultsMerge.merge(Self.shards(), commandLine: []).cases.count == 3)
+        // Repetitions (runner --repeat 2): 6 results of the plan's 3 cases.
+        #expect(try ResultsMerge.merge(Self.shards(repeat: 2), commandLine: []).cases.count == 6)
+        do {
+            _ = try ResultsMerge.merge(Self.shards(drop: 1), commandLine: [])
+            Issue.record("a shard with a case missing was merged")
+        } catch let e as MergeError {
+            #expect(e.message.contains("the shards hold 2 of the plan's 3 cases (missing plan positions: 1)"), "\(e.message)")
+            #expect(e.message.contains("--force merges anyway"))
+        }
+        do {
+            _ = try ResultsMerge.merge(Self.shards(drop: 1, interrupted: true), commandLine: [])
+            Issue.record("an interrupted shard was merged")
+        } catch let e as MergeError {
+            #expect(e.message.contains("s2.json (shard 2/2) is incomplete: its run was interrupted (-x or a signal)"), "\(e.message)")
+        }
+        // Interrupted in the second round of --repeat 2: every id is there, a repetition is not.
+        #expect(throws: MergeError.self) { try ResultsMerge.merge(Self.shards(drop: 1, interrupted: true, repeat: 2), commandLine: []) }
+        #expect(try ResultsMerge.merge(Self.shards(drop: 1, interrupted: true), force: true, commandLine: []).cases.count == 2)
+    }
+
+    @Test("refused even with --force: a planIndex outside the plan (1e18, -7), a repetition below 1")
+    func impossibleIndicesAreRefused() throws {
+        for (index, text) in [(1_000_000_000_000_000_000, "1000000000000000000"), (-7, "-7"), (3, "3")] {
+            var inputs = Self.shards()
+            inputs[1].results.cases[0].planIndex = index
+            #expect(throws: MergeError.self) { try ResultsMerge.merge(inputs, force: true, commandLine: []) }
+            do { _ = try ResultsMerge.merge(inputs, force: true, commandLine: []) } catch let e as MergeError {
+                #expect(e.message == "s2.json: case c/s/b has planIndex \(text), outside the plan's positions (0…2)")
+            }
+        }
+        var inputs = Self.shards(repeat: 2)
+        inputs[1].results.cases[0].repetition = 0
+        #expect(throws: MergeError.self) { try ResultsMerge.merge(inputs, force: true, commandLine: []) }
+    }
+
     @Test("merge keeps suite failures and sums suite durations; unit-level canonical order")
     func library() throws {
         func run(_ shard: Int, start: Double, cases: [(String, CaseStatus, Int)], failure: String? = nil) -> ResultsMerge.Input {

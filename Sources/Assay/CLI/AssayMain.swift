@@ -33,7 +33,11 @@ public enum AssayMain {
         let loadAtStart = MachineFacts.loadAverage()
         var cmd: AssayCommand
         do {
-            cmd = try AssayCommand.parse(Array(arguments.dropFirst()))
+            // -f/--skip taken out first: ArgumentParser is quadratic in the number of arguments.
+            let repeated = RepeatedOptions.extract(Array(arguments.dropFirst()))
+            cmd = try AssayCommand.parse(repeated.rest)
+            cmd.filter = repeated.filters + cmd.filter
+            cmd.skip = repeated.skips + cmd.skip
             try cmd.applyEnvironment(environment)
         } catch {
             let code = AssayCommand.exitCode(for: error)
@@ -189,11 +193,24 @@ public enum AssayMain {
         let (jsonPath, junitPath) = (cmd.json, cmd.junit)
         let writeOutputs: @Sendable (RunResults) -> Bool = { results in
             var ok = true
+            // Where the results went (stderr: stdout's last line stays the totals).
             if let path = jsonPath {
-                do { try results.write(to: path) } catch { printError("error: --json \(error)"); ok = false }
+                do {
+                    try results.write(to: path)
+                    if verbosity >= 1 { printError("results: \(path) (\(results.totals.cases) cases, JSON)") }
+                } catch {
+                    printError("error: --json \(error)")
+                    ok = false
+                }
             }
             if let path = junitPath {
-                do { try JUnitWriter.write(results, to: path) } catch { printError("error: --junit \(error)"); ok = false }
+                do {
+                    try JUnitWriter.write(results, to: path)
+                    if verbosity >= 1 { printError("results: \(path) (\(results.totals.cases) cases, JUnit XML)") }
+                } catch {
+                    printError("error: --junit \(error)")
+                    ok = false
+                }
             }
             return ok
         }

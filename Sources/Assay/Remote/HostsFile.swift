@@ -17,6 +17,27 @@ struct HostsFile: Codable, Sendable {
         var address: String
         /// The TCP port (0: any free port, chosen per case).
         var port: Int?
+
+        init(address: String, port: Int? = nil) {
+            self.address = address
+            self.port = port
+        }
+
+        /// The port is read as a number first, so `1e20` or `80.5` is a port error, not "not valid JSON".
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            address = try c.decode(String.self, forKey: .address)
+            guard let p = try c.decodeIfPresent(Double.self, forKey: .port) else { return }
+            guard p.isFinite, p == p.rounded(), (0...65_535).contains(p) else {
+                throw CoordinationError.usage("coordinator.port \(HostsFile.number(p)) is not a port (an integer 0…65535)")
+            }
+            port = Int(p)
+        }
+    }
+
+    /// A number as the file wrote it, near enough: "1e+20", "80.5", "-1".
+    static func number(_ d: Double) -> String {
+        d.isFinite && d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : "\(d)"
     }
     struct Host: Codable, Sendable {
         var name: String
@@ -49,11 +70,30 @@ struct HostsFile: Codable, Sendable {
             throw CoordinationError.usage("hosts file \(path): cannot read it")
         }
         let file: HostsFile
-        do { file = try JSONDecoder().decode(HostsFile.self, from: data) } catch {
+        do { file = try JSONDecoder().decode(HostsFile.self, from: data) } catch CoordinationError.usage(let m) {
+            throw CoordinationError.usage("hosts file \(path): \(m)")
+        } catch let e as DecodingError {
+            throw CoordinationError.usage("hosts file \(path): \(describe(e))")
+        } catch {
             throw CoordinationError.usage("hosts file \(path): \(error)")
         }
         try file.validate(path)
         return file
+    }
+
+    /// One line for a decoding error: where in the file and what.
+    static func describe(_ e: DecodingError) -> String {
+        func at(_ path: [any CodingKey]) -> String {
+            path.isEmpty ? "the top level" : path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch e {
+        case .keyNotFound(let k, let ctx): return "missing field \"\(k.stringValue)\" in \(at(ctx.codingPath))"
+        case .typeMismatch(let t, let ctx): return "\(at(ctx.codingPath)): wrong type (expected \(t))"
+        case .valueNotFound(_, let ctx): return "\(at(ctx.codingPath)): null"
+        case .dataCorrupted(let ctx):
+            return ctx.codingPath.isEmpty ? "not valid JSON" : "\(at(ctx.codingPath)): \(ctx.debugDescription)"
+        @unknown default: return "\(e)"
+        }
     }
 
     func validate(_ path: String) throws {

@@ -39,19 +39,31 @@ enum RemoteParticipantMain {
             }
             i += 1
         }
-        guard let c = connect, let colon = c.lastIndex(of: ":"), let port = Int(c[c.index(after: colon)...]),
-            (1...65_535).contains(port)
-        else {
-            throw RemoteParticipantError(description: "--connect HOST:PORT is required\n\(usage)")
-        }
-        o.host = String(c[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        o.port = port
+        guard let c = connect else { throw RemoteParticipantError(description: "--connect HOST:PORT is required\n\(usage)") }
+        (o.host, o.port) = try endpoint(c)
         guard (o.bundle != nil) != (o.ca != nil || o.cert != nil || o.key != nil),
             o.bundle != nil || (o.ca != nil && o.cert != nil && o.key != nil)
         else {
             throw RemoteParticipantError(description: "give either --bundle or all of --ca, --cert, --key\n\(usage)")
         }
         return o
+    }
+
+    /// `HOST:PORT` or `[IPv6]:PORT` of `--connect`, each mistake with its own message.
+    static func endpoint(_ c: String) throws -> (host: String, port: Int) {
+        guard let colon = c.lastIndex(of: ":") else {
+            throw RemoteParticipantError(description: "--connect '\(c)': no port (HOST:PORT, [IPv6]:PORT)")
+        }
+        let host = String(c[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let text = c[c.index(after: colon)...]
+        guard !host.isEmpty else { throw RemoteParticipantError(description: "--connect '\(c)': no host (HOST:PORT, [IPv6]:PORT)") }
+        guard !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            throw RemoteParticipantError(description: "--connect '\(c)': port '\(text)' is not a number (1…65535)")
+        }
+        guard text.count <= 5, let port = Int(text), (1...65_535).contains(port) else {
+            throw RemoteParticipantError(description: "--connect '\(c)': port \(text) is out of range (1…65535)")
+        }
+        return (host, port)
     }
 
     static func credentials(_ o: Options) throws -> ParticipantBundle {

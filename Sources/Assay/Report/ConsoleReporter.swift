@@ -13,7 +13,10 @@ import Foundation
 /// | 6 | failure details: every failed expectation with its location, reported data, worker stderr |
 ///
 /// On a terminal (and below level 5) a progress line shows counts and the
-/// running case; it is erased before any other output.
+/// running case; it is erased before any other output. When the output is not
+/// a terminal (CI logs, `| tee`), levels 1–4 print the same line as a plain
+/// line at most every 20 s (`ASSAY_PROGRESS_INTERVAL` seconds), so a long run
+/// is not silent: `[412/3120] 410 passed, 2 failed, 0 skipped · unit/tls-matrix/…`.
 package final class ConsoleReporter: RunObserver, @unchecked Sendable {
     // Mutable state is only touched with `lock` held: @unchecked is safe.
     private let lock = NSLock()
@@ -27,12 +30,55 @@ package final class ConsoleReporter: RunObserver, @unchecked Sendable {
     private var progressShown = false
     private var finished = false
     private var lastDraw: UInt64 = 0
+    /// Not a terminal: nanoseconds between plain progress lines (nil: none).
+    let plainInterval: UInt64?
+    private var lastPlain: UInt64
 
-    package init(verbosity: Int, totalCases: Int, memory: Bool, terminal: Bool = isatty(1) == 1) {
+    package init(
+        verbosity: Int, totalCases: Int, memory: Bool, terminal: Bool = isatty(1) == 1,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
         self.verbosity = verbosity
         self.total = totalCases
         self.memory = memory
-        self.progress = terminal && verbosity < 5 && ProcessInfo.processInfo.environment["ASSAY_NO_PROGRESS"] == nil
+        let wanted = verbosity < 5 && (environment["ASSAY_NO_PROGRESS"] ?? "").isEmpty
+        self.progress = terminal && wanted
+        let seconds = environment["ASSAY_PROGRESS_INTERVAL"].flatMap(Double.init).flatMap { $0 >= 0 && $0 < 86_400 ? $0 : nil } ?? 20
+        self.plainInterval = !terminal && wanted && verbosity >= 1 ? UInt64(seconds * 1e9) : nil
+        lastPlain = DispatchTime.now().uptimeNanoseconds
+        // A timer too, so one long case (a 30 s benchmark) is not a silent gap: the line also comes
+        // when nothing starts or ends. (An interval under a second, for tests, is events only.)
+        if let interval = plainInterval, interval >= 1_000_000_000 {
+            let timer = DispatchSource.makeTimerSource(queue: .global(qos: .utility))
+            timer.schedule(deadline: .now() + .nanoseconds(Int(interval)), repeating: .nanoseconds(Int(interval)))
+            timer.setEventHandler { [weak self] in self?.tick() }
+            timer.resume()
+            self.timer = timer
+        }
+    }
+
+    deinit { timer?.cancel() }
+
+    private var timer: (any DispatchSourceTimer)?
+
+    private func tick() {
+        lock.withLock { plainProgress() }
+    }
+
+    /// The progress text: "[done/total] N passed, N failed, N skipped · running-id".
+    private func progressText() -> String {
+        var text = "[\(done)/\(total)] \(counts.passed) passed, \(counts.failures) failed, \(counts.skipped) skipped"
+        if let r = running.last { text += " · \(r)" }
+        return text
+    }
+
+    /// Not a terminal: a plain progress line when the interval has passed since the last one.
+    private func plainProgress() {
+        guard let interval = plainInterval, !finished else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard now - lastPlain >= interval else { return }
+        lastPlain = now
+        FileHandle.standardOutput.write(Data((progressText() + "\n").utf8))
     }
 
     // MARK: RunObserver
@@ -41,6 +87,7 @@ package final class ConsoleReporter: RunObserver, @unchecked Sendable {
         lock.withLock {
             running.append(id)
             drawProgress()
+            plainProgress()
         }
     }
 
@@ -80,6 +127,7 @@ package final class ConsoleReporter: RunObserver, @unchecked Sendable {
                 for d in r.data { lines.append("      data: \(Self.json(d))") }
             }
             emit(lines)
+            plainProgress()
         }
     }
 
@@ -109,6 +157,7 @@ package final class ConsoleReporter: RunObserver, @unchecked Sendable {
         lock.withLock {
             clearProgress()
             finished = true
+            timer?.cancel()
             var lines: [String] = []
             let t = results.totals
             if verbosity >= 2 {
@@ -156,8 +205,7 @@ package final class ConsoleReporter: RunObserver, @unchecked Sendable {
         let now = DispatchTime.now().uptimeNanoseconds
         if progressShown && !force && now - lastDraw < 50_000_000 { return }
         lastDraw = now
-        var text = "[\(done)/\(total)] \(counts.passed) passed, \(counts.failures) failed, \(counts.skipped) skipped"
-        if let r = running.last { text += " · \(r)" }
+        var text = progressText()
         let width = 120
         if text.count > width { text = String(text.prefix(width - 1)) + "…" }
         FileHandle.standardOutput.write(Data("\r\u{1B}[K\(text)".utf8))

@@ -137,3 +137,46 @@ write("other-schema.json", other)
 future = dict(small)
 future["schemaVersion"] = 2
 write("future-version.json", future)
+
+
+# Recorded-run shapes for the "conditions differ" rule (issue 21 item 2): the same commit, 5 vs 5
+# repetitions, back to back; NEW's throughputs are ~10% lower with two of the 25 pairs overlapping
+# (U = 2: exact two-sided p = 8/252 = 0.0317), and the machine's load moved from 3.5 to 4.1.
+def exact_echo_case(throughput, repetition, clients=10, duration=3, chunk=16384):
+    combo = {"protocol": "tls", "tls-version": "1.3", "chunk-size": chunk, "client-count": clients,
+             "duration": duration}
+    coord = {"parallel": "thread", "server": "1", "client-host": "1", "placement": "split"}
+    per = throughput / clients
+    cs = [{"bytesSent": int(per * duration / 2), "bytesReceived": int(per * duration / 2),
+           "iterations": int(per * duration / 2 / chunk), "startNanos": 1_000_000_000,
+           "endNanos": 1_000_000_000 + duration * 1_000_000_000, "handshakeNanos": 3_000_000,
+           "connected": True, "negotiatedVersion": "TLSv1.3", "errors": {}} for _ in range(clients)]
+    data = [{"role": "client-host", "index": 0, "data": {"clients": cs}},
+            {"role": "server", "index": 0, "data": {"connections": clients, "bytes": int(throughput * duration / 2),
+                                                    "handshakeFailures": 0}}]
+    cid = (f"performance/perf9/echo[protocol=tls,tls-version=1.3,chunk-size={chunk},client-count={clients},"
+           f"duration={duration}]<parallel=thread,server=1,client-host=1,placement=split>")
+    c = case(cid, "echo", combo, coord, "passed", data)
+    c["repetition"] = repetition
+    return c
+
+
+def recorded_run(throughputs_mb, load_start, load_end, cpu="AMD EPYC 7B13", cores="2", build="release"):
+    doc = results([exact_echo_case(t * MB, r + 1) for r, t in enumerate(throughputs_mb)])
+    doc["run"]["gitRevision"] = "0e79d23"
+    doc["run"]["extra"] = {"cpuModel": cpu, "cpuCount": cores, "buildConfiguration": build,
+                           "tasksOnEventLoops": "no", "loadAverageStart": f"{load_start:.2f} 3.20 3.00",
+                           "loadAverageEnd": f"{load_end:.2f} 3.30 3.10"}
+    return doc
+
+
+SAME_OLD = [212.0, 204.0, 220.0, 208.0, 216.0]
+SAME_NEW = [190.0, 186.0, 194.0, 182.0, 210.0]
+write("same-commit-old.json", recorded_run(SAME_OLD, 3.50, 3.60))
+write("same-commit-new.json", recorded_run(SAME_NEW, 4.10, 4.20))               # load moved 3.5 → 4.1
+write("same-commit-new-steady.json", recorded_run(SAME_NEW, 3.60, 3.70))        # same numbers, load within 0.5
+write("same-commit-new-debug.json", recorded_run(SAME_NEW, 3.50, 3.60, build="debug"))
+# Files with nothing in common: TCP in one, TLS in the other (the TLS/TCP question is -n's).
+write("perf9-tcp-only.json", results([c for c in baseline["cases"] if c.get("combination", {}).get("protocol") == "tcp"]))
+write("perf9-tls-only.json", results([c for c in baseline["cases"] if c.get("combination", {}).get("protocol") == "tls"
+                                      and c["test"] == "echo"]))
