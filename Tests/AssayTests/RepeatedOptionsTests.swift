@@ -19,14 +19,13 @@ struct RepeatedOptionsTests {
         #expect(RepeatedOptions.extract(["-f"]).rest == ["-f"])
     }
 
-    @Test("5,000 -f options are planned in seconds (before: over 30 s)")
+    /// No wall-clock bound here (a functional test must not time itself): linearity comes from the extraction
+    /// above, which ArgumentParser never sees; measured by hand, 5,000 filters plan in ~5 s (86 s before).
+    @Test("5,000 -f options select what one does")
     func fiveThousandFilters() throws {
         let args = Array(repeating: ["-f", "fixtures/spread"], count: 5_000).flatMap { $0 }
-        let start = Date()
         let r = try Fixture.run(args + ["--dry-run"])
-        let seconds = Date().timeIntervalSince(start)
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(seconds < 20, "\(seconds) s")  // linear: ~5 s here under load; quadratic: 86 s
         // The same selection as one -f.
         let one = try Fixture.run(["-f", "fixtures/spread", "--dry-run"])
         #expect(r.stdout == one.stdout)
