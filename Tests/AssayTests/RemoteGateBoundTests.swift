@@ -68,7 +68,10 @@ struct RemoteGateBoundTests {
         var held: [Int32] = []
         defer { for fd in held { close(fd) } }
         for _ in 0..<limit { held.append(try Self.connect(listening)) }
-        try await Task.sleep(for: .milliseconds(300))  // accepted and counted
+        // Wait until the gate has accepted and counted all of them (a loaded machine may take a while): the next
+        // connection is then the one over the bound, not one of the first ten accepted late.
+        for _ in 0..<400 where gate.heldConnections < limit { try await Task.sleep(for: .milliseconds(25)) }
+        try #require(gate.heldConnections == limit, "the gate holds \(gate.heldConnections) of \(limit) connections")
         // A generous wait (the gate's tasks may be slow on a loaded machine); with the bound it is at once.
         let extra = try Self.connect(listening, timeout: 10)
         held.append(extra)

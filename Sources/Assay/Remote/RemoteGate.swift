@@ -46,6 +46,8 @@ final class RemoteGate: @unchecked Sendable {
     private var listener: NetListener?
     private var closed = false
     private var held = 0
+    /// Connections accepted and not yet authenticated or dropped (for tests of the bound).
+    var heldConnections: Int { lock.withLock { held } }
     private var streams: [ParticipantID: NetStream] = [:]
     /// Told when a participant joins, with the address it connected from (set before `start`).
     var onJoin: (@Sendable (ParticipantID, String) -> Void)?
