@@ -44,7 +44,9 @@ final class TLSEngine {
         self.network = network
         self.context = context
         // Callbacks (client certificate request, new session) find this engine through the SSL's app data.
-        _ = jsec_SSL_set_app_data(ssl, Unmanaged.passUnretained(self).toOpaque())
+        guard jsec_SSL_set_app_data(ssl, Unmanaged.passUnretained(self).toOpaque()) == 1 else {
+            throw JSecError.openSSL(.configuration, "cannot attach the TLS engine to its SSL (SSL_set_ex_data)")
+        }
         try configure(serverName: serverName, session: session)
     }
 
