@@ -67,7 +67,10 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
         if context.channel.isActive { fireOnActive() }
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        cancelReadTimers()
+    }
 
     private func fireOnActive() {
         let cb = onActive
@@ -133,6 +136,7 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
             return (Self.satisfy(&s), Self.takeWriters(&s))
         }
         read?.run()
+        cancelReadTimers()
         let error = state.withLock { $0.writeRefusal } ?? JSecError(.closed, "write: the stream is closed")
         for w in writers { w.timer?.cancel(); w.complete(.failure(error)) }
         context.fireChannelInactive()
@@ -228,31 +232,52 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     /// One timer serves every read of the stream: it is moved only when a read needs an earlier one,
-    /// so reads that complete in time (the usual case) schedule nothing.
+    /// so reads that complete in time (the usual case) schedule nothing. Timers are cancelled when the
+    /// stream closes, so a closed stream leaves none behind in the event loop (nor is kept alive by one).
     private func scheduleReadTimer(at deadline: NIODeadline) {
-        eventLoop.scheduleTask(deadline: deadline) { [self] in
-            enum Fired { case expired(Reader), rescheduled(NIODeadline), nothing }
-            let fired = state.withLock { s -> Fired in
-                if s.timerDeadline == deadline { s.timerDeadline = nil }
-                guard let r = s.reader, let due = r.deadline else { return .nothing }
-                if due <= eventLoop.now {
-                    s.reader = nil
-                    return .expired(r)
-                }
-                if s.timerDeadline == nil {
-                    s.timerDeadline = due
-                    return .rescheduled(due)
-                }
-                return .nothing
-            }
-            switch fired {
-            case .expired(let r):
-                let ms = (r.timeout?.nanoseconds ?? 0) / 1_000_000
-                r.complete(.failure(JSecError(.timeout, "read timed out after \(ms) ms; the stream is still usable")))
-            case .rescheduled(let due): scheduleReadTimer(at: due)
-            case .nothing: break
-            }
+        let timer = eventLoop.scheduleTask(deadline: deadline) { [weak self] () -> Void in self?.readTimerFired(deadline) }
+        let keep = state.withLock { s -> Bool in
+            guard !s.channelClosed, !s.closedLocally else { return false }
+            s.readTimers.append((deadline, timer))
+            return true
         }
+        if !keep { timer.cancel() }
+    }
+
+    private func readTimerFired(_ deadline: NIODeadline) {
+        enum Fired { case expired(Reader), rescheduled(NIODeadline), nothing }
+        let fired = state.withLock { s -> Fired in
+            s.readTimers.removeAll { $0.deadline == deadline }
+            if s.timerDeadline == deadline { s.timerDeadline = nil }
+            guard let r = s.reader, let due = r.deadline else { return .nothing }
+            if due <= eventLoop.now {
+                s.reader = nil
+                return .expired(r)
+            }
+            if s.timerDeadline == nil {
+                s.timerDeadline = due
+                return .rescheduled(due)
+            }
+            return .nothing
+        }
+        switch fired {
+        case .expired(let r):
+            let ms = (r.timeout?.nanoseconds ?? 0) / 1_000_000
+            r.complete(.failure(JSecError(.timeout, "read timed out after \(ms) ms; the stream is still usable")))
+        case .rescheduled(let due): scheduleReadTimer(at: due)
+        case .nothing: break
+        }
+    }
+
+    private func cancelReadTimers() {
+        let timers = state.withLock { s in
+            defer {
+                s.readTimers.removeAll()
+                s.timerDeadline = nil
+            }
+            return s.readTimers.map(\.timer)
+        }
+        for t in timers { t.cancel() }
     }
 
     var hasPendingRead: Bool { state.withLock { $0.reader != nil } }
@@ -283,6 +308,7 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
             return (r, Self.takeWriters(&s))
         }
         reader?.complete(.failure(JSecError(.closed, "read: the stream was closed while a read was pending")))
+        cancelReadTimers()
         for w in writers {
             w.timer?.cancel()
             w.complete(.failure(JSecError(.closed, "write: the stream was closed while a write waited")))

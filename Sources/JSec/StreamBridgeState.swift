@@ -32,6 +32,8 @@ extension StreamBridgeHandler {
         var resumeScheduled = false
         /// When the read-timeout timer fires, if one is scheduled (one timer serves many reads).
         var timerDeadline: NIODeadline?
+        /// The read timers scheduled and not yet fired (cancelled when the stream closes).
+        var readTimers: [(deadline: NIODeadline, timer: Scheduled<Void>)] = []
         /// The peer will send no more bytes (FIN, close_notify or channel closed).
         var inputClosed = false
         var closedLocally = false
