@@ -460,14 +460,16 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
         // What the stream accepted goes out before the close, in order.
         sendQueued()
         switch mode {
-        case .output:
-            // NIO's half-close waits for the pending writes, then sends the FIN.
-            state.withLock { $0.outputShut = true }
-            context.close(mode: .output, promise: promise)
-        case .all where !tlsBelow(context) && bufferedBytes(context) > 0:
-            // A full close drops the writes NIO still queues (BaseSocketChannel.close0): wait until the
-            // accepted bytes reach the kernel, as a TCP close keeps what it already took — but for no
-            // longer than closeFlushTimeout. A TLS stream's handler does the same for its close_notify.
+        case .output, .all:
+            if mode == .output { state.withLock { $0.outputShut = true } }
+            guard !tlsBelow(context), bufferedBytes(context) > 0 else {
+                // Nothing waits in NIO (or the TLS handler below waits for its close_notify, and so for all before it).
+                context.close(mode: mode, promise: promise)
+                return
+            }
+            // A full close drops the writes NIO still queues (BaseSocketChannel.close0), and so does a half-close
+            // once the peer's FIN has arrived (NIO turns it into a full close): wait until the accepted bytes reach
+            // the kernel, as a TCP close keeps what it already took — but for no longer than closeFlushTimeout.
             let written = context.eventLoop.makePromise(of: Void.self)
             context.writeAndFlush(wrapOutboundOut(ByteBuffer()), promise: written)
             let loop = context.eventLoop.assumeIsolated()
@@ -475,7 +477,7 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
             let closeNow = {
                 guard !closed else { return }
                 closed = true
-                context.close(mode: .all, promise: promise)
+                context.close(mode: mode, promise: promise)
             }
             let timer = loop.scheduleTask(in: Self.closeFlushTimeout) { closeNow() }
             written.futureResult.assumeIsolated().whenComplete { _ in

@@ -476,12 +476,17 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 context.close(mode: mode, promise: promise)
                 return
             }
-            if !active.closeNotifySent {
-                withActive { $0.closeNotifySent = true }
-                engine.shutdown()
-                flushCiphertext(context: context)
+            guard !active.closeNotifySent else {
+                context.close(mode: .output, promise: promise)
+                return
             }
-            context.close(mode: .output, promise: promise)
+            withActive { $0.closeNotifySent = true }
+            engine.shutdown()
+            // Once the peer's FIN has arrived NIO turns a half-close into a full close, which drops the writes it
+            // still queues: wait for the close_notify (and all before it) to be written, as a full close does.
+            let written = context.eventLoop.makePromise(of: Void.self)
+            flushCiphertext(context: context, written: written)
+            close(context: context, after: written.futureResult, mode: .output, promise: promise)
         case .all:
             if state.isHandshakePending {
                 let closed = JSecError(.closed, "the stream was closed during the TLS handshake")
@@ -496,7 +501,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
             engine.shutdown()
             let written = context.eventLoop.makePromise(of: Void.self)
             flushCiphertext(context: context, written: written)
-            close(context: context, after: written.futureResult, promise: promise)
+            close(context: context, after: written.futureResult, mode: .all, promise: promise)
         default:
             context.close(mode: mode, promise: promise)
         }
@@ -508,13 +513,15 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// bytes reach the kernel, as a TCP close keeps what it already accepted, but for no longer
     /// than ``TLSConfiguration/closeNotifyTimeout``: a peer that reads nothing cannot hold the
     /// socket open.
-    private func close(context: ChannelHandlerContext, after written: EventLoopFuture<Void>, promise: EventLoopPromise<Void>?) {
+    private func close(
+        context: ChannelHandlerContext, after written: EventLoopFuture<Void>, mode: CloseMode, promise: EventLoopPromise<Void>?
+    ) {
         let loop = context.eventLoop.assumeIsolated()
         var closed = false
         let closeNow = {
             guard !closed else { return }
             closed = true
-            context.close(mode: .all, promise: promise)
+            context.close(mode: mode, promise: promise)
         }
         let timer = loop.scheduleTask(in: engine.context.configuration.closeNotifyTimeout.timeAmount) { closeNow() }
         written.assumeIsolated().whenComplete { _ in

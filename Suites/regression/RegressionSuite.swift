@@ -17,6 +17,27 @@ public let regressionSuite = Suite("regression", category: "regression", descrip
             try check(got == data, "3 MiB chunk differs (\(got.count) bytes)")
         }
     }
+    // With writes accepted into a window, a reply could still wait in NIO when the server half-closed; once the
+    // peer's FIN has arrived NIO turns shutdown() into a full close, which dropped those bytes (and the TLS
+    // close_notify): found by the TLS matrix's "half close" under ASan. shutdown() now waits for them (≤ 5 s).
+    MatrixTest(
+        "shutdown after the peer's FIN sends every accepted byte", matrix: .inline(["transport": allTransports]),
+        ensured: [["transport": "tcp"], ["transport": "tls-tcp"]]
+    ) { ctx in
+        try await withPair(ctx.transport()) { pair in
+            try await pair.client.write("request")
+            try await pair.client.shutdown()
+            try checkEqual(try await pair.server.readAll(timeout: .seconds(30)), Array("request".utf8), "request")
+            // Larger than the socket buffers: most of it is still queued in NIO when shutdown() is called.
+            let reply = pattern(8 * 1024 * 1024 + 3, seed: 12)
+            async let received = pair.client.readAll(timeout: .seconds(60))
+            try await pair.server.write(reply)
+            try await pair.server.shutdown()
+            let got = try await received
+            try check(got == reply, "reply after the half-close: \(got.count) of \(reply.count) bytes")
+            if let tls = pair.client.tls { try checkEqual(tls.peerClosedCleanly, true, "the server ended with close_notify") }
+        }
+    }
     // A TLS upgrade refused as a usage error (a read still pending) closed the plaintext stream;
     // it must leave the stream as it was (found in the review of TLS.install).
     Test("refused upgrade leaves the plaintext stream usable") { _ in
