@@ -467,23 +467,10 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
                 context.close(mode: mode, promise: promise)
                 return
             }
-            // A full close drops the writes NIO still queues (BaseSocketChannel.close0), and so does a half-close
-            // once the peer's FIN has arrived (NIO turns it into a full close): wait until the accepted bytes reach
-            // the kernel, as a TCP close keeps what it already took — but for no longer than closeFlushTimeout.
+            // Keep what the stream accepted: close once it reached the kernel (CloseAfterWrites.swift).
             let written = context.eventLoop.makePromise(of: Void.self)
             context.writeAndFlush(wrapOutboundOut(ByteBuffer()), promise: written)
-            let loop = context.eventLoop.assumeIsolated()
-            var closed = false
-            let closeNow = {
-                guard !closed else { return }
-                closed = true
-                context.close(mode: mode, promise: promise)
-            }
-            let timer = loop.scheduleTask(in: Self.closeFlushTimeout) { closeNow() }
-            written.futureResult.assumeIsolated().whenComplete { _ in
-                timer.cancel()
-                closeNow()
-            }
+            context.close(mode: mode, after: written.futureResult, atMost: Self.closeFlushTimeout, promise: promise)
         default:
             context.close(mode: mode, promise: promise)
         }

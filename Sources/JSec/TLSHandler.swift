@@ -459,6 +459,9 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// How long a close waits for its close_notify to be written (``TLSConfiguration/closeNotifyTimeout``).
+    private var closeNotifyTimeout: TimeAmount { engine.context.configuration.closeNotifyTimeout.timeAmount }
+
     private func failUnflushed(_ error: JSecError) {
         let promises = unflushedPromises
         unflushedPromises = []
@@ -486,7 +489,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
             // still queues: wait for the close_notify (and all before it) to be written, as a full close does.
             let written = context.eventLoop.makePromise(of: Void.self)
             flushCiphertext(context: context, written: written)
-            close(context: context, after: written.futureResult, mode: .output, promise: promise)
+            context.close(mode: .output, after: written.futureResult, atMost: closeNotifyTimeout, promise: promise)
         case .all:
             if state.isHandshakePending {
                 let closed = JSecError(.closed, "the stream was closed during the TLS handshake")
@@ -501,32 +504,9 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
             engine.shutdown()
             let written = context.eventLoop.makePromise(of: Void.self)
             flushCiphertext(context: context, written: written)
-            close(context: context, after: written.futureResult, mode: .all, promise: promise)
+            context.close(mode: .all, after: written.futureResult, atMost: closeNotifyTimeout, promise: promise)
         default:
             context.close(mode: mode, promise: promise)
-        }
-    }
-
-    /// A full close fails every write NIO still queues (BaseSocketChannel.close0), so closing at
-    /// once loses the close_notify — and what was written with it — whenever the socket's send
-    /// buffer is full: the peer then sees an end of stream without close_notify. Wait until those
-    /// bytes reach the kernel, as a TCP close keeps what it already accepted, but for no longer
-    /// than ``TLSConfiguration/closeNotifyTimeout``: a peer that reads nothing cannot hold the
-    /// socket open.
-    private func close(
-        context: ChannelHandlerContext, after written: EventLoopFuture<Void>, mode: CloseMode, promise: EventLoopPromise<Void>?
-    ) {
-        let loop = context.eventLoop.assumeIsolated()
-        var closed = false
-        let closeNow = {
-            guard !closed else { return }
-            closed = true
-            context.close(mode: mode, promise: promise)
-        }
-        let timer = loop.scheduleTask(in: engine.context.configuration.closeNotifyTimeout.timeAmount) { closeNow() }
-        written.assumeIsolated().whenComplete { _ in
-            timer.cancel()
-            closeNow()
         }
     }
 }
