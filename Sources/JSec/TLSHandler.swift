@@ -483,13 +483,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 context.close(mode: .output, promise: promise)
                 return
             }
-            withActive { $0.closeNotifySent = true }
-            engine.shutdown()
-            // Once the peer's FIN has arrived NIO turns a half-close into a full close, which drops the writes it
-            // still queues: wait for the close_notify (and all before it) to be written, as a full close does.
-            let written = context.eventLoop.makePromise(of: Void.self)
-            flushCiphertext(context: context, written: written)
-            context.close(mode: .output, after: written.futureResult, atMost: closeNotifyTimeout, promise: promise)
+            closeAfterCloseNotify(context: context, mode: .output, promise: promise)
         case .all:
             if state.isHandshakePending {
                 let closed = JSecError(.closed, "the stream was closed during the TLS handshake")
@@ -500,13 +494,20 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 context.close(mode: .all, promise: promise)
                 return
             }
-            withActive { $0.closeNotifySent = true }
-            engine.shutdown()
-            let written = context.eventLoop.makePromise(of: Void.self)
-            flushCiphertext(context: context, written: written)
-            context.close(mode: .all, after: written.futureResult, atMost: closeNotifyTimeout, promise: promise)
+            closeAfterCloseNotify(context: context, mode: .all, promise: promise)
         default:
             context.close(mode: mode, promise: promise)
         }
+    }
+
+    /// Sends close_notify, then closes (`mode`) once it — and everything before it — reached the kernel, for at
+    /// most ``TLSConfiguration/closeNotifyTimeout``: NIO's full close drops the writes it still queues, and so
+    /// does its half-close once the peer's FIN has arrived (it turns into a full close).
+    private func closeAfterCloseNotify(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        withActive { $0.closeNotifySent = true }
+        engine.shutdown()
+        let written = context.eventLoop.makePromise(of: Void.self)
+        flushCiphertext(context: context, written: written)
+        context.close(mode: mode, after: written.futureResult, atMost: closeNotifyTimeout, promise: promise)
     }
 }
