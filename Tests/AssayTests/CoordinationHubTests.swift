@@ -14,7 +14,7 @@ struct CoordinationHubTests {
         hub.emit(from: b1, event: "ready", value: Data("7".utf8))
         let v = try await hub.awaitEvent(by: a0, from: b1, event: "ready", timeout: 1)
         #expect(String(decoding: v, as: UTF8.self) == "7")
-        async let late = hub.awaitEvent(by: a0, from: b0, event: "ready", timeout: 5)
+        async let late = hub.awaitEvent(by: a0, from: b0, event: "ready", timeout: 120)
         try await Task.sleep(for: .milliseconds(20))
         hub.emit(from: b0, event: "ready", value: Data("3".utf8))
         #expect(String(decoding: try await late, as: UTF8.self) == "3")
@@ -48,7 +48,7 @@ struct CoordinationHubTests {
                 g.addTask {
                     for round in 0..<3 {
                         counter.add(round)
-                        try await hub.barrier(by: p, name: "step", timeout: 5)
+                        try await hub.barrier(by: p, name: "step", timeout: 120)
                         // Nobody passes round r before all three arrived at it.
                         #expect(counter.count(round) == 3)
                     }

@@ -36,14 +36,14 @@ struct RemoteCredentials: Sendable {
 
     /// The coordinator's TLS server context: TLS 1.3 only, client certificates required and
     /// verified against this case's CA only.
-    func serverContext() throws -> TLSContext {
+    func serverContext(handshakeTimeout: Duration = .seconds(15)) throws -> TLSContext {
         var c = TLSConfiguration.server(
             coordinator, clientAuthentication: .required,
             trustRoots: .certificates([ca.certificate]))
         c.minimumVersion = .tls1_3
         c.maximumVersion = .tls1_3
         c.sessionTickets = false
-        c.handshakeTimeout = .seconds(15)
+        c.handshakeTimeout = handshakeTimeout
         return try TLSContext(c)
     }
 

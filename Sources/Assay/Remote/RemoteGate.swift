@@ -46,16 +46,23 @@ final class RemoteGate: @unchecked Sendable {
     private var listener: NetListener?
     private var closed = false
     private var held = 0
+    /// How long an unauthenticated connection may take to finish its TLS handshake (tests lengthen it).
+    private let handshakeTimeout: Duration
     /// Connections accepted and not yet authenticated or dropped (for tests of the bound).
     var heldConnections: Int { lock.withLock { held } }
+    /// Connections closed on arrival because `held` was at the bound.
+    private var turnedAway = 0
+    var turnedAwayConnections: Int { lock.withLock { turnedAway } }
     private var streams: [ParticipantID: NetStream] = [:]
     /// Told when a participant joins, with the address it connected from (set before `start`).
     var onJoin: (@Sendable (ParticipantID, String) -> Void)?
 
     init(
         hosts: HostsFile, placement: [ParticipantID: HostsFile.Host], requests: [ParticipantID: ParticipantRequest],
-        socketPath: String, dir: String, waitScale: Double, hooks: RemoteGateHooks
+        socketPath: String, dir: String, waitScale: Double, hooks: RemoteGateHooks,
+        handshakeTimeout: Duration = .seconds(15)
     ) {
+        self.handshakeTimeout = handshakeTimeout
         self.hosts = hosts
         self.placement = placement
         self.requests = requests
@@ -84,7 +91,7 @@ final class RemoteGate: @unchecked Sendable {
         let listener: NetListener
         do {
             creds = try RemoteCredentials(coordinatorAddress: address, participants: remote)
-            context = try creds.serverContext()
+            context = try creds.serverContext(handshakeTimeout: handshakeTimeout)
             listener = try await NetListener.listen(host: address, port: hosts.coordinator.port ?? 0, backlog: 64)
         } catch {
             for p in remote { end(p, "\(p) was not started: the coordinator cannot listen on \(address): \(error)") }
@@ -100,7 +107,10 @@ final class RemoteGate: @unchecked Sendable {
         let limit = 2 * remote.count + 8
         while let stream = try? await listener.accept() {
             let admit: Bool = lock.withLock {
-                guard held < limit else { return false }
+                guard held < limit else {
+                    turnedAway += 1
+                    return false
+                }
                 held += 1
                 return true
             }
