@@ -77,5 +77,13 @@ enum SlowFixture {
             }
             try await Task.sleep(for: .seconds(240))
         }
+        // Runs only if a worker is started after the interrupt killed the first one (it must not be).
+        Test("sleeps again", timeout: 300) { ctx in
+            let scratch = try ctx.scratchDirectory()
+            if let dir = ProcessInfo.processInfo.environment["ASSAY_FIXTURE_NOTES"] {
+                try "\(getpid()) \(scratch)".write(toFile: dir + "/slow-again", atomically: true, encoding: .utf8)
+            }
+            try await Task.sleep(for: .seconds(240))
+        }
     }
 }

@@ -8,15 +8,35 @@ final class ActiveWorkers: @unchecked Sendable {
     private let lock = NSLock()
     private var groups = Set<pid_t>()
     private var sources: [any DispatchSourceSignal] = []
+    /// Set by `killAll` (the run is being interrupted or stopped): from then on no worker starts.
+    private var closed = false
 
-    func add(_ pid: pid_t) { _ = lock.withLock { groups.insert(pid) } }
+    /// Runs `start` (which creates a worker's files and spawns it, returning its pid) and registers the
+    /// pid, unless `killAll` has run: then nothing starts and the result is nil. Under the lock that
+    /// `killAll` takes, so a worker is either started before the kill (and killed with the others) or
+    /// not at all — a supervisor that sees its worker die of the interrupt cannot start a replacement
+    /// that outlives the runner and leaves its temporaries behind.
+    func startUnlessClosed<T>(_ start: () throws -> (T, pid_t?)) rethrows -> T? {
+        try lock.withLock {
+            guard !closed else { return nil }
+            let (value, pid) = try start()
+            if let pid { groups.insert(pid) }
+            return value
+        }
+    }
+
+    /// True once `killAll` has run.
+    var isClosed: Bool { lock.withLock { closed } }
     func remove(_ pid: pid_t) { _ = lock.withLock { groups.remove(pid) } }
     var pids: Set<pid_t> { lock.withLock { groups } }
 
-    /// Kills every worker's process group; returns their pids.
+    /// Kills every worker's process group and lets no new worker start (`startUnlessClosed`); returns their pids.
     @discardableResult
     func killAll() -> [pid_t] {
-        let pids = Array(lock.withLock({ groups }))
+        let pids: [pid_t] = lock.withLock {
+            closed = true
+            return Array(groups)
+        }
         for pid in pids {
             _ = kill(-pid, SIGKILL)
             _ = kill(pid, SIGKILL)

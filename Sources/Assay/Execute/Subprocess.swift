@@ -9,8 +9,16 @@ import Foundation
 /// wrapper and everything it started can be killed together), stdout on a
 /// pipe, stderr to a file.
 final class Subprocess: Sendable {
+    /// Why a worker was not started.
+    enum SubprocessError: Error, CustomStringConvertible {
+        /// The run is being interrupted: no worker starts any more.
+        case interrupted
+        var description: String { "the run is being interrupted" }
+    }
+
     let pid: pid_t
     let stdoutFD: Int32
+    private let workers: ActiveWorkers
 
     struct Exit {
         var status: Int32?  // exit status, when it exited
@@ -22,7 +30,12 @@ final class Subprocess: Sendable {
         }
     }
 
-    init(arguments: [String], stderrPath: String, environment: [String: String]) throws {
+    /// `prepare` (e.g. writing the worker's request file) runs just before the spawn, under the same
+    /// lock, so that nothing of a worker is created once the run is interrupted.
+    init(
+        arguments: [String], stderrPath: String, environment: [String: String], workers: ActiveWorkers = .shared,
+        prepare: () throws -> Void = {}
+    ) throws {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw PlanError(description: "pipe() failed: errno \(errno)") }
         var actions = posix_spawn_file_actions_t()
@@ -43,19 +56,34 @@ final class Subprocess: Sendable {
         var child: pid_t = 0
         let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for p in envp { free(p) } }
-        // Spawned and registered under the reaper's lock: never taken for an orphan.
-        let rc = OrphanReaper.lock.withLock {
-            let rc = posix_spawn(&child, arguments[0], &actions, &attr, argv, envp)
-            if rc == 0 { ActiveWorkers.shared.add(child) }
-            return rc
+        // Spawned and registered under the reaper's lock: never taken for an orphan; and not at all once
+        // the run is interrupted (`ActiveWorkers.killAll`).
+        let started: Int32?
+        do {
+            started = try OrphanReaper.lock.withLock {
+                try workers.startUnlessClosed { () -> (Int32, pid_t?) in
+                    try prepare()
+                    let rc = posix_spawn(&child, arguments[0], &actions, &attr, argv, envp)
+                    return (rc, rc == 0 ? child : nil)
+                }
+            }
+        } catch {
+            close(fds[0])
+            close(fds[1])
+            throw error
         }
         close(fds[1])
+        guard let rc = started else {
+            close(fds[0])
+            throw SubprocessError.interrupted
+        }
         guard rc == 0 else {
             close(fds[0])
             throw PlanError(description: "cannot start \(arguments[0]): \(String(cString: strerror(rc)))")
         }
         pid = child
         stdoutFD = fds[0]
+        self.workers = workers
     }
 
     /// Kills the whole process group.
@@ -70,7 +98,7 @@ final class Subprocess: Sendable {
         var status: Int32 = 0
         var usage = rusage()
         while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
-        ActiveWorkers.shared.remove(pid)
+        workers.remove(pid)
         // Leftovers of the group (e.g. children of a wrapper script) go too, and so do
         // orphans in groups of their own (programs a test or fixture started).
         _ = Glibc.kill(-pid, SIGKILL)

@@ -26,7 +26,8 @@ struct SuiteSupervisor {
         var suiteFailure: String?
         var workerOutput: String?
         let tmpDir = NSTemporaryDirectory() + "assay-\(getpid())-\(planned.suiteIndex)-\(UInt32.random(in: 0...UInt32.max))"
-        try? FileManager.default.createDirectory(atPath: tmpDir, withIntermediateDirectories: true)
+        // Not once the run is interrupted: the interrupt's clean-up may already have run.
+        _ = ActiveWorkers.shared.startUnlessClosed { (try? FileManager.default.createDirectory(atPath: tmpDir, withIntermediateDirectories: true), nil) }
         defer { try? FileManager.default.removeItem(atPath: tmpDir) }
 
         while true {
@@ -90,8 +91,10 @@ struct SuiteSupervisor {
         }
         let proc: Subprocess
         do {
-            try JSONEncoder().encode(req).write(to: URL(fileURLWithPath: reqPath))
-            proc = try Subprocess(arguments: argv, stderrPath: errPath, environment: Self.workerEnvironment())
+            let request = try JSONEncoder().encode(req)
+            proc = try Subprocess(arguments: argv, stderrPath: errPath, environment: Self.workerEnvironment()) {
+                try request.write(to: URL(fileURLWithPath: reqPath))
+            }
         } catch {
             return WorkerOutcome(suiteFailure: "cannot start worker: \(error)")
         }
