@@ -183,6 +183,14 @@ public enum AssayMain {
         case .reexec(let binary, let env):
             ValgrindReexec.exec(binary: binary, arguments: arguments, environment: env)
         }
+        if exec.isolation, let w = exec.wrapper,
+            let completed = ValgrindWrapper.complete(
+                w, suppressions: ValgrindWrapper.suppressionsFile(above: ExecutablePath.current() ?? arguments[0]))
+        {
+            exec.wrapper = completed.wrapper
+            exec.valgrindErrorExitCode = completed.errorExitCode
+            printError(completed.notice)
+        }
         let reporter = ConsoleReporter(verbosity: verbosity, totalCases: plan.caseCount, memory: cmd.memory)
         let finished = FinishedResults(forwardingTo: reporter)
         var options = effectiveOptions(cmd, exec)

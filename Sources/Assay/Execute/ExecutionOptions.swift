@@ -8,6 +8,8 @@ package struct ExecutionOptions: Sendable {
     package var jobs = 1
     /// Shell words put in front of each worker's command (e.g. valgrind …).
     package var wrapper: String?
+    /// The exit code a valgrind wrapper uses for "errors found" (ValgrindWrapper), nil without one.
+    package var valgrindErrorExitCode: Int32?
     /// Timeout for tests with none of their own and no suite default, seconds.
     package var defaultTimeout = 60.0
     /// Multiplies every timeout (slow wrappers such as valgrind).

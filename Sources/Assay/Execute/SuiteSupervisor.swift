@@ -171,7 +171,9 @@ struct SuiteSupervisor {
         }
         let ok = exit.signal == nil && (exit.status == 0 || exit.status == WorkerProtocol.abandonExitCode)
         if !ok || (!sawDone && exit.status != WorkerProtocol.abandonExitCode && results.contains(where: { $0 == nil })) {
-            if !progressed || results.allSatisfy({ $0 != nil }) {
+            if let code = options.valgrindErrorExitCode, code != 0, exit.signal == nil, exit.status == code {
+                outcome.suiteFailure = ValgrindWrapper.failure(code: code, stderrPath: errPath)
+            } else if !progressed || results.allSatisfy({ $0 != nil }) {
                 outcome.suiteFailure = "worker\(options.wrapper == nil ? "" : " (wrapped)") \(exit.description)"
             }
         }
