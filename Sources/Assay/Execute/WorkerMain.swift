@@ -11,7 +11,9 @@ enum WorkerMain {
         @Sendable func send(_ e: WorkerEvent) {
             guard var line = try? JSONEncoder().encode(e) else { return }
             line.append(0x0A)
-            out.write(line)
+            // Not `write(_:)`, which traps inside Foundation when the pipe is gone (the runner died): a worker
+            // whose runner is gone has nobody to report to, and ends quietly.
+            do { try out.write(contentsOf: line) } catch { _exit(3) }
         }
         guard let req = loadRequest(requestPath) else {
             FileHandle.standardError.write(Data("assay worker: cannot read request \(requestPath)\n".utf8))
