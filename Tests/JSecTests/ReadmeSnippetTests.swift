@@ -1,0 +1,28 @@
+import Foundation
+import JSec
+import Testing
+
+/// The README's "Security configuration" block, run as written: every line of it must appear, in order,
+/// in `securityConfiguration()` below (DocCArticleTests' rule), and that function must build its context.
+/// It once set `.modern` (TLS 1.3 only) and a TLS 1.2 `cipherList`, and threw when run.
+@Suite struct ReadmeSnippetTests {
+    @Test("the README's security configuration block is this test's code, and it builds a context")
+    func securityConfiguration() throws {
+        var config = TLSConfiguration.client()   // the system trust store; a private CA: .client(trustRoots: .file("ca.pem"))
+        config.securityProfile = .intermediate   // the default: TLS 1.2 (ECDHE+AEAD) and 1.3; .modern: 1.3 only (then no cipherList); .compatible for old peers
+        config.minimumVersion = .tls1_2
+        config.maximumVersion = .tls1_3
+        config.cipherList = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256"  // TLS ≤ 1.2
+        config.cipherSuites = "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256"       // TLS 1.3
+        config.groups = "X25519:P-256"
+        config.applicationProtocols = ["h2", "http/1.1"]                                   // ALPN
+        let context = try TLSContext(config)   // build once, share across connections
+        _ = context
+
+        let readme = try String(contentsOf: DocCArticleTests.root.appendingPathComponent("README.md"), encoding: .utf8)
+        let block = try #require(
+            DocCArticleTests.swiftBlocks(readme, article: "README.md").first { $0.lines.contains { $0.contains("config.securityProfile") } })
+        let me = try String(contentsOfFile: #filePath, encoding: .utf8)
+        #expect(DocCArticleTests.firstMissingLine(of: block, in: me) == nil, "README.md line \(block.line): the block differs from this test")
+    }
+}
