@@ -8,15 +8,15 @@ import Testing
 @Suite struct ReadmeSnippetTests {
     @Test("the README's security configuration block is this test's code, and it builds a context")
     func securityConfiguration() throws {
-        var config = TLSConfiguration.client()   // the system trust store; a private CA: .client(trustRoots: .file("ca.pem"))
-        config.securityProfile = .intermediate   // the default: TLS 1.2 (ECDHE+AEAD) and 1.3; .modern: 1.3 only (then no cipherList); .compatible for old peers
+        var config = TLSConfiguration.client()  // the system trust store; a private CA: .client(trustRoots: .file("ca.pem"))
+        config.securityProfile = .intermediate  // the default: TLS 1.2 (ECDHE+AEAD) and 1.3; .modern: 1.3 only (then no cipherList); .compatible for old peers
         config.minimumVersion = .tls1_2
         config.maximumVersion = .tls1_3
         config.cipherList = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256"  // TLS ≤ 1.2
-        config.cipherSuites = "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256"       // TLS 1.3
+        config.cipherSuites = "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256"  // TLS 1.3
         config.groups = "X25519:P-256"
-        config.applicationProtocols = ["h2", "http/1.1"]                                   // ALPN
-        let context = try TLSContext(config)   // build once, share across connections
+        config.applicationProtocols = ["h2", "http/1.1"]  // ALPN
+        let context = try TLSContext(config)  // build once, share across connections
         _ = context
 
         let readme = try String(contentsOf: DocCArticleTests.root.appendingPathComponent("README.md"), encoding: .utf8)

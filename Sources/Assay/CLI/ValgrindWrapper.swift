@@ -39,12 +39,14 @@ enum ValgrindWrapper {
         } else if let suppressions {
             added.append("--suppressions=\(suppressions)")
         } else {
-            missing = "the Swift-runtime suppressions (tools/valgrind/swift-runtime.supp) are not beside this binary's package: the runtime's one-time allocations may be reported"
+            missing =
+                "the Swift-runtime suppressions (tools/valgrind/swift-runtime.supp) are not beside this binary's package: the runtime's one-time allocations may be reported"
         }
         words.insert(contentsOf: added, at: at + 1)
         var notice = "assay: --wrapper valgrind: "
         notice += added.isEmpty ? "as given" : "added \(added.joined(separator: " "))"
-        notice += code == 0
+        notice +=
+            code == 0
             ? "; --error-exitcode=0: valgrind's findings do NOT fail a suite"
             : "; a worker in which valgrind finds errors (exit \(code)) fails its suite, with valgrind's summary shown"
         if let missing { notice += "; " + missing }
