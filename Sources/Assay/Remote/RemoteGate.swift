@@ -364,14 +364,7 @@ final class RemoteGate: @unchecked Sendable {
             if case .waiting? = links[p] { return (nil, true) }
             return (streams[p], false)
         }
-        if waiting {
-            let address = placement[p]?.address
-            let refusedThere = lock.withLock {
-                refusals.filter { $0.from.hasPrefix((address ?? "?") + ":") || $0.from.hasPrefix("[\(address ?? "?")]:") }.count
-            }
-            let note = refusedThere == 0 ? "" : " (\(refusedThere) connection(s) from its address were refused: see the case's \"refused\" entries)"
-            end(p, "\(p) on host \(placement[p]?.name ?? "?") never connected" + note)
-        }
+        if waiting { end(p, "\(p) on host \(placement[p]?.name ?? "?") never connected") }
         if let stream { Task { await stream.close() } }
     }
 
