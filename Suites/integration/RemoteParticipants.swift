@@ -2,6 +2,10 @@ import Assay
 import Foundation
 import JSec
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Drives a child runner whose process-mode participants are placed by a hosts file with the
 /// external launcher: the test plays the operator and starts each printed command itself
 /// (on loopback, or inside a network namespace of tools/netns-hosts).
@@ -21,6 +25,8 @@ enum RemoteRun {
 
         var caseStatus: String { caseResult["status"] as? String ?? "?" }
         var message: String { caseResult["message"] as? String ?? "" }
+        /// The refused connections the case recorded (`{"refused": …}` entries).
+        var refused: [[String: Any]] { (caseResult["data"] as? [[String: Any]] ?? []).compactMap { $0["refused"] as? [String: Any] } }
         /// The case's `data` entries of one kind ("placement" or "data").
         func entries(_ key: String) -> [(role: String, index: Int, value: [String: Any])] {
             (caseResult["data"] as? [[String: Any]] ?? []).compactMap { e in
@@ -35,7 +41,7 @@ enum RemoteRun {
     /// Runs `filter` in a child runner with `hosts` (a hosts file without `commands`, added here);
     /// `start` starts each external command (nil: the test does not start it).
     static func run(
-        _ ctx: TestContext, hosts: [String: Any], filter: String, timeout: Duration = .seconds(150),
+        _ ctx: TestContext, hosts: [String: Any], filter: String, arguments: [String] = [], timeout: Duration = .seconds(150),
         participantGrace: Duration = .seconds(15), start: @escaping (Command) throws -> PeerProcess?
     ) async throws -> Outcome {
         let dir = try ctx.scratchDirectory()
@@ -45,7 +51,7 @@ enum RemoteRun {
         let hostsPath = dir + "/hosts.json"
         try JSONSerialization.data(withJSONObject: h).write(to: URL(fileURLWithPath: hostsPath))
         let out = dir + "/results.json"
-        let child = try PeerProcess(runner, ["--hosts", hostsPath, "-f", filter, "--json", out])
+        let child = try PeerProcess(runner, ["--hosts", hostsPath, "-f", filter, "--json", out] + arguments)
         defer { child.stop() }
         var started: [PeerProcess] = []
         var seen = 0
@@ -131,8 +137,12 @@ public let remoteParticipantsSuite = Suite(
 
     Test("foreign-ca-refused") { ctx in
         // The participant presents a certificate for its own name and the right token (and trusts the
-        // run's CA, so it would accept the coordinator), but its certificate comes from another CA.
-        let o = try await RemoteRun.run(ctx, hosts: RemoteRun.loopbackHosts(), filter: RemoteRun.quick) { c in
+        // run's CA, so it would accept the coordinator), but its certificate comes from another CA. Before
+        // authentication it is anyone who can reach the port: recorded, it fails nothing, and the case
+        // waits for client-host[0] until its timeout (120 s × 0.25 here).
+        let o = try await RemoteRun.run(
+            ctx, hosts: RemoteRun.loopbackHosts(), filter: RemoteRun.quick, arguments: ["--timeout-scale", "0.25"]
+        ) { c in
             let real = try String(contentsOfFile: try RemoteRun.bundlePath(c), encoding: .utf8)
             let token = real.split(separator: "\n").first { $0.hasPrefix("assay-token: ") } ?? ""
             let runCA = try Certificate.chain(pem: real).last!
@@ -144,15 +154,50 @@ public let remoteParticipantsSuite = Suite(
             argv[argv.firstIndex(of: "--bundle")! + 1] = path
             return try PeerProcess(argv[0], Array(argv.dropFirst()))
         }
-        try check(o.status == 1 && o.caseStatus == "failed", "the run fails (exit \(o.status), case \(o.caseStatus))")
+        // It fails because client-host[0] never joined (the server's wait for it, or the case's timeout), not
+        // because of the refused connection.
         try check(
-            o.message.contains("refused a remote participant connection from 127.0.0.1 (host x: client-host[0])")
-                && o.message.contains("TLS handshake failed"), "the message names the refused participant: \(o.message)")
+            o.status == 1 && ["failed", "timed-out"].contains(o.caseStatus) && !o.message.contains("refused"),
+            "the run fails without naming the refusal (exit \(o.status), case \(o.caseStatus)): \(o.message)")
+        let refused = o.refused
+        try check(
+            refused.count == 1 && (refused[0]["from"] as? String)?.hasPrefix("127.0.0.1:") == true
+                && refused[0]["host"] as? String == "127.0.0.1 (host x: client-host[0])" && refused[0]["stage"] as? String == "unauthenticated"
+                && refused[0]["failsCase"] as? Bool == false && (refused[0]["reason"] as? String)?.contains("TLS handshake failed") == true,
+            "the refused connection is recorded in the results: \(refused)")
         let p = o.participants.first
         try check(
             p?.process.terminationStatus == 3 && p?.output.contains("refused") == true,
             "the participant exits 3 saying it was refused: \(p?.output ?? "")")
         ctx.report(["message": .string(o.message), "participant": .string(p?.output ?? "")])
+    }
+
+    Test("port-noise-recorded") { ctx in
+        // A TCP connect-and-close to the coordinator's port before the participant starts: recorded in the
+        // results, and the case passes (issue 21 item 3; RemoteGateAttackTests scripts the other attacks).
+        let o = try await RemoteRun.run(ctx, hosts: RemoteRun.loopbackHosts(), filter: RemoteRun.quick) { c in
+            let connect = c.argv[c.argv.firstIndex(of: "--connect")! + 1]
+            let port = Int(connect.split(separator: ":").last!)!
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_port = in_port_t(UInt16(port).bigEndian)
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let rc = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            close(fd)
+            try check(rc == 0, "connect to \(connect)")
+            return try PeerProcess(c.argv[0], Array(c.argv.dropFirst()))
+        }
+        try check(o.status == 0 && o.caseStatus == "passed", "the run passes: \(o.message)\n\(o.output.suffix(2000))")
+        let refused = o.refused
+        try check(
+            refused.count == 1 && refused[0]["stage"] as? String == "unauthenticated" && refused[0]["failsCase"] as? Bool == false
+                && (refused[0]["from"] as? String)?.hasPrefix("127.0.0.1:") == true,
+            "the connect-and-close is recorded in the results: \(refused)")
+        try check(o.participants.first?.output.contains("joined as client-host[0]") == true, "the participant joined")
+        ctx.report(["refused": .string("\(refused)")])
     }
 
     Test("wrong-token-refused") { ctx in

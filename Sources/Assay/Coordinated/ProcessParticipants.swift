@@ -127,7 +127,8 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
             },
             failed: { [self] p, message in
                 if let p { tracker.failed(p, message) } else { tracker.fail(message) }
-            })
+            },
+            refused: { [self] r in entrySink?(r.json) })
         let g = RemoteGate(
             hosts: hosts, placement: placement, requests: requests, socketPath: socketPath, dir: dir,
             waitScale: waitScale, hooks: hooks)
@@ -271,7 +272,14 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
     }
 
     func cleanUp() {
-        lock.withLock { gate }?.close()
+        let g = lock.withLock { gate }
+        g?.close()
+        if let n = g?.refusalsNotListed, n > 0 {
+            entrySink?(
+                .object([
+                    "refused": .object(["notListed": .int(n), "reason": .string("more refused connections than the \(RemoteGate.listedRefusals) listed")])
+                ]))
+        }
         let (lfd, conns): (Int32, [WireConnection]) = lock.withLock {
             defer { listenFD = -1 }
             return (listenFD, Array(connections.values))

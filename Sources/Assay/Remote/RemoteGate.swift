@@ -14,6 +14,8 @@ struct RemoteGateHooks: Sendable {
     var ended: @Sendable (ParticipantID, String, _ crashed: Bool) -> Void
     /// `p` failed (refused, silent) while a local process may still stand for it; nil: nobody's failure.
     var failed: @Sendable (ParticipantID?, String) -> Void
+    /// A connection was refused (each one, up to `RemoteGate.listedRefusals`): for the case's results.
+    var refused: @Sendable (RemoteRefusal) -> Void = { _ in }
 }
 
 /// Process mode's door to other hosts (docs/distributed.md, "Remote participants"). Per case: generates the
@@ -23,9 +25,15 @@ struct RemoteGateHooks: Sendable {
 /// and its first line carries the run's token. An admitted participant's link is relayed to the
 /// coordinator's Unix socket, so barriers, events, reports and outcomes take the local path.
 ///
-/// Bounds against an untrusted peer: at most `2 × remote participants + 8` connections are held
-/// at once (more are closed on arrival); a handshake gets 15 s, the join line 64 KiB and 15 s.
-/// Any refused connection fails the case, naming the address, the host and its participants.
+/// Bounds against an untrusted peer (RemotePending): at most `2 × remote participants + 8`
+/// unauthenticated connections at once and `remote participants + 2` from one address; a new
+/// connection is always taken in and the oldest one of its address, or of the address holding the
+/// most, is closed to make room. A handshake gets 15 s, the join line 64 KiB and 15 s.
+/// Every refused connection is recorded (`hooks.refused`, the case's results). One that never
+/// authenticated — no TLS, no or a foreign certificate, a handshake timeout, closed to make room —
+/// is noise: it fails nothing, and the participants keep waiting. One that authenticated as a
+/// participant but whose join is invalid (no join line, wrong token, a participant that joined
+/// already) fails the case, naming the address, the host and its participants.
 /// State behind `lock`: `@unchecked Sendable` is safe.
 final class RemoteGate: @unchecked Sendable {
     enum Link {
@@ -45,14 +53,22 @@ final class RemoteGate: @unchecked Sendable {
     private var links: [ParticipantID: Link] = [:]
     private var listener: NetListener?
     private var closed = false
-    private var held = 0
+    /// Connections accepted and not yet authenticated or dropped, and their streams (to close one to make room).
+    private var pending: RemotePending
+    private var pendingStreams: [Int: NetStream] = [:]
     /// How long an unauthenticated connection may take to finish its TLS handshake (tests lengthen it).
     private let handshakeTimeout: Duration
     /// Connections accepted and not yet authenticated or dropped (for tests of the bound).
-    var heldConnections: Int { lock.withLock { held } }
-    /// Connections closed on arrival because `held` was at the bound.
-    private var turnedAway = 0
-    var turnedAwayConnections: Int { lock.withLock { turnedAway } }
+    var heldConnections: Int { lock.withLock { pending.count } }
+    /// Pending connections from one source address (for tests of the bound).
+    func heldConnections(from source: String) -> Int { lock.withLock { pending.count(from: source) } }
+    /// Refused connections, in order (at most `listedRefusals`), and how many more were not listed.
+    private var refusals: [RemoteRefusal] = []
+    private var unlisted = 0
+    var refusedConnections: [RemoteRefusal] { lock.withLock { refusals } }
+    var refusalsNotListed: Int { lock.withLock { unlisted } }
+    /// The most refused connections recorded one by one (a flood is counted beyond).
+    static let listedRefusals = 100
     private var streams: [ParticipantID: NetStream] = [:]
     /// Told when a participant joins, with the address it connected from (set before `start`).
     var onJoin: (@Sendable (ParticipantID, String) -> Void)?
@@ -70,6 +86,7 @@ final class RemoteGate: @unchecked Sendable {
         self.dir = dir
         self.silence = (hosts.silenceTimeout ?? 10) * waitScale
         self.hooks = hooks
+        pending = RemotePending(limit: 2 * placement.count + 8, perSource: placement.count + 2)
         for p in placement.keys { links[p] = .waiting }
     }
 
@@ -104,21 +121,22 @@ final class RemoteGate: @unchecked Sendable {
         if already { await listener.close(); return }
         let port = listener.port ?? 0
         for p in remote { launch(p, creds: creds, port: port) }
-        let limit = 2 * remote.count + 8
         while let stream = try? await listener.accept() {
-            let admit: Bool = lock.withLock {
-                guard held < limit else {
-                    turnedAway += 1
-                    return false
-                }
-                held += 1
-                return true
+            var source = "?"
+            if case .ip(let h, _)? = stream.remoteAddress { source = h }
+            let (id, evicted): (Int, (NetStream, RemotePending.Eviction)?) = lock.withLock {
+                let (id, out) = pending.add(source)
+                pendingStreams[id] = stream
+                guard let (entry, why) = out, let victim = pendingStreams.removeValue(forKey: entry.id) else { return (id, nil) }
+                return (id, (victim, why))
             }
-            guard admit else { await stream.close(); continue }
-            Task {
-                await self.admit(stream, creds: creds, context: context)
-                lock.withLock { held -= 1 }
+            if let (victim, why) = evicted {
+                // Closed before it is recorded: whoever sees the record finds the connection closed.
+                let address = victim.remoteAddress
+                await victim.close()
+                record(address, .unauthenticated, why.reason)
             }
+            Task { await self.admit(stream, pendingID: id, creds: creds, context: context) }
         }
     }
 
@@ -196,24 +214,60 @@ final class RemoteGate: @unchecked Sendable {
         return ("\(address) (host \(names.sorted().joined(separator: "/")): \(ps.map(\.description).joined(separator: ", ")))", ps)
     }
 
-    private func admit(_ stream: NetStream, creds: RemoteCredentials, context: TLSContext) async {
+    /// Records a refused connection: the case's results (hooks.refused) and a line on stderr.
+    /// `address`: the peer's, taken before the stream was closed (a closed stream has none).
+    private func record(_ address: NetAddress?, _ stage: RemoteRefusal.Stage, _ reason: String) {
+        var host: String?
+        if case .ip(let h, _)? = address { host = h }
+        let r = RemoteRefusal(from: address?.description ?? "?", host: describe(host).text, stage: stage, reason: reason)
+        let listed: Bool = lock.withLock {
+            guard refusals.count < Self.listedRefusals else {
+                unlisted += 1
+                return false
+            }
+            refusals.append(r)
+            return true
+        }
+        guard listed else { return }
+        let effect = r.failsCase ? "the case fails" : "unauthenticated, it fails nothing"
+        FileHandle.standardError.write(Data("assay: refused a connection from \(r.from) (\(r.host)): \(reason) (\(effect))\n".utf8))
+        hooks.refused(r)
+    }
+
+    private func admit(_ stream: NetStream, pendingID: Int, creds: RemoteCredentials, context: TLSContext) async {
+        let address = stream.remoteAddress
         var fromHost: String?
-        if case .ip(let h, _)? = stream.remoteAddress { fromHost = h }
+        if case .ip(let h, _)? = address { fromHost = h }
         let from = describe(fromHost)
-        func refuse(_ why: String, participant: ParticipantID? = nil) async {
+        /// Leaves the pool of pending connections: false if it was closed to make room (and recorded then).
+        func leavePending() -> Bool {
+            lock.withLock {
+                pendingStreams[pendingID] = nil
+                return pending.remove(pendingID)
+            }
+        }
+        /// Before authentication: recorded, nobody fails.
+        func noise(_ why: String) async {
+            let mine = leavePending()
             await stream.close()
-            let message = "refused a remote participant connection from \(from.text): \(why)"
-            if let participant { hooks.failed(participant, message); return }
-            let waiting = from.participants.filter { p in lock.withLock { if case .waiting? = links[p] { return true } else { return false } } }
-            if waiting.isEmpty { hooks.failed(nil, message) }
-            for p in waiting { refuseWaiting(p, message) }
+            if mine { record(address, .unauthenticated, why) }
+        }
+        /// After authentication as a participant of this case: recorded, and the case fails.
+        func refuse(_ why: String, participant: ParticipantID?) async {
+            await stream.close()
+            record(address, .authenticated, why)
+            hooks.failed(participant, "refused a remote participant connection from \(from.text): \(why)")
         }
         do { try await TLS.upgrade(stream, asServerWith: context) } catch {
-            await refuse("TLS handshake failed (a certificate not issued by this run's CA, or none): \(error)")
+            await noise("TLS handshake failed (no TLS, a certificate not issued by this run's CA, or none): \(error)")
             return
         }
         guard let leaf = stream.tls?.info.peerCertificates.first, let fingerprint = try? leaf.fingerprint(), let p = creds.issued[fingerprint] else {
-            await refuse("its certificate was issued by this run's CA to no remote participant")
+            await noise("its certificate was issued by this run's CA to no remote participant")
+            return
+        }
+        guard leavePending() else {
+            await stream.close()
             return
         }
         let join: RemoteJoin
@@ -228,16 +282,28 @@ final class RemoteGate: @unchecked Sendable {
             await refuse("\(p) presented the wrong token", participant: p)
             return
         }
-        let fromText = stream.remoteAddress?.description ?? "?"
-        let fresh: Bool = lock.withLock {
-            guard case .waiting? = links[p], !closed else { return false }
+        let fromText = address?.description ?? "?"
+        let (fresh, before, over): (Bool, Link?, Bool) = lock.withLock {
+            let before = links[p]
+            guard case .waiting? = before, !closed else { return (false, before, closed) }
             links[p] = .joined(from: fromText)
             streams[p] = stream
-            return true
+            return (true, before, closed)
         }
         guard fresh, let request = requests[p] else {
-            try? await RemoteLine.write(RemoteAdmission(refused: "\(p) has joined already or the case is over"), to: stream)
-            await stream.close()
+            let why: String
+            switch before {
+            case .joined(let f)?: why = "\(p) has joined already (from \(f)): a second join with its certificate and token"
+            case .ended?: why = "\(p) has ended already: a join with its certificate and token"
+            default: why = over ? "\(p) tried to join after the case ended" : "\(p) has no request"
+            }
+            try? await RemoteLine.write(RemoteAdmission(refused: why), to: stream)
+            if over {
+                await stream.close()
+                record(address, .authenticated, why)
+            } else {
+                await refuse(why, participant: nil)
+            }
             return
         }
         let local: NetStream
@@ -261,12 +327,6 @@ final class RemoteGate: @unchecked Sendable {
         case .localClosed:
             linkEnded(p, "\(p) on host \(placement[p]!.name) (\(fromText)): the coordinator closed its link")
         }
-    }
-
-    /// A waiting participant is refused: with a local stand-in process (ssh) it fails and the process
-    /// is stopped with the others; without one (external) it has ended.
-    private func refuseWaiting(_ p: ParticipantID, _ message: String) {
-        if placement[p]?.launcher == .external { end(p, message) } else { hooks.failed(p, message) }
     }
 
     /// How a participant's link ended.
