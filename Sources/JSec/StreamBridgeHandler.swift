@@ -9,7 +9,8 @@ import Synchronization
 /// a hop to the event loop; only a read that must wait suspends, and the event loop resumes it when
 /// enough bytes are there: one wake-up per batch of bytes, not a round trip per read. Above
 /// ``highWater`` unread bytes the handler stops asking the socket for more (backpressure) and asks
-/// again below ``lowWater``.
+/// again below ``lowWater``; with the batch NIO may already be reading, a stream holds at most
+/// ``unreadBound`` (1 MiB). ``ReadBudget`` bounds the total across all streams.
 ///
 /// **Outbound.** A write is *accepted* into a bounded window and returns: on the event loop it goes
 /// straight down the pipeline; from another thread it is queued, and one event-loop task sends
@@ -41,8 +42,20 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
         case failed(JSecError)
     }
 
-    static let highWater = 1 << 20
+    /// The documented bound on a stream's unread bytes (docs/security.md; more only while a `chunk(n)`
+    /// for a larger n waits).
+    static let unreadBound = 1 << 20
+    /// The most one `read()` from the socket can add: NIO reads at most ``maxMessagesPerRead`` buffers of
+    /// at most ``maximumReceiveBuffer`` bytes per readiness event (set on every stream's channel), and on
+    /// TLS a record whose start arrived earlier can complete (≤ 16 KiB of plaintext).
+    static let maxMessagesPerRead: UInt = 4
+    static let maximumReceiveBuffer = 65_536
+    static let maxReadBatch = Int(maxMessagesPerRead) * maximumReceiveBuffer + 16_384
+    /// Reading stops at this many unread bytes (752 KiB), so the batch already on its way still fits in ``unreadBound``.
+    static let highWater = unreadBound - maxReadBatch
     static let lowWater = 1 << 18
+    /// NIO's defaults for stream channels, set explicitly because ``maxReadBatch`` rests on them.
+    static let receiveAllocator = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: maximumReceiveBuffer)
     /// Bytes a stream's tasks may queue for the event loop before a write waits (plus one write).
     static let windowBytes = 1 << 16
     /// How long a full close waits for accepted bytes to reach the kernel before it closes anyway

@@ -390,6 +390,18 @@ final class ReadBox: @unchecked Sendable {
         #expect(b.probe.reads == before + 1, "the held read is issued below the low-water mark")
     }
 
+    @Test func unreadBytesStayWithinTheDocumentedBoundWithTheLastBatch() throws {
+        let b = try Bridge()
+        defer { b.finish() }
+        // Reading stops early enough that the batch NIO may still read after the last read() fits under 1 MiB.
+        try b.deliver(count: StreamBridgeHandler.unreadBound - StreamBridgeHandler.maxReadBatch)
+        let before = b.probe.reads
+        b.channel.read()
+        #expect(b.probe.reads == before, "held: one more batch could pass the 1 MiB bound")
+        try b.deliver(count: StreamBridgeHandler.maxReadBatch)
+        #expect(b.bridge.budget.used == StreamBridgeHandler.unreadBound)
+    }
+
     @Test func anExactReadLargerThanTheHighWaterMarkKeepsReading() throws {
         let b = try Bridge()
         defer { b.finish() }
