@@ -23,11 +23,19 @@ struct EchoServer: AsyncParsableCommand {
     @Option(help: "CA certificates (PEM file) that client certificates must chain to.") var ca: String?
     @Option(help: "Stop after serving this many connections (0: serve forever).") var maxConnections = 0
     @Option(help: "Close a connection after this many seconds without traffic (0: never).") var idleTimeout = 300.0
+    @Option(
+        help: "Bytes received and not yet echoed, all connections together, above which those holding some stop reading (default 16 MiB)."
+    )
+    var readBudget: Int?
 
     func run() async throws {
         let tlsContext = try makeTLSContext()
         guard idleTimeout >= 0, idleTimeout.isFinite else { throw ValidationError("--idle-timeout must be a number of seconds >= 0") }
         let idle: Duration? = idleTimeout > 0 ? .milliseconds(Int64(idleTimeout * 1000)) : nil
+        if let readBudget {
+            guard readBudget >= 0 else { throw ValidationError("--read-budget must be a number of bytes >= 0") }
+            JSecRuntime.streamReadBudget = readBudget
+        }
         let listener: NetListener
         switch (unix, tlsContext) {
         case (let path?, let ctx?): listener = try await TLS.listen(unixPath: path, context: ctx, idleTimeout: idle)

@@ -96,6 +96,8 @@ public final class NetListener: AsyncSequence, Sendable {
                 }
             }
             .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.maxMessagesPerRead, value: StreamBridgeHandler.maxMessagesPerRead)
+            .childChannelOption(.recvAllocator, value: StreamBridgeHandler.receiveAllocator)
             .childChannelInitializer { channel in
                 log.acceptSucceeded()
                 return channel.eventLoop.makeCompletedFuture {

@@ -79,6 +79,8 @@ public final class NetStream: Sendable {
     ) async throws -> NetStream {
         var bootstrap = ClientBootstrap(group: group)
             .channelOption(.allowRemoteHalfClosure, value: true)
+            .channelOption(.maxMessagesPerRead, value: StreamBridgeHandler.maxMessagesPerRead)
+            .channelOption(.recvAllocator, value: StreamBridgeHandler.receiveAllocator)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(StreamBridgeHandler(eventLoop: channel.eventLoop))

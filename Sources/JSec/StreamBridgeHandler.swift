@@ -9,7 +9,8 @@ import Synchronization
 /// a hop to the event loop; only a read that must wait suspends, and the event loop resumes it when
 /// enough bytes are there: one wake-up per batch of bytes, not a round trip per read. Above
 /// ``highWater`` unread bytes the handler stops asking the socket for more (backpressure) and asks
-/// again below ``lowWater``.
+/// again below ``lowWater``; with the batch NIO may already be reading, a stream holds at most
+/// ``unreadBound`` (1 MiB). ``ReadBudget`` bounds the total across all streams.
 ///
 /// **Outbound.** A write is *accepted* into a bounded window and returns: on the event loop it goes
 /// straight down the pipeline; from another thread it is queued, and one event-loop task sends
@@ -41,8 +42,20 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
         case failed(JSecError)
     }
 
-    static let highWater = 1 << 20
+    /// The documented bound on a stream's unread bytes (docs/security.md; more only while a `chunk(n)`
+    /// for a larger n waits).
+    static let unreadBound = 1 << 20
+    /// The most one `read()` from the socket can add: NIO reads at most ``maxMessagesPerRead`` buffers of
+    /// at most ``maximumReceiveBuffer`` bytes per readiness event (set on every stream's channel), and on
+    /// TLS a record whose start arrived earlier can complete (≤ 16 KiB of plaintext).
+    static let maxMessagesPerRead: UInt = 4
+    static let maximumReceiveBuffer = 65_536
+    static let maxReadBatch = Int(maxMessagesPerRead) * maximumReceiveBuffer + 16_384
+    /// Reading stops at this many unread bytes (752 KiB), so the batch already on its way still fits in ``unreadBound``.
+    static let highWater = unreadBound - maxReadBatch
     static let lowWater = 1 << 18
+    /// NIO's defaults for stream channels, set explicitly because ``maxReadBatch`` rests on them.
+    static let receiveAllocator = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: maximumReceiveBuffer)
     /// Bytes a stream's tasks may queue for the event loop before a write waits (plus one write).
     static let windowBytes = 1 << 16
     /// How long a full close waits for accepted bytes to reach the kernel before it closes anyway
@@ -51,13 +64,34 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
     static let closeFlushTimeout = TimeAmount.seconds(5)
 
     private let state = Mutex(State())
+    /// The process-wide budget this stream's unread bytes count against (``ReadBudget``).
+    let budget: ReadBudget
     let eventLoop: any EventLoop
     private var context: ChannelHandlerContext?
     /// Called once, when the channel becomes active (used by listeners to hand out plain streams).
     var onActive: (() -> Void)?
 
-    init(eventLoop: any EventLoop) {
+    init(eventLoop: any EventLoop, budget: ReadBudget = .shared) {
         self.eventLoop = eventLoop
+        self.budget = budget
+    }
+
+    /// Bytes nobody will read any more leave the budget with the stream.
+    deinit {
+        let unread = state.withLock { $0.available }
+        if unread > 0 { budget.adjust(-unread) }
+    }
+
+    /// Runs `body` on the shared state; what it adds to or takes from the unread bytes is charged to,
+    /// or released from, the budget (one atomic operation, outside the lock: a release may wake other streams).
+    private func locked<R>(_ body: (inout State) -> R) -> R {
+        let (result, delta) = state.withLock { s -> (R, Int) in
+            let before = s.available
+            let r = body(&s)
+            return (r, s.available - before)
+        }
+        if delta != 0 { budget.adjust(delta) }
+        return result
     }
 
     // MARK: - Lifecycle (event loop)
@@ -70,6 +104,7 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
         cancelReadTimers()
+        budget.forget(self)
     }
 
     private func fireOnActive() {
@@ -87,7 +122,7 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = unwrapInboundIn(data)
-        let done = state.withLock { s -> Completion? in
+        let done = locked { s -> Completion? in
             if s.available == 0 {
                 s.buffer = incoming
                 s.bufferHandedOut = false
@@ -110,14 +145,14 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let e = event as? ChannelEvent, e == .inputClosed {
-            state.withLock { s in
+            locked { s in
                 s.inputClosed = true
                 return Self.satisfy(&s)
             }?.run()
         }
         if event is IdleStateHandler.IdleStateEvent {
             // A server's idle timeout (NetListener/TLS.listen idleTimeout): the connection is closed, and says why.
-            state.withLock { s in
+            locked { s in
                 if s.failure == nil {
                     s.failure = JSecError(.timeout, "read: nothing was received or sent for the listener's idle timeout; the connection was closed")
                 }
@@ -130,21 +165,21 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        let (read, writers) = state.withLock { s in
+        let (read, writers) = locked { s in
             s.inputClosed = true
             s.channelClosed = true
             return (Self.satisfy(&s), Self.takeWriters(&s))
         }
         read?.run()
         cancelReadTimers()
-        let error = state.withLock { $0.writeRefusal } ?? JSecError(.closed, "write: the stream is closed")
+        let error = locked { $0.writeRefusal } ?? JSecError(.closed, "write: the stream is closed")
         for w in writers { w.timer?.cancel(); w.complete(.failure(error)) }
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         let failure = JSecError.from(error, while: "read", target: NetAddress(context.channel.remoteAddress)?.description)
-        state.withLock { s in
+        locked { s in
             if s.failure == nil { s.failure = failure }
             return Self.satisfy(&s)
         }?.run()
@@ -152,8 +187,8 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     /// NIO asks for more bytes (auto-read): granted unless enough wait unread.
     func read(context: ChannelHandlerContext) {
-        let hold = state.withLock { s -> Bool in
-            if s.available >= s.readLimit {
+        let hold = locked { s -> Bool in
+            if mustHold(&s) {
                 s.readingHeld = true
                 return true
             }
@@ -162,15 +197,28 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
         if !hold { context.read() }
     }
 
+    /// Whether the socket must not be asked for more bytes now: the stream's own high-water mark, or the
+    /// process-wide budget is spent and this stream holds unread bytes with no read waiting for more
+    /// (then the budget tells it when there is room again: ``budgetHasRoom()``).
+    private func mustHold(_ s: inout State) -> Bool {
+        if s.available >= s.readLimit { return true }
+        return s.available > 0 && s.reader == nil && budget.holdIfSpent(self)
+    }
+
     /// Asks the socket for bytes again after backpressure held it (event loop).
     private func resumeReading() {
-        let go = state.withLock { s -> Bool in
+        let go = locked { s -> Bool in
             s.resumeScheduled = false
-            guard s.readingHeld, s.available < s.readLimit else { return false }
+            guard s.readingHeld, !mustHold(&s) else { return false }
             s.readingHeld = false
             return true
         }
         if go, let context { context.read() }
+    }
+
+    /// The budget has room again (any thread): a stream it held asks its socket for bytes again.
+    func budgetHasRoom() {
+        requestResume()
     }
 
     private func requestResume() {
@@ -186,7 +234,7 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
     /// The read's result if it can complete at once (bytes, end of stream or the failure); nil if it must wait.
     /// The caller's fast path: no hop to the event loop, no suspension.
     func tryRead(_ kind: ReadKind) -> ReadResult? {
-        let (result, resume) = state.withLock { s -> (ReadResult?, Bool) in
+        let (result, resume) = locked { s -> (ReadResult?, Bool) in
             if s.reader != nil || s.closedLocally { return (nil, false) }  // the waiting path says why
             guard let r = s.take(kind) else { return (nil, false) }
             return (r, s.claimResume())
@@ -198,7 +246,7 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
     /// Serves one read; `complete` is called exactly once, possibly at once on this thread, else on the event loop.
     func read(_ kind: ReadKind, timeout: TimeAmount?, token: UInt64, complete: @escaping @Sendable (ReadResult) -> Void) {
         enum Outcome { case now(ReadResult), waiting(scheduleTimer: NIODeadline?) }
-        let (outcome, resume) = state.withLock { s -> (Outcome, Bool) in
+        let (outcome, resume) = locked { s -> (Outcome, Bool) in
             if s.cancelledToken == token {
                 s.cancelledToken = nil
                 return (.now(.failure(CancellationError())), false)
@@ -236,7 +284,7 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
     /// stream closes, so a closed stream leaves none behind in the event loop (nor is kept alive by one).
     private func scheduleReadTimer(at deadline: NIODeadline) {
         let timer = eventLoop.scheduleTask(deadline: deadline) { [weak self] () -> Void in self?.readTimerFired(deadline) }
-        let keep = state.withLock { s -> Bool in
+        let keep = locked { s -> Bool in
             guard !s.channelClosed, !s.closedLocally else { return false }
             s.readTimers.append((deadline, timer))
             return true
@@ -246,7 +294,7 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     private func readTimerFired(_ deadline: NIODeadline) {
         enum Fired { case expired(Reader), rescheduled(NIODeadline), nothing }
-        let fired = state.withLock { s -> Fired in
+        let fired = locked { s -> Fired in
             s.readTimers.removeAll { $0.deadline == deadline }
             if s.timerDeadline == deadline { s.timerDeadline = nil }
             guard let r = s.reader, let due = r.deadline else { return .nothing }
@@ -270,7 +318,7 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     private func cancelReadTimers() {
-        let timers = state.withLock { s in
+        let timers = locked { s in
             defer {
                 s.readTimers.removeAll()
                 s.timerDeadline = nil
@@ -280,15 +328,15 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
         for t in timers { t.cancel() }
     }
 
-    var hasPendingRead: Bool { state.withLock { $0.reader != nil } }
-    var inputClosed: Bool { state.withLock { $0.inputClosed } }
-    var closedLocally: Bool { state.withLock { $0.closedLocally } }
-    var failure: JSecError? { state.withLock { $0.failure } }
+    var hasPendingRead: Bool { locked { $0.reader != nil } }
+    var inputClosed: Bool { locked { $0.inputClosed } }
+    var closedLocally: Bool { locked { $0.closedLocally } }
+    var failure: JSecError? { locked { $0.failure } }
 
     /// Ends the read numbered `token` with `CancellationError`, leaving every received byte for the next read;
     /// remembered if that read has not arrived yet, ignored if it is already over.
     func cancelRead(_ token: UInt64) {
-        let reader = state.withLock { s -> Reader? in
+        let reader = locked { s -> Reader? in
             guard let r = s.reader, r.token == token else {
                 s.cancelledToken = token
                 return nil
@@ -301,7 +349,7 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     /// Marks the stream closed by us; a pending read and waiting writes end with a `.closed` error.
     func closeLocally() {
-        let (reader, writers) = state.withLock { s in
+        let (reader, writers) = locked { s in
             s.closedLocally = true
             let r = s.reader
             s.reader = nil
@@ -317,7 +365,7 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     /// Removes and returns the bytes received but not yet read (for a TLS upgrade).
     func takeBuffered() -> ByteBuffer? {
-        state.withLock { s in
+        locked { s in
             defer { s.buffer = nil }
             guard let b = s.buffer, b.readableBytes > 0 else { return nil }
             return b
@@ -330,7 +378,7 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
     func write(_ buffer: ByteBuffer) -> WriteStep {
         enum Route { case direct, queued(drain: Bool), full, refused(JSecError) }
         let onLoop = eventLoop.inEventLoop
-        let route = state.withLock { s -> Route in
+        let route = locked { s -> Route in
             if let refusal = s.writeRefusal { return .refused(refusal) }
             guard s.windowOpen else { return .full }
             if onLoop && s.queued.isEmpty { return .direct }
@@ -356,7 +404,7 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
     /// `complete` is called exactly once, possibly at once.
     func waitForWindow(timeout: TimeAmount?, token: UInt64, complete: @escaping @Sendable (Result<Void, any Error>) -> Void) {
         enum Outcome { case now(Result<Void, any Error>), waiting }
-        let outcome = state.withLock { s -> Outcome in
+        let outcome = locked { s -> Outcome in
             if s.cancelledWriteToken == token {
                 s.cancelledWriteToken = nil
                 return .now(.failure(CancellationError()))
@@ -371,7 +419,7 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
         case .waiting:
             guard let timeout else { return }
             let timer = eventLoop.scheduleTask(in: timeout) { [self] in
-                let expired = state.withLock { s -> Writer? in
+                let expired = locked { s -> Writer? in
                     guard let i = s.writers.firstIndex(where: { $0.token == token }) else { return nil }
                     return s.writers.remove(at: i)
                 }
@@ -382,7 +430,7 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
                             "write timed out after \(timeout.nanoseconds / 1_000_000) ms waiting for the peer to take earlier bytes; nothing of this write was sent"
                         )))
             }
-            let keep = state.withLock { s -> Bool in
+            let keep = locked { s -> Bool in
                 guard let i = s.writers.firstIndex(where: { $0.token == token }) else { return false }
                 s.writers[i].timer = timer
                 return true
@@ -393,7 +441,7 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     /// Ends the wait numbered `token` with `CancellationError` (nothing of that write was accepted).
     func cancelWrite(_ token: UInt64) {
-        let writer = state.withLock { s -> Writer? in
+        let writer = locked { s -> Writer? in
             guard let i = s.writers.firstIndex(where: { $0.token == token }) else {
                 s.cancelledWriteToken = token
                 return nil
@@ -408,7 +456,7 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     /// Sends everything the stream's tasks queued, in order, with one flush.
     func sendQueued() {
-        let batch = state.withLock { s -> CircularBuffer<ByteBuffer> in
+        let batch = locked { s -> CircularBuffer<ByteBuffer> in
             s.drainScheduled = false
             s.queuedBytes = 0
             defer { s.queued.removeAll(keepingCapacity: true) }
@@ -431,7 +479,7 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
         promise.futureResult.assumeIsolated().whenFailure { [self] error in
             if let e = error as? ChannelError, e == .ioOnClosedChannel || e == .outputClosed || e == .alreadyClosed { return }
             let failure = JSecError.from(error, while: "write", target: NetAddress(context.channel.remoteAddress)?.description)
-            state.withLock { s in
+            locked { s in
                 if s.failure == nil { s.failure = failure }
                 return Self.satisfy(&s)
             }?.run()
@@ -446,7 +494,7 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     private func updateWritability(context: ChannelHandlerContext) {
         let writable = context.channel.isWritable
-        let ready = state.withLock { s -> [Writer] in
+        let ready = locked { s -> [Writer] in
             s.writable = writable
             return s.windowOpen ? Self.takeWriters(&s) : []
         }
@@ -461,7 +509,7 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
         sendQueued()
         switch mode {
         case .output, .all:
-            if mode == .output { state.withLock { $0.outputShut = true } }
+            if mode == .output { locked { $0.outputShut = true } }
             guard !tlsBelow(context), bufferedBytes(context) > 0 else {
                 // Nothing waits in NIO (or the TLS handler below waits for its close_notify, and so for all before it).
                 context.close(mode: mode, promise: promise)

@@ -23,9 +23,10 @@ final class ReadBox: @unchecked Sendable {
         let bridge: StreamBridgeHandler
         private(set) var lastToken: UInt64 = 0
 
-        init(active: Bool = true) throws {
+        /// `budget`: a budget of its own by default, unlimited, so tests running in parallel do not share one.
+        init(active: Bool = true, budget: ReadBudget = ReadBudget(limit: .max)) throws {
             channel = EmbeddedChannel(loop: loop)
-            bridge = StreamBridgeHandler(eventLoop: loop)
+            bridge = StreamBridgeHandler(eventLoop: loop, budget: budget)
             try channel.pipeline.syncOperations.addHandler(probe)
             try channel.pipeline.syncOperations.addHandler(bridge)
             if active { try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8443)).wait() }
@@ -389,6 +390,18 @@ final class ReadBox: @unchecked Sendable {
         #expect(b.probe.reads == before + 1, "the held read is issued below the low-water mark")
     }
 
+    @Test func unreadBytesStayWithinTheDocumentedBoundWithTheLastBatch() throws {
+        let b = try Bridge()
+        defer { b.finish() }
+        // Reading stops early enough that the batch NIO may still read after the last read() fits under 1 MiB.
+        try b.deliver(count: StreamBridgeHandler.unreadBound - StreamBridgeHandler.maxReadBatch)
+        let before = b.probe.reads
+        b.channel.read()
+        #expect(b.probe.reads == before, "held: one more batch could pass the 1 MiB bound")
+        try b.deliver(count: StreamBridgeHandler.maxReadBatch)
+        #expect(b.bridge.budget.used == StreamBridgeHandler.unreadBound)
+    }
+
     @Test func anExactReadLargerThanTheHighWaterMarkKeepsReading() throws {
         let b = try Bridge()
         defer { b.finish() }
@@ -411,6 +424,75 @@ final class ReadBox: @unchecked Sendable {
         let held = b.probe.reads
         _ = b.read(.exactly(2 * StreamBridgeHandler.highWater))
         #expect(b.probe.reads == held + 1, "the read limit grows with the pending chunk")
+    }
+}
+
+extension StreamBridgeHandlerTests {
+    // MARK: - the process-wide budget (ReadBudget)
+
+    @Test func theBudgetHoldsReadingOnStreamsWithUnreadBytesAndClosesNone() throws {
+        let budget = ReadBudget(limit: 100_000)
+        let a = try Bridge(budget: budget), b = try Bridge(budget: budget), c = try Bridge(budget: budget)
+        defer { a.finish(); b.finish(); c.finish() }
+        try a.deliver(count: 60_000)
+        #expect(budget.used == 60_000)
+        var aReads = a.probe.reads
+        a.channel.read()
+        #expect(a.probe.reads == aReads + 1, "under the budget (and a's own high-water mark): a reads on")
+        try b.deliver(count: 60_000)
+        #expect(budget.used == 120_000)
+        // Spent: streams that hold unread bytes stop asking their sockets for more…
+        aReads = a.probe.reads
+        let bReads = b.probe.reads
+        a.channel.read()
+        b.channel.read()
+        #expect(a.probe.reads == aReads, "held by the budget: 60,000 bytes wait unread in a")
+        #expect(b.probe.reads == bReads, "held by the budget: 60,000 bytes wait unread in b")
+        // …while a stream with nothing unread still reads (its application makes progress).
+        let cReads = c.probe.reads
+        c.channel.read()
+        #expect(c.probe.reads == cReads + 1)
+        // a's application reads everything: a asks again (nothing unread), and the total (60,000) falls
+        // below three quarters of the limit, so b, held with its bytes still unread, is told too.
+        guard case .success(let all?) = a.read(.upTo(60_000))() else { Issue.record("a's read"); return }
+        #expect(all.readableBytes == 60_000)
+        #expect(budget.used == 60_000)
+        a.loop.run()
+        b.loop.run()
+        #expect(a.probe.reads == aReads + 1, "a resumes")
+        #expect(b.probe.reads == bReads + 1, "b resumes: the budget has room again")
+        #expect(a.channel.isActive && b.channel.isActive && c.channel.isActive, "no connection is closed")
+    }
+
+    @Test func aStreamWhoseReadWaitsForMoreIsNotHeldByTheBudget() throws {
+        let budget = ReadBudget(limit: 1_000)
+        let a = try Bridge(budget: budget)
+        defer { a.finish() }
+        let r = a.read(.exactly(5_000))
+        try a.deliver(count: 3_000)
+        #expect(budget.used == 3_000)
+        let before = a.probe.reads
+        a.channel.read()
+        #expect(a.probe.reads == before + 1, "the pending chunk can only complete with more bytes")
+        try a.deliver(count: 2_000)
+        guard case .success(let chunk?) = r() else { Issue.record("chunk"); return }
+        #expect(chunk.readableBytes == 5_000)
+        #expect(budget.used == 0)
+    }
+
+    @Test func unreadBytesLeaveTheBudgetWithTheirStream() throws {
+        let budget = ReadBudget(limit: .max)
+        do {
+            let a = try Bridge(budget: budget)
+            try a.deliver(count: 10_000)
+            #expect(budget.used == 10_000)
+            _ = a.bridge.takeBuffered()
+            #expect(budget.used == 0, "handed over (a TLS upgrade) is no longer this stream's")
+            try a.deliver(count: 7_000)
+            #expect(budget.used == 7_000)
+            a.finish()
+        }
+        #expect(budget.used == 0, "the stream is gone, and its unread bytes with it")
     }
 }
 
