@@ -138,7 +138,7 @@ public enum DTLS {
         if offered == nil, role == .client, context.configuration.clientSessionCache, let cacheKey {
             offered = context.sessionCache.withLock { $0[cacheKey] }
         }
-        let tag = DTLSEngineTag(cookieSecret: nil, initialTimeout: options.initialRetransmissionTimeout)
+        let tag = DTLSEngineTag(cookies: nil, initialTimeout: options.initialRetransmissionTimeout)
         // Built here (not on the loop) so configuration errors surface as they are.
         let engine = UnsafeTransfer(
             try DTLSDriver.makeEngine(

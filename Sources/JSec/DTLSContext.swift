@@ -45,15 +45,15 @@ extension TLSContext {
 final class DTLSEngineTag {
     static let exIndex: Int32 = jsec_SSL_dtls_ex_index()
 
-    /// HMAC key for cookies (per server); nil on clients.
-    let cookieSecret: [UInt8]?
+    /// The server's rotating cookie keys, shared by its listening engines; nil on clients.
+    let cookies: DTLSCookieSecrets?
     /// The peer's address as bytes (family, address, port): what a cookie is bound to.
     var peerBytes: [UInt8] = []
     /// First retransmission timeout in microseconds (doubles per retry, capped at 60 s).
     let initialTimeoutMicros: UInt32
 
-    init(cookieSecret: [UInt8]?, initialTimeout: Duration) {
-        self.cookieSecret = cookieSecret
+    init(cookies: DTLSCookieSecrets?, initialTimeout: Duration) {
+        self.cookies = cookies
         let (s, atto) = initialTimeout.components
         initialTimeoutMicros = UInt32(clamping: s * 1_000_000 + atto / 1_000_000_000_000)
     }
@@ -72,10 +72,16 @@ final class DTLSEngineTag {
         return Unmanaged<DTLSEngineTag>.fromOpaque(raw).takeUnretainedValue()
     }
 
-    /// The cookie for the current peer: HMAC-SHA256(secret, peer address).
+    /// The cookie for the current peer: HMAC-SHA256(the current period's secret, peer address).
     func cookie() -> [UInt8]? {
-        guard let cookieSecret, !peerBytes.isEmpty else { return nil }
-        return try? HMAC.authenticationCode(.sha256, key: cookieSecret, data: peerBytes)
+        guard let cookies, !peerBytes.isEmpty else { return nil }
+        return cookies.cookie(for: peerBytes)
+    }
+
+    /// Whether `given` is the current peer's cookie, made in this period or the previous one.
+    func verify(_ given: [UInt8]) -> Bool {
+        guard let cookies, !peerBytes.isEmpty else { return false }
+        return cookies.verify(given, peer: peerBytes)
     }
 }
 
@@ -87,9 +93,8 @@ private let dtlsCookieGenerate: @convention(c) (OpaquePointer?, UnsafeMutablePoi
 }
 
 private let dtlsCookieVerify: @convention(c) (OpaquePointer?, UnsafePointer<UInt8>?, UInt32) -> Int32 = { ssl, given, len in
-    guard let given, let expected = DTLSEngineTag.from(ssl)?.cookie() else { return 0 }
-    let received = Array(UnsafeBufferPointer(start: given, count: Int(len)))
-    return ConstantTime.equal(received, expected) ? 1 : 0
+    guard let given, let tag = DTLSEngineTag.from(ssl) else { return 0 }
+    return tag.verify(Array(UnsafeBufferPointer(start: given, count: Int(len)))) ? 1 : 0
 }
 
 /// DTLS_set_timer_cb: the first timeout from the options, then doubling up to 60 s (RFC 6347 §4.2.4.1).

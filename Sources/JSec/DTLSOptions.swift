@@ -17,6 +17,10 @@ public struct DTLSOptions: Sendable, Hashable {
     /// How many received messages a connection buffers for ``DTLSConnection/read(timeout:)``; beyond it new
     /// messages are dropped, as a full UDP socket buffer would (``DTLSConnection/droppedMessages`` counts them).
     public var receiveQueueCapacity: Int = 1024
+    /// Server: how long one cookie secret is used (RFC 6347 §4.2.1). A cookie is accepted in the period it was
+    /// made and the next one — at least this long, at most twice — then refused with a new HelloVerifyRequest,
+    /// so a harvested cookie cannot be replayed later from a spoofed source. 100 ms…1 day.
+    public var cookieSecretLifetime: Duration = .seconds(60)
 
     public init() {}
 
@@ -40,6 +44,9 @@ public struct DTLSOptions: Sendable, Hashable {
             throw JSecError(.configuration, "peerIdleTimeout must be positive (or nil), got \(idle)")
         }
         guard maximumSessions > 0 else { throw JSecError(.configuration, "maximumSessions must be > 0, got \(maximumSessions)") }
+        guard cookieSecretLifetime >= .milliseconds(100), cookieSecretLifetime <= .seconds(86_400) else {
+            throw JSecError(.configuration, "cookieSecretLifetime must be 100 ms…1 day, got \(cookieSecretLifetime)")
+        }
         guard receiveQueueCapacity > 0 else {
             throw JSecError(.configuration, "receiveQueueCapacity must be > 0, got \(receiveQueueCapacity)")
         }

@@ -28,13 +28,14 @@ final class DTLSServerStats: Sendable {
 /// ``DTLSDriver``s. A datagram from an unknown address reaches a single shared listener engine
 /// (`DTLSv1_listen`), which answers a ClientHello without a valid cookie with a HelloVerifyRequest and
 /// keeps nothing about the sender; only a ClientHello echoing the cookie (HMAC of the source address
-/// under a per-server secret) — proof the sender receives at that address — gets a session.
+/// under a secret that changes every ``DTLSOptions/cookieSecretLifetime``, ``DTLSCookieSecrets``) — proof the
+/// sender receives at that address, lately — gets a session.
 final class DTLSServerHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
 
     private let tlsContext: TLSContext
     private let options: DTLSOptions
-    private let cookieSecret: [UInt8]
+    private let cookies: DTLSCookieSecrets
     private let accepted: HandoffQueue<DTLSConnection>
     private let stats: DTLSServerStats
     private var sessions: [SocketAddress: DTLSDriver] = [:]
@@ -52,12 +53,12 @@ final class DTLSServerHandler: ChannelInboundHandler {
         self.options = options
         self.accepted = accepted
         self.stats = stats
-        cookieSecret = try SecureRandom.bytes(32)
+        cookies = try DTLSCookieSecrets(lifetime: options.cookieSecretLifetime)
         listener = try makeListener()
     }
 
     private func makeListener() throws -> (engine: TLSEngine, tag: DTLSEngineTag) {
-        let tag = DTLSEngineTag(cookieSecret: cookieSecret, initialTimeout: options.initialRetransmissionTimeout)
+        let tag = DTLSEngineTag(cookies: cookies, initialTimeout: options.initialRetransmissionTimeout)
         let engine = try DTLSDriver.makeEngine(context: tlsContext, role: .server, serverName: nil, session: nil, options: options, tag: tag)
         return (engine, tag)
     }

@@ -153,8 +153,8 @@ public enum DTLSUnverified {
         try checkEqual(server.sessionCount, 1, "the valid cookie creates a session")
         await server.close()
 
-        // A stale cookie: issued by the previous server on this port (another secret). Cookies are bound to a
-        // server's random secret, which lives as long as the server (there is no rotation within its life).
+        // A stale cookie: issued by the previous server on this port (another secret). Within one server's life
+        // the secret rotates too (cookieRotation below).
         try await Task.sleep(for: .milliseconds(100))  // the old server's last datagrams have arrived
         let again = try await DTLS.listen(port: port, context: context)
         defer { Task { await again.close() } }
@@ -166,6 +166,36 @@ public enum DTLSUnverified {
         let (freshType, _) = try await answer(a, hello(first, withCookie: fresh), to: target, "A's cookie from the new server")
         try checkEqual(freshType, 2, "the new server's own cookie is answered with a ServerHello")
         try checkEqual(again.sessionCount, 1, "the new server's own cookie creates a session")
+    }
+
+    /// Cookie secrets rotate (issue 23): a cookie harvested from one address was accepted for the server's
+    /// whole life, so one spoofed ClientHello much later made the server send its flight to a victim. With
+    /// `cookieSecretLifetime` 1 s, a cookie is refused (a new HelloVerifyRequest, no session) once two periods
+    /// have passed; the fresh cookie from the same address works. Waiting longer than 2 s only makes the cookie
+    /// staler, so a slow machine cannot turn this into a false pass or failure; the control (a fresh cookie used
+    /// at once) needs two datagrams within a period.
+    public static func cookieRotation() async throws {
+        let first = try await captureHello()
+        var config = pki.serverConfiguration()
+        config.handshakeTimeout = .seconds(2)
+        let context = try DTLS.context(config)
+        var options = DTLSOptions()
+        options.cookieSecretLifetime = .seconds(1)
+        let server = try await DTLS.listen(port: 0, context: context, options: options)
+        defer { Task { await server.close() } }
+        let target = try SocketAddress(ipAddress: "127.0.0.1", port: server.port!)
+        let a = try await RawUDPSocket()
+        defer { Task { await a.close() } }
+        let old = try cookie(of: try await answer(a, first, to: target, "A's first ClientHello").bytes)
+        try await Task.sleep(for: .milliseconds(2_100))
+        let (staleType, _) = try await answer(a, hello(first, withCookie: old), to: target, "A's cookie from two periods ago")
+        try checkEqual(staleType, 3, "a cookie older than two cookieSecretLifetime periods is answered with a HelloVerifyRequest")
+        try checkEqual(server.sessionCount, 0, "sessions after the stale cookie")
+        let fresh = try cookie(of: try await answer(a, first, to: target, "A's ClientHello after the rotation").bytes)
+        try check(fresh != old, "the rotated secret gives A another cookie")
+        let (freshType, _) = try await answer(a, hello(first, withCookie: fresh), to: target, "A's fresh cookie")
+        try checkEqual(freshType, 2, "the fresh cookie is answered with a ServerHello")
+        try checkEqual(server.sessionCount, 1, "the fresh cookie creates a session")
     }
 
     static func captureHello() async throws -> [UInt8] {

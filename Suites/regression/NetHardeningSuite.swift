@@ -16,6 +16,8 @@ public let netHardeningSuite = Suite(
     Test("dtls: forged, stale and other-address cookies create no session") { _ in
         try await DTLSUnverified.cookieCheck()
     }
+    // Issue 23: cookies never expired; a harvested one could be replayed (spoofed) for the server's life.
+    Test("dtls: a cookie two secret periods old is refused") { _ in try await DTLSUnverified.cookieRotation() }
     // Item 2: out of descriptors, accept was retried in a busy loop (48,041 failed accept4 in 5 s).
     CoordinatedTest(
         "accept backs off when descriptors run out",
