@@ -17,6 +17,12 @@ public struct DTLSOptions: Sendable, Hashable {
     /// How many received messages a connection buffers for ``DTLSConnection/read(timeout:)``; beyond it new
     /// messages are dropped, as a full UDP socket buffer would (``DTLSConnection/droppedMessages`` counts them).
     public var receiveQueueCapacity: Int = 1024
+    /// Server: the most handshakes in progress from one IP address (any port). Each costs the server about
+    /// 50 KB until it completes or times out; without this bound one host that harvested cookies from
+    /// many ports could fill ``maximumSessions`` with half-open handshakes and keep real peers waiting.
+    /// Established sessions do not count. Beyond it a verified ClientHello is ignored and recorded in
+    /// ``DTLSServer/handshakeFailures``.
+    public var maximumHandshakesPerAddress: Int = 64
     /// Server: how long one cookie secret is used (RFC 6347 §4.2.1). A cookie is accepted in the period it was
     /// made and the next one — at least this long, at most twice — then refused with a new HelloVerifyRequest,
     /// so a harvested cookie cannot be replayed later from a spoofed source. 100 ms…1 day.
@@ -46,6 +52,9 @@ public struct DTLSOptions: Sendable, Hashable {
         guard maximumSessions > 0 else { throw JSecError(.configuration, "maximumSessions must be > 0, got \(maximumSessions)") }
         guard cookieSecretLifetime >= .milliseconds(100), cookieSecretLifetime <= .seconds(86_400) else {
             throw JSecError(.configuration, "cookieSecretLifetime must be 100 ms…1 day, got \(cookieSecretLifetime)")
+        }
+        guard maximumHandshakesPerAddress > 0 else {
+            throw JSecError(.configuration, "maximumHandshakesPerAddress must be > 0, got \(maximumHandshakesPerAddress)")
         }
         guard receiveQueueCapacity > 0 else {
             throw JSecError(.configuration, "receiveQueueCapacity must be > 0, got \(receiveQueueCapacity)")

@@ -43,6 +43,10 @@ final class DTLSServerHandler: ChannelInboundHandler {
     /// ClientHello): the established session is replaced only when the new handshake completes.
     private var replacements: [SocketAddress: DTLSDriver] = [:]
     private var listener: (engine: TLSEngine, tag: DTLSEngineTag)?
+    /// Handshakes in progress per source IP address (``DTLSOptions/maximumHandshakesPerAddress``), and the
+    /// drivers counted there (each leaves the count once: handshake done, failed or association ended).
+    private var handshaking: [String: Int] = [:]
+    private var handshakingDrivers = Set<ObjectIdentifier>()
     private var context: ChannelHandlerContext?
     private var closed = false
     private let logger: Logger
@@ -155,6 +159,17 @@ final class DTLSServerHandler: ChannelInboundHandler {
             updateCount()
             return
         }
+        let host = peer.ipAddress ?? "\(peer)"
+        guard handshaking[host, default: 0] < options.maximumHandshakesPerAddress else {
+            stats.recordFailure(
+                JSecError(
+                    .handshake,
+                    "DTLS accept from \(peer): \(options.maximumHandshakesPerAddress) handshakes from \(host) are already in progress"))
+            logger.notice(
+                "DTLS handshake refused: its address has the most handshakes in progress",
+                metadata: ["jsec.peer": "\(peer)", "jsec.maximumHandshakesPerAddress": "\(options.maximumHandshakesPerAddress)"])
+            return
+        }
         let driver = DTLSDriver(
             engine: engine, tag: tag, peer: peer, localAddress: context.channel.localAddress, options: options,
             eventLoop: context.eventLoop, allocator: context.channel.allocator, sessionCacheKey: nil)
@@ -163,8 +178,11 @@ final class DTLSServerHandler: ChannelInboundHandler {
             guard let self, let ctx = self.context else { return loop.makeFailedFuture(JSecError(.closed, "the DTLS server is closed")) }
             return ctx.writeAndFlush(NIOAny(AddressedEnvelope(remoteAddress: peer, data: d)))
         }
+        handshaking[host, default: 0] += 1
+        handshakingDrivers.insert(ObjectIdentifier(driver))
         driver.onEnd = { [weak self] ended in
             guard let self else { return }
+            self.handshakeOver(ended)
             if self.sessions[ended.peer] === ended {
                 self.sessions.removeValue(forKey: ended.peer)
                 // A handshake waiting to replace the ended session now has the address to itself.
@@ -178,6 +196,7 @@ final class DTLSServerHandler: ChannelInboundHandler {
         let accepted = self.accepted
         let stats = self.stats
         driver.whenHandshakeCompletes { [weak self] result in
+            self?.handshakeOver(driver)
             switch result {
             case .success(let connection):
                 if replacing { self?.promote(driver) }
@@ -200,6 +219,14 @@ final class DTLSServerHandler: ChannelInboundHandler {
         }
         sessions[driver.peer] = driver
         updateCount()
+    }
+
+    /// `driver`'s handshake no longer counts against its address (called on completion and on end; once).
+    private func handshakeOver(_ driver: DTLSDriver) {
+        guard handshakingDrivers.remove(ObjectIdentifier(driver)) != nil else { return }
+        let host = driver.peer.ipAddress ?? "\(driver.peer)"
+        let left = (handshaking[host] ?? 1) - 1
+        handshaking[host] = left > 0 ? left : nil
     }
 
     private func updateCount() { stats.setSessions(sessionCount) }

@@ -198,6 +198,50 @@ public enum DTLSUnverified {
         try checkEqual(server.sessionCount, 1, "the fresh cookie creates a session")
     }
 
+    /// Half-open handshakes per address (issue 23): one host that harvested cookies from many ports could fill the
+    /// server with handshakes it never finishes (10,000 took the server from 54 to 555 MiB and kept real peers
+    /// waiting). With `maximumHandshakesPerAddress` 2, a third verified ClientHello from 127.0.0.1 (another port) is
+    /// refused and recorded, while 127.0.0.2 still gets its ServerHello.
+    public static func handshakesPerAddress() async throws {
+        let first = try await captureHello()
+        var config = pki.serverConfiguration()
+        config.handshakeTimeout = .seconds(60)  // the half-open handshakes stay for the whole test
+        let context = try DTLS.context(config)
+        var options = DTLSOptions()
+        options.maximumHandshakesPerAddress = 2
+        let server = try await DTLS.listen(port: 0, context: context, options: options)
+        defer { Task { await server.close() } }
+        let port = server.port!
+        var sockets: [RawUDPSocket] = []
+        defer { for s in sockets { Task { await s.close() } } }
+        func verifiedHello(from host: String, to targetHost: String, _ what: String) async throws -> (RawUDPSocket, [UInt8], SocketAddress) {
+            let s = try await RawUDPSocket(host: host)
+            sockets.append(s)
+            let target = try SocketAddress(ipAddress: targetHost, port: port)
+            let c = try cookie(of: try await answer(s, first, to: target, "\(what)'s first ClientHello").bytes)
+            return (s, hello(first, withCookie: c), target)
+        }
+        for i in 0..<2 {
+            let (s, h, target) = try await verifiedHello(from: "127.0.0.1", to: "127.0.0.1", "127.0.0.1 #\(i)")
+            let (type, _) = try await answer(s, h, to: target, "127.0.0.1 #\(i)'s cookie")
+            try checkEqual(type, 2, "handshake \(i + 1) of 2 from 127.0.0.1 gets a ServerHello")
+        }
+        try checkEqual(server.sessionCount, 2, "half-open handshakes held")
+        let (third, thirdHello, target) = try await verifiedHello(from: "127.0.0.1", to: "127.0.0.1", "127.0.0.1 #2")
+        let before = third.datagrams.count
+        try await third.send(thirdHello, to: target)
+        try await ResourceBounds.eventually("the third handshake from 127.0.0.1 is recorded as refused (\(server.handshakeFailures))") {
+            server.handshakeFailures.contains { $0.message.contains("2 handshakes from 127.0.0.1 are already in progress") }
+        }
+        try checkEqual(third.datagrams.count, before, "the refused ClientHello gets no answer")
+        try checkEqual(server.sessionCount, 2, "no session for the third handshake from 127.0.0.1")
+        // Another address is not affected.
+        let (other, otherHello, otherTarget) = try await verifiedHello(from: "127.0.0.2", to: "127.0.0.1", "127.0.0.2")
+        let (type, _) = try await answer(other, otherHello, to: otherTarget, "127.0.0.2's cookie")
+        try checkEqual(type, 2, "a handshake from 127.0.0.2 gets a ServerHello")
+        try checkEqual(server.sessionCount, 3, "sessions with 127.0.0.2's")
+    }
+
     static func captureHello() async throws -> [UInt8] {
         let h = try await DTLSBehaviour.captureClientHello()
         try check(

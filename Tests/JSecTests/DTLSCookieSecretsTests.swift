@@ -34,7 +34,7 @@ import Testing
         #expect(secrets.verify(fresh, peer: a))
     }
 
-    @Test("cookieSecretLifetime outside 100 ms…1 day is a configuration error")
+    @Test("cookieSecretLifetime outside 100 ms…1 day and maximumHandshakesPerAddress 0 are configuration errors")
     func validation() throws {
         for bad in [Duration.zero, .milliseconds(99), .seconds(86_401)] {
             var o = DTLSOptions()
@@ -44,5 +44,8 @@ import Testing
         var ok = DTLSOptions()
         ok.cookieSecretLifetime = .milliseconds(100)
         try ok.validate()
+        var none = DTLSOptions()
+        none.maximumHandshakesPerAddress = 0
+        #expect(throws: JSecError.self) { try none.validate() }
     }
 }
