@@ -5,7 +5,7 @@ import PackageDescription
 
 let package = Package(
     name: "jsec",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],  // Synchronization.Mutex
     products: [
         .library(name: "JSec", targets: ["JSec"]),
         .library(name: "JSecCrypto", targets: ["JSecCrypto"]),

@@ -56,8 +56,6 @@ public struct TLSConnectionInfo: Sendable {
 
     /// The negotiated version as a ``TLSVersion`` (nil for DTLS).
     public var tlsVersion: TLSVersion? { version.tlsVersion }
-    /// The peer's chain as PEM, leaf first.
-    public var peerCertificateChainPEM: [String] { peerCertificates.map(\.pem) }
     /// The peer's chain as DER, leaf first.
     public var peerCertificateChainDER: [[UInt8]] { peerCertificates.map(\.der) }
 }

@@ -11,9 +11,8 @@ internal import CJSecOpenSSL
 /// ``JSecError`` of category `closed`; the non-throwing methods see an empty BIO and
 /// discard writes. Not thread-safe: one owner uses it at a time.
 public final class MemoryBIO {
-    /// The underlying `BIO *`. Owned by this object unless ``releaseOwnership()`` was called.
-    package private(set) var bio: OpaquePointer
-    private var owned = true
+    /// The underlying `BIO *`, owned (and freed) by this object.
+    package let bio: OpaquePointer
     /// Whether ``close()`` was called.
     public private(set) var isClosed = false
 
@@ -30,10 +29,7 @@ public final class MemoryBIO {
         write(bytes)
     }
 
-    deinit { if owned { BIO_free(bio) } }
-
-    /// Hands the `BIO *` to OpenSSL (e.g. `SSL_set_bio`), which will free it.
-    package func releaseOwnership() -> OpaquePointer { owned = false; return bio }
+    deinit { BIO_free(bio) }
 
     /// Appends bytes to the BIO.
     public func write(_ bytes: some Collection<UInt8>) {
@@ -130,11 +126,10 @@ public final class MemoryBIO {
         return peekAll()
     }
 
-    /// Closes the BIO, discarding what is buffered. Idempotent. A BIO handed to OpenSSL with
-    /// `releaseOwnership()` belongs to its new owner and is only marked closed here.
+    /// Closes the BIO, discarding what is buffered. Idempotent.
     public func close() {
         guard !isClosed else { return }
-        if owned { _ = jsec_BIO_reset(bio) }
+        _ = jsec_BIO_reset(bio)
         isClosed = true
     }
 
