@@ -137,7 +137,7 @@ public final class TLSContext: @unchecked Sendable {
                 return certs
             }
         } catch let e as JSecError {
-            throw JSecError(.configuration, "invalid certificate: \(e.message)", openSSLErrors: e.openSSLErrors)
+            throw JSecError(.configuration, "invalid certificate: \(e.message)", code: e.code, openSSLErrors: e.openSSLErrors)
         }
     }
 
@@ -148,12 +148,12 @@ public final class TLSContext: @unchecked Sendable {
             case .pem(let pem, let password): return try PrivateKey(pem: pem, password: password)
             case .file(let path, let password):
                 guard let data = FileManager.default.contents(atPath: path) else {
-                    throw JSecError(.configuration, "cannot read private key file '\(path)'")
+                    throw JSecError.unreadableFile("private key file", path)
                 }
                 return try PrivateKey(pem: String(decoding: data, as: UTF8.self), password: password)
             }
         } catch let e as JSecError {
-            throw JSecError(.configuration, "invalid private key: \(e.message)", openSSLErrors: e.openSSLErrors)
+            throw JSecError(.configuration, "invalid private key: \(e.message)", code: e.code, openSSLErrors: e.openSSLErrors)
         }
     }
 

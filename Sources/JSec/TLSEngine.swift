@@ -30,6 +30,8 @@ final class TLSEngine {
 
     /// Called (on the owning event loop) when a new session or TLS 1.3 ticket arrives (client side).
     var onNewSession: ((TLSSession) -> Void)?
+    /// Client: the name (or IP literal) the server's certificate is verified against, for error messages.
+    private var verifiedName: String?
 
     init(
         context: TLSContext, role: Role, serverName: String?, session: TLSSession? = nil,
@@ -59,6 +61,7 @@ final class TLSEngine {
             SSL_set_connect_state(ssl)
             try context.loadDeferredSystemTrust()
             if let name = serverName, !name.isEmpty {
+                verifiedName = name
                 if IPAddress.isLiteral(name) {
                     // RFC 6066: no SNI for IP literals; verify against IP SANs instead.
                     if config.certificateVerification == .fullVerification {
@@ -236,6 +239,19 @@ final class TLSEngine {
         if let ocspFailure, reasons.contains(SSL_R_INVALID_STATUS_RESPONSE) {
             return JSecError(.verification, "OCSP stapling: \(ocspFailure.message)", code: .jsec(ocspFailure.reason), openSSLErrors: texts)
         }
+        if reasons.contains(SSL_R_CERTIFICATE_VERIFY_FAILED), verify == X509_V_ERR_HOSTNAME_MISMATCH || verify == X509_V_ERR_IP_ADDRESS_MISMATCH {
+            // Name what was asked for and what the certificate is for: the usual fix is one of the two.
+            // After a failed verification OpenSSL has not set the peer certificate, but it kept the chain it received.
+            let received = SSL_get_peer_cert_chain(ssl).flatMap { jsec_sk_X509_num($0) > 0 ? jsec_sk_X509_value($0, 0) : nil }
+            let leaf = SSL_get1_peer_certificate(ssl).map { Certificate(taking: $0) } ?? received.map { Certificate(retaining: $0) }
+            let names = leaf.map { $0.dnsNames + $0.ipAddresses } ?? []
+            let certified = names.isEmpty ? "no DNS or IP names (subject \(leaf?.subject ?? "?"))" : names.joined(separator: ", ")
+            return JSecError(
+                .verification,
+                "certificate verify failed: the server's certificate is not for '\(verifiedName ?? "?")': it is for \(certified)"
+                    + " (connect with one of those names, or give the server a certificate for this one)",
+                code: .certificate(X509VerifyResult(rawValue: Int32(truncatingIfNeeded: verify))), openSSLErrors: texts)
+        }
         if reasons.contains(SSL_R_CERTIFICATE_VERIFY_FAILED), verify != X509_V_OK {
             let why = String(cString: X509_verify_cert_error_string(verify))
             return JSecError(
@@ -270,7 +286,11 @@ final class TLSEngine {
             } ?? "SSL error \(code)"
         let firstCode = entries.first.map(JSecError.Code.init)
         if duringHandshake || !handshakeComplete {
-            return JSecError(.handshake, "TLS handshake failed: \(first)", code: firstCode, openSSLErrors: texts)
+            // Bytes that are not a TLS record: most often a plaintext service on the port, or a proxy.
+            let hint =
+                reasons.contains(SSL_R_WRONG_VERSION_NUMBER) || reasons.contains(SSL_R_HTTP_REQUEST)
+                ? " — the peer does not speak TLS? (a plaintext service on this port, or a proxy)" : ""
+            return JSecError(.handshake, "TLS handshake failed: \(first)\(hint)", code: firstCode, openSSLErrors: texts)
         }
         return JSecError(.protocol, "TLS \(doing) failed: \(first)", code: firstCode, openSSLErrors: texts)
     }

@@ -64,7 +64,7 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
     /// Loads every certificate from a PEM file.
     public static func chain(file: String) throws -> [Certificate] {
         guard let data = FileManager.default.contents(atPath: file) else {
-            throw JSecError(.configuration, "cannot read certificate file '\(file)'")
+            throw JSecError.unreadableFile("certificate file", file)
         }
         return try chain(pem: String(decoding: data, as: UTF8.self))
     }

@@ -1,4 +1,5 @@
 internal import CJSecOpenSSL
+import Foundation
 
 /// The single error type of JSec and JSecCrypto (docs/architecture.md, "Errors").
 ///
@@ -88,4 +89,18 @@ public enum OpenSSLErrorQueue {
 
     /// The text of every entry of this thread's error queue, draining it.
     public static func drain() -> [String] { drainEntries().map(\.text) }
+}
+
+extension JSecError {
+    /// A file that cannot be read, with the cause (`errno`) named: "cannot read certificate file 'x.pem': no such
+    /// file or directory (ENOENT)", code `.errno(ENOENT)`.
+    package static func unreadableFile(_ what: String, _ path: String) -> JSecError {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            return JSecError(.configuration, "cannot read \(what) '\(path)': it is a directory", code: .errno(EISDIR))
+        }
+        let cause: Int32 = access(path, R_OK) == 0 ? EIO : errno
+        return JSecError(
+            .configuration, "cannot read \(what) '\(path)': \(Self.errnoText(cause)) (\(Self.errnoName(cause)))", code: .errno(cause))
+    }
 }

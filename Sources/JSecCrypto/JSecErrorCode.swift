@@ -69,6 +69,8 @@ extension JSecError {
             /// The TLS key log path is not a regular file of this user (a symbolic link, even a dangling one, a FIFO,
             /// a device, a directory, or a file another user owns): JSec refuses to write secrets there.
             case unsafeKeyLogFile
+            /// A PEM private key is encrypted and no password was given.
+            case keyEncrypted
         }
 
         public var description: String {

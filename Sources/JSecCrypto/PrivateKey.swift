@@ -102,6 +102,11 @@ public final class PrivateKey: @unchecked Sendable {
     /// Parses a PEM private key (PKCS#8, traditional RSA/EC, optionally encrypted with `password`).
     public convenience init(pem: String, password: String? = nil) throws {
         guard pem.utf8.count <= KeyLimits.maximumInput else { throw KeyLimits.tooLarge(pem.utf8.count) }
+        if password == nil, pem.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") || pem.contains("Proc-Type: 4,ENCRYPTED") {
+            throw JSecError(
+                .crypto, "the PEM private key is encrypted and no password was given: pass its password (password:)",
+                code: .jsec(.keyEncrypted))
+        }
         OpenSSLErrorQueue.clear()
         let bio = MemoryBIO(Array(pem.utf8))
         let key: OpaquePointer? = password.withPasswordPointer { pw in

@@ -20,6 +20,11 @@ public let errorTextSuite = Suite(
     // Issue 16 item 7: echo-server offered x25519 for --self-signed, which failed deep in OpenSSL
     // ("operation not supported for this keytype"): an X25519 key cannot sign.
     Test("x25519 cannot sign a certificate") { _ in try await ErrorText.x25519Certificate() }
+    // Issue 22 item 3: messages a user met that did not name the cause or the fix.
+    Test("a missing certificate file names the cause") { _ in try ErrorText.missingCertificateFile() }
+    Test("an encrypted key without its password says so, in one line") { _ in try ErrorText.encryptedKey() }
+    Test("a hostname mismatch names the name asked for and the names certified") { _ in try await ErrorText.hostnameMismatch() }
+    Test("a plaintext peer: the handshake error asks whether the peer speaks TLS") { _ in try await ErrorText.plaintextPeer() }
 }
 
 enum ErrorText {
@@ -169,5 +174,66 @@ enum ErrorText {
             throw CheckFailure(message: "a failed parse carries OpenSSL's code: \(e) code \(String(describing: e.code))", file: #fileID, line: #line)
         }
         try check(library > 0 && reason > 0, "library \(library), reason \(reason)")
+    }
+
+    /// Was "cannot read certificate file 'x.pem'", without the cause.
+    static func missingCertificateFile() throws {
+        let path = NSTemporaryDirectory() + "jsec-missing-\(UUID().uuidString.prefix(8)).pem"
+        var config = TestPKI.shared.serverConfiguration()
+        config.certificateChain = .file(path)
+        let e = try checkThrowsJSecSync(.configuration, "a missing certificate file") { _ = try TLSContext(config) }
+        try checkEqual(e.message, "invalid certificate: cannot read certificate file '\(path)': no such file or directory (ENOENT)", "message")
+        try checkEqual(e.code, .errno(ENOENT), "code")
+        config = TestPKI.shared.serverConfiguration()
+        config.privateKey = .file(NSTemporaryDirectory(), password: nil)
+        let d = try checkThrowsJSecSync(.configuration, "a directory as the key file") { _ = try TLSContext(config) }
+        try check(d.message.hasSuffix("cannot read private key file '\(NSTemporaryDirectory())': it is a directory"), "message: \(d.message)")
+    }
+
+    /// Was "cannot parse the PEM private key (malformed, not a private key, or encrypted)" and five OpenSSL queue lines.
+    static func encryptedKey() throws {
+        let pem = try TestPKI.shared.server.privateKey.pem(password: "secret")
+        var config = TestPKI.shared.serverConfiguration()
+        config.privateKey = .pem(pem, password: nil)
+        let e = try checkThrowsJSecSync(.configuration, "an encrypted key without its password") { _ = try TLSContext(config) }
+        try checkEqual(e.message, "invalid private key: the PEM private key is encrypted and no password was given: pass its password (password:)", "message")
+        try checkEqual(e.openSSLErrors, [], "no OpenSSL queue lines")
+        config.privateKey = .pem(pem, password: "secret")
+        _ = try TLSContext(config)  // the same key with its password loads
+    }
+
+    /// Was "certificate verify failed: hostname mismatch (X509 error 62)".
+    static func hostnameMismatch() async throws {
+        let listener = try await TLS.listen(host: "127.0.0.1", port: 0, context: TLSContext(TestPKI.shared.serverConfiguration()))
+        defer { Task { await listener.close() } }
+        let server = Task { _ = try? await listener.accept() }
+        defer { server.cancel() }
+        let e = try await checkThrowsJSec(.verification, "a server whose certificate is for another name") {
+            _ = try await TLS.connect(
+                host: "127.0.0.1", port: listener.port!, serverName: "other.example", context: TLSContext(TestPKI.shared.clientConfiguration()))
+        }
+        try checkEqual(
+            e.message,
+            "certificate verify failed: the server's certificate is not for 'other.example': it is for localhost, 127.0.0.1, ::1"
+                + " (connect with one of those names, or give the server a certificate for this one)", "message")
+        try checkEqual(e.code, .certificate(.hostnameMismatch), "code")
+    }
+
+    /// Was "TLS handshake failed: wrong version number" and nothing about why.
+    static func plaintextPeer() async throws {
+        let listener = try await NetListener.listen(host: "127.0.0.1", port: 0)
+        defer { Task { await listener.close() } }
+        let server = Task {
+            guard let s = try? await listener.accept() else { return }
+            try? await s.write(Array("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n".utf8))
+            _ = try? await s.read(max: 4096, timeout: .seconds(10))
+        }
+        defer { server.cancel() }
+        let e = try await checkThrowsJSec(.handshake, "TLS to a plaintext HTTP server") {
+            _ = try await TLS.connect(host: "127.0.0.1", port: listener.port!, context: TLSContext(TestPKI.shared.clientConfiguration()))
+        }
+        try checkEqual(
+            e.message, "TLS handshake failed: wrong version number — the peer does not speak TLS? (a plaintext service on this port, or a proxy)",
+            "message")
     }
 }

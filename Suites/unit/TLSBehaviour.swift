@@ -59,7 +59,7 @@ public enum TLSBehaviour {
             expected = "self-signed certificate"
         case .wrongHostname:
             host = "not-this-host.example"
-            expected = "hostname mismatch"
+            expected = "is not for 'not-this-host.example'"
         case .expired:
             identity = pki.expiredServer
             expected = "certificate has expired"
