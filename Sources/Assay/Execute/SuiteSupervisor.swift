@@ -140,6 +140,9 @@ struct SuiteSupervisor {
                     deadline = DispatchTime.now().uptimeNanoseconds + startupNs
                 case .done:
                     sawDone = true
+                    // Exiting includes a wrapper's own work at exit (valgrind's leak check over the whole heap),
+                    // which --timeout-scale stretches like every other wait.
+                    deadline = DispatchTime.now().uptimeNanoseconds + UInt64(Double(startupNs) * max(1, options.timeoutScale))
                 }
             }
         }
