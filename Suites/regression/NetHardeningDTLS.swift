@@ -158,14 +158,22 @@ public enum DTLSUnverified {
         try await Task.sleep(for: .milliseconds(100))  // the old server's last datagrams have arrived
         let again = try await DTLS.listen(port: port, context: context)
         defer { Task { await again.close() } }
-        let (staleType, _) = try await answer(a, hello(first, withCookie: cookieA), to: target, "A's cookie from the previous server")
-        try checkEqual(staleType, 3, "a stale cookie (the previous server's) is answered with a HelloVerifyRequest")
-        try checkEqual(again.sessionCount, 0, "sessions after the stale cookie")
-        let fresh = try cookie(of: try await answer(a, first, to: target, "A's first ClientHello to the new server").bytes)
-        try check(fresh != cookieA, "the new server's cookie for A differs from the old one")
-        let (freshType, _) = try await answer(a, hello(first, withCookie: fresh), to: target, "A's cookie from the new server")
-        try checkEqual(freshType, 2, "the new server's own cookie is answered with a ServerHello")
-        try checkEqual(again.sessionCount, 1, "the new server's own cookie creates a session")
+        try await staleRefusedFreshAccepted(a, first, stale: cookieA, server: again, target: target, "A's cookie from the previous server")
+    }
+
+    /// The `stale` cookie (one the server no longer accepts) gets a new HelloVerifyRequest and no session; the cookie
+    /// that HelloVerifyRequest carries then gets a ServerHello and the server's first session.
+    static func staleRefusedFreshAccepted(
+        _ socket: RawUDPSocket, _ first: [UInt8], stale: [UInt8], server: DTLSServer, target: SocketAddress, _ what: String
+    ) async throws {
+        let (staleType, _) = try await answer(socket, hello(first, withCookie: stale), to: target, what)
+        try checkEqual(staleType, 3, "\(what): answered with a HelloVerifyRequest (3), not a ServerHello (2)")
+        try checkEqual(server.sessionCount, 0, "sessions after \(what)")
+        let fresh = try cookie(of: try await answer(socket, first, to: target, "a new ClientHello after \(what)").bytes)
+        try check(fresh != stale, "the server gives another cookie than \(what)")
+        let (freshType, _) = try await answer(socket, hello(first, withCookie: fresh), to: target, "the fresh cookie after \(what)")
+        try checkEqual(freshType, 2, "the fresh cookie is answered with a ServerHello")
+        try checkEqual(server.sessionCount, 1, "the fresh cookie creates a session")
     }
 
     /// Cookie secrets rotate (issue 23): a cookie harvested from one address was accepted for the server's
@@ -188,14 +196,7 @@ public enum DTLSUnverified {
         defer { Task { await a.close() } }
         let old = try cookie(of: try await answer(a, first, to: target, "A's first ClientHello").bytes)
         try await Task.sleep(for: .milliseconds(2_100))
-        let (staleType, _) = try await answer(a, hello(first, withCookie: old), to: target, "A's cookie from two periods ago")
-        try checkEqual(staleType, 3, "a cookie older than two cookieSecretLifetime periods is answered with a HelloVerifyRequest")
-        try checkEqual(server.sessionCount, 0, "sessions after the stale cookie")
-        let fresh = try cookie(of: try await answer(a, first, to: target, "A's ClientHello after the rotation").bytes)
-        try check(fresh != old, "the rotated secret gives A another cookie")
-        let (freshType, _) = try await answer(a, hello(first, withCookie: fresh), to: target, "A's fresh cookie")
-        try checkEqual(freshType, 2, "the fresh cookie is answered with a ServerHello")
-        try checkEqual(server.sessionCount, 1, "the fresh cookie creates a session")
+        try await staleRefusedFreshAccepted(a, first, stale: old, server: server, target: target, "A's cookie from two cookieSecretLifetime periods ago")
     }
 
     /// Half-open handshakes per address (issue 23): one host that harvested cookies from many ports could fill the
