@@ -27,7 +27,7 @@ final class DTLSCookieSecrets {
     /// more, both are replaced (every cookie made before is stale).
     private func advance() {
         let elapsed = now() - start
-        let nanos = max(Int64(1), lifetime.nanosecondsClamped)
+        let nanos = max(1, lifetime.timeAmount.nanoseconds)  // validated: 100 ms…1 day
         let present = elapsed.nanoseconds / nanos
         guard present > period, let fresh = try? SecureRandom.bytes(32) else { return }
         previous = present == period + 1 ? current : nil
@@ -51,14 +51,5 @@ final class DTLSCookieSecrets {
             }
         }
         return ok
-    }
-}
-
-extension Duration {
-    /// Whole nanoseconds (Int64.max beyond 292 years).
-    var nanosecondsClamped: Int64 {
-        let (s, atto) = components
-        guard s < Int64.max / 1_000_000_000 else { return .max }
-        return s * 1_000_000_000 + atto / 1_000_000_000
     }
 }

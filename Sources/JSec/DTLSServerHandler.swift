@@ -159,7 +159,7 @@ final class DTLSServerHandler: ChannelInboundHandler {
             updateCount()
             return
         }
-        let host = peer.ipAddress ?? "\(peer)"
+        let host = Self.host(of: peer)
         guard handshaking[host, default: 0] < options.maximumHandshakesPerAddress else {
             stats.recordFailure(
                 JSecError(
@@ -224,12 +224,15 @@ final class DTLSServerHandler: ChannelInboundHandler {
     /// `driver`'s handshake no longer counts against its address (called on completion and on end; once).
     private func handshakeOver(_ driver: DTLSDriver) {
         guard handshakingDrivers.remove(ObjectIdentifier(driver)) != nil else { return }
-        let host = driver.peer.ipAddress ?? "\(driver.peer)"
+        let host = Self.host(of: driver.peer)
         let left = (handshaking[host] ?? 1) - 1
         handshaking[host] = left > 0 ? left : nil
     }
 
     private func updateCount() { stats.setSessions(sessionCount) }
+
+    /// What ``DTLSOptions/maximumHandshakesPerAddress`` counts by: the source IP address, any port.
+    static func host(of peer: SocketAddress) -> String { peer.ipAddress ?? "\(peer)" }
 
     /// What a cookie is bound to: the source address and port.
     static func addressBytes(_ address: SocketAddress) -> [UInt8] {
