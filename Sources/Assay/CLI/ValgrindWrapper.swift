@@ -24,21 +24,18 @@ enum ValgrindWrapper {
         var words = wrapper.split(whereSeparator: \.isWhitespace).map(String.init)
         guard let at = words.firstIndex(where: { ($0 as NSString).lastPathComponent == "valgrind" }) else { return nil }
         var added: [String] = []
-        var kept: [String] = []
         let code: Int32
         if let given = words.first(where: { $0.hasPrefix("--error-exitcode=") }) {
             code = Int32(given.dropFirst("--error-exitcode=".count)) ?? 0
-            kept.append(given)
         } else {
             code = defaultErrorExitCode
             added.append("--error-exitcode=\(code)")
         }
         var missing: String?
-        if words.contains(where: { $0.hasPrefix("--suppressions=") }) {
-            kept.append("your --suppressions")
-        } else if let suppressions {
+        let userSuppressions = words.contains { $0.hasPrefix("--suppressions=") }
+        if !userSuppressions, let suppressions {
             added.append("--suppressions=\(suppressions)")
-        } else {
+        } else if !userSuppressions {
             missing =
                 "the Swift-runtime suppressions (tools/valgrind/swift-runtime.supp) are not beside this binary's package: the runtime's one-time allocations may be reported"
         }
