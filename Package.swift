@@ -52,14 +52,16 @@ let package = Package(
         // --- Assay: the harness ---
         .target(name: "AssayResults"),
         .target(name: "CAssaySystem"),  // prctl for the runner's orphan reaper (Swift cannot call variadic C)
+        // The harness knows nothing about TLS: remote participants go through its RemoteTransport protocol.
         .target(
             name: "Assay",
-            // JSec: remote participants' coordinator channel is TLS 1.3 with mTLS (Sources/Assay/Remote).
-            dependencies: ["AssayResults", "CAssaySystem", "JSec", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["AssayResults", "CAssaySystem", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // Assay's remote transport over TLS 1.3 with mutual authentication, on JSec; the runner wires it in.
+        .target(name: "AssayRemoteTLS", dependencies: ["Assay", "JSec", "JSecCrypto"]),
         .executableTarget(
             name: "runner",
-            dependencies: ["Assay", "Suites", "JSec", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Assay", "AssayRemoteTLS", "Suites", "JSec"]
         ),
         .executableTarget(
             name: "analyzer",
@@ -169,7 +171,8 @@ let package = Package(
             path: "Tests/AssayFixtureRunner",
             exclude: ["Matrices"]
         ),
-        .testTarget(name: "AssayTests", dependencies: ["Assay", "AssayResults", "AssayFixtureRunner"]),
+        // JSec and AssayRemoteTLS: the remote coordinator's tests attack it over real TLS.
+        .testTarget(name: "AssayTests", dependencies: ["Assay", "AssayResults", "AssayRemoteTLS", "JSec", "AssayFixtureRunner"]),
         .testTarget(
             name: "AnalyzerTests",
             dependencies: ["PerfAnalysis", "AssayResults", "analyzer", "Assay"],

@@ -1,5 +1,6 @@
-// The runner: Assay's CLI with the project's suites linked in.
+// The runner: Assay's CLI with the project's suites linked in, and remote participants over TLS.
 import Assay
+import AssayRemoteTLS
 import Foundation
 import JSec
 import Suites
@@ -16,7 +17,7 @@ if tasksOnEventLoops {
 #endif
 // Recorded in the results file's run.extra (docs/results-schema.md); analyzer --compare warns when they differ.
 AssayMain.main(
-    suites: Registry.suites,
+    suites: Registry.suites, remoteTransport: TLSRemoteTransport(),
     metadata: {
         ["buildConfiguration": buildConfiguration, "tasksOnEventLoops": tasksOnEventLoops ? "yes" : "no"]
     })

@@ -3,6 +3,7 @@ import JSec
 import Testing
 
 @testable import Assay
+@testable import AssayRemoteTLS
 
 #if canImport(Glibc)
     import Glibc
@@ -44,12 +45,13 @@ struct RemoteGateAttackTests {
         let log = HookLog()
         let port: Int
         let bundle: ParticipantBundle
-        let local: NetListener
+        let local: any RemoteLocalListener
+        static let transport = TLSRemoteTransport()
 
         init(handshakeTimeout: Duration) async throws {
             dir = NSTemporaryDirectory() + "assay-attack-\(UUID().uuidString)"
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            local = try await NetListener.listen(unixPath: dir + "/c.sock", backlog: 8)
+            local = try await Self.transport.listen(unixPath: dir + "/c.sock", backlog: 8)
             let hosts = HostsFile(
                 coordinator: .init(address: "127.0.0.1", port: 0),
                 hosts: [.init(name: "x", address: "127.0.0.1", launcher: .external, binary: "/bin/true", ssh: nil)],
@@ -59,7 +61,7 @@ struct RemoteGateAttackTests {
                 role: p.role, index: p.index, socketPath: dir + "/c.sock", scratch: dir, id: "attack")
             gate = RemoteGate(
                 hosts: hosts, placement: hosts.placement([p]), requests: [p: request], socketPath: dir + "/c.sock", dir: dir,
-                waitScale: 1, hooks: log.hooks, handshakeTimeout: handshakeTimeout)
+                waitScale: 1, hooks: log.hooks, transport: Self.transport, handshakeTimeout: handshakeTimeout)
             gate.start()
             // The external launcher writes the participant's command (port and bundle) to `commands`.
             var command: String?
@@ -83,15 +85,15 @@ struct RemoteGateAttackTests {
         }
 
         /// Joins as the participant with its bundle, as `runner participant` does; the link and the admission.
-        func join() async throws -> (NetStream, RemoteAdmission) {
-            let stream = try await TLS.connect(host: "127.0.0.1", port: port, context: try bundle.clientContext(), timeout: .seconds(60))
+        func join() async throws -> (any RemoteStream, RemoteAdmission) {
+            let stream = try await bundle.connect(host: "127.0.0.1", port: port, timeout: .seconds(60))
             try await RemoteLine.write(RemoteJoin(token: bundle.token ?? ""), to: stream)
             let line = try await RemoteLine.read(stream, limit: 1 << 20, timeout: .seconds(120))
             return (stream, try JSONDecoder().decode(RemoteAdmission.self, from: Data(line)))
         }
 
         /// Joins and takes the relayed link on the coordinator's socket.
-        func joinAndRelay() async throws -> (remote: NetStream, local: NetStream) {
+        func joinAndRelay() async throws -> (remote: any RemoteStream, local: any RemoteStream) {
             let (link, admission) = try await join()
             try #require(admission.request != nil, "the participant is admitted: \(admission.refused ?? "")")
             let relayed = try await local.accept(timeout: .seconds(120))
@@ -229,7 +231,7 @@ struct RemoteGateAttackTests {
         var held: [Int32] = []
         defer { for fd in held { close(fd) } }
         do {
-            var joined: (remote: NetStream, local: NetStream)?
+            var joined: (remote: any RemoteStream, local: any RemoteStream)?
             for _ in 0..<10 where joined == nil { joined = try? await g.joinAndRelay() }
             let (link, relayed) = try #require(joined, "the participant joins")
             defer {

@@ -1,5 +1,7 @@
+import AssayRemoteTLS
 import Foundation
 import Testing
+
 @testable import Assay
 
 #if canImport(Glibc)
@@ -78,7 +80,7 @@ struct RemoteGateBoundTests {
             roles: ["client-host": ["a"]], commands: dir + "/commands", silenceTimeout: 60)
         let gate = RemoteGate(
             hosts: hosts, placement: hosts.placement([p]), requests: [:], socketPath: dir + "/c.sock", dir: dir, waitScale: 1,
-            hooks: RemoteGateHooks(spawn: { _, _ in }, ended: { _, _, _ in }, failed: { _, _ in }),
+            hooks: RemoteGateHooks(spawn: { _, _ in }, ended: { _, _, _ in }, failed: { _, _ in }), transport: TLSRemoteTransport(),
             // Longer than any stall of a loaded machine, so that the held connections are not closed by their
             // handshake timeout (the bound, not a timeout, is under test).
             handshakeTimeout: .seconds(300))

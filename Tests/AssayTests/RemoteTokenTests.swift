@@ -1,6 +1,8 @@
+import Assay
 import Foundation
 import Testing
-@testable import Assay
+
+@testable import AssayRemoteTLS
 
 /// The remote coordinator admits a participant only with the run's exact token: not an empty one,
 /// not a prefix of it, not the token with anything appended, not one character off.

@@ -13,6 +13,15 @@ public enum AssayMain {
         exit(run(arguments: CommandLine.arguments, suites: suites, metadata: metadata))
     }
 
+    /// Runs with the process's arguments and exits; remote participants (`--hosts`, `runner participant`) go
+    /// through `remoteTransport` (the project's runner wires in AssayRemoteTLS's).
+    package static func main(
+        suites: [Suite], remoteTransport: any RemoteTransport, metadata: @escaping @Sendable () -> [String: String] = { [:] }
+    ) -> Never {
+        InstalledRemoteTransport.current = remoteTransport
+        main(suites: suites, metadata: metadata)
+    }
+
     /// Runs with explicit arguments (program name first) and returns the exit status.
     /// `metadata` may supply "opensslVersion", "gitRevision" or any extra key for the results file.
     public static func run(
@@ -27,7 +36,8 @@ public enum AssayMain {
             return ParticipantWorker.run(suites: suites, json: arguments[2])
         }
         if arguments.count >= 2 && arguments[1] == RemoteParticipantMain.command {
-            return RemoteParticipantMain.run(suites: suites, arguments: Array(arguments.dropFirst(2)))
+            return RemoteParticipantMain.run(
+                suites: suites, arguments: Array(arguments.dropFirst(2)), transport: InstalledRemoteTransport.current)
         }
         let start = Date()
         let loadAtStart = MachineFacts.loadAverage()

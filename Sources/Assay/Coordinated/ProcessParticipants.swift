@@ -67,6 +67,10 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
     }
 
     func start() throws {
+        let hosts = try HostsFile.fromEnvironment()
+        let placement = hosts?.placement(resolved.participants) ?? [:]
+        let transport = InstalledRemoteTransport.current
+        if !placement.isEmpty && transport == nil { throw RemoteParticipantError(description: RemoteParticipantError.noTransport) }
         try FileManager.default.createDirectory(
             atPath: dir, withIntermediateDirectories: true,
             attributes: [.posixPermissions: 0o700])
@@ -75,8 +79,6 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
         let acceptor = Thread { [self] in acceptLoop(lfd) }
         acceptor.start()
         let exe = ExecutablePath.current() ?? CommandLine.arguments[0]
-        let hosts = try HostsFile.fromEnvironment()
-        let placement = hosts?.placement(resolved.participants) ?? [:]
         var remoteRequests: [ParticipantID: ParticipantRequest] = [:]
         for p in resolved.participants {
             var req = ParticipantRequest(
@@ -101,7 +103,7 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
             }
             try spawn(p, argv)
         }
-        if let hosts, !placement.isEmpty { startGate(hosts, placement, remoteRequests) }
+        if let hosts, let transport, !placement.isEmpty { startGate(hosts, placement, remoteRequests, transport) }
     }
 
     /// Starts the process standing for `p` (the participant, or ssh running it); its exit ends `p`.
@@ -118,7 +120,10 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
         reaper.start()
     }
 
-    private func startGate(_ hosts: HostsFile, _ placement: [ParticipantID: HostsFile.Host], _ requests: [ParticipantID: ParticipantRequest]) {
+    private func startGate(
+        _ hosts: HostsFile, _ placement: [ParticipantID: HostsFile.Host], _ requests: [ParticipantID: ParticipantRequest],
+        _ transport: any RemoteTransport
+    ) {
         let hooks = RemoteGateHooks(
             spawn: { [self] p, argv in try spawn(p, argv) },
             ended: { [self] p, failure, crashed in
@@ -131,7 +136,7 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
             refused: { [self] r in entrySink?(r.json) })
         let g = RemoteGate(
             hosts: hosts, placement: placement, requests: requests, socketPath: socketPath, dir: dir,
-            waitScale: waitScale, hooks: hooks)
+            waitScale: waitScale, hooks: hooks, transport: transport)
         g.onJoin = { [self] p, from in
             if let h = placement[p] { entrySink?(Self.placementEntry(p, host: h.name, address: h.address, launcher: h.launcher, from: from)) }
         }

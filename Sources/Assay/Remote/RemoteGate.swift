@@ -1,5 +1,4 @@
 import Foundation
-import JSec
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -18,11 +17,11 @@ struct RemoteGateHooks: Sendable {
     var refused: @Sendable (RemoteRefusal) -> Void = { _ in }
 }
 
-/// Process mode's door to other hosts (docs/distributed.md, "Remote participants"). Per case: generates the
-/// run's credentials, listens on TCP at the hosts file's coordinator address, starts each remote
-/// participant with its launcher, and admits a connection only if its TLS 1.3 handshake presents
-/// a certificate this case's CA issued to a participant placed on a host (mutual authentication),
-/// and its first line carries the run's token. An admitted participant's link is relayed to the
+/// Process mode's door to other hosts (docs/distributed.md, "Remote participants"). Per case: has the
+/// transport generate the run's credentials and listen at the hosts file's coordinator address, starts each
+/// remote participant with its launcher, and admits a connection only if it authenticates as a participant
+/// placed on a host (with AssayRemoteTLS: a TLS 1.3 handshake presenting a certificate this case's CA issued,
+/// mutual authentication), and its first line carries the run's token. An admitted participant's link is relayed to the
 /// coordinator's Unix socket, so barriers, events, reports and outcomes take the local path.
 ///
 /// Bounds against an untrusted peer (RemotePending): at most `2 × remote participants + 8`
@@ -49,13 +48,14 @@ final class RemoteGate: @unchecked Sendable {
     let dir: String
     let silence: Double
     let hooks: RemoteGateHooks
+    let transport: any RemoteTransport
     private let lock = NSLock()
     private var links: [ParticipantID: Link] = [:]
-    private var listener: NetListener?
+    private var listener: (any RemoteCoordinatorEndpoint)?
     private var closed = false
     /// Connections accepted and not yet authenticated or dropped, and their streams (to close one to make room).
     private var pending: RemotePending
-    private var pendingStreams: [Int: NetStream] = [:]
+    private var pendingStreams: [Int: any RemoteIncoming] = [:]
     /// How long an unauthenticated connection may take to finish its TLS handshake (tests lengthen it).
     private let handshakeTimeout: Duration
     /// Connections accepted and not yet authenticated or dropped (for tests of the bound).
@@ -69,15 +69,16 @@ final class RemoteGate: @unchecked Sendable {
     var refusalsNotListed: Int { lock.withLock { unlisted } }
     /// The most refused connections recorded one by one (a flood is counted beyond).
     static let listedRefusals = 100
-    private var streams: [ParticipantID: NetStream] = [:]
+    private var streams: [ParticipantID: any RemoteStream] = [:]
     /// Told when a participant joins, with the address it connected from (set before `start`).
     var onJoin: (@Sendable (ParticipantID, String) -> Void)?
 
     init(
         hosts: HostsFile, placement: [ParticipantID: HostsFile.Host], requests: [ParticipantID: ParticipantRequest],
-        socketPath: String, dir: String, waitScale: Double, hooks: RemoteGateHooks,
+        socketPath: String, dir: String, waitScale: Double, hooks: RemoteGateHooks, transport: any RemoteTransport,
         handshakeTimeout: Duration = .seconds(15)
     ) {
+        self.transport = transport
         self.handshakeTimeout = handshakeTimeout
         self.hosts = hosts
         self.placement = placement
@@ -103,13 +104,11 @@ final class RemoteGate: @unchecked Sendable {
 
     private func serve() async {
         let address = hosts.coordinator.address
-        let creds: RemoteCredentials
-        let context: TLSContext
-        let listener: NetListener
+        let listener: any RemoteCoordinatorEndpoint
         do {
-            creds = try RemoteCredentials(coordinatorAddress: address, participants: remote)
-            context = try creds.serverContext(handshakeTimeout: handshakeTimeout)
-            listener = try await NetListener.listen(host: address, port: hosts.coordinator.port ?? 0, backlog: 64)
+            listener = try await transport.coordinator(
+                address: address, port: hosts.coordinator.port ?? 0, backlog: 64, participants: remote,
+                handshakeTimeout: handshakeTimeout)
         } catch {
             for p in remote { end(p, "\(p) was not started: the coordinator cannot listen on \(address): \(error)") }
             return
@@ -119,12 +118,10 @@ final class RemoteGate: @unchecked Sendable {
             return closed
         }
         if already { await listener.close(); return }
-        let port = listener.port ?? 0
-        for p in remote { launch(p, creds: creds, port: port) }
+        for p in remote { launch(p, creds: listener, port: listener.port) }
         while let stream = try? await listener.accept() {
-            var source = "?"
-            if case .ip(let h, _)? = stream.remoteAddress { source = h }
-            let (id, evicted): (Int, (NetStream, RemotePending.Eviction)?) = lock.withLock {
+            let source = stream.peer?.host ?? "?"
+            let (id, evicted): (Int, ((any RemoteIncoming), RemotePending.Eviction)?) = lock.withLock {
                 let (id, out) = pending.add(source)
                 pendingStreams[id] = stream
                 guard let (entry, why) = out, let victim = pendingStreams.removeValue(forKey: entry.id) else { return (id, nil) }
@@ -132,17 +129,16 @@ final class RemoteGate: @unchecked Sendable {
             }
             if let (victim, why) = evicted {
                 // Closed before it is recorded: whoever sees the record finds the connection closed.
-                let address = victim.remoteAddress
                 await victim.close()
-                record(address, .unauthenticated, why.reason)
+                record(victim.peer, .unauthenticated, why.reason)
             }
-            Task { await self.admit(stream, pendingID: id, creds: creds, context: context) }
+            Task { await self.admit(stream, pendingID: id, creds: listener) }
         }
     }
 
     // MARK: launching
 
-    private func launch(_ p: ParticipantID, creds: RemoteCredentials, port: Int) {
+    private func launch(_ p: ParticipantID, creds: any RemoteCoordinatorEndpoint, port: Int) {
         guard let host = placement[p] else { return }
         let bundle: String
         do {
@@ -215,11 +211,9 @@ final class RemoteGate: @unchecked Sendable {
     }
 
     /// Records a refused connection: the case's results (hooks.refused) and a line on stderr.
-    /// `address`: the peer's, taken before the stream was closed (a closed stream has none).
-    private func record(_ address: NetAddress?, _ stage: RemoteRefusal.Stage, _ reason: String) {
-        var host: String?
-        if case .ip(let h, _)? = address { host = h }
-        let r = RemoteRefusal(from: address?.description ?? "?", host: describe(host).text, stage: stage, reason: reason)
+    /// `peer`: where the connection came from, taken when it was accepted.
+    private func record(_ peer: RemotePeer?, _ stage: RemoteRefusal.Stage, _ reason: String) {
+        let r = RemoteRefusal(from: peer?.description ?? "?", host: describe(peer?.host).text, stage: stage, reason: reason)
         let listed: Bool = lock.withLock {
             guard refusals.count < Self.listedRefusals else {
                 unlisted += 1
@@ -234,11 +228,9 @@ final class RemoteGate: @unchecked Sendable {
         hooks.refused(r)
     }
 
-    private func admit(_ stream: NetStream, pendingID: Int, creds: RemoteCredentials, context: TLSContext) async {
-        let address = stream.remoteAddress
-        var fromHost: String?
-        if case .ip(let h, _)? = address { fromHost = h }
-        let from = describe(fromHost)
+    private func admit(_ stream: any RemoteIncoming, pendingID: Int, creds: any RemoteCoordinatorEndpoint) async {
+        let address = stream.peer
+        let from = describe(address?.host)
         /// Leaves the pool of pending connections: false if it was closed to make room (and recorded then).
         func leavePending() -> Bool {
             lock.withLock {
@@ -258,12 +250,9 @@ final class RemoteGate: @unchecked Sendable {
             record(address, .authenticated, why)
             hooks.failed(participant, "refused a remote participant connection from \(from.text): \(why)")
         }
-        do { try await TLS.upgrade(stream, asServerWith: context) } catch {
-            await noise("TLS handshake failed (no TLS, a certificate not issued by this run's CA, or none): \(error)")
-            return
-        }
-        guard let leaf = stream.tls?.info.peerCertificates.first, let fingerprint = try? leaf.fingerprint(), let p = creds.issued[fingerprint] else {
-            await noise("its certificate was issued by this run's CA to no remote participant")
+        let p: ParticipantID
+        do { p = try await stream.authenticate() } catch {
+            await noise("\(error)")  // the transport's words: which handshake or identity failed
             return
         }
         guard leavePending() else {
@@ -306,10 +295,10 @@ final class RemoteGate: @unchecked Sendable {
             }
             return
         }
-        let local: NetStream
+        let local: any RemoteStream
         do {
             try await RemoteLine.write(RemoteAdmission(request: request), to: stream)
-            local = try await NetStream.connect(unixPath: socketPath, timeout: .seconds(10))
+            local = try await transport.connect(unixPath: socketPath, timeout: .seconds(10))
         } catch {
             await stream.close()
             linkEnded(p, "\(p) on host \(placement[p]!.name) lost its link while joining: \(error)")
@@ -360,7 +349,7 @@ final class RemoteGate: @unchecked Sendable {
 
     /// Cuts `p`'s link (forceStop); a waiting external participant ends now.
     func stop(_ p: ParticipantID) {
-        let (stream, waiting): (NetStream?, Bool) = lock.withLock {
+        let (stream, waiting): ((any RemoteStream)?, Bool) = lock.withLock {
             if case .waiting? = links[p] { return (nil, true) }
             return (streams[p], false)
         }
@@ -369,7 +358,7 @@ final class RemoteGate: @unchecked Sendable {
     }
 
     func close() {
-        let (l, all): (NetListener?, [NetStream]) = lock.withLock {
+        let (l, all): ((any RemoteCoordinatorEndpoint)?, [any RemoteStream]) = lock.withLock {
             closed = true
             defer { listener = nil }
             return (listener, Array(streams.values))

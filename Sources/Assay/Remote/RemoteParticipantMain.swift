@@ -1,10 +1,10 @@
 import Foundation
-import JSec
 
 /// `runner participant --connect HOST:PORT --bundle FILE|-` (or `--ca/--cert/--key` and
-/// `--token`/`ASSAY_TOKEN`): a remote participant. Connects to the coordinator over TLS 1.3 with
-/// its client certificate, sends the token, receives its request, and runs its role's body as a
-/// process-mode participant whose Unix connection is relayed over the TLS link. When the link is
+/// `--token`/`ASSAY_TOKEN`): a remote participant. Connects to the coordinator through the runner's
+/// transport with its credentials (AssayRemoteTLS: TLS 1.3 with its client certificate), sends the token,
+/// receives its request, and runs its role's body as a process-mode participant whose Unix connection is
+/// relayed over the link. When the link is
 /// lost the body is aborted, and the process exits at most `grace` seconds later.
 enum RemoteParticipantMain {
     static let command = "participant"
@@ -66,60 +66,62 @@ enum RemoteParticipantMain {
         return (host, port)
     }
 
-    static func credentials(_ o: Options) throws -> ParticipantBundle {
+    /// The participant's credentials, and the token it presents (`--token`, else `ASSAY_TOKEN`, else the bundle's).
+    typealias Credentials = (credentials: any RemoteParticipantCredentials, token: String)
+
+    static func credentials(_ o: Options, transport: any RemoteTransport) throws -> Credentials {
         func text(_ path: String) throws -> String {
             if path == "-" { return String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) }
             guard let d = FileManager.default.contents(atPath: path) else { throw RemoteParticipantError(description: "cannot read \(path)") }
             return String(decoding: d, as: UTF8.self)
         }
-        var b: ParticipantBundle
+        let c: any RemoteParticipantCredentials
         if let path = o.bundle {
-            b = try ParticipantBundle(text: try text(path))
+            c = try transport.participant(bundle: try text(path))
         } else {
-            b = ParticipantBundle(
-                certificate: try Certificate(pem: try text(o.cert!)), key: try PrivateKey(pem: try text(o.key!)),
-                ca: try Certificate(pem: try text(o.ca!)), token: nil)
+            c = try transport.participant(certificate: try text(o.cert!), key: try text(o.key!), ca: try text(o.ca!))
         }
-        if let t = o.token ?? ProcessInfo.processInfo.environment["ASSAY_TOKEN"] { b.token = t }
-        guard b.token != nil else { throw RemoteParticipantError(description: "no token: give --token, ASSAY_TOKEN or a bundle with one") }
-        return b
+        guard let token = o.token ?? ProcessInfo.processInfo.environment["ASSAY_TOKEN"] ?? c.token else {
+            throw RemoteParticipantError(description: "no token: give --token, ASSAY_TOKEN or a bundle with one")
+        }
+        return (c, token)
     }
 
-    static func run(suites: [Suite], arguments: [String]) -> Int32 {
+    static func run(suites: [Suite], arguments: [String], transport: (any RemoteTransport)?) -> Int32 {
         func fail(_ s: String, _ code: Int32 = 3) -> Int32 {
             FileHandle.standardError.write(Data("assay participant: \(s)\n".utf8))
             return code
         }
+        guard let transport else { return fail(RemoteParticipantError.noTransport, 2) }
         let options: Options
-        let creds: ParticipantBundle
+        let creds: any RemoteParticipantCredentials
+        let token: String
         do {
             options = try parse(arguments)
-            creds = try credentials(options)
+            (creds, token) = try credentials(options, transport: transport)
         } catch { return fail("\(error)", 2) }
 
         // Connect, authenticate, and receive the request.
-        let joined: Result<(NetStream, ParticipantRequest), any Error> = blockingAwait {
+        let joined: Result<(any RemoteStream, ParticipantRequest), any Error> = blockingAwait {
             do {
-                let stream: NetStream
+                let stream: any RemoteStream
                 do {
-                    stream = try await TLS.connect(
-                        host: options.host, port: options.port, context: try creds.clientContext(),
-                        timeout: .seconds(15))
-                } catch let e as JSecError where e.category == .verification {
+                    stream = try await creds.connect(host: options.host, port: options.port, timeout: .seconds(15))
+                } catch let e as RemoteLinkError where e.kind == .verification {
                     throw RemoteParticipantError(
                         description: "the coordinator is not the one of this bundle's run (its certificate does not verify against the bundle's CA): \(e)")
                 }
                 do {
-                    try await RemoteLine.write(RemoteJoin(token: creds.token ?? ""), to: stream)
+                    try await RemoteLine.write(RemoteJoin(token: token), to: stream)
                     let line = try await RemoteLine.read(stream, limit: 1 << 20, timeout: .seconds(30))
                     let admission = try JSONDecoder().decode(RemoteAdmission.self, from: Data(line))
                     guard let req = admission.request else {
                         throw RemoteParticipantError(description: "the coordinator refused this participant: \(admission.refused ?? "no reason given")")
                     }
                     return .success((stream, req))
-                } catch let e as JSecError where [.verification, .handshake, .closed].contains(e.category) {
+                } catch let e as RemoteLinkError where [.verification, .handshake, .closed].contains(e.kind) {
                     await stream.close()
-                    throw RemoteParticipantError(description: "the coordinator refused this participant (TLS: \(e))")
+                    throw RemoteParticipantError(description: "the coordinator refused this participant (\(e))")
                 } catch {
                     await stream.close()
                     throw error
@@ -140,8 +142,8 @@ enum RemoteParticipantMain {
         } catch { return fail("cannot create \(dir): \(error)") }
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/s"
-        let listening: Result<NetListener, any Error> = blockingAwait {
-            do { return .success(try await NetListener.listen(unixPath: path, backlog: 1)) } catch { return .failure(error) }
+        let listening: Result<any RemoteLocalListener, any Error> = blockingAwait {
+            do { return .success(try await transport.listen(unixPath: path, backlog: 1)) } catch { return .failure(error) }
         }
         guard case .success(let listener) = listening else { return fail("cannot listen on \(path)") }
         let silence = 10 * (request.waitScale ?? 1)
@@ -174,4 +176,8 @@ enum RemoteParticipantMain {
 /// Why a remote participant could not join (printed; exit status 3).
 struct RemoteParticipantError: Error, CustomStringConvertible {
     let description: String
+
+    /// A runner built without a transport (`AssayMain.main(suites:remoteTransport:metadata:)`).
+    static let noTransport =
+        "this runner has no remote transport: remote participants need a runner that wires one in (the project's runner wires in AssayRemoteTLS)"
 }

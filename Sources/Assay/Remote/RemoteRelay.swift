@@ -1,8 +1,7 @@
 import Foundation
-import JSec
 
 /// Carries the coordination protocol's JSON lines between a remote participant and its
-/// coordinator: the TLS link on one side, the local Unix connection (the coordinator's socket, or
+/// coordinator: the authenticated link on one side, the local Unix connection (the coordinator's socket, or
 /// the participant's in-process worker) on the other. Only the transport changes: the lines go
 /// through byte for byte.
 ///
@@ -19,8 +18,8 @@ struct RemoteRelay: Sendable {
         case silent(Double)
     }
 
-    let remote: NetStream
-    let local: NetStream
+    let remote: any RemoteStream
+    let local: any RemoteStream
     var heartbeat: Double = 1
     var silence: Double = 10
 
@@ -57,7 +56,7 @@ struct RemoteRelay: Sendable {
                     atLineStart = b == 0x0A
                 }
                 if !lines.isEmpty { try await local.write(lines) }
-            } catch let e as JSecError where e.category == .timeout {
+            } catch let e as RemoteLinkError where e.kind == .timeout {
                 return .silent(silence)
             } catch {
                 return .closed("\(error)")
@@ -73,7 +72,7 @@ struct RemoteRelay: Sendable {
                 guard let bytes = try await local.read(max: 65_536, timeout: .seconds(heartbeat)) else { return .localClosed }
                 try await remote.write(bytes)
                 atLineStart = bytes.last == 0x0A
-            } catch let e as JSecError where e.category == .timeout {
+            } catch let e as RemoteLinkError where e.kind == .timeout {
                 if atLineStart {
                     do { try await remote.write([0x0A]) } catch { return .closed("\(error)") }
                 }
@@ -86,15 +85,15 @@ struct RemoteRelay: Sendable {
 
 /// One JSON line on a stream, bounded: at most `limit` bytes before the newline, within `timeout`.
 enum RemoteLine {
-    static func read(_ stream: NetStream, limit: Int, timeout: Duration) async throws -> [UInt8] {
+    static func read(_ stream: any RemoteStream, limit: Int, timeout: Duration) async throws -> [UInt8] {
         var line: [UInt8] = []
         let deadline = ContinuousClock.now + timeout
         while true {
             let left = deadline - ContinuousClock.now
-            guard left > .zero else { throw JSecError(.timeout, "no complete line within \(timeout)") }
+            guard left > .zero else { throw RemoteLinkError(.timeout, "no complete line within \(timeout)") }
             // One byte at a time would be slow; a peer sends nothing after its line until answered.
             guard let bytes = try await stream.read(max: 4096, timeout: left) else {
-                throw JSecError(.closed, "the connection closed before a complete line")
+                throw RemoteLinkError(.closed, "the connection closed before a complete line")
             }
             if let nl = bytes.firstIndex(of: 0x0A) {
                 line += bytes[..<nl]
@@ -104,10 +103,10 @@ enum RemoteLine {
             line += bytes
             if line.count > limit { break }
         }
-        throw JSecError(.protocol, "a line longer than \(limit) bytes")
+        throw RemoteLinkError(.protocol, "a line longer than \(limit) bytes")
     }
 
-    static func write<T: Encodable>(_ value: T, to stream: NetStream) async throws {
+    static func write<T: Encodable>(_ value: T, to stream: any RemoteStream) async throws {
         var data = Array(try JSONEncoder().encode(value))
         data.append(0x0A)
         try await stream.write(data)
