@@ -178,13 +178,14 @@ let package = Package(
             dependencies: ["PerfAnalysis", "AssayResults", "analyzer", "Assay"],
             exclude: ["Fixtures"]
         ),
-        .testTarget(name: "JSecCryptoTests", dependencies: ["JSecCrypto"]),
+        .testTarget(name: "JSecCryptoTests", dependencies: ["JSecCrypto", "CJSecOpenSSL"]),
         // TLSHandler and StreamBridgeHandler on NIO's EmbeddedChannel: every state against every event, no sockets.
         .testTarget(
             name: "JSecTests",
             dependencies: [
                 "JSec", "JSecCrypto",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
