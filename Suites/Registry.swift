@@ -1,10 +1,10 @@
 // The list of suites the runner knows. Add a suite by defining it in a file
-// under Suites/<category>/ (e.g. `public let streamContract = Suite(...)`)
+// under Suites/<category>/ (e.g. `package let streamContract = Suite(...)`)
 // and listing it here. Self-test fixtures never go here.
 import Assay
 
-public enum Registry {
-    public static let suites: [Suite] = [
+package enum Registry {
+    package static let suites: [Suite] = [
         streamContractSuite,
         tlsSuite,
         tlsSessionsSuite,

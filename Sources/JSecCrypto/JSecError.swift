@@ -63,18 +63,18 @@ public struct JSecError: Error, Sendable, Equatable, CustomStringConvertible {
 
 /// OpenSSL's error queue is per thread; call ``clear()`` before and ``drain()``
 /// after an operation, in the same synchronous section (Swift tasks hop threads).
-public enum OpenSSLErrorQueue {
-    public struct Entry: Sendable {
-        public let code: UInt
-        public let text: String
+package enum OpenSSLErrorQueue {
+    package struct Entry: Sendable {
+        package let code: UInt
+        package let text: String
         /// The reason part of the code (`ERR_GET_REASON`).
-        public var reason: Int32 { Int32(truncatingIfNeeded: code & 0x7FFFFF) }
+        package var reason: Int32 { Int32(truncatingIfNeeded: code & 0x7FFFFF) }
     }
 
-    public static func clear() { ERR_clear_error() }
+    package static func clear() { ERR_clear_error() }
 
     /// Returns and removes every entry of this thread's error queue, oldest first.
-    public static func drainEntries() -> [Entry] {
+    package static func drainEntries() -> [Entry] {
         var out: [Entry] = []
         var buf = [CChar](repeating: 0, count: 256)
         while true {
@@ -88,7 +88,7 @@ public enum OpenSSLErrorQueue {
     }
 
     /// The text of every entry of this thread's error queue, draining it.
-    public static func drain() -> [String] { drainEntries().map(\.text) }
+    package static func drain() -> [String] { drainEntries().map(\.text) }
 }
 
 extension JSecError {

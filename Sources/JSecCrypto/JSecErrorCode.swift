@@ -91,7 +91,7 @@ extension JSecError {
         public static let renegotiationRefused = Code.openSSL(library: ERR_LIB_SSL, reason: SSL_R_NO_RENEGOTIATION)
 
         /// The code OpenSSL's error queue entry stands for: an alert the peer sent, a system error, or an OpenSSL reason.
-        public init(_ entry: OpenSSLErrorQueue.Entry) {
+        package init(_ entry: OpenSSLErrorQueue.Entry) {
             let lib = ERR_GET_LIB(entry.code)
             let reason = ERR_GET_REASON(entry.code)
             if lib == ERR_LIB_SYS {

@@ -1,26 +1,26 @@
 /// Output format of a report.
-public enum ReportFormat: String, Sendable, CaseIterable {
+package enum ReportFormat: String, Sendable, CaseIterable {
     case text, json, markdown
 }
 
 /// One analyzer run with parsed options, independent of the command line
 /// so tests can run it in-process. `execute()` never exits the process.
-public struct AnalyzerInvocation: Sendable {
-    public var files: [String]
-    public var compare: Bool
-    public var detail: ReportDetail
-    public var format: ReportFormat
-    public var plotDirectory: String?
-    public var failOnRegression: Double?
-    public var compareOptions: CompareOptions
+package struct AnalyzerInvocation: Sendable {
+    package var files: [String]
+    package var compare: Bool
+    package var detail: ReportDetail
+    package var format: ReportFormat
+    package var plotDirectory: String?
+    package var failOnRegression: Double?
+    package var compareOptions: CompareOptions
 
     /// Exit statuses.
-    public static let ok: Int32 = 0
+    package static let ok: Int32 = 0
     /// `--fail-on-regression`: a metric significantly slower past the limit (a CI gate).
-    public static let regression: Int32 = 1
-    public static let badInput: Int32 = 2
+    package static let regression: Int32 = 1
+    package static let badInput: Int32 = 2
 
-    public init(
+    package init(
         files: [String], compare: Bool = false, detail: ReportDetail = .normal, format: ReportFormat = .text,
         plotDirectory: String? = nil, failOnRegression: Double? = nil, compareOptions: CompareOptions = .init()
     ) {
@@ -33,14 +33,14 @@ public struct AnalyzerInvocation: Sendable {
         self.failOnRegression = failOnRegression
     }
 
-    public struct Outcome: Sendable, Equatable {
-        public var stdout: String
+    package struct Outcome: Sendable, Equatable {
+        package var stdout: String
         /// One line per problem, without the program name.
-        public var stderr: [String]
-        public var status: Int32
+        package var stderr: [String]
+        package var status: Int32
     }
 
-    public func execute() -> Outcome {
+    package func execute() -> Outcome {
         var files: [LoadedFile] = []
         for f in self.files {
             do {

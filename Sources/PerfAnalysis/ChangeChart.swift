@@ -3,17 +3,17 @@ import Foundation
 /// The `--compare --plot` chart: one row per configuration and metric, the Hodges–Lehmann change
 /// (dot, with its value printed) and its confidence interval (whisker), a zero line and the
 /// ±min-effect band; colour by verdict. Rows without an interval say "not enough repetitions".
-public struct ChangeChart: Sendable {
-    public var report: ComparisonReport
+package struct ChangeChart: Sendable {
+    package var report: ComparisonReport
 
-    public init(_ report: ComparisonReport) { self.report = report }
+    package init(_ report: ComparisonReport) { self.report = report }
 
     static let colors: [MetricComparison.Verdict: String] = [
         .faster: "#2ca02c", .slower: "#d62728", .fasterWithheld: "#98c998", .slowerWithheld: "#e89a9a",
         .noChange: "#555555", .notEnough: "#999999", .noData: "#999999",
     ]
 
-    public func render() -> String {
+    package func render() -> String {
         let rows = report.rows
         let rowH = 26.0, left = 470.0, right = 40.0, top = 70.0, bottom = 70.0, width = 1100.0
         let height = top + bottom + rowH * Double(max(rows.count, 1))

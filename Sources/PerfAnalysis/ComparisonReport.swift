@@ -1,20 +1,20 @@
 /// The result of `--compare OLD NEW`: per configuration and metric, the change of the
 /// per-repetition values with its interval and verdict (see ``MetricComparison``).
-public struct ComparisonReport: Sendable {
-    public var oldFiles: [String]
-    public var newFiles: [String]
-    public var options: CompareOptions
-    public var rows: [MetricComparison]
-    public var unmatched: [String]
+package struct ComparisonReport: Sendable {
+    package var oldFiles: [String]
+    package var newFiles: [String]
+    package var options: CompareOptions
+    package var rows: [MetricComparison]
+    package var unmatched: [String]
     /// Differences between the two runs' machines and settings (``RunFacts``).
-    public var warnings: [String]
+    package var warnings: [String]
     /// The conditions that differ (load, CPU model, cores, build): non-empty withholds every
     /// faster/slower verdict (``MetricComparison/withhold(conditions:)``).
-    public var conditions: [String] = []
+    package var conditions: [String] = []
     /// The `--fail-on-regression` limit in percent, if given.
-    public var failOnRegression: Double?
+    package var failOnRegression: Double?
 
-    public init(old: LoadedFile, new: LoadedFile, options: CompareOptions = .init(), failOnRegression: Double? = nil) {
+    package init(old: LoadedFile, new: LoadedFile, options: CompareOptions = .init(), failOnRegression: Double? = nil) {
         self.init(
             oldFiles: [old.summary], old: old.cases, newFiles: [new.summary], new: new.cases,
             options: options, failOnRegression: failOnRegression)
@@ -23,7 +23,7 @@ public struct ComparisonReport: Sendable {
         for i in rows.indices { rows[i].withhold(conditions: conditions) }
     }
 
-    public init(
+    package init(
         oldFiles: [String], old: [PerfCase], newFiles: [String], new: [PerfCase],
         options: CompareOptions = .init(), failOnRegression: Double? = nil
     ) {
@@ -38,26 +38,26 @@ public struct ComparisonReport: Sendable {
     }
 
     /// Rows over the `--fail-on-regression` limit (empty without a limit).
-    public var regressions: [MetricComparison] {
+    package var regressions: [MetricComparison] {
         guard let limit = failOnRegression else { return [] }
         return rows.filter { $0.isRegression(beyond: limit) }
     }
 
     /// Faster/slower rows withheld because the conditions differ.
-    public var withheld: [MetricComparison] { rows.filter(\.isWithheld) }
+    package var withheld: [MetricComparison] { rows.filter(\.isWithheld) }
 
     /// Whether the two sides share no configuration: nothing was compared.
-    public var nothingInCommon: Bool { rows.isEmpty }
+    package var nothingInCommon: Bool { rows.isEmpty }
 
     /// Why nothing was compared, and which report answers the question instead (one line).
-    public func nothingInCommonText(old: String, new: String) -> String {
+    package func nothingInCommonText(old: String, new: String) -> String {
         let o = unmatched.filter { $0.hasPrefix("only in OLD") }.count, n = unmatched.count - o
         return "\(old) and \(new) have no case in common (OLD: \(o) configuration(s), NEW: \(n)): --compare pairs the "
             + "repetitions of one configuration, e.g. before and after a change. For TCP vs TLS under the same load, run "
             + "`analyzer -n \(old) \(new)`: its section \"Encrypted vs Plaintext (same load)\" gives the ratio"
     }
 
-    public static let method =
+    package static let method =
         "Hodges–Lehmann change of the per-repetition values (NEW vs OLD, on log scale) with its "
         + "distribution-free interval (inverted Mann–Whitney test, exact for ≤ 2500 pairs)"
 }

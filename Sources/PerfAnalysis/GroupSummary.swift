@@ -1,40 +1,40 @@
 /// The statistics of one group of tests (one line of a report section).
-public struct GroupSummary: Sendable, Equatable {
-    public var dimension: GroupDimension
-    public var key: GroupKey
-    public var tests: [TestSummary]
+package struct GroupSummary: Sendable, Equatable {
+    package var dimension: GroupDimension
+    package var key: GroupKey
+    package var tests: [TestSummary]
     /// Over the tests' throughputs (each the sum over its clients).
-    public var throughput: Statistics.Summary?
+    package var throughput: Statistics.Summary?
     /// Over every client of every test: mean/median/p95 per client, min = slowest, max = fastest.
-    public var perClient: Statistics.Summary?
-    public var handshake: LatencySummary?
+    package var perClient: Statistics.Summary?
+    package var handshake: LatencySummary?
     /// Handshake benchmark: over the tests' handshakes/s.
-    public var handshakeRate: Statistics.Summary?
-    public var totalBytes: Int
-    public var iterations: Int
-    public var connected: Int
-    public var attempted: Int
-    public var errors: [String: Int]
-    public var negotiated: [String: Int]
-    public var handshakeFailures: Int
+    package var handshakeRate: Statistics.Summary?
+    package var totalBytes: Int
+    package var iterations: Int
+    package var connected: Int
+    package var attempted: Int
+    package var errors: [String: Int]
+    package var negotiated: [String: Int]
+    package var handshakeFailures: Int
     /// Distinct (servers, client-hosts) pairs, sorted.
-    public var participants: [Participants]
+    package var participants: [Participants]
 
-    public struct Participants: Sendable, Hashable, Comparable, Codable {
-        public var server: Int
-        public var clientHost: Int
-        public static func < (a: Self, b: Self) -> Bool { (a.server, a.clientHost) < (b.server, b.clientHost) }
+    package struct Participants: Sendable, Hashable, Comparable, Codable {
+        package var server: Int
+        package var clientHost: Int
+        package static func < (a: Self, b: Self) -> Bool { (a.server, a.clientHost) < (b.server, b.clientHost) }
     }
 
-    public var name: String { key.name }
+    package var name: String { key.name }
 
     /// Every client throughput in the group: the samples a comparison tests.
-    public var clientThroughputs: [Double] { tests.flatMap(\.clientThroughputs) }
+    package var clientThroughputs: [Double] { tests.flatMap(\.clientThroughputs) }
 
     /// Tests in the group whose negotiated version differs from the one asked for.
-    public var versionMismatches: [TestSummary] { tests.filter { $0.versionMismatch != nil } }
+    package var versionMismatches: [TestSummary] { tests.filter { $0.versionMismatch != nil } }
 
-    public init(dimension: GroupDimension, key: GroupKey, tests: [TestSummary]) {
+    package init(dimension: GroupDimension, key: GroupKey, tests: [TestSummary]) {
         self.dimension = dimension
         self.key = key
         self.tests = tests
@@ -65,7 +65,7 @@ public struct GroupSummary: Sendable, Equatable {
     }
 
     /// "4 server(s), 4 client-host(s)", or a list when the group mixes counts.
-    public var participantsText: String {
+    package var participantsText: String {
         if participants.count == 1, let p = participants.first {
             return "\(p.server) server(s), \(p.clientHost) client-host(s)"
         }
@@ -74,12 +74,12 @@ public struct GroupSummary: Sendable, Equatable {
     }
 
     /// "io 2, timeout 1" in key order.
-    public var errorsText: String {
+    package var errorsText: String {
         errors.keys.sorted().map { "\($0) \(errors[$0]!)" }.joined(separator: ", ")
     }
 
     /// "TLSv1.3 ×200".
-    public var negotiatedText: String {
+    package var negotiatedText: String {
         negotiated.keys.sorted().map { "\($0) ×\(negotiated[$0]!)" }.joined(separator: ", ")
     }
 }

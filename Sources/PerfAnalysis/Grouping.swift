@@ -1,5 +1,5 @@
 /// A way to group tests in the report.
-public enum GroupDimension: String, Sendable, CaseIterable, Codable {
+package enum GroupDimension: String, Sendable, CaseIterable, Codable {
     case proto = "protocol"
     case tlsVersion = "tls-version"
     case clientCount = "client-count"
@@ -10,11 +10,11 @@ public enum GroupDimension: String, Sendable, CaseIterable, Codable {
     case overall
 
     /// The sections of a report, in order.
-    public static let reportSections: [GroupDimension] = [
+    package static let reportSections: [GroupDimension] = [
         .proto, .tlsVersion, .clientCount, .parallel, .participants, .overall, .handshakeBenchmark,
     ]
 
-    public var title: String {
+    package var title: String {
         switch self {
         case .proto: return "Results by Protocol"
         case .tlsVersion: return "Results by TLS Version"
@@ -30,7 +30,7 @@ public enum GroupDimension: String, Sendable, CaseIterable, Codable {
     /// The group a test falls in (nil: not in this section, e.g. plaintext
     /// tests have no TLS version), with a sort key that orders groups.
     /// Handshake-benchmark tests only appear in their own section.
-    public func key(_ t: TestSummary) -> GroupKey? {
+    package func key(_ t: TestSummary) -> GroupKey? {
         let c = t.perfCase.configuration
         if self == .handshakeBenchmark {
             guard t.isHandshakeBenchmark else { return nil }
@@ -65,21 +65,21 @@ public enum GroupDimension: String, Sendable, CaseIterable, Codable {
 }
 
 /// Identifies a group within a dimension.
-public struct GroupKey: Sendable, Hashable, Comparable, Codable {
-    public var name: String
+package struct GroupKey: Sendable, Hashable, Comparable, Codable {
+    package var name: String
     var sort: [Int]
     var text: String
 
-    public static func < (a: GroupKey, b: GroupKey) -> Bool {
+    package static func < (a: GroupKey, b: GroupKey) -> Bool {
         if a.sort != b.sort { return a.sort.lexicographicallyPrecedes(b.sort) }
         return a.text != b.text ? a.text < b.text : a.name < b.name
     }
 }
 
 /// Puts tests into groups.
-public enum Grouping {
+package enum Grouping {
     /// Groups of `tests` along `dimension`, in report order.
-    public static func groups(_ tests: [TestSummary], by dimension: GroupDimension) -> [GroupSummary] {
+    package static func groups(_ tests: [TestSummary], by dimension: GroupDimension) -> [GroupSummary] {
         var buckets: [GroupKey: [TestSummary]] = [:]
         for t in tests {
             guard let k = dimension.key(t) else { continue }
@@ -89,7 +89,7 @@ public enum Grouping {
     }
 
     /// Every report section with its groups (empty sections left out).
-    public static func sections(
+    package static func sections(
         _ tests: [TestSummary], dimensions: [GroupDimension] = GroupDimension.reportSections
     )
         -> [(GroupDimension, [GroupSummary])]

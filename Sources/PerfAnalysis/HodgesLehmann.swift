@@ -13,21 +13,21 @@ import Foundation
 /// k = 0 means no interval exists at this α: too few samples. With α = 0.05 that is m = n ≤ 3
 /// (the smallest two-sided p of 3 vs 3 is 2/20 = 0.1); 4 vs 4 reaches 2/70 = 0.029, 5 vs 5
 /// 2/252 = 0.0079.
-public struct HodgesLehmann: Sendable, Equatable, Codable {
-    public var m: Int
-    public var n: Int
+package struct HodgesLehmann: Sendable, Equatable, Codable {
+    package var m: Int
+    package var n: Int
     /// ln(NEW / OLD) estimate.
-    public var logShift: Double
+    package var logShift: Double
     /// The interval in log space; nil when k = 0 (too few samples for this α).
-    public var logLower: Double?
-    public var logUpper: Double?
+    package var logLower: Double?
+    package var logUpper: Double?
     /// Two-sided Mann–Whitney p (exact without ties and m·n ≤ 2500, else normal approximation).
-    public var p: Double
-    public var exact: Bool
-    public var alpha: Double
+    package var p: Double
+    package var exact: Bool
+    package var alpha: Double
 
     /// Nil when a sample is empty or holds a value ≤ 0 (no logarithm).
-    public init?(old x: [Double], new y: [Double], alpha: Double = 0.05) {
+    package init?(old x: [Double], new y: [Double], alpha: Double = 0.05) {
         guard !x.isEmpty, !y.isEmpty, x.allSatisfy({ $0 > 0 && $0.isFinite }), y.allSatisfy({ $0 > 0 && $0.isFinite }) else { return nil }
         m = x.count
         n = y.count
@@ -69,19 +69,19 @@ public struct HodgesLehmann: Sendable, Equatable, Codable {
     }
 
     /// Percent change NEW vs OLD of the estimate and the interval ends.
-    public var percent: Double { (exp(logShift) - 1) * 100 }
-    public var percentLower: Double? { logLower.map { (exp($0) - 1) * 100 } }
-    public var percentUpper: Double? { logUpper.map { (exp($0) - 1) * 100 } }
+    package var percent: Double { (exp(logShift) - 1) * 100 }
+    package var percentLower: Double? { logLower.map { (exp($0) - 1) * 100 } }
+    package var percentUpper: Double? { logUpper.map { (exp($0) - 1) * 100 } }
     /// Whether the interval exists (enough samples for this α).
-    public var hasInterval: Bool { logLower != nil }
+    package var hasInterval: Bool { logLower != nil }
     /// Whether the interval excludes "no change".
-    public var significant: Bool {
+    package var significant: Bool {
         guard let lo = logLower, let hi = logUpper else { return false }
         return lo > 0 || hi < 0
     }
 
     /// The smallest per-side sample size (equal sides) at which a verdict is possible at `alpha`.
-    public static func minimumRepetitions(alpha: Double = 0.05) -> Int {
+    package static func minimumRepetitions(alpha: Double = 0.05) -> Int {
         var n = 1
         while n < 1000 {
             // Smallest two-sided exact p with n vs n: 2 / C(2n, n).

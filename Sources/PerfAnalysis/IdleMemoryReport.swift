@@ -1,6 +1,6 @@
 /// The "Idle memory" section: resident memory per idle connection, per participant.
-public enum IdleMemoryReport {
-    public static func render(_ cases: [PerfCase]) -> String {
+package enum IdleMemoryReport {
+    package static func render(_ cases: [PerfCase]) -> String {
         let measured = cases.filter { !$0.memory.isEmpty }
         guard !measured.isEmpty else { return "" }
         var out = TextReport.banner("Idle memory (RSS delta ÷ open idle connections)")

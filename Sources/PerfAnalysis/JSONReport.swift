@@ -2,9 +2,9 @@ import Foundation
 
 /// Machine-readable output (`--format json`): schema "perf9-analysis",
 /// version 1. Rates are bytes per second, latencies nanoseconds.
-public enum JSONReport {
-    public static let schema = "perf9-analysis"
-    public static let schemaVersion = 1
+package enum JSONReport {
+    package static let schema = "perf9-analysis"
+    package static let schemaVersion = 1
 
     struct Group: Encodable {
         var name: String
@@ -105,7 +105,7 @@ public enum JSONReport {
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 
-    public static func render(_ a: Analysis, detail: ReportDetail) -> String {
+    package static func render(_ a: Analysis, detail: ReportDetail) -> String {
         let tests =
             detail == .groupsOnly
             ? nil
@@ -119,7 +119,7 @@ public enum JSONReport {
         return encode(Report(files: a.files, tests: tests, sections: sections, protocolRatios: ProtocolRatio.all(a.tests)))
     }
 
-    public static func render(_ c: ComparisonReport) -> String {
+    package static func render(_ c: ComparisonReport) -> String {
         let rows = c.rows.map { r in
             Row(
                 configuration: r.configuration, metric: r.metric, old: r.old, new: r.new, changePercent: r.estimate?.percent,

@@ -2,17 +2,17 @@ import Histogram
 
 /// Handshake latency statistics from an HdrHistogram (3 significant
 /// digits, nanosecond values).
-public struct LatencySummary: Sendable, Equatable, Codable {
-    public var count: Int
+package struct LatencySummary: Sendable, Equatable, Codable {
+    package var count: Int
     /// Nanoseconds.
-    public var mean: Double
-    public var median: Double
-    public var p95: Double
-    public var p99: Double
-    public var max: Double
+    package var mean: Double
+    package var median: Double
+    package var p95: Double
+    package var p99: Double
+    package var max: Double
 
     /// Nil when there are no samples.
-    public init?(nanos: [Int]) {
+    package init?(nanos: [Int]) {
         guard let h = LatencySummary.histogram(nanos) else { return nil }
         count = Int(h.totalCount)
         mean = h.mean
@@ -23,7 +23,7 @@ public struct LatencySummary: Sendable, Equatable, Codable {
     }
 
     /// An auto-resizing histogram holding `nanos` (negatives are dropped).
-    public static func histogram(_ nanos: [Int]) -> Histogram<UInt64>? {
+    package static func histogram(_ nanos: [Int]) -> Histogram<UInt64>? {
         let values = nanos.filter { $0 >= 0 }
         guard !values.isEmpty else { return nil }
         var h = Histogram<UInt64>(numberOfSignificantValueDigits: .three)
@@ -33,7 +33,7 @@ public struct LatencySummary: Sendable, Equatable, Codable {
     }
 
     /// (percentile, nanoseconds) points of the latency distribution, for plots.
-    public static func distribution(_ nanos: [Int], percentiles: [Double]) -> [(Double, Double)] {
+    package static func distribution(_ nanos: [Int], percentiles: [Double]) -> [(Double, Double)] {
         guard let h = histogram(nanos) else { return [] }
         return percentiles.map { ($0, Double(h.valueAtPercentile($0))) }
     }

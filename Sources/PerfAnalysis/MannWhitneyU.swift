@@ -3,25 +3,25 @@ import Foundation
 /// Mann–Whitney U test (Wilcoxon rank-sum), two-sided, normal
 /// approximation with tie correction and continuity correction — the same
 /// as SciPy's `mannwhitneyu(x, y, method="asymptotic")`.
-public struct MannWhitneyU: Sendable, Equatable, Codable {
+package struct MannWhitneyU: Sendable, Equatable, Codable {
     /// U statistic of the first sample (number of pairs where x > y, ties ½).
-    public var u1: Double
+    package var u1: Double
     /// U statistic of the second sample; u1 + u2 = n1·n2.
-    public var u2: Double
-    public var n1: Int
-    public var n2: Int
+    package var u2: Double
+    package var n1: Int
+    package var n2: Int
     /// Standard score of u1 (with continuity correction); 0 when every value ties.
-    public var z: Double
+    package var z: Double
     /// Two-sided p-value.
-    public var p: Double
+    package var p: Double
 
-    public static let name = "Mann–Whitney U (two-sided, normal approximation, tie-corrected)"
+    package static let name = "Mann–Whitney U (two-sided, normal approximation, tie-corrected)"
 
     /// The smaller of u1 and u2, the value textbook tables list.
-    public var u: Double { Swift.min(u1, u2) }
+    package var u: Double { Swift.min(u1, u2) }
 
     /// Nil when either sample is empty.
-    public init?(_ x: [Double], _ y: [Double]) {
+    package init?(_ x: [Double], _ y: [Double]) {
         let n1 = x.count, n2 = y.count
         guard n1 > 0, n2 > 0 else { return nil }
         let all = (x.map { ($0, 0) } + y.map { ($0, 1) }).sorted { $0.0 < $1.0 }

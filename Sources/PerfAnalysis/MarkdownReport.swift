@@ -1,7 +1,7 @@
 import Foundation
 
 /// GitHub-flavoured markdown: one table per section.
-public enum MarkdownReport {
+package enum MarkdownReport {
     static let header =
         "| Group | Tests | Throughput mean | median | p95 | Client slowest | Client fastest | Handshake mean | Handshake p95 | Bytes | Iterations | Connected |"
     static let separator = "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -30,7 +30,7 @@ public enum MarkdownReport {
         return "| " + cells.joined(separator: " | ") + " |"
     }
 
-    public static func render(_ a: Analysis, detail: ReportDetail) -> String {
+    package static func render(_ a: Analysis, detail: ReportDetail) -> String {
         var out = "# perf9 results\n\nInput: " + a.files.map { "`\($0)`" }.joined(separator: ", ") + "\n\n"
         if detail != .groupsOnly {
             out += "## Tests\n\n\(header)\n\(separator)\n"
@@ -63,7 +63,7 @@ public enum MarkdownReport {
         return out
     }
 
-    public static func render(_ c: ComparisonReport) -> String {
+    package static func render(_ c: ComparisonReport) -> String {
         var out =
             "# perf9 comparison\n\nOLD: " + c.oldFiles.map { "`\($0)`" }.joined(separator: ", ")
             + "  \nNEW: " + c.newFiles.map { "`\($0)`" }.joined(separator: ", ") + "\n\n"

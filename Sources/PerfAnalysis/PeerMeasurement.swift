@@ -3,45 +3,45 @@ import Foundation
 
 /// One line of a tools/compare-peers run: what a peer's client printed (tools/peers/README.md),
 /// plus what the driver adds (server stack, key type, repetition), or a skip/failure record.
-public struct PeerMeasurement: Sendable, Codable, Equatable {
+package struct PeerMeasurement: Sendable, Codable, Equatable {
     /// The client's stack: "jsec", "nio-ssl", "node", "python".
-    public var stack: String
+    package var stack: String
     /// The server's stack; nil means the same as `stack`.
-    public var server: String?
+    package var server: String?
     /// "echo" or "handshake".
-    public var workload: String
+    package var workload: String
     /// Echo: "tcp" or "tls1.3".
-    public var transport: String?
+    package var transport: String?
     /// Handshake: "full" or "resumed".
-    public var mode: String?
+    package var mode: String?
     /// Server key type: "RSA-2048", "P-256", "Ed25519".
-    public var key: String?
-    public var clients: Int
+    package var key: String?
+    package var clients: Int
     /// Echo: bytes per write.
-    public var chunk: Int?
+    package var chunk: Int?
     /// Seconds asked for.
-    public var duration: Double?
+    package var duration: Double?
     /// Seconds measured.
-    public var seconds: Double?
+    package var seconds: Double?
     /// Echo: bytes sent plus received by the clients.
-    public var bytes: Int?
+    package var bytes: Int?
     /// Handshake: completed connections.
-    public var handshakes: Int?
+    package var handshakes: Int?
     /// Handshake: how many of them resumed a session.
-    public var resumed: Int?
-    public var errors: Int?
+    package var resumed: Int?
+    package var errors: Int?
     /// Handshake: one latency per handshake (connect start → echoed byte), microseconds.
-    public var latenciesUs: [Int]?
+    package var latenciesUs: [Int]?
     /// The TLS suite the client negotiated, when the stack can tell.
-    public var cipher: String?
+    package var cipher: String?
     /// Which repetition of the comparison (1, 2, …).
-    public var rep: Int?
+    package var rep: Int?
     /// Why this stack cannot run this workload (e.g. no client session API): shown as n/a.
-    public var skipped: String?
+    package var skipped: String?
     /// Why the measurement failed (the peer's exit status and last words): shown as FAILED.
-    public var failed: String?
+    package var failed: String?
 
-    public init(
+    package init(
         stack: String, server: String? = nil, workload: String, transport: String? = nil, mode: String? = nil,
         key: String? = nil, clients: Int, chunk: Int? = nil, duration: Double? = nil, seconds: Double? = nil,
         bytes: Int? = nil, handshakes: Int? = nil, resumed: Int? = nil, errors: Int? = nil,
@@ -55,18 +55,18 @@ public struct PeerMeasurement: Sendable, Codable, Equatable {
         self.skipped = skipped; self.failed = failed
     }
 
-    public var serverStack: String { server ?? stack }
+    package var serverStack: String { server ?? stack }
     /// Client and server are the same stack (the side-by-side table); otherwise a cross-check.
-    public var isOwnPair: Bool { serverStack == stack }
+    package var isOwnPair: Bool { serverStack == stack }
 
     /// Echo: bytes per second (sent plus received).
-    public var throughput: Double? {
+    package var throughput: Double? {
         guard let b = bytes, let s = seconds, s > 0 else { return nil }
         return Double(b) / s
     }
 
     /// Handshake: completed handshakes per second.
-    public var handshakeRate: Double? {
+    package var handshakeRate: Double? {
         guard let n = handshakes, let s = seconds, s > 0 else { return nil }
         return Double(n) / s
     }
@@ -74,22 +74,22 @@ public struct PeerMeasurement: Sendable, Codable, Equatable {
 
 /// A tools/compare-peers results directory: `run.json` (parameters, machine) and
 /// `measurements.jsonl` (one ``PeerMeasurement`` a line).
-public struct PeersRun: Sendable {
-    public var directory: String
+package struct PeersRun: Sendable {
+    package var directory: String
     /// The top-level objects of run.json ("parameters", "machine", …).
-    public var info: [String: JSONValue]
-    public var measurements: [PeerMeasurement]
+    package var info: [String: JSONValue]
+    package var measurements: [PeerMeasurement]
 
-    public init(directory: String, info: [String: JSONValue], measurements: [PeerMeasurement]) {
+    package init(directory: String, info: [String: JSONValue], measurements: [PeerMeasurement]) {
         self.directory = directory
         self.info = info
         self.measurements = measurements
     }
 
-    public static let infoFile = "run.json"
-    public static let measurementsFile = "measurements.jsonl"
+    package static let infoFile = "run.json"
+    package static let measurementsFile = "measurements.jsonl"
 
-    public static func load(directory: String) throws(LoadError) -> PeersRun {
+    package static func load(directory: String) throws(LoadError) -> PeersRun {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
             throw .missing(path: directory)

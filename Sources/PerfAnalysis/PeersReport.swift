@@ -2,8 +2,8 @@ import AssayResults
 import Foundation
 
 /// Renders a ``PeersTable`` (`analyzer peers DIR`): text, markdown or JSON.
-public enum PeersReport {
-    public static func render(_ run: PeersRun, format: ReportFormat) -> String {
+package enum PeersReport {
+    package static func render(_ run: PeersRun, format: ReportFormat) -> String {
         let table = PeersTable(run)
         switch format {
         case .text: return text(run, table)
@@ -230,7 +230,7 @@ public enum PeersReport {
 
 extension PeersReport {
     /// `analyzer peers DIR`, in-process: never exits. Status 2 for a missing or malformed directory.
-    public static func execute(directory: String, format: ReportFormat = .text) -> AnalyzerInvocation.Outcome {
+    package static func execute(directory: String, format: ReportFormat = .text) -> AnalyzerInvocation.Outcome {
         do {
             let run = try PeersRun.load(directory: directory)
             return AnalyzerInvocation.Outcome(stdout: render(run, format: format), stderr: [], status: AnalyzerInvocation.ok)

@@ -3,53 +3,53 @@ import Foundation
 /// The side-by-side table of a tools/compare-peers run: one row per workload and figure, one
 /// column per stack (each measured with its own client against its own server), every figure
 /// also as a ratio to JSec's (figure ÷ JSec's figure in the same row of the same run).
-public struct PeersTable: Sendable, Codable, Equatable {
+package struct PeersTable: Sendable, Codable, Equatable {
     /// The reference column every ratio is taken against.
-    public static let reference = "jsec"
+    package static let reference = "jsec"
     /// Column order for the stacks tools/compare-peers knows; others follow by name.
     static let knownStacks = ["jsec", "jsec-base", "jsec-pool", "jsec-base-pool", "c-openssl", "c-openssl-epoll", "go", "nio-ssl", "node", "python"]
     /// C straight on OpenSSL 3 (tools/peers/c-openssl), thread per connection: one of the ceiling's two modes.
-    public static let ceiling = "c-openssl"
+    package static let ceiling = "c-openssl"
     /// The same C peer with `--io epoll` (one thread, non-blocking): the ceiling's other mode.
-    public static let ceilingEpoll = "c-openssl-epoll"
+    package static let ceilingEpoll = "c-openssl-epoll"
     /// The ceiling's stacks and the names of their modes; per row the better of the two is the ceiling.
-    public static let ceilingModes: [(stack: String, mode: String)] = [(ceiling, "threads"), (ceilingEpoll, "epoll")]
+    package static let ceilingModes: [(stack: String, mode: String)] = [(ceiling, "threads"), (ceilingEpoll, "epoll")]
     /// JSec with its Swift tasks on the default cooperative pool (`jsec-peer --no-tasks-on-event-loops`).
-    public static let pool = "jsec-pool"
+    package static let pool = "jsec-pool"
 
     /// Whether the table has a ceiling column (a C stack measured).
-    public var hasCeiling: Bool { Self.ceilingModes.contains { stacks.contains($0.stack) } }
+    package var hasCeiling: Bool { Self.ceilingModes.contains { stacks.contains($0.stack) } }
 
-    public var stacks: [String]
+    package var stacks: [String]
     /// One table per repetition, and (with more than one) the median over them.
-    public var runs: [Run]
+    package var runs: [Run]
     /// Reasons behind n/a and FAILED cells, numbered as the cells refer to them.
-    public var notes: [String]
+    package var notes: [String]
     /// Client of one stack against a server of another (not in the table): label, figure, suite.
-    public var crossChecks: [CrossCheck]
+    package var crossChecks: [CrossCheck]
 
-    public struct Run: Sendable, Codable, Equatable {
+    package struct Run: Sendable, Codable, Equatable {
         /// "Run 1", "Run 2", "Median of 2 runs".
-        public var title: String
-        public var rows: [Row]
+        package var title: String
+        package var rows: [Row]
     }
 
-    public struct Row: Sendable, Codable, Equatable {
+    package struct Row: Sendable, Codable, Equatable {
         /// "echo tls1.3, 64.00 KB chunks, 50 clients", "handshake full, P-256, 10 clients".
-        public var workload: String
+        package var workload: String
         /// "throughput", "handshakes/s", "latency p50", "latency p99".
-        public var figure: String
-        public var cells: [Cell]
+        package var figure: String
+        package var cells: [Cell]
         /// The ceiling: the better of the C peer's two modes in this row (the higher rate, the lower
         /// latency), of this run's values (or, in the median table, of the medians); nil without either.
-        public var ceiling: Double?
+        package var ceiling: Double?
         /// Which mode gave the ceiling: "threads" (c-openssl) or "epoll" (c-openssl-epoll).
-        public var ceilingMode: String?
+        package var ceilingMode: String?
         /// The share of OpenSSL's own speed JSec delivers: JSec ÷ the ceiling for throughput and
         /// handshakes/s, the ceiling ÷ JSec for latencies (so above 1 is always "JSec is better"); nil without both.
-        public var ceilingShare: Double?
+        package var ceilingShare: Double?
         /// The same share for jsec-pool (JSec with its tasks on the cooperative pool).
-        public var poolCeilingShare: Double?
+        package var poolCeilingShare: Double?
 
         init(workload: String, figure: String, cells: [Cell]) {
             self.workload = workload
@@ -71,28 +71,28 @@ public struct PeersTable: Sendable, Codable, Equatable {
         }
     }
 
-    public struct Cell: Sendable, Codable, Equatable {
-        public var stack: String
+    package struct Cell: Sendable, Codable, Equatable {
+        package var stack: String
         /// Bytes/s, handshakes/s or nanoseconds; nil for n/a, FAILED or not measured.
-        public var value: Double?
+        package var value: Double?
         /// value ÷ JSec's value in the same row.
-        public var ratio: Double?
+        package var ratio: Double?
         /// Index into `notes` (n/a or FAILED).
-        public var note: Int?
-        public var failed: Bool
+        package var note: Int?
+        package var failed: Bool
     }
 
-    public struct CrossCheck: Sendable, Codable, Equatable {
-        public var run: Int
-        public var client: String
-        public var server: String
-        public var workload: String
-        public var figure: String
-        public var value: Double?
-        public var cipher: String?
+    package struct CrossCheck: Sendable, Codable, Equatable {
+        package var run: Int
+        package var client: String
+        package var server: String
+        package var workload: String
+        package var figure: String
+        package var value: Double?
+        package var cipher: String?
     }
 
-    public init(_ run: PeersRun) {
+    package init(_ run: PeersRun) {
         let own = run.measurements.filter(\.isOwnPair)
         var stacks = Self.knownStacks.filter { s in own.contains { $0.stack == s } }
         stacks += Set(own.map(\.stack)).subtracting(stacks).sorted()

@@ -1,16 +1,16 @@
 /// The targets of issue 8, checked in every run of a ``PeersTable``: a JSec figure divided by
 /// another figure of the same run (a peer's, or JSec's own full handshakes), against a floor.
-public struct PeersTarget: Sendable, Codable, Equatable {
+package struct PeersTarget: Sendable, Codable, Equatable {
     /// "TLS 1.3 echo: JSec ÷ node".
-    public var name: String
-    public var floor: Double
+    package var name: String
+    package var floor: Double
     /// The JSec row's workload (the denominator's row may differ: resumed vs full).
-    public var workload: String
+    package var workload: String
     /// One quotient per run, in the table's run order (nil where a figure is missing).
-    public var values: [Double?]
+    package var values: [Double?]
 
     /// Every target that has data in `table`, one per matching workload.
-    public static func all(_ table: PeersTable) -> [PeersTarget] {
+    package static func all(_ table: PeersTable) -> [PeersTarget] {
         var out: [PeersTarget] = []
         let rows = table.runs.first?.rows ?? []
         func add(_ name: String, _ floor: Double, figure: String, prefix: String, theirs: String, theirRow: (String) -> String) {

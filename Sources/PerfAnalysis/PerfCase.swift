@@ -1,23 +1,23 @@
 /// One perf9 case (one planned test run) reduced to the raw measurements the
 /// analyzer needs. Built from an `AssayResults.CaseResult` by `PerfCaseReader`.
-public struct PerfCase: Sendable, Equatable {
+package struct PerfCase: Sendable, Equatable {
     /// Canonical case id from the results file.
-    public var id: String
+    package var id: String
     /// Test name: "echo", "tls-quick", "tcp-quick", "handshake".
-    public var test: String
+    package var test: String
     /// Case status as written by the runner ("passed", "failed", …).
-    public var status: String
+    package var status: String
     /// Which input file the case came from.
-    public var source: String
-    public var configuration: PerfConfiguration
-    public var clients: [ClientSample]
-    public var servers: [ServerSample]
+    package var source: String
+    package var configuration: PerfConfiguration
+    package var clients: [ClientSample]
+    package var servers: [ServerSample]
     /// Resident memory of participants that measured it (the idle-memory test).
-    public var memory: [MemorySample]
+    package var memory: [MemorySample]
     /// `runner --repeat N`: which repetition this case is (nil when the run did not repeat).
-    public var repetition: Int?
+    package var repetition: Int?
 
-    public init(
+    package init(
         id: String, test: String, status: String, source: String,
         configuration: PerfConfiguration, clients: [ClientSample], servers: [ServerSample],
         memory: [MemorySample] = []
@@ -34,23 +34,23 @@ public struct PerfCase: Sendable, Equatable {
 }
 
 /// The matrix combination and coordination selector of a perf9 case.
-public struct PerfConfiguration: Sendable, Hashable, Codable {
+package struct PerfConfiguration: Sendable, Hashable, Codable {
     /// "tcp", "tls", "unix", "unix-tls".
-    public var proto: String
+    package var proto: String
     /// "1.2", "1.3", or nil for plaintext.
-    public var tlsVersion: String?
-    public var chunkSize: Int?
-    public var clientCount: Int?
+    package var tlsVersion: String?
+    package var chunkSize: Int?
+    package var clientCount: Int?
     /// Seconds.
-    public var duration: Int?
+    package var duration: Int?
     /// "task", "thread", "process", or "default" when the selector did not say.
-    public var parallel: String
-    public var serverCount: Int
-    public var clientHostCount: Int
+    package var parallel: String
+    package var serverCount: Int
+    package var clientHostCount: Int
     /// The `<placement=…>` of the case: "shared" (no pinning, the default) or "split".
-    public var placement: String
+    package var placement: String
 
-    public init(
+    package init(
         proto: String, tlsVersion: String? = nil, chunkSize: Int? = nil, clientCount: Int? = nil,
         duration: Int? = nil, parallel: String = "default", serverCount: Int = 1, clientHostCount: Int = 1,
         placement: String = "shared"
@@ -67,10 +67,10 @@ public struct PerfConfiguration: Sendable, Hashable, Codable {
     }
 
     /// Whether the protocol runs TLS (and so has a handshake and a TLS version).
-    public var isTLS: Bool { proto.contains("tls") }
+    package var isTLS: Bool { proto.contains("tls") }
 
     /// Short, stable, human label, e.g. "tls 1.3, 50 clients, 4 KB chunks, 10 s, thread, 2×server 2×client-host".
-    public var label: String {
+    package var label: String {
         var parts = [tlsVersion.map { "\(proto) \($0)" } ?? proto]
         if let c = clientCount { parts.append("\(c) clients") }
         if let c = chunkSize { parts.append("\(Units.bytes(Double(c))) chunks") }
@@ -83,30 +83,30 @@ public struct PerfConfiguration: Sendable, Hashable, Codable {
 }
 
 /// One client's raw report from a client-host participant.
-public struct ClientSample: Sendable, Equatable {
-    public var bytesSent: Int
-    public var bytesReceived: Int
-    public var iterations: Int
-    public var startNanos: Int?
-    public var endNanos: Int?
+package struct ClientSample: Sendable, Equatable {
+    package var bytesSent: Int
+    package var bytesReceived: Int
+    package var iterations: Int
+    package var startNanos: Int?
+    package var endNanos: Int?
     /// Handshake time of the echo connection, if it is TLS and completed.
-    public var handshakeNanos: Int?
-    public var connected: Bool
-    public var negotiatedVersion: String?
+    package var handshakeNanos: Int?
+    package var connected: Bool
+    package var negotiatedVersion: String?
     /// Error counts by category ("io", "timeout", …).
-    public var errors: [String: Int]
+    package var errors: [String: Int]
     /// Handshake benchmark: one duration per handshake.
-    public var handshakes: [Int]
+    package var handshakes: [Int]
     /// Handshake benchmark: whether the session was resumed.
-    public var resumed: Bool?
+    package var resumed: Bool?
     /// Handshake benchmark: the server key type, e.g. "RSA-2048".
-    public var keyType: String?
+    package var keyType: String?
     /// Handshake benchmark: the client's measuring window, nanoseconds (handshakes/s = count / window).
-    public var handshakeWindowNanos: Int?
+    package var handshakeWindowNanos: Int?
     /// Handshake benchmark: how many of `handshakes` resumed a session.
-    public var resumedCount: Int?
+    package var resumedCount: Int?
 
-    public init(
+    package init(
         bytesSent: Int = 0, bytesReceived: Int = 0, iterations: Int = 0, startNanos: Int? = nil,
         endNanos: Int? = nil, handshakeNanos: Int? = nil, connected: Bool = false,
         negotiatedVersion: String? = nil, errors: [String: Int] = [:], handshakes: [Int] = [],
@@ -129,28 +129,28 @@ public struct ClientSample: Sendable, Equatable {
     }
 
     /// Bytes moved in both directions.
-    public var totalBytes: Int { bytesSent + bytesReceived }
+    package var totalBytes: Int { bytesSent + bytesReceived }
 
     /// Bytes per second over the client's own run time, or nil when the
     /// client has no usable interval (never started, or end ≤ start).
-    public var throughput: Double? {
+    package var throughput: Double? {
         guard let s = startNanos, let e = endNanos, e > s else { return nil }
         return Double(totalBytes) / (Double(e - s) / 1e9)
     }
 
     /// Every handshake duration this client measured, nanoseconds.
-    public var allHandshakes: [Int] {
+    package var allHandshakes: [Int] {
         (handshakeNanos.map { [$0] } ?? []) + handshakes
     }
 }
 
 /// One server participant's raw report.
-public struct ServerSample: Sendable, Equatable {
-    public var connections: Int
-    public var bytes: Int
-    public var handshakeFailures: Int
+package struct ServerSample: Sendable, Equatable {
+    package var connections: Int
+    package var bytes: Int
+    package var handshakeFailures: Int
 
-    public init(connections: Int = 0, bytes: Int = 0, handshakeFailures: Int = 0) {
+    package init(connections: Int = 0, bytes: Int = 0, handshakeFailures: Int = 0) {
         self.connections = connections
         self.bytes = bytes
         self.handshakeFailures = handshakeFailures
@@ -158,14 +158,14 @@ public struct ServerSample: Sendable, Equatable {
 }
 
 /// One participant's resident memory before opening connections and while they sit idle.
-public struct MemorySample: Sendable, Equatable {
+package struct MemorySample: Sendable, Equatable {
     /// "server" or "client-host".
-    public var role: String
-    public var idleConnections: Int
-    public var rssBeforeBytes: Int
-    public var rssIdleBytes: Int
+    package var role: String
+    package var idleConnections: Int
+    package var rssBeforeBytes: Int
+    package var rssIdleBytes: Int
 
-    public init(role: String, idleConnections: Int, rssBeforeBytes: Int, rssIdleBytes: Int) {
+    package init(role: String, idleConnections: Int, rssBeforeBytes: Int, rssIdleBytes: Int) {
         self.role = role
         self.idleConnections = idleConnections
         self.rssBeforeBytes = rssBeforeBytes
@@ -173,7 +173,7 @@ public struct MemorySample: Sendable, Equatable {
     }
 
     /// Resident bytes per idle connection (nil without connections).
-    public var bytesPerConnection: Double? {
+    package var bytesPerConnection: Double? {
         idleConnections > 0 ? Double(rssIdleBytes - rssBeforeBytes) / Double(idleConnections) : nil
     }
 }

@@ -4,19 +4,19 @@ import AssayResults
 /// cases (`category: performance`, `suite: perf9`) that carry participant
 /// reports, and reads their combination, coordination and raw data.
 /// Unknown keys are ignored; missing numbers count as zero.
-public enum PerfCaseReader {
-    public static let category = "performance"
-    public static let suite = "perf9"
+package enum PerfCaseReader {
+    package static let category = "performance"
+    package static let suite = "perf9"
 
     /// Whether a case belongs to perf9 at all (with or without data).
-    public static func isPerf9(_ c: CaseResult) -> Bool {
+    package static func isPerf9(_ c: CaseResult) -> Bool {
         c.category == category && c.suite == suite
     }
 
     /// The perf9 cases of `results` that have participant data. A number that is not a count
     /// (negative, fractional, infinite, 1e308, a string) is `LoadError.malformed`, naming the case,
     /// the participant, the client and the field: a report that cannot be true is not averaged in.
-    public static func cases(in results: RunResults, source: String) throws(LoadError) -> [PerfCase] {
+    package static func cases(in results: RunResults, source: String) throws(LoadError) -> [PerfCase] {
         var out: [PerfCase] = []
         for c in results.cases where isPerf9(c) {
             do {
@@ -29,11 +29,11 @@ public enum PerfCaseReader {
     }
 
     /// The largest count a report may hold: 2^53, the last integer a Double holds exactly.
-    public static let maxCount = 1 << 53
+    package static let maxCount = 1 << 53
 
     /// Why a report's number cannot be used: "client-host[0] client 3: bytesReceived 1e+308 is not a count …".
-    public struct BadNumber: Error, CustomStringConvertible {
-        public var description: String
+    package struct BadNumber: Error, CustomStringConvertible {
+        package var description: String
     }
 
     /// A count or a time in ns: absent or null is nil (counted as zero); else a non-negative integer ≤ 2^53.
@@ -56,7 +56,7 @@ public enum PerfCaseReader {
     }
 
     /// Reads one case; nil when it has no client or server report.
-    public static func read(_ c: CaseResult, source: String) throws(BadNumber) -> PerfCase? {
+    package static func read(_ c: CaseResult, source: String) throws(BadNumber) -> PerfCase? {
         var clients: [ClientSample] = []
         var servers: [ServerSample] = []
         var memory: [MemorySample] = []

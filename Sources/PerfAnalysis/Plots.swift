@@ -4,9 +4,9 @@ import Foundation
 /// (the other varying dimensions become separate series: nothing is averaged across
 /// configurations — a point is the median over the repetitions of ONE configuration), plus the
 /// handshake latency distribution; for `--compare`, the change chart (``ChangeChart``).
-public enum Plots {
-    public static let handshakeFile = "handshake-latency.svg"
-    public static let changeFile = "compare-change.svg"
+package enum Plots {
+    package static let handshakeFile = "handshake-latency.svg"
+    package static let changeFile = "compare-change.svg"
     static let percentiles = [0, 50, 75, 90, 95, 99, 99.9, 99.99]
 
     /// A dimension of the echo configuration a chart can put on its x axis.
@@ -129,7 +129,7 @@ public enum Plots {
     /// Handshake latency percentile distribution (HdrHistogram), one line per protocol and TLS version.
     /// Percentiles the sample cannot resolve (p99.9 needs ≥ 1000 handshakes) are left out, and the
     /// subtitle says so.
-    public static func handshakeChart(_ tests: [TestSummary]) -> SVGLineChart {
+    package static func handshakeChart(_ tests: [TestSummary]) -> SVGLineChart {
         func position(_ p: Double) -> Double { -log10(1 - p / 100) }
         var series: [SVGLineChart.Series] = []
         var byName: [String: [Int]] = [:]
@@ -163,7 +163,7 @@ public enum Plots {
     }
 
     /// The charts of one run: file name → chart.
-    public static func charts(_ tests: [TestSummary]) -> [(String, SVGLineChart)] {
+    package static func charts(_ tests: [TestSummary]) -> [(String, SVGLineChart)] {
         let echo = tests.filter { !$0.isHandshakeBenchmark && $0.throughput != nil }
         let v = varying(echo)
         var out: [(String, SVGLineChart)] = []
@@ -179,12 +179,12 @@ public enum Plots {
     }
 
     /// Writes the charts of a run into `directory` (created if needed); returns the files written.
-    public static func write(_ tests: [TestSummary], to directory: String) throws -> [String] {
+    package static func write(_ tests: [TestSummary], to directory: String) throws -> [String] {
         try write(charts(tests).map { ($0.0, $0.1.render()) }, to: directory)
     }
 
     /// Writes the change chart of a comparison.
-    public static func write(_ report: ComparisonReport, to directory: String) throws -> [String] {
+    package static func write(_ report: ComparisonReport, to directory: String) throws -> [String] {
         try write([(changeFile, ChangeChart(report).render())], to: directory)
     }
 

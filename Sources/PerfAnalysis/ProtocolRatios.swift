@@ -2,19 +2,19 @@
 /// size, client count, duration, parallel mode, participants) that ran both
 /// a TLS protocol and its plaintext base (tls vs tcp, unix-tls vs unix),
 /// the ratio of their mean test throughputs.
-public struct ProtocolRatio: Sendable, Equatable, Codable {
+package struct ProtocolRatio: Sendable, Equatable, Codable {
     /// "tls 1.3"
-    public var secure: String
+    package var secure: String
     /// "tcp"
-    public var plain: String
+    package var plain: String
     /// "50 clients, 4.00 KB chunks, 10 s, thread, 2×server 2×client-host"
-    public var load: String
-    public var secureThroughput: Double
-    public var plainThroughput: Double
+    package var load: String
+    package var secureThroughput: Double
+    package var plainThroughput: Double
     /// secure / plain.
-    public var ratio: Double
+    package var ratio: Double
 
-    public static func all(_ tests: [TestSummary]) -> [ProtocolRatio] {
+    package static func all(_ tests: [TestSummary]) -> [ProtocolRatio] {
         var byLoad: [String: [String: [Double]]] = [:]
         var order: [String: Int] = [:]  // load → client count, for numeric ordering
         for t in tests where !t.isHandshakeBenchmark {
@@ -51,7 +51,7 @@ public struct ProtocolRatio: Sendable, Equatable, Codable {
     }
 
     /// "tls 1.3 / tcp: 196.54 MB/s / 338.07 MB/s = 0.58× (58.1%)".
-    public var text: String {
+    package var text: String {
         "\(secure) / \(plain): \(Units.rate(secureThroughput)) / \(Units.rate(plainThroughput)) = "
             + String(format: "%.2f× (%.1f%%)", ratio, ratio * 100)
     }

@@ -1,12 +1,12 @@
 /// A figure compared between two runs, one value per repetition (one perf9 case = one repetition).
-public enum Metric: String, Sendable, Codable, CaseIterable {
+package enum Metric: String, Sendable, Codable, CaseIterable {
     case throughput
     case handshakeRate = "handshakes/s"
     case latencyP50 = "latency p50"
     case latencyP99 = "latency p99"
 
     /// Throughput and rates: more is better. Latencies: less is better.
-    public var higherIsBetter: Bool { self == .throughput || self == .handshakeRate }
+    package var higherIsBetter: Bool { self == .throughput || self == .handshakeRate }
 
     /// The metrics of a test: echo → throughput; handshake benchmark → rate and latency percentiles.
     static func metrics(for t: TestSummary) -> [Metric] {
@@ -23,7 +23,7 @@ public enum Metric: String, Sendable, Codable, CaseIterable {
         }
     }
 
-    public func format(_ v: Double) -> String {
+    package func format(_ v: Double) -> String {
         switch self {
         case .throughput: return Units.rate(v)
         case .handshakeRate: return String(format: "%.0f/s", v)
@@ -33,20 +33,20 @@ public enum Metric: String, Sendable, Codable, CaseIterable {
 }
 
 /// How `--compare` decides.
-public struct CompareOptions: Sendable, Equatable {
+package struct CompareOptions: Sendable, Equatable {
     /// Two-sided level of the interval (and of the Mann–Whitney test it inverts).
-    public var alpha = 0.05
+    package var alpha = 0.05
     /// `--min-effect`: a significant change smaller than this (percent) is reported as no change.
-    public var minEffect = 3.0
-    public init(alpha: Double = 0.05, minEffect: Double = 3.0) {
+    package var minEffect = 3.0
+    package init(alpha: Double = 0.05, minEffect: Double = 3.0) {
         self.alpha = alpha
         self.minEffect = minEffect
     }
 }
 
 /// One metric of one configuration, OLD vs NEW, on per-repetition values.
-public struct MetricComparison: Sendable, Equatable {
-    public enum Verdict: String, Sendable, Codable {
+package struct MetricComparison: Sendable, Equatable {
+    package enum Verdict: String, Sendable, Codable {
         case faster
         case slower
         /// Faster or slower, but the runs' conditions differ (load, CPU, cores, build): not a
@@ -59,16 +59,16 @@ public struct MetricComparison: Sendable, Equatable {
     }
 
     /// The configuration (like with like): "echo — tls 1.3, 10 clients, 16.00 KB chunks, …".
-    public var configuration: String
-    public var metric: Metric
-    public var old: [Double]
-    public var new: [Double]
-    public var estimate: HodgesLehmann?
-    public var verdict: Verdict
+    package var configuration: String
+    package var metric: Metric
+    package var old: [Double]
+    package var new: [Double]
+    package var estimate: HodgesLehmann?
+    package var verdict: Verdict
     /// Why the verdict is what it is, one line.
-    public var reason: String
+    package var reason: String
 
-    public init(configuration: String, metric: Metric, old: [Double], new: [Double], options: CompareOptions = .init()) {
+    package init(configuration: String, metric: Metric, old: [Double], new: [Double], options: CompareOptions = .init()) {
         self.configuration = configuration
         self.metric = metric
         self.old = old
@@ -101,7 +101,7 @@ public struct MetricComparison: Sendable, Equatable {
 
     /// The runs' conditions differ (``RunFacts/conditions(to:)``, e.g. "load at start 3.50 → 4.10"):
     /// a faster/slower verdict becomes "faster?"/"slower?" with the conditions as its reason.
-    public mutating func withhold(conditions: [String]) {
+    package mutating func withhold(conditions: [String]) {
         guard !conditions.isEmpty else { return }
         switch verdict {
         case .faster: verdict = .fasterWithheld
@@ -112,20 +112,20 @@ public struct MetricComparison: Sendable, Equatable {
     }
 
     /// Whether the verdict was withheld because the runs' conditions differ.
-    public var isWithheld: Bool { verdict == .fasterWithheld || verdict == .slowerWithheld }
+    package var isWithheld: Bool { verdict == .fasterWithheld || verdict == .slowerWithheld }
 
     /// A significant slowdown (throughput/rate drop, latency rise) of more than `percent`.
-    public func isRegression(beyond percent: Double) -> Bool {
+    package func isRegression(beyond percent: Double) -> Bool {
         guard verdict == .slower, let e = estimate else { return false }
         return abs(e.percent) > percent
     }
 
-    public var oldMedian: Double? { Statistics.median(old) }
-    public var newMedian: Double? { Statistics.median(new) }
+    package var oldMedian: Double? { Statistics.median(old) }
+    package var newMedian: Double? { Statistics.median(new) }
 }
 
 /// Pairs the two runs' cases by configuration and compares every metric.
-public enum RepetitionComparison {
+package enum RepetitionComparison {
     /// The configuration a case belongs to; its cases are the repetitions.
     static func configuration(_ t: TestSummary) -> String {
         let c = t.perfCase.configuration
@@ -147,7 +147,7 @@ public enum RepetitionComparison {
         return order.sorted().map { ($0, by[$0]!) }
     }
 
-    public static func compare(old: [TestSummary], new: [TestSummary], options: CompareOptions) -> [MetricComparison] {
+    package static func compare(old: [TestSummary], new: [TestSummary], options: CompareOptions) -> [MetricComparison] {
         let n = Dictionary(groups(new), uniquingKeysWith: { a, _ in a })
         var out: [MetricComparison] = []
         for (key, o) in groups(old) {
@@ -163,7 +163,7 @@ public enum RepetitionComparison {
     }
 
     /// Configurations only one side has.
-    public static func unmatched(old: [TestSummary], new: [TestSummary]) -> [String] {
+    package static func unmatched(old: [TestSummary], new: [TestSummary]) -> [String] {
         let o = Set(groups(old).map(\.0)), n = Set(groups(new).map(\.0))
         return o.subtracting(n).sorted().map { "only in OLD: \($0)" } + n.subtracting(o).sorted().map { "only in NEW: \($0)" }
     }

@@ -1,5 +1,5 @@
 /// What a report shows.
-public enum ReportDetail: String, Sendable, Codable {
+package enum ReportDetail: String, Sendable, Codable {
     /// Group sections only (`-n`).
     case groupsOnly
     /// A one-line list of the tests, then the group sections.
@@ -9,14 +9,14 @@ public enum ReportDetail: String, Sendable, Codable {
 }
 
 /// The input of every report writer: the analysed tests and their groups.
-public struct Analysis: Sendable {
-    public var files: [String]
+package struct Analysis: Sendable {
+    package var files: [String]
     /// One line per input file: where and when it ran.
-    public var inputs: [String]
-    public var tests: [TestSummary]
-    public var sections: [(GroupDimension, [GroupSummary])]
+    package var inputs: [String]
+    package var tests: [TestSummary]
+    package var sections: [(GroupDimension, [GroupSummary])]
 
-    public init(files: [String], cases: [PerfCase], inputs: [String] = []) {
+    package init(files: [String], cases: [PerfCase], inputs: [String] = []) {
         self.files = files
         self.inputs = inputs
         tests = cases.map(TestSummary.init).sorted { a, b in
@@ -36,14 +36,14 @@ public struct Analysis: Sendable {
     /// Sections whose groups hold exactly the same tests as an earlier section's (so the same
     /// numbers): printed once, the later one as a one-line reference. E.g. a run of one
     /// configuration has one group in every section.
-    public var sameAs: [GroupDimension: GroupDimension]
+    package var sameAs: [GroupDimension: GroupDimension]
 
     static func identity(_ t: TestSummary) -> String {
         "\(t.perfCase.source)|\(t.perfCase.id)|\(t.perfCase.repetition ?? 0)"
     }
 
     /// "Results by TLS Version: the same tests and figures as Results by Protocol (TLS 1.3 = tls)".
-    public func sameAsText(_ d: GroupDimension) -> String? {
+    package func sameAsText(_ d: GroupDimension) -> String? {
         guard let e = sameAs[d], let mine = sections.first(where: { $0.0 == d })?.1,
             let theirs = sections.first(where: { $0.0 == e })?.1
         else { return nil }

@@ -2,7 +2,7 @@ import AssayResults
 import Foundation
 
 /// Why a results file cannot be analysed. Each case prints as one line.
-public enum LoadError: Error, Equatable, CustomStringConvertible {
+package enum LoadError: Error, Equatable, CustomStringConvertible {
     case missing(path: String)
     case unreadable(path: String, reason: String)
     case notJSON(path: String)
@@ -12,7 +12,7 @@ public enum LoadError: Error, Equatable, CustomStringConvertible {
     case noPerfData(path: String, perf9Cases: Int)
     case tooLarge(path: String, limit: Int)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .missing(let p):
             return "\(p): no such file"
@@ -39,14 +39,14 @@ public enum LoadError: Error, Equatable, CustomStringConvertible {
 
 /// Reads results files and extracts their perf9 cases, with a precise
 /// error for every kind of bad input.
-public enum ResultsLoader {
+package enum ResultsLoader {
     /// Just enough of the file to say which schema it claims to be.
     private struct Header: Decodable {
         var schema: String?
         var schemaVersion: Int?
     }
 
-    public static func load(path: String) throws(LoadError) -> [PerfCase] {
+    package static func load(path: String) throws(LoadError) -> [PerfCase] {
         try loadFile(path: path).cases
     }
 
@@ -54,22 +54,22 @@ public enum ResultsLoader {
     /// The most a results file may hold (64 MiB; a perf9 results file of a
     /// full run is a few MiB). Reading stops one byte past it, so a huge or
     /// endless input (`/dev/zero`) costs at most this much memory.
-    public static let defaultMaxBytes = 64 << 20
+    package static let defaultMaxBytes = 64 << 20
     /// Environment variable overriding the limit, in MiB.
-    public static let limitVariable = "ANALYZER_MAX_INPUT_MIB"
+    package static let limitVariable = "ANALYZER_MAX_INPUT_MIB"
 
     /// The limit: `ANALYZER_MAX_INPUT_MIB` when set to a positive integer, else 64 MiB.
-    public static func maxBytes(environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
+    package static func maxBytes(environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
         if let s = environment[limitVariable], let mib = Int(s), mib > 0, mib < 1 << 20 { return mib << 20 }
         return defaultMaxBytes
     }
 
-    public static func loadFile(path: String, maxBytes: Int = maxBytes()) throws(LoadError) -> LoadedFile {
+    package static func loadFile(path: String, maxBytes: Int = maxBytes()) throws(LoadError) -> LoadedFile {
         try parseFile(try read(path: path, maxBytes: maxBytes), path: path)
     }
 
     /// The bytes of an input file, at most `maxBytes` (every analyzer input: reports, shards, peers).
-    public static func read(path: String, maxBytes: Int = maxBytes()) throws(LoadError) -> Data {
+    package static func read(path: String, maxBytes: Int = maxBytes()) throws(LoadError) -> Data {
         guard FileManager.default.fileExists(atPath: path) else { throw .missing(path: path) }
         guard let fh = FileHandle(forReadingAtPath: path) else {
             throw .unreadable(path: path, reason: String(cString: strerror(errno)))
@@ -85,11 +85,11 @@ public enum ResultsLoader {
         return data
     }
 
-    public static func parse(_ data: Data, path: String) throws(LoadError) -> [PerfCase] {
+    package static func parse(_ data: Data, path: String) throws(LoadError) -> [PerfCase] {
         try parseFile(data, path: path).cases
     }
 
-    public static func parseFile(_ data: Data, path: String) throws(LoadError) -> LoadedFile {
+    package static func parseFile(_ data: Data, path: String) throws(LoadError) -> LoadedFile {
         guard (try? JSONSerialization.jsonObject(with: data)) != nil else { throw .notJSON(path: path) }
         guard let header = try? JSONDecoder().decode(Header.self, from: data) else {
             throw .wrongSchema(path: path, schema: nil)
@@ -130,16 +130,16 @@ public enum ResultsLoader {
 }
 
 /// One analysed results file.
-public struct LoadedFile: Sendable {
-    public var path: String
-    public var run: RunMetadata
-    public var cases: [PerfCase]
+package struct LoadedFile: Sendable {
+    package var path: String
+    package var run: RunMetadata
+    package var cases: [PerfCase]
 
     /// Several files as one side of a comparison: their cases together; the first file's run
     /// metadata, with the 1-minute load averages at start and at end each the MEAN over the files.
     /// (Runs of OLD and NEW alternated back to back: every run but the very first starts on the load
     /// its predecessor left, so "the first file's start" would make the sides' conditions differ.)
-    public init(joining parts: [LoadedFile]) {
+    package init(joining parts: [LoadedFile]) {
         precondition(!parts.isEmpty)
         var first = parts[0]
         if parts.count > 1 {
@@ -160,7 +160,7 @@ public struct LoadedFile: Sendable {
     }
 
     /// "r.json — host vm, 2026-11-27T03:00:00Z, git be0abfb, OpenSSL 3.0.19".
-    public var summary: String {
+    package var summary: String {
         var parts = ["host \(run.host)", ISO8601DateFormatter().string(from: run.startTime)]
         if let g = run.gitRevision { parts.append("git \(g.prefix(10))") }
         if let o = run.opensslVersion { parts.append(o) }

@@ -2,26 +2,26 @@ import Foundation
 
 /// What a run used (the results file's `run` metadata and its cases' placement), for the warnings
 /// `analyzer --compare` prints when two runs differ — a difference there can explain a "change".
-public struct RunFacts: Sendable, Equatable {
-    public var values: [(String, String)]
+package struct RunFacts: Sendable, Equatable {
+    package var values: [(String, String)]
     /// 1-minute load averages at start and end (nil: not recorded).
-    public var loadStart: Double?
-    public var loadEnd: Double?
+    package var loadStart: Double?
+    package var loadEnd: Double?
 
     /// Load averages differing by at least this much (runnable threads) are warned about, and
     /// withhold the verdicts (see ``conditions(to:)``).
-    public static let loadTolerance = 0.5
+    package static let loadTolerance = 0.5
 
     /// The facts whose difference withholds a verdict: a change measured on another CPU, core count
     /// or build is not the code's. (OpenSSL and Swift versions only warn: comparing them is a
     /// reason to run --compare; placement and parallel mode are part of every configuration.)
-    public static let conditionKeys: Set<String> = ["CPU model", "cores", "build"]
+    package static let conditionKeys: Set<String> = ["CPU model", "cores", "build"]
 
-    public static func == (a: RunFacts, b: RunFacts) -> Bool {
+    package static func == (a: RunFacts, b: RunFacts) -> Bool {
         a.values.map { $0.0 + "=" + $0.1 } == b.values.map { $0.0 + "=" + $0.1 } && a.loadStart == b.loadStart && a.loadEnd == b.loadEnd
     }
 
-    public init(_ f: LoadedFile) {
+    package init(_ f: LoadedFile) {
         let e = f.run.extra
         let placements = Set(f.cases.map(\.configuration.placement)).sorted().joined(separator: ", ")
         let modes = Set(f.cases.map(\.configuration.parallel)).sorted().joined(separator: ", ")
@@ -41,7 +41,7 @@ public struct RunFacts: Sendable, Equatable {
     }
 
     /// One line per difference, e.g. "build differs: OLD release, NEW debug".
-    public func differences(to new: RunFacts) -> [String] {
+    package func differences(to new: RunFacts) -> [String] {
         var out: [String] = []
         for ((k, a), (_, b)) in zip(values, new.values) where a != b {
             out.append("\(k) differs: OLD \(a), NEW \(b)")
@@ -59,7 +59,7 @@ public struct RunFacts: Sendable, Equatable {
     /// The conditions that differ between the runs, short ("load at start 3.50 → 4.10", "build
     /// release → debug"): the load averages past ``loadTolerance`` and the ``conditionKeys`` when
     /// both runs recorded them. Non-empty: a faster/slower verdict is withheld ("slower?").
-    public func conditions(to new: RunFacts) -> [String] {
+    package func conditions(to new: RunFacts) -> [String] {
         var out: [String] = []
         for (name, a, b) in [("load at start", loadStart, new.loadStart), ("load at end", loadEnd, new.loadEnd)] {
             guard let a, let b, abs(a - b) >= Self.loadTolerance else { continue }
@@ -73,7 +73,7 @@ public struct RunFacts: Sendable, Equatable {
     }
 
     /// "cores 2, build release, …" plus the loads, for the report header.
-    public var text: String {
+    package var text: String {
         var parts = values.map { "\($0.0) \($0.1)" }
         if let s = loadStart, let e = loadEnd { parts.append(String(format: "load %.2f → %.2f", s, e)) }
         return parts.joined(separator: "; ")

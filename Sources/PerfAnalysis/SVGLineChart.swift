@@ -2,18 +2,18 @@ import Foundation
 
 /// A small hand-written SVG line chart with markers, axes, ticks and a
 /// legend. Standalone SVG 1.1: any browser shows it.
-public struct SVGLineChart: Sendable {
-    public struct Series: Sendable {
-        public var name: String
+package struct SVGLineChart: Sendable {
+    package struct Series: Sendable {
+        package var name: String
         /// (x, y) in data units; x positions are what the x ticks use.
-        public var points: [(Double, Double)]
+        package var points: [(Double, Double)]
         /// Series with the same color group share a color (OLD and NEW of one protocol).
-        public var colorGroup: String
+        package var colorGroup: String
         /// Drawn with a dashed line (NEW in comparisons).
-        public var dashed: Bool
+        package var dashed: Bool
         /// Whether the points are joined by a line (an ordered x axis); the legend shows what is drawn.
-        public var connect: Bool
-        public init(name: String, points: [(Double, Double)], colorGroup: String? = nil, dashed: Bool = false, connect: Bool = true) {
+        package var connect: Bool
+        package init(name: String, points: [(Double, Double)], colorGroup: String? = nil, dashed: Bool = false, connect: Bool = true) {
             self.connect = connect
             self.name = name
             self.points = points
@@ -22,22 +22,22 @@ public struct SVGLineChart: Sendable {
         }
     }
 
-    public var title: String
+    package var title: String
     /// A second line under the title (e.g. what is held fixed); empty for none.
-    public var subtitle = ""
+    package var subtitle = ""
     /// Print each point's value next to its marker.
-    public var valueLabels = true
-    public var xLabel: String
-    public var yLabel: String
+    package var valueLabels = true
+    package var xLabel: String
+    package var yLabel: String
     /// Tick positions (data units) and their labels.
-    public var xTicks: [(Double, String)]
-    public var series: [Series]
+    package var xTicks: [(Double, String)]
+    package var series: [Series]
     /// Formats a y value for tooltips.
-    public var yFormat: @Sendable (Double) -> String
+    package var yFormat: @Sendable (Double) -> String
     /// Y ticks are round numbers of this unit: (divisor, name), e.g. (1048576, "MB/s").
-    public var yUnit: (Double, String)
+    package var yUnit: (Double, String)
 
-    public init(
+    package init(
         title: String, xLabel: String, yLabel: String, xTicks: [(Double, String)], series: [Series],
         yUnit: (Double, String), yFormat: @escaping @Sendable (Double) -> String
     ) {
@@ -63,7 +63,7 @@ public struct SVGLineChart: Sendable {
         return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * mag
     }
 
-    public func render() -> String {
+    package func render() -> String {
         let w = Self.width, h = Self.height
         let plotW = w - Self.left - Self.right, plotH = h - Self.top - Self.bottom
         let xs = xTicks.map(\.0) + series.flatMap { $0.points.map(\.0) }

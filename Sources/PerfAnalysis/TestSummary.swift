@@ -1,29 +1,29 @@
 /// The measurements of one perf9 case, totalled over its participants.
-public struct TestSummary: Sendable, Equatable {
-    public var perfCase: PerfCase
+package struct TestSummary: Sendable, Equatable {
+    package var perfCase: PerfCase
     /// Throughput of each client that ran (bytes/s).
-    public var clientThroughputs: [Double]
+    package var clientThroughputs: [Double]
     /// Sum of the client throughputs: the test's throughput (bytes/s).
-    public var throughput: Double?
-    public var totalBytes: Int
-    public var iterations: Int
-    public var connected: Int
+    package var throughput: Double?
+    package var totalBytes: Int
+    package var iterations: Int
+    package var connected: Int
     /// Clients that should have run: reported clients, or client-count ×
     /// client-hosts when more were planned than reported.
-    public var attempted: Int
+    package var attempted: Int
     /// Handshake durations, nanoseconds.
-    public var handshakes: [Int]
-    public var errors: [String: Int]
+    package var handshakes: [Int]
+    package var errors: [String: Int]
     /// Negotiated protocol version → number of clients.
-    public var negotiated: [String: Int]
-    public var serverConnections: Int
-    public var serverBytes: Int
-    public var handshakeFailures: Int
+    package var negotiated: [String: Int]
+    package var serverConnections: Int
+    package var serverBytes: Int
+    package var handshakeFailures: Int
     /// Handshake benchmark: handshakes per second (all clients' handshakes over the longest
     /// client window); nil when no client reported a window.
-    public var handshakeRate: Double?
+    package var handshakeRate: Double?
 
-    public init(_ c: PerfCase) {
+    package init(_ c: PerfCase) {
         perfCase = c
         clientThroughputs = c.clients.compactMap(\.throughput)
         throughput = clientThroughputs.isEmpty ? nil : clientThroughputs.reduce(0, +)
@@ -50,12 +50,12 @@ public struct TestSummary: Sendable, Equatable {
     }
 
     /// A handshake-benchmark case (clients report `handshakes` lists, not echo traffic).
-    public var isHandshakeBenchmark: Bool {
+    package var isHandshakeBenchmark: Bool {
         perfCase.test == "handshake" || perfCase.clients.contains { !$0.handshakes.isEmpty }
     }
 
     /// "tls 1.3, RSA-2048, full" / "…, resumed" for the handshake benchmark.
-    public var handshakeLabel: String {
+    package var handshakeLabel: String {
         let c = perfCase.configuration
         var parts = [c.tlsVersion.map { "\(c.proto) \($0)" } ?? c.proto]
         let keys = Set(perfCase.clients.compactMap(\.keyType)).sorted()
@@ -68,7 +68,7 @@ public struct TestSummary: Sendable, Equatable {
 
     /// The TLS version asked for when some client negotiated another one
     /// ("TLSv1.3" for "1.3"); nil when everything matched or was not TLS.
-    public var versionMismatch: String? {
+    package var versionMismatch: String? {
         guard let want = perfCase.configuration.tlsVersion else { return nil }
         let expected = "TLSv" + want
         return negotiated.keys.contains { $0 != expected } ? expected : nil

@@ -1,5 +1,5 @@
 /// The console report, in the style of the original perf9-analyze.
-public enum TextReport {
+package enum TextReport {
     static let rule = String(repeating: "=", count: 80)
 
     static func banner(_ title: String) -> String {
@@ -15,7 +15,7 @@ public enum TextReport {
         return s
     }
 
-    public static func render(_ a: Analysis, detail: ReportDetail) -> String {
+    package static func render(_ a: Analysis, detail: ReportDetail) -> String {
         var out = ""
         for line in a.inputs { out += "Input: \(line)\n" }
         if !a.inputs.isEmpty { out += "\n" }
@@ -73,7 +73,7 @@ public enum TextReport {
         return out
     }
 
-    public static func render(_ c: ComparisonReport) -> String {
+    package static func render(_ c: ComparisonReport) -> String {
         var out = "OLD: \(c.oldFiles.joined(separator: "; "))\nNEW: \(c.newFiles.joined(separator: "; "))\n\n"
         for w in c.warnings { out += "WARNING: the runs differ — \(w)\n" }
         if !c.conditions.isEmpty {
@@ -144,7 +144,7 @@ public enum TextReport {
     }
 
     /// "0.0123", or "1.2e-07" for tiny values.
-    public static func pValue(_ p: Double) -> String {
+    package static func pValue(_ p: Double) -> String {
         p < 0.0001 ? String(format: "%.2e", p) : String(format: "%.4f", p)
     }
 }

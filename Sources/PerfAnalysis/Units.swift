@@ -2,11 +2,11 @@ import Foundation
 
 /// Human units as in the original perf9 report: KB, MB, GB are powers of
 /// 1024; times in ms with two decimals.
-public enum Units {
+package enum Units {
     private static let steps = ["B", "KB", "MB", "GB", "TB"]
 
     /// "9.90 GB", "512 B".
-    public static func bytes(_ v: Double) -> String {
+    package static func bytes(_ v: Double) -> String {
         var x = v
         var i = 0
         while abs(x) >= 1024, i < steps.count - 1 {
@@ -17,7 +17,7 @@ public enum Units {
     }
 
     /// "338.07 MB/s".
-    public static func rate(_ bytesPerSecond: Double) -> String {
+    package static func rate(_ bytesPerSecond: Double) -> String {
         var x = bytesPerSecond
         var i = 0
         while abs(x) >= 1024, i < steps.count - 1 {
@@ -28,7 +28,7 @@ public enum Units {
     }
 
     /// The unit `rate` would print `bytesPerSecond` in: (divisor, "MB/s").
-    public static func rateUnit(_ bytesPerSecond: Double) -> (Double, String) {
+    package static func rateUnit(_ bytesPerSecond: Double) -> (Double, String) {
         var divisor = 1.0
         var i = 0
         while bytesPerSecond / divisor >= 1024, i < steps.count - 1 {
@@ -39,12 +39,12 @@ public enum Units {
     }
 
     /// Nanoseconds as "346.24 ms".
-    public static func millis(_ nanos: Double) -> String {
+    package static func millis(_ nanos: Double) -> String {
         String(format: "%.2f ms", nanos / 1e6)
     }
 
     /// A signed percentage, "+3.21%" / "-12.50%".
-    public static func percent(_ v: Double) -> String {
+    package static func percent(_ v: Double) -> String {
         String(format: "%+.2f%%", v)
     }
 }

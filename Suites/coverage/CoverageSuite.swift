@@ -3,7 +3,7 @@ import JSec
 
 /// The TLS engine's state machine through memory (issue 7 item 4): no sockets, every byte boundary,
 /// interleavings, closes and hostile bytes at every stage. Driven through ``TLSMemoryConnection``.
-public let tlsEngineCoverageSuite = Suite(
+package let tlsEngineCoverageSuite = Suite(
     "tls-engine", category: "coverage",
     description: "TLS engine state machine driven through memory BIOs, no sockets", timeout: 300
 ) {

@@ -2,6 +2,7 @@ import Assay
 import JSec
 
 extension JSecError: AssayCategorizedError {
+    // public: it witnesses a public protocol's requirement for a public type.
     public var assayCategory: String { category.rawValue }
 }
 

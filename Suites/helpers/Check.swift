@@ -2,15 +2,15 @@ import JSec
 
 /// A failed check inside a suite body. Bodies here are harness-neutral: they throw
 /// on failure, so Assay suites and `swift test` run the very same code.
-public struct CheckFailure: Error, CustomStringConvertible {
-    public let message: String
-    public let file: String
-    public let line: Int
-    public var description: String { "\(file):\(line): \(message)" }
+package struct CheckFailure: Error, CustomStringConvertible {
+    package let message: String
+    package let file: String
+    package let line: Int
+    package var description: String { "\(file):\(line): \(message)" }
 }
 
 /// Throws a ``CheckFailure`` unless `condition` holds.
-public func check(
+package func check(
     _ condition: Bool, _ message: @autoclosure () -> String,
     file: String = #fileID, line: Int = #line
 ) throws {
@@ -18,7 +18,7 @@ public func check(
 }
 
 /// Throws unless `a == b`, reporting both values.
-public func checkEqual<T: Equatable>(_ a: T, _ b: T, _ what: String = "", file: String = #fileID, line: Int = #line) throws {
+package func checkEqual<T: Equatable>(_ a: T, _ b: T, _ what: String = "", file: String = #fileID, line: Int = #line) throws {
     if a != b {
         let sa = String(describing: a), sb = String(describing: b)
         throw CheckFailure(message: "\(what.isEmpty ? "" : what + ": ")expected \(sb.prefix(300)), got \(sa.prefix(300))", file: file, line: line)
@@ -28,7 +28,7 @@ public func checkEqual<T: Equatable>(_ a: T, _ b: T, _ what: String = "", file: 
 /// Runs `body` and returns the ``JSecError`` it throws; fails if it succeeds or throws something else,
 /// or if the error's category is not `category`.
 @discardableResult
-public func checkThrowsJSec(
+package func checkThrowsJSec(
     _ category: JSecError.Category, _ what: String, file: String = #fileID, line: Int = #line,
     _ body: () async throws -> Void
 ) async throws -> JSecError {
@@ -56,6 +56,6 @@ func expectedJSecError(
 }
 
 /// Deterministic test bytes (a counter pattern) so corruption, loss or duplication shows.
-public func pattern(_ count: Int, seed: UInt8 = 0) -> [UInt8] {
+package func pattern(_ count: Int, seed: UInt8 = 0) -> [UInt8] {
     (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed) &+ ($0 >> 8)) }
 }

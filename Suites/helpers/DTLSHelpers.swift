@@ -6,11 +6,11 @@ import NIOPosix
 import Synchronization
 
 /// A DTLS echo server for tests: every accepted connection echoes each message back until the peer closes.
-public final class DTLSEchoServer: Sendable {
-    public let server: DTLSServer
+package final class DTLSEchoServer: Sendable {
+    package let server: DTLSServer
     private let acceptor: Task<Void, Never>
 
-    public init(
+    package init(
         host: String = "127.0.0.1", configuration: TLSConfiguration = TestPKI.shared.serverConfiguration(),
         options: DTLSOptions = DTLSOptions()
     ) async throws {
@@ -29,9 +29,9 @@ public final class DTLSEchoServer: Sendable {
         }
     }
 
-    public var port: Int { server.port ?? 0 }
+    package var port: Int { server.port ?? 0 }
 
-    public func close() async {
+    package func close() async {
         await server.close()
         acceptor.cancel()
         _ = await acceptor.value
@@ -40,8 +40,8 @@ public final class DTLSEchoServer: Sendable {
 
 /// A UDP relay between clients and one server that drops a share of datagrams in each direction,
 /// decided by a seeded generator (reproducible runs). Each client gets its own upstream socket.
-public final class LossyUDPRelay: Sendable {
-    public let port: Int
+package final class LossyUDPRelay: Sendable {
+    package let port: Int
     private let front: Channel
     private let target: SocketAddress
     private let state: SharedLock<RelayState>
@@ -59,7 +59,7 @@ public final class LossyUDPRelay: Sendable {
         var sent: [(client: SocketAddress, data: ByteBuffer)] = []
     }
 
-    public init(to target: SocketAddress, dropRate: Double, seed: UInt64, host: String = "127.0.0.1") async throws {
+    package init(to target: SocketAddress, dropRate: Double, seed: UInt64, host: String = "127.0.0.1") async throws {
         let state = SharedLock(RelayState(rng: SeededGenerator(seed: seed)))
         self.state = state
         self.target = target
@@ -80,14 +80,14 @@ public final class LossyUDPRelay: Sendable {
     }
 
     /// Datagrams passed on and dropped so far (both directions).
-    public var largestDatagram: Int { state.withLock { $0.largest } }
+    package var largestDatagram: Int { state.withLock { $0.largest } }
 
     /// The payloads of the client-to-server datagrams passed on so far.
-    public var sentToServer: [[UInt8]] { state.withLock { $0.sent.map { Array($0.data.readableBytesView) } } }
+    package var sentToServer: [[UInt8]] { state.withLock { $0.sent.map { Array($0.data.readableBytesView) } } }
 
     /// Sends the `index`th client-to-server datagram again, from the same relay socket (a replay the server
     /// cannot tell from the client's own datagrams).
-    public func replay(_ index: Int) async throws {
+    package func replay(_ index: Int) async throws {
         let (client, data, upstream): (SocketAddress, ByteBuffer, Channel?) = state.withLock { s in
             let e = s.sent[index]
             return (e.client, e.data, s.upstream[e.client])
@@ -97,11 +97,11 @@ public final class LossyUDPRelay: Sendable {
         try await upstream.writeAndFlush(AddressedEnvelope(remoteAddress: target, data: data)).get()
     }
 
-    public var counts: (forwarded: Int, dropped: Int, droppedHandshake: Int) {
+    package var counts: (forwarded: Int, dropped: Int, droppedHandshake: Int) {
         state.withLock { ($0.forwarded, $0.dropped, $0.droppedHandshake) }
     }
 
-    public func close() async {
+    package func close() async {
         let ups = state.withLock { s in Array(s.upstream.values) }
         for u in ups { try? await u.close().get() }
         try? await front.close().get()
@@ -183,11 +183,11 @@ private final class RelayBackHandler: ChannelInboundHandler, Sendable {
 }
 
 /// A plain UDP socket for tests that speak raw datagrams (spoofed ClientHellos, silent servers).
-public final class RawUDPSocket: Sendable {
-    public let channel: Channel
+package final class RawUDPSocket: Sendable {
+    package let channel: Channel
     private let received: SharedLock<[(SocketAddress, [UInt8])]>
 
-    public init(host: String = "127.0.0.1") async throws {
+    package init(host: String = "127.0.0.1") async throws {
         let received = SharedLock<[(SocketAddress, [UInt8])]>([])
         self.received = received
         channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -197,24 +197,24 @@ public final class RawUDPSocket: Sendable {
             .bind(host: host, port: 0).get()
     }
 
-    public var port: Int { channel.localAddress?.port ?? 0 }
-    public var address: SocketAddress { channel.localAddress! }
+    package var port: Int { channel.localAddress?.port ?? 0 }
+    package var address: SocketAddress { channel.localAddress! }
 
-    public func send(_ bytes: [UInt8], to address: SocketAddress) async throws {
+    package func send(_ bytes: [UInt8], to address: SocketAddress) async throws {
         try await channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: ByteBuffer(bytes: bytes))).get()
     }
 
     /// Datagrams received so far.
-    public var datagrams: [(from: SocketAddress, bytes: [UInt8])] { received.withLock { $0.map { (from: $0.0, bytes: $0.1) } } }
+    package var datagrams: [(from: SocketAddress, bytes: [UInt8])] { received.withLock { $0.map { (from: $0.0, bytes: $0.1) } } }
 
     /// Waits until at least `count` datagrams arrived (or `timeout` passed) and returns them.
-    public func waitFor(_ count: Int, timeout: Duration = .seconds(5)) async -> [(from: SocketAddress, bytes: [UInt8])] {
+    package func waitFor(_ count: Int, timeout: Duration = .seconds(5)) async -> [(from: SocketAddress, bytes: [UInt8])] {
         let deadline = ContinuousClock.now + timeout
         while datagrams.count < count && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
         return datagrams
     }
 
-    public func close() async { try? await channel.close().get() }
+    package func close() async { try? await channel.close().get() }
 }
 
 private final class RawCollector: ChannelInboundHandler, Sendable {
@@ -228,8 +228,8 @@ private final class RawCollector: ChannelInboundHandler, Sendable {
 }
 
 /// A value behind a lock that can be shared by reference (Mutex itself cannot be copied).
-public final class SharedLock<Value: Sendable>: Sendable {
+package final class SharedLock<Value: Sendable>: Sendable {
     private let mutex: Mutex<Value>
-    public init(_ value: Value) { mutex = Mutex(value) }
-    public func withLock<R: Sendable>(_ body: (inout sending Value) throws -> sending R) rethrows -> R { try mutex.withLock(body) }
+    package init(_ value: Value) { mutex = Mutex(value) }
+    package func withLock<R: Sendable>(_ body: (inout sending Value) throws -> sending R) rethrows -> R { try mutex.withLock(body) }
 }

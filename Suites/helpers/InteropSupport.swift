@@ -2,7 +2,7 @@ import Foundation
 import JSec
 
 /// What an interop case exercises on top of a plain handshake and echo.
-public enum InteropFeature: String, CaseIterable, Sendable {
+package enum InteropFeature: String, CaseIterable, Sendable {
     /// Handshake at the given version, verify the server, echo a line.
     case basic
     /// The server requires a client certificate (mTLS); each side sees the other's leaf.
@@ -13,20 +13,20 @@ public enum InteropFeature: String, CaseIterable, Sendable {
     case resumption
 
     /// How many connections the case makes.
-    public var connections: Int { self == .resumption ? 2 : 1 }
+    package var connections: Int { self == .resumption ? 2 : 1 }
     static let clientALPN = ["x-unknown", "http/1.1"]
     static let serverALPN = ["http/1.1"]
 }
 
 /// What one side observed about one connection, from our API or parsed from a peer's output.
-public struct ConnectionFacts: Sendable, Equatable, CustomStringConvertible {
-    public var version: String?
-    public var alpn: String?
-    public var reused: Bool?
+package struct ConnectionFacts: Sendable, Equatable, CustomStringConvertible {
+    package var version: String?
+    package var alpn: String?
+    package var reused: Bool?
     /// Common name of the peer's leaf certificate, when it presented one.
-    public var peerCommonName: String?
+    package var peerCommonName: String?
 
-    public init(version: String? = nil, alpn: String? = nil, reused: Bool? = nil, peerCommonName: String? = nil) {
+    package init(version: String? = nil, alpn: String? = nil, reused: Bool? = nil, peerCommonName: String? = nil) {
         self.version = version; self.alpn = alpn; self.reused = reused; self.peerCommonName = peerCommonName
     }
 
@@ -36,16 +36,16 @@ public struct ConnectionFacts: Sendable, Equatable, CustomStringConvertible {
             peerCommonName: tls?.info.peerCertificates.first?.commonName)
     }
 
-    public var description: String {
+    package var description: String {
         "\(version ?? "?") alpn=\(alpn ?? "none") reused=\(reused.map(String.init) ?? "?") peer=\(peerCommonName ?? "none")"
     }
 }
 
 /// The test PKI written to files once per process, for peers that read PEM files.
-public struct InteropFiles: Sendable {
-    public let serverCert, serverKey, clientCert, clientKey, ca: String
+package struct InteropFiles: Sendable {
+    package let serverCert, serverKey, clientCert, clientKey, ca: String
 
-    public static let shared: InteropFiles = {
+    package static let shared: InteropFiles = {
         let pki = TestPKI.shared
         do {
             return InteropFiles(
@@ -58,13 +58,13 @@ public struct InteropFiles: Sendable {
     }()
 
     /// The CN of the test PKI's client leaf (what servers must see with mTLS).
-    public static let clientCommonName = "test-client"
-    public static let serverCommonName = "localhost"
+    package static let clientCommonName = "test-client"
+    package static let serverCommonName = "localhost"
 }
 
-public enum Interop {
+package enum Interop {
     /// A TCP (or, with `udp`, UDP) port that was free a moment ago (for peers that cannot bind port 0 and report it).
-    public static func freePort(udp: Bool = false) throws -> Int {
+    package static func freePort(udp: Bool = false) throws -> Int {
         let fd = socket(AF_INET, Int32((udp ? SOCK_DGRAM : SOCK_STREAM).rawValue), 0)
         guard fd >= 0 else { throw CheckFailure(message: "socket() failed", file: #fileID, line: #line) }
         defer { close(fd) }
@@ -81,7 +81,7 @@ public enum Interop {
     }
 
     /// The path of a peer script in `Suites/integration/peers/` (found from this source file's location).
-    public static func peerScript(_ name: String) throws -> String {
+    package static func peerScript(_ name: String) throws -> String {
         let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         let path = dir.appendingPathComponent("integration/peers/\(name)").path
         guard FileManager.default.fileExists(atPath: path) else {
@@ -91,7 +91,7 @@ public enum Interop {
     }
 
     /// Lines `CONN key=value …` printed by the script peers, as facts (the last field may contain spaces).
-    public static func parseConnLines(_ output: String) -> [ConnectionFacts] {
+    package static func parseConnLines(_ output: String) -> [ConnectionFacts] {
         output.split(separator: "\n").filter { $0.hasPrefix("CONN ") }.map { line in
             var fields: [String: String] = [:]
             for part in line.dropFirst(5).split(separator: " ") {
@@ -108,7 +108,7 @@ public enum Interop {
     }
 
     /// The first line a program prints for `args` (default `--version`), for reports; a note when it is missing.
-    public static func versionLine(_ program: String, _ args: [String] = ["--version"]) -> String {
+    package static func versionLine(_ program: String, _ args: [String] = ["--version"]) -> String {
         guard let path = PeerProcess.which(program) else { return "\(program): not installed" }
         let p = Process()
         let pipe = Pipe()
@@ -124,7 +124,7 @@ public enum Interop {
     }
 
     /// The first capture group of `pattern` in `text`, trimmed; nil when it does not match.
-    public static func capture(_ pattern: String, _ text: String) -> String? {
+    package static func capture(_ pattern: String, _ text: String) -> String? {
         guard let re = try? NSRegularExpression(pattern: pattern),
             let m = re.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)), m.numberOfRanges > 1,
             let r = Range(m.range(at: 1), in: text)

@@ -3,13 +3,13 @@ import JSec
 /// A client and a server ``TLSMemoryConnection`` with the test moving the ciphertext between
 /// them — no sockets, no event loop. Used by the coverage suite to reach every state of the
 /// TLS engine deterministically.
-public final class MemoryTLSPair {
-    public let client: TLSMemoryConnection
-    public let server: TLSMemoryConnection
-    public let serverContext: TLSContext
+package final class MemoryTLSPair {
+    package let client: TLSMemoryConnection
+    package let server: TLSMemoryConnection
+    package let serverContext: TLSContext
 
     /// A pair on the shared test PKI; `version` pins both sides to one TLS version.
-    public init(
+    package init(
         version: TLSVersion? = nil, serverContext: TLSContext? = nil, session: TLSSession? = nil,
         configureClient: (inout TLSConfiguration) -> Void = { _ in },
         configureServer: (inout TLSConfiguration) -> Void = { _ in }
@@ -31,7 +31,7 @@ public final class MemoryTLSPair {
 
     /// Moves ciphertext both ways, `chunk` bytes per feed, stepping the handshake after every feed,
     /// until both sides are done. Throws the first side's error.
-    public func handshake(chunk: Int = Int.max) throws {
+    package func handshake(chunk: Int = Int.max) throws {
         var rounds = 0
         try client.handshake()
         while !(client.isHandshakeComplete && server.isHandshakeComplete) {
@@ -50,7 +50,7 @@ public final class MemoryTLSPair {
     }
 
     /// Feeds `bytes` to `side` in pieces of `chunk`, stepping the handshake (or nothing) after each piece.
-    public static func deliver(_ bytes: [UInt8], to side: TLSMemoryConnection, chunk: Int) throws {
+    package static func deliver(_ bytes: [UInt8], to side: TLSMemoryConnection, chunk: Int) throws {
         var offset = 0
         while offset < bytes.count {
             let end = bytes.count - offset > chunk ? offset + chunk : bytes.count
@@ -61,7 +61,7 @@ public final class MemoryTLSPair {
     }
 
     /// Reads everything `side` can decrypt now (until want-read or close_notify).
-    public static func readAvailable(_ side: TLSMemoryConnection, max: Int = 16_384) throws -> (data: [UInt8], closed: Bool) {
+    package static func readAvailable(_ side: TLSMemoryConnection, max: Int = 16_384) throws -> (data: [UInt8], closed: Bool) {
         var out: [UInt8] = []
         while true {
             switch try side.read(max: max) {
@@ -75,14 +75,14 @@ public final class MemoryTLSPair {
     }
 
     /// Sends `data` from `from` to `to` in one go and returns what `to` decrypted.
-    public static func transfer(_ data: [UInt8], from: TLSMemoryConnection, to: TLSMemoryConnection) throws -> [UInt8] {
+    package static func transfer(_ data: [UInt8], from: TLSMemoryConnection, to: TLSMemoryConnection) throws -> [UInt8] {
         try from.write(data)
         try to.feed(from.takeOutput())
         return try readAvailable(to).data
     }
 
     /// The TLS records in `bytes` as (content type, length) — fails on a partial record.
-    public static func records(_ bytes: [UInt8]) throws -> [(type: UInt8, length: Int)] {
+    package static func records(_ bytes: [UInt8]) throws -> [(type: UInt8, length: Int)] {
         var out: [(UInt8, Int)] = []
         var i = 0
         while i < bytes.count {

@@ -2,10 +2,10 @@ import Assay
 import Foundation
 
 /// A peer program (openssl, gnutls-cli, python3…) started for a test and always stopped.
-public final class PeerProcess: @unchecked Sendable {
+package final class PeerProcess: @unchecked Sendable {
     // @unchecked Sendable: `process` and the pipes are set up in init and only read
     // afterwards; `output` is guarded by `lock`.
-    public let process = Process()
+    package let process = Process()
     private let outPipe = Pipe()
     private let inPipe = Pipe()
     private let lock = NSLock()
@@ -13,7 +13,7 @@ public final class PeerProcess: @unchecked Sendable {
     private var outputEnded = false
 
     /// Finds `name` on PATH; nil when it is not installed.
-    public static func which(_ name: String) -> String? {
+    package static func which(_ name: String) -> String? {
         for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
             let path = "\(dir)/\(name)"
             if FileManager.default.isExecutableFile(atPath: path) { return path }
@@ -22,12 +22,12 @@ public final class PeerProcess: @unchecked Sendable {
     }
 
     /// Whether this process runs under valgrind (its preload library is in LD_PRELOAD).
-    public static var underValgrind: Bool {
+    package static var underValgrind: Bool {
         ProcessInfo.processInfo.environment["LD_PRELOAD"]?.contains("vgpreload") ?? false
     }
 
     /// `environment` entries are added to (or replace) this process's environment for the peer.
-    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+    package init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
         // Foundation.Process cannot spawn under valgrind: it closes descriptors up to the limit it
         // reads from /proc/self/fd, including valgrind's reserved ones, and fails with EBADF.
         if Self.underValgrind {
@@ -58,10 +58,10 @@ public final class PeerProcess: @unchecked Sendable {
     }
 
     /// Everything the peer printed so far (stdout and stderr).
-    public var output: String { lock.lock(); defer { lock.unlock() }; return String(decoding: collected, as: UTF8.self) }
+    package var output: String { lock.lock(); defer { lock.unlock() }; return String(decoding: collected, as: UTF8.self) }
 
     /// Waits until the output matches `regex` (returns the first capture group, or the match).
-    public func waitFor(_ regex: String, timeout: Duration = .seconds(10)) async throws -> String {
+    package func waitFor(_ regex: String, timeout: Duration = .seconds(10)) async throws -> String {
         let deadline = ContinuousClock.now + timeout
         let re = try NSRegularExpression(pattern: regex)
         while ContinuousClock.now < deadline {
@@ -78,7 +78,7 @@ public final class PeerProcess: @unchecked Sendable {
 
     /// Waits (up to `timeout`) until everything the peer printed is in ``output``: its output reached end of file,
     /// or (the end-of-file event is sometimes late) the process has exited and its output stayed the same for 100 ms.
-    public func waitForOutputEnd(timeout: Duration = .seconds(5)) async {
+    package func waitForOutputEnd(timeout: Duration = .seconds(5)) async {
         let deadline = ContinuousClock.now + timeout
         var last = -1, quietSince = ContinuousClock.now
         while ContinuousClock.now < deadline {
@@ -90,13 +90,13 @@ public final class PeerProcess: @unchecked Sendable {
         }
     }
 
-    public func send(_ text: String) { inPipe.fileHandleForWriting.write(Data(text.utf8)) }
-    public func closeInput() { try? inPipe.fileHandleForWriting.close() }
+    package func send(_ text: String) { inPipe.fileHandleForWriting.write(Data(text.utf8)) }
+    package func closeInput() { try? inPipe.fileHandleForWriting.close() }
 
     /// Waits for the process to exit (killing it after `timeout`) and returns its status.
     /// Polls instead of blocking, so it never ties up a thread of the cooperative pool.
     @discardableResult
-    public func wait(timeout: Duration = .seconds(10)) async -> Int32 {
+    package func wait(timeout: Duration = .seconds(10)) async -> Int32 {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
         if process.isRunning {
@@ -108,7 +108,7 @@ public final class PeerProcess: @unchecked Sendable {
     }
 
     /// Stops the peer: SIGTERM, then SIGKILL.
-    public func stop() {
+    package func stop() {
         guard process.isRunning else { return }
         process.terminate()
         usleep(50_000)

@@ -2,7 +2,7 @@ import Foundation
 import JSec
 
 /// The transports every stream-contract test runs over.
-public enum Transport: String, CaseIterable, Sendable, CustomStringConvertible {
+package enum Transport: String, CaseIterable, Sendable, CustomStringConvertible {
     case tcp, unix
     case tlsTCP = "tls-tcp"
     case tlsUnix = "tls-unix"
@@ -11,17 +11,17 @@ public enum Transport: String, CaseIterable, Sendable, CustomStringConvertible {
     /// Plain TCP, then both sides upgrade; the accepting side is the TLS client.
     case upgradedReversed = "upgraded-reversed"
 
-    public var description: String { rawValue }
-    public var isTLS: Bool { self != .tcp && self != .unix }
+    package var description: String { rawValue }
+    package var isTLS: Bool { self != .tcp && self != .unix }
 }
 
 /// A connected client/server pair of streams and the listener behind them.
-public struct StreamPair: Sendable {
-    public let client: NetStream
-    public let server: NetStream
+package struct StreamPair: Sendable {
+    package let client: NetStream
+    package let server: NetStream
     let listener: NetListener
 
-    public func close() async {
+    package func close() async {
         await client.close()
         await server.close()
         await listener.close()
@@ -29,12 +29,12 @@ public struct StreamPair: Sendable {
 }
 
 /// Unique Unix socket paths under /tmp (short: sun_path is limited to 108 bytes).
-public func uniqueSocketPath() -> String {
+package func uniqueSocketPath() -> String {
     "/tmp/jsec-\(getpid())-\(UUID().uuidString.prefix(8)).sock"
 }
 
 /// Opens a connected pair over `transport`, with TLS from `pki` where the transport uses it.
-public func makePair(
+package func makePair(
     _ transport: Transport, pki: TestPKI = .shared,
     server serverConfig: TLSConfiguration? = nil, client clientConfig: TLSConfiguration? = nil
 ) async throws -> StreamPair {
@@ -88,7 +88,7 @@ public func makePair(
 }
 
 /// Opens a pair over `transport`, runs `body`, and closes everything whatever happens.
-public func withPair<T>(
+package func withPair<T>(
     _ transport: Transport, pki: TestPKI = .shared,
     server: TLSConfiguration? = nil, client: TLSConfiguration? = nil,
     _ body: (StreamPair) async throws -> T

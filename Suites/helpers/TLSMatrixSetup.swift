@@ -4,10 +4,10 @@ import JSec
 
 /// The test PKI of one key type plus the extra leaves the matrix needs, built once per worker
 /// process and per key type (RSA key generation is far too slow to repeat per case): a fixture.
-public final class MatrixPKI: Sendable {
-    public let pki: TestPKI
+package final class MatrixPKI: Sendable {
+    package let pki: TestPKI
     /// A leaf for the SNI name `api.example.test` from the same root.
-    public let sniLeaf: CertificateAndKey
+    package let sniLeaf: CertificateAndKey
 
     static let perKeyType = KeyedFixture<String, MatrixPKI>("matrix PKI") { name in try MatrixPKI(keyType: KeyType(name: name)) }
 
@@ -19,19 +19,19 @@ public final class MatrixPKI: Sendable {
     }
 
     /// The worker's PKI for a `key-type` value (`rsa2048`, `p256`, `ed25519`).
-    public static func named(_ name: String) async throws -> MatrixPKI { try await perKeyType.value(for: name) }
+    package static func named(_ name: String) async throws -> MatrixPKI { try await perKeyType.value(for: name) }
 }
 
 /// One combination of `Matrices/tls-main.json`: what it asks for and the configurations that ask for it.
-public struct TLSMatrixCase: Sendable {
-    public let version: TLSVersion
-    public let transport: Transport
-    public let keyName: String
-    public let cipherGroup: String
-    public let chunk: Int
-    public let pki: MatrixPKI
+package struct TLSMatrixCase: Sendable {
+    package let version: TLSVersion
+    package let transport: Transport
+    package let keyName: String
+    package let cipherGroup: String
+    package let chunk: Int
+    package let pki: MatrixPKI
 
-    public init(_ ctx: TestContext) async throws {
+    package init(_ ctx: TestContext) async throws {
         version = try ctx.tlsVersion()
         transport = try ctx.transport()
         keyName = try ctx.string("key-type")
@@ -41,7 +41,7 @@ public struct TLSMatrixCase: Sendable {
     }
 
     /// The one cipher (1.2) or suite (1.3) both sides are restricted to, so the negotiated name is exact.
-    public var expectedCipher: String {
+    package var expectedCipher: String {
         let auth = keyName == "rsa2048" ? "RSA" : "ECDSA"  // Ed25519 signs with the ECDSA suites in TLS 1.2 (RFC 8422)
         switch (version, cipherGroup) {
         case (.tls1_2, "aes-gcm"): return "ECDHE-\(auth)-AES128-GCM-SHA256"
@@ -51,10 +51,10 @@ public struct TLSMatrixCase: Sendable {
         }
     }
 
-    public var expectedCipherBits: Int { expectedCipher.contains("AES128") ? 128 : 256 }
+    package var expectedCipherBits: Int { expectedCipher.contains("AES128") ? 128 : 256 }
 
     /// `Certificate.publicKeyAlgorithm` of the server's key.
-    public var expectedKeyAlgorithm: String {
+    package var expectedKeyAlgorithm: String {
         switch keyName {
         case "rsa2048": return "RSA";
         case "ed25519": return "ED25519";
@@ -63,29 +63,29 @@ public struct TLSMatrixCase: Sendable {
     }
 
     /// Pins the version and the cipher of the combination.
-    public func restrict(_ c: inout TLSConfiguration) {
+    package func restrict(_ c: inout TLSConfiguration) {
         c.minimumVersion = version
         c.maximumVersion = version
         if version == .tls1_2 { c.cipherList = expectedCipher } else { c.cipherSuites = expectedCipher }
     }
 
-    public func serverConfiguration(_ identity: CertificateAndKey? = nil) -> TLSConfiguration {
+    package func serverConfiguration(_ identity: CertificateAndKey? = nil) -> TLSConfiguration {
         var c = pki.pki.serverConfiguration(identity)
         restrict(&c)
         return c
     }
 
-    public func clientConfiguration() -> TLSConfiguration {
+    package func clientConfiguration() -> TLSConfiguration {
         var c = pki.pki.clientConfiguration()
         restrict(&c)
         return c
     }
 
     /// Writes per data exchange: small chunks get many writes, large ones a few (≤ 256 KiB in all).
-    public var writes: Int { chunk == 1 ? 64 : max(2, min(64, 262_144 / chunk)) }
+    package var writes: Int { chunk == 1 ? 64 : max(2, min(64, 262_144 / chunk)) }
 
     /// Checks on both sides that the combination's version, cipher and server key type were negotiated.
-    public func checkNegotiated(_ c: MatrixConnection, resumed: Bool = false) throws {
+    package func checkNegotiated(_ c: MatrixConnection, resumed: Bool = false) throws {
         guard let client = c.tlsClient.tls, let server = c.tlsServer.tls else {
             throw CheckFailure(message: "a side of the connection is not TLS", file: #fileID, line: #line)
         }
@@ -101,11 +101,11 @@ public struct TLSMatrixCase: Sendable {
 }
 
 /// A TLS connection of the matrix, by TLS role (in `upgraded-reversed` the accepting side is the client).
-public struct MatrixConnection: Sendable {
-    public let tlsClient: NetStream
-    public let tlsServer: NetStream
+package struct MatrixConnection: Sendable {
+    package let tlsClient: NetStream
+    package let tlsServer: NetStream
 
-    public func close() async {
+    package func close() async {
         await tlsClient.close()
         await tlsServer.close()
     }
@@ -113,13 +113,13 @@ public struct MatrixConnection: Sendable {
 
 /// A listening server for one combination's transport: a TLS listener (tls-tcp, tls-unix) or a
 /// plaintext one whose connections both sides upgrade (upgraded, upgraded-reversed).
-public final class MatrixServer: Sendable {
-    public let transport: Transport
-    public let listener: NetListener
-    public let serverContext: TLSContext
-    public let unixPath: String?
+package final class MatrixServer: Sendable {
+    package let transport: Transport
+    package let listener: NetListener
+    package let serverContext: TLSContext
+    package let unixPath: String?
 
-    public init(_ transport: Transport, serverContext: TLSContext) async throws {
+    package init(_ transport: Transport, serverContext: TLSContext) async throws {
         self.transport = transport
         self.serverContext = serverContext
         switch transport {
@@ -139,7 +139,7 @@ public final class MatrixServer: Sendable {
     }
 
     /// Connects a client with `serverName` (sent as SNI on every transport) and optionally a session to resume.
-    public func connect(_ clientContext: TLSContext, serverName: String = "localhost", session: TLSSession? = nil) async throws -> MatrixConnection {
+    package func connect(_ clientContext: TLSContext, serverName: String = "localhost", session: TLSSession? = nil) async throws -> MatrixConnection {
         switch transport {
         case .tlsTCP, .tlsUnix:
             async let accepted = listener.accept(timeout: .seconds(10))
@@ -160,7 +160,7 @@ public final class MatrixServer: Sendable {
     }
 
     /// For the upgraded transports: a plaintext connection after a STARTTLS exchange, as (future TLS client, future TLS server).
-    public func plaintextPair() async throws -> (client: NetStream, server: NetStream) {
+    package func plaintextPair() async throws -> (client: NetStream, server: NetStream) {
         async let accepted = listener.accept(timeout: .seconds(10))
         let connector = try await NetStream.connect(host: "127.0.0.1", port: listener.port!)
         let acceptor = try await accepted
@@ -172,13 +172,13 @@ public final class MatrixServer: Sendable {
         return (client, server)
     }
 
-    public func close() async { await listener.close() }
+    package func close() async { await listener.close() }
 }
 
 extension TLSMatrixCase {
     /// Starts a server with `server` (default: the combination's), connects once with `client`, checks the
     /// negotiated parameters, runs `body`, and closes everything whatever happens.
-    public func withConnection<T>(
+    package func withConnection<T>(
         server: TLSConfiguration? = nil, client: TLSConfiguration? = nil, serverName: String = "localhost",
         _ body: (MatrixConnection) async throws -> T
     ) async throws -> T {
@@ -195,7 +195,7 @@ extension TLSMatrixCase {
     }
 
     /// `writes` writes of `chunk` bytes from `from`, read on `to` with `read(max: chunk)`; checks the bytes.
-    public func transfer(from: NetStream, to: NetStream, seed: UInt8, what: String) async throws {
+    package func transfer(from: NetStream, to: NetStream, seed: UInt8, what: String) async throws {
         let total = chunk * writes
         let data = pattern(total, seed: seed)
         async let sent: Void = {

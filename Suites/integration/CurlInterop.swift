@@ -3,15 +3,15 @@ import Foundation
 import JSec
 
 /// `curl` (libcurl on OpenSSL) against our `Examples/https-server`, run as built.
-public enum CurlInterop {
-    public static var unavailableReason: String? {
+package enum CurlInterop {
+    package static var unavailableReason: String? {
         PeerProcess.which("curl") == nil ? "curl not installed (Debian: apt-get install curl)" : nil
     }
-    public static let version: String = Interop.versionLine("curl")
+    package static let version: String = Interop.versionLine("curl")
 
     /// curl fetches `/` (twice for resumption: the server closes after each response, so curl reconnects
     /// and offers its session), verifying with `--cacert`; with mTLS it presents `--cert/--key`.
-    public static func againstHTTPSServer(version: TLSVersion, feature: InteropFeature) async throws -> InteropOutcome {
+    package static func againstHTTPSServer(version: TLSVersion, feature: InteropFeature) async throws -> InteropOutcome {
         let files = InteropFiles.shared
         let n = feature.connections
         var serverArgs = [
@@ -80,7 +80,7 @@ public enum CurlInterop {
     }
 }
 
-public let curlSuite = Suite(
+package let curlSuite = Suite(
     "curl", category: "integration",
     description: "curl against the https-server example: TLS 1.2/1.3, --cacert, mTLS (--cert/--key), ALPN, session reuse",
     timeout: 90

@@ -2,8 +2,8 @@ import Foundation
 import JSec
 
 /// `Examples/dtls-echo`, run as built: its server serves one peer, its client sends two messages and prints the echoes.
-public enum DTLSExampleProgram {
-    public static func echo() async throws {
+package enum DTLSExampleProgram {
+    package static func echo() async throws {
         let path = try ExamplePrograms.path("dtls-echo")
         let server = try PeerProcess(path, ["server", "--self-signed", "--port", "0", "--max-peers", "1"])
         defer { server.stop() }

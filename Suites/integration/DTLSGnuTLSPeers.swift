@@ -4,11 +4,11 @@ import NIOCore
 
 /// DTLS 1.2 interop with GnuTLS (`gnutls-serv --udp --echo`, `gnutls-cli --udp`), both roles.
 /// Each scenario returns what it saw (peer program, versions, cipher) for the case to report.
-public enum DTLSGnuTLSPeers {
+package enum DTLSGnuTLSPeers {
     static let pki = TestPKI.shared
     static let priority = "--priority=NORMAL:-VERS-ALL:+VERS-DTLS1.2"
 
-    public static var unavailableReason: String? { GnuTLSPeer().unavailableReason }
+    package static var unavailableReason: String? { GnuTLSPeer().unavailableReason }
 
     /// `gnutls-serv --udp --echo` restricted to DTLS 1.2 (it echoes each record it gets as one record).
     static func gnutlsServ(_ extra: [String] = []) async throws -> (PeerProcess, Int) {
@@ -36,7 +36,7 @@ public enum DTLSGnuTLSPeers {
 
     /// Our client against `gnutls-serv --udp --echo` (which runs the cookie exchange first): version, cipher, echoes.
     /// (gnutls-serv's UDP mode prints its per-connection lines on a block-buffered stdout, so they are not waited for.)
-    public static func clientAgainstServ(cipher: String?, ipv6: Bool) async throws -> [String: String] {
+    package static func clientAgainstServ(cipher: String?, ipv6: Bool) async throws -> [String: String] {
         let (server, port) = try await gnutlsServ()
         defer { server.stop() }
         var config = pki.clientConfiguration()
@@ -50,7 +50,7 @@ public enum DTLSGnuTLSPeers {
     }
 
     /// Our client with a certificate against `gnutls-serv --require-client-cert --verify-client-cert` (mTLS).
-    public static func mutualTLSWithServ() async throws -> [String: String] {
+    package static func mutualTLSWithServ() async throws -> [String: String] {
         let f = InteropFiles.shared
         let (server, port) = try await gnutlsServ(["--require-client-cert", "--verify-client-cert", "--x509cafile", f.ca])
         defer { server.stop() }
@@ -65,7 +65,7 @@ public enum DTLSGnuTLSPeers {
     }
 
     /// Our client resumes with gnutls-serv (it serves one DTLS client at a time, then waits for the next).
-    public static func clientResumesWithServ() async throws -> [String: String] {
+    package static func clientResumesWithServ() async throws -> [String: String] {
         let (server, port) = try await gnutlsServ()
         defer { server.stop() }
         let context = try DTLS.context(pki.clientConfiguration())
@@ -115,7 +115,7 @@ public enum DTLSGnuTLSPeers {
     }
 
     /// `gnutls-cli --udp` against our echo server (cookie exchange; with `mutual`, a required client certificate).
-    public static func cliAgainstServer(mutual: Bool) async throws -> [String: String] {
+    package static func cliAgainstServer(mutual: Bool) async throws -> [String: String] {
         var config = pki.serverConfiguration()
         if mutual { config.clientAuthentication = .required }
         let server = try await DTLSEchoServer(configuration: config)
@@ -131,7 +131,7 @@ public enum DTLSGnuTLSPeers {
     }
 
     /// `gnutls-cli --udp` without a certificate against our server requiring one: refused on both sides.
-    public static func cliWithoutCertificateRefused() async throws -> [String: String] {
+    package static func cliWithoutCertificateRefused() async throws -> [String: String] {
         var config = pki.serverConfiguration()
         config.clientAuthentication = .required
         let server = try await DTLS.listen(port: 0, context: DTLS.context(config))
@@ -148,7 +148,7 @@ public enum DTLSGnuTLSPeers {
     }
 
     /// `gnutls-cli --udp --resume` against our server: the second connection is resumed on both sides.
-    public static func cliResumes() async throws -> [String: String] {
+    package static func cliResumes() async throws -> [String: String] {
         let server = try await DTLS.listen(port: 0, context: DTLS.context(pki.serverConfiguration()))
         defer { Task { await server.close() } }
         let client = try PeerProcess("gnutls-cli", cliArguments(port: server.port!, mutual: false, extra: ["--resume"]))
@@ -170,7 +170,7 @@ public enum DTLSGnuTLSPeers {
 
     /// `gnutls-cli --udp --mtu` against our server with the same ``DTLSOptions/mtu``, through a counting relay:
     /// no datagram either way exceeds it, and a line gets echoed.
-    public static func cliSmallMTU(_ mtu: Int) async throws -> [String: String] {
+    package static func cliSmallMTU(_ mtu: Int) async throws -> [String: String] {
         var options = DTLSOptions()
         options.mtu = mtu
         let server = try await DTLSEchoServer(options: options)

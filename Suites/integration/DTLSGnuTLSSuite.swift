@@ -2,7 +2,7 @@ import Assay
 import JSec
 
 /// DTLS interop with GnuTLS (`gnutls-serv --udp`, `gnutls-cli --udp`); skipped with the reason when gnutls-bin is missing.
-public let dtlsGnuTLSSuite = Suite(
+package let dtlsGnuTLSSuite = Suite(
     "gnutls-dtls", category: "integration",
     description: "DTLS 1.2 interop with gnutls-serv --udp and gnutls-cli --udp, both roles", timeout: 60
 ) {

@@ -4,7 +4,7 @@ import NIOCore
 import NIOPosix
 
 /// DTLS 1.2 interop with `openssl s_server -dtls1_2` and `openssl s_client -dtls1_2`, both roles.
-public enum DTLSOpenSSLPeers {
+package enum DTLSOpenSSLPeers {
     static let pki = TestPKI.shared
 
     static func files() throws -> (cert: String, key: String, clientCert: String, clientKey: String, ca: String) {
@@ -34,7 +34,7 @@ public enum DTLSOpenSSLPeers {
 
     /// Our client against s_server: version, cipher, a message each way (s_server prints what it gets
     /// and sends the lines typed on its input).
-    public static func clientAgainstSServer(cipher: String?, ipv6: Bool) async throws {
+    package static func clientAgainstSServer(cipher: String?, ipv6: Bool) async throws {
         // -listen: s_server runs the cookie exchange (DTLSv1_listen) first, so our client answers a HelloVerifyRequest.
         let (server, port) = try await sServer(["-listen"] + (cipher.map { ["-cipher", $0] } ?? []), ipv6: ipv6)
         defer { server.stop() }
@@ -51,7 +51,7 @@ public enum DTLSOpenSSLPeers {
     }
 
     /// Our client with a certificate against `s_server -Verify 1` (mTLS), and without one (refused).
-    public static func mutualTLSWithSServer() async throws {
+    package static func mutualTLSWithSServer() async throws {
         let f = try files()
         let (server, port) = try await sServer(["-Verify", "1", "-CAfile", f.ca, "-verify_return_error"], naccept: 2)
         defer { server.stop() }
@@ -68,7 +68,7 @@ public enum DTLSOpenSSLPeers {
     }
 
     /// Our client resumes a session with s_server (which keeps a session cache across its accepts).
-    public static func clientResumesWithSServer() async throws {
+    package static func clientResumesWithSServer() async throws {
         let (server, port) = try await sServer([], naccept: 2)
         defer { server.stop() }
         let context = try DTLS.context(pki.clientConfiguration())
@@ -83,7 +83,7 @@ public enum DTLSOpenSSLPeers {
     }
 
     /// s_server presenting a certificate from another CA: our client fails with `.verification`.
-    public static func verificationFailureWithSServer() async throws {
+    package static func verificationFailureWithSServer() async throws {
         let tag = UUID().uuidString.prefix(8)
         let cert = try TestPKI.writeTemp(pki.serverFromOtherCA.certificatePEM, name: "dtls-other-\(tag).pem")
         let key = try TestPKI.writeTemp(pki.serverFromOtherCA.privateKeyPEM, name: "dtls-other-key-\(tag).pem")
@@ -97,7 +97,7 @@ public enum DTLSOpenSSLPeers {
     }
 
     /// A plain UDP channel connected to s_server, upgraded to DTLS as the client.
-    public static func upgradeAgainstSServer() async throws {
+    package static func upgradeAgainstSServer() async throws {
         let (server, port) = try await sServer([])
         defer { server.stop() }
         let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get()
@@ -110,7 +110,7 @@ public enum DTLSOpenSSLPeers {
 
     /// Our client's handshake with s_server through a relay that drops `dropRate` of datagrams each way (seeded so
     /// that handshake datagrams are lost): both sides retransmit their flights and the handshake completes.
-    public static func lossyHandshakeWithSServer(dropRate: Double, seed: UInt64) async throws {
+    package static func lossyHandshakeWithSServer(dropRate: Double, seed: UInt64) async throws {
         let (server, port) = try await sServer([])
         defer { server.stop() }
         let relay = try await LossyUDPRelay(to: try SocketAddress(ipAddress: "127.0.0.1", port: port), dropRate: dropRate, seed: seed)
@@ -131,7 +131,7 @@ public enum DTLSOpenSSLPeers {
 
     /// A small MTU on both sides (`s_server -mtu`, ``DTLSOptions/mtu``): through a counting relay, no datagram in
     /// either direction exceeds it, and a message of our largest size gets through.
-    public static func smallMTUWithSServer(_ mtu: Int) async throws {
+    package static func smallMTUWithSServer(_ mtu: Int) async throws {
         let (server, port) = try await sServer(["-mtu", "\(mtu)"])
         defer { server.stop() }
         let relay = try await LossyUDPRelay(to: try SocketAddress(ipAddress: "127.0.0.1", port: port), dropRate: 0, seed: 1)
@@ -150,7 +150,7 @@ public enum DTLSOpenSSLPeers {
     }
 
     /// s_client that goes quiet loses its session on our server after `peerIdleTimeout`.
-    public static func sClientIdleTimeout() async throws {
+    package static func sClientIdleTimeout() async throws {
         let f = try files()
         var options = DTLSOptions()
         options.peerIdleTimeout = .milliseconds(500)
@@ -170,7 +170,7 @@ public enum DTLSOpenSSLPeers {
     }
 
     /// `openssl s_client -dtls1_2` against our echo server: what it sends comes back; it went through the cookie exchange.
-    public static func sClientAgainstServer(mutual: Bool) async throws {
+    package static func sClientAgainstServer(mutual: Bool) async throws {
         let f = try files()
         var config = pki.serverConfiguration()
         if mutual { config.clientAuthentication = .required }
@@ -193,7 +193,7 @@ public enum DTLSOpenSSLPeers {
     }
 
     /// s_client resumes (-sess_out, then -sess_in) with our server; our side reports the resumption.
-    public static func sClientResumes() async throws {
+    package static func sClientResumes() async throws {
         let f = try files()
         let server = try await DTLS.listen(port: 0, context: DTLS.context(pki.serverConfiguration()))
         defer { Task { await server.close() } }

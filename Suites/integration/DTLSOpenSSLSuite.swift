@@ -2,7 +2,7 @@ import Assay
 import JSec
 
 /// DTLS interop with the `openssl` CLI (s_server/s_client -dtls1_2); skipped with the reason when it is missing.
-public let dtlsOpenSSLSuite = Suite(
+package let dtlsOpenSSLSuite = Suite(
     "openssl-dtls", category: "integration",
     description: "DTLS 1.2 interop with openssl s_server and s_client, both roles", timeout: 60
 ) {

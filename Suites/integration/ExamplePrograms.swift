@@ -3,9 +3,9 @@ import Foundation
 import JSec
 
 /// The example programs (`Examples/…`), run as built: `swift build` puts them next to the runner.
-public enum ExamplePrograms {
+package enum ExamplePrograms {
     /// The path of a built example, or a skip saying how to build it.
-    public static func path(_ name: String) throws -> String {
+    package static func path(_ name: String) throws -> String {
         let dir =
             Bundle.main.executableURL?.resolvingSymlinksInPath().deletingLastPathComponent()
             ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
@@ -17,7 +17,7 @@ public enum ExamplePrograms {
     }
 
     /// Runs an example to completion (30 s at most) and returns its output; fails unless it exits 0.
-    public static func run(_ name: String, _ args: [String] = []) async throws -> String {
+    package static func run(_ name: String, _ args: [String] = []) async throws -> String {
         let p = try PeerProcess(try path(name), args)
         defer { p.stop() }
         p.closeInput()
@@ -38,12 +38,12 @@ public enum ExamplePrograms {
     }
 
     /// The README's quick start in one program (the DocC "Getting Started" article is cut from it).
-    public static func quickStart() async throws {
+    package static func quickStart() async throws {
         let out = try await run("quick-start")
         try expectLines(out, ["^echoed: Hello, Secure World!$", "^over TLSv1\\.3 with TLS_"], "quick-start")
     }
 
-    public static func tlsResumption(version: TLSVersion) async throws {
+    package static func tlsResumption(version: TLSVersion) async throws {
         let out = try await run("tls-resumption", ["--tls-version", version == .tls1_2 ? "1.2" : "1.3"])
         try expectLines(
             out,
@@ -55,7 +55,7 @@ public enum ExamplePrograms {
             ], "tls-resumption")
     }
 
-    public static func ocspStapling(version: TLSVersion) async throws {
+    package static func ocspStapling(version: TLSVersion) async throws {
         let out = try await run("ocsp-stapling", ["--tls-version", version == .tls1_2 ? "1.2" : "1.3"])
         try expectLines(
             out,
@@ -67,7 +67,7 @@ public enum ExamplePrograms {
             ], "ocsp-stapling")
     }
 
-    public static func mtls(version: TLSVersion) async throws {
+    package static func mtls(version: TLSVersion) async throws {
         let out = try await run("mtls", ["--tls-version", version == .tls1_2 ? "1.2" : "1.3"])
         try expectLines(
             out,
@@ -78,7 +78,7 @@ public enum ExamplePrograms {
             ], "mtls")
     }
 
-    public static func startTLS(version: TLSVersion) async throws {
+    package static func startTLS(version: TLSVersion) async throws {
         let out = try await run("starttls", ["--tls-version", version == .tls1_2 ? "1.2" : "1.3"])
         try expectLines(
             out,
@@ -93,7 +93,7 @@ public enum ExamplePrograms {
 }
 
 /// The examples, run as programs: each must do what its header comment says.
-public let examplesSuite = Suite(
+package let examplesSuite = Suite(
     "examples", category: "integration",
     description: "the example programs (quick-start, tls-resumption, ocsp-stapling, mtls, starttls, dtls-echo) run and print what they promise",
     timeout: 90

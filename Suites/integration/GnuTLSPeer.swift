@@ -2,23 +2,23 @@ import Foundation
 import JSec
 
 /// GnuTLS's `gnutls-serv` (echo server) and `gnutls-cli` (gnutls-bin): a TLS stack that shares no code with OpenSSL.
-public struct GnuTLSPeer: InteropPeer {
-    public init() {}
-    public var name: String { "gnutls" }
+package struct GnuTLSPeer: InteropPeer {
+    package init() {}
+    package var name: String { "gnutls" }
 
-    public var unavailableReason: String? {
+    package var unavailableReason: String? {
         let missing = ["gnutls-serv", "gnutls-cli"].filter { PeerProcess.which($0) == nil }
         return missing.isEmpty ? nil : "\(missing.joined(separator: " and ")) not installed (Debian: apt-get install gnutls-bin)"
     }
 
-    public static let version: String = Interop.versionLine("gnutls-cli")
-    public var versionDescription: String { Self.version }
+    package static let version: String = Interop.versionLine("gnutls-cli")
+    package var versionDescription: String { Self.version }
 
     static func priority(_ version: TLSVersion) -> String {
         "--priority=NORMAL:-VERS-ALL:+VERS-TLS\(version == .tls1_2 ? "1.2" : "1.3")"
     }
 
-    public func startServer(version: TLSVersion, feature: InteropFeature) async throws -> (process: PeerProcess, port: Int) {
+    package func startServer(version: TLSVersion, feature: InteropFeature) async throws -> (process: PeerProcess, port: Int) {
         let files = InteropFiles.shared
         var args = ["--echo", "--x509certfile", files.serverCert, "--x509keyfile", files.serverKey, Self.priority(version)]
         if feature == .mtls { args += ["--x509cafile", files.ca, "--require-client-cert", "--verify-client-cert"] }
@@ -28,7 +28,7 @@ public struct GnuTLSPeer: InteropPeer {
 
     /// Starts `gnutls-serv` with `args` (plus `-p` and, for DTLS, `--udp`) and waits until it listens.
     /// gnutls-serv cannot bind port 0 and report it: pick a free port, retry if someone took it meanwhile.
-    public static func launchServer(_ args: [String], udp: Bool = false) async throws -> (process: PeerProcess, port: Int) {
+    package static func launchServer(_ args: [String], udp: Bool = false) async throws -> (process: PeerProcess, port: Int) {
         var last = ""
         for _ in 0..<3 {
             let port = try Interop.freePort(udp: udp)
@@ -46,7 +46,7 @@ public struct GnuTLSPeer: InteropPeer {
     }
 
     /// One block per `* Accepted connection`, complete once it shows `- Version:`.
-    public func serverFacts(_ output: String) -> [ConnectionFacts] {
+    package func serverFacts(_ output: String) -> [ConnectionFacts] {
         output.components(separatedBy: "* Accepted connection from").dropFirst().compactMap { block in
             guard let v = Interop.capture("\\n- Version: (TLS[0-9.]+)", block) else { return nil }
             return ConnectionFacts(
@@ -58,7 +58,7 @@ public struct GnuTLSPeer: InteropPeer {
     }
 
     /// `gnutls-cli` (with `--resume`: connects, disconnects, then resumes and sends the line over the second connection).
-    public func runClient(port: Int, version: TLSVersion, feature: InteropFeature) async throws -> [ConnectionFacts] {
+    package func runClient(port: Int, version: TLSVersion, feature: InteropFeature) async throws -> [ConnectionFacts] {
         let files = InteropFiles.shared
         var args = [
             "-p", "\(port)", "127.0.0.1", "--sni-hostname=localhost", "--verify-hostname=localhost",
@@ -86,7 +86,7 @@ public struct GnuTLSPeer: InteropPeer {
         }
     }
 
-    public func runClientWithoutCertificate(port: Int, version: TLSVersion) async throws -> (status: Int32, output: String) {
+    package func runClientWithoutCertificate(port: Int, version: TLSVersion) async throws -> (status: Int32, output: String) {
         let client = try PeerProcess(
             "gnutls-cli",
             [

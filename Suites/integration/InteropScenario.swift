@@ -3,7 +3,7 @@ import JSec
 
 /// Another TLS implementation driven as a separate program, in both roles: an echo server our
 /// client talks to, and a client that talks to our echo server.
-public protocol InteropPeer: Sendable {
+package protocol InteropPeer: Sendable {
     /// Short name used in reports (`gnutls`, `python`, `node`).
     var name: String { get }
     /// Why the peer cannot run here (program missing), or nil.
@@ -23,14 +23,14 @@ public protocol InteropPeer: Sendable {
 }
 
 /// What both sides saw, for checks and for the case's report.
-public struct InteropOutcome: Sendable {
-    public var ours: [ConnectionFacts]
-    public var theirs: [ConnectionFacts]
+package struct InteropOutcome: Sendable {
+    package var ours: [ConnectionFacts]
+    package var theirs: [ConnectionFacts]
 }
 
-public enum InteropScenario {
+package enum InteropScenario {
     /// Our client (at `version`, with `feature`) against the peer's echo server.
-    public static func ourClient(against peer: some InteropPeer, version: TLSVersion, feature: InteropFeature) async throws -> InteropOutcome {
+    package static func ourClient(against peer: some InteropPeer, version: TLSVersion, feature: InteropFeature) async throws -> InteropOutcome {
         let (server, port) = try await peer.startServer(version: version, feature: feature)
         defer { server.stop() }
         let pki = TestPKI.shared
@@ -65,7 +65,7 @@ public enum InteropScenario {
     }
 
     /// The peer's client (at `version`, with `feature`) against our echo server.
-    public static func peerClient(_ peer: some InteropPeer, version: TLSVersion, feature: InteropFeature) async throws -> InteropOutcome {
+    package static func peerClient(_ peer: some InteropPeer, version: TLSVersion, feature: InteropFeature) async throws -> InteropOutcome {
         var config = TestPKI.shared.serverConfiguration()
         config.minimumVersion = version
         config.maximumVersion = version
@@ -93,7 +93,7 @@ public enum InteropScenario {
     /// mTLS refusals, both roles: the peer's server refuses our client without a certificate (a typed JSecError on
     /// connect, or on the first read with TLS 1.3, where the server judges the certificate after the client finished),
     /// and our server refuses the peer's client without one (it fails, our listener records a `.verification` failure).
-    public static func mtlsRefusals(_ peer: some InteropPeer, version: TLSVersion) async throws -> [String] {
+    package static func mtlsRefusals(_ peer: some InteropPeer, version: TLSVersion) async throws -> [String] {
         var notes: [String] = []
         let (server, port) = try await peer.startServer(version: version, feature: .mtls)
         defer { server.stop() }
@@ -216,7 +216,7 @@ public enum InteropScenario {
     }
 
     /// The case's report entry: peer, role, version, feature and what both sides saw.
-    public static func report(_ o: InteropOutcome, peer: String, role: String, version: TLSVersion, feature: InteropFeature) -> [String: String] {
+    package static func report(_ o: InteropOutcome, peer: String, role: String, version: TLSVersion, feature: InteropFeature) -> [String: String] {
         [
             "peer": peer, "role": role, "tls-version": version.protocolName, "feature": feature.rawValue,
             "jsec-saw": o.ours.map(\.description).joined(separator: " | "),

@@ -37,7 +37,7 @@ func interopTests(_ peer: some InteropPeer, serverName: String, clientName: Stri
         }.definitions
 }
 
-public let gnuTLSSuite = Suite(
+package let gnuTLSSuite = Suite(
     "gnutls", category: "integration",
     description: "interop with GnuTLS: gnutls-serv and gnutls-cli, both roles, TLS 1.2/1.3, mTLS, ALPN, resumption",
     timeout: 120
@@ -45,7 +45,7 @@ public let gnuTLSSuite = Suite(
     interopTests(GnuTLSPeer(), serverName: "gnutls-serv", clientName: "gnutls-cli")
 }
 
-public let pythonSSLSuite = Suite(
+package let pythonSSLSuite = Suite(
     "python-ssl", category: "integration",
     description: "interop with Python's ssl module over asyncio, both roles, TLS 1.2/1.3, mTLS, ALPN, resumption",
     timeout: 120
@@ -53,7 +53,7 @@ public let pythonSSLSuite = Suite(
     interopTests(ScriptPeer.python, serverName: "python asyncio server", clientName: "python asyncio client")
 }
 
-public let nodeTLSSuite = Suite(
+package let nodeTLSSuite = Suite(
     "node-tls", category: "integration",
     description: "interop with Node.js's tls module, both roles, TLS 1.2/1.3, mTLS, ALPN, resumption",
     timeout: 120

@@ -4,7 +4,7 @@ import JSec
 
 /// Debugging as Swift servers do it: SSLKEYLOGFILE written by a JSec program lets tshark decrypt a capture
 /// of its traffic (and without the file it cannot), and JSEC_LOG_LEVEL turns JSec's log lines on.
-public enum KeyLogCapture {
+package enum KeyLogCapture {
     /// tshark, or a skip naming the package.
     static func tshark() throws -> String {
         guard let path = PeerProcess.which("tshark") else {
@@ -15,7 +15,7 @@ public enum KeyLogCapture {
 
     /// echo-client with SSLKEYLOGFILE talks to echo-server while tshark captures loopback; tshark then
     /// follows the TLS stream with the key log and finds the message, and without it does not.
-    public static func decryptCapture(version: TLSVersion, scratch dir: String) async throws {
+    package static func decryptCapture(version: TLSVersion, scratch dir: String) async throws {
         let tshark = try tshark()
         let keys = dir + "/keys.log", capture = dir + "/capture.pcapng"
         let (server, port) = try await ServerLimits.startExample("echo-server", ["--self-signed"])
@@ -67,7 +67,7 @@ public enum KeyLogCapture {
     }
 
     /// JSEC_LOG_LEVEL=debug: echo-client's handshake is logged on standard error; unset: nothing is.
-    public static func logLevelFromEnvironment() async throws {
+    package static func logLevelFromEnvironment() async throws {
         let (server, port) = try await ServerLimits.startExample("echo-server", ["--self-signed"])
         defer { server.stop() }
         func run(_ environment: [String: String]) async throws -> String {
@@ -91,7 +91,7 @@ public enum KeyLogCapture {
     }
 }
 
-public let keyLogSuite = Suite(
+package let keyLogSuite = Suite(
     "keylog", category: "integration",
     description: "SSLKEYLOGFILE: tshark decrypts a capture of echo-client with the key log it wrote; JSEC_LOG_LEVEL logging",
     timeout: 120

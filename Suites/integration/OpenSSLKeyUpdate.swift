@@ -2,7 +2,7 @@ import Foundation
 import JSec
 
 /// TLS 1.3 KeyUpdate with the openssl CLI, both roles (`-msg` shows the KeyUpdate messages on the wire).
-public enum OpenSSLKeyUpdate {
+package enum OpenSSLKeyUpdate {
     static let sentKeyUpdate = ">>> TLS 1.3, Handshake [length 0005], KeyUpdate"
     static let receivedKeyUpdate = "<<< TLS 1.3, Handshake [length 0005], KeyUpdate"
 
@@ -20,7 +20,7 @@ public enum OpenSSLKeyUpdate {
 
     /// `openssl s_client` types `k` (update its keys) and `K` (update and ask us to update ours) while talking to
     /// our echo server; after each, data still flows both ways, and after `K` our server's KeyUpdate reaches it.
-    public static func sClientKeyUpdate() async throws {
+    package static func sClientKeyUpdate() async throws {
         let files = try OpenSSLPeers.writeIdentity()
         var config = TestPKI.shared.serverConfiguration()
         config.minimumVersion = .tls1_3
@@ -64,7 +64,7 @@ public enum OpenSSLKeyUpdate {
 
     /// Our client updates its keys, then asks `openssl s_server` to update too; `-rev` answers keep arriving.
     /// (About 2 s: s_server's -rev loop sleeps a second when a read returns a handshake message instead of data.)
-    public static func clientKeyUpdateWithSServer() async throws {
+    package static func clientKeyUpdateWithSServer() async throws {
         let files = try OpenSSLPeers.writeIdentity()
         let server = try PeerProcess(
             "openssl",

@@ -2,14 +2,14 @@ import Foundation
 import JSec
 
 /// Interop with the `openssl` command-line peer (s_server and s_client), both roles.
-public enum OpenSSLPeers {
+package enum OpenSSLPeers {
     /// Whether the peer is installed; callers skip with this reason when it is not.
-    public static var unavailableReason: String? {
+    package static var unavailableReason: String? {
         PeerProcess.which("openssl") == nil ? "openssl (the CLI) is not installed" : nil
     }
 
     /// Version string of the peer, for reports.
-    public static let peerVersion: String = Interop.versionLine("openssl", ["version"])
+    package static let peerVersion: String = Interop.versionLine("openssl", ["version"])
 
     static func writeIdentity() throws -> (cert: String, key: String, ca: String) {
         let pki = TestPKI.shared
@@ -22,7 +22,7 @@ public enum OpenSSLPeers {
     }
 
     /// Our client against `openssl s_server` (it echoes lines reversed with -rev), at `version`.
-    public static func clientAgainstSServer(version: TLSVersion) async throws {
+    package static func clientAgainstSServer(version: TLSVersion) async throws {
         let files = try writeIdentity()
         let flag = version == .tls1_3 ? "-tls1_3" : "-tls1_2"
         let server = try PeerProcess(
@@ -45,7 +45,7 @@ public enum OpenSSLPeers {
     }
 
     /// `openssl s_client` against our TLS echo server: what it sends comes back.
-    public static func sClientAgainstServer(version: TLSVersion) async throws {
+    package static func sClientAgainstServer(version: TLSVersion) async throws {
         let files = try writeIdentity()
         var config = TestPKI.shared.serverConfiguration()
         config.minimumVersion = version
@@ -73,7 +73,7 @@ public enum OpenSSLPeers {
     }
 
     /// A peer that only speaks TLS 1.0/1.1 is refused by our client (TLS 1.2 minimum).
-    public static func refusesOldTLSServer(_ flag: String) async throws {
+    package static func refusesOldTLSServer(_ flag: String) async throws {
         let files = try writeIdentity()
         let server = try PeerProcess(
             "openssl",
@@ -94,7 +94,7 @@ public enum OpenSSLPeers {
     }
 
     /// Our server refuses an `openssl s_client` that offers only TLS 1.1.
-    public static func refusesOldTLSClient() async throws {
+    package static func refusesOldTLSClient() async throws {
         let listener = try await TLS.listen(host: "127.0.0.1", port: 0, context: TLSContext(TestPKI.shared.serverConfiguration()))
         defer { Task { await listener.close() } }
         let client = try PeerProcess(
@@ -114,7 +114,7 @@ public enum OpenSSLPeers {
 
 extension OpenSSLPeers {
     /// How s_client is made to resume.
-    public enum ResumeMethod: String, CaseIterable, Sendable {
+    package enum ResumeMethod: String, CaseIterable, Sendable {
         /// `-reconnect`: five reconnects in one run, each offering the previous session.
         case reconnect
         /// `-sess_out FILE` on a first run, `-sess_in FILE` on a second.
@@ -122,13 +122,13 @@ extension OpenSSLPeers {
     }
 
     /// Why `-reconnect` cannot resume TLS 1.3 (a limitation of s_client, not of the server).
-    public static let reconnectTLS13Limitation =
+    package static let reconnectTLS13Limitation =
         "s_client -reconnect (OpenSSL 3.0) reconnects without reading the TLS 1.3 NewSessionTicket, so it has nothing to offer: "
         + "all six connections print New (measured against our server); TLS 1.3 resumption is covered by -sess_out/-sess_in"
 
     /// `openssl s_client` resumes against our server and prints "Reused" (and our server sees sessionReused):
     /// with `-reconnect` (TLS 1.2: five reconnects) or with `-sess_out` then `-sess_in` (TLS 1.2 and 1.3).
-    public static func sClientResumes(version: TLSVersion, method: ResumeMethod) async throws {
+    package static func sClientResumes(version: TLSVersion, method: ResumeMethod) async throws {
         let files = try writeIdentity()
         var config = TestPKI.shared.serverConfiguration()
         config.minimumVersion = version; config.maximumVersion = version
@@ -175,7 +175,7 @@ extension OpenSSLPeers {
     }
 
     /// Our client resumes a session with `openssl s_server`.
-    public static func clientResumesWithSServer(version: TLSVersion) async throws {
+    package static func clientResumesWithSServer(version: TLSVersion) async throws {
         let files = try writeIdentity()
         let flag = version == .tls1_3 ? "-tls1_3" : "-tls1_2"
         let server = try PeerProcess("openssl", ["s_server", "-accept", "127.0.0.1:0", "-cert", files.cert, "-key", files.key, flag, "-rev", "-naccept", "2"])

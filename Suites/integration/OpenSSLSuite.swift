@@ -2,7 +2,7 @@ import Assay
 import JSec
 
 /// Interop with the `openssl` CLI (installed by .ci/run); skipped with the reason when it is missing.
-public let openSSLSuite = Suite(
+package let openSSLSuite = Suite(
     "openssl", category: "integration",
     description: "interop with the openssl CLI: s_server and s_client, both roles", timeout: 60
 ) {

@@ -114,7 +114,7 @@ enum RemoteRun {
 }
 
 /// Remote participants over the coordinator's TLS channel (docs/distributed.md, "Remote participants").
-public let remoteParticipantsSuite = Suite(
+package let remoteParticipantsSuite = Suite(
     "remote-participants", category: "integration",
     description: "perf9 with participants joining over TLS 1.3 + mTLS + token: admission, refusal, death, silence, network namespaces",
     timeout: 240

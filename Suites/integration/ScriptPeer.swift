@@ -4,19 +4,19 @@ import JSec
 /// A peer written as two small scripts in `Suites/integration/peers/` (an echo server and a client)
 /// that print `LISTENING <port>` and one `CONN version=… alpn=… reused=… …` line per connection:
 /// Python's `ssl` with asyncio, and Node's `tls`.
-public struct ScriptPeer: InteropPeer {
-    public let name: String
+package struct ScriptPeer: InteropPeer {
+    package let name: String
     let interpreter: String
     let serverScript: String
     let clientScript: String
     let installHint: String
     let version: @Sendable () -> String
 
-    public static let python = ScriptPeer(
+    package static let python = ScriptPeer(
         name: "python", interpreter: "python3", serverScript: "py_tls_server.py",
         clientScript: "py_tls_client.py", installHint: "apt-get install python3",
         version: { pythonVersion })
-    public static let node = ScriptPeer(
+    package static let node = ScriptPeer(
         name: "node", interpreter: "node", serverScript: "node_tls_server.js",
         clientScript: "node_tls_client.js", installHint: "apt-get install nodejs",
         version: { nodeVersion })
@@ -25,14 +25,14 @@ public struct ScriptPeer: InteropPeer {
     static let nodeVersion: String =
         Interop.versionLine("node", ["-p", "`node ${process.version} (OpenSSL ${process.versions.openssl})`"])
 
-    public var unavailableReason: String? {
+    package var unavailableReason: String? {
         PeerProcess.which(interpreter) == nil ? "\(interpreter) not installed (Debian: \(installHint))" : nil
     }
-    public var versionDescription: String { version() }
+    package var versionDescription: String { version() }
 
     static func versionArgs(_ v: TLSVersion) -> [String] { ["--version", v == .tls1_2 ? "1.2" : "1.3"] }
 
-    public func startServer(version: TLSVersion, feature: InteropFeature) async throws -> (process: PeerProcess, port: Int) {
+    package func startServer(version: TLSVersion, feature: InteropFeature) async throws -> (process: PeerProcess, port: Int) {
         let files = InteropFiles.shared
         var args =
             [
@@ -48,9 +48,9 @@ public struct ScriptPeer: InteropPeer {
         } catch { server.stop(); throw error }
     }
 
-    public func serverFacts(_ output: String) -> [ConnectionFacts] { Interop.parseConnLines(output) }
+    package func serverFacts(_ output: String) -> [ConnectionFacts] { Interop.parseConnLines(output) }
 
-    public func runClientWithoutCertificate(port: Int, version: TLSVersion) async throws -> (status: Int32, output: String) {
+    package func runClientWithoutCertificate(port: Int, version: TLSVersion) async throws -> (status: Int32, output: String) {
         let args = [try Interop.peerScript(clientScript), "--port", "\(port)", "--ca", InteropFiles.shared.ca] + Self.versionArgs(version)
         let client = try PeerProcess(interpreter, args)
         defer { client.stop() }
@@ -60,7 +60,7 @@ public struct ScriptPeer: InteropPeer {
         return (status, client.output)
     }
 
-    public func runClient(port: Int, version: TLSVersion, feature: InteropFeature) async throws -> [ConnectionFacts] {
+    package func runClient(port: Int, version: TLSVersion, feature: InteropFeature) async throws -> [ConnectionFacts] {
         let files = InteropFiles.shared
         var args =
             [

@@ -4,7 +4,7 @@ import Foundation
 /// The harness's own hot path: event and barrier round trips between two participants,
 /// per parallel mode (a micro-benchmark; `tools/microbench/run` runs it for all three modes).
 /// Participants report raw latencies; nothing is asserted about speed.
-public let coordinationBenchmarkSuite = Suite(
+package let coordinationBenchmarkSuite = Suite(
     "coordination", category: "performance",
     description: "barrier and event round-trip latency per parallel mode (harness micro-benchmark)",
     traits: [.exclusive]

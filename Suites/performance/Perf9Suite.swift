@@ -4,7 +4,7 @@ import JSec
 /// perf9: the echo benchmark. Server participants run echo servers; client-host participants each
 /// run `client-count` clients that write `chunk-size` bytes and read them back until `duration`
 /// ends. Participants report raw measurements only; `analyzer` computes the statistics.
-public let perf9Suite = Suite(
+package let perf9Suite = Suite(
     "perf9", category: "performance",
     description: "echo throughput and handshakes, TCP vs TLS vs Unix, tasks/threads/processes",
     timeout: 600, traits: [.exclusive]

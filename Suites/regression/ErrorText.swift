@@ -6,7 +6,7 @@ import JSec
 // object, and carry a code a program can match. Before the fix a refused connection read
 // "connect to 127.0.0.1:9: cannot connect to 127.0.0.1:9 (… connection reset (error set): Connection
 // refused (errno: 111))" and a busy port "… Address already in use) (errno: 98)", with no code.
-public let errorTextSuite = Suite(
+package let errorTextSuite = Suite(
     "error-text", category: "regression",
     description: "errors a user can cause: one line naming cause and object, with a code", timeout: 60
 ) {

@@ -8,7 +8,7 @@ import JSec
 /// Issue 20 item 2: the key log file followed symbolic links (even dangling ones), blocked start-up on a FIFO
 /// without a reader, and wrote secrets into an existing file that others could read (0600 applied only to a
 /// file JSec created).
-public enum KeyLogFileSafety {
+package enum KeyLogFileSafety {
     static let pki = TestPKI.shared
 
     /// A fresh directory for one case, removed by `body`'s end.
@@ -34,7 +34,7 @@ public enum KeyLogFileSafety {
         try check(e.message.contains(path), "\(what): the message names the file: \(e.message)")
     }
 
-    public static func run(_ kind: String) async throws {
+    package static func run(_ kind: String) async throws {
         try await inTemporaryDirectory { dir in
             let path = dir + "/keys.log"
             switch kind {

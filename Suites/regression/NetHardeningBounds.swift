@@ -4,7 +4,7 @@ import JSec
 
 /// Issue 20 item 5: bounds in docs/security.md's resource-limit table that no test exercised (removing the DTLS
 /// session limit went unnoticed).
-public enum ResourceBounds {
+package enum ResourceBounds {
     static let pki = TestPKI.shared
 
     /// Waits (at most 10 s) until `condition` holds; fails naming `what` otherwise.
@@ -18,7 +18,7 @@ public enum ResourceBounds {
 
     /// `maximumSessions = 2`: two clients hold sessions, a third is refused (its handshake times out) and the server
     /// records the refusal in `handshakeFailures`; once one of the two leaves, a new client gets in.
-    public static func dtlsMaximumSessions() async throws {
+    package static func dtlsMaximumSessions() async throws {
         var options = DTLSOptions()
         options.maximumSessions = 2
         let server = try await DTLSEchoServer(options: options)
@@ -60,7 +60,7 @@ public enum ResourceBounds {
 
     /// `receiveQueueCapacity = 4`: ten messages sent to a server connection that does not read; four wait to be
     /// read, six are dropped and counted in `droppedMessages`.
-    public static func dtlsReceiveQueue() async throws {
+    package static func dtlsReceiveQueue() async throws {
         var options = DTLSOptions()
         options.receiveQueueCapacity = 4
         let server = try await DTLS.listen(host: "127.0.0.1", port: 0, context: DTLS.context(pki.serverConfiguration()), options: options)
@@ -83,7 +83,7 @@ public enum ResourceBounds {
 
     /// The last 1,000 handshake failures are kept: 1,005 clients that send junk instead of a ClientHello leave
     /// exactly 1,000 recorded.
-    public static func recordedFailuresBounded() async throws {
+    package static func recordedFailuresBounded() async throws {
         let listener = try await TLS.listen(host: "127.0.0.1", port: 0, context: TLSContext(pki.serverConfiguration()))
         defer { Task { await listener.close() } }
         for i in 0..<1_005 {

@@ -7,7 +7,7 @@ import NIOPosix
 #endif
 
 /// Issue 12: cancellation, the one async queue, self-closing objects, port validation.
-public enum NetHardening {
+package enum NetHardening {
     static let pki = TestPKI.shared
 
     // MARK: - The waiting calls built on the one queue (accept, DTLS accept, DTLS read)
@@ -73,7 +73,7 @@ public enum NetHardening {
 
     /// The queue's contract, through each of its users: a timeout; a refused second call that leaves the first
     /// call's timeout in place; cancellation while waiting and before the call; nothing lost afterwards.
-    public static func queueContract(_ kind: String) async throws {
+    package static func queueContract(_ kind: String) async throws {
         let call = try await waitingCall(kind)
         do {
             try await checkThrowsJSec(.timeout, "\(kind) with a 200 ms timeout") { try await call.wait(.milliseconds(200)) }
@@ -103,7 +103,7 @@ public enum NetHardening {
     // MARK: - Streams
 
     /// read, chunk, write and shutdown of a stream honour cancellation and leave the stream usable, bytes intact.
-    public static func streamCancellation(_ transport: Transport) async throws {
+    package static func streamCancellation(_ transport: Transport) async throws {
         try await withPair(transport) { pair in
             let server = pair.server, client = pair.client
             try await checkCancelledWhileWaiting("read") { try await server.read(max: 100) }
@@ -134,7 +134,7 @@ public enum NetHardening {
     }
 
     /// A TCP connect that cannot complete (the server's accept queue is full, so its SYNs are dropped) ends on cancellation.
-    public static func connectCancellation() async throws {
+    package static func connectCancellation() async throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         try check(fd >= 0, "socket()")
         defer { close(fd) }
@@ -162,7 +162,7 @@ public enum NetHardening {
     }
 
     /// A TLS handshake with a server that never answers ends on cancellation, and the connection is closed.
-    public static func handshakeCancellation() async throws {
+    package static func handshakeCancellation() async throws {
         let listener = try await NetListener.listen(port: 0)
         defer { Task { await listener.close() } }
         let port = listener.port!
@@ -180,7 +180,7 @@ public enum NetHardening {
     }
 
     /// DTLS: a handshake with a silent server ends on cancellation; a write in a cancelled task sends nothing.
-    public static func dtlsCancellation() async throws {
+    package static func dtlsCancellation() async throws {
         let silent = try await RawUDPSocket()
         defer { Task { await silent.close() } }
         let port = silent.port
@@ -216,7 +216,7 @@ public enum NetHardening {
     }
 
     /// 50 streams (each side) dropped without close(): the descriptors come back.
-    public static func droppedStreamsClose(tls: Bool) async throws {
+    package static func droppedStreamsClose(tls: Bool) async throws {
         let listener =
             tls
             ? try await TLS.listen(port: 0, context: TLSContext(pki.serverConfiguration()))
@@ -244,7 +244,7 @@ public enum NetHardening {
 
     /// Listeners and DTLS servers dropped without close() release their sockets: descriptors return and the
     /// port can be listened on again.
-    public static func droppedListenersClose() async throws {
+    package static func droppedListenersClose() async throws {
         _ = try await listenAndDrop(0)
         try await Task.sleep(for: .milliseconds(200))
         let baseline = ProcessResources.openDescriptors
@@ -263,7 +263,7 @@ public enum NetHardening {
     // MARK: - Ports
 
     /// Out-of-range ports are usage errors naming the port, at every entry point.
-    public static func portValidation() async throws {
+    package static func portValidation() async throws {
         let server = try TLSContext(pki.serverConfiguration())
         let dtlsServer = try DTLS.context(pki.serverConfiguration())
         for port in [70_000, 65_536, -1] {
@@ -289,7 +289,7 @@ public enum NetHardening {
     }
 
     /// `echo-server --port 70000` fails with one clear line instead of listening on 4464.
-    public static func echoServerRejectsPort() async throws {
+    package static func echoServerRejectsPort() async throws {
         let p = try PeerProcess(try ExamplePrograms.path("echo-server"), ["--port", "70000"])
         defer { p.stop() }
         let status = await p.wait(timeout: .seconds(10))

@@ -4,7 +4,7 @@ import JSec
 import NIOCore
 
 /// Issue 12 item 1 (unverified datagrams must not poison the listening engine) and issue 15 item 2 (the cookie check).
-public enum DTLSUnverified {
+package enum DTLSUnverified {
     static let pki = TestPKI.shared
 
     /// A datagram that starts like a ClientHello (handshake record, DTLS 1.2, epoch 0, type 1) and is junk after it.
@@ -16,7 +16,7 @@ public enum DTLSUnverified {
 
     /// Oversize and malformed ClientHellos from a forged source, each followed by a real client's ClientHello:
     /// every real one is answered; then real clients complete handshakes while the junk keeps coming.
-    public static func junkInterleavedWithRealClients() async throws {
+    package static func junkInterleavedWithRealClients() async throws {
         let hello = try await DTLSBehaviour.captureClientHello()
         let server = try await DTLSEchoServer()
         defer { Task { await server.close() } }
@@ -115,7 +115,7 @@ public enum DTLSUnverified {
     /// Forged, altered, other-address and stale (earlier server on the same port) cookies get a new HelloVerifyRequest
     /// and create no session; the same crafted ClientHello with the valid cookie does create one (so the crafted
     /// hellos are well-formed and only the cookie decides).
-    public static func cookieCheck() async throws {
+    package static func cookieCheck() async throws {
         let first = try await captureHello()
         var config = pki.serverConfiguration()
         config.handshakeTimeout = .seconds(2)
@@ -182,7 +182,7 @@ public enum DTLSUnverified {
     /// have passed; the fresh cookie from the same address works. Waiting longer than 2 s only makes the cookie
     /// staler, so a slow machine cannot turn this into a false pass or failure; the control (a fresh cookie used
     /// at once) needs two datagrams within a period.
-    public static func cookieRotation() async throws {
+    package static func cookieRotation() async throws {
         let first = try await captureHello()
         var config = pki.serverConfiguration()
         config.handshakeTimeout = .seconds(2)
@@ -203,7 +203,7 @@ public enum DTLSUnverified {
     /// server with handshakes it never finishes (10,000 took the server from 54 to 555 MiB and kept real peers
     /// waiting). With `maximumHandshakesPerAddress` 2, a third verified ClientHello from 127.0.0.1 (another port) is
     /// refused and recorded, while 127.0.0.2 still gets its ServerHello.
-    public static func handshakesPerAddress() async throws {
+    package static func handshakesPerAddress() async throws {
         let first = try await captureHello()
         var config = pki.serverConfiguration()
         config.handshakeTimeout = .seconds(60)  // the half-open handshakes stay for the whole test

@@ -6,13 +6,13 @@ import JSec
 #endif
 
 /// Issue 12 items 2 and 10: accepting when descriptors run out; idle peers and slow requests.
-public enum ServerLimits {
+package enum ServerLimits {
     static let pki = TestPKI.shared
 
     // MARK: - Idle timeout
 
     /// A listener's idleTimeout closes a connection on which nothing moves, and not one that is in use.
-    public static func idleTimeout(tls: Bool) async throws {
+    package static func idleTimeout(tls: Bool) async throws {
         let idle = Duration.milliseconds(600)
         let listener =
             tls
@@ -64,7 +64,7 @@ public enum ServerLimits {
     }
 
     /// echo-server closes an idle connection (--idle-timeout), after echoing while it was in use.
-    public static func echoServerIdle() async throws {
+    package static func echoServerIdle() async throws {
         let (p, port) = try await startExample("echo-server", ["--self-signed", "--idle-timeout", "1"])
         defer { p.stop() }
         let c = try await TLS.connect(
@@ -79,7 +79,7 @@ public enum ServerLimits {
 
     /// https-server: a client dripping a byte every 400 ms never finishes its request and gets 408 at the
     /// request deadline; a request head ending in a bare "\n\n" is answered.
-    public static func httpsServerDeadline() async throws {
+    package static func httpsServerDeadline() async throws {
         let (p, port) = try await startExample("https-server", ["--self-signed", "--request-timeout", "2"])
         defer { p.stop() }
         func connect() async throws -> NetStream {
@@ -123,7 +123,7 @@ public enum ServerLimits {
     /// https-server (issue 20 item 6): a request whose body arrives in the same write as its head was answered 408 at
     /// the request deadline (the end of the head was looked for only at the end of the buffer); it is answered at once,
     /// as is one whose body comes later.
-    public static func httpsServerBodyWithHead() async throws {
+    package static func httpsServerBodyWithHead() async throws {
         let (p, port) = try await startExample("https-server", ["--self-signed", "--request-timeout", "30"])
         defer { p.stop() }
         func connect() async throws -> NetStream {
@@ -154,7 +154,7 @@ public enum ServerLimits {
 
     /// https-server (issue 20 item 6): a 10 MB header got 200 once 64 KiB had been read; it gets 431 and the
     /// connection is closed.
-    public static func httpsServerOversizedHead() async throws {
+    package static func httpsServerOversizedHead() async throws {
         let (p, port) = try await startExample("https-server", ["--self-signed"])
         defer { p.stop() }
         let c = try await TLS.connect(host: "127.0.0.1", port: port, serverName: "localhost", configuration: .client(verification: .none))

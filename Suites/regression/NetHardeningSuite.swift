@@ -2,7 +2,7 @@ import Assay
 import JSec
 
 /// Issue 12 (hardening of the networking layer) and issue 15 item 2 (the DTLS cookie check): one test per defect.
-public let netHardeningSuite = Suite(
+package let netHardeningSuite = Suite(
     "net-hardening", category: "regression",
     description: "hostile and exhausted peers, cancellation, dropped objects, ports, idle peers, DTLS cookies",
     timeout: 90

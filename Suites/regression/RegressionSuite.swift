@@ -2,7 +2,7 @@ import Assay
 import JSec
 
 /// One test per bug fixed, named after what broke.
-public let regressionSuite = Suite("regression", category: "regression", description: "bugs found and fixed, one test each", timeout: 60) {
+package let regressionSuite = Suite("regression", category: "regression", description: "bugs found and fixed, one test each", timeout: 60) {
     // chunk(n) for n above the 1 MiB backpressure mark deadlocked: the bridge stopped reading at
     // 1 MiB while chunk waited for all n bytes (found by the key-update test, 3 MB chunks).
     MatrixTest(
@@ -89,7 +89,7 @@ public let regressionSuite = Suite("regression", category: "regression", descrip
 /// certificate was dropped (seen as SIGABRT in perf9 thread mode, release build). This checks the
 /// parsed certificate outlives its source and frees cleanly, many times over; it can only fail in
 /// an optimised build (tools/test runs debug; perf runs and `swift build -c release` exercise it).
-public let regressionLifetimeSuite = Suite("lifetimes", category: "regression", description: "OpenSSL object lifetimes in optimised builds", timeout: 60) {
+package let regressionLifetimeSuite = Suite("lifetimes", category: "regression", description: "OpenSSL object lifetimes in optimised builds", timeout: 60) {
     Test("certificate parsed from PEM owns its X509") { _ in
         let pem = TestPKI.shared.server.certificatePEM
         for _ in 0..<2_000 {

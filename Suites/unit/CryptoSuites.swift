@@ -3,7 +3,7 @@ import JSec
 
 /// JSecCrypto's public API in the unit category (issue 7 item 2): every call with good input
 /// (known answers from FIPS/NIST/RFC vectors where they exist) and with bad input (a typed error).
-public let cryptoPrimitivesSuite = Suite(
+package let cryptoPrimitivesSuite = Suite(
     "crypto-primitives", category: "unit",
     description: "digests, HMAC, random, base64/hex, KDFs, AEAD, AES-CBC", timeout: 120
 ) {
@@ -16,7 +16,7 @@ public let cryptoPrimitivesSuite = Suite(
     Test("AES-CBC") { _ in try CryptoPrimitives.blockCipher() }
 }
 
-public let cryptoKeysSuite = Suite(
+package let cryptoKeysSuite = Suite(
     "crypto-keys", category: "unit",
     description: "keys, signatures, RSA encryption, ECDH/X25519, EC points", timeout: 180
 ) {
@@ -32,7 +32,7 @@ public let cryptoKeysSuite = Suite(
     Test("key agreement and EC points") { _ in try CryptoKeys.keyAgreementAndPoints() }
 }
 
-public let cryptoPKISuite = Suite(
+package let cryptoPKISuite = Suite(
     "crypto-pki", category: "unit",
     description: "certificates, CA, CSR, CRL, chain verification, OCSP, PKCS#12, CMS", timeout: 180
 ) {
@@ -44,7 +44,7 @@ public let cryptoPKISuite = Suite(
     Test("CRL without an authority key identifier is an error") { _ in try CryptoPKI.crlWithoutAuthorityKeyIdentifier() }
 }
 
-public let cryptoSupportSuite = Suite(
+package let cryptoSupportSuite = Suite(
     "crypto-support", category: "unit",
     description: "MemoryBIO, JSecError and the OpenSSL error queue, backend info, IP and DN parsing", timeout: 60
 ) {

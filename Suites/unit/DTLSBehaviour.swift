@@ -5,7 +5,7 @@ import NIOPosix
 
 /// DTLS 1.2 on our own peers: echo, message boundaries, many clients on one socket, loss, cookies,
 /// mTLS, verification, ciphers, resumption, IPv6, upgrade, idle timeouts, configuration errors.
-public enum DTLSBehaviour {
+package enum DTLSBehaviour {
     static let pki = TestPKI.shared
     /// An RSA-2048 PKI, generated once per process (RSA key generation is slow).
 
@@ -16,7 +16,7 @@ public enum DTLSBehaviour {
     }
 
     /// Messages of `size` bytes come back whole, one per read (or, larger than fits the mtu, are refused).
-    public static func echo(size: Int, mtu: Int) async throws {
+    package static func echo(size: Int, mtu: Int) async throws {
         var options = DTLSOptions()
         options.mtu = mtu
         let server = try await DTLSEchoServer(options: options)
@@ -38,7 +38,7 @@ public enum DTLSBehaviour {
     }
 
     /// Several writes in a row arrive as as many reads, each exactly one message, in order.
-    public static func oneMessagePerRead() async throws {
+    package static func oneMessagePerRead() async throws {
         let server = try await DTLSEchoServer()
         defer { Task { await server.close() } }
         let c = try await DTLS.connect(host: "127.0.0.1", port: server.port, context: clientContext())
@@ -63,7 +63,7 @@ public enum DTLSBehaviour {
     }
 
     /// `clients` clients on one server socket, each doing `rounds` echoes at once.
-    public static func manyClients(_ clients: Int, rounds: Int) async throws {
+    package static func manyClients(_ clients: Int, rounds: Int) async throws {
         let server = try await DTLSEchoServer()
         defer { Task { await server.close() } }
         let context = try clientContext()
@@ -115,7 +115,7 @@ public enum DTLSBehaviour {
     /// Through a relay dropping `dropRate` of datagrams each way: every handshake completes (DTLS
     /// retransmits flights) and every request gets its reply (the application resends a request
     /// whose reply does not come in time, with backoff, because DTLS never retransmits application data).
-    public static func lossyRelay(clients: Int, messages: Int, dropRate: Double, seed: UInt64) async throws {
+    package static func lossyRelay(clients: Int, messages: Int, dropRate: Double, seed: UInt64) async throws {
         var options = DTLSOptions()
         options.initialRetransmissionTimeout = .milliseconds(100)
         let server = try await DTLSEchoServer(options: options)
@@ -153,7 +153,7 @@ public enum DTLSBehaviour {
 
     /// With a small MTU the handshake flights (certificate chain and all) are fragmented so that no
     /// datagram in either direction is larger than the MTU; data still flows.
-    public static func handshakeFragmentsToMTU(_ mtu: Int, keyType: KeyType) async throws {
+    package static func handshakeFragmentsToMTU(_ mtu: Int, keyType: KeyType) async throws {
         let keyPKI = keyType == .ecP256 ? pki : try await TestPKI.perKeyType.value(for: keyType)
         var options = DTLSOptions()
         options.mtu = mtu
@@ -176,7 +176,7 @@ public enum DTLSBehaviour {
 
     /// A ClientHello without a cookie, from a socket that never answers (a spoofed source), gets a
     /// HelloVerifyRequest and creates no session, however often it is repeated.
-    public static func cookieExchange() async throws {
+    package static func cookieExchange() async throws {
         let hello = try await captureClientHello()
         let server = try await DTLSEchoServer()
         defer { Task { await server.close() } }
@@ -215,7 +215,7 @@ public enum DTLSBehaviour {
     }
 
     /// Close sends close_notify: the peer's read returns nil; reads on the closed side throw `.closed`.
-    public static func closeNotify() async throws {
+    package static func closeNotify() async throws {
         let server = try await DTLS.listen(port: 0, context: DTLS.context(pki.serverConfiguration()))
         defer { Task { await server.close() } }
         async let accepted = server.accept(timeout: .seconds(10))

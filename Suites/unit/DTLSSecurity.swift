@@ -5,7 +5,7 @@ import NIOPosix
 
 /// DTLS with the TLS configuration: mTLS, verification, ciphers, ALPN, resumption; plus IPv6,
 /// upgrade of UDP channels, peer idle timeouts, handshake timeouts and configuration errors.
-public enum DTLSSecurity {
+package enum DTLSSecurity {
     static let pki = TestPKI.shared
 
     /// Accepts one connection while the client connects; returns both.
@@ -18,7 +18,7 @@ public enum DTLSSecurity {
         return (c, try await accepted)
     }
 
-    public static func mutualTLS() async throws {
+    package static func mutualTLS() async throws {
         var sc = pki.serverConfiguration()
         sc.clientAuthentication = .required
         let server = try await DTLS.listen(port: 0, context: DTLS.context(sc))
@@ -43,7 +43,7 @@ public enum DTLSSecurity {
     }
 
     /// A server certificate from an untrusted CA, and a hostname mismatch, fail with `.verification`.
-    public static func verificationFailure() async throws {
+    package static func verificationFailure() async throws {
         let server = try await DTLS.listen(port: 0, context: DTLS.context(pki.serverConfiguration(pki.serverFromOtherCA)))
         defer { Task { await server.close() } }
         let e = try await checkThrowsJSec(.verification, "untrusted server certificate") {
@@ -61,7 +61,7 @@ public enum DTLSSecurity {
     }
 
     /// The cipher the client asks for is the one negotiated, and both sides report it (and ALPN).
-    public static func cipherAndALPN() async throws {
+    package static func cipherAndALPN() async throws {
         var sc = pki.serverConfiguration()
         sc.applicationProtocols = ["coap", "other"]
         let server = try await DTLS.listen(port: 0, context: DTLS.context(sc))
@@ -83,7 +83,7 @@ public enum DTLSSecurity {
     }
 
     /// An exported session resumes: `sessionReused` on both sides; without it the handshake is full.
-    public static func sessionResumption(tickets: Bool) async throws {
+    package static func sessionResumption(tickets: Bool) async throws {
         var sc = pki.serverConfiguration()
         sc.sessionTickets = tickets
         let server = try await DTLS.listen(port: 0, context: DTLS.context(sc))
@@ -109,7 +109,7 @@ public enum DTLSSecurity {
     }
 
     /// A server on ::1 and a client connecting to ::1.
-    public static func ipv6() async throws {
+    package static func ipv6() async throws {
         let server = try await DTLS.listen(host: "::1", port: 0, context: DTLS.context(pki.serverConfiguration()))
         defer { Task { await server.close() } }
         let (c, s) = try await pair(server: server, host: "::1", context: DTLSBehaviour.clientContext())
@@ -123,7 +123,7 @@ public enum DTLSSecurity {
     }
 
     /// Two plain UDP channels connected to each other; one upgrades as client, the other as server.
-    public static func upgrade(connected: Bool) async throws {
+    package static func upgrade(connected: Bool) async throws {
         let group = MultiThreadedEventLoopGroup.singleton
         let a = try await DatagramBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
         let b = try await DatagramBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
@@ -172,7 +172,7 @@ public enum DTLSSecurity {
 
     /// A client that restarts on the same address and port (no close_notify) gets a new session after the
     /// cookie exchange; the old session ends with a `.closed` error.
-    public static func peerRestartsOnSamePort() async throws {
+    package static func peerRestartsOnSamePort() async throws {
         let server = try await DTLS.listen(port: 0, context: DTLS.context(pki.serverConfiguration()))
         defer { Task { await server.close() } }
         let target = try SocketAddress(ipAddress: "127.0.0.1", port: server.port!)
@@ -202,7 +202,7 @@ public enum DTLSSecurity {
 
     /// A replayed ClientHello (with the client's valid cookie, from the client's address) does not end the
     /// established session: the new handshake waits on the side and the old session is replaced only if it completes.
-    public static func replayedClientHello() async throws {
+    package static func replayedClientHello() async throws {
         var sc = pki.serverConfiguration()
         sc.handshakeTimeout = .milliseconds(600)
         let server = try await DTLS.listen(port: 0, context: DTLS.context(sc))
@@ -229,7 +229,7 @@ public enum DTLSSecurity {
     }
 
     /// A peer that goes quiet loses its session after `peerIdleTimeout`; its server connection's read says so.
-    public static func peerIdleTimeout() async throws {
+    package static func peerIdleTimeout() async throws {
         var options = DTLSOptions()
         options.peerIdleTimeout = .milliseconds(400)
         let server = try await DTLS.listen(port: 0, context: DTLS.context(pki.serverConfiguration()), options: options)
@@ -243,7 +243,7 @@ public enum DTLSSecurity {
     }
 
     /// A server that never answers: the handshake times out (`.timeout`); a closed port: `.io` at once.
-    public static func handshakeTimeouts() async throws {
+    package static func handshakeTimeouts() async throws {
         let silent = try await RawUDPSocket()
         defer { Task { await silent.close() } }
         var config = pki.clientConfiguration()
@@ -263,7 +263,7 @@ public enum DTLSSecurity {
     }
 
     /// Bad configurations are refused with `.configuration` before any packet is sent.
-    public static func invalidConfiguration() async throws {
+    package static func invalidConfiguration() async throws {
         var tls13 = pki.clientConfiguration()
         tls13.minimumVersion = .tls1_3
         try await checkThrowsJSec(.configuration, "DTLS with a TLS 1.3 minimum") { _ = try DTLS.context(tls13) }

@@ -2,7 +2,7 @@ import Assay
 import JSec
 
 /// DTLS 1.2 behaviour against our own peer.
-public let dtlsSuite = Suite("dtls", category: "unit", description: "DTLS 1.2 client and server against our own peer", timeout: 60) {
+package let dtlsSuite = Suite("dtls", category: "unit", description: "DTLS 1.2 client and server against our own peer", timeout: 60) {
     MatrixTest(
         "echo", matrix: .inline(["size": [1, 100, 1000, 1300, 8000], "mtu": [1400, 9000]]),
         ensured: [["size": 1000, "mtu": 1400]]

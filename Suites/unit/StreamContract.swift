@@ -2,12 +2,12 @@ import Foundation
 import JSec
 
 /// The stream contract of docs/architecture.md, one body per rule, run over every ``Transport``.
-public enum StreamContract {
+package enum StreamContract {
     /// Sizes around the TLS record limit (16384) plus empty and 1 MiB.
-    public static let roundTripSizes = [0, 1, 16_383, 16_384, 16_385, 1 << 20]
+    package static let roundTripSizes = [0, 1, 16_383, 16_384, 16_385, 1 << 20]
 
     /// `size` bytes client→server and back server→client, unchanged.
-    public static func roundTrip(_ transport: Transport, size: Int) async throws {
+    package static func roundTrip(_ transport: Transport, size: Int) async throws {
         try await withPair(transport) { pair in
             let toServer = pattern(size, seed: 1)
             async let sent: Void = pair.client.write(toServer)
@@ -25,7 +25,7 @@ public enum StreamContract {
     }
 
     /// `read(max:)` returns 1…max bytes, never an empty buffer, and nil only at end of stream.
-    public static func readNeverEmpty(_ transport: Transport) async throws {
+    package static func readNeverEmpty(_ transport: Transport) async throws {
         try await withPair(transport) { pair in
             let data = pattern(200_000, seed: 3)
             let writer = Task {
@@ -48,7 +48,7 @@ public enum StreamContract {
     /// The zero-copy calls keep the same contract: `write(ByteBuffer)`, `chunkBuffer(n)` and
     /// `readBuffer(max:)` (1…max bytes, never empty, nil at end of stream), interleaved with the
     /// array calls on one stream, lose and duplicate nothing.
-    public static func zeroCopyCalls(_ transport: Transport) async throws {
+    package static func zeroCopyCalls(_ transport: Transport) async throws {
         try await withPair(transport) { pair in
             let data = pattern(100_000, seed: 9)
             let writer = Task {
@@ -71,7 +71,7 @@ public enum StreamContract {
     }
 
     /// `chunk(n)` at end of stream returns what arrived (fewer bytes), then an empty array; read returns nil.
-    public static func chunkAtEndOfStream(_ transport: Transport) async throws {
+    package static func chunkAtEndOfStream(_ transport: Transport) async throws {
         try await withPair(transport) { pair in
             try await pair.client.write([1, 2, 3, 4, 5])
             try await pair.client.shutdown()
@@ -86,7 +86,7 @@ public enum StreamContract {
 
     /// After the client shuts down its write side, the server sees end of stream but can still
     /// write, and the client can still read.
-    public static func halfClose(_ transport: Transport) async throws {
+    package static func halfClose(_ transport: Transport) async throws {
         try await withPair(transport) { pair in
             try await pair.client.write("request")
             try await pair.client.shutdown()
@@ -106,7 +106,7 @@ public enum StreamContract {
     }
 
     /// A timed-out read throws `.timeout` and the stream keeps working, losing nothing.
-    public static func timeoutLeavesStreamUsable(_ transport: Transport) async throws {
+    package static func timeoutLeavesStreamUsable(_ transport: Transport) async throws {
         try await withPair(transport) { pair in
             try await checkThrowsJSec(.timeout, "read with nothing to read") {
                 _ = try await pair.server.read(max: 100, timeout: .milliseconds(100))
@@ -122,7 +122,7 @@ public enum StreamContract {
     }
 
     /// `close()` is idempotent, ends a pending read with `.closed`, and later calls fail with `.closed`.
-    public static func closeEndsPendingRead(_ transport: Transport) async throws {
+    package static func closeEndsPendingRead(_ transport: Transport) async throws {
         try await withPair(transport) { pair in
             let reader = Task { try await pair.server.read(max: 10, timeout: .seconds(30)) }
             try await Task.sleep(for: .milliseconds(100))
@@ -143,7 +143,7 @@ public enum StreamContract {
     }
 
     /// Two concurrent reads on one stream: the second is a usage error; a concurrent read and write both work.
-    public static func concurrentReadIsUsageError(_ transport: Transport) async throws {
+    package static func concurrentReadIsUsageError(_ transport: Transport) async throws {
         try await withPair(transport) { pair in
             let first = Task { try await pair.server.read(max: 10, timeout: .seconds(10)) }
             try await Task.sleep(for: .milliseconds(100))
@@ -156,7 +156,7 @@ public enum StreamContract {
     }
 
     /// Addresses are reported on both sides and match each other.
-    public static func addresses(_ transport: Transport) async throws {
+    package static func addresses(_ transport: Transport) async throws {
         try await withPair(transport) { pair in
             try check(pair.client.remoteAddress != nil && pair.server.localAddress != nil, "addresses are known")
             if case .ip = pair.client.localAddress! {

@@ -2,7 +2,7 @@ import Assay
 import JSec
 
 /// The stream contract (docs/architecture.md), one body per rule, over every transport.
-public let streamContractSuite = Suite(
+package let streamContractSuite = Suite(
     "stream-contract", category: "unit",
     description: "read/chunk/write/shutdown/close semantics over TCP, Unix, TLS and upgraded streams",
     timeout: 60

@@ -3,12 +3,12 @@ import JSec
 
 /// TLS-specific behaviour: upgrade without loss, verification failures, versions,
 /// configuration errors, ALPN, SNI, mTLS and connection info.
-public enum TLSBehaviour {
+package enum TLSBehaviour {
     // MARK: - STARTTLS
 
     /// The TLS client's first bytes arrive together with the last plaintext line: nothing is lost.
     /// `clientIsAcceptor` swaps which side of the TCP connection speaks TLS first.
-    public static func upgradeWithCoalescedBytes(clientIsAcceptor: Bool) async throws {
+    package static func upgradeWithCoalescedBytes(clientIsAcceptor: Bool) async throws {
         let pki = TestPKI.shared
         let l = try await NetListener.listen(host: "127.0.0.1", port: 0)
         defer { Task { await l.close() } }
@@ -38,7 +38,7 @@ public enum TLSBehaviour {
 
     // MARK: - Verification
 
-    public enum BadServer: String, CaseIterable, Sendable {
+    package enum BadServer: String, CaseIterable, Sendable {
         case untrustedSelfSigned = "untrusted-self-signed"
         case wrongHostname = "wrong-hostname"
         case expired
@@ -46,7 +46,7 @@ public enum TLSBehaviour {
     }
 
     /// The client refuses the server with a `.verification` error whose message names the cause.
-    public static func clientRejects(_ bad: BadServer) async throws {
+    package static func clientRejects(_ bad: BadServer) async throws {
         let pki = TestPKI.shared
         var clientConfig = pki.clientConfiguration()
         var identity = pki.server
@@ -77,7 +77,7 @@ public enum TLSBehaviour {
 
     /// A server that requires client certificates rejects a client without one (server side:
     /// `.verification`; the client learns it at the handshake or its first read).
-    public static func missingClientCertificate(version: TLSVersion) async throws {
+    package static func missingClientCertificate(version: TLSVersion) async throws {
         let pki = TestPKI.shared
         var serverConfig = pki.serverConfiguration()
         serverConfig.clientAuthentication = .required
@@ -106,7 +106,7 @@ public enum TLSBehaviour {
     }
 
     /// mTLS succeeds with a client certificate from the trusted CA, and each side sees the other's.
-    public static func mutualTLS(_ transport: Transport) async throws {
+    package static func mutualTLS(_ transport: Transport) async throws {
         let pki = TestPKI.shared
         var server = pki.serverConfiguration()
         server.clientAuthentication = .required
@@ -125,7 +125,7 @@ public enum TLSBehaviour {
 
     /// A server presenting leaf + intermediate from our CA is accepted by a client that trusts only
     /// the root; a client that is not sent the intermediate cannot build the chain.
-    public static func intermediateChain() async throws {
+    package static func intermediateChain() async throws {
         let pki = TestPKI.shared
         let intermediate = try pki.root.createIntermediate(commonName: "JSec Test Intermediate")
         let leaf = try intermediate.issue(
@@ -154,7 +154,7 @@ public enum TLSBehaviour {
     // MARK: - Versions, ciphers, info
 
     /// Pinning a version negotiates exactly that version, and the info reports it with cipher and key type.
-    public static func negotiatesRequestedVersion(_ version: TLSVersion, keyType: KeyType) async throws {
+    package static func negotiatesRequestedVersion(_ version: TLSVersion, keyType: KeyType) async throws {
         let pki = try await TestPKI.perKeyType.value(for: keyType)
         var server = pki.serverConfiguration()
         server.minimumVersion = version
@@ -176,7 +176,7 @@ public enum TLSBehaviour {
     }
 
     /// A chosen TLS 1.3 suite and TLS 1.2 cipher are the ones negotiated.
-    public static func negotiatesRequestedCipher() async throws {
+    package static func negotiatesRequestedCipher() async throws {
         var server = TestPKI.shared.serverConfiguration()
         server.cipherSuites = "TLS_CHACHA20_POLY1305_SHA256"
         try await withPair(.tlsTCP, server: server) { pair in
@@ -192,7 +192,7 @@ public enum TLSBehaviour {
     }
 
     /// ALPN: the server picks its most preferred protocol the client offers; both sides see it.
-    public static func alpn() async throws {
+    package static func alpn() async throws {
         var server = TestPKI.shared.serverConfiguration()
         server.applicationProtocols = ["h2", "http/1.1"]
         var client = TestPKI.shared.clientConfiguration()
@@ -210,7 +210,7 @@ public enum TLSBehaviour {
     }
 
     /// SNI: a server with several certificates presents the one for the requested name.
-    public static func sniSelectsCertificate() async throws {
+    package static func sniSelectsCertificate() async throws {
         let pki = TestPKI.shared
         let other = try pki.root.issue(CertificateRequest(commonName: "api.example.test", dnsNames: ["api.example.test"], usage: .server))
         let wildcard = try pki.root.issue(CertificateRequest(commonName: "*.wild.test", dnsNames: ["*.wild.test"], usage: .server))
@@ -233,7 +233,7 @@ public enum TLSBehaviour {
     }
 
     /// Bad options are configuration errors when the context is built, naming the bad value.
-    public static func invalidConfigurationIsRejected() async throws {
+    package static func invalidConfigurationIsRejected() async throws {
         func expectBad(_ what: String, naming: String, _ edit: (inout TLSConfiguration) -> Void) throws {
             var c = TestPKI.shared.serverConfiguration()
             edit(&c)

@@ -2,7 +2,7 @@ import Assay
 import JSec
 
 /// OCSP stapling: our server and client, and openssl s_server / s_client.
-public let tlsOCSPSuite = Suite("tls-ocsp", category: "unit", description: "OCSP stapling: staple, request, require", timeout: 60) {
+package let tlsOCSPSuite = Suite("tls-ocsp", category: "unit", description: "OCSP stapling: staple, request, require", timeout: 60) {
     let missing = OpenSSLPeers.unavailableReason
     MatrixTest(
         "good staple passes require", matrix: .inline(["transport": ["tls-tcp", "tls-unix", "upgraded"]]),
@@ -35,7 +35,7 @@ public let tlsOCSPSuite = Suite("tls-ocsp", category: "unit", description: "OCSP
 }
 
 /// Verification hooks: custom callback, SPKI pinning, CRLs.
-public let tlsVerificationHooksSuite = Suite(
+package let tlsVerificationHooksSuite = Suite(
     "tls-verify-hooks", category: "unit",
     description: "custom verification callback, public key pinning, CRL checking", timeout: 60
 ) {
@@ -65,7 +65,7 @@ public let tlsVerificationHooksSuite = Suite(
 }
 
 /// TLS 1.2 renegotiation, opt-in on both sides.
-public let tlsRenegotiationSuite = Suite(
+package let tlsRenegotiationSuite = Suite(
     "tls-renegotiation", category: "unit",
     description: "TLS 1.2 secure renegotiation while data flows; refused when off", timeout: 60
 ) {

@@ -3,7 +3,7 @@ import Foundation
 import JSec
 
 /// Slow and hostile peers: a TLS server keeps serving others whatever one peer does.
-public enum TLSHostilePeers {
+package enum TLSHostilePeers {
     static func serverContext(handshakeTimeout: Duration) throws -> TLSContext {
         var config = TestPKI.shared.serverConfiguration()
         config.handshakeTimeout = handshakeTimeout
@@ -22,7 +22,7 @@ public enum TLSHostilePeers {
 
     /// Many idle connections that never send a byte: a new client is still accepted and served,
     /// and the idle ones are released at the handshake timeout.
-    public static func idleConnectionsAreReleased(count: Int) async throws {
+    package static func idleConnectionsAreReleased(count: Int) async throws {
         let listener = try await TLS.listen(host: "127.0.0.1", port: 0, context: serverContext(handshakeTimeout: .seconds(1)))
         defer { Task { await listener.close() } }
         var idle: [NetStream] = []
@@ -38,13 +38,13 @@ public enum TLSHostilePeers {
         try checkEqual(timeouts, count, "handshake timeouts recorded by the server")
     }
 
-    public enum Abuse: String, CaseIterable, Sendable {
+    package enum Abuse: String, CaseIterable, Sendable {
         case garbage, truncatedHello = "truncated-hello", closeMidHandshake = "close-mid-handshake"
     }
 
     /// A peer that sends garbage, half a ClientHello then closes, or closes mid-handshake fails
     /// its own handshake with a typed error while the server keeps serving others.
-    public static func abusivePeer(_ abuse: Abuse) async throws {
+    package static func abusivePeer(_ abuse: Abuse) async throws {
         let listener = try await TLS.listen(host: "127.0.0.1", port: 0, context: serverContext(handshakeTimeout: .seconds(5)))
         defer { Task { await listener.close() } }
         let peer = try await NetStream.connect(host: "127.0.0.1", port: listener.port!)
@@ -69,7 +69,7 @@ public enum TLSHostilePeers {
 
     /// A peer that ends the TCP connection without close_notify: read returns nil (like TCP), and
     /// `peerClosedCleanly` is false; with close_notify it is true.
-    public static func eofWithoutCloseNotifyIsDistinguishable() async throws {
+    package static func eofWithoutCloseNotifyIsDistinguishable() async throws {
         let pki = TestPKI.shared
         // Clean close: the client shuts down (close_notify + FIN).
         try await withPair(.tlsTCP) { pair in
@@ -93,7 +93,7 @@ public enum TLSHostilePeers {
 
     /// close() returns promptly even when the peer never answers (it does not wait for the
     /// peer's close_notify), and reports nothing.
-    public static func closeNeverHangs() async throws {
+    package static func closeNeverHangs() async throws {
         try await withPair(.tlsTCP) { pair in
             // Fill the peer's receive window so our close_notify cannot even be sent.
             let big = pattern(8 << 20, seed: 1)
@@ -114,7 +114,7 @@ public enum TLSHostilePeers {
     }
 }
 
-public let tlsHostileSuite = Suite("tls-hostile", category: "unit", description: "slow and hostile peers; clean vs unclean end of stream", timeout: 90) {
+package let tlsHostileSuite = Suite("tls-hostile", category: "unit", description: "slow and hostile peers; clean vs unclean end of stream", timeout: 90) {
     MatrixTest("idle connections are released", matrix: .inline(["connections": [20, 200]]), ensured: [["connections": 20]]) { ctx in
         try await TLSHostilePeers.idleConnectionsAreReleased(count: ctx.int("connections"))
     }

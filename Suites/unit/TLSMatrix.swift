@@ -4,7 +4,7 @@ import JSec
 
 /// The main TLS matrix (issue 7 item 1): every functional TLS behaviour, in every combination of
 /// version × transport × key type × cipher group × chunk size of `Matrices/tls-main.json`.
-public let tlsMatrixSuite = Suite(
+package let tlsMatrixSuite = Suite(
     "tls-matrix", category: "unit",
     description: "functional TLS tests across version, transport, key type, cipher and chunk size, checking what was negotiated",
     timeout: 60
@@ -45,11 +45,11 @@ public let tlsMatrixSuite = Suite(
 }
 
 /// Verification failure in every version × transport × key type × cipher.
-public enum TLSMatrixVerification {
+package enum TLSMatrixVerification {
     /// The server presents a leaf of the combination's key type from a CA the client does not trust:
     /// the client fails with `.verification` naming the cause, the server learns of it (alert unknown CA)
     /// as a `.verification` error too, and nothing is left hanging.
-    public static func untrustedServerIsRejected(_ m: TLSMatrixCase) async throws {
+    package static func untrustedServerIsRejected(_ m: TLSMatrixCase) async throws {
         let serverContext = try TLSContext(m.serverConfiguration(m.pki.pki.serverFromOtherCA))
         let clientContext = try TLSContext(m.clientConfiguration())
         let srv = try await MatrixServer(m.transport, serverContext: serverContext)

@@ -5,9 +5,9 @@ import JSec
 /// `Matrices/tls-main.json` and (through ``TLSMatrixCase/withConnection``) checks that the combination's
 /// version, cipher and server key type are the ones negotiated. Application data is sent in writes of
 /// the combination's chunk size.
-public enum TLSMatrixTests {
+package enum TLSMatrixTests {
     /// Handshake and connection info on both sides, then the first application data.
-    public static func handshakeAndInfo(_ m: TLSMatrixCase) async throws {
+    package static func handshakeAndInfo(_ m: TLSMatrixCase) async throws {
         try await m.withConnection { c in
             let client = c.tlsClient.tls!.info, server = c.tlsServer.tls!.info
             try checkEqual(client.cipherBits, m.expectedCipherBits, "cipher strength")
@@ -22,10 +22,10 @@ public enum TLSMatrixTests {
         }
     }
 
-    public enum Direction: Sendable { case clientToServer, serverToClient, both }
+    package enum Direction: Sendable { case clientToServer, serverToClient, both }
 
     /// Data in one direction or both at once, `chunk-size` bytes per write.
-    public static func dataTransfer(_ m: TLSMatrixCase, _ direction: Direction) async throws {
+    package static func dataTransfer(_ m: TLSMatrixCase, _ direction: Direction) async throws {
         try await m.withConnection { c in
             switch direction {
             case .clientToServer: try await m.transfer(from: c.tlsClient, to: c.tlsServer, seed: 2, what: "client→server")
@@ -40,7 +40,7 @@ public enum TLSMatrixTests {
 
     /// The client sends a request and half-closes (close_notify + FIN); the server reads to the end,
     /// replies and closes its side; both ends saw a clean close, and writing after shutdown is refused.
-    public static func halfClose(_ m: TLSMatrixCase) async throws {
+    package static func halfClose(_ m: TLSMatrixCase) async throws {
         try await m.withConnection { c in
             let request = pattern(m.chunk * m.writes, seed: 6)
             for i in 0..<m.writes { try await c.tlsClient.write(Array(request[i * m.chunk..<(i + 1) * m.chunk])) }
@@ -58,7 +58,7 @@ public enum TLSMatrixTests {
 
     /// Data written just before `close()` arrives; close is idempotent, ends a pending read with
     /// `.closed`, later calls fail with `.closed`, and the peer sees a clean end of stream.
-    public static func closeSemantics(_ m: TLSMatrixCase) async throws {
+    package static func closeSemantics(_ m: TLSMatrixCase) async throws {
         try await m.withConnection { c in
             let pending = Task { try await c.tlsClient.read(max: 1, timeout: .seconds(30)) }
             try await Task.sleep(for: .milliseconds(20))
@@ -87,7 +87,7 @@ public enum TLSMatrixTests {
     }
 
     /// A timed-out read and a timed-out chunk throw `.timeout`, and the stream keeps every byte.
-    public static func timeouts(_ m: TLSMatrixCase) async throws {
+    package static func timeouts(_ m: TLSMatrixCase) async throws {
         try await m.withConnection { c in
             try await checkThrowsJSec(.timeout, "read with nothing to read") {
                 _ = try await c.tlsServer.read(max: m.chunk, timeout: .milliseconds(50))
@@ -107,7 +107,7 @@ public enum TLSMatrixTests {
     }
 
     /// mTLS: a client certificate of the combination's key type is required, presented and seen by both sides.
-    public static func mutualTLS(_ m: TLSMatrixCase) async throws {
+    package static func mutualTLS(_ m: TLSMatrixCase) async throws {
         var server = m.serverConfiguration()
         server.clientAuthentication = .required
         var client = m.clientConfiguration()
@@ -125,7 +125,7 @@ public enum TLSMatrixTests {
     }
 
     /// ALPN: the server's first choice among the client's offers, seen by both sides.
-    public static func alpn(_ m: TLSMatrixCase) async throws {
+    package static func alpn(_ m: TLSMatrixCase) async throws {
         var server = m.serverConfiguration()
         server.applicationProtocols = ["h2", "http/1.1"]
         var client = m.clientConfiguration()
@@ -138,7 +138,7 @@ public enum TLSMatrixTests {
     }
 
     /// SNI: a server with a second certificate presents it for its name, over every transport.
-    public static func sni(_ m: TLSMatrixCase) async throws {
+    package static func sni(_ m: TLSMatrixCase) async throws {
         var server = m.serverConfiguration()
         let leaf = m.pki.sniLeaf
         server.sniCertificates = [
@@ -155,7 +155,7 @@ public enum TLSMatrixTests {
 
     /// A session from a first connection resumes on a second one over the same transport, with the same
     /// version and cipher, and both sides say it was resumed.
-    public static func resumption(_ m: TLSMatrixCase) async throws {
+    package static func resumption(_ m: TLSMatrixCase) async throws {
         let srv = try await MatrixServer(m.transport, serverContext: TLSContext(m.serverConfiguration()))
         defer { Task { await srv.close() } }
         let clientContext = try TLSContext(m.clientConfiguration())
@@ -177,7 +177,7 @@ public enum TLSMatrixTests {
     }
 
     /// TLS 1.3 key updates from both sides (asking the peer too) while `chunk-size` writes flow both ways.
-    public static func keyUpdate(_ m: TLSMatrixCase) async throws {
+    package static func keyUpdate(_ m: TLSMatrixCase) async throws {
         try await m.withConnection { c in
             async let up: Void = m.transfer(from: c.tlsClient, to: c.tlsServer, seed: 17, what: "client→server across key updates")
             async let down: Void = m.transfer(from: c.tlsServer, to: c.tlsClient, seed: 18, what: "server→client across key updates")

@@ -3,15 +3,15 @@ import JSec
 import Synchronization
 
 /// OCSP stapling: our server staples, our client requests, reads and (when required) checks.
-public enum TLSOCSP {
-    public enum BadStaple: String, CaseIterable, Sendable {
+package enum TLSOCSP {
+    package enum BadStaple: String, CaseIterable, Sendable {
         case revoked, unknown, expired, missing
         case wrongSigner = "wrong-signer"
         case otherCertificate = "other-certificate"
     }
 
     /// A DER OCSP response about `certificate` (default: the server leaf), signed by `signer` (default: the root).
-    public static func response(
+    package static func response(
         _ status: OCSPCertificateStatus, for certificate: Certificate? = nil, signer: CertificateAuthority? = nil,
         thisUpdate: Date = Date(), validity: TimeInterval = 3600
     ) throws -> [UInt8] {
@@ -53,7 +53,7 @@ public enum TLSOCSP {
     }
 
     /// A good, fresh staple passes `.require` on every transport; the client sees the exact bytes; data flows.
-    public static func goodStaplePasses(_ transport: Transport) async throws {
+    package static func goodStaplePasses(_ transport: Transport) async throws {
         let der = try response(.good)
         try await withPair(transport, server: serverConfig(.response(der)), client: clientConfig(.require)) { pair in
             try checkEqual(pair.client.tls?.info.stapledOCSPResponse, der, "stapled response seen by the client")
@@ -64,7 +64,7 @@ public enum TLSOCSP {
     }
 
     /// `.require` fails with `.verification` naming the cause for every kind of bad or missing staple.
-    public static func clientRejects(_ bad: BadStaple, version: TLSVersion) async throws {
+    package static func clientRejects(_ bad: BadStaple, version: TLSVersion) async throws {
         let pki = TestPKI.shared
         let staple: [UInt8]?
         let expected: JSecError.Code.Reason
@@ -85,7 +85,7 @@ public enum TLSOCSP {
     }
 
     /// `.request` reports what was stapled (even a revoked one) without failing; no staple: nil.
-    public static func requestOnlyReports() async throws {
+    package static func requestOnlyReports() async throws {
         let revoked = try response(.revoked(at: Date(), reason: nil))
         try await withPair(.tlsTCP, server: serverConfig(.response(revoked)), client: clientConfig(.request)) { pair in
             try checkEqual(pair.client.tls?.info.stapledOCSPResponse, revoked, "stapled bytes with .request")
@@ -100,7 +100,7 @@ public enum TLSOCSP {
     }
 
     /// The provider is called per handshake without a refresh interval, and once per interval with one.
-    public static func providerRefresh() async throws {
+    package static func providerRefresh() async throws {
         let der = try response(.good)
         for (interval, expectedCalls) in [(nil, 3), (Duration.seconds(600), 1)] as [(Duration?, Int)] {
             let calls = Atomic<Int>(0)
@@ -124,7 +124,7 @@ public enum TLSOCSP {
     }
 
     /// Bad OCSP options fail when the context is built.
-    public static func invalidOptionsRejected() async throws {
+    package static func invalidOptionsRejected() async throws {
         try await checkThrowsJSec(.configuration, "garbage staple") { _ = try TLSContext(serverConfig(.response([1, 2, 3]))) }
         try await checkThrowsJSec(.configuration, "empty staple") { _ = try TLSContext(serverConfig(.response([]))) }
         try await checkThrowsJSec(.configuration, "zero refresh interval") {
@@ -135,7 +135,7 @@ public enum TLSOCSP {
     // MARK: - openssl peers
 
     /// Our client against `openssl s_server -status_file`: a good staple passes `.require`, a revoked one fails.
-    public static func clientAgainstSServer(version: TLSVersion) async throws {
+    package static func clientAgainstSServer(version: TLSVersion) async throws {
         let pki = TestPKI.shared
         let tag = UUID().uuidString.prefix(8)
         let cert = try TestPKI.writeTemp(pki.server.certificatePEM, name: "ocsp-cert-\(tag).pem")
@@ -172,7 +172,7 @@ public enum TLSOCSP {
     }
 
     /// `openssl s_client -status` against our stapling server prints the response as successful and good.
-    public static func sClientSeesStaple(version: TLSVersion) async throws {
+    package static func sClientSeesStaple(version: TLSVersion) async throws {
         let der = try response(.good)
         var config = serverConfig(.response(der))
         config.minimumVersion = version

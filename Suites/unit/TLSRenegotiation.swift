@@ -2,7 +2,7 @@ import Foundation
 import JSec
 
 /// TLS 1.2 renegotiation: opt-in on both sides, exercised while data flows both ways.
-public enum TLSRenegotiation {
+package enum TLSRenegotiation {
     static func configs(server allowServer: Bool = true, client allowClient: Bool = true) -> (TLSConfiguration, TLSConfiguration) {
         var server = TestPKI.shared.serverConfiguration()
         var client = TestPKI.shared.clientConfiguration()
@@ -14,7 +14,7 @@ public enum TLSRenegotiation {
     }
 
     /// Three renegotiations (started by `initiator`) while both sides stream 1 MB to each other: no byte lost.
-    public static func whileDataFlows(_ transport: Transport, initiator: String) async throws {
+    package static func whileDataFlows(_ transport: Transport, initiator: String) async throws {
         let (server, client) = configs()
         try await withPair(transport, server: server, client: client) { pair in
             let total = 1 << 20, chunk = 16_384
@@ -40,7 +40,7 @@ public enum TLSRenegotiation {
     }
 
     /// Our client renegotiates with `openssl s_server -client_renegotiation` mid-stream; without the flag, s_server refuses.
-    public static func clientAgainstSServer(allowedByPeer: Bool) async throws {
+    package static func clientAgainstSServer(allowedByPeer: Bool) async throws {
         let files = try OpenSSLPeers.writeIdentity()
         let server = try PeerProcess(
             "openssl",
@@ -70,7 +70,7 @@ public enum TLSRenegotiation {
 
     /// `openssl s_client` renegotiates (the `R` command) with our server mid-stream; the echo keeps working.
     /// With renegotiation off on our server, s_client's attempt is refused and nothing more is echoed.
-    public static func sClientRenegotiates(serverAllows: Bool) async throws {
+    package static func sClientRenegotiates(serverAllows: Bool) async throws {
         let (config, _) = configs(server: serverAllows)
         let listener = try await TLS.listen(host: "127.0.0.1", port: 0, context: TLSContext(config))
         let echo = Task { () throws -> Void in
@@ -106,7 +106,7 @@ public enum TLSRenegotiation {
     }
 
     /// Off by default: a peer's attempt is refused, a local attempt is a usage error, TLS 1.3 cannot renegotiate.
-    public static func refused() async throws {
+    package static func refused() async throws {
         let (serverOff, clientOn) = configs(server: false)
         try await withPair(.tlsTCP, server: serverOff, client: clientOn) { pair in
             let e = try await checkThrowsJSec(.protocol, "server without allowRenegotiation refuses") {

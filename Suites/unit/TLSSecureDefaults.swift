@@ -4,7 +4,7 @@ import JSec
 
 /// Secure defaults against real peers (`openssl s_client` / `s_server`): the default TLS 1.2 list is ECDHE with
 /// AEAD only, the named profiles, the TLS 1.2 floor (TLS 1.0/1.1 peers) and a configured minimum.
-public let tlsDefaultsSuite = Suite(
+package let tlsDefaultsSuite = Suite(
     "tls-defaults", category: "unit",
     description: "secure defaults: AEAD-only TLS 1.2, security profiles, version floor, against openssl s_client/s_server",
     timeout: 90
@@ -64,11 +64,11 @@ extension TestContext {
     }
 }
 
-public enum SecureDefaults {
+package enum SecureDefaults {
     /// TLS 1.2 suites the default (`.intermediate`) refuses and `.compatible` (OpenSSL's default list) accepts:
     /// static RSA with CBC and SHA-1, static RSA with GCM (no forward secrecy), ECDHE with CBC and SHA-1,
     /// ECDHE-ECDSA with CBC and SHA-384.
-    public static let legacySuites = ["AES128-SHA", "AES256-GCM-SHA384", "ECDHE-RSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA384"]
+    package static let legacySuites = ["AES128-SHA", "AES256-GCM-SHA384", "ECDHE-RSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA384"]
 
     /// The PKI whose key can authenticate `suite` (RSA for the RSA and static-RSA suites, P-256 for ECDSA).
     static func pki(for suite: String) async throws -> TestPKI {
@@ -131,7 +131,7 @@ public enum SecureDefaults {
 
     /// An s_client offering only one legacy TLS 1.2 suite: refused by the default (`.intermediate`) server with
     /// "no shared cipher", accepted with that suite by a `.compatible` server.
-    public static func serverAgainstLegacyClient(suite: String, profile: TLSSecurityProfile) async throws {
+    package static func serverAgainstLegacyClient(suite: String, profile: TLSSecurityProfile) async throws {
         let pki = try await pki(for: suite)
         var config = pki.serverConfiguration()
         if profile != .intermediate { config.securityProfile = profile }  // .intermediate: the untouched default
@@ -144,7 +144,7 @@ public enum SecureDefaults {
 
     /// Our client against an s_server that offers only one legacy suite: the default client refuses
     /// (`.handshake`), a `.compatible` client connects with that suite.
-    public static func clientAgainstLegacyServer(suite: String, profile: TLSSecurityProfile) async throws {
+    package static func clientAgainstLegacyServer(suite: String, profile: TLSSecurityProfile) async throws {
         let pki = try await pki(for: suite)
         let f = try files(pki)
         let server = try PeerProcess(
@@ -170,7 +170,7 @@ public enum SecureDefaults {
 
     /// TLS 1.0 / 1.1 peers (openssl at security level 0, so OpenSSL itself would speak them) are refused
     /// whatever the profile: our server records a `.handshake` failure naming the version, our client throws one.
-    public static func oldVersionRefused(flag: String, ourSide: String, profile: TLSSecurityProfile) async throws {
+    package static func oldVersionRefused(flag: String, ourSide: String, profile: TLSSecurityProfile) async throws {
         let pki = TestPKI.shared
         let f = try files(pki)
         if ourSide == "server" {
@@ -199,7 +199,7 @@ public enum SecureDefaults {
 
     /// A TLS 1.3-only side (`minimumVersion = .tls1_3`, or the `.modern` profile) refuses a TLS 1.2-only peer;
     /// the same peer is accepted by the default configuration (so the refusal is the minimum's doing).
-    public static func tls13OnlyRefusesTLS12Peer(ourSide: String, viaProfile: Bool) async throws {
+    package static func tls13OnlyRefusesTLS12Peer(ourSide: String, viaProfile: Bool) async throws {
         let pki = TestPKI.shared
         let f = try files(pki)
         func restrict(_ c: inout TLSConfiguration) {
@@ -246,7 +246,7 @@ public enum SecureDefaults {
     /// An s_client offering only `group` (X448 or secp521r1): refused by the default server (no shared group), served
     /// with that group by a `.compatible` one.
     /// With TLS 1.2 the certificate is RSA: an ECDSA P-256 certificate needs P-256 among the client's groups there.
-    public static func serverAgainstGroupOnlyClient(group: String, profile: TLSSecurityProfile, version: String) async throws {
+    package static func serverAgainstGroupOnlyClient(group: String, profile: TLSSecurityProfile, version: String) async throws {
         let pki = version == "1.2" ? try await MatrixPKI.named("rsa2048").pki : TestPKI.shared
         var config = pki.serverConfiguration()
         if profile != .intermediate { config.securityProfile = profile }  // .intermediate: the untouched default
@@ -281,7 +281,7 @@ public enum SecureDefaults {
 
     /// Our client against an `openssl s_server -groups <group>`: the default client offers neither X448 nor P-521,
     /// so the handshake fails; a `.compatible` client offers them and connects.
-    public static func clientAgainstGroupOnlyServer(group: String, profile: TLSSecurityProfile) async throws {
+    package static func clientAgainstGroupOnlyServer(group: String, profile: TLSSecurityProfile) async throws {
         let pki = TestPKI.shared
         let f = try files(pki)
         let server = try PeerProcess(
@@ -304,7 +304,7 @@ public enum SecureDefaults {
 
     /// A JSec client configured with an explicit legacy list (a peer we control end to end): refused by a default
     /// server on both sides, accepted by a `.compatible` server.
-    public static func jsecLegacyClient() async throws {
+    package static func jsecLegacyClient() async throws {
         let pki = try await MatrixPKI.named("rsa2048").pki
         var client = pki.clientConfiguration()
         client.cipherList = "AES128-SHA"
@@ -327,7 +327,7 @@ public enum SecureDefaults {
 
     /// DTLS 1.2 takes the same default list: a DTLS client offering only ECDHE-ECDSA-AES128-SHA (CBC, SHA-1)
     /// is refused by a default DTLS server and served by a `.compatible` one.
-    public static func dtlsDefault() async throws {
+    package static func dtlsDefault() async throws {
         let pki = TestPKI.shared
         var client = pki.clientConfiguration()
         client.cipherList = "ECDHE-ECDSA-AES128-SHA"
@@ -351,7 +351,7 @@ public enum SecureDefaults {
     }
 
     /// Contradictions between a profile and explicit settings are `.configuration` errors, never silently resolved.
-    public static func profileConfigurationErrors() throws {
+    package static func profileConfigurationErrors() throws {
         let pki = TestPKI.shared
         var modernWithList = pki.serverConfiguration()
         modernWithList.securityProfile = .modern

@@ -3,7 +3,7 @@ import JSec
 
 /// Session resumption (exported sessions, the client cache, tickets on/off, ticket keys across
 /// restarts) and TLS 1.3 key update.
-public enum TLSSessions {
+package enum TLSSessions {
     /// Connects once, reads a byte (TLS 1.3 tickets arrive with the first data), returns the session.
     static func firstSession(port: Int, listener: NetListener, context: TLSContext) async throws -> TLSSession {
         async let s = listener.accept(timeout: .seconds(10))
@@ -30,7 +30,7 @@ public enum TLSSessions {
     }
 
     /// An exported session resumes, and both sides say so. `tickets: false` uses the server's session cache.
-    public static func exportedSessionResumes(version: TLSVersion, tickets: Bool) async throws {
+    package static func exportedSessionResumes(version: TLSVersion, tickets: Bool) async throws {
         var server = TestPKI.shared.serverConfiguration()
         server.minimumVersion = version; server.maximumVersion = version
         server.sessionTickets = tickets
@@ -48,7 +48,7 @@ public enum TLSSessions {
     }
 
     /// With `clientSessionCache` the context resumes by itself on the next connect to the same host and port.
-    public static func clientCacheResumes() async throws {
+    package static func clientCacheResumes() async throws {
         let l = try await TLS.listen(host: "127.0.0.1", port: 0, context: TLSContext(TestPKI.shared.serverConfiguration()))
         defer { Task { await l.close() } }
         var config = TestPKI.shared.clientConfiguration()
@@ -60,7 +60,7 @@ public enum TLSSessions {
     }
 
     /// Tickets survive a server restart when the ticket key is configured, and not otherwise.
-    public static func ticketKeySurvivesRestart() async throws {
+    package static func ticketKeySurvivesRestart() async throws {
         let key = (0..<80).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
         var server = TestPKI.shared.serverConfiguration()
         server.sessionTicketKey = key
@@ -87,7 +87,7 @@ public enum TLSSessions {
     }
 
     /// TLS 1.3 key updates (asked of the peer too, from both sides) while data flows both ways: no byte lost.
-    public static func keyUpdateWhileDataFlows(_ transport: Transport) async throws {
+    package static func keyUpdateWhileDataFlows(_ transport: Transport) async throws {
         _ = try await withPair(transport) { pair in
             let up = pattern(3_000_000, seed: 5)
             let down = pattern(2_000_000, seed: 6)

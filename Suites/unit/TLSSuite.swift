@@ -2,7 +2,7 @@ import Assay
 import JSec
 
 /// TLS behaviour on our own peers: STARTTLS, verification, mTLS, versions, ciphers, ALPN, SNI, configuration.
-public let tlsSuite = Suite("tls", category: "unit", description: "TLS client and server behaviour against our own peer", timeout: 60) {
+package let tlsSuite = Suite("tls", category: "unit", description: "TLS client and server behaviour against our own peer", timeout: 60) {
     MatrixTest("upgrade with coalesced bytes", matrix: .inline(["tls-client": ["connector", "acceptor"]])) { ctx in
         try await TLSBehaviour.upgradeWithCoalescedBytes(clientIsAcceptor: ctx.string("tls-client") == "acceptor")
     }
@@ -33,7 +33,7 @@ public let tlsSuite = Suite("tls", category: "unit", description: "TLS client an
 }
 
 /// Session resumption and key update.
-public let tlsSessionsSuite = Suite("tls-sessions", category: "unit", description: "session resumption and TLS 1.3 key update", timeout: 60) {
+package let tlsSessionsSuite = Suite("tls-sessions", category: "unit", description: "session resumption and TLS 1.3 key update", timeout: 60) {
     MatrixTest(
         "exported session resumes", matrix: .inline(["tls-version": tlsVersions, "tickets": [true, false]]),
         ensured: [["tls-version": "1.3", "tickets": true]]

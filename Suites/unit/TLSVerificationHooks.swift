@@ -3,9 +3,9 @@ import JSec
 import Synchronization
 
 /// Verification hooks: a custom callback, SPKI pinning and CRL checking.
-public enum TLSVerificationHooks {
+package enum TLSVerificationHooks {
     /// The client's callback sees the verified chain (leaf first, up to the root) and accepts.
-    public static func callbackSeesChainAndAccepts(_ transport: Transport) async throws {
+    package static func callbackSeesChainAndAccepts(_ transport: Transport) async throws {
         let pki = TestPKI.shared
         let seen = Mutex<[[UInt8]]>([])
         var client = pki.clientConfiguration()
@@ -22,7 +22,7 @@ public enum TLSVerificationHooks {
     }
 
     /// A rejecting callback fails the handshake with `.verification` and the reason (client side).
-    public static func clientCallbackRejects() async throws {
+    package static func clientCallbackRejects() async throws {
         var client = TestPKI.shared.clientConfiguration()
         client.verificationCallback = { _ in .reject("serial 42 is on our deny list") }
         let e = try await TLSOCSP.refused(server: TestPKI.shared.serverConfiguration(), client: client, "client callback rejects")
@@ -32,7 +32,7 @@ public enum TLSVerificationHooks {
 
     /// A server's hooks judge client certificates (mTLS): the callback's rejection, or a pin mismatch,
     /// is a `.verification` error with the reason.
-    public static func serverRejectsClient(hook: String, version: TLSVersion) async throws {
+    package static func serverRejectsClient(hook: String, version: TLSVersion) async throws {
         let pki = TestPKI.shared
         var server = pki.serverConfiguration()
         server.clientAuthentication = .required
@@ -70,14 +70,14 @@ public enum TLSVerificationHooks {
         if hook != "pin" { try checkEqual(e.message, "rejected by the verification callback: test-client is suspended", "message") }
     }
 
-    public enum PinCase: String, CaseIterable, Sendable {
+    package enum PinCase: String, CaseIterable, Sendable {
         case leafBase64 = "leaf-base64", leafHex = "leaf-hex", root, wrong
         case selfSignedUnverified = "self-signed-unverified", wrongUnverified = "wrong-unverified"
     }
 
     /// SPKI pins: a pin of the leaf (base64 or hex) or of the root passes; no match is `.verification`,
     /// also with chain verification off.
-    public static func pinning(_ pin: PinCase) async throws {
+    package static func pinning(_ pin: PinCase) async throws {
         let pki = TestPKI.shared
         var client = pki.clientConfiguration()
         var server = pki.serverConfiguration()
@@ -108,7 +108,7 @@ public enum TLSVerificationHooks {
 
     /// CRL checking: a revoked leaf fails with "certificate revoked" (CRL objects, PEM text or a file);
     /// a leaf the CRL does not list passes.
-    public static func crl(source: String) async throws {
+    package static func crl(source: String) async throws {
         let ca = try CertificateAuthority.createRoot(commonName: "JSec CRL Test Root")
         let request = CertificateRequest(commonName: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"], usage: .server)
         let good = try ca.issue(request)
@@ -131,7 +131,7 @@ public enum TLSVerificationHooks {
     }
 
     /// Bad hook options fail when the context is built.
-    public static func invalidOptionsRejected() async throws {
+    package static func invalidOptionsRejected() async throws {
         var c = TestPKI.shared.clientConfiguration()
         c.pinnedPublicKeys = ["not-a-pin"]
         try await checkThrowsJSec(.configuration, "bad pin") { _ = try TLSContext(c) }

@@ -80,7 +80,7 @@ public enum CPUAffinity {
     }
 
     /// Pins every thread of this process (threads started later inherit the mask of their creator).
-    public static func pinProcess(to cpus: [Int]) throws(AffinityError) {
+    package static func pinProcess(to cpus: [Int]) throws(AffinityError) {
         let tids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task"))?.compactMap { Int32($0) } ?? []
         if tids.isEmpty { try pin(to: cpus) }
         for t in tids { try pin(thread: t, to: cpus) }

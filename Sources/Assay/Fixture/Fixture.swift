@@ -26,7 +26,7 @@ public enum FixtureScope: String, Sendable {
 ///   is no longer usable (its peer died) is torn down and set up afresh, so a
 ///   case never inherits a broken fixture from the one before.
 /// - Torn down in reverse order of set-up when the scope ends (each tear-down
-///   bounded by ``FixtureStore/tearDownLimit`` seconds), also after a case
+///   bounded by 10 seconds), also after a case
 ///   timed out and was abandoned. A case that crashes the worker takes the
 ///   process down: the worker's whole process group is killed (peer programs
 ///   it started go with it), and the cases after it run in a new worker, which

@@ -2,10 +2,10 @@ import Foundation
 
 /// The fixture values of this process: set up on first use, handed out,
 /// torn down when their scope ends.
-public actor FixtureStore {
-    public static let shared = FixtureStore()
+package actor FixtureStore {
+    package static let shared = FixtureStore()
     /// Seconds one tear-down may take before it is abandoned (× `--timeout-scale`).
-    public static let tearDownLimit = 10.0
+    package static let tearDownLimit = 10.0
 
     /// `@unchecked Sendable`: `key` always wraps a `KeyedFixture`'s `Key`, which is `Sendable`;
     /// AnyHashable itself cannot say so.
@@ -68,7 +68,7 @@ public actor FixtureStore {
     }
 
     /// Tears down the values of `scopes` (every scope when nil), newest first.
-    public func tearDown(_ scopes: Set<FixtureScope>? = nil) async {
+    package func tearDown(_ scopes: Set<FixtureScope>? = nil) async {
         let ending = entries.filter { scopes?.contains($0.value.scope) ?? true }.sorted { $0.value.order > $1.value.order }
         for (id, entry) in ending {
             entries[id] = nil
@@ -83,7 +83,7 @@ public actor FixtureStore {
     }
 
     /// How many values are set up now (self-tests).
-    public var liveCount: Int { entries.count }
+    package var liveCount: Int { entries.count }
 
     /// Runs a tear-down, abandoning it after ``tearDownLimit`` seconds (× `--timeout-scale`).
     static func bounded(_ work: @escaping @Sendable () async -> Void) async {
