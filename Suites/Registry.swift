@@ -6,6 +6,7 @@ import Assay
 public enum Registry {
     public static let suites: [Suite] = [
         streamContractSuite,
+        datagramSuite,
         tlsSuite,
         tlsSessionsSuite,
         tlsHostileSuite,
