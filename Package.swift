@@ -22,6 +22,7 @@ let package = Package(
         .executable(name: "mtls", targets: ["mtls"]),
         .executable(name: "starttls", targets: ["starttls"]),
         .executable(name: "dtls-echo", targets: ["dtls-echo"]),
+        .executable(name: "dtls-quick-start", targets: ["dtls-quick-start"]),
         .executable(name: "quick-start", targets: ["quick-start"]),
         .executable(name: "assay-suite", targets: ["assay-suite"]),
     ],
@@ -89,6 +90,8 @@ let package = Package(
         // --- Examples ---
         // The README's quick start as one program; the DocC "Getting Started" article is cut from it.
         .executableTarget(name: "quick-start", dependencies: ["JSec"], path: "Examples/quick-start"),
+        // jsec's DTLS quick start, from a NetDatagramSocket.
+        .executableTarget(name: "dtls-quick-start", dependencies: ["JSec"], path: "Examples/dtls-quick-start"),
         // Two small Assay suites in a runner of their own; the DocC "Writing suites" article is cut from it.
         .executableTarget(name: "assay-suite", dependencies: ["Assay"], path: "Examples/assay-suite"),
         .executableTarget(

@@ -6,6 +6,7 @@ import Assay
 package enum Registry {
     package static let suites: [Suite] = [
         streamContractSuite,
+        datagramSuite,
         tlsSuite,
         tlsSessionsSuite,
         tlsHostileSuite,

@@ -86,7 +86,9 @@ public enum DTLS {
     /// Runs a DTLS client handshake on an existing UDP channel (a `DatagramChannel`, connected or not) with `peer`
     /// (default: the channel's connected address). Datagrams from other addresses keep flowing to the channel's
     /// other handlers. The returned connection owns the channel: closing it closes the channel.
-    public static func upgrade(
+    /// Not public (no NIO type in JSec's API): a program opens DTLS from a ``NetDatagramSocket``; suites and tests
+    /// use this form for channels they build themselves.
+    package static func upgrade(
         _ channel: Channel, peer: SocketAddress? = nil, asClientOf serverName: String?,
         context: TLSContext, session: TLSSession? = nil,
         options: DTLSOptions = DTLSOptions()
@@ -100,7 +102,7 @@ public enum DTLS {
 
     /// Runs a DTLS server handshake on an existing UDP channel with one `peer` (default: the connected address).
     /// No cookie exchange: the channel already names its peer. For many peers on one socket use ``listen(host:port:context:options:eventLoopGroup:)``.
-    public static func upgrade(
+    package static func upgrade(
         _ channel: Channel, peer: SocketAddress? = nil, asServerWith context: TLSContext,
         options: DTLSOptions = DTLSOptions()
     ) async throws -> DTLSConnection {
@@ -119,7 +121,7 @@ public enum DTLS {
         return target
     }
 
-    private static func validateServer(_ context: TLSContext) throws {
+    static func validateServer(_ context: TLSContext) throws {
         guard context.transport == .datagram else {
             throw JSecError(.configuration, "DTLS needs a datagram context: TLSContext(configuration, transport: .datagram)")
         }
@@ -129,7 +131,7 @@ public enum DTLS {
         }
     }
 
-    private static func install(
+    static func install(
         on channel: Channel, peer: SocketAddress, role: TLSEngine.Role, serverName: String?,
         context: TLSContext, session: TLSSession?, options: DTLSOptions, cacheKey: String?,
         ownsChannel: Bool

@@ -8,7 +8,51 @@ import NIOCore
 /// queued for ``DTLSConnection/read(timeout:)``. Shared by the client, the upgrade and every server session.
 /// Not thread-safe: it belongs to its event loop.
 final class DTLSDriver {
-    enum State { case idle, handshaking, active, closed }
+    typealias HandshakeCallback = (Result<DTLSConnection, JSecError>) -> Void
+
+    /// Where the association is. Each case carries what only it needs, so a timer after the end, a handshake waiter
+    /// after the handshake, or a record floor before a cipher is negotiated cannot be written down. DTLS 1.2 has no
+    /// half-close: close_notify, either way, ends the association (RFC 5246 §7.2.1), so there is no state between
+    /// established and ended.
+    enum State {
+        /// Built, not started: who waits for the handshake's outcome.
+        case idle(waiters: [HandshakeCallback])
+        /// The handshake runs (a client has sent its ClientHello; a server holds one).
+        case handshaking(Handshaking)
+        /// Established: application data flows both ways.
+        case active(Active)
+        /// Ended, for good: closed here, failed, timed out, or (`cause` nil) the peer's close_notify. Nothing is
+        /// scheduled any more; reads return what the inbox still holds, then end with `cause`.
+        case closed(cause: JSecError?)
+    }
+
+    /// The timers of a running association: OpenSSL's retransmission timer (while it runs) and, on a server
+    /// session, the peer idle timer.
+    struct Timers {
+        var retransmit: Scheduled<Void>?
+        var idle: Scheduled<Void>?
+
+        func cancel() {
+            retransmit?.cancel()
+            idle?.cancel()
+        }
+    }
+
+    struct Handshaking {
+        let started: ContinuousClock.Instant
+        /// `handshakeTimeout`, when configured.
+        var timeout: Scheduled<Void>?
+        var waiters: [HandshakeCallback]
+        var timers = Timers()
+    }
+
+    struct Active {
+        /// With an AEAD cipher: the shortest possible protected record (explicit nonce + tag); 0 without one.
+        /// OpenSSL 3.0 treats a shorter record at the current epoch as a fatal internal error instead of discarding
+        /// it, so a single forged datagram could end the association; such datagrams are dropped before the engine.
+        let minimumProtectedRecord: Int
+        var timers: Timers
+    }
 
     /// The largest datagram handed to the engine: one read buffer's worth (16 KiB plaintext + overhead + header).
     /// A longer one could only be cut by the engine's read, so it is dropped, as OpenSSL's datagram BIO would.
@@ -25,7 +69,7 @@ final class DTLSDriver {
     let eventLoop: any EventLoop
     let inbox: HandoffQueue<[UInt8]>
     let live = TLSLiveState()
-    private(set) var state = State.idle
+    private(set) var state = State.idle(waiters: [])
     /// Sends one datagram to the peer; set by the handler that owns the socket.
     var transmit: ((ByteBuffer) -> EventLoopFuture<Void>)?
     /// Called once when the association ends (closed, failed, timed out): the server forgets it.
@@ -35,19 +79,8 @@ final class DTLSDriver {
     private let allocator: ByteBufferAllocator
     private let localAddress: SocketAddress?
     private var scratch: ByteBuffer
-    private var handshakeStart = ContinuousClock.now
-    private var handshakeTimer: Scheduled<Void>?
-    private var retransmitTimer: Scheduled<Void>?
-    private var idleTimer: Scheduled<Void>?
-    private var lastReceive = NIODeadline.now()
-    /// With an AEAD cipher: the shortest possible protected record (explicit nonce + tag). OpenSSL 3.0 treats a
-    /// shorter record at the current epoch as a fatal internal error instead of discarding it, so a single forged
-    /// datagram could end the association; such datagrams are dropped before they reach the engine.
-    private var minimumProtectedRecord = 0
-    /// Whether the handshake has ended (either way). The connection itself is not kept here: it refers to
-    /// this driver, and holding it back would make a cycle that outlives the association.
-    private var handshakeEnded = false
-    private var handshakeWaiters: [(Result<DTLSConnection, JSecError>) -> Void] = []
+    /// When the peer last sent a datagram (the idle timer's reference).
+    private var lastReceive = NIODeadline.uptimeNanoseconds(0)
 
     /// Builds an engine for a DTLS context: the tag attached (cookies, timer), the MTU set.
     static func makeEngine(
@@ -94,17 +127,17 @@ final class DTLSDriver {
 
     /// Starts the handshake: a client sends its ClientHello, a server waits for (or already holds) one.
     func start() {
-        guard state == .idle else { return }
-        state = .handshaking
-        handshakeStart = .now
-        lastReceive = .now()
+        guard case .idle(let waiters) = state else { return }
+        lastReceive = eventLoop.now
         engine.context.logger.handshakeStarted("DTLS", role: engine.role, peer: peer)
+        var handshaking = Handshaking(started: .now, waiters: waiters)
         if let timeout = engine.context.configuration.handshakeTimeout {
-            handshakeTimer = eventLoop.assumeIsolated().scheduleTask(in: timeout.timeAmount) { [weak self] in
-                guard let self, self.state == .handshaking else { return }
+            handshaking.timeout = eventLoop.assumeIsolated().scheduleTask(in: timeout.timeAmount) { [weak self] in
+                guard let self, case .handshaking = self.state else { return }
                 self.fail(JSecError(.timeout, "DTLS handshake did not complete within \(timeout)", code: .jsec(.handshakeTimeout)))
             }
         }
+        state = .handshaking(handshaking)
         armIdleTimer()
         advanceHandshake()
         flush()
@@ -112,42 +145,32 @@ final class DTLSDriver {
     }
 
     /// Registers for the handshake's outcome; must be called before ``start()``.
-    func whenHandshakeCompletes(_ callback: @escaping (Result<DTLSConnection, JSecError>) -> Void) {
-        precondition(!handshakeEnded, "register for the DTLS handshake before it starts")
-        handshakeWaiters.append(callback)
-    }
-
-    private func completeHandshake(_ result: Result<DTLSConnection, JSecError>) {
-        guard !handshakeEnded else { return }
-        handshakeEnded = true
-        let logger = engine.context.logger
-        switch result {
-        case .success(let c): logger.handshakeCompleted("DTLS", role: engine.role, peer: peer, info: c.info)
-        case .failure(let e): logger.handshakeFailed("DTLS", role: engine.role, peer: peer, error: e)
-        }
-        handshakeTimer?.cancel()
-        handshakeTimer = nil
-        let waiters = handshakeWaiters
-        handshakeWaiters = []
-        for w in waiters { w(result) }
+    func whenHandshakeCompletes(_ callback: @escaping HandshakeCallback) {
+        guard case .idle(var waiters) = state else { preconditionFailure("register for the DTLS handshake before it starts") }
+        waiters.append(callback)
+        state = .idle(waiters: waiters)
     }
 
     private func advanceHandshake() {
+        guard case .handshaking(let handshaking) = state else { return }
         switch engine.handshake() {
         case .wantRead: break
         case .failed(let error): fail(error)
         case .complete:
-            state = .active
+            handshaking.timeout?.cancel()
             let dataMTU = min(Int(DTLS_get_data_mtu(engine.ssl)), 16_384)
+            var floor = 0
             if let cipher = SSL_get_current_cipher(engine.ssl), SSL_CIPHER_is_aead(cipher) == 1 {
                 // AEAD records have no padding: the overhead is exactly explicit nonce + tag.
-                minimumProtectedRecord = max(0, options.mtu - dataMTU - DTLSRecordFramer.headerLength)
+                floor = max(0, options.mtu - dataMTU - DTLSRecordFramer.headerLength)
             }
+            state = .active(Active(minimumProtectedRecord: floor, timers: handshaking.timers))
             let connection = DTLSConnection(
-                info: engine.connectionInfo(handshakeDuration: ContinuousClock.now - handshakeStart),
+                info: engine.connectionInfo(handshakeDuration: ContinuousClock.now - handshaking.started),
                 driver: NIOLoopBound(self, eventLoop: eventLoop), inbox: inbox, live: live,
                 localAddress: NetAddress(localAddress), remoteAddress: NetAddress(peer), maximumMessageSize: dataMTU)
-            completeHandshake(.success(connection))
+            engine.context.logger.handshakeCompleted("DTLS", role: engine.role, peer: peer, info: connection.info)
+            for waiter in handshaking.waiters { waiter(.success(connection)) }
             readAvailable()  // application data may have come with the last flight
         }
     }
@@ -156,22 +179,23 @@ final class DTLSDriver {
 
     /// One datagram from the peer.
     func receive(_ datagram: ByteBuffer) {
-        guard state == .handshaking || state == .active else { return }
-        guard datagram.readableBytes > 0, datagram.readableBytes <= Self.maximumInboundDatagram else { return }
-        if minimumProtectedRecord > 0,
-            DTLSRecordFramer.hasShortProtectedRecord(datagram, minimumLength: minimumProtectedRecord)
-        {
-            return
+        let floor: Int
+        switch state {
+        case .handshaking: floor = 0
+        case .active(let active): floor = active.minimumProtectedRecord
+        case .idle, .closed: return
         }
-        lastReceive = .now()
+        guard datagram.readableBytes > 0, datagram.readableBytes <= Self.maximumInboundDatagram else { return }
+        if floor > 0, DTLSRecordFramer.hasShortProtectedRecord(datagram, minimumLength: floor) { return }
+        lastReceive = eventLoop.now
         engine.feed(datagram)
-        if state == .handshaking { advanceHandshake() } else { readAvailable() }
+        if case .handshaking = state { advanceHandshake() } else { readAvailable() }
         flush()  // handshake flights, alerts, and retransmissions OpenSSL makes on a repeated flight
         rearmRetransmission()
     }
 
     private func readAvailable() {
-        while state == .active {
+        while case .active = state {
             scratch.clear()
             switch engine.read(into: &scratch) {
             case .data:
@@ -200,7 +224,7 @@ final class DTLSDriver {
     // MARK: - Writing and closing (called on the event loop by DTLSConnection)
 
     func write(_ message: ByteBuffer, maximum: Int) -> EventLoopFuture<Void> {
-        guard state == .active else {
+        guard case .active = state else {
             return eventLoop.makeFailedFuture(JSecError(.closed, "write: the DTLS connection is closed"))
         }
         guard message.readableBytes > 0 else {
@@ -220,12 +244,14 @@ final class DTLSDriver {
         return flush() ?? eventLoop.makeSucceededVoidFuture()
     }
 
-    /// Sends close_notify and ends the association; reads then throw a `JSecError.Category.closed` error.
+    /// Sends close_notify (when established) and ends the association; reads then throw a `JSecError.Category.closed` error.
     func closeLocally() {
-        guard state != .closed else { return }
-        if state == .active {
+        switch state {
+        case .closed: return
+        case .active:
             engine.shutdown()
             flush()
+        case .idle, .handshaking: break
         }
         end(JSecError(.closed, "read: the DTLS connection is closed"))
     }
@@ -237,49 +263,85 @@ final class DTLSDriver {
 
     /// Ends with a failure (handshake, verification, protocol, timeout): sends the pending alert, if any.
     func fail(_ error: JSecError) {
-        guard state != .closed else { return }
+        if case .closed = state { return }
         flush()
         end(error)
     }
 
     /// Ends the association: nil is the peer's close_notify (reads return nil after the queued messages).
     private func end(_ error: JSecError?) {
-        guard state != .closed else { return }
-        state = .closed
-        for t in [handshakeTimer, retransmitTimer, idleTimer] { t?.cancel() }
-        handshakeTimer = nil; retransmitTimer = nil; idleTimer = nil
+        let waiters: [HandshakeCallback]?
+        switch state {
+        case .closed: return
+        case .idle(let w): waiters = w
+        case .handshaking(let handshaking):
+            handshaking.timeout?.cancel()
+            handshaking.timers.cancel()
+            waiters = handshaking.waiters
+        case .active(let active):
+            active.timers.cancel()
+            waiters = nil
+        }
+        state = .closed(cause: error)
         // The server forgets the session before anyone waiting hears of the end.
         let onEnd = self.onEnd
         self.onEnd = nil
         onEnd?(self)
-        completeHandshake(.failure(error ?? JSecError(.handshake, "the peer closed the DTLS association during the handshake")))
+        if let waiters {
+            let failure = error ?? JSecError(.handshake, "the peer closed the DTLS association during the handshake")
+            engine.context.logger.handshakeFailed("DTLS", role: engine.role, peer: peer, error: failure)
+            for waiter in waiters { waiter(.failure(failure)) }
+        }
         inbox.finish(error)
         transmit = nil
         ownedChannel?.close(promise: nil)
         ownedChannel = nil
     }
 
-    var isClosed: Bool { state == .closed }
-    var isEstablished: Bool { state == .active }
+    var isClosed: Bool { if case .closed = state { true } else { false } }
+    var isEstablished: Bool { if case .active = state { true } else { false } }
 
     // MARK: - Timers
 
-    /// Follows OpenSSL's DTLS timer: when it runs, a task fires at its deadline and lets OpenSSL retransmit.
-    private func rearmRetransmission() {
-        retransmitTimer?.cancel()
-        retransmitTimer = nil
-        guard state == .handshaking || state == .active else { return }
-        var seconds = 0, micros = 0
-        guard jsec_DTLSv1_get_timeout(engine.ssl, &seconds, &micros) == 1 else { return }
-        let delay = TimeAmount.seconds(Int64(seconds)) + .microseconds(Int64(micros))
-        retransmitTimer = eventLoop.assumeIsolated().scheduleTask(in: delay) { [weak self] in
-            self?.retransmissionDue()
+    /// Changes the running association's timers; nothing once it has ended (or before it starts).
+    private func updateTimers(_ change: (inout Timers) -> Void) {
+        switch state {
+        case .handshaking(var handshaking):
+            change(&handshaking.timers)
+            state = .handshaking(handshaking)
+        case .active(var active):
+            change(&active.timers)
+            state = .active(active)
+        case .idle, .closed: break
         }
     }
 
+    private var isRunning: Bool {
+        switch state {
+        case .handshaking, .active: true
+        case .idle, .closed: false
+        }
+    }
+
+    /// Follows OpenSSL's DTLS timer: when it runs, a task fires at its deadline and lets OpenSSL retransmit.
+    private func rearmRetransmission() {
+        updateTimers { timers in
+            timers.retransmit?.cancel()
+            timers.retransmit = nil
+        }
+        guard isRunning else { return }
+        var seconds = 0, micros = 0
+        guard jsec_DTLSv1_get_timeout(engine.ssl, &seconds, &micros) == 1 else { return }
+        let delay = TimeAmount.seconds(Int64(seconds)) + .microseconds(Int64(micros))
+        let task = eventLoop.assumeIsolated().scheduleTask(in: delay) { [weak self] () -> Void in
+            self?.retransmissionDue()
+        }
+        updateTimers { $0.retransmit = task }
+    }
+
     private func retransmissionDue() {
-        retransmitTimer = nil
-        guard state == .handshaking || state == .active else { return }
+        updateTimers { $0.retransmit = nil }
+        guard isRunning else { return }
         OpenSSLErrorQueue.clear()
         let r = jsec_DTLSv1_handle_timeout(engine.ssl)
         if r < 0 {
@@ -293,15 +355,16 @@ final class DTLSDriver {
     }
 
     private func armIdleTimer() {
-        guard let idle = options.peerIdleTimeout, engine.role == .server, state != .closed else { return }
+        guard let idle = options.peerIdleTimeout, engine.role == .server, isRunning else { return }
         let deadline = lastReceive + idle.timeAmount
-        idleTimer = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
-            guard let self, self.state != .closed else { return }
-            if NIODeadline.now() >= self.lastReceive + idle.timeAmount {
+        let task = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
+            guard let self, self.isRunning else { return }
+            if self.eventLoop.now >= self.lastReceive + idle.timeAmount {
                 self.end(JSecError(.timeout, "read: the DTLS peer sent nothing for \(idle); its session was dropped", code: .jsec(.peerIdle)))
             } else {
                 self.armIdleTimer()
             }
         }
+        updateTimers { $0.idle = task }
     }
 }

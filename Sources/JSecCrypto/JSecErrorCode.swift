@@ -66,6 +66,9 @@ extension JSecError {
             case insecureRenegotiation
             /// The peer started a new session on an address whose association was open (DTLS).
             case sessionReplaced
+            /// The `NetDatagramSocket` was handed to DTLS (`DTLS.upgrade`, `DTLS.serve`): the DTLS connection or server
+            /// owns it now.
+            case socketHandedOver
             /// The TLS key log path is not a regular file of this user (a symbolic link, even a dangling one, a FIFO,
             /// a device, a directory, or a file another user owns): JSec refuses to write secrets there.
             case unsafeKeyLogFile

@@ -21,4 +21,10 @@ package enum DTLSExampleProgram {
             server.output, ["^peer 127\\.0\\.0\\.1:\\d+: DTLSv1\\.2 ", "^peer 127\\.0\\.0\\.1:\\d+ closed$"],
             "dtls-echo server")
     }
+
+    /// `Examples/dtls-quick-start`: jsec's DTLS quick start, opened from NetDatagramSockets; the echo comes back over DTLS 1.2.
+    public static func quickStart() async throws {
+        let out = try await ExamplePrograms.run("dtls-quick-start")
+        try ExamplePrograms.expectLines(out, ["^Hello DTLS$", "^over DTLSv1\\.2 with \\S+, messages up to \\d+ bytes$"], "dtls-quick-start")
+    }
 }

@@ -95,7 +95,8 @@ package enum ExamplePrograms {
 /// The examples, run as programs: each must do what its header comment says.
 package let examplesSuite = Suite(
     "examples", category: "integration",
-    description: "the example programs (quick-start, tls-resumption, ocsp-stapling, mtls, starttls, dtls-echo) run and print what they promise",
+    description:
+        "the example programs (quick-start, tls-resumption, ocsp-stapling, mtls, starttls, dtls-echo, dtls-quick-start) run and print what they promise",
     timeout: 90
 ) {
     MatrixTest("tls-resumption", matrix: .inline(["tls-version": tlsVersions])) { ctx in
@@ -115,5 +116,6 @@ package let examplesSuite = Suite(
         try await ExamplePrograms.startTLS(version: ctx.tlsVersion())
     }
     Test("dtls-echo") { _ in try await DTLSExampleProgram.echo() }
+    Test("dtls-quick-start") { _ in try await DTLSExampleProgram.quickStart() }
     Test("quick-start") { _ in try await ExamplePrograms.quickStart() }
 }

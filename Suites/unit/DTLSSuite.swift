@@ -35,6 +35,8 @@ package let dtlsSuite = Suite("dtls", category: "unit", description: "DTLS 1.2 c
     MatrixTest("upgrade a UDP channel", matrix: .inline(["connected": [true, false]]), ensured: [["connected": true]]) { ctx in
         try await DTLSSecurity.upgrade(connected: ctx.bool("connected"))
     }
+    Test("upgrade and serve a NetDatagramSocket") { _ in try await DTLSSocketCases.roundTrip() }
+    Test("NetDatagramSocket misuse is refused and keeps the socket") { _ in try await DTLSSocketCases.misuse() }
     Test("peer restarts on the same port") { _ in try await DTLSSecurity.peerRestartsOnSamePort() }
     Test("replayed ClientHello does not end a session") { _ in try await DTLSSecurity.replayedClientHello() }
     Test("peer idle timeout") { _ in try await DTLSSecurity.peerIdleTimeout() }

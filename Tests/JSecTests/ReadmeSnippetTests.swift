@@ -25,4 +25,16 @@ import Testing
         let me = try String(contentsOfFile: #filePath, encoding: .utf8)
         #expect(DocCArticleTests.firstMissingLine(of: block, in: me) == nil, "README.md line \(block.line): the block differs from this test")
     }
+
+    /// The README's DTLS block is cut from `Examples/dtls-quick-start` (which the examples suite runs): every line of
+    /// it must appear there, in order.
+    @Test("the README's DTLS block is the dtls-quick-start example's code")
+    func dtlsQuickStart() throws {
+        let readme = try String(contentsOf: DocCArticleTests.root.appendingPathComponent("README.md"), encoding: .utf8)
+        let block = try #require(
+            DocCArticleTests.swiftBlocks(readme, article: "README.md").first { $0.lines.contains { $0.contains("NetDatagramSocket.connect") } })
+        let example = try String(
+            contentsOf: DocCArticleTests.root.appendingPathComponent("Examples/dtls-quick-start/main.swift"), encoding: .utf8)
+        #expect(DocCArticleTests.firstMissingLine(of: block, in: example) == nil, "README.md line \(block.line): the block differs from the example")
+    }
 }

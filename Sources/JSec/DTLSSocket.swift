@@ -1,0 +1,97 @@
+import NIOCore
+
+/// DTLS opened from a ``NetDatagramSocket``, as jsec does it: `net/connect … :datagram` then `dtls/client`,
+/// `net/listen … :datagram` then `dtls/server`. The socket is handed over: from then on the DTLS connection (or
+/// server) owns it, the socket's own calls are `JSecError.Category.usage` errors (code `.jsec(.socketHandedOver)`),
+/// and datagrams it had received but not handed out are dropped (the DTLS handshake retransmits what it needs).
+extension DTLS {
+    /// Runs the DTLS client handshake on a connected socket (``NetDatagramSocket/connect(host:port:receiveQueueCapacity:)``).
+    /// `serverName` (default: the host the socket connected to) is sent as SNI and checked against the certificate.
+    /// A bound, unconnected socket is a `JSecError.Category.usage` error and stays the caller's. Once the handshake starts
+    /// the socket belongs to the connection, even if the handshake fails (then it is closed).
+    public static func upgrade(
+        _ socket: NetDatagramSocket, serverName: String? = nil, context: TLSContext, session: TLSSession? = nil,
+        options: DTLSOptions = DTLSOptions()
+    ) async throws -> DTLSConnection {
+        try Task.checkCancellation()
+        try options.validate()
+        try checkDatagram(context)
+        try socket.checkUsable("DTLS upgrade")
+        guard let peer = socket.channel.remoteAddress else {
+            throw JSecError(.usage, "DTLS upgrade needs a connected UDP socket (NetDatagramSocket.connect); this one is only bound")
+        }
+        let name = serverName ?? socket.connectedHost
+        let channel = try socket.handOver(to: "the DTLS connection")
+        do {
+            try await channel.eventLoop.submit { try detachInbox(channel) }.get()
+            let key = "dtls|\(socket.connectedHost ?? "\(peer)"):\(peer.port ?? 0)|\(name ?? "")"
+            return try await install(
+                on: channel, peer: peer, role: .client, serverName: name, context: context, session: session,
+                options: options, cacheKey: key, ownsChannel: true)
+        } catch is CancellationError {
+            throw CancellationError()  // install closed the abandoned association
+        } catch {
+            channel.close(promise: nil)
+            throw JSecError.from(error, while: "DTLS connect")
+        }
+    }
+
+    /// ``upgrade(_:serverName:context:session:options:)`` with a configuration (a DTLS context for this one connection).
+    public static func upgrade(
+        _ socket: NetDatagramSocket, serverName: String? = nil, configuration: TLSConfiguration = .client(),
+        options: DTLSOptions = DTLSOptions()
+    ) async throws -> DTLSConnection {
+        try await upgrade(socket, serverName: serverName, context: TLSContext(configuration, transport: .datagram), options: options)
+    }
+
+    /// Serves DTLS on a bound socket (``NetDatagramSocket/bind(host:port:receiveQueueCapacity:)``): a ``DTLSServer``
+    /// with one session per peer address and the cookie exchange, as ``listen(host:port:context:options:eventLoopGroup:)``
+    /// gives. A connected socket is a `JSecError.Category.usage` error; a bad context or options a
+    /// `JSecError.Category.configuration` one (the socket stays the caller's in both cases).
+    public static func serve(
+        _ socket: NetDatagramSocket, context: TLSContext, options: DTLSOptions = DTLSOptions()
+    ) async throws -> DTLSServer {
+        try Task.checkCancellation()
+        try options.validate()
+        try validateServer(context)
+        try socket.checkUsable("DTLS serve")
+        guard socket.channel.remoteAddress == nil else {
+            throw JSecError(.usage, "DTLS serve needs a bound, unconnected UDP socket (NetDatagramSocket.bind); this one is connected")
+        }
+        let accepted = HandoffQueue<DTLSConnection>(capacity: options.maximumSessions, what: "DTLS accept")
+        let stats = DTLSServerStats()
+        let handler = UnsafeTransfer(try DTLSServerHandler(context: context, options: options, accepted: accepted, stats: stats))
+        let channel = try socket.handOver(to: "the DTLS server")
+        do {
+            try await channel.eventLoop.submit {
+                try detachInbox(channel)
+                try channel.pipeline.syncOperations.addHandler(handler.value)
+            }.get()
+        } catch {
+            channel.close(promise: nil)
+            throw JSecError.from(error, while: "DTLS serve")
+        }
+        return DTLSServer(channel: channel, accepted: accepted, stats: stats)
+    }
+
+    /// ``serve(_:context:options:)`` with a configuration.
+    public static func serve(
+        _ socket: NetDatagramSocket, configuration: TLSConfiguration, options: DTLSOptions = DTLSOptions()
+    ) async throws -> DTLSServer {
+        try await serve(socket, context: TLSContext(configuration, transport: .datagram), options: options)
+    }
+
+    private static func checkDatagram(_ context: TLSContext) throws {
+        guard context.transport == .datagram else {
+            throw JSecError(.configuration, "DTLS needs a datagram context: TLSContext(configuration, transport: .datagram)")
+        }
+    }
+
+    /// On the channel's loop: the socket's queue leaves the pipeline and DTLS's receive buffers replace the socket's.
+    private static func detachInbox(_ channel: Channel) throws {
+        guard channel.isActive else { throw JSecError(.closed, "DTLS: the UDP socket is closed") }
+        try channel.syncOptions?.setOption(.recvAllocator, value: DTLSDriver.receiveAllocator)
+        let pipeline = channel.pipeline.syncOperations
+        pipeline.removeHandler(try pipeline.handler(type: DatagramInboxHandler.self), promise: nil)
+    }
+}
