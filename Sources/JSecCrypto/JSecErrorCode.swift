@@ -66,6 +66,9 @@ extension JSecError {
             case insecureRenegotiation
             /// The peer started a new session on an address whose association was open (DTLS).
             case sessionReplaced
+            /// A DTLS server ended this half-open handshake to make room for a newer one: its half-open handshake
+            /// budget was full and this one was the oldest, older than `DTLSOptions.halfOpenEvictionAge`.
+            case halfOpenEvicted
             /// The TLS key log path is not a regular file of this user (a symbolic link, even a dangling one, a FIFO,
             /// a device, a directory, or a file another user owns): JSec refuses to write secrets there.
             case unsafeKeyLogFile
