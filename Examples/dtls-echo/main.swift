@@ -44,6 +44,8 @@ struct Server: AsyncParsableCommand {
     @Option(help: "CA certificates (PEM file) that client certificates must chain to.") var ca: String?
     @Option(help: "Drop a peer that sends nothing for this many seconds.") var idleTimeout = 120
     @Option(help: "Stop after serving this many peers (0: serve forever).") var maxPeers = 0
+    @Option(help: "Seconds one DTLS cookie secret is used (a cookie is refused after two periods; 0.1…86400).") var cookieLifetime = 60.0
+    @Option(help: "Memory half-open handshakes may hold together, in KiB (each half-open handshake is charged 60 KiB).") var halfOpenBudget = 16_384
     @OptionGroup var shared: Shared
 
     func run() async throws {
@@ -63,6 +65,8 @@ struct Server: AsyncParsableCommand {
         shared.apply(to: &config)
         var options = shared.options()
         options.peerIdleTimeout = .seconds(idleTimeout)
+        options.cookieSecretLifetime = .milliseconds(Int64(cookieLifetime * 1000))
+        options.halfOpenHandshakeBudget = halfOpenBudget * 1024
         let server = try await DTLS.listen(host: host, port: port, context: DTLS.context(config), options: options)
         say("dtls-echo: DTLS 1.2 on \(server.localAddress.map(String.init(describing:)) ?? "?")")
         var served = 0

@@ -9,12 +9,21 @@ final class DTLSServerStats: Sendable {
         var sessions = 0
         var helloVerifyRequests = 0
         var handshakeFailures: [JSecError] = []
+        var halfOpen = 0
+        var halfOpenRefused = 0
+        var halfOpenEvicted = 0
     }
     private let counts = Mutex(Counts())
     var sessions: Int { counts.withLock { $0.sessions } }
     var helloVerifyRequests: Int { counts.withLock { $0.helloVerifyRequests } }
     var handshakeFailures: [JSecError] { counts.withLock { $0.handshakeFailures } }
+    var halfOpen: Int { counts.withLock { $0.halfOpen } }
+    var halfOpenRefused: Int { counts.withLock { $0.halfOpenRefused } }
+    var halfOpenEvicted: Int { counts.withLock { $0.halfOpenEvicted } }
     func setSessions(_ n: Int) { counts.withLock { $0.sessions = n } }
+    func setHalfOpen(_ n: Int) { counts.withLock { $0.halfOpen = n } }
+    func countHalfOpenRefused() { counts.withLock { $0.halfOpenRefused += 1 } }
+    func countHalfOpenEvicted() { counts.withLock { $0.halfOpenEvicted += 1 } }
     func countHelloVerifyRequest() { counts.withLock { $0.helloVerifyRequests += 1 } }
     func recordFailure(_ e: JSecError) {
         counts.withLock { c in
@@ -44,9 +53,12 @@ final class DTLSServerHandler: ChannelInboundHandler {
     private var replacements: [SocketAddress: DTLSDriver] = [:]
     private var listener: (engine: TLSEngine, tag: DTLSEngineTag)?
     /// Handshakes in progress per source IP address (``DTLSOptions/maximumHandshakesPerAddress``), and the
-    /// drivers counted there (each leaves the count once: handshake done, failed or association ended).
+    /// drivers counted there with when their cookie was verified — the half-open handshakes that
+    /// ``DTLSOptions/halfOpenHandshakeBudget`` bounds (each leaves once: handshake done, failed or association ended).
     private var handshaking: [String: Int] = [:]
-    private var handshakingDrivers = Set<ObjectIdentifier>()
+    private var halfOpen: [ObjectIdentifier: (driver: DTLSDriver, since: NIODeadline)] = [:]
+    /// Whether the half-open budget is full since the last notice (one log line per episode, not per refusal).
+    private var budgetFullNoticed = false
     private var context: ChannelHandlerContext?
     private var closed = false
     private let logger: Logger
@@ -170,6 +182,7 @@ final class DTLSServerHandler: ChannelInboundHandler {
                 metadata: ["jsec.peer": "\(peer)", "jsec.maximumHandshakesPerAddress": "\(options.maximumHandshakesPerAddress)"])
             return
         }
+        guard makeRoomForHalfOpenHandshake(peer: peer) else { return }
         let driver = DTLSDriver(
             engine: engine, tag: tag, peer: peer, localAddress: context.channel.localAddress, options: options,
             eventLoop: context.eventLoop, allocator: context.channel.allocator, sessionCacheKey: nil)
@@ -179,7 +192,8 @@ final class DTLSServerHandler: ChannelInboundHandler {
             return ctx.writeAndFlush(NIOAny(AddressedEnvelope(remoteAddress: peer, data: d)))
         }
         handshaking[host, default: 0] += 1
-        handshakingDrivers.insert(ObjectIdentifier(driver))
+        halfOpen[ObjectIdentifier(driver)] = (driver, .now())
+        stats.setHalfOpen(halfOpen.count)
         driver.onEnd = { [weak self] ended in
             guard let self else { return }
             self.handshakeOver(ended)
@@ -221,12 +235,52 @@ final class DTLSServerHandler: ChannelInboundHandler {
         updateCount()
     }
 
-    /// `driver`'s handshake no longer counts against its address (called on completion and on end; once).
+    /// `driver`'s handshake no longer counts against its address and the half-open budget (called on completion
+    /// and on end; once).
     private func handshakeOver(_ driver: DTLSDriver) {
-        guard handshakingDrivers.remove(ObjectIdentifier(driver)) != nil else { return }
+        guard halfOpen.removeValue(forKey: ObjectIdentifier(driver)) != nil else { return }
+        stats.setHalfOpen(halfOpen.count)
         let host = Self.host(of: driver.peer)
         let left = (handshaking[host] ?? 1) - 1
         handshaking[host] = left > 0 ? left : nil
+    }
+
+    /// Whether a verified ClientHello from `peer` may start a half-open handshake under
+    /// ``DTLSOptions/halfOpenHandshakeBudget``. With the budget full, the oldest half-open handshake gives way if it
+    /// is older than ``DTLSOptions/halfOpenEvictionAge`` (a real peer completes well within it; a harvested cookie
+    /// fired from an address nobody answers at never does); otherwise the ClientHello is dropped and counted, and the
+    /// peer's retransmission tries again. Dropping alone would let a burst of harvested cookies hold every place
+    /// until the handshake timeout (30 s), evicting the oldest at once would let the burst push out a real peer's
+    /// handshake before it can finish: the age keeps a place for a real peer for that long, and frees it after.
+    private func makeRoomForHalfOpenHandshake(peer: SocketAddress) -> Bool {
+        let capacity = options.maximumHalfOpenHandshakes
+        guard halfOpen.count >= capacity else {
+            budgetFullNoticed = false
+            return true
+        }
+        if !budgetFullNoticed {
+            budgetFullNoticed = true
+            logger.notice(
+                "DTLS half-open handshake budget full: verified ClientHellos are dropped until one completes, ends or ages",
+                metadata: [
+                    "jsec.peer": "\(peer)", "jsec.halfOpenHandshakes": "\(halfOpen.count)",
+                    "jsec.halfOpenHandshakeBudget": "\(options.halfOpenHandshakeBudget)",
+                ])
+        }
+        let evictable = NIODeadline.now() - options.halfOpenEvictionAge.timeAmount
+        guard let oldest = halfOpen.values.min(by: { $0.since < $1.since }), oldest.since <= evictable else {
+            stats.countHalfOpenRefused()
+            return false
+        }
+        stats.countHalfOpenEvicted()
+        logger.debug("DTLS half-open handshake evicted for a newer one", metadata: ["jsec.peer": "\(oldest.driver.peer)"])
+        oldest.driver.fail(
+            JSecError(
+                .handshake,
+                "DTLS handshake with \(oldest.driver.peer) ended unfinished after \(options.halfOpenEvictionAge): the server's half-open handshake budget (\(options.halfOpenHandshakeBudget) bytes) was full",
+                code: .jsec(.halfOpenEvicted)))
+        handshakeOver(oldest.driver)  // its end did this already; a no-op then
+        return halfOpen.count < capacity
     }
 
     private func updateCount() { stats.setSessions(sessionCount) }

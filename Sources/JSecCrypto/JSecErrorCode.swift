@@ -69,6 +69,9 @@ extension JSecError {
             /// The `NetDatagramSocket` was handed to DTLS (`DTLS.upgrade`, `DTLS.serve`): the DTLS connection or server
             /// owns it now.
             case socketHandedOver
+            /// A DTLS server ended this half-open handshake to make room for a newer one: its half-open handshake
+            /// budget was full and this one was the oldest, older than `DTLSOptions.halfOpenEvictionAge`.
+            case halfOpenEvicted
             /// The TLS key log path is not a regular file of this user (a symbolic link, even a dangling one, a FIFO,
             /// a device, a directory, or a file another user owns): JSec refuses to write secrets there.
             case unsafeKeyLogFile

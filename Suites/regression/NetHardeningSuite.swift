@@ -19,6 +19,9 @@ package let netHardeningSuite = Suite(
     // Issue 23: cookies never expired; a harvested one could be replayed (spoofed) for the server's life.
     Test("dtls: a cookie two secret periods old is refused") { _ in try await DTLSUnverified.cookieRotation() }
     Test("dtls: handshakes in progress are bounded per address") { _ in try await DTLSUnverified.handshakesPerAddress() }
+    Test("dtls: a flood of verified hellos from many addresses stays within the half-open budget") { _ in
+        try await DTLSHalfOpenBudget.floodOfVerifiedHellos()
+    }
     // Item 2: out of descriptors, accept was retried in a busy loop (48,041 failed accept4 in 5 s).
     CoordinatedTest(
         "accept backs off when descriptors run out",

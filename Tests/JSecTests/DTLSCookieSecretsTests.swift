@@ -48,4 +48,20 @@ import Testing
         none.maximumHandshakesPerAddress = 0
         #expect(throws: JSecError.self) { try none.validate() }
     }
+
+    @Test("a half-open budget below one charge and a negative eviction age are configuration errors; the default admits 273")
+    func halfOpenBudgetValidation() throws {
+        #expect(DTLSOptions().maximumHalfOpenHandshakes == 273)
+        var small = DTLSOptions()
+        small.halfOpenHandshakeBudget = DTLSOptions.halfOpenHandshakeCharge - 1
+        #expect(throws: JSecError.self) { try small.validate() }
+        small.halfOpenHandshakeBudget = DTLSOptions.halfOpenHandshakeCharge
+        try small.validate()
+        #expect(small.maximumHalfOpenHandshakes == 1)
+        var age = DTLSOptions()
+        age.halfOpenEvictionAge = .milliseconds(-1)
+        #expect(throws: JSecError.self) { try age.validate() }
+        age.halfOpenEvictionAge = .zero
+        try age.validate()
+    }
 }
