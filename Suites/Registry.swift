@@ -27,6 +27,7 @@ public enum Registry {
         keyLogSuite,
         remoteParticipantsSuite,
         perf9Suite,
+        perf9SmokeSuite,
         coordinationBenchmarkSuite,
         tlsEngineCoverageSuite,
         cryptoPrimitivesSuite,
