@@ -19,6 +19,8 @@ public struct GroupSummary: Sendable, Equatable {
     public var handshakeFailures: Int
     /// Distinct (servers, client-hosts) pairs, sorted.
     public var participants: [Participants]
+    /// Datagram (DTLS) echo tests of the group: loss, retransmissions, round trips; nil when it has none.
+    public var datagram: DatagramSummary?
 
     public struct Participants: Sendable, Hashable, Comparable, Codable {
         public var server: Int
@@ -55,6 +57,7 @@ public struct GroupSummary: Sendable, Equatable {
         self.errors = errors
         self.negotiated = negotiated
         handshakeFailures = tests.reduce(0) { $0 + $1.handshakeFailures }
+        datagram = DatagramSummary(tests.map(\.perfCase))
         participants = Set(
             tests.map {
                 Participants(

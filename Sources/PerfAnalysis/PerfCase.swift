@@ -35,7 +35,7 @@ public struct PerfCase: Sendable, Equatable {
 
 /// The matrix combination and coordination selector of a perf9 case.
 public struct PerfConfiguration: Sendable, Hashable, Codable {
-    /// "tcp", "tls", "unix", "unix-tls".
+    /// "tcp", "tls", "unix", "unix-tls", "dtls".
     public var proto: String
     /// "1.2", "1.3", or nil for plaintext.
     public var tlsVersion: String?
@@ -66,8 +66,13 @@ public struct PerfConfiguration: Sendable, Hashable, Codable {
         self.clientHostCount = clientHostCount
     }
 
-    /// Whether the protocol runs TLS (and so has a handshake and a TLS version).
+    /// Whether the protocol runs TLS or DTLS (and so has a handshake and a TLS version).
     public var isTLS: Bool { proto.contains("tls") }
+    /// DTLS over UDP: its "1.2" is DTLS 1.2 (negotiated `DTLSv1.2`).
+    public var isDTLS: Bool { proto == "dtls" }
+
+    /// The negotiated version name `tlsVersion` asks for: "TLSv1.3", "DTLSv1.2" (nil for plaintext).
+    public var expectedVersionName: String? { tlsVersion.map { (isDTLS ? "DTLSv" : "TLSv") + $0 } }
 
     /// Short, stable, human label, e.g. "tls 1.3, 50 clients, 4 KB chunks, 10 s, thread, 2×server 2×client-host".
     public var label: String {
@@ -105,13 +110,33 @@ public struct ClientSample: Sendable, Equatable {
     public var handshakeWindowNanos: Int?
     /// Handshake benchmark: how many of `handshakes` resumed a session.
     public var resumedCount: Int?
+    /// Datagram (DTLS) echo: messages resent after a per-message timeout.
+    public var retransmissions: Int?
+    /// Datagram echo: messages given up after the last resend.
+    public var lost: Int?
+    /// Datagram echo: echoes that arrived after their message was resent or given up.
+    public var lateEchoes: Int?
+    /// Datagram echo: messages the client's receive queue dropped.
+    public var droppedMessages: Int?
+    /// Datagram echo: round-trip times of a uniform sample of the client's messages, nanoseconds.
+    public var rttSampleNanos: [Int] = []
+
+    /// Whether the client reported datagram figures (a DTLS echo client).
+    public var isDatagram: Bool { retransmissions != nil || lost != nil }
 
     public init(
         bytesSent: Int = 0, bytesReceived: Int = 0, iterations: Int = 0, startNanos: Int? = nil,
         endNanos: Int? = nil, handshakeNanos: Int? = nil, connected: Bool = false,
         negotiatedVersion: String? = nil, errors: [String: Int] = [:], handshakes: [Int] = [],
-        resumed: Bool? = nil, keyType: String? = nil, handshakeWindowNanos: Int? = nil, resumedCount: Int? = nil
+        resumed: Bool? = nil, keyType: String? = nil, handshakeWindowNanos: Int? = nil, resumedCount: Int? = nil,
+        retransmissions: Int? = nil, lost: Int? = nil, lateEchoes: Int? = nil, droppedMessages: Int? = nil,
+        rttSampleNanos: [Int] = []
     ) {
+        self.retransmissions = retransmissions
+        self.lost = lost
+        self.lateEchoes = lateEchoes
+        self.droppedMessages = droppedMessages
+        self.rttSampleNanos = rttSampleNanos
         self.bytesSent = bytesSent
         self.bytesReceived = bytesReceived
         self.iterations = iterations
@@ -149,8 +174,11 @@ public struct ServerSample: Sendable, Equatable {
     public var connections: Int
     public var bytes: Int
     public var handshakeFailures: Int
+    /// DTLS servers: messages dropped on full receive queues.
+    public var droppedMessages: Int?
 
-    public init(connections: Int = 0, bytes: Int = 0, handshakeFailures: Int = 0) {
+    public init(connections: Int = 0, bytes: Int = 0, handshakeFailures: Int = 0, droppedMessages: Int? = nil) {
+        self.droppedMessages = droppedMessages
         self.connections = connections
         self.bytes = bytes
         self.handshakeFailures = handshakeFailures
