@@ -28,6 +28,7 @@ package enum Registry {
         keyLogSuite,
         remoteParticipantsSuite,
         perf9Suite,
+        perf9SmokeSuite,
         coordinationBenchmarkSuite,
         tlsEngineCoverageSuite,
         cryptoPrimitivesSuite,

@@ -19,6 +19,8 @@ package struct GroupSummary: Sendable, Equatable {
     package var handshakeFailures: Int
     /// Distinct (servers, client-hosts) pairs, sorted.
     package var participants: [Participants]
+    /// Datagram (DTLS) echo tests of the group: loss, retransmissions, round trips; nil when it has none.
+    package var datagram: DatagramSummary?
 
     package struct Participants: Sendable, Hashable, Comparable, Codable {
         package var server: Int
@@ -55,6 +57,7 @@ package struct GroupSummary: Sendable, Equatable {
         self.errors = errors
         self.negotiated = negotiated
         handshakeFailures = tests.reduce(0) { $0 + $1.handshakeFailures }
+        datagram = DatagramSummary(tests.map(\.perfCase))
         participants = Set(
             tests.map {
                 Participants(

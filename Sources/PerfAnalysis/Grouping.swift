@@ -39,10 +39,12 @@ package enum GroupDimension: String, Sendable, CaseIterable, Codable {
         if t.isHandshakeBenchmark { return nil }
         switch self {
         case .proto:
-            let order = ["tcp", "tls", "unix", "unix-tls"].firstIndex(of: c.proto) ?? 99
+            let order = ["tcp", "tls", "unix", "unix-tls", "dtls"].firstIndex(of: c.proto) ?? 99
             return GroupKey(name: c.proto, sort: [order], text: c.proto)
         case .tlsVersion:
             guard let v = c.tlsVersion else { return nil }
+            // DTLS 1.2 is its own group: datagrams, not TLS 1.2's stream.
+            if c.isDTLS { return GroupKey(name: "DTLS \(v)", sort: [1], text: v) }
             return GroupKey(name: "TLS \(v)", sort: [], text: v)
         case .clientCount:
             guard let n = c.clientCount else { return nil }

@@ -22,8 +22,11 @@ package enum JSONReport {
         var errors: [String: Int]
         var handshakeFailures: Int
         var participants: [GroupSummary.Participants]
+        /// DTLS echo: lost/echoed messages, retransmissions, late echoes, drops, sampled round trips (ns).
+        var datagram: DatagramSummary?
 
         init(_ g: GroupSummary) {
+            datagram = g.datagram
             name = g.name
             tests = g.tests.count
             throughput = g.throughput

@@ -51,6 +51,21 @@ package enum MarkdownReport {
             for g in warnings { out += "\n**Warning:** \(g.name): negotiated \(g.negotiatedText), not the version asked for.\n" }
             out += "\n"
         }
+        let datagram = a.tests.filter { $0.datagram != nil }
+        if !datagram.isEmpty {
+            out += "## Datagram loss and round trip (DTLS)\n\n"
+            out += "| Test | Messages | Lost | Retransmissions | Late echoes | Dropped (client/server) | RTT p50 | RTT p99 | RTT max |\n"
+            out += "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+            for t in datagram {
+                let d = t.datagram!
+                let rtt = d.roundTrip.map { [Units.millis($0.median), Units.millis($0.p99), Units.millis($0.max)] } ?? ["–", "–", "–"]
+                let cells =
+                    [cell(t.perfCase.configuration.label), String(d.messages), String(d.lost), String(d.retransmissions), String(d.lateEchoes)]
+                    + ["\(d.clientDropped)/\(d.serverDropped)"] + rtt
+                out += "| " + cells.joined(separator: " | ") + " |\n"
+            }
+            out += "\n"
+        }
         let ratios = ProtocolRatio.all(a.tests)
         if !ratios.isEmpty {
             out += "## Encrypted vs Plaintext (same load)\n\n| Load | Protocols | Throughput | Ratio |\n|---|---|---:|---:|\n"

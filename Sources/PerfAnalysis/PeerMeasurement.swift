@@ -10,7 +10,7 @@ package struct PeerMeasurement: Sendable, Codable, Equatable {
     package var server: String?
     /// "echo" or "handshake".
     package var workload: String
-    /// Echo: "tcp" or "tls1.3".
+    /// Echo: "tcp", "tls1.3" or "dtls1.2" (messages over UDP).
     package var transport: String?
     /// Handshake: "full" or "resumed".
     package var mode: String?
@@ -25,6 +25,14 @@ package struct PeerMeasurement: Sendable, Codable, Equatable {
     package var seconds: Double?
     /// Echo: bytes sent plus received by the clients.
     package var bytes: Int?
+    /// Echo: round trips (DTLS: messages that came back).
+    package var iterations: Int?
+    /// DTLS echo: messages resent after the per-message timeout.
+    package var retransmissions: Int?
+    /// DTLS echo: messages given up after the last resend.
+    package var lost: Int?
+    /// DTLS echo: echoes that arrived after their message was resent or given up.
+    package var lateEchoes: Int?
     /// Handshake: completed connections.
     package var handshakes: Int?
     /// Handshake: how many of them resumed a session.
@@ -46,8 +54,9 @@ package struct PeerMeasurement: Sendable, Codable, Equatable {
         key: String? = nil, clients: Int, chunk: Int? = nil, duration: Double? = nil, seconds: Double? = nil,
         bytes: Int? = nil, handshakes: Int? = nil, resumed: Int? = nil, errors: Int? = nil,
         latenciesUs: [Int]? = nil, cipher: String? = nil, rep: Int? = nil, skipped: String? = nil,
-        failed: String? = nil
+        failed: String? = nil, iterations: Int? = nil, retransmissions: Int? = nil, lost: Int? = nil, lateEchoes: Int? = nil
     ) {
+        self.iterations = iterations; self.retransmissions = retransmissions; self.lost = lost; self.lateEchoes = lateEchoes
         self.stack = stack; self.server = server; self.workload = workload; self.transport = transport
         self.mode = mode; self.key = key; self.clients = clients; self.chunk = chunk; self.duration = duration
         self.seconds = seconds; self.bytes = bytes; self.handshakes = handshakes; self.resumed = resumed
@@ -63,6 +72,15 @@ package struct PeerMeasurement: Sendable, Codable, Equatable {
     package var throughput: Double? {
         guard let b = bytes, let s = seconds, s > 0 else { return nil }
         return Double(b) / s
+    }
+
+    /// A datagram echo (DTLS): its rows add messages/s, and its loss is listed.
+    package var isDatagram: Bool { transport?.hasPrefix("dtls") == true }
+
+    /// DTLS echo: messages echoed per second.
+    package var messageRate: Double? {
+        guard let n = iterations, let s = seconds, s > 0 else { return nil }
+        return Double(n) / s
     }
 
     /// Handshake: completed handshakes per second.

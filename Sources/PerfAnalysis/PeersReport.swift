@@ -16,7 +16,7 @@ package enum PeersReport {
     static func value(_ v: Double, figure: String) -> String {
         switch figure {
         case "throughput": return Units.rate(v)
-        case "handshakes/s": return String(format: "%.0f/s", v)
+        case "handshakes/s", "messages/s": return String(format: "%.0f/s", v)
         default: return Units.millis(v)
         }
     }
@@ -131,11 +131,22 @@ package enum PeersReport {
             let body = targets.map { g in [g.name, g.workload, String(format: "≥ %.1f", g.floor)] + g.values.map { targetCell($0, g.floor) } }
             out += table(header, body)
         }
+        if !t.datagramLoss.isEmpty {
+            out += "\n" + TextReport.banner("DTLS loss and retries (per run)")
+            out += table(datagramHeader, t.datagramLoss.map(datagramCells))
+        }
         if !t.crossChecks.isEmpty {
             out += "\n" + TextReport.banner("Cross-check: one stack's client against another's server")
             for line in crossCheckLines(t) { out += "  \(line)\n" }
         }
         return out
+    }
+
+    static let datagramHeader = ["workload", "stack", "run", "messages", "lost", "loss", "retransmissions", "late echoes"]
+
+    static func datagramCells(_ l: PeersTable.DatagramLoss) -> [String] {
+        let loss = l.messages > 0 ? String(format: "%.3f%%", 100 * Double(l.lost) / Double(l.messages)) : "–"
+        return [l.workload, l.stack, String(l.run), String(l.messages), String(l.lost), loss, String(l.retransmissions), String(l.lateEchoes)]
     }
 
     /// "2.00 met", "0.60 missed", "–".
@@ -206,6 +217,11 @@ package enum PeersReport {
                     "| \(g.name) | \(g.workload) | ≥ \(String(format: "%.1f", g.floor)) | " + g.values.map { targetCell($0, g.floor) }.joined(separator: " | ")
                     + " |\n"
             }
+        }
+        if !t.datagramLoss.isEmpty {
+            out += "\nDTLS loss and retries (per run):\n\n| " + datagramHeader.joined(separator: " | ") + " |\n"
+            out += "|---|---|---:|" + datagramHeader.dropFirst(3).map { _ in "---:|" }.joined() + "\n"
+            for l in t.datagramLoss { out += "| " + datagramCells(l).joined(separator: " | ") + " |\n" }
         }
         if !t.crossChecks.isEmpty {
             out += "\nCross-check (one stack's client against another's server):\n\n"

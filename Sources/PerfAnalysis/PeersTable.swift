@@ -27,6 +27,19 @@ package struct PeersTable: Sendable, Codable, Equatable {
     package var notes: [String]
     /// Client of one stack against a server of another (not in the table): label, figure, suite.
     package var crossChecks: [CrossCheck]
+    /// DTLS echo measurements' loss and retries, per run and stack (beside the rate rows, not hidden).
+    package var datagramLoss: [DatagramLoss]
+
+    package struct DatagramLoss: Sendable, Codable, Equatable {
+        package var run: Int
+        package var stack: String
+        package var workload: String
+        /// Messages sent at least once (echoed + lost).
+        package var messages: Int
+        package var lost: Int
+        package var retransmissions: Int
+        package var lateEchoes: Int
+    }
 
     package struct Run: Sendable, Codable, Equatable {
         /// "Run 1", "Run 2", "Median of 2 runs".
@@ -112,6 +125,11 @@ package struct PeersTable: Sendable, Codable, Equatable {
         if runs.count > 1 { runs.append(Self.median(runs, stacks: stacks)) }
         self.runs = runs
         self.notes = notes
+        datagramLoss = own.filter { $0.isDatagram && $0.skipped == nil && $0.failed == nil }.map { m in
+            DatagramLoss(
+                run: m.rep ?? 1, stack: m.stack, workload: Self.workload(m), messages: (m.iterations ?? 0) + (m.lost ?? 0),
+                lost: m.lost ?? 0, retransmissions: m.retransmissions ?? 0, lateEchoes: m.lateEchoes ?? 0)
+        }.sorted { ($0.workload, $0.run, stacks.firstIndex(of: $0.stack) ?? 99) < ($1.workload, $1.run, stacks.firstIndex(of: $1.stack) ?? 99) }
         crossChecks = run.measurements.filter { !$0.isOwnPair && $0.skipped == nil && $0.failed == nil }.flatMap { m in
             Self.figures(m).map { f in
                 CrossCheck(
@@ -140,19 +158,20 @@ package struct PeersTable: Sendable, Codable, Equatable {
     static func order(_ m: PeerMeasurement) -> [Int] {
         let keys = ["RSA-2048", "P-256", "Ed25519"]
         return [
-            m.workload == "echo" ? 0 : 1, m.transport == "tcp" ? 0 : 1, keys.firstIndex(of: m.key ?? "") ?? 9,
+            m.workload == "echo" ? 0 : 1, ["tcp", "tls1.3", "dtls1.2"].firstIndex(of: m.transport ?? "") ?? 1, keys.firstIndex(of: m.key ?? "") ?? 9,
             m.mode == "resumed" ? 1 : 0, m.clients, m.chunk ?? 0,
         ]
     }
 
     /// The figures of a measurement: (name, value). Latencies in nanoseconds via HdrHistogram.
     static func figures(_ m: PeerMeasurement) -> [(String, Double?)] {
+        if m.workload == "echo" && m.isDatagram { return [("throughput", m.throughput), ("messages/s", m.messageRate)] }
         if m.workload == "echo" { return [("throughput", m.throughput)] }
         let lat = LatencySummary(nanos: (m.latenciesUs ?? []).map { $0 * 1000 })
         return [("handshakes/s", m.handshakeRate), ("latency p50", lat?.median), ("latency p99", lat?.p99)]
     }
 
-    static let figureNames = ["throughput", "handshakes/s", "latency p50", "latency p99"]
+    static let figureNames = ["throughput", "messages/s", "handshakes/s", "latency p50", "latency p99"]
 
     static func rows(_ ms: [PeerMeasurement], stacks: [String], note: (String) -> Int) -> [Row] {
         var byWorkload: [String: [PeerMeasurement]] = [:]
@@ -169,7 +188,8 @@ package struct PeersTable: Sendable, Codable, Equatable {
         for w in workloads {
             let group = byWorkload[w]!
             let isEcho = group.first?.workload == "echo"
-            for figure in isEcho ? ["throughput"] : ["handshakes/s", "latency p50", "latency p99"] {
+            let isDatagram = group.first?.isDatagram == true
+            for figure in isDatagram ? ["throughput", "messages/s"] : isEcho ? ["throughput"] : ["handshakes/s", "latency p50", "latency p99"] {
                 var cells: [Cell] = stacks.map { stack in
                     guard let m = group.first(where: { $0.stack == stack }) else {
                         return Cell(stack: stack, value: nil, ratio: nil, note: nil, failed: false)

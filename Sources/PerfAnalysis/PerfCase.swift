@@ -35,7 +35,7 @@ package struct PerfCase: Sendable, Equatable {
 
 /// The matrix combination and coordination selector of a perf9 case.
 package struct PerfConfiguration: Sendable, Hashable, Codable {
-    /// "tcp", "tls", "unix", "unix-tls".
+    /// "tcp", "tls", "unix", "unix-tls", "dtls".
     package var proto: String
     /// "1.2", "1.3", or nil for plaintext.
     package var tlsVersion: String?
@@ -66,8 +66,13 @@ package struct PerfConfiguration: Sendable, Hashable, Codable {
         self.clientHostCount = clientHostCount
     }
 
-    /// Whether the protocol runs TLS (and so has a handshake and a TLS version).
+    /// Whether the protocol runs TLS or DTLS (and so has a handshake and a TLS version).
     package var isTLS: Bool { proto.contains("tls") }
+    /// DTLS over UDP: its "1.2" is DTLS 1.2 (negotiated `DTLSv1.2`).
+    package var isDTLS: Bool { proto == "dtls" }
+
+    /// The negotiated version name `tlsVersion` asks for: "TLSv1.3", "DTLSv1.2" (nil for plaintext).
+    package var expectedVersionName: String? { tlsVersion.map { (isDTLS ? "DTLSv" : "TLSv") + $0 } }
 
     /// Short, stable, human label, e.g. "tls 1.3, 50 clients, 4 KB chunks, 10 s, thread, 2×server 2×client-host".
     package var label: String {
@@ -105,13 +110,33 @@ package struct ClientSample: Sendable, Equatable {
     package var handshakeWindowNanos: Int?
     /// Handshake benchmark: how many of `handshakes` resumed a session.
     package var resumedCount: Int?
+    /// Datagram (DTLS) echo: messages resent after a per-message timeout.
+    package var retransmissions: Int?
+    /// Datagram echo: messages given up after the last resend.
+    package var lost: Int?
+    /// Datagram echo: echoes that arrived after their message was resent or given up.
+    package var lateEchoes: Int?
+    /// Datagram echo: messages the client's receive queue dropped.
+    package var droppedMessages: Int?
+    /// Datagram echo: round-trip times of a uniform sample of the client's messages, nanoseconds.
+    package var rttSampleNanos: [Int] = []
+
+    /// Whether the client reported datagram figures (a DTLS echo client).
+    package var isDatagram: Bool { retransmissions != nil || lost != nil }
 
     package init(
         bytesSent: Int = 0, bytesReceived: Int = 0, iterations: Int = 0, startNanos: Int? = nil,
         endNanos: Int? = nil, handshakeNanos: Int? = nil, connected: Bool = false,
         negotiatedVersion: String? = nil, errors: [String: Int] = [:], handshakes: [Int] = [],
-        resumed: Bool? = nil, keyType: String? = nil, handshakeWindowNanos: Int? = nil, resumedCount: Int? = nil
+        resumed: Bool? = nil, keyType: String? = nil, handshakeWindowNanos: Int? = nil, resumedCount: Int? = nil,
+        retransmissions: Int? = nil, lost: Int? = nil, lateEchoes: Int? = nil, droppedMessages: Int? = nil,
+        rttSampleNanos: [Int] = []
     ) {
+        self.retransmissions = retransmissions
+        self.lost = lost
+        self.lateEchoes = lateEchoes
+        self.droppedMessages = droppedMessages
+        self.rttSampleNanos = rttSampleNanos
         self.bytesSent = bytesSent
         self.bytesReceived = bytesReceived
         self.iterations = iterations
@@ -149,8 +174,11 @@ package struct ServerSample: Sendable, Equatable {
     package var connections: Int
     package var bytes: Int
     package var handshakeFailures: Int
+    /// DTLS servers: messages dropped on full receive queues.
+    package var droppedMessages: Int?
 
-    package init(connections: Int = 0, bytes: Int = 0, handshakeFailures: Int = 0) {
+    package init(connections: Int = 0, bytes: Int = 0, handshakeFailures: Int = 0, droppedMessages: Int? = nil) {
+        self.droppedMessages = droppedMessages
         self.connections = connections
         self.bytes = bytes
         self.handshakeFailures = handshakeFailures

@@ -125,6 +125,10 @@ package enum PerfCaseReader {
         for (i, h) in (v["handshakes"]?.arrayValue ?? []).enumerated() {
             if let n = try count(h, "handshakes[\(i)]", at) { handshakes.append(n) }
         }
+        var rtt: [Int] = []
+        for (i, h) in (v["rttSampleNanos"]?.arrayValue ?? []).enumerated() {
+            if let n = try count(h, "rttSampleNanos[\(i)]", at) { rtt.append(n) }
+        }
         return ClientSample(
             bytesSent: try count(v["bytesSent"], "bytesSent", at) ?? 0,
             bytesReceived: try count(v["bytesReceived"], "bytesReceived", at) ?? 0,
@@ -139,14 +143,20 @@ package enum PerfCaseReader {
             resumed: v["resumed"]?.boolValue,
             keyType: v["keyType"]?.stringValue,
             handshakeWindowNanos: try count(v["handshakeWindowNanos"], "handshakeWindowNanos", at),
-            resumedCount: try count(v["resumedCount"], "resumedCount", at))
+            resumedCount: try count(v["resumedCount"], "resumedCount", at),
+            retransmissions: try count(v["retransmissions"], "retransmissions", at),
+            lost: try count(v["lost"], "lost", at),
+            lateEchoes: try count(v["lateEchoes"], "lateEchoes", at),
+            droppedMessages: try count(v["droppedMessages"], "droppedMessages", at),
+            rttSampleNanos: rtt)
     }
 
     static func server(_ v: JSONValue, at: String = "") throws(BadNumber) -> ServerSample {
         ServerSample(
             connections: try count(v["connections"], "connections", at) ?? 0,
             bytes: try count(v["bytes"], "bytes", at) ?? 0,
-            handshakeFailures: try count(v["handshakeFailures"], "handshakeFailures", at) ?? 0)
+            handshakeFailures: try count(v["handshakeFailures"], "handshakeFailures", at) ?? 0,
+            droppedMessages: try count(v["droppedMessages"], "droppedMessages", at))
     }
 }
 

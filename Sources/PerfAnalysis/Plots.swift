@@ -24,7 +24,7 @@ package enum Plots {
 
         static let all: [Dimension] = [
             Dimension(slug: "protocol", title: "protocol", axis: "protocol", ordered: false) {
-                (Double(["tcp", "tls", "unix", "unix-tls"].firstIndex(of: $0.proto) ?? 9), $0.proto)
+                (Double(["tcp", "tls", "unix", "unix-tls", "dtls"].firstIndex(of: $0.proto) ?? 9), $0.proto)
             },
             Dimension(slug: "tls-version", title: "TLS version", axis: "TLS version", ordered: false) {
                 ($0.tlsVersion.flatMap(Double.init) ?? 0, $0.tlsVersion.map { "TLS \($0)" } ?? "no TLS")

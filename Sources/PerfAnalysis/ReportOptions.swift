@@ -92,6 +92,11 @@ enum StatLines {
             }
             out.append(("Negotiated", text))
         }
+        if let d = g.datagram {
+            out.append(("Loss", d.lossText))
+            if let rtt = d.roundTripText { out.append(("Round trip", rtt)) }
+            out.append(("Dropped", d.droppedText))
+        }
         if !g.errors.isEmpty { out.append(("Errors", g.errorsText)) }
         if g.handshakeFailures > 0 { out.append(("HS failures", "\(g.handshakeFailures) (server side)")) }
         out.append(("Participants", g.participantsText))

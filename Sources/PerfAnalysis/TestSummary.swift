@@ -22,8 +22,11 @@ package struct TestSummary: Sendable, Equatable {
     /// Handshake benchmark: handshakes per second (all clients' handshakes over the longest
     /// client window); nil when no client reported a window.
     package var handshakeRate: Double?
+    /// Datagram (DTLS) echo: loss, retransmissions, round trips; nil for stream tests.
+    package var datagram: DatagramSummary?
 
     package init(_ c: PerfCase) {
+        datagram = DatagramSummary([c])
         perfCase = c
         clientThroughputs = c.clients.compactMap(\.throughput)
         throughput = clientThroughputs.isEmpty ? nil : clientThroughputs.reduce(0, +)
@@ -67,10 +70,9 @@ package struct TestSummary: Sendable, Equatable {
     }
 
     /// The TLS version asked for when some client negotiated another one
-    /// ("TLSv1.3" for "1.3"); nil when everything matched or was not TLS.
+    /// ("TLSv1.3" for "1.3", "DTLSv1.2" for dtls' "1.2"); nil when everything matched or was not TLS.
     package var versionMismatch: String? {
-        guard let want = perfCase.configuration.tlsVersion else { return nil }
-        let expected = "TLSv" + want
+        guard let expected = perfCase.configuration.expectedVersionName else { return nil }
         return negotiated.keys.contains { $0 != expected } ? expected : nil
     }
 }

@@ -23,7 +23,7 @@ package enum DTLSExampleProgram {
     }
 
     /// `Examples/dtls-quick-start`: jsec's DTLS quick start, opened from NetDatagramSockets; the echo comes back over DTLS 1.2.
-    public static func quickStart() async throws {
+    package static func quickStart() async throws {
         let out = try await ExamplePrograms.run("dtls-quick-start")
         try ExamplePrograms.expectLines(out, ["^Hello DTLS$", "^over DTLSv1\\.2 with \\S+, messages up to \\d+ bytes$"], "dtls-quick-start")
     }

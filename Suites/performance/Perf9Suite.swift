@@ -14,6 +14,8 @@ package let perf9Suite = Suite(
         Role("client-host", count: 1) { p in try await Perf9.clientHost(p) },
     ]
     let versionRule: SkipCase = .predicate { c in
+        // DTLS 1.2 only, and a message must fit one datagram (Perf9DTLS.swift).
+        if c["protocol"] == "dtls" { return Perf9DTLS.skipReason(tlsVersion: c["tls-version"], chunkSize: c["chunk-size"]) }
         let tls = c["protocol"] == "tls" || c["protocol"] == "unix-tls"
         // (AssayValue.none is the matrix's "none", not Optional.none.)
         let noVersion = c["tls-version"] == AssayValue.none
@@ -24,7 +26,7 @@ package let perf9Suite = Suite(
     CoordinatedTest(
         "echo",
         matrix: .inline([
-            "protocol": ["tcp", "tls", "unix", "unix-tls"],
+            "protocol": ["tcp", "tls", "unix", "unix-tls", "dtls"],
             "tls-version": ["1.2", "1.3", nil],
             "chunk-size": [1024, 16_384, 65_536],
             "client-count": [1, 10, 50, 100, 1000],
@@ -35,10 +37,15 @@ package let perf9Suite = Suite(
         ensured: [
             ["protocol": "tls", "tls-version": "1.3", "chunk-size": 16_384, "client-count": 10, "duration": 1],
             ["protocol": "tcp", "tls-version": nil, "chunk-size": 16_384, "client-count": 10, "duration": 1],
+            ["protocol": "dtls", "tls-version": "1.2", "chunk-size": 1024, "client-count": 10, "duration": 1],
         ])
     CoordinatedTest(
         "tls-quick",
         matrix: .inline(["protocol": ["tls"], "tls-version": ["1.3"], "chunk-size": [16_384], "client-count": [4], "duration": [1]]),
+        roles: roles, parallel: .task, timeout: 120, gracefulTimeout: 5)
+    CoordinatedTest(
+        "dtls-quick",
+        matrix: .inline(["protocol": ["dtls"], "tls-version": ["1.2"], "chunk-size": [1024], "client-count": [4], "duration": [1]]),
         roles: roles, parallel: .task, timeout: 120, gracefulTimeout: 5)
     CoordinatedTest(
         "idle-memory",

@@ -27,6 +27,8 @@ enum Perf9 {
 
         var isTLS: Bool { proto == "tls" || proto == "unix-tls" }
         var isUnix: Bool { proto == "unix" || proto == "unix-tls" }
+        /// DTLS 1.2 over UDP (Perf9DTLS.swift): messages, not a stream.
+        var isDTLS: Bool { proto == "dtls" }
 
         init(_ p: ParticipantContext) throws {
             proto = try p.string("protocol")
@@ -72,7 +74,7 @@ enum Perf9 {
             var context: TLSContext?
             // server[0] decides the shared things (port, certificate); the others join it.
             let first = p.index == 0 ? nil : try await p.awaitOne("server", "ready", as: ServerInfo.self, index: 0, timeout: .seconds(30))
-            if load.isTLS {
+            if load.isTLS || load.isDTLS {
                 let identity: CertificateAndKey
                 if let first, let cert = first.certificatePEM, let key = first.privateKeyPEM {
                     identity = CertificateAndKey(certificate: try Certificate(pem: cert), privateKey: try PrivateKey(pem: key))
@@ -81,12 +83,20 @@ enum Perf9 {
                         commonName: "localhost", dnsNames: IPAddress.isLiteral(bindHost) ? [] : [bindHost],
                         ipAddresses: IPAddress.isLiteral(bindHost) ? [bindHost] : [], keyType: .ecP256)
                 }
+                info.certificatePEM = identity.certificatePEM
+                info.privateKeyPEM = try identity.privateKeyPEM
+                if load.isDTLS {
+                    // Each DTLS server has its own UDP port; clients are spread over them round-robin.
+                    let server = try await Perf9DTLS.listen(host: bindHost, identity: identity, load: load, group: group)
+                    info.port = server.port
+                    try await p.emit("ready", info)
+                    try await Perf9DTLS.serveEcho(p, server, duration: load.duration)
+                    return
+                }
                 var config = TLSConfiguration.server(identity)
                 config.minimumVersion = load.tlsVersion ?? .tls1_2
                 config.maximumVersion = load.tlsVersion ?? .tls1_3
                 context = try TLSContext(config)
-                info.certificatePEM = identity.certificatePEM
-                info.privateKeyPEM = try identity.privateKeyPEM
             }
             let listener: NetListener
             if load.isUnix {
@@ -155,27 +165,33 @@ enum Perf9 {
         var connected = false
         var negotiatedVersion: String?
         var errors: [String: Int] = [:]
+        /// DTLS clients: retransmissions, lost messages, late echoes, round-trip sample.
+        var datagram: DatagramCounts?
 
         var json: JSONValue {
-            .object([
+            let fields: [String: JSONValue] = [
                 "bytesSent": .int(bytesSent), "bytesReceived": .int(bytesReceived), "iterations": .int(iterations),
                 "startNanos": .int(Int(startNanos)), "endNanos": .int(Int(endNanos)),
                 "handshakeNanos": handshakeNanos.map { .int(Int($0)) } ?? .null, "connected": .bool(connected),
                 "negotiatedVersion": negotiatedVersion.map { .string($0) } ?? .null,
                 "errors": .object(errors.mapValues { .int($0) }),
-            ])
+            ]
+            return .object(fields.merging(datagram?.json ?? [:]) { a, _ in a })
         }
     }
 
-    static func clientHost(_ p: ParticipantContext) async throws {
+    /// Runs the client-host's clients, reports them, and returns them (the unit smoke test checks them).
+    @discardableResult
+    static func clientHost(_ p: ParticipantContext) async throws -> [ClientResult] {
         raiseFileLimit()
         let load = try Load(p)
         let servers = try await p.awaitAll("server", "ready", as: ServerInfo.self, timeout: .seconds(60))
-        try await withEventLoops(p) { group in
+        return try await withEventLoops(p) { group in
             var contexts: [TLSContext?] = []
             for s in servers {
                 contexts.append(
                     try s.certificatePEM.map { pem in
+                        if load.isDTLS { return try Perf9DTLS.clientContext(certificatePEM: pem) }
                         var c = TLSConfiguration.client(trustRoots: .pem(pem))
                         c.minimumVersion = load.tlsVersion ?? .tls1_2
                         c.maximumVersion = load.tlsVersion ?? .tls1_3
@@ -189,7 +205,12 @@ enum Perf9 {
                 for i in 0..<load.clientCount {
                     let which = (i + p.index) % servers.count
                     tasks.addTask {
-                        await runClient(server: servers[which], context: tlsContexts[which], load: load, deadline: deadline, group: group)
+                        if load.isDTLS, let context = tlsContexts[which] {
+                            return await Perf9DTLS.runClient(
+                                server: servers[which], context: context, load: load, deadline: deadline, group: group,
+                                seed: UInt64(p.index * 1_000_003 + i))
+                        }
+                        return await runClient(server: servers[which], context: tlsContexts[which], load: load, deadline: deadline, group: group)
                     }
                 }
                 var all: [ClientResult] = []
@@ -199,6 +220,7 @@ enum Perf9 {
             p.report(["clients": .array(results.map(\.json))])
             try await p.emit("done")
             try checkThresholds(results, load: load, name: p.name)
+            return results
         }
     }
 
@@ -272,9 +294,10 @@ enum Perf9 {
                 try check(p95 <= v, "\(name): handshake p95 \(p95) ms is above PERF9_MAX_HANDSHAKE_P95_MS=\(v)")
             }
         }
-        for r in results where load.isTLS {
+        for r in results where load.isTLS || load.isDTLS {
             if let got = r.negotiatedVersion, let want = load.tlsVersion {
-                try check(got == want.protocolName, "\(name): asked for \(want.protocolName), negotiated \(got)")
+                let expected = load.isDTLS ? "D" + want.protocolName : want.protocolName
+                try check(got == expected, "\(name): asked for \(expected), negotiated \(got)")
             }
         }
     }
@@ -282,11 +305,14 @@ enum Perf9 {
 
 /// Connection and byte counts of one server participant (updated from many tasks).
 final class ServerCounters: Sendable {
-    private let state = Mutex<(connections: Int, bytes: Int)>((0, 0))
+    private let state = Mutex<(connections: Int, bytes: Int, dropped: Int)>((0, 0, 0))
     func connected() { state.withLock { $0.connections += 1 } }
     func add(bytes: Int) { state.withLock { $0.bytes += bytes } }
+    /// DTLS: messages a connection dropped on a full receive queue.
+    func add(dropped: Int) { state.withLock { $0.dropped += dropped } }
     var connections: Int { state.withLock { $0.connections } }
     var bytes: Int { state.withLock { $0.bytes } }
+    var dropped: Int { state.withLock { $0.dropped } }
 }
 
 extension NetListener {

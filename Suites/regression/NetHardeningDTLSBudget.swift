@@ -4,7 +4,7 @@ import NIOCore
 
 /// Issue 23: the half-open handshake budget. Per-address limits do not stop cookies harvested from many addresses
 /// (10,000 took dtls-echo from 54 to 555 MiB and kept a real peer unanswered for 37 s).
-public enum DTLSHalfOpenBudget {
+package enum DTLSHalfOpenBudget {
     /// Twenty verified ClientHellos from twenty addresses (cookies harvested first, then fired together; nobody
     /// answers the server's flights) against a server whose budget holds 4 half-open handshakes and whose
     /// `maximumSessions` is 8: at most 4 are ever held and the rest are counted as refused (or evicted, on a
@@ -12,7 +12,7 @@ public enum DTLSHalfOpenBudget {
     /// completes its handshake and gets its echo while the flood's handshakes still hold the budget (their handshake
     /// timeout is 60 s): the oldest gives way once older than `halfOpenEvictionAge`. Without the budget the flood
     /// takes all 8 sessions and the real client times out.
-    public static func floodOfVerifiedHellos() async throws {
+    package static func floodOfVerifiedHellos() async throws {
         let first = try await DTLSUnverified.captureHello()
         var config = TestPKI.shared.serverConfiguration()
         config.handshakeTimeout = .seconds(60)  // the flood's handshakes stay for the whole test

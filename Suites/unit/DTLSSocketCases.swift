@@ -1,11 +1,11 @@
 import JSec
 
 /// DTLS opened from `NetDatagramSocket`s, as jsec does: `DTLS.serve` on a bound socket, `DTLS.upgrade` on a connected one.
-public enum DTLSSocketCases {
+package enum DTLSSocketCases {
     static let pki = TestPKI.shared
 
     /// A server socket served, a client socket upgraded: messages both ways, close_notify, the sockets handed over.
-    public static func roundTrip() async throws {
+    package static func roundTrip() async throws {
         let serverSocket = try await NetDatagramSocket.bind(port: 0)
         let server = try await DTLS.serve(serverSocket, configuration: pki.serverConfiguration())
         let port = try DatagramSocketCases.port(of: serverSocket)
@@ -38,7 +38,7 @@ public enum DTLSSocketCases {
 
     /// A bound socket cannot be upgraded as a client, a connected one cannot be served, a stream context is refused:
     /// each a typed error, and the socket stays usable.
-    public static func misuse() async throws {
+    package static func misuse() async throws {
         let bound = try await NetDatagramSocket.bind(port: 0)
         let connected = try await NetDatagramSocket.connect(host: "127.0.0.1", port: try DatagramSocketCases.port(of: bound))
         try await checkThrowsJSec(.usage, "upgrading a bound socket") {

@@ -5,7 +5,7 @@ import JSec
 
 /// `NetDatagramSocket`: the stream contract adapted to datagrams (bind, connect, send, receive, timeouts,
 /// cancellation, close, deinit, the bounded receive queue).
-public enum DatagramSocketCases {
+package enum DatagramSocketCases {
     /// A bound server and a client connected to it.
     static func pair() async throws -> (server: NetDatagramSocket, client: NetDatagramSocket) {
         let server = try await NetDatagramSocket.bind(port: 0)
@@ -21,7 +21,7 @@ public enum DatagramSocketCases {
     }
 
     /// Datagrams of 1 byte to 65,000 bytes go both ways whole; the server sees the client's address and replies to it.
-    public static func roundTrip() async throws {
+    package static func roundTrip() async throws {
         let (server, client) = try await pair()
         for size in [1, 1_400, 65_000] {
             try await client.send(pattern(size))
@@ -40,7 +40,7 @@ public enum DatagramSocketCases {
     }
 
     /// Port 0 binds a port the system picks; binding that port again is EADDRINUSE.
-    public static func portZero() async throws {
+    package static func portZero() async throws {
         let socket = try await NetDatagramSocket.bind(port: 0)
         let port = try port(of: socket)
         try checkEqual(socket.localAddress, .ip(host: "127.0.0.1", port: port), "bound address")
@@ -50,7 +50,7 @@ public enum DatagramSocketCases {
     }
 
     /// Ports out of range and names that do not resolve are typed errors, not traps or wrapped ports.
-    public static func badPortAndHost() async throws {
+    package static func badPortAndHost() async throws {
         for port in [-1, 65_536, 70_000] {
             try await checkThrowsJSec(.usage, "bind to port \(port)") { _ = try await NetDatagramSocket.bind(port: port) }
         }
@@ -71,7 +71,7 @@ public enum DatagramSocketCases {
     }
 
     /// A receive that times out throws `.timeout` and leaves the socket usable.
-    public static func receiveTimeout() async throws {
+    package static func receiveTimeout() async throws {
         let (server, client) = try await pair()
         let e = try await checkThrowsJSec(.timeout, "receive with nothing sent") { _ = try await server.receive(timeout: .milliseconds(100)) }
         try check(e.message.contains("receive"), "the message names the call: \(e)")
@@ -82,7 +82,7 @@ public enum DatagramSocketCases {
     }
 
     /// Cancelling a waiting receive throws `CancellationError` and loses nothing: the next receive gets the datagram.
-    public static func cancelledReceive() async throws {
+    package static func cancelledReceive() async throws {
         let (server, client) = try await pair()
         let waiting = Task { try await server.receive() }
         try await Task.sleep(for: .milliseconds(50))
@@ -99,7 +99,7 @@ public enum DatagramSocketCases {
     }
 
     /// `close()` ends a waiting receive with `.closed`; then receive and send throw `.closed`; close again is harmless.
-    public static func closeWhileReceiving() async throws {
+    package static func closeWhileReceiving() async throws {
         let (server, client) = try await pair()
         let waiting = Task { try await server.receive(timeout: .seconds(30)) }
         try await Task.sleep(for: .milliseconds(50))
@@ -113,7 +113,7 @@ public enum DatagramSocketCases {
     }
 
     /// Two receives at once: the second is a usage error, the first still gets its datagram.
-    public static func concurrentReceive() async throws {
+    package static func concurrentReceive() async throws {
         let (server, client) = try await pair()
         let first = Task { try await server.receive(timeout: .seconds(10)) }
         try await Task.sleep(for: .milliseconds(50))
@@ -125,7 +125,7 @@ public enum DatagramSocketCases {
     }
 
     /// A connected socket receives only its peer's datagrams.
-    public static func connectedFiltersSenders() async throws {
+    package static func connectedFiltersSenders() async throws {
         let (server, client) = try await pair()
         let stranger = try await NetDatagramSocket.bind(port: 0)
         guard let clientAddress = client.localAddress else { throw CheckFailure(message: "no address", file: #fileID, line: #line) }
@@ -143,7 +143,7 @@ public enum DatagramSocketCases {
     }
 
     /// A connected socket whose peer's port is closed reports ECONNREFUSED on the next receive, once.
-    public static func refusedPort() async throws {
+    package static func refusedPort() async throws {
         let gone = try await NetDatagramSocket.bind(port: 0)
         let port = try port(of: gone)
         await gone.close()
@@ -157,7 +157,7 @@ public enum DatagramSocketCases {
 
     /// A flood of `sent` datagrams into a queue of `capacity`: the queue never holds more than `capacity`, the first
     /// `capacity` are kept in order (the newest are dropped), and every drop is counted.
-    public static func queueBound(capacity: Int = 8, sent: Int = 200) async throws {
+    package static func queueBound(capacity: Int = 8, sent: Int = 200) async throws {
         let server = try await NetDatagramSocket.bind(port: 0, receiveQueueCapacity: capacity)
         let client = try await NetDatagramSocket.connect(host: "127.0.0.1", port: try port(of: server))
         for i in 0..<sent {
@@ -184,7 +184,7 @@ public enum DatagramSocketCases {
     }
 
     /// A socket dropped without `close()` releases its port: binding the port again succeeds.
-    public static func deinitCloses() async throws {
+    package static func deinitCloses() async throws {
         var socket: NetDatagramSocket? = try await NetDatagramSocket.bind(port: 0)
         let port = try port(of: socket!)
         socket = nil

@@ -1,7 +1,7 @@
 import Assay
 
 /// `NetDatagramSocket`, JSec's plain UDP socket: the stream contract adapted to datagrams.
-public let datagramSuite = Suite(
+package let datagramSuite = Suite(
     "datagram", category: "unit", description: "NetDatagramSocket: bind, connect, send and receive datagrams, timeouts, cancellation, close, bounds",
     timeout: 60
 ) {

@@ -3,6 +3,7 @@
  *   c-openssl-peer server    --port P --tls 1.3|tcp [--cert c.pem --key k.pem] [--host 127.0.0.1] [--io threads|epoll]
  *   c-openssl-peer echo      --port P --tls 1.3|tcp [--ca c.pem] --clients N --chunk B --duration S [--io threads|epoll]
  *   c-openssl-peer handshake --port P --ca c.pem --clients N --duration S --mode full|resumed [--io threads|epoll]
+ *   c-openssl-peer server|echo --tls dtls1.2 …   DTLS 1.2 over UDP, threads mode only (dtls.c)
  *
  * Two I/O modes, the same pins and the same JSON lines; what OpenSSL itself delivers with no framework on top:
  *   --io threads (default): one thread per connection (server) or per client (echo, handshake),
@@ -14,7 +15,7 @@
  *       one after another before measuring (as in threads mode); the handshake client is event-driven
  *       throughout (non-blocking connect included). Stack name in the JSON: "c-openssl-epoll".
  * Pinned like every peer: TLS 1.3 only, TLS_AES_128_GCM_SHA256, X25519, TCP_NODELAY, server verified
- * (hostname localhost). Build: cc -O2 -Wall -o c-openssl-peer peer.c -lssl -lcrypto -lpthread
+ * (hostname localhost). Build: cc -O2 -Wall -Wextra -Werror -o c-openssl-peer peer.c dtls.c -lssl -lcrypto -lpthread
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -25,6 +26,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <pthread.h>
+
+#include "dtls.h"
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -42,6 +45,7 @@ static struct {
 } o = {.host = "127.0.0.1", .tls = "1.3", .mode = "full", .clients = 1, .chunk = 65536, .duration = 5};
 
 static int use_tls(void) { return strcmp(o.tls, "tcp") != 0; }
+static int use_dtls(void) { return strcmp(o.tls, "dtls1.2") == 0; }
 static const char *stack_name(void) { return o.epoll ? "c-openssl-epoll" : "c-openssl"; }
 
 static int64_t now_ns(void) {
@@ -720,6 +724,15 @@ static int handshake(void) {
 int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     parse(argc, argv);
+    if (use_dtls()) {
+        if (o.epoll) { fprintf(stderr, "c-openssl-peer: --tls dtls1.2 runs in threads mode only (no --io epoll)\n"); return 2; }
+        if (!strcmp(o.cmd, "server")) {
+            if (!o.cert || !o.key) usage();
+            dtls_server(o.host, o.port, o.cert, o.key);
+        }
+        if (!strcmp(o.cmd, "echo")) return dtls_echo(stack_name(), o.host, o.port, o.ca, o.clients, o.chunk, o.duration);
+        usage();
+    }
     if (!strcmp(o.cmd, "server")) server();
     if (!strcmp(o.cmd, "echo")) return echo();
     if (!strcmp(o.cmd, "handshake")) return handshake();

@@ -19,12 +19,13 @@ struct JSecPeer: AsyncParsableCommand {
 struct PeerCommonOptions: ParsableArguments {
     @Option(help: "Address to bind or connect to.") var host = "127.0.0.1"
     @Option(help: "Port (server: 0 picks one).") var port = 0
-    @Option(help: "tcp or 1.3") var tls = "1.3"
+    @Option(help: "tcp, 1.3, or dtls1.2 (DTLS 1.2 over UDP: messages of --chunk bytes)") var tls = "1.3"
     @Option(help: "Event loop threads.") var threads = 1
     @Flag(inversion: .prefixedNo, help: "Run Swift tasks on the event loop threads (JSecRuntime.runTasksOnEventLoops).")
     var tasksOnEventLoops = true
 
-    var isTLS: Bool { tls != "tcp" }
+    var isTLS: Bool { tls == "1.3" }
+    var isDTLS: Bool { tls == "dtls1.2" }
 
     /// The event loops to use: with --tasks-on-event-loops, NIO's shared group (sized to --threads)
     /// also runs every Swift task, so a stream call and its completion stay on one thread.
@@ -36,7 +37,7 @@ struct PeerCommonOptions: ParsableArguments {
     }
 
     func validate() throws {
-        guard ["tcp", "1.3"].contains(tls) else { throw ValidationError("--tls must be tcp or 1.3") }
+        guard ["tcp", "1.3", "dtls1.2"].contains(tls) else { throw ValidationError("--tls must be tcp, 1.3 or dtls1.2") }
     }
 }
 

@@ -26,6 +26,12 @@ struct PeerEcho: AsyncParsableCommand {
     func run() async throws {
         raiseFileLimit()
         let group = common.eventLoopGroup()
+        if common.isDTLS {
+            try await PeerDTLS.echo(
+                host: common.host, port: common.port, serverName: serverName, ca: ca ?? "", clients: clients, chunk: chunk,
+                duration: duration, group: group)
+            return
+        }
         let context = try common.isTLS ? PeerTLS.client(ca: ca ?? "") : nil
         var streams: [NetStream] = []
         var errors = 0

@@ -13,6 +13,11 @@ struct PeerServer: AsyncParsableCommand {
     func run() async throws {
         raiseFileLimit()
         let group = common.eventLoopGroup()
+        if common.isDTLS {
+            guard let cert, let key else { throw ValidationError("--cert and --key are required with --tls dtls1.2") }
+            try await PeerDTLS.serve(host: common.host, port: common.port, cert: cert, key: key, group: group)
+            return
+        }
         let listener: NetListener
         if common.isTLS {
             guard let cert, let key else { throw ValidationError("--cert and --key are required with --tls 1.3") }
