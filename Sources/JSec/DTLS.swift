@@ -28,9 +28,9 @@ public enum DTLS {
         }
         let channel: Channel
         do {
-            channel = try await DatagramBootstrap(group: eventLoopGroup)
-                .channelOption(.recvAllocator, value: DTLSDriver.receiveAllocator)
-                .connect(to: address).value(abandoned: { $0.close(promise: nil) })
+            channel = try await DatagramOpen.open(
+                DatagramBootstrap(group: eventLoopGroup).channelOption(.recvAllocator, value: DTLSDriver.receiveAllocator)
+            ) { $0.connect(to: address) }
         } catch {
             throw JSecError.mapped(error, while: "DTLS connect", target: "\(host):\(port)")
         }
@@ -71,12 +71,12 @@ public enum DTLS {
         do {
             // No SO_REUSEADDR: Linux honours it for UDP, so a second server on a port in use would bind too
             // and the two would split the datagrams. A busy port is an error (EADDRINUSE) instead.
-            let channel = try await DatagramBootstrap(group: eventLoopGroup)
-                .channelOption(.recvAllocator, value: DTLSDriver.receiveAllocator)
-                .channelInitializer { channel in
+            let channel = try await DatagramOpen.open(
+                DatagramBootstrap(group: eventLoopGroup).channelOption(.recvAllocator, value: DTLSDriver.receiveAllocator),
+                initializer: { channel in
                     channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler.value) }
                 }
-                .bind(host: host, port: port).value(abandoned: { $0.close(promise: nil) })
+            ) { $0.bind(host: host, port: port) }
             return DTLSServer(channel: channel, accepted: accepted, stats: stats)
         } catch {
             throw JSecError.mapped(error, while: "DTLS listen", target: "\(host):\(port)")

@@ -99,13 +99,14 @@ public final class NetDatagramSocket: Sendable {
         // No SO_REUSEADDR: Linux honours it for UDP, and two sockets on one port would split the datagrams.
         let bootstrap = DatagramBootstrap(group: JSecRuntime.eventLoopGroup)
             .channelOption(.recvAllocator, value: receiveAllocator)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(DatagramInboxHandler(inbox: inbox))
-                }
-            }
         do {
-            let channel = try await start(bootstrap).value(abandoned: { $0.close(promise: nil) })
+            let channel = try await DatagramOpen.open(
+                bootstrap,
+                initializer: { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(DatagramInboxHandler(inbox: inbox))
+                    }
+                }, start)
             return NetDatagramSocket(channel: channel, inbox: inbox, connectedHost: host)
         } catch {
             throw JSecError.mapped(error, while: host == nil ? "bind UDP" : "connect UDP", target: target)

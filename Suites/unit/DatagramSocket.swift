@@ -49,6 +49,32 @@ package enum DatagramSocketCases {
         await socket.close()
     }
 
+    /// A bind that fails (the port is in use) keeps no descriptor: NIO's DatagramBootstrap left the channel it made
+    /// open and registered, one socket per failed bind, for the life of the process (`DatagramOpen`). The same for
+    /// `DTLS.listen` on a port in use. 64 failed binds; the descriptors other tests open meanwhile are far fewer.
+    package static func failedBindKeepsNoDescriptor() async throws {
+        let socket = try await NetDatagramSocket.bind(port: 0)
+        let port = try port(of: socket)
+        let context = try DTLS.context(TestPKI.shared.serverConfiguration())
+        let before = ProcessResources.openDescriptors
+        for i in 0..<64 {
+            if i.isMultiple(of: 2) {
+                _ = try? await NetDatagramSocket.bind(port: port)
+            } else {
+                _ = try? await DTLS.listen(port: port, context: context)
+            }
+        }
+        // Closing runs on the event loop: a generous deadline for it to finish, not a speed check.
+        var after = ProcessResources.openDescriptors
+        let deadline = ContinuousClock.now + .seconds(20)
+        while after - before >= 16, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+            after = ProcessResources.openDescriptors
+        }
+        await socket.close()
+        try check(after - before < 16, "64 failed binds on port \(port) left \(after - before) more descriptors open (\(before) → \(after))")
+    }
+
     /// Ports out of range and names that do not resolve are typed errors, not traps or wrapped ports.
     package static func badPortAndHost() async throws {
         for port in [-1, 65_536, 70_000] {

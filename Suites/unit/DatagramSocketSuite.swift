@@ -7,6 +7,7 @@ package let datagramSuite = Suite(
 ) {
     Test("round trip") { _ in try await DatagramSocketCases.roundTrip() }
     Test("port 0 and a port in use") { _ in try await DatagramSocketCases.portZero() }
+    Test("a failed bind keeps no descriptor") { _ in try await DatagramSocketCases.failedBindKeepsNoDescriptor() }
     Test("bad port and bad host") { _ in try await DatagramSocketCases.badPortAndHost() }
     Test("receive timeout") { _ in try await DatagramSocketCases.receiveTimeout() }
     Test("cancelled receive loses nothing") { _ in try await DatagramSocketCases.cancelledReceive() }
