@@ -218,11 +218,11 @@ struct ReservoirSampler {
     let capacity: Int
     private(set) var samples: [Int] = []
     private var seen = 0
-    private var state: UInt64
+    private var generator: SeededGenerator
 
     init(capacity: Int, seed: UInt64) {
         self.capacity = capacity
-        state = seed &+ 0x9E37_79B9_7F4A_7C15
+        generator = SeededGenerator(seed: seed)
     }
 
     mutating func add(_ value: Int) {
@@ -231,16 +231,7 @@ struct ReservoirSampler {
             samples.append(value)
             return
         }
-        let j = Int(next() % UInt64(seen))
+        let j = Int(generator.next() % UInt64(seen))
         if j < capacity { samples[j] = value }
-    }
-
-    /// splitmix64.
-    private mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
