@@ -119,7 +119,7 @@ final class HandoffQueue<Element: Sendable>: Sendable {
         case .give(let item): return item
         case .end(.success): return nil
         case .end(.failure(let e)): throw e
-        case .busy: throw JSecError(.usage, "another \(what) is already pending")
+        case .busy: throw JSecError(.usage, "another \(what) is already pending", code: .jsec(.concurrentOperation))
         case .wait(let reserved): id = reserved
         }
         let timer: Task<Void, Never>? = timeout.map { t in

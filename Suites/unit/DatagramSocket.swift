@@ -143,7 +143,8 @@ package enum DatagramSocketCases {
         let (server, client) = try await pair()
         let first = Task { try await server.receive(timeout: .seconds(10)) }
         try await Task.sleep(for: .milliseconds(50))
-        try await checkThrowsJSec(.usage, "a second receive") { _ = try await server.receive(timeout: .seconds(1)) }
+        let e = try await checkThrowsJSec(.usage, "a second receive") { _ = try await server.receive(timeout: .seconds(1)) }
+        try checkEqual(e.code, .jsec(.concurrentOperation), "the second receive's code (\(e))")
         try await client.send("one")
         try checkEqual(try await first.value.bytes, Array("one".utf8), "the first receive")
         await client.close()
