@@ -268,9 +268,7 @@ final class TLSEngine {
             .badCertificate, .unsupportedCertificate, .certificateRevoked, .certificateExpired,
             .certificateUnknown, .unknownCA, .accessDenied, .certificateRequired,
         ]
-        let alerts = entries.compactMap { entry -> TLSAlert? in
-            if case .alertReceived(let alert) = JSecError.Code(entry) { return alert } else { return nil }
-        }
+        let alerts = entries.compactMap { JSecError.Code($0).receivedAlert }
         if serverWantedCertificateWeLack, alerts.contains(.handshakeFailure) || alerts.contains(.certificateRequired) {
             return JSecError(
                 .verification, "the server requires a client certificate and none is configured",

@@ -11,27 +11,6 @@ import Foundation
 ///
 /// Two errors are equal when their category and code are: the message is for people.
 public struct JSecError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Category: String, Sendable, Codable, CaseIterable {
-        /// An option or input given by the program is invalid (found when a configuration is built).
-        case configuration
-        /// The TLS/DTLS handshake failed for a reason other than certificate verification.
-        case handshake
-        /// A certificate chain, hostname or client certificate was rejected (by us or by the peer).
-        case verification
-        /// The operating system or the transport failed (connection refused, reset, …).
-        case io
-        /// An operation did not finish within its timeout. The stream stays usable.
-        case timeout
-        /// The stream (or its write side) is closed.
-        case closed
-        /// The peer broke the protocol (garbage, truncated record, unexpected message).
-        case `protocol`
-        /// A cryptographic operation or a key/certificate/PEM/DER input failed.
-        case crypto
-        /// The API was used in a way it does not allow (e.g. two concurrent reads).
-        case usage
-    }
-
     public let category: Category
     /// What exactly failed, when a layer gave it a number or JSec named it (nil otherwise).
     public let code: Code?
@@ -54,10 +33,11 @@ public struct JSecError: Error, Sendable, Equatable, CustomStringConvertible {
         return "\(category): \(message) [\(openSSLErrors.joined(separator: "; "))]"
     }
 
-    /// Builds an error from OpenSSL's error queue, draining it; the code is its first (root-cause) entry's.
-    public static func openSSL(_ category: Category, _ message: String) -> JSecError {
+    /// Builds an error from OpenSSL's error queue, draining it; the code is its first (root-cause) entry's, or
+    /// `.jsec(.openSSLQueueEmpty)` when OpenSSL failed without an entry.
+    package static func openSSL(_ category: Category, _ message: String) -> JSecError {
         let entries = OpenSSLErrorQueue.drainEntries()
-        return JSecError(category, message, code: entries.first.map(Code.init), openSSLErrors: entries.map(\.text))
+        return JSecError(category, message, code: Code(firstOf: entries), openSSLErrors: entries.map(\.text))
     }
 }
 

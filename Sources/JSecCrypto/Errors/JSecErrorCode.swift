@@ -9,78 +9,55 @@ extension JSecError {
     /// catch let e as JSecError where e.code == .certificate(.unableToGetLocalIssuerCertificate) { … }
     /// catch let e as JSecError where e.code == .alertReceived(.certificateRequired) { … }
     /// ```
-    public enum Code: Hashable, Sendable, CustomStringConvertible {
-        /// Certificate verification failed with this result (OpenSSL's `X509_V_ERR_*`).
-        case certificate(X509VerifyResult)
-        /// The peer sent this TLS/DTLS alert (its AlertDescription number, RFC 8446 §6.2).
-        case alertReceived(TLSAlert)
-        /// The operating system failed with this error number (`errno`: ECONNREFUSED, EADDRINUSE, …).
-        case errno(Int32)
-        /// A host name could not be resolved (getaddrinfo's `EAI_*` code).
-        case addressResolution(Int32)
-        /// OpenSSL failed: the library and reason of the first entry of its error queue
-        /// (`ERR_GET_LIB`, `ERR_GET_REASON`; e.g. library 20 is SSL, 9 is PEM).
-        case openSSL(library: Int32, reason: Int32)
-        /// A condition JSec detects itself.
-        case jsec(Reason)
-
-        /// Conditions JSec detects itself (no lower layer has a number for them).
-        public enum Reason: String, Hashable, Sendable, CaseIterable {
-            /// No public key in the peer's chain matches a configured pin.
-            case pinMismatch
-            /// The application's verification callback rejected the peer (the message carries its reason).
-            case rejectedByVerificationCallback
-            /// OCSP stapling required (`OCSPStatusPolicy.require`), and the server stapled no response.
-            case ocspMissing
-            /// The stapled OCSP response does not parse, is not a successful response, or cannot be checked.
-            case ocspInvalid
-            /// The stapled OCSP response is not signed by the issuer or a responder it authorised.
-            case ocspBadSignature
-            /// The stapled OCSP response is about another certificate.
-            case ocspNotForCertificate
-            /// The stapled OCSP response is expired or not yet valid.
-            case ocspExpired
-            /// The stapled OCSP response says the server certificate is revoked.
-            case ocspRevoked
-            /// The stapled OCSP response says the server certificate's status is unknown.
-            case ocspStatusUnknown
-            /// The server asked for a client certificate and none is configured.
-            case clientCertificateNotConfigured
-            /// The connection ended in the middle of a TLS record.
-            case truncatedRecord
-            /// The peer closed the connection before the handshake completed.
-            case closedDuringHandshake
-            /// The handshake (or a renegotiation) did not complete within the configured time.
-            case handshakeTimeout
-            /// The peer sent nothing for the configured idle time (a DTLS server dropped its session).
-            case peerIdle
-            /// A DTLS message larger than one record can carry (it is refused, never cut).
-            case messageTooLarge
-            /// Another read (or accept) is already pending on this object.
-            case concurrentOperation
-            /// The write side was shut down (TLS close_notify / TCP FIN sent) before this write.
-            case outputShutDown
-            /// Renegotiation is off on this side (`TLSConfiguration.allowRenegotiation`).
-            case renegotiationDisabled
-            /// The peer does not support secure renegotiation (RFC 5746).
-            case insecureRenegotiation
-            /// The peer started a new session on an address whose association was open (DTLS).
-            case sessionReplaced
-            /// The `NetDatagramSocket` was handed to DTLS (`DTLS.upgrade`, `DTLS.serve`): the DTLS connection or server
-            /// owns it now.
-            case socketHandedOver
-            /// A DTLS server ended this half-open handshake to make room for a newer one: its half-open handshake
-            /// budget was full and this one was the oldest, older than `DTLSOptions.halfOpenEvictionAge`.
-            case halfOpenEvicted
-            /// The TLS key log path is not a regular file of this user (a symbolic link, even a dangling one, a FIFO,
-            /// a device, a directory, or a file another user owns): JSec refuses to write secrets there.
-            case unsafeKeyLogFile
-            /// A PEM private key is encrypted and no password was given.
-            case keyEncrypted
+    ///
+    /// A struct, not an enum, so that a new kind of code or a new ``Reason`` is an addition, not a break: compare with
+    /// `==`, or ask an accessor (``errnoValue``, ``openSSLLibrary``, ``jsecReason``…) for the number inside.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// Which layer decided, and its number. Internal: a switch over it stays inside JSecCrypto.
+        enum Kind: Hashable, Sendable {
+            case certificate(X509VerifyResult)
+            case alertReceived(TLSAlert)
+            case errno(Int32)
+            case addressResolution(Int32)
+            case openSSL(library: Int32, reason: Int32)
+            case jsec(Reason)
         }
 
+        let kind: Kind
+
+        private init(_ kind: Kind) { self.kind = kind }
+
+        /// Certificate verification failed with this result (OpenSSL's `X509_V_ERR_*`).
+        public static func certificate(_ result: X509VerifyResult) -> Code { Code(.certificate(result)) }
+        /// The peer sent this TLS/DTLS alert (its AlertDescription number, RFC 8446 §6.2).
+        public static func alertReceived(_ alert: TLSAlert) -> Code { Code(.alertReceived(alert)) }
+        /// The operating system failed with this error number (`errno`: ECONNREFUSED, EADDRINUSE, …).
+        public static func errno(_ number: Int32) -> Code { Code(.errno(number)) }
+        /// A host name could not be resolved (getaddrinfo's `EAI_*` code).
+        public static func addressResolution(_ code: Int32) -> Code { Code(.addressResolution(code)) }
+        /// OpenSSL failed: the library and reason of the first entry of its error queue
+        /// (`ERR_GET_LIB`, `ERR_GET_REASON`; e.g. library 20 is SSL, 9 is PEM).
+        public static func openSSL(library: Int32, reason: Int32) -> Code { Code(.openSSL(library: library, reason: reason)) }
+        /// A condition JSec detects itself.
+        public static func jsec(_ reason: Reason) -> Code { Code(.jsec(reason)) }
+
+        /// The verification result of a ``certificate(_:)`` code, else nil.
+        public var verifyResult: X509VerifyResult? { if case .certificate(let r) = kind { r } else { nil } }
+        /// The alert of an ``alertReceived(_:)`` code, else nil.
+        public var receivedAlert: TLSAlert? { if case .alertReceived(let a) = kind { a } else { nil } }
+        /// The number of an ``errno(_:)`` code, else nil.
+        public var errnoValue: Int32? { if case .errno(let n) = kind { n } else { nil } }
+        /// getaddrinfo's `EAI_*` code of an ``addressResolution(_:)`` code, else nil.
+        public var addressResolutionError: Int32? { if case .addressResolution(let n) = kind { n } else { nil } }
+        /// The OpenSSL library (`ERR_GET_LIB`) of an ``openSSL(library:reason:)`` code, else nil.
+        public var openSSLLibrary: Int32? { if case .openSSL(let library, _) = kind { library } else { nil } }
+        /// The OpenSSL reason (`ERR_GET_REASON`) of an ``openSSL(library:reason:)`` code, else nil.
+        public var openSSLReason: Int32? { if case .openSSL(_, let reason) = kind { reason } else { nil } }
+        /// The reason of a ``jsec(_:)`` code, else nil.
+        public var jsecReason: Reason? { if case .jsec(let r) = kind { r } else { nil } }
+
         public var description: String {
-            switch self {
+            switch kind {
             case .certificate(let r): return "X509 \(r.rawValue) (\(r))"
             case .alertReceived(let a): return "alert \(a.rawValue) (\(a))"
             case .errno(let n): return errnoName(n)
@@ -101,12 +78,18 @@ extension JSecError {
             let lib = ERR_GET_LIB(entry.code)
             let reason = ERR_GET_REASON(entry.code)
             if lib == ERR_LIB_SYS {
-                self = .errno(reason)
+                self.init(.errno(reason))
             } else if lib == ERR_LIB_SSL, reason >= SSL_AD_REASON_OFFSET, reason < SSL_AD_REASON_OFFSET + 256 {
-                self = .alertReceived(TLSAlert(rawValue: UInt8(reason - SSL_AD_REASON_OFFSET)))
+                self.init(.alertReceived(TLSAlert(rawValue: UInt8(reason - SSL_AD_REASON_OFFSET))))
             } else {
-                self = .openSSL(library: lib, reason: reason)
+                self.init(.openSSL(library: lib, reason: reason))
             }
+        }
+
+        /// The code of the first (root-cause) entry of a drained error queue; ``Reason/openSSLQueueEmpty`` when
+        /// OpenSSL failed without an entry.
+        package init(firstOf entries: [OpenSSLErrorQueue.Entry]) {
+            if let first = entries.first { self.init(first) } else { self.init(.jsec(.openSSLQueueEmpty)) }
         }
     }
 
