@@ -22,7 +22,7 @@ do {
         print("wrote \(args[1]).enc (\(AEAD.info(algorithm).name), \(input.count) bytes of plaintext)")
     } else {
         let bytes = Array(input)
-        guard bytes.count >= 16 + 12 + 16 else { throw JSecError(.crypto, "input too short") }
+        guard bytes.count >= 16 + 12 + 16 else { throw JSecError(.crypto, "input too short", code: .jsec(.malformedInput)) }
         let salt = Array(bytes[0..<16]), nonce = Array(bytes[16..<28])
         let plaintext = try AEAD.open(
             algorithm, key: try key(salt), nonce: nonce, ciphertext: bytes[28..<(bytes.count - 16)],

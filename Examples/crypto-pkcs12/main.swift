@@ -7,7 +7,7 @@ import JSecCrypto
 
 let args = Array(CommandLine.arguments.dropFirst())
 func read(_ path: String) throws -> [UInt8] {
-    guard let d = FileManager.default.contents(atPath: path) else { throw JSecError(.configuration, "cannot read \(path)") }
+    guard let d = FileManager.default.contents(atPath: path) else { throw JSecError(.configuration, "cannot read \(path)", code: .jsec(.invalidArgument)) }
     return Array(d)
 }
 do {

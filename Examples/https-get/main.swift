@@ -34,7 +34,7 @@ struct HTTPSGet: AsyncParsableCommand {
             let text = String(decoding: response, as: UTF8.self)
             guard let headerEnd = text.range(of: "\r\n\r\n") else {
                 print(text)
-                throw JSecError(.protocol, "the response has no end of headers")
+                throw JSecError(.protocol, "the response has no end of headers", code: .jsec(.malformedInput))
             }
             let head = text[..<headerEnd.lowerBound]
             print(head.split(separator: "\r\n", maxSplits: 1).first.map(String.init) ?? "")

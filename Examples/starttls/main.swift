@@ -69,7 +69,7 @@ struct LineReader {
                 return line
             }
             guard let more = try await stream.read(max: 1024, timeout: .seconds(10)) else {
-                throw JSecError(.closed, "the connection ended in the middle of a line")
+                throw JSecError(.closed, "the connection ended in the middle of a line", code: .jsec(.closed))
             }
             buffer += more
         }
@@ -88,8 +88,13 @@ struct LineReader {
 
     mutating func expect(_ code: String) async throws {
         let r = try await reply()
-        guard r.last?.hasPrefix(code) == true else { throw JSecError(.protocol, "expected \(code), got \(r.last ?? "nothing")") }
+        guard r.last?.hasPrefix(code) == true else { throw UnexpectedReply(description: "expected \(code), got \(r.last ?? "nothing")") }
     }
+}
+
+/// The peer answered with another SMTP reply code than the dialogue expects (an application error, not JSec's).
+struct UnexpectedReply: Error, CustomStringConvertible {
+    let description: String
 }
 
 /// A toy SMTP server: greeting, EHLO, STARTTLS (then TLS on the same connection), EHLO, QUIT.

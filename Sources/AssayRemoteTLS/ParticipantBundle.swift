@@ -15,7 +15,7 @@ struct ParticipantBundle: Sendable {
     init(text: String) throws {
         let certs = try Certificate.chain(pem: text)
         guard certs.count >= 2, let leaf = certs.first, let ca = certs.last else {
-            throw JSecError(.configuration, "the bundle must hold the participant's certificate and the run's CA certificate")
+            throw JSecError(.configuration, "the bundle must hold the participant's certificate and the run's CA certificate", code: .jsec(.malformedInput))
         }
         certificate = leaf
         self.ca = ca

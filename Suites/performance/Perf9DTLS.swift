@@ -124,8 +124,8 @@ enum Perf9DTLS {
             guard load.chunkSize <= c.maximumMessageSize, load.chunkSize >= 8 else {
                 throw JSecError(
                     .usage,
-                    "chunk-size \(load.chunkSize) does not fit this DTLS connection: messages are 8…\(c.maximumMessageSize) bytes (\(c.cipher), mtu \(mtu))"
-                )
+                    "chunk-size \(load.chunkSize) does not fit this DTLS connection: messages are 8…\(c.maximumMessageSize) bytes (\(c.cipher), mtu \(mtu))",
+                    code: .jsec(.invalidArgument))
             }
             var payload = [UInt8](repeating: 0x5A, count: load.chunkSize)
             var sampler = ReservoirSampler(capacity: rttSampleSize, seed: seed)
@@ -181,7 +181,7 @@ enum Perf9DTLS {
             } catch let e as JSecError where e.category == .timeout {
                 return false
             }
-            guard let message else { throw JSecError(.closed, "the DTLS server sent close_notify") }
+            guard let message else { throw JSecError(.closed, "the DTLS server sent close_notify", code: .jsec(.closed)) }
             let got = message.count >= 8 ? message[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } : 0
             if got == sequence && message.count == size { return true }
             r.datagram!.lateEchoes += 1

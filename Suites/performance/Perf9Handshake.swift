@@ -33,7 +33,7 @@ enum Perf9Handshake {
                 case "rsa-2048": return .rsa2048
                 case "p-256": return .ecP256
                 case "ed25519": return .ed25519
-                default: throw JSecError(.usage, "perf9/handshake: unknown key-type \(keyType)")
+                default: throw JSecError(.usage, "perf9/handshake: unknown key-type \(keyType)", code: .jsec(.unknownName))
                 }
             }
         }
@@ -158,7 +158,7 @@ enum Perf9Handshake {
         do {
             try await stream.write([0x5A])
             let back = try await stream.chunk(1, timeout: .seconds(30))
-            if back.count != 1 { throw JSecError(.closed, "server closed before echoing") }
+            if back.count != 1 { throw JSecError(.closed, "server closed before echoing", code: .jsec(.closed)) }
         } catch {
             await stream.close()
             throw error

@@ -253,7 +253,7 @@ enum Perf9 {
                 r.bytesSent += payload.readableBytes
                 let back = try await stream.chunkBuffer(payload.readableBytes, timeout: .seconds(30))
                 r.bytesReceived += back.readableBytes
-                if back.readableBytes < payload.readableBytes { throw JSecError(.closed, "server closed the stream") }
+                if back.readableBytes < payload.readableBytes { throw JSecError(.closed, "server closed the stream", code: .jsec(.closed)) }
                 r.iterations += 1
             }
             r.endNanos = DispatchTime.now().uptimeNanoseconds

@@ -92,9 +92,7 @@ enum ErrorText {
         let e = try await checkThrowsJSec(.io, "connect to an unresolvable name") {
             _ = try await NetStream.connect(host: "no-such-host.invalid", port: 443, timeout: .seconds(20))
         }
-        guard e.code?.addressResolutionError != nil else {
-            throw CheckFailure(message: "code \(String(describing: e.code)) (\(e))", file: #fileID, line: #line)
-        }
+        guard e.code.addressResolutionError != nil else { throw CheckFailure(message: "code \(e.code) (\(e))", file: #fileID, line: #line) }
         // The prefix only: the resolver's own text after it differs between C libraries and networks.
         try check(
             e.message.hasPrefix("cannot resolve host: no-such-host.invalid:443 (") && e.message.allSatisfy { !$0.isNewline },
@@ -172,8 +170,8 @@ enum ErrorText {
         try checkEqual(JSecError.Code.alertReceived(.certificateRequired).description, "alert 116 (certificate required)", "alert code text")
         // JSecError.openSSL takes the code from OpenSSL's queue: a PEM parse failure is a PEM-library reason.
         let e = try checkThrowsJSecSync(.crypto, "garbage PEM") { _ = try PrivateKey(pem: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n") }
-        guard let library = e.code?.openSSLLibrary, let reason = e.code?.openSSLReason else {
-            throw CheckFailure(message: "a failed parse carries OpenSSL's code: \(e) code \(String(describing: e.code))", file: #fileID, line: #line)
+        guard let library = e.code.openSSLLibrary, let reason = e.code.openSSLReason else {
+            throw CheckFailure(message: "a failed parse carries OpenSSL's code: \(e) code \(e.code)", file: #fileID, line: #line)
         }
         try check(library > 0 && reason > 0, "library \(library), reason \(reason)")
     }

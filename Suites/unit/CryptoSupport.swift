@@ -39,9 +39,9 @@ enum CryptoSupport {
 
     /// JSecError: categories, messages, OpenSSL's queue drained into the error, never leaking into the next call.
     static func errors() throws {
-        let e = JSecError(.crypto, "broken", openSSLErrors: ["err:1", "err:2"])
+        let e = JSecError(.crypto, "broken", code: .jsec(.malformedInput), openSSLErrors: ["err:1", "err:2"])
         try checkEqual(e.description, "crypto: broken [err:1; err:2]", "description")
-        try checkEqual(JSecError(.io, "x").description, "io: x", "description without OpenSSL text")
+        try checkEqual(JSecError(.io, "x", code: .jsec(.transportError)).description, "io: x", "description without OpenSSL text")
         try checkEqual(JSecError.Category.allCases.count, 9, "categories")
         for c in JSecError.Category.allCases { try checkEqual(JSecError.Category(rawValue: c.rawValue), c, "category raw value") }
         // A failing parse carries OpenSSL's text; the queue is empty afterwards.

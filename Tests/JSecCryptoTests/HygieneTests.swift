@@ -58,7 +58,9 @@ import JSecCrypto
                 group.addTask {
                     let msg = Array("message \(i)".utf8)
                     let sig = try key.sign(msg)
-                    guard try key.publicKey.verify(sig, for: msg) else { throw JSecError(.crypto, "verify failed in task \(i)") }
+                    guard try key.publicKey.verify(sig, for: msg) else {
+                        throw JSecError(.crypto, "verify failed in task \(i)", code: .jsec(.signatureInvalid))
+                    }
                     _ = try Digest.hash(.sha256, msg)
                     return try ca.issue(CertificateRequest(commonName: "t\(i)")).certificate.serialNumberHex
                 }

@@ -259,7 +259,7 @@ import Testing
         #expect(server.messages().isEmpty)
         #expect(try server.sent().isEmpty)
         server.driver.closeLocally()
-        server.driver.fail(JSecError(.protocol, "late"))
+        server.driver.fail(JSecError(.protocol, "late", code: .jsec(.transportError)))
         #expect(server.state == "closed(closed)", "the first end stays")
     }
 }

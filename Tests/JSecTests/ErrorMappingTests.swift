@@ -17,7 +17,7 @@ import Testing
     }
 
     @Test func channelErrors() {
-        #expect(JSecError.from(ChannelError.ioOnClosedChannel, while: "read") == JSecError(.closed, ""))
+        #expect(JSecError.from(ChannelError.ioOnClosedChannel, while: "read") == JSecError(.closed, "", code: .jsec(.closed)))
         #expect(JSecError.from(ChannelError.alreadyClosed, while: "read").message == "read: the stream is closed")
         #expect(JSecError.from(ChannelError.eof, while: "read").category == .closed)
         #expect(JSecError.from(ChannelError.outputClosed, while: "write") == JSecError(.closed, "", code: .jsec(.outputShutDown)))
@@ -33,10 +33,10 @@ import Testing
         let original = JSecError(.verification, "the peer rejected our certificate: bad certificate", code: .alertReceived(.badCertificate))
         let passed = JSecError.from(original, while: "read")
         #expect(passed == original && passed.message == original.message)
-        #expect(JSecError.from(CancellationError(), while: "accept") == JSecError(.closed, ""))
+        #expect(JSecError.from(CancellationError(), while: "accept") == JSecError(.closed, "", code: .jsec(.cancelled)))
         struct Odd: Error {}
         let odd = JSecError.from(Odd(), while: "connect")
-        #expect(odd.category == .io && odd.code == nil && odd.message.hasPrefix("connect: "))
+        #expect(odd.category == .io && odd.code == .jsec(.transportError) && odd.message.hasPrefix("connect: "))
     }
 
     @Test func connectionErrorsFromNIOHaveOneLine() async throws {

@@ -113,7 +113,7 @@ import Testing
         try pair.server.channel.writeInbound(ByteBuffer(bytes: [22, 3, 1, 0, 4, 99, 0, 0, 0]))
         let e = try #require(pair.server.handshakeError)
         #expect(e.category == .handshake, "\(e)")
-        guard let library = e.code?.openSSLLibrary else { Issue.record("an OpenSSL code: \(e)"); return }
+        guard let library = e.code.openSSLLibrary else { Issue.record("an OpenSSL code: \(e)"); return }
         #expect(library == 20, "an SSL-library reason")
         let alert = try #require(try pair.server.takeOutbound())
         #expect(alert.getInteger(at: alert.readerIndex, as: UInt8.self) == 21, "an alert record goes out")
@@ -282,7 +282,7 @@ import Testing
         try pair.server.channel.writeInbound(junk)
         let e = try #require(pair.server.recorder.errors.first as? JSecError)
         #expect(e.category == .protocol, "\(e)")
-        guard e.code?.openSSLLibrary == 20 else { Issue.record("an SSL-library reason: \(e)"); return }
+        guard e.code.openSSLLibrary == 20 else { Issue.record("an SSL-library reason: \(e)"); return }
         #expect(!pair.server.channel.isActive, "the connection is closed")
         let w = pair.server.write("after")
         #expect(jsecError(w.completedResult)?.category == .closed, "writes after the failure: closed")
@@ -319,7 +319,7 @@ import Testing
     @Test func keyUpdateOnTLS12IsAUsageError() throws {
         let pair = try TLSPair.connected(.tls1_2)
         defer { pair.finish() }
-        #expect(throws: JSecError(.usage, "")) { try pair.client.handler.updateKeys(requestPeer: false) }
+        #expect(throws: JSecError(.usage, "", code: .jsec(.notInNegotiatedVersion))) { try pair.client.handler.updateKeys(requestPeer: false) }
     }
 
     @Test func renegotiationHoldsWritesUntilItCompletes() throws {

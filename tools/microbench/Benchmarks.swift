@@ -69,7 +69,7 @@ enum Benchmarks {
     /// so the client has stored a ticket by the time it closes.
     static func exchange(_ s: NetStream) async throws {
         try await s.write([1])
-        guard try await s.read(max: 1, timeout: .seconds(30)) == [1] else { throw JSecError(.closed, "no reply from the server") }
+        guard try await s.read(max: 1, timeout: .seconds(30)) == [1] else { throw BenchError("no reply from the server") }
         await s.close()
     }
 
@@ -83,7 +83,7 @@ enum Benchmarks {
                     op: {
                         try await client.write(buffer)
                         let got = try await server.chunkBuffer(size, timeout: .seconds(30))
-                        guard got.readableBytes == size else { throw JSecError(.closed, "short read: \(got.readableBytes) of \(size)") }
+                        guard got.readableBytes == size else { throw BenchError("short read: \(got.readableBytes) of \(size)") }
                     },
                     tearDown: {
                         await client.close()
@@ -94,7 +94,7 @@ enum Benchmarks {
                 op: {
                     try await client.write(payload)
                     let got = try await server.chunk(size, timeout: .seconds(30))
-                    guard got.count == size else { throw JSecError(.closed, "short read: \(got.count) of \(size)") }
+                    guard got.count == size else { throw BenchError("short read: \(got.count) of \(size)") }
                 },
                 tearDown: {
                     await client.close()
@@ -123,7 +123,7 @@ enum Benchmarks {
             return Operation(
                 op: {
                     let s = try await TLS.connect(host: "127.0.0.1", port: port, context: cc, timeout: .seconds(30))
-                    if resume && s.tls?.sessionReused != true { throw JSecError(.handshake, "the session was not resumed") }
+                    if resume && s.tls?.sessionReused != true { throw BenchError("the session was not resumed") }
                     try await exchange(s)
                 },
                 tearDown: {

@@ -116,18 +116,18 @@ public enum DTLS {
 
     private static func peerAddress(_ peer: SocketAddress?, _ channel: Channel) throws -> SocketAddress {
         guard let target = peer ?? channel.remoteAddress else {
-            throw JSecError(.usage, "DTLS upgrade needs the peer's address: pass peer:, or connect the UDP channel first")
+            throw JSecError(.usage, "DTLS upgrade needs the peer's address: pass peer:, or connect the UDP channel first", code: .jsec(.invalidArgument))
         }
         return target
     }
 
     static func validateServer(_ context: TLSContext) throws {
         guard context.transport == .datagram else {
-            throw JSecError(.configuration, "DTLS needs a datagram context: TLSContext(configuration, transport: .datagram)")
+            throw JSecError(.configuration, "DTLS needs a datagram context: TLSContext(configuration, transport: .datagram)", code: .jsec(.wrongTransport))
         }
         let c = context.configuration
         guard c.certificateChain != nil || !c.sniCertificates.isEmpty else {
-            throw JSecError(.configuration, "a DTLS server needs a certificate chain and private key")
+            throw JSecError(.configuration, "a DTLS server needs a certificate chain and private key", code: .jsec(.missingOption))
         }
     }
 
@@ -151,7 +151,7 @@ public enum DTLS {
         do {
             return try await channel.eventLoop.flatSubmit { () -> EventLoopFuture<DTLSConnection> in
                 let loop = channel.eventLoop
-                guard channel.isActive else { return loop.makeFailedFuture(JSecError(.closed, "DTLS: the UDP channel is closed")) }
+                guard channel.isActive else { return loop.makeFailedFuture(JSecError(.closed, "DTLS: the UDP channel is closed", code: .jsec(.closed))) }
                 let driver = DTLSDriver(
                     engine: engine.value, tag: tagBox.value, peer: peer, localAddress: channel.localAddress,
                     options: options, eventLoop: loop, allocator: channel.allocator, sessionCacheKey: key)
@@ -174,7 +174,7 @@ public enum DTLS {
             // The handshake was abandoned half-way: the association ends (a client's socket closes with it).
             channel.eventLoop.execute {
                 if let h = try? channel.pipeline.syncOperations.handler(type: DTLSPeerHandler.self) {
-                    h.driver.fail(JSecError(.closed, "DTLS handshake cancelled"))
+                    h.driver.fail(JSecError(.closed, "DTLS handshake cancelled", code: .jsec(.cancelled)))
                 } else if ownsChannel {
                     channel.close(promise: nil)
                 }

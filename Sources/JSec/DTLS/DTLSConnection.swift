@@ -63,7 +63,7 @@ public final class DTLSConnection: Sendable {
         let maximum = maximumMessageSize
         do {
             try await driver.eventLoop.flatSubmit { driver.value.write(buffer, maximum: maximum) }
-                .value(timeout: timeout, timeoutError: JSecError(.timeout, "DTLS write timed out after \(timeout ?? .zero)"))
+                .value(timeout: timeout, timeoutError: JSecError(.timeout, "DTLS write timed out after \(timeout ?? .zero)", code: .jsec(.operationTimeout)))
         } catch {
             throw JSecError.mapped(error, while: "DTLS write")
         }

@@ -16,17 +16,21 @@ extension TLSContext {
         let c = configuration
         // DTLS 1.2 is the DTLS of TLS 1.2 (RFC 6347); OpenSSL 3.0 has no DTLS 1.3.
         guard c.securityProfile != .modern else {
-            throw JSecError(.configuration, "the .modern security profile is TLS 1.3 only; DTLS is DTLS 1.2 (use .intermediate or .compatible)")
+            throw JSecError(
+                .configuration, "the .modern security profile is TLS 1.3 only; DTLS is DTLS 1.2 (use .intermediate or .compatible)",
+                code: .jsec(.conflictingOptions))
         }
         guard c.minimumVersion == .tls1_2 else {
             throw JSecError(
-                .configuration, "DTLS supports DTLS 1.2 only (the datagram form of TLS 1.2), but the minimum version is \(c.minimumVersion.rawValue)")
+                .configuration, "DTLS supports DTLS 1.2 only (the datagram form of TLS 1.2), but the minimum version is \(c.minimumVersion.rawValue)",
+                code: .jsec(.conflictingOptions))
         }
         guard c.cipherSuites == nil else {
-            throw JSecError(.configuration, "cipherSuites configures TLS 1.3 only; DTLS 1.2 takes its ciphers from cipherList")
+            throw JSecError(
+                .configuration, "cipherSuites configures TLS 1.3 only; DTLS 1.2 takes its ciphers from cipherList", code: .jsec(.conflictingOptions))
         }
         guard !c.allowRenegotiation else {
-            throw JSecError(.configuration, "allowRenegotiation is not supported with DTLS")
+            throw JSecError(.configuration, "allowRenegotiation is not supported with DTLS", code: .jsec(.conflictingOptions))
         }
         let v = jsec_DTLS1_2_VERSION()
         guard jsec_SSL_CTX_set_min_proto_version(ctx, v) == 1, jsec_SSL_CTX_set_max_proto_version(ctx, v) == 1 else {

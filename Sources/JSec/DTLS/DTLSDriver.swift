@@ -88,14 +88,14 @@ final class DTLSDriver {
         options: DTLSOptions, tag: DTLSEngineTag
     ) throws -> TLSEngine {
         guard context.transport == .datagram else {
-            throw JSecError(.configuration, "DTLS needs a datagram context: TLSContext(configuration, transport: .datagram)")
+            throw JSecError(.configuration, "DTLS needs a datagram context: TLSContext(configuration, transport: .datagram)", code: .jsec(.wrongTransport))
         }
         let engine = try TLSEngine(context: context, role: role, serverName: serverName, session: session)
         try tag.attach(to: engine.ssl)
         SSL_set_options(engine.ssl, jsec_SSL_OP_NO_QUERY_MTU())
         guard jsec_SSL_set_mtu(engine.ssl, options.mtu) > 0 else {  // returns the mtu it set
             _ = OpenSSLErrorQueue.drain()
-            throw JSecError(.configuration, "OpenSSL refused the DTLS mtu \(options.mtu)")
+            throw JSecError(.configuration, "OpenSSL refused the DTLS mtu \(options.mtu)", code: .jsec(.invalidOption))
         }
         return engine
     }
@@ -225,10 +225,10 @@ final class DTLSDriver {
 
     func write(_ message: ByteBuffer, maximum: Int) -> EventLoopFuture<Void> {
         guard case .active = state else {
-            return eventLoop.makeFailedFuture(JSecError(.closed, "write: the DTLS connection is closed"))
+            return eventLoop.makeFailedFuture(JSecError(.closed, "write: the DTLS connection is closed", code: .jsec(.closed)))
         }
         guard message.readableBytes > 0 else {
-            return eventLoop.makeFailedFuture(JSecError(.usage, "write: a DTLS message cannot be empty"))
+            return eventLoop.makeFailedFuture(JSecError(.usage, "write: a DTLS message cannot be empty", code: .jsec(.invalidArgument)))
         }
         guard message.readableBytes <= maximum else {
             return eventLoop.makeFailedFuture(
@@ -253,7 +253,7 @@ final class DTLSDriver {
             flush()
         case .idle, .handshaking: break
         }
-        end(JSecError(.closed, "read: the DTLS connection is closed"))
+        end(JSecError(.closed, "read: the DTLS connection is closed", code: .jsec(.closed)))
     }
 
     /// Ends without sending anything (the peer's address now belongs to a new association).
@@ -288,7 +288,7 @@ final class DTLSDriver {
         self.onEnd = nil
         onEnd?(self)
         if let waiters {
-            let failure = error ?? JSecError(.handshake, "the peer closed the DTLS association during the handshake")
+            let failure = error ?? JSecError(.handshake, "the peer closed the DTLS association during the handshake", code: .jsec(.closedDuringHandshake))
             engine.context.logger.handshakeFailed("DTLS", role: engine.role, peer: peer, error: failure)
             for waiter in waiters { waiter(.failure(failure)) }
         }
@@ -346,7 +346,9 @@ final class DTLSDriver {
         let r = jsec_DTLSv1_handle_timeout(engine.ssl)
         if r < 0 {
             let detail = OpenSSLErrorQueue.drain()
-            fail(JSecError(.timeout, "DTLS handshake: the peer did not answer after repeated retransmissions", openSSLErrors: detail))
+            fail(
+                JSecError(
+                    .timeout, "DTLS handshake: the peer did not answer after repeated retransmissions", code: .jsec(.handshakeTimeout), openSSLErrors: detail))
             return
         }
         _ = OpenSSLErrorQueue.drain()

@@ -61,31 +61,32 @@ public struct DTLSOptions: Sendable, Hashable {
 
     func validate() throws {
         guard (256...Self.maximumDatagram).contains(mtu) else {
-            throw JSecError(.configuration, "DTLS mtu must be 256…\(Self.maximumDatagram) bytes, got \(mtu)")
+            throw JSecError(.configuration, "DTLS mtu must be 256…\(Self.maximumDatagram) bytes, got \(mtu)", code: .jsec(.invalidOption))
         }
         guard initialRetransmissionTimeout >= .milliseconds(10), initialRetransmissionTimeout <= .seconds(60) else {
-            throw JSecError(.configuration, "initialRetransmissionTimeout must be 10 ms…60 s, got \(initialRetransmissionTimeout)")
+            throw JSecError(.configuration, "initialRetransmissionTimeout must be 10 ms…60 s, got \(initialRetransmissionTimeout)", code: .jsec(.invalidOption))
         }
         if let idle = peerIdleTimeout, idle <= .zero {
-            throw JSecError(.configuration, "peerIdleTimeout must be positive (or nil), got \(idle)")
+            throw JSecError(.configuration, "peerIdleTimeout must be positive (or nil), got \(idle)", code: .jsec(.invalidOption))
         }
-        guard maximumSessions > 0 else { throw JSecError(.configuration, "maximumSessions must be > 0, got \(maximumSessions)") }
+        guard maximumSessions > 0 else { throw JSecError(.configuration, "maximumSessions must be > 0, got \(maximumSessions)", code: .jsec(.invalidOption)) }
         guard cookieSecretLifetime >= .milliseconds(100), cookieSecretLifetime <= .seconds(86_400) else {
-            throw JSecError(.configuration, "cookieSecretLifetime must be 100 ms…1 day, got \(cookieSecretLifetime)")
+            throw JSecError(.configuration, "cookieSecretLifetime must be 100 ms…1 day, got \(cookieSecretLifetime)", code: .jsec(.invalidOption))
         }
         guard maximumHandshakesPerAddress > 0 else {
-            throw JSecError(.configuration, "maximumHandshakesPerAddress must be > 0, got \(maximumHandshakesPerAddress)")
+            throw JSecError(.configuration, "maximumHandshakesPerAddress must be > 0, got \(maximumHandshakesPerAddress)", code: .jsec(.invalidOption))
         }
         guard halfOpenHandshakeBudget >= Self.halfOpenHandshakeCharge else {
             throw JSecError(
                 .configuration,
-                "halfOpenHandshakeBudget must hold at least one half-open handshake (\(Self.halfOpenHandshakeCharge) bytes), got \(halfOpenHandshakeBudget)")
+                "halfOpenHandshakeBudget must hold at least one half-open handshake (\(Self.halfOpenHandshakeCharge) bytes), got \(halfOpenHandshakeBudget)",
+                code: .jsec(.invalidOption))
         }
         guard halfOpenEvictionAge >= .zero, halfOpenEvictionAge <= .seconds(86_400) else {
-            throw JSecError(.configuration, "halfOpenEvictionAge must be 0…1 day, got \(halfOpenEvictionAge)")
+            throw JSecError(.configuration, "halfOpenEvictionAge must be 0…1 day, got \(halfOpenEvictionAge)", code: .jsec(.invalidOption))
         }
         guard receiveQueueCapacity > 0 else {
-            throw JSecError(.configuration, "receiveQueueCapacity must be > 0, got \(receiveQueueCapacity)")
+            throw JSecError(.configuration, "receiveQueueCapacity must be > 0, got \(receiveQueueCapacity)", code: .jsec(.invalidOption))
         }
     }
 }

@@ -24,7 +24,7 @@ final class DTLSPeerHandler: ChannelInboundHandler, RemovableChannelHandler {
         let loop = context.eventLoop
         driver.transmit = { [weak self] datagram in
             guard let self, let ctx = self.context else {
-                return loop.makeFailedFuture(JSecError(.closed, "the UDP channel is closed"))
+                return loop.makeFailedFuture(JSecError(.closed, "the UDP channel is closed", code: .jsec(.closed)))
             }
             // A connected socket takes plain buffers; an unconnected one needs the address on each datagram.
             if connected { return ctx.writeAndFlush(NIOAny(datagram)) }
@@ -34,7 +34,7 @@ final class DTLSPeerHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        driver.fail(JSecError(.closed, "the DTLS handler was removed from the UDP channel"))
+        driver.fail(JSecError(.closed, "the DTLS handler was removed from the UDP channel", code: .jsec(.closed)))
         self.context = nil
     }
 
@@ -44,7 +44,7 @@ final class DTLSPeerHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        driver.fail(JSecError(.closed, "the UDP channel closed"))
+        driver.fail(JSecError(.closed, "the UDP channel closed", code: .jsec(.closed)))
         context.fireChannelInactive()
     }
 
@@ -60,7 +60,7 @@ final class DTLSPeerHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// ICMP port unreachable on a connected socket surfaces here: during the handshake it means nobody listens.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if !driver.isEstablished, !driver.isClosed, let io = error as? IOError, io.errnoCode == ECONNREFUSED {
-            driver.fail(JSecError(.io, "DTLS handshake: \(driver.peer) refused the datagram (nothing listens there)"))
+            driver.fail(JSecError(.io, "DTLS handshake: \(driver.peer) refused the datagram (nothing listens there)", code: .errno(ECONNREFUSED)))
             return
         }
         context.fireErrorCaught(error)

@@ -33,7 +33,7 @@ public final class DTLSServer: AsyncSequence, Sendable {
     /// `CancellationError` when the task is cancelled (the next connection then goes to the next accept).
     public func accept(timeout: Duration? = nil) async throws -> DTLSConnection {
         guard let c = try await accepted.pop(timeout: timeout) else {
-            throw JSecError(.closed, "accept: the DTLS server is closed")
+            throw JSecError(.closed, "accept: the DTLS server is closed", code: .jsec(.closed))
         }
         return c
     }

@@ -165,7 +165,8 @@ final class DTLSServerHandler: ChannelInboundHandler {
         do { listener = try makeListener() } catch { listener = nil }
         let replacing = sessions[peer] != nil
         guard sessionCount < options.maximumSessions else {
-            stats.recordFailure(JSecError(.handshake, "DTLS accept from \(peer): the server already holds \(options.maximumSessions) sessions"))
+            stats.recordFailure(
+                JSecError(.handshake, "DTLS accept from \(peer): the server already holds \(options.maximumSessions) sessions", code: .jsec(.limitReached)))
             logger.notice(
                 "DTLS session refused: the server holds its maximum", metadata: ["jsec.peer": "\(peer)", "jsec.maximumSessions": "\(options.maximumSessions)"])
             updateCount()
@@ -176,7 +177,8 @@ final class DTLSServerHandler: ChannelInboundHandler {
             stats.recordFailure(
                 JSecError(
                     .handshake,
-                    "DTLS accept from \(peer): \(options.maximumHandshakesPerAddress) handshakes from \(host) are already in progress"))
+                    "DTLS accept from \(peer): \(options.maximumHandshakesPerAddress) handshakes from \(host) are already in progress",
+                    code: .jsec(.limitReached)))
             logger.notice(
                 "DTLS handshake refused: its address has the most handshakes in progress",
                 metadata: ["jsec.peer": "\(peer)", "jsec.maximumHandshakesPerAddress": "\(options.maximumHandshakesPerAddress)"])
@@ -188,7 +190,7 @@ final class DTLSServerHandler: ChannelInboundHandler {
             eventLoop: context.eventLoop, allocator: context.channel.allocator, sessionCacheKey: nil)
         let loop = context.eventLoop
         driver.transmit = { [weak self] d in
-            guard let self, let ctx = self.context else { return loop.makeFailedFuture(JSecError(.closed, "the DTLS server is closed")) }
+            guard let self, let ctx = self.context else { return loop.makeFailedFuture(JSecError(.closed, "the DTLS server is closed", code: .jsec(.closed))) }
             return ctx.writeAndFlush(NIOAny(AddressedEnvelope(remoteAddress: peer, data: d)))
         }
         handshaking[host, default: 0] += 1

@@ -18,7 +18,7 @@ extension DTLS {
         try checkDatagram(context)
         try socket.checkUsable("DTLS upgrade")
         guard let peer = socket.channel.remoteAddress else {
-            throw JSecError(.usage, "DTLS upgrade needs a connected UDP socket (NetDatagramSocket.connect); this one is only bound")
+            throw JSecError(.usage, "DTLS upgrade needs a connected UDP socket (NetDatagramSocket.connect); this one is only bound", code: .jsec(.invalidState))
         }
         let name = serverName ?? socket.connectedHost
         let channel = try socket.handOver(to: "the DTLS connection")
@@ -56,7 +56,8 @@ extension DTLS {
         try validateServer(context)
         try socket.checkUsable("DTLS serve")
         guard socket.channel.remoteAddress == nil else {
-            throw JSecError(.usage, "DTLS serve needs a bound, unconnected UDP socket (NetDatagramSocket.bind); this one is connected")
+            throw JSecError(
+                .usage, "DTLS serve needs a bound, unconnected UDP socket (NetDatagramSocket.bind); this one is connected", code: .jsec(.invalidState))
         }
         let accepted = HandoffQueue<DTLSConnection>(capacity: options.maximumSessions, what: "DTLS accept")
         let stats = DTLSServerStats()
@@ -83,13 +84,13 @@ extension DTLS {
 
     private static func checkDatagram(_ context: TLSContext) throws {
         guard context.transport == .datagram else {
-            throw JSecError(.configuration, "DTLS needs a datagram context: TLSContext(configuration, transport: .datagram)")
+            throw JSecError(.configuration, "DTLS needs a datagram context: TLSContext(configuration, transport: .datagram)", code: .jsec(.wrongTransport))
         }
     }
 
     /// On the channel's loop: the socket's queue leaves the pipeline and DTLS's receive buffers replace the socket's.
     private static func detachInbox(_ channel: Channel) throws {
-        guard channel.isActive else { throw JSecError(.closed, "DTLS: the UDP socket is closed") }
+        guard channel.isActive else { throw JSecError(.closed, "DTLS: the UDP socket is closed", code: .jsec(.closed)) }
         try channel.syncOptions?.setOption(.recvAllocator, value: DTLSDriver.receiveAllocator)
         let pipeline = channel.pipeline.syncOperations
         pipeline.removeHandler(try pipeline.handler(type: DatagramInboxHandler.self), promise: nil)

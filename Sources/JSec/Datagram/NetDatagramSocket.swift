@@ -88,7 +88,7 @@ public final class NetDatagramSocket: Sendable {
     }
 
     private static func checkCapacity(_ capacity: Int) throws {
-        guard capacity > 0 else { throw JSecError(.usage, "receiveQueueCapacity must be at least 1, got \(capacity)") }
+        guard capacity > 0 else { throw JSecError(.usage, "receiveQueueCapacity must be at least 1, got \(capacity)", code: .jsec(.invalidArgument)) }
     }
 
     private static func open(
@@ -136,7 +136,7 @@ public final class NetDatagramSocket: Sendable {
     public func send(_ bytes: some Sequence<UInt8>, timeout: Duration? = nil) async throws {
         try checkUsable("send")
         guard let peer = channel.remoteAddress else {
-            throw JSecError(.usage, "send: the UDP socket is not connected; use send(_:to:) or NetDatagramSocket.connect")
+            throw JSecError(.usage, "send: the UDP socket is not connected; use send(_:to:) or NetDatagramSocket.connect", code: .jsec(.invalidState))
         }
         try await transmit(channel.allocator.buffer(bytes: bytes), to: peer, timeout: timeout)
     }
@@ -152,7 +152,7 @@ public final class NetDatagramSocket: Sendable {
     public func send(_ bytes: some Sequence<UInt8>, to address: NetAddress, timeout: Duration? = nil) async throws {
         try checkUsable("send")
         guard case .ip(let host, let port) = address else {
-            throw JSecError(.usage, "send: \(address) is not an IP address; a UDP socket sends to host:port")
+            throw JSecError(.usage, "send: \(address) is not an IP address; a UDP socket sends to host:port", code: .jsec(.invalidArgument))
         }
         try NetAddress.checkConnectPort(port, what: "send to \(address)")
         let target: SocketAddress
@@ -162,7 +162,8 @@ public final class NetDatagramSocket: Sendable {
             throw JSecError.from(error, while: "send", target: address.description)
         }
         if let connected = channel.remoteAddress, connected != target {
-            throw JSecError(.usage, "send: the UDP socket is connected to \(NetAddress(connected)?.description ?? "?"), not \(address)")
+            throw JSecError(
+                .usage, "send: the UDP socket is connected to \(NetAddress(connected)?.description ?? "?"), not \(address)", code: .jsec(.invalidState))
         }
         try await transmit(channel.allocator.buffer(bytes: bytes), to: target, timeout: timeout)
     }
@@ -184,7 +185,8 @@ public final class NetDatagramSocket: Sendable {
         }
         do {
             try await sent.futureResult.value(
-                timeout: timeout, timeoutError: JSecError(.timeout, "send to \(target ?? "?") timed out after \(timeout ?? .zero)"))
+                timeout: timeout,
+                timeoutError: JSecError(.timeout, "send to \(target ?? "?") timed out after \(timeout ?? .zero)", code: .jsec(.operationTimeout)))
         } catch {
             if ownership.withLock({ $0 }) == .closed { throw Self.closedError("send") }
             throw JSecError.mapped(error, while: "send", target: target)
@@ -231,7 +233,7 @@ public final class NetDatagramSocket: Sendable {
     }
 
     static func closedError(_ operation: String) -> JSecError {
-        JSecError(.closed, "\(operation): the UDP socket is closed")
+        JSecError(.closed, "\(operation): the UDP socket is closed", code: .jsec(.closed))
     }
 
     static func handedOverError(_ operation: String, to owner: String) -> JSecError {

@@ -20,7 +20,7 @@ extension EventLoopFuture where Value: Sendable {
     /// when the task is cancelled. Giving up does not stop the operation: a value that arrives after the wait
     /// gave up goes to `abandoned` (which closes what nobody will use).
     func value(
-        timeout: Duration? = nil, timeoutError: @autoclosure () -> JSecError = JSecError(.timeout, "timed out"),
+        timeout: Duration? = nil, timeoutError: @autoclosure () -> JSecError = JSecError(.timeout, "timed out", code: .jsec(.operationTimeout)),
         abandoned: (@Sendable (Value) -> Void)? = nil
     ) async throws -> Value {
         let result = eventLoop.makePromise(of: Value.self)

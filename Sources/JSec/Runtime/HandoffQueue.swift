@@ -126,7 +126,7 @@ final class HandoffQueue<Element: Sendable>: Sendable {
             Task { [self] in
                 try? await Task.sleep(for: t)
                 if Task.isCancelled { return }
-                preempt(id, JSecError(.timeout, "\(what) timed out after \(t)"))
+                preempt(id, JSecError(.timeout, "\(what) timed out after \(t)", code: .jsec(.operationTimeout)))
             }
         }
         defer { timer?.cancel() }
@@ -135,7 +135,7 @@ final class HandoffQueue<Element: Sendable>: Sendable {
                 let action: Install = state.withLockedValue { s in
                     guard let w = s.waiter, w.id == id else {
                         // Unreachable: only this pop clears its own reservation before it suspends.
-                        return .fail(JSecError(.usage, "\(what): the wait was lost"))
+                        return .fail(JSecError(.usage, "\(what): the wait was lost", code: .jsec(.invalidState)))
                     }
                     if let e = w.preempted { s.waiter = nil; return .fail(e) }
                     if s.count > 0 { s.waiter = nil; return .give(s.take()) }

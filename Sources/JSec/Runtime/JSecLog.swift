@@ -74,7 +74,7 @@ extension Logger {
         var metadata: Metadata = ["jsec.role": "\(role)", "jsec.peer": "\(peer.map { "\($0)" } ?? "?")"]
         if let jsec {
             metadata["jsec.category"] = "\(jsec.category)"
-            if let code = jsec.code { metadata["jsec.code"] = "\(code)" }
+            metadata["jsec.code"] = "\(jsec.code)"
         }
         log(level: level, "\(proto) handshake failed: \(jsec?.message ?? "\(error)")", metadata: metadata)
     }

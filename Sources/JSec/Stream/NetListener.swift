@@ -75,9 +75,9 @@ public final class NetListener: AsyncSequence, Sendable {
         group: any EventLoopGroup, backlog: Int, reusePort: Bool, idleTimeout: Duration?, tls: TLSContext?, unixPath: String?,
         target: String, _ bind: (ServerBootstrap) -> EventLoopFuture<Channel>
     ) async throws -> NetListener {
-        guard backlog > 0 else { throw JSecError(.configuration, "backlog must be > 0, got \(backlog)") }
+        guard backlog > 0 else { throw JSecError(.configuration, "backlog must be > 0, got \(backlog)", code: .jsec(.invalidOption)) }
         if let idleTimeout, idleTimeout <= .zero {
-            throw JSecError(.configuration, "idleTimeout must be positive (or nil), got \(idleTimeout)")
+            throw JSecError(.configuration, "idleTimeout must be positive (or nil), got \(idleTimeout)", code: .jsec(.invalidOption))
         }
         let idle = idleTimeout.map { $0.timeAmount }
         let queue = HandoffQueue<NetStream>(capacity: backlog, what: "accept")
@@ -143,7 +143,7 @@ public final class NetListener: AsyncSequence, Sendable {
     /// unchanged: the next connection goes to the next accept.
     public func accept(timeout: Duration? = nil) async throws -> NetStream {
         guard let stream = try await queue.pop(timeout: timeout) else {
-            throw JSecError(.closed, "accept: the listener is closed")
+            throw JSecError(.closed, "accept: the listener is closed", code: .jsec(.closed))
         }
         return stream
     }
@@ -219,7 +219,7 @@ final class ListenerLog: Sendable {
         let entry: JSecError? = entries.withLock { e in
             guard !e.acceptFailing else { return nil }
             e.acceptFailing = true
-            let entry = JSecError(.io, "\(what): accept failed (\(error.description)); pausing accepts until it succeeds again")
+            let entry = JSecError(.io, "\(what): accept failed (\(error.description)); pausing accepts until it succeeds again", code: .errno(error.errnoCode))
             e.acceptErrors.append(entry)
             if e.acceptErrors.count > 1000 { e.acceptErrors.removeFirst(e.acceptErrors.count - 1000) }
             return entry

@@ -113,13 +113,13 @@ public final class NetStream: Sendable {
 
     /// ``read(max:timeout:)`` without a copy: a `ByteBuffer` sharing the received bytes' storage.
     public func readBuffer(max: Int, timeout: Duration? = nil) async throws -> ByteBuffer? {
-        guard max > 0 else { throw JSecError(.usage, "read(max:) needs max > 0, got \(max)") }
+        guard max > 0 else { throw JSecError(.usage, "read(max:) needs max > 0, got \(max)", code: .jsec(.invalidArgument)) }
         return try await readOnLoop(.upTo(max), timeout: timeout)
     }
 
     /// ``chunk(_:timeout:)`` without a copy when the bytes arrived together.
     public func chunkBuffer(_ count: Int, timeout: Duration? = nil) async throws -> ByteBuffer {
-        guard count >= 0 else { throw JSecError(.usage, "chunk needs a count >= 0, got \(count)") }
+        guard count >= 0 else { throw JSecError(.usage, "chunk needs a count >= 0, got \(count)", code: .jsec(.invalidArgument)) }
         if count == 0 { return ByteBuffer() }
         return try await readOnLoop(.exactly(count), timeout: timeout) ?? ByteBuffer()
     }
@@ -177,7 +177,7 @@ public final class NetStream: Sendable {
 
     func write(buffer: ByteBuffer, timeout: Duration?) async throws {
         if buffer.readableBytes == 0 {
-            if !channel.isActive { throw JSecError(.closed, "write: the stream is closed") }
+            if !channel.isActive { throw JSecError(.closed, "write: the stream is closed", code: .jsec(.closed)) }
             return
         }
         try Task.checkCancellation()

@@ -154,7 +154,8 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
             // A server's idle timeout (NetListener/TLS.listen idleTimeout): the connection is closed, and says why.
             locked { s in
                 if s.failure == nil {
-                    s.failure = JSecError(.timeout, "read: nothing was received or sent for the listener's idle timeout; the connection was closed")
+                    s.failure = JSecError(
+                        .timeout, "read: nothing was received or sent for the listener's idle timeout; the connection was closed", code: .jsec(.peerIdle))
                 }
                 return Self.satisfy(&s)
             }?.run()
@@ -172,7 +173,7 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
         }
         read?.run()
         cancelReadTimers()
-        let error = locked { $0.writeRefusal } ?? JSecError(.closed, "write: the stream is closed")
+        let error = locked { $0.writeRefusal } ?? JSecError(.closed, "write: the stream is closed", code: .jsec(.closed))
         for w in writers { w.timer?.cancel(); w.complete(.failure(error)) }
         context.fireChannelInactive()
     }
@@ -260,7 +261,7 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
                                 code: .jsec(.concurrentOperation)))), false
                 )
             }
-            if s.closedLocally { return (.now(.failure(JSecError(.closed, "read: the stream is closed"))), false) }
+            if s.closedLocally { return (.now(.failure(JSecError(.closed, "read: the stream is closed", code: .jsec(.closed)))), false) }
             if let r = s.take(kind) { return (.now(r), s.claimResume()) }
             let deadline = timeout.map { eventLoop.now + $0 }
             s.reader = Reader(kind: kind, complete: complete, token: token, deadline: deadline, timeout: timeout)
@@ -311,7 +312,7 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
         switch fired {
         case .expired(let r):
             let ms = (r.timeout?.nanoseconds ?? 0) / 1_000_000
-            r.complete(.failure(JSecError(.timeout, "read timed out after \(ms) ms; the stream is still usable")))
+            r.complete(.failure(JSecError(.timeout, "read timed out after \(ms) ms; the stream is still usable", code: .jsec(.operationTimeout))))
         case .rescheduled(let due): scheduleReadTimer(at: due)
         case .nothing: break
         }
@@ -355,11 +356,11 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
             s.reader = nil
             return (r, Self.takeWriters(&s))
         }
-        reader?.complete(.failure(JSecError(.closed, "read: the stream was closed while a read was pending")))
+        reader?.complete(.failure(JSecError(.closed, "read: the stream was closed while a read was pending", code: .jsec(.closed))))
         cancelReadTimers()
         for w in writers {
             w.timer?.cancel()
-            w.complete(.failure(JSecError(.closed, "write: the stream was closed while a write waited")))
+            w.complete(.failure(JSecError(.closed, "write: the stream was closed while a write waited", code: .jsec(.closed))))
         }
     }
 
@@ -389,7 +390,7 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
         }
         switch route {
         case .direct:
-            guard let context else { return .failed(JSecError(.closed, "write: the stream is closed")) }
+            guard let context else { return .failed(JSecError(.closed, "write: the stream is closed", code: .jsec(.closed))) }
             context.writeAndFlush(wrapOutboundOut(buffer), promise: watchedWrite(context))
             return .accepted
         case .queued(let drain):
@@ -427,7 +428,8 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
                     .failure(
                         JSecError(
                             .timeout,
-                            "write timed out after \(timeout.nanoseconds / 1_000_000) ms waiting for the peer to take earlier bytes; nothing of this write was sent"
+                            "write timed out after \(timeout.nanoseconds / 1_000_000) ms waiting for the peer to take earlier bytes; nothing of this write was sent",
+                            code: .jsec(.operationTimeout)
                         )))
             }
             let keep = locked { s -> Bool in

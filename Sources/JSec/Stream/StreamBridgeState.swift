@@ -108,10 +108,10 @@ extension StreamBridgeHandler {
 
         /// The error a write meets on a stream that can take no more.
         var writeRefusal: JSecError? {
-            if closedLocally { return JSecError(.closed, "write: the stream is closed") }
+            if closedLocally { return JSecError(.closed, "write: the stream is closed", code: .jsec(.closed)) }
             if outputShut { return JSecError(.closed, "write: the write side of the stream is shut down", code: .jsec(.outputShutDown)) }
             if let failure { return JSecError(failure.category, "write: \(failure.message)", code: failure.code, openSSLErrors: failure.openSSLErrors) }
-            if channelClosed { return JSecError(.closed, "write: the stream is closed") }
+            if channelClosed { return JSecError(.closed, "write: the stream is closed", code: .jsec(.closed)) }
             return nil
         }
     }

@@ -18,24 +18,24 @@ extension JSecError {
         if let e = error as? ChannelError {
             switch e {
             case .ioOnClosedChannel, .alreadyClosed, .eof:
-                return JSecError(.closed, "\(doing): the stream is closed")
+                return JSecError(.closed, "\(doing): the stream is closed", code: .jsec(.closed))
             case .outputClosed:
                 return JSecError(.closed, "\(doing): the write side of the stream is shut down", code: .jsec(.outputShutDown))
             case .inputClosed:
-                return JSecError(.closed, "\(doing): the read side of the stream is shut down")
+                return JSecError(.closed, "\(doing): the read side of the stream is shut down", code: .jsec(.inputShutDown))
             case .connectTimeout(let t):
                 return JSecError(
                     .timeout, "connection timed out: \(object) (after \(t.nanoseconds / 1_000_000) ms)",
                     code: .errno(ETIMEDOUT))
             default:
-                return JSecError(.io, "\(doing): \(e)")
+                return JSecError(.io, "\(doing): \(e)", code: .jsec(.transportError))
             }
         }
         if let e = error as? IOError { return system(e.errnoCode, target, doing: doing) }
         if let e = error as? NIOConnectionError { return connection(e) }
         if let e = error as? SocketAddressError.UnknownHost { return unknownHost(e.errorCode, e.errorDescription, object) }
-        if error is CancellationError { return JSecError(.closed, "\(doing): cancelled") }
-        return JSecError(.io, "\(doing): \(error)")
+        if error is CancellationError { return JSecError(.closed, "\(doing): cancelled", code: .jsec(.cancelled)) }
+        return JSecError(.io, "\(doing): \(error)", code: .jsec(.transportError))
     }
 
     /// `connection refused: 127.0.0.1:9 (ECONNREFUSED)`, or without a known object `write: broken pipe (EPIPE)`.
@@ -64,13 +64,13 @@ extension JSecError {
             }
             return JSecError(
                 .io, "cannot connect: \(target) (\(causes.joined(separator: "; ")))",
-                code: attempts.first?.errno.map { .errno($0) })
+                code: attempts.first?.errno.map { .errno($0) } ?? .jsec(.transportError))
         }
         if let dns = (e.dnsAError ?? e.dnsAAAAError) as? SocketAddressError.UnknownHost {
             return unknownHost(dns.errorCode, dns.errorDescription, target)
         }
         let detail = (e.dnsAError ?? e.dnsAAAAError).map { "\($0)" } ?? "the name has no address"
-        return JSecError(.io, "cannot resolve host: \(target) (\(detail))")
+        return JSecError(.io, "cannot resolve host: \(target) (\(detail))", code: .addressResolution(EAI_NONAME))
     }
 }
 

@@ -99,14 +99,15 @@ public enum TLS {
         try validateStream(context)
         let c = context.configuration
         guard c.certificateChain != nil || !c.sniCertificates.isEmpty else {
-            throw JSecError(.configuration, "a TLS server needs a certificate chain and private key")
+            throw JSecError(.configuration, "a TLS server needs a certificate chain and private key", code: .jsec(.missingOption))
         }
     }
 
     /// A DTLS (datagram) context cannot secure a stream.
     private static func validateStream(_ context: TLSContext) throws {
         guard context.transport == .stream else {
-            throw JSecError(.configuration, "a DTLS (datagram) context cannot secure a TLS stream: build it with TLSContext(configuration)")
+            throw JSecError(
+                .configuration, "a DTLS (datagram) context cannot secure a TLS stream: build it with TLSContext(configuration)", code: .jsec(.wrongTransport))
         }
     }
 
@@ -114,7 +115,7 @@ public enum TLS {
         on stream: NetStream, role: TLSEngine.Role, serverName: String?, context: TLSContext,
         session: TLSSession?, cacheKey: String?
     ) async throws -> NetStream {
-        if stream.tls != nil { throw JSecError(.usage, "the stream is already a TLS stream") }
+        if stream.tls != nil { throw JSecError(.usage, "the stream is already a TLS stream", code: .jsec(.invalidState)) }
         try validateStream(context)
         try Task.checkCancellation()  // a cancelled task leaves the plaintext stream as it was
         let channel = stream.channel
@@ -135,13 +136,14 @@ public enum TLS {
                 let handler = handlerBox.value
                 let b = bridge
                 if b.hasPendingRead {
-                    return loop.makeFailedFuture(JSecError(.usage, "cannot upgrade to TLS while a read is pending"))
+                    return loop.makeFailedFuture(JSecError(.usage, "cannot upgrade to TLS while a read is pending", code: .jsec(.invalidState)))
                 }
                 if b.closedLocally || !channel.isActive {
-                    return loop.makeFailedFuture(JSecError(.closed, "cannot upgrade a closed stream to TLS"))
+                    return loop.makeFailedFuture(JSecError(.closed, "cannot upgrade a closed stream to TLS", code: .jsec(.closed)))
                 }
                 if b.inputClosed {
-                    return loop.makeFailedFuture(JSecError(.handshake, "the peer closed the connection before the TLS upgrade"))
+                    return loop.makeFailedFuture(
+                        JSecError(.handshake, "the peer closed the connection before the TLS upgrade", code: .jsec(.closedDuringHandshake)))
                 }
                 // Plaintext the stream accepted before the upgrade goes out before the TLS handler sits below it.
                 b.sendQueued()

@@ -13,9 +13,11 @@ public enum TLSVersion: String, Sendable, Hashable, Comparable, CaseIterable, Co
         case "1.2", "12": self = .tls1_2
         case "1.3", "13": self = .tls1_3
         case "1.0", "1", "10", "1.1", "11":
-            throw JSecError(.configuration, "TLS version '\(text)' is not supported: TLS 1.0 and 1.1 are insecure; use TLS1.2 or TLS1.3")
+            throw JSecError(
+                .configuration, "TLS version '\(text)' is not supported: TLS 1.0 and 1.1 are insecure; use TLS1.2 or TLS1.3", code: .jsec(.unsupportedAlgorithm)
+            )
         default:
-            throw JSecError(.configuration, "unknown TLS version '\(text)' (expected TLS1.2 or TLS1.3)")
+            throw JSecError(.configuration, "unknown TLS version '\(text)' (expected TLS1.2 or TLS1.3)", code: .jsec(.unknownName))
         }
     }
 

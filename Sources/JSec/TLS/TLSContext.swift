@@ -56,7 +56,9 @@ public final class TLSContext: @unchecked Sendable {
                 child.sniCertificates = []
                 child.ocspStapling = nil  // a staple answers for the main certificate only
                 let name = entry.serverName.lowercased()
-                guard !name.isEmpty else { wire?.deallocate(); throw JSecError(.configuration, "an SNI certificate needs a non-empty server name") }
+                guard !name.isEmpty else {
+                    wire?.deallocate(); throw JSecError(.configuration, "an SNI certificate needs a non-empty server name", code: .jsec(.invalidOption))
+                }
                 do { children.append((name, try TLSContext(child, isSNIChild: true, transport: transport))) } catch { wire?.deallocate(); throw error }
             }
         }
@@ -117,7 +119,7 @@ public final class TLSContext: @unchecked Sendable {
         for p in protocols {
             let bytes = Array(p.utf8)
             guard (1...255).contains(bytes.count) else {
-                throw JSecError(.configuration, "ALPN protocol names must be 1…255 bytes, got '\(p)'")
+                throw JSecError(.configuration, "ALPN protocol names must be 1…255 bytes, got '\(p)'", code: .jsec(.invalidOption))
             }
             wire.append(UInt8(bytes.count))
             wire += bytes
@@ -133,7 +135,7 @@ public final class TLSContext: @unchecked Sendable {
             case .pem(let pem): return try Certificate.chain(pem: pem)
             case .file(let path): return try Certificate.chain(file: path)
             case .certificates(let certs):
-                guard !certs.isEmpty else { throw JSecError(.configuration, "an empty certificate list was given") }
+                guard !certs.isEmpty else { throw JSecError(.configuration, "an empty certificate list was given", code: .jsec(.missingOption)) }
                 return certs
             }
         } catch let e as JSecError {

@@ -7,14 +7,17 @@ extension TLSContext {
     /// The version range (the configured one within the profile's floor); returns the effective minimum.
     func configureVersions(_ c: TLSConfiguration) throws -> TLSVersion {
         guard c.minimumVersion <= c.maximumVersion else {
-            throw JSecError(.configuration, "minimum TLS version \(c.minimumVersion.rawValue) is above the maximum \(c.maximumVersion.rawValue)")
+            throw JSecError(
+                .configuration, "minimum TLS version \(c.minimumVersion.rawValue) is above the maximum \(c.maximumVersion.rawValue)",
+                code: .jsec(.conflictingOptions))
         }
         // The profile's floor and the configured range both apply (TLSSecurityProfile).
         let minimum = max(c.minimumVersion, c.securityProfile.minimumVersion)
         guard minimum <= c.maximumVersion else {
             throw JSecError(
                 .configuration,
-                "the .\(c.securityProfile) security profile allows \(minimum.rawValue) and above, but the maximum version is \(c.maximumVersion.rawValue)")
+                "the .\(c.securityProfile) security profile allows \(minimum.rawValue) and above, but the maximum version is \(c.maximumVersion.rawValue)",
+                code: .jsec(.conflictingOptions))
         }
         if transport == .datagram {
             try configureDatagram()  // DTLSContext.swift: DTLS 1.2 only, MTU, cookie exchange
@@ -29,14 +32,16 @@ extension TLSContext {
     /// Protocol options: renegotiation (off unless opted in), compression, cipher preference, buffer modes, close.
     func configureBehaviour(_ c: TLSConfiguration, minimum: TLSVersion) throws {
         guard c.closeNotifyTimeout >= .zero else {
-            throw JSecError(.configuration, "closeNotifyTimeout must not be negative, got \(c.closeNotifyTimeout)")
+            throw JSecError(.configuration, "closeNotifyTimeout must not be negative, got \(c.closeNotifyTimeout)", code: .jsec(.invalidOption))
         }
         // Secure, TCP-like behaviour: no renegotiation (unless opted in), no compression, the server picks the cipher.
         SSL_CTX_set_options(ctx, jsec_SSL_OP_NO_COMPRESSION() | jsec_SSL_OP_CIPHER_SERVER_PREFERENCE())
         if c.allowRenegotiation {
             guard minimum == .tls1_2 else {
                 throw JSecError(
-                    .configuration, "allowRenegotiation needs TLS 1.2 (renegotiation does not exist in TLS 1.3), but the minimum version is \(minimum.rawValue)"
+                    .configuration,
+                    "allowRenegotiation needs TLS 1.2 (renegotiation does not exist in TLS 1.3), but the minimum version is \(minimum.rawValue)",
+                    code: .jsec(.conflictingOptions)
                 )
             }
             // Secure renegotiation only: OpenSSL 3 refuses peers without RFC 5746 support unless told
@@ -59,7 +64,8 @@ extension TLSContext {
         // An explicit list, else the profile's (ECDHE + AEAD by default).
         if let list = c.cipherList {
             guard c.securityProfile != .modern else {
-                throw JSecError(.configuration, "cipherList configures TLS 1.2, which the .modern security profile does not offer")
+                throw JSecError(
+                    .configuration, "cipherList configures TLS 1.2, which the .modern security profile does not offer", code: .jsec(.conflictingOptions))
             }
             try setCipherList(list)
         } else if let list = c.securityProfile.tls12CipherList {
@@ -74,8 +80,8 @@ extension TLSContext {
     func configureIdentity(_ c: TLSConfiguration) throws {
         switch (c.certificateChain, c.privateKey) {
         case (nil, nil): break
-        case (.some, nil): throw JSecError(.configuration, "a certificate chain was given without its private key")
-        case (nil, .some): throw JSecError(.configuration, "a private key was given without its certificate chain")
+        case (.some, nil): throw JSecError(.configuration, "a certificate chain was given without its private key", code: .jsec(.conflictingOptions))
+        case (nil, .some): throw JSecError(.configuration, "a private key was given without its certificate chain", code: .jsec(.conflictingOptions))
         case (.some(let chainSource), .some(let keySource)):
             let chain = try Self.loadChain(chainSource)
             let key = try Self.loadKey(keySource)
@@ -112,14 +118,14 @@ extension TLSContext {
         }
         SSL_CTX_sess_set_new_cb(ctx, newSessionCallback)
         if let size = c.sessionCacheSize {
-            guard size >= 0 else { throw JSecError(.configuration, "sessionCacheSize must be >= 0, got \(size)") }
+            guard size >= 0 else { throw JSecError(.configuration, "sessionCacheSize must be >= 0, got \(size)", code: .jsec(.invalidOption)) }
             _ = jsec_SSL_CTX_sess_set_cache_size(ctx, size)
         }
         if !c.sessionTickets {
             SSL_CTX_set_options(ctx, jsec_SSL_OP_NO_TICKET())
         }
         if var key = c.sessionTicketKey {
-            guard key.count == 80 else { throw JSecError(.configuration, "sessionTicketKey must be 80 bytes, got \(key.count)") }
+            guard key.count == 80 else { throw JSecError(.configuration, "sessionTicketKey must be 80 bytes, got \(key.count)", code: .jsec(.invalidOption)) }
             guard jsec_SSL_CTX_set_tlsext_ticket_keys(ctx, &key, 80) == 1 else {
                 throw JSecError.openSSL(.configuration, "cannot set the session ticket key")
             }
@@ -179,7 +185,7 @@ extension TLSContext {
     func setCipherList(_ list: String) throws {
         let items = list.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard !items.isEmpty, !items.contains(where: { $0.isEmpty }) else {
-            throw JSecError(.configuration, "invalid TLS 1.2 cipher list '\(list)': empty element")
+            throw JSecError(.configuration, "invalid TLS 1.2 cipher list '\(list)': empty element", code: .jsec(.invalidOption))
         }
         // OpenSSL ignores unknown names as long as one element matches: check each on its own.
         guard let probe = SSL_CTX_new(TLS_method()) else { throw JSecError.openSSL(.configuration, "SSL_CTX_new failed") }
@@ -190,7 +196,7 @@ extension TLSContext {
             if let f = name.first, "!-+".contains(f) { name.removeFirst() }
             if name.isEmpty || SSL_CTX_set_cipher_list(probe, name) != 1 {
                 _ = OpenSSLErrorQueue.drain()
-                throw JSecError(.configuration, "unknown TLS 1.2 cipher '\(item)' in cipher list '\(list)'")
+                throw JSecError(.configuration, "unknown TLS 1.2 cipher '\(item)' in cipher list '\(list)'", code: .jsec(.unknownName))
             }
         }
         guard SSL_CTX_set_cipher_list(ctx, list) == 1 else {
@@ -207,7 +213,9 @@ extension TLSContext {
     func setCipherSuites(_ suites: String) throws {
         let items = suites.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         for item in items where !Self.knownTLS13Suites.contains(item) {
-            throw JSecError(.configuration, "unknown TLS 1.3 cipher suite '\(item)' (known: \(Self.knownTLS13Suites.sorted().joined(separator: ", ")))")
+            throw JSecError(
+                .configuration, "unknown TLS 1.3 cipher suite '\(item)' (known: \(Self.knownTLS13Suites.sorted().joined(separator: ", ")))",
+                code: .jsec(.unknownName))
         }
         guard SSL_CTX_set_ciphersuites(ctx, suites) == 1 else {
             throw JSecError.openSSL(.configuration, "cannot set TLS 1.3 cipher suites '\(suites)'")
@@ -220,7 +228,8 @@ extension TLSContext {
         defer { SSL_CTX_free(probe) }
         for item in items where item.isEmpty || jsec_SSL_CTX_set1_groups_list(probe, item) != 1 {
             _ = OpenSSLErrorQueue.drain()
-            throw JSecError(.configuration, "unknown key-exchange group '\(item)' in '\(groups)' (e.g. X25519, P-256, P-384, X448, ffdhe2048)")
+            throw JSecError(
+                .configuration, "unknown key-exchange group '\(item)' in '\(groups)' (e.g. X25519, P-256, P-384, X448, ffdhe2048)", code: .jsec(.unknownName))
         }
         guard jsec_SSL_CTX_set1_groups_list(ctx, groups) == 1 else {
             throw JSecError.openSSL(.configuration, "cannot set groups '\(groups)'")

@@ -82,7 +82,8 @@ final class TLSEngine {
                     }
                 }
             } else if config.certificateVerification == .fullVerification {
-                throw JSecError(.configuration, "hostname verification needs a server name: pass one, or choose .noHostnameVerification")
+                throw JSecError(
+                    .configuration, "hostname verification needs a server name: pass one, or choose .noHostnameVerification", code: .jsec(.missingOption))
             }
             // Hooks (pins, a custom callback) still decide with verification off: the chain check is skipped, not them.
             let verifyNone = config.certificateVerification == .none && !config.hasVerificationHooks
@@ -98,7 +99,7 @@ final class TLSEngine {
         case .server:
             SSL_set_accept_state(ssl)
             guard config.certificateChain != nil || !config.sniCertificates.isEmpty else {
-                throw JSecError(.configuration, "a TLS server needs a certificate chain and private key")
+                throw JSecError(.configuration, "a TLS server needs a certificate chain and private key", code: .jsec(.missingOption))
             }
             switch config.clientAuthentication {
             case .none: SSL_set_verify(ssl, SSL_VERIFY_NONE, nil)
@@ -121,7 +122,8 @@ final class TLSEngine {
     func updateKeys(requestPeer: Bool) -> JSecError? {
         OpenSSLErrorQueue.clear()
         guard SSL_version(ssl) == TLS1_3_VERSION_VALUE else {
-            return JSecError(.usage, "key update needs TLS 1.3; this connection is \(String(cString: SSL_get_version(ssl)))")
+            return JSecError(
+                .usage, "key update needs TLS 1.3; this connection is \(String(cString: SSL_get_version(ssl)))", code: .jsec(.notInNegotiatedVersion))
         }
         guard SSL_key_update(ssl, requestPeer ? SSL_KEY_UPDATE_REQUESTED : SSL_KEY_UPDATE_NOT_REQUESTED) == 1 else {
             return JSecError.openSSL(.protocol, "key update refused")
@@ -230,7 +232,7 @@ final class TLSEngine {
         let texts = entries.map(\.text)
         let reasons = Set(entries.map(\.reason))
         if code == SSL_ERROR_SYSCALL && entries.isEmpty {
-            return JSecError(.io, "TLS \(duringHandshake ? "handshake" : doing): transport error")
+            return JSecError(.io, "TLS \(duringHandshake ? "handshake" : doing): transport error", code: .jsec(.transportError))
         }
         let verify = SSL_get_verify_result(ssl)
         if let hookFailure, verify == X509_V_ERR_APPLICATION_VERIFICATION {
@@ -282,7 +284,7 @@ final class TLSEngine {
                 if let s = ERR_reason_error_string(e.code) { return String(cString: s) }
                 return e.text
             } ?? "SSL error \(code)"
-        let firstCode = entries.first.map(JSecError.Code.init)
+        let firstCode = JSecError.Code(firstOf: entries)
         if duringHandshake || !handshakeComplete {
             // Bytes that are not a TLS record: most often a plaintext service on the port, or a proxy.
             let hint =

@@ -88,7 +88,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.context = nil
         // Whoever waits for the handshake or for a write learns it will not happen (a waiter left
         // without an answer would hang, and its NIO promise would leak).
-        let removed = JSecError(.closed, "the TLS handler was removed from the pipeline")
+        let removed = JSecError(.closed, "the TLS handler was removed from the pipeline", code: .jsec(.closed))
         end(in: .closed, failing: removed)
         completeHandshake(.failure(removed))
         // The TLSConnection facet refers back to this handler: drop our reference to it so the
@@ -218,7 +218,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// TLS 1.3 key update, sent at once.
     func updateKeys(requestPeer: Bool) throws {
-        guard let active, let context else { throw JSecError(.closed, "key update: the TLS stream is not open") }
+        guard let active, let context else { throw JSecError(.closed, "key update: the TLS stream is not open", code: .jsec(.closed)) }
         guard !active.closeNotifySent else { throw JSecError(.closed, "key update: the write side is shut down", code: .jsec(.outputShutDown)) }
         if let error = engine.updateKeys(requestPeer: requestPeer) { throw error }
         flushCiphertext(context: context)
@@ -226,7 +226,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// TLS 1.2 renegotiation; `promise` completes when the new handshake has.
     func renegotiate(promise: EventLoopPromise<Void>) {
-        guard let active, let context else { promise.fail(JSecError(.closed, "renegotiate: the TLS stream is not open")); return }
+        guard let active, let context else { promise.fail(JSecError(.closed, "renegotiate: the TLS stream is not open", code: .jsec(.closed))); return }
         guard !active.closeNotifySent else {
             promise.fail(JSecError(.closed, "renegotiate: the write side is shut down", code: .jsec(.outputShutDown)))
             return
@@ -323,7 +323,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if let failure {
             fail(context: context, failure)
         } else if closeNotify {
-            failRenegotiation(JSecError(.closed, "the peer closed the stream during a renegotiation"))
+            failRenegotiation(JSecError(.closed, "the peer closed the stream during a renegotiation", code: .jsec(.closedDuringHandshake)))
             liveState.setPeerClosed(cleanly: true)
             deliverInputClosed(context: context)
         }
@@ -374,7 +374,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         let duringHandshake = state.isHandshakePending
-        end(in: .closed, failing: JSecError(.closed, "write: the stream is closed"))
+        end(in: .closed, failing: JSecError(.closed, "write: the stream is closed", code: .jsec(.closed)))
         if duringHandshake {
             completeHandshake(.failure(JSecError(.handshake, "the connection closed during the TLS handshake", code: .jsec(.closedDuringHandshake))))
         } else {
@@ -415,7 +415,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
             encrypt(buffer, promise: promise)
         case .failed, .closed:
-            promise?.fail(JSecError(.closed, "write: the stream is closed"))
+            promise?.fail(JSecError(.closed, "write: the stream is closed", code: .jsec(.closed)))
         }
     }
 
@@ -473,7 +473,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .output:
             guard let active else {
                 if state.isHandshakePending {
-                    promise?.fail(JSecError(.usage, "shutdown during the TLS handshake"))
+                    promise?.fail(JSecError(.usage, "shutdown during the TLS handshake", code: .jsec(.invalidState)))
                     return
                 }
                 context.close(mode: mode, promise: promise)
@@ -486,7 +486,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
             closeAfterCloseNotify(context: context, mode: .output, promise: promise)
         case .all:
             if state.isHandshakePending {
-                let closed = JSecError(.closed, "the stream was closed during the TLS handshake")
+                let closed = JSecError(.closed, "the stream was closed during the TLS handshake", code: .jsec(.closed))
                 end(in: .closed, failing: closed)
                 completeHandshake(.failure(closed))
             }

@@ -81,7 +81,7 @@ public final class TLSMemoryConnection {
     /// Hands bytes received from the peer to TLS. Nothing is decrypted until ``handshake()`` or ``read(max:)``.
     public func feed(_ ciphertext: some Collection<UInt8>) throws {
         if let failure { throw failure }
-        guard !inputFinished else { throw JSecError(.usage, "feed: the input was already finished (finishInput)") }
+        guard !inputFinished else { throw JSecError(.usage, "feed: the input was already finished (finishInput)", code: .jsec(.invalidState)) }
         guard !ciphertext.isEmpty else { return }
         engine.feed(allocator.buffer(bytes: ciphertext))
     }
@@ -123,7 +123,7 @@ public final class TLSMemoryConnection {
     public func write(_ plaintext: some Collection<UInt8>) throws {
         if let failure { throw failure }
         guard !sentCloseNotify else { throw JSecError(.closed, "write: the write side of the TLS connection is shut down", code: .jsec(.outputShutDown)) }
-        guard engine.handshakeComplete else { throw JSecError(.usage, "write: the TLS handshake has not completed") }
+        guard engine.handshakeComplete else { throw JSecError(.usage, "write: the TLS handshake has not completed", code: .jsec(.invalidState)) }
         guard !plaintext.isEmpty else { return }
         if let error = engine.write(allocator.buffer(bytes: plaintext)) { throw fail(error) }
     }
@@ -131,7 +131,7 @@ public final class TLSMemoryConnection {
     /// Decrypts up to `max` bytes of what has been fed. Before the handshake completes it advances the handshake.
     /// Data decrypted before a failure is returned first; the failure is thrown by the next call.
     public func read(max: Int = 16_384) throws -> ReadResult {
-        guard max > 0 else { throw JSecError(.configuration, "read: the byte count must be positive, got \(max)") }
+        guard max > 0 else { throw JSecError(.configuration, "read: the byte count must be positive, got \(max)", code: .jsec(.invalidArgument)) }
         if !readAhead.isEmpty { return .data(takeReadAhead(max)) }
         if let failure { throw failure }
         if receivedCloseNotify { return .closed }
@@ -165,7 +165,7 @@ public final class TLSMemoryConnection {
     /// During the handshake it is a `usage` error (TLS cannot close an unfinished handshake cleanly).
     public func shutdown() throws {
         if sentCloseNotify { return }
-        guard engine.handshakeComplete else { throw JSecError(.usage, "shutdown during the TLS handshake") }
+        guard engine.handshakeComplete else { throw JSecError(.usage, "shutdown during the TLS handshake", code: .jsec(.invalidState)) }
         sentCloseNotify = true
         engine.shutdown()
     }
@@ -189,7 +189,7 @@ public final class TLSMemoryConnection {
     /// The KeyUpdate message is queued in the output.
     public func updateKeys(requestPeer: Bool = false) throws {
         if let failure { throw failure }
-        guard engine.handshakeComplete else { throw JSecError(.usage, "key update: the TLS handshake has not completed") }
+        guard engine.handshakeComplete else { throw JSecError(.usage, "key update: the TLS handshake has not completed", code: .jsec(.invalidState)) }
         guard !sentCloseNotify else { throw JSecError(.closed, "key update: the write side is shut down", code: .jsec(.outputShutDown)) }
         if let error = engine.updateKeys(requestPeer: requestPeer) { throw error }
     }

@@ -20,15 +20,17 @@ extension TLSContext {
         switch c.ocspStapling {
         case .none: break
         case .response(let der)?:
-            guard !der.isEmpty else { throw JSecError(.configuration, "the OCSP response to staple is empty") }
+            guard !der.isEmpty else { throw JSecError(.configuration, "the OCSP response to staple is empty", code: .jsec(.missingOption)) }
             let parsed: OCSPResponse
             do { parsed = try OCSPResponse(der: der) } catch let e as JSecError {
-                throw JSecError(.configuration, "the OCSP response to staple does not parse: \(e.message)", openSSLErrors: e.openSSLErrors)
+                throw JSecError(.configuration, "the OCSP response to staple does not parse: \(e.message)", code: e.code, openSSLErrors: e.openSSLErrors)
             }
-            guard parsed.isSuccessful else { throw JSecError(.configuration, "the OCSP response to staple is not a successful response") }
+            guard parsed.isSuccessful else {
+                throw JSecError(.configuration, "the OCSP response to staple is not a successful response", code: .jsec(.invalidOption))
+            }
         case .provider(let interval, _)?:
             if let interval, interval <= .zero {
-                throw JSecError(.configuration, "the OCSP refresh interval must be positive, got \(interval)")
+                throw JSecError(.configuration, "the OCSP refresh interval must be positive, got \(interval)", code: .jsec(.invalidOption))
             }
         }
         guard c.ocspStapling != nil || c.ocspStatus != .off else { return }

@@ -21,7 +21,8 @@ extension TLSEngine {
             return JSecError(.usage, "renegotiation is disabled: set allowRenegotiation on both sides to use it", code: .jsec(.renegotiationDisabled))
         }
         guard SSL_version(ssl) == TLS1_2_VERSION_VALUE else {
-            return JSecError(.usage, "renegotiation needs TLS 1.2; this connection is \(String(cString: SSL_get_version(ssl)))")
+            return JSecError(
+                .usage, "renegotiation needs TLS 1.2; this connection is \(String(cString: SSL_get_version(ssl)))", code: .jsec(.notInNegotiatedVersion))
         }
         guard jsec_SSL_get_secure_renegotiation_support(ssl) == 1 else {
             return JSecError(

@@ -48,7 +48,8 @@ extension TLSContext {
                 bytes = try? Base64.decode(text)
             }
             guard let b = bytes, b.count == 32 else {
-                throw JSecError(.configuration, "invalid public key pin '\(pin)': expected a SHA-256 hash (32 bytes) in base64 or hex")
+                throw JSecError(
+                    .configuration, "invalid public key pin '\(pin)': expected a SHA-256 hash (32 bytes) in base64 or hex", code: .jsec(.invalidOption))
             }
             out.insert(b)
         }
@@ -58,17 +59,17 @@ extension TLSContext {
     /// Loads ``TLSConfiguration/certificateRevocationLists`` into `store` and turns on CRL checking of the leaf.
     func installCRLs(_ sources: [CRLSource], into store: OpaquePointer?) throws {
         guard !sources.isEmpty else { return }
-        guard let store else { throw JSecError(.configuration, "the context has no certificate store for CRLs") }
+        guard let store else { throw JSecError.openSSL(.configuration, "the context has no certificate store for CRLs") }
         var crls: [CertificateRevocationList] = []
         for source in sources {
             switch source {
             case .crls(let list):
-                guard !list.isEmpty else { throw JSecError(.configuration, "an empty CRL list was given") }
+                guard !list.isEmpty else { throw JSecError(.configuration, "an empty CRL list was given", code: .jsec(.missingOption)) }
                 crls += list
             case .pem(let pem): crls += try Self.parseCRLs(pem, what: "CRL PEM text")
             case .file(let path):
                 guard let data = FileManager.default.contents(atPath: path) else {
-                    throw JSecError(.configuration, "cannot read CRL file '\(path)'")
+                    throw JSecError.unreadableFile("CRL file", path)
                 }
                 crls += try Self.parseCRLs(String(decoding: data, as: UTF8.self), what: "CRL file '\(path)'")
             }
@@ -88,11 +89,11 @@ extension TLSContext {
     private static func parseCRLs(_ pem: String, what: String) throws -> [CertificateRevocationList] {
         let marker = "-----BEGIN X509 CRL-----"
         let blocks = pem.components(separatedBy: marker).dropFirst().map { marker + $0 }
-        guard !blocks.isEmpty else { throw JSecError(.configuration, "no CRL found in \(what)") }
+        guard !blocks.isEmpty else { throw JSecError(.configuration, "no CRL found in \(what)", code: .jsec(.malformedInput)) }
         do {
             return try blocks.map { try CertificateRevocationList(pem: $0) }
         } catch let e as JSecError {
-            throw JSecError(.configuration, "invalid CRL in \(what): \(e.message)", openSSLErrors: e.openSSLErrors)
+            throw JSecError(.configuration, "invalid CRL in \(what): \(e.message)", code: e.code, openSSLErrors: e.openSSLErrors)
         }
     }
 

@@ -25,7 +25,9 @@ public enum CMS {
         _ data: some Collection<UInt8>, certificate: Certificate, privateKey: PrivateKey,
         chain: [Certificate] = [], detached: Bool = false
     ) throws -> [UInt8] {
-        guard data.count <= maximumInput else { throw JSecError(.configuration, "CMS content of \(data.count) bytes is too large") }
+        guard data.count <= maximumInput else {
+            throw JSecError(.configuration, "CMS content of \(data.count) bytes is too large", code: .jsec(.inputTooLarge))
+        }
         OpenSSLErrorQueue.clear()
         let input = MemoryBIO(Array(data))
         guard let certs = jsec_sk_X509_new_null() else { throw JSecError.openSSL(.crypto, "stack allocation failed") }
@@ -98,8 +100,10 @@ public enum CMS {
 
     /// Encrypts `data` for each recipient certificate (RSA key transport or EC key agreement).
     public static func encrypt(_ data: some Collection<UInt8>, recipients: [Certificate], cipher: CMSCipher = .aes256CBC) throws -> [UInt8] {
-        guard !recipients.isEmpty else { throw JSecError(.configuration, "CMS encryption needs at least one recipient") }
-        guard data.count <= maximumInput else { throw JSecError(.configuration, "CMS content of \(data.count) bytes is too large") }
+        guard !recipients.isEmpty else { throw JSecError(.configuration, "CMS encryption needs at least one recipient", code: .jsec(.invalidArgument)) }
+        guard data.count <= maximumInput else {
+            throw JSecError(.configuration, "CMS content of \(data.count) bytes is too large", code: .jsec(.inputTooLarge))
+        }
         OpenSSLErrorQueue.clear()
         guard let c = EVP_CIPHER_fetch(nil, cipher.rawValue, nil) else { throw JSecError.openSSL(.crypto, "cipher \(cipher.rawValue) unavailable") }
         defer { EVP_CIPHER_free(c) }
@@ -127,7 +131,10 @@ public enum CMS {
     }
 
     static func decode(_ der: [UInt8]) throws -> OpaquePointer {
-        guard !der.isEmpty, der.count <= maximumInput else { throw JSecError(.crypto, "CMS input of \(der.count) bytes is empty or too large") }
+        guard !der.isEmpty, der.count <= maximumInput else {
+            throw JSecError(
+                .crypto, "CMS input of \(der.count) bytes is empty or too large", code: der.isEmpty ? .jsec(.malformedInput) : .jsec(.inputTooLarge))
+        }
         OpenSSLErrorQueue.clear()
         let cms: OpaquePointer? = der.withUnsafeBufferPointer { buf in
             var p: UnsafePointer<UInt8>? = buf.baseAddress

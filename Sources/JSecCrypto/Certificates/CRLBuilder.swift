@@ -8,7 +8,9 @@ extension CertificateAuthority {
     /// against `time()`, a coarse clock that can lag `Date()` by a tick, and a verifier's clock
     /// may be a little behind ours; "now" would make a fresh CRL "not yet valid".
     public func generateCRL(daysValid: Int = 30, thisUpdate: Date = Date().addingTimeInterval(-60)) throws -> CertificateRevocationList {
-        guard (1...3650).contains(daysValid) else { throw JSecError(.configuration, "CRL validity \(daysValid) days is out of range (1…3650)") }
+        guard (1...3650).contains(daysValid) else {
+            throw JSecError(.configuration, "CRL validity \(daysValid) days is out of range (1…3650)", code: .jsec(.invalidArgument))
+        }
         OpenSSLErrorQueue.clear()
         guard let crl = X509_CRL_new() else { throw JSecError.openSSL(.crypto, "X509_CRL_new failed") }
         let result = CertificateRevocationList(taking: crl)

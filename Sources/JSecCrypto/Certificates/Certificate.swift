@@ -52,11 +52,14 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
         // Reading stops with a "no start line" error at the end of input: expected.
         let errors = OpenSSLErrorQueue.drainEntries()
         if out.isEmpty {
-            throw JSecError(.crypto, "no certificate found in PEM input (\(pem.utf8.count) bytes)", openSSLErrors: errors.map(\.text))
+            throw JSecError(
+                .crypto, "no certificate found in PEM input (\(pem.utf8.count) bytes)", code: .jsec(.malformedInput), openSSLErrors: errors.map(\.text))
         }
         let realErrors = errors.filter { $0.reason != PEM_R_NO_START_LINE }
         if !realErrors.isEmpty {
-            throw JSecError(.crypto, "malformed certificate in PEM input after \(out.count) good one(s)", openSSLErrors: realErrors.map(\.text))
+            throw JSecError(
+                .crypto, "malformed certificate in PEM input after \(out.count) good one(s)", code: JSecError.Code(firstOf: realErrors),
+                openSSLErrors: realErrors.map(\.text))
         }
         return out
     }

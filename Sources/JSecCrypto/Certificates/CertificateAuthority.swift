@@ -123,7 +123,7 @@ public struct CertificateAuthority: Sendable {
         keyUsage: Set<KeyUsage>? = nil, extendedKeyUsage: Set<ExtendedKeyUsage>? = nil
     ) throws -> Certificate {
         guard csr.isSignatureValid, let key = csr.publicKey else {
-            throw JSecError(.crypto, "the CSR's signature does not verify (or its key is unusable)")
+            throw JSecError(.crypto, "the CSR's signature does not verify (or its key is unusable)", code: .jsec(.signatureInvalid))
         }
         var req = CertificateRequest(
             commonName: csr.subject.commonName ?? "", dnsNames: dnsNames ?? csr.dnsNames,
@@ -148,7 +148,7 @@ public struct CertificateAuthority: Sendable {
     /// Adds a serial to the revocation list (replacing an earlier entry for it).
     public func revoke(serialHex: String, reason: RevocationReason = .unspecified, at date: Date = Date()) throws {
         let n = SerialNumber.normalize(serialHex)
-        guard n.allSatisfy(\.isHexDigit) else { throw JSecError(.configuration, "invalid serial number '\(serialHex)'") }
+        guard n.allSatisfy(\.isHexDigit) else { throw JSecError(.configuration, "invalid serial number '\(serialHex)'", code: .jsec(.invalidArgument)) }
         registry.revoke(RevokedCertificate(serialHex: n, revocationDate: date, reason: reason))
     }
 

@@ -107,15 +107,18 @@ public enum CertificateBuilder {
         _ request: CertificateRequest, subjectKey: OpaquePointer, subject: DistinguishedName? = nil, serialHex: String? = nil,
         issuer: Certificate?, issuerKey: PrivateKey
     ) throws -> Certificate {
-        guard !request.commonName.isEmpty || subject != nil else { throw JSecError(.configuration, "a certificate needs a non-empty common name") }
+        guard !request.commonName.isEmpty || subject != nil else {
+            throw JSecError(.configuration, "a certificate needs a non-empty common name", code: .jsec(.invalidArgument))
+        }
         guard request.notAfter > request.notBefore else {
-            throw JSecError(.configuration, "certificate validity ends (\(request.notAfter)) before it starts (\(request.notBefore))")
+            throw JSecError(
+                .configuration, "certificate validity ends (\(request.notAfter)) before it starts (\(request.notBefore))", code: .jsec(.invalidArgument))
         }
         guard !["X25519", "X448"].contains(issuerKey.algorithm) else {
             throw JSecError(
                 .configuration,
                 "\(issuerKey.algorithm) keys cannot sign certificates (they are for key agreement only); "
-                    + "use one of \(KeyType.signingNames)")
+                    + "use one of \(KeyType.signingNames)", code: .jsec(.wrongKeyType))
         }
         OpenSSLErrorQueue.clear()
         guard let x = X509_new() else { throw JSecError.openSSL(.crypto, "X509_new failed") }
@@ -189,7 +192,7 @@ public enum CertificateBuilder {
             eku = request.usage == .server ? "serverAuth" : request.usage == .client ? "clientAuth" : "serverAuth,clientAuth"
         }
         if let ku = request.keyUsage {
-            guard !ku.isEmpty else { throw JSecError(.configuration, "an explicit key usage set must not be empty") }
+            guard !ku.isEmpty else { throw JSecError(.configuration, "an explicit key usage set must not be empty", code: .jsec(.invalidArgument)) }
             keyUsage = "critical," + KeyUsage.allCases.filter(ku.contains).map(\.rawValue).joined(separator: ",")
         }
         if let x = request.extendedKeyUsage {
@@ -201,15 +204,19 @@ public enum CertificateBuilder {
         if issuer != nil { try add(NID_authority_key_identifier, "keyid:always") }
         var sans: [String] = []
         for d in request.dnsNames {
-            guard !d.isEmpty, !d.contains(","), !d.contains(":") else { throw JSecError(.configuration, "invalid DNS name '\(d)'") }
+            guard !d.isEmpty, !d.contains(","), !d.contains(":") else {
+                throw JSecError(.configuration, "invalid DNS name '\(d)'", code: .jsec(.invalidArgument))
+            }
             sans.append("DNS:\(d)")
         }
         for ip in request.ipAddresses {
-            guard IPAddress.isLiteral(ip) else { throw JSecError(.configuration, "invalid IP address '\(ip)'") }
+            guard IPAddress.isLiteral(ip) else { throw JSecError(.configuration, "invalid IP address '\(ip)'", code: .jsec(.invalidArgument)) }
             sans.append("IP:\(ip)")
         }
         for e in request.emails {
-            guard e.contains("@"), !e.contains(","), !e.contains(":") else { throw JSecError(.configuration, "invalid email address '\(e)'") }
+            guard e.contains("@"), !e.contains(","), !e.contains(":") else {
+                throw JSecError(.configuration, "invalid email address '\(e)'", code: .jsec(.invalidArgument))
+            }
             sans.append("email:\(e)")
         }
         if !sans.isEmpty { try add(NID_subject_alt_name, sans.joined(separator: ",")) }

@@ -10,7 +10,7 @@ public enum RevocationReason: Int, Sendable, Hashable, CaseIterable {
     public init(name: String) throws {
         let n = name.lowercased().replacingOccurrences(of: "-", with: "").replacingOccurrences(of: "_", with: "")
         guard let r = Self.allCases.first(where: { "\($0)".lowercased() == n }) else {
-            throw JSecError(.configuration, "unknown revocation reason '\(name)'")
+            throw JSecError(.configuration, "unknown revocation reason '\(name)'", code: .jsec(.unknownName))
         }
         self = r
     }
@@ -128,7 +128,7 @@ enum SerialNumber {
     static func asn1(_ hex: String) throws -> UnsafeMutablePointer<ASN1_INTEGER> {
         var bn: OpaquePointer?
         guard !hex.isEmpty, hex.allSatisfy(\.isHexDigit), BN_hex2bn(&bn, hex) > 0, let bn else {
-            throw JSecError(.configuration, "invalid serial number '\(hex)'")
+            throw JSecError(.configuration, "invalid serial number '\(hex)'", code: .jsec(.invalidArgument))
         }
         defer { BN_free(bn) }
         guard let ai = BN_to_ASN1_INTEGER(bn, nil) else { throw JSecError.openSSL(.crypto, "BN_to_ASN1_INTEGER failed") }

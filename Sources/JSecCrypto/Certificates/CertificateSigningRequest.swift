@@ -25,15 +25,17 @@ public final class CertificateSigningRequest: @unchecked Sendable {
         }
         var sans: [String] = []
         for d in dnsNames {
-            guard !d.isEmpty, !d.contains(","), !d.contains(":") else { throw JSecError(.configuration, "invalid DNS name '\(d)'") }
+            guard !d.isEmpty, !d.contains(","), !d.contains(":") else {
+                throw JSecError(.configuration, "invalid DNS name '\(d)'", code: .jsec(.invalidArgument))
+            }
             sans.append("DNS:\(d)")
         }
         for ip in ipAddresses {
-            guard IPAddress.isLiteral(ip) else { throw JSecError(.configuration, "invalid IP address '\(ip)'") }
+            guard IPAddress.isLiteral(ip) else { throw JSecError(.configuration, "invalid IP address '\(ip)'", code: .jsec(.invalidArgument)) }
             sans.append("IP:\(ip)")
         }
         for e in emails {
-            guard e.contains("@"), !e.contains(",") else { throw JSecError(.configuration, "invalid email '\(e)'") }
+            guard e.contains("@"), !e.contains(",") else { throw JSecError(.configuration, "invalid email '\(e)'", code: .jsec(.invalidArgument)) }
             sans.append("email:\(e)")
         }
         if !sans.isEmpty {

@@ -16,7 +16,7 @@ public enum CertificatePurpose: String, Sendable, Hashable, CaseIterable {
         case "timestamp", "timestamp-sign", "timestamping": self = .timestamping
         case "ocsp-helper": self = .ocspHelper
         case "code-signing", "codesigning": self = .codeSigning
-        default: throw JSecError(.configuration, "unknown certificate purpose '\(name)'")
+        default: throw JSecError(.configuration, "unknown certificate purpose '\(name)'", code: .jsec(.unknownName))
         }
     }
 
@@ -77,7 +77,7 @@ public enum CertificateVerifier {
         _ leaf: Certificate, intermediates: [Certificate] = [], roots: [Certificate],
         options: ChainVerificationOptions = ChainVerificationOptions()
     ) throws -> ChainVerificationResult {
-        guard !roots.isEmpty else { throw JSecError(.configuration, "chain verification needs at least one trusted root") }
+        guard !roots.isEmpty else { throw JSecError(.configuration, "chain verification needs at least one trusted root", code: .jsec(.invalidArgument)) }
         OpenSSLErrorQueue.clear()
         guard let store = X509_STORE_new() else { throw JSecError.openSSL(.crypto, "X509_STORE_new failed") }
         defer { X509_STORE_free(store) }

@@ -59,7 +59,7 @@ public struct DistinguishedName: Sendable, Hashable, CustomStringConvertible {
             }
             any = true
         }
-        guard any else { X509_NAME_free(name); throw JSecError(.configuration, "a distinguished name needs at least one field") }
+        guard any else { X509_NAME_free(name); throw JSecError(.configuration, "a distinguished name needs at least one field", code: .jsec(.invalidArgument)) }
         return name
     }
 }

@@ -36,7 +36,7 @@ public final class OCSPRequest: @unchecked Sendable {
         guard let r, !der.isEmpty else { throw JSecError.openSSL(.crypto, "cannot parse the DER OCSP request (\(der.count) bytes)") }
         guard OCSP_request_onereq_count(r) > 0 else {
             OCSP_REQUEST_free(r)
-            throw JSecError(.crypto, "the OCSP request names no certificate")
+            throw JSecError(.crypto, "the OCSP request names no certificate", code: .jsec(.malformedInput))
         }
         self.init(taking: r)
     }
@@ -173,10 +173,12 @@ extension CertificateAuthority {
     ) throws -> OCSPResponse {
         if let responder {
             guard responder.certificate.extendedKeyUsage.contains(.ocspSigning), responder.certificate.isSignatureValid(issuer: certificate) else {
-                throw JSecError(.configuration, "a delegated OCSP responder must be issued by this CA with the OCSPSigning extended key usage")
+                throw JSecError(
+                    .configuration, "a delegated OCSP responder must be issued by this CA with the OCSPSigning extended key usage",
+                    code: .jsec(.invalidArgument))
             }
         }
-        guard validity > 0 else { throw JSecError(.configuration, "OCSP validity must be positive") }
+        guard validity > 0 else { throw JSecError(.configuration, "OCSP validity must be positive", code: .jsec(.invalidArgument)) }
         OpenSSLErrorQueue.clear()
         guard let bs = OCSP_BASICRESP_new() else { throw JSecError.openSSL(.crypto, "OCSP_BASICRESP_new failed") }
         defer { OCSP_BASICRESP_free(bs) }
@@ -213,7 +215,7 @@ extension CertificateAuthority {
     /// A response whose status comes from this CA's revocation list: revoked when listed; otherwise good,
     /// or unknown when the CA tracks issued certificates and did not issue the serial.
     public func ocspResponse(to request: OCSPRequest, includeNonce: Bool = true, responder: CertificateAndKey? = nil) throws -> OCSPResponse {
-        guard let id = request.certIDs.first else { throw JSecError(.crypto, "the OCSP request names no certificate") }
+        guard let id = request.certIDs.first else { throw JSecError(.crypto, "the OCSP request names no certificate", code: .jsec(.malformedInput)) }
         let status: OCSPCertificateStatus
         if let r = revocation(serialHex: id.serialHex) {
             status = .revoked(at: r.revocationDate, reason: r.reason)

@@ -17,7 +17,7 @@ public enum PKCS12 {
         password: String, friendlyName: String? = nil
     ) throws -> [UInt8] {
         guard let pub = certificate.publicKey, privateKey.matches(pub) else {
-            throw JSecError(.configuration, "the private key does not belong to the certificate")
+            throw JSecError(.configuration, "the private key does not belong to the certificate", code: .jsec(.keyMismatch))
         }
         OpenSSLErrorQueue.clear()
         guard let ca = jsec_sk_X509_new_null() else { throw JSecError.openSSL(.crypto, "stack allocation failed") }
@@ -32,7 +32,10 @@ public enum PKCS12 {
 
     /// Parses a DER PKCS#12. A wrong password is a `.crypto` error.
     public static func parse(_ der: [UInt8], password: String) throws -> PKCS12Contents {
-        guard !der.isEmpty, der.count <= KeyLimits.maximumInput else { throw JSecError(.crypto, "PKCS#12 input of \(der.count) bytes is empty or too large") }
+        guard !der.isEmpty, der.count <= KeyLimits.maximumInput else {
+            throw JSecError(
+                .crypto, "PKCS#12 input of \(der.count) bytes is empty or too large", code: der.isEmpty ? .jsec(.malformedInput) : .jsec(.inputTooLarge))
+        }
         OpenSSLErrorQueue.clear()
         let parsed: OpaquePointer? = der.withUnsafeBufferPointer { buf in
             var p: UnsafePointer<UInt8>? = buf.baseAddress

@@ -3,22 +3,22 @@ import Foundation
 
 /// The single error type of JSec and JSecCrypto (docs/architecture.md, "Errors").
 ///
-/// Every failure carries a ``Category`` a program can switch on, where known a ``Code``
-/// saying exactly what failed (an X509 verification result, the alert the peer sent, an
-/// `errno`, an OpenSSL reason, or a condition JSec detects), a one-line human message naming
-/// the cause and the object, and — where OpenSSL was involved — the text of OpenSSL's error
-/// queue, drained in the same call that failed.
+/// Every failure carries a ``Category`` a program can switch on, a ``Code`` saying exactly what
+/// failed (an X509 verification result, the alert the peer sent, an `errno`, an OpenSSL reason,
+/// or a condition JSec detects), a one-line human message naming the cause and the object,
+/// and — where OpenSSL was involved — the text of OpenSSL's error queue, drained in the same
+/// call that failed. There is no error without a code: the initializer requires one.
 ///
 /// Two errors are equal when their category and code are: the message is for people.
 public struct JSecError: Error, Sendable, Equatable, CustomStringConvertible {
     public let category: Category
-    /// What exactly failed, when a layer gave it a number or JSec named it (nil otherwise).
-    public let code: Code?
+    /// What exactly failed: the number the deciding layer gave it, or the condition JSec named.
+    public let code: Code
     public let message: String
     /// OpenSSL's error queue at the time of the failure, oldest first.
     public let openSSLErrors: [String]
 
-    public init(_ category: Category, _ message: String, code: Code? = nil, openSSLErrors: [String] = []) {
+    public init(_ category: Category, _ message: String, code: Code, openSSLErrors: [String] = []) {
         self.category = category
         self.code = code
         self.message = message

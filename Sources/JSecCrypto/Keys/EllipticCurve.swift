@@ -54,13 +54,13 @@ public final class EllipticCurve: @unchecked Sendable {
     /// `scalar · point`, or `scalar · G` when `point` is nil.
     public func multiply(scalar: [UInt8], point: [UInt8]? = nil, compressed: Bool = false) throws -> [UInt8] {
         guard !scalar.isEmpty, scalar.count <= curve.byteLength else {
-            throw JSecError(.crypto, "a \(curve.rawValue) scalar is 1…\(curve.byteLength) bytes, got \(scalar.count)")
+            throw JSecError(.crypto, "a \(curve.rawValue) scalar is 1…\(curve.byteLength) bytes, got \(scalar.count)", code: .jsec(.invalidArgument))
         }
         OpenSSLErrorQueue.clear()
         guard let ctx = BN_CTX_new(), let k = BN_bin2bn(scalar, Int32(scalar.count), nil) else { throw JSecError.openSSL(.crypto, "allocation failed") }
         defer { BN_CTX_free(ctx); BN_clear_free(k) }
         guard BN_is_zero(k) == 0, BN_cmp(k, EC_GROUP_get0_order(group)) < 0 else {
-            throw JSecError(.crypto, "scalar must be in [1, order − 1]")
+            throw JSecError(.crypto, "scalar must be in [1, order − 1]", code: .jsec(.invalidArgument))
         }
         let input = try point.map { try decodePoint($0, ctx) }
         defer { if let input { EC_POINT_free(input) } }
@@ -109,7 +109,7 @@ public final class EllipticCurve: @unchecked Sendable {
 
     private func decodePoint(_ bytes: [UInt8], _ ctx: OpaquePointer) throws -> OpaquePointer {
         guard bytes.count == 1 + curve.byteLength || bytes.count == 1 + 2 * curve.byteLength else {
-            throw JSecError(.crypto, "invalid \(curve.rawValue) point length \(bytes.count)")
+            throw JSecError(.crypto, "invalid \(curve.rawValue) point length \(bytes.count)", code: .jsec(.malformedInput))
         }
         guard let p = EC_POINT_new(group) else { throw JSecError.openSSL(.crypto, "EC_POINT_new failed") }
         guard EC_POINT_oct2point(group, p, bytes, bytes.count, ctx) == 1, EC_POINT_is_on_curve(group, p, ctx) == 1,
@@ -122,7 +122,7 @@ public final class EllipticCurve: @unchecked Sendable {
     }
 
     private func encodePoint(_ p: OpaquePointer, compressed: Bool, _ ctx: OpaquePointer) throws -> [UInt8] {
-        guard EC_POINT_is_at_infinity(group, p) == 0 else { throw JSecError(.crypto, "the result is the point at infinity") }
+        guard EC_POINT_is_at_infinity(group, p) == 0 else { throw JSecError(.crypto, "the result is the point at infinity", code: .jsec(.invalidArgument)) }
         let form = compressed ? POINT_CONVERSION_COMPRESSED : POINT_CONVERSION_UNCOMPRESSED
         let len = EC_POINT_point2oct(group, p, form, nil, 0, ctx)
         guard len > 0 else { throw JSecError.openSSL(.crypto, "point encoding failed") }

@@ -46,7 +46,9 @@ public enum KeyType: Sendable, Hashable, CustomStringConvertible {
         case "ed25519": self = .ed25519
         case "x25519": self = .x25519
         default:
-            throw JSecError(.configuration, "unknown key type '\(name)' (expected rsa2048, rsa3072, rsa4096, p256, p384, p521, ed25519 or x25519)")
+            throw JSecError(
+                .configuration, "unknown key type '\(name)' (expected rsa2048, rsa3072, rsa4096, p256, p384, p521, ed25519 or x25519)",
+                code: .jsec(.unknownName))
         }
     }
 }
@@ -80,7 +82,7 @@ public final class PrivateKey: @unchecked Sendable {
         switch type {
         case .rsa(let bits):
             guard (1024...16384).contains(bits) else {
-                throw JSecError(.configuration, "RSA key size \(bits) is out of range (1024…16384)")
+                throw JSecError(.configuration, "RSA key size \(bits) is out of range (1024…16384)", code: .jsec(.invalidArgument))
             }
             guard jsec_EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, Int32(bits)) == 1 else {
                 throw JSecError.openSSL(.crypto, "cannot set RSA key size \(bits)")

@@ -18,7 +18,7 @@ public enum KeyFormat: String, Sendable, Hashable, CaseIterable {
 extension PrivateKey {
     /// Parses a DER private key: PKCS#8 (encrypted when `password` is given), or traditional RSA/EC.
     public convenience init(der: [UInt8], password: String? = nil) throws {
-        guard !der.isEmpty else { throw JSecError(.crypto, "empty DER private key") }
+        guard !der.isEmpty else { throw JSecError(.crypto, "empty DER private key", code: .jsec(.malformedInput)) }
         guard der.count <= KeyLimits.maximumInput else { throw KeyLimits.tooLarge(der.count) }
         OpenSSLErrorQueue.clear()
         var key: OpaquePointer?
@@ -57,9 +57,9 @@ extension PrivateKey {
         switch type {
         case .ed25519: name = "ED25519"
         case .x25519: name = "X25519"
-        default: throw JSecError(.configuration, "raw private keys are only supported for Ed25519 and X25519")
+        default: throw JSecError(.configuration, "raw private keys are only supported for Ed25519 and X25519", code: .jsec(.wrongKeyType))
         }
-        guard raw.count == 32 else { throw JSecError(.crypto, "a raw \(name) private key is 32 bytes, got \(raw.count)") }
+        guard raw.count == 32 else { throw JSecError(.crypto, "a raw \(name) private key is 32 bytes, got \(raw.count)", code: .jsec(.malformedInput)) }
         OpenSSLErrorQueue.clear()
         guard let key = EVP_PKEY_new_raw_private_key_ex(nil, name, nil, raw, raw.count) else {
             throw JSecError.openSSL(.crypto, "invalid raw \(name) private key")
@@ -90,7 +90,7 @@ extension PrivateKey {
     }
 
     private func encrypted(password: String, cipher: KeyEncryptionCipher, pem: Bool) throws -> [UInt8] {
-        guard !password.isEmpty else { throw JSecError(.configuration, "an empty password cannot encrypt a key") }
+        guard !password.isEmpty else { throw JSecError(.configuration, "an empty password cannot encrypt a key", code: .jsec(.invalidArgument)) }
         OpenSSLErrorQueue.clear()
         guard let c = EVP_CIPHER_fetch(nil, cipher.rawValue, nil) else { throw JSecError.openSSL(.crypto, "cipher \(cipher.rawValue) unavailable") }
         defer { EVP_CIPHER_free(c) }

@@ -40,9 +40,9 @@ public final class PublicKey: @unchecked Sendable, Equatable {
         switch type {
         case .ed25519: name = "ED25519"
         case .x25519: name = "X25519"
-        default: throw JSecError(.configuration, "raw public keys are only supported for Ed25519 and X25519")
+        default: throw JSecError(.configuration, "raw public keys are only supported for Ed25519 and X25519", code: .jsec(.wrongKeyType))
         }
-        guard raw.count == 32 else { throw JSecError(.crypto, "a raw \(name) public key is 32 bytes, got \(raw.count)") }
+        guard raw.count == 32 else { throw JSecError(.crypto, "a raw \(name) public key is 32 bytes, got \(raw.count)", code: .jsec(.malformedInput)) }
         OpenSSLErrorQueue.clear()
         guard let key = EVP_PKEY_new_raw_public_key_ex(nil, name, nil, raw, raw.count) else {
             throw JSecError.openSSL(.crypto, "invalid raw \(name) public key")
@@ -100,7 +100,9 @@ public struct KeyInfo: Sendable, Hashable {
 enum KeyLimits {
     /// Keys, certificates and similar inputs larger than this are rejected before parsing (1 MiB).
     static let maximumInput = 1 << 20
-    static func tooLarge(_ n: Int) -> JSecError { JSecError(.configuration, "input of \(n) bytes exceeds the \(maximumInput)-byte limit") }
+    static func tooLarge(_ n: Int) -> JSecError {
+        JSecError(.configuration, "input of \(n) bytes exceeds the \(maximumInput)-byte limit", code: .jsec(.inputTooLarge))
+    }
 }
 
 /// Shared encoders for private and public keys.

@@ -20,7 +20,8 @@ public enum RSAEncryption {
     public static func encrypt(_ plaintext: some Collection<UInt8>, for key: PublicKey, padding: RSAEncryptionPadding = .oaepSHA256) throws -> [UInt8] {
         let max = try maximum(key.pkey, padding)
         guard plaintext.count <= max else {
-            throw JSecError(.configuration, "plaintext of \(plaintext.count) bytes exceeds the \(max)-byte maximum for this key and padding")
+            throw JSecError(
+                .configuration, "plaintext of \(plaintext.count) bytes exceeds the \(max)-byte maximum for this key and padding", code: .jsec(.inputTooLarge))
         }
         return try run(key.pkey, Array(plaintext), padding, encrypt: true)
     }
@@ -32,7 +33,7 @@ public enum RSAEncryption {
 
     static func maximum(_ pkey: OpaquePointer, _ padding: RSAEncryptionPadding) throws -> Int {
         guard EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA else {
-            throw JSecError(.crypto, "RSA encryption needs an RSA key, not \(PrivateKey.algorithmName(of: pkey))")
+            throw JSecError(.crypto, "RSA encryption needs an RSA key, not \(PrivateKey.algorithmName(of: pkey))", code: .jsec(.wrongKeyType))
         }
         let k = Int(EVP_PKEY_get_size(pkey))
         switch padding {

@@ -26,7 +26,9 @@ let maximumSignedMessage = 1 << 26
 extension PrivateKey {
     /// Signs `data`: RSA (PKCS#1 v1.5 or PSS), ECDSA (DER-encoded signature), Ed25519 (64 bytes).
     public func sign(_ data: some Collection<UInt8>, options: SignatureOptions = .default) throws -> [UInt8] {
-        guard data.count <= maximumSignedMessage else { throw JSecError(.configuration, "message of \(data.count) bytes is too large to sign") }
+        guard data.count <= maximumSignedMessage else {
+            throw JSecError(.configuration, "message of \(data.count) bytes is too large to sign", code: .jsec(.inputTooLarge))
+        }
         OpenSSLErrorQueue.clear()
         guard let ctx = EVP_MD_CTX_new() else { throw JSecError.openSSL(.crypto, "EVP_MD_CTX_new failed") }
         defer { EVP_MD_CTX_free(ctx) }
@@ -80,7 +82,9 @@ enum SignatureSupport {
     }
 
     static func verify(_ pkey: OpaquePointer, _ signature: [UInt8], _ data: some Collection<UInt8>, _ options: SignatureOptions) throws -> Bool {
-        guard data.count <= maximumSignedMessage else { throw JSecError(.configuration, "message of \(data.count) bytes is too large to verify") }
+        guard data.count <= maximumSignedMessage else {
+            throw JSecError(.configuration, "message of \(data.count) bytes is too large to verify", code: .jsec(.inputTooLarge))
+        }
         OpenSSLErrorQueue.clear()
         guard let ctx = EVP_MD_CTX_new() else { throw JSecError.openSSL(.crypto, "EVP_MD_CTX_new failed") }
         defer { EVP_MD_CTX_free(ctx) }

@@ -19,7 +19,7 @@ public enum AEADAlgorithm: String, Sendable, Hashable, CaseIterable, CustomStrin
         case "aes-128-gcm", "aes128gcm": self = .aes128GCM
         case "aes-256-gcm", "aes256gcm": self = .aes256GCM
         case "chacha20-poly1305", "chacha20poly1305": self = .chacha20Poly1305
-        default: throw JSecError(.configuration, "unknown AEAD algorithm '\(name)'")
+        default: throw JSecError(.configuration, "unknown AEAD algorithm '\(name)'", code: .jsec(.unknownName))
         }
     }
 }
@@ -87,12 +87,16 @@ public enum AEAD {
     private static func run(
         _ alg: AEADAlgorithm, encrypt: Bool, key: [UInt8], nonce: [UInt8], input: [UInt8], aad: [UInt8], tag: [UInt8]?
     ) throws -> ([UInt8], [UInt8]) {
-        guard key.count == alg.keyLength else { throw JSecError(.configuration, "\(alg) needs a \(alg.keyLength)-byte key, got \(key.count)") }
+        guard key.count == alg.keyLength else {
+            throw JSecError(.configuration, "\(alg) needs a \(alg.keyLength)-byte key, got \(key.count)", code: .jsec(.invalidArgument))
+        }
         let nonceOK = alg == .chacha20Poly1305 ? nonce.count == 12 : (1...128).contains(nonce.count)
-        guard nonceOK else { throw JSecError(.configuration, "invalid nonce length \(nonce.count) for \(alg)") }
-        guard input.count <= maximumMessageLength else { throw JSecError(.configuration, "message of \(input.count) bytes exceeds \(maximumMessageLength)") }
+        guard nonceOK else { throw JSecError(.configuration, "invalid nonce length \(nonce.count) for \(alg)", code: .jsec(.invalidArgument)) }
+        guard input.count <= maximumMessageLength else {
+            throw JSecError(.configuration, "message of \(input.count) bytes exceeds \(maximumMessageLength)", code: .jsec(.inputTooLarge))
+        }
         if let tag, !(4...16).contains(tag.count) || (alg == .chacha20Poly1305 && tag.count != 16) {
-            throw JSecError(.crypto, "authentication failed: invalid tag length \(tag.count)")
+            throw JSecError(.crypto, "authentication failed: invalid tag length \(tag.count)", code: .jsec(.authenticationFailed))
         }
         OpenSSLErrorQueue.clear()
         guard let ctx = EVP_CIPHER_CTX_new() else { throw JSecError.openSSL(.crypto, "EVP_CIPHER_CTX_new failed") }
@@ -122,9 +126,9 @@ public enum AEAD {
         let finalOK = out.withUnsafeMutableBufferPointer { EVP_CipherFinal_ex(ctx, $0.baseAddress! + total, &len) }
         guard finalOK == 1 else {
             for i in out.indices { out[i] = 0 }
-            _ = OpenSSLErrorQueue.drain()
-            if !encrypt { throw JSecError(.crypto, "authentication failed: wrong key, nonce, AAD, ciphertext or tag") }
-            throw JSecError(.crypto, "\(alg) final failed")
+            let entries = OpenSSLErrorQueue.drainEntries()
+            if !encrypt { throw JSecError(.crypto, "authentication failed: wrong key, nonce, AAD, ciphertext or tag", code: .jsec(.authenticationFailed)) }
+            throw JSecError(.crypto, "\(alg) final failed", code: JSecError.Code(firstOf: entries))
         }
         total += Int(len)
         out.removeSubrange(total...)

@@ -6,7 +6,7 @@ public enum Base64 {
 
     public static func decode(_ text: String) throws -> [UInt8] {
         let cleaned = text.filter { !$0.isWhitespace }
-        guard let d = Data(base64Encoded: cleaned) else { throw JSecError(.configuration, "invalid base64 input") }
+        guard let d = Data(base64Encoded: cleaned) else { throw JSecError(.configuration, "invalid base64 input", code: .jsec(.malformedInput)) }
         return [UInt8](d)
     }
 
@@ -18,9 +18,9 @@ public enum Base64 {
     }
 
     public static func decodeURL(_ text: String) throws -> [UInt8] {
-        guard !text.contains("+"), !text.contains("/") else { throw JSecError(.configuration, "invalid base64url input") }
+        guard !text.contains("+"), !text.contains("/") else { throw JSecError(.configuration, "invalid base64url input", code: .jsec(.malformedInput)) }
         var s = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        if s.count % 4 == 1 { throw JSecError(.configuration, "invalid base64url length") }
+        if s.count % 4 == 1 { throw JSecError(.configuration, "invalid base64url length", code: .jsec(.malformedInput)) }
         while s.count % 4 != 0 { s += "=" }
         return try decode(s)
     }

@@ -28,11 +28,17 @@ public enum BlockCipher {
     }
 
     private static func run(_ alg: Algorithm, _ key: [UInt8], _ iv: [UInt8], _ input: [UInt8], encrypt: Bool) throws -> [UInt8] {
-        guard key.count == alg.keyLength else { throw JSecError(.configuration, "\(alg.rawValue) needs a \(alg.keyLength)-byte key, got \(key.count)") }
-        guard iv.count == alg.ivLength else { throw JSecError(.configuration, "\(alg.rawValue) needs a 16-byte IV, got \(iv.count)") }
-        guard input.count <= AEAD.maximumMessageLength else { throw JSecError(.configuration, "message of \(input.count) bytes is too large") }
+        guard key.count == alg.keyLength else {
+            throw JSecError(.configuration, "\(alg.rawValue) needs a \(alg.keyLength)-byte key, got \(key.count)", code: .jsec(.invalidArgument))
+        }
+        guard iv.count == alg.ivLength else {
+            throw JSecError(.configuration, "\(alg.rawValue) needs a 16-byte IV, got \(iv.count)", code: .jsec(.invalidArgument))
+        }
+        guard input.count <= AEAD.maximumMessageLength else {
+            throw JSecError(.configuration, "message of \(input.count) bytes is too large", code: .jsec(.inputTooLarge))
+        }
         if !encrypt, input.isEmpty || input.count % 16 != 0 {
-            throw JSecError(.crypto, "CBC ciphertext length \(input.count) is not a positive multiple of 16")
+            throw JSecError(.crypto, "CBC ciphertext length \(input.count) is not a positive multiple of 16", code: .jsec(.malformedInput))
         }
         OpenSSLErrorQueue.clear()
         guard let cipher = EVP_CIPHER_fetch(nil, alg.rawValue, nil) else { throw JSecError.openSSL(.crypto, "cipher \(alg.rawValue) unavailable") }
@@ -49,8 +55,10 @@ public enum BlockCipher {
         let ok = out.withUnsafeMutableBufferPointer { EVP_CipherFinal_ex(ctx, $0.baseAddress! + total, &len) }
         guard ok == 1 else {
             for i in out.indices { out[i] = 0 }
-            _ = OpenSSLErrorQueue.drain()
-            throw JSecError(.crypto, encrypt ? "\(alg.rawValue) final failed" : "\(alg.rawValue) decryption failed: bad padding (wrong key or corrupted data)")
+            let entries = OpenSSLErrorQueue.drainEntries()
+            throw JSecError(
+                .crypto, encrypt ? "\(alg.rawValue) final failed" : "\(alg.rawValue) decryption failed: bad padding (wrong key or corrupted data)",
+                code: encrypt ? JSecError.Code(firstOf: entries) : .jsec(.authenticationFailed))
         }
         total += Int(len)
         return Array(out.prefix(total))

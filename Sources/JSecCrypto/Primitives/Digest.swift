@@ -54,7 +54,7 @@ public enum DigestAlgorithm: String, Sendable, Hashable, CaseIterable, CustomStr
         case "sha3512": self = .sha3_512
         case "blake2b512", "blake2b": self = .blake2b512
         case "blake2s256", "blake2s": self = .blake2s256
-        default: throw JSecError(.configuration, "unknown digest algorithm '\(name)'")
+        default: throw JSecError(.configuration, "unknown digest algorithm '\(name)'", code: .jsec(.unknownName))
         }
     }
 
@@ -153,7 +153,7 @@ public final class Digest {
 
     /// Feeds more data.
     public func update(_ data: some Collection<UInt8>) throws {
-        guard !finished else { throw JSecError(.usage, "digest already finalized") }
+        guard !finished else { throw JSecError(.usage, "digest already finalized", code: .jsec(.invalidState)) }
         OpenSSLErrorQueue.clear()
         let ok = data.withContiguousBytes { EVP_DigestUpdate(ctx, $0.baseAddress, $0.count) }
         guard ok == 1 else { throw JSecError.openSSL(.crypto, "digest update failed") }
@@ -161,7 +161,7 @@ public final class Digest {
 
     /// Finishes and returns the digest. The object cannot be updated afterwards.
     public func finalize() throws -> [UInt8] {
-        guard !finished else { throw JSecError(.usage, "digest already finalized") }
+        guard !finished else { throw JSecError(.usage, "digest already finalized", code: .jsec(.invalidState)) }
         finished = true
         OpenSSLErrorQueue.clear()
         var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
@@ -220,11 +220,11 @@ public enum Hex {
             case UInt8(ascii: "a")...UInt8(ascii: "f"): v = c - UInt8(ascii: "a") + 10
             case UInt8(ascii: "A")...UInt8(ascii: "F"): v = c - UInt8(ascii: "A") + 10
             case UInt8(ascii: ":"), UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\t"): continue
-            default: throw JSecError(.configuration, "invalid hex character in input")
+            default: throw JSecError(.configuration, "invalid hex character in input", code: .jsec(.malformedInput))
             }
             if let h = hi { out.append(h << 4 | v); hi = nil } else { hi = v }
         }
-        guard hi == nil else { throw JSecError(.configuration, "hex input has an odd number of digits") }
+        guard hi == nil else { throw JSecError(.configuration, "hex input has an odd number of digits", code: .jsec(.malformedInput)) }
         return out
     }
 }

@@ -26,14 +26,14 @@ public final class HMAC {
     deinit { EVP_MAC_CTX_free(ctx) }
 
     public func update(_ data: some Collection<UInt8>) throws {
-        guard !finished else { throw JSecError(.usage, "HMAC already finalized") }
+        guard !finished else { throw JSecError(.usage, "HMAC already finalized", code: .jsec(.invalidState)) }
         OpenSSLErrorQueue.clear()
         let ok = data.withContiguousBytes { EVP_MAC_update(ctx, $0.baseAddress?.assumingMemoryBound(to: UInt8.self), $0.count) }
         guard ok == 1 else { throw JSecError.openSSL(.crypto, "HMAC update failed") }
     }
 
     public func finalize() throws -> [UInt8] {
-        guard !finished else { throw JSecError(.usage, "HMAC already finalized") }
+        guard !finished else { throw JSecError(.usage, "HMAC already finalized", code: .jsec(.invalidState)) }
         finished = true
         OpenSSLErrorQueue.clear()
         var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
@@ -74,7 +74,7 @@ public enum SecureRandom {
 
     public static func bytes(_ count: Int) throws -> [UInt8] {
         guard (0...maximumCount).contains(count) else {
-            throw JSecError(.configuration, "random byte count \(count) is out of range (0…\(maximumCount))")
+            throw JSecError(.configuration, "random byte count \(count) is out of range (0…\(maximumCount))", code: .jsec(.invalidArgument))
         }
         if count == 0 { return [] }
         OpenSSLErrorQueue.clear()
@@ -85,7 +85,9 @@ public enum SecureRandom {
 
     /// A random challenge of 8…64 bytes (default 16), e.g. for challenge–response authentication.
     public static func challenge(length: Int = 16) throws -> [UInt8] {
-        guard (8...64).contains(length) else { throw JSecError(.configuration, "challenge length \(length) is out of range (8…64)") }
+        guard (8...64).contains(length) else {
+            throw JSecError(.configuration, "challenge length \(length) is out of range (8…64)", code: .jsec(.invalidArgument))
+        }
         return try bytes(length)
     }
 }

@@ -11,9 +11,12 @@ public enum KDF {
         info: some Collection<UInt8>, length: Int
     ) throws -> [UInt8] {
         guard length >= 1, length <= 255 * digest.outputSize else {
-            throw JSecError(.configuration, "HKDF output length \(length) is out of range (1…\(255 * digest.outputSize) for \(digest))")
+            throw JSecError(
+                .configuration, "HKDF output length \(length) is out of range (1…\(255 * digest.outputSize) for \(digest))", code: .jsec(.invalidArgument))
         }
-        guard digest != .blake2b512, digest != .blake2s256 else { throw JSecError(.configuration, "HKDF does not support \(digest)") }
+        guard digest != .blake2b512, digest != .blake2s256 else {
+            throw JSecError(.configuration, "HKDF does not support \(digest)", code: .jsec(.unsupportedAlgorithm))
+        }
         let p = ParamList()
         p.utf8("digest", digest.openSSLName)
         p.octets("key", inputKey)
@@ -27,8 +30,12 @@ public enum KDF {
         _ digest: DigestAlgorithm, password: some Collection<UInt8>, salt: some Collection<UInt8>,
         iterations: Int, length: Int
     ) throws -> [UInt8] {
-        guard (1...1024).contains(length) else { throw JSecError(.configuration, "PBKDF2 output length \(length) is out of range (1…1024)") }
-        guard (1...100_000_000).contains(iterations) else { throw JSecError(.configuration, "PBKDF2 iterations \(iterations) is out of range (1…10^8)") }
+        guard (1...1024).contains(length) else {
+            throw JSecError(.configuration, "PBKDF2 output length \(length) is out of range (1…1024)", code: .jsec(.invalidArgument))
+        }
+        guard (1...100_000_000).contains(iterations) else {
+            throw JSecError(.configuration, "PBKDF2 iterations \(iterations) is out of range (1…10^8)", code: .jsec(.invalidArgument))
+        }
         let p = ParamList()
         p.utf8("digest", digest.openSSLName)
         p.octets("pass", password)
@@ -45,11 +52,15 @@ public enum KDF {
 
     /// scrypt. `n` is a power of two > 1; memory use is about 128·n·r bytes (limited to 1 GiB).
     public static func scrypt(password: some Collection<UInt8>, salt: some Collection<UInt8>, n: UInt64, r: UInt32, p: UInt32, length: Int) throws -> [UInt8] {
-        guard n > 1, n & (n - 1) == 0 else { throw JSecError(.configuration, "scrypt N=\(n) must be a power of two greater than 1") }
-        guard r >= 1, p >= 1, (1...1024).contains(length) else { throw JSecError(.configuration, "scrypt parameters out of range (r, p ≥ 1; length 1…1024)") }
+        guard n > 1, n & (n - 1) == 0 else {
+            throw JSecError(.configuration, "scrypt N=\(n) must be a power of two greater than 1", code: .jsec(.invalidArgument))
+        }
+        guard r >= 1, p >= 1, (1...1024).contains(length) else {
+            throw JSecError(.configuration, "scrypt parameters out of range (r, p ≥ 1; length 1…1024)", code: .jsec(.invalidArgument))
+        }
         let memory = 128 * n.multipliedReportingOverflow(by: UInt64(r)).partialValue
         guard memory <= 1 << 30, n.multipliedReportingOverflow(by: UInt64(r)).overflow == false else {
-            throw JSecError(.configuration, "scrypt N=\(n), r=\(r) needs more than 1 GiB")
+            throw JSecError(.configuration, "scrypt N=\(n), r=\(r) needs more than 1 GiB", code: .jsec(.invalidArgument))
         }
         let params = ParamList()
         params.octets("pass", password)

@@ -116,7 +116,7 @@ public final class MemoryBIO {
     /// Reads and removes up to `max` bytes (`max` ≥ 1); nil when nothing is buffered (jsec's `bio/read`).
     public func take(max: Int) throws -> [UInt8]? {
         try checkOpen("read")
-        guard max > 0 else { throw JSecError(.configuration, "BIO read: the byte count must be positive, got \(max)") }
+        guard max > 0 else { throw JSecError(.configuration, "BIO read: the byte count must be positive, got \(max)", code: .jsec(.invalidArgument)) }
         return readIfAvailable(max: max)
     }
 
@@ -134,7 +134,7 @@ public final class MemoryBIO {
     }
 
     private func checkOpen(_ operation: String) throws {
-        if isClosed { throw JSecError(.closed, "BIO \(operation): the BIO is closed") }
+        if isClosed { throw JSecError(.closed, "BIO \(operation): the BIO is closed", code: .jsec(.closed)) }
     }
 }
 

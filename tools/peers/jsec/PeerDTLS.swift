@@ -150,7 +150,7 @@ enum PeerDTLS {
             } catch let e as JSecError where e.category == .timeout {
                 return false
             }
-            guard let message else { throw JSecError(.closed, "the DTLS server sent close_notify") }
+            guard let message else { throw JSecError(.closed, "the DTLS server sent close_notify", code: .jsec(.closed)) }
             let got = message.count >= 8 ? message[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } : 0
             if got == sequence && message.count == size { return true }
             late += 1

@@ -69,7 +69,7 @@ struct PeerEcho: AsyncParsableCommand {
                             bytes += chunk
                             let back = try await stream.chunkBuffer(chunk, timeout: .seconds(30))
                             bytes += back.readableBytes
-                            if back.readableBytes < chunk { throw JSecError(.closed, "server closed the stream") }
+                            if back.readableBytes < chunk { throw JSecError(.closed, "server closed the stream", code: .jsec(.closed)) }
                             iterations += 1
                         }
                     } catch {
