@@ -25,6 +25,12 @@ package let errorTextSuite = Suite(
     Test("an encrypted key without its password says so, in one line") { _ in try ErrorText.encryptedKey() }
     Test("a hostname mismatch names the name asked for and the names certified") { _ in try await ErrorText.hostnameMismatch() }
     Test("a plaintext peer: the handshake error asks whether the peer speaks TLS") { _ in try await ErrorText.plaintextPeer() }
+    // Issue 22: a code on every error, the Reason naming the class of what JSec detects (ErrorCodes.swift).
+    Test("code: malformed PEM and base64 input") { _ in try ErrorCodes.malformedInput() }
+    Test("code: an invalid, a conflicting, an unknown and a refused configuration value") { _ in try ErrorCodes.configuration() }
+    Test("code: wrong transport, wrong key type, failed authentication") { _ in try await ErrorCodes.wrongTransportKeyAndTag() }
+    Test("code: OpenSSL failed with an empty queue") { _ in try ErrorCodes.openSSLQueueEmpty() }
+    Test("code types: raw values, Codable, allCases, accessors") { _ in try ErrorCodes.codeTypes() }
 }
 
 enum ErrorText {
@@ -143,6 +149,7 @@ enum ErrorText {
             _ = try CertificateBuilder.selfSigned(commonName: "localhost", keyType: .x25519)
         }
         try checkEqual(e.message, "X25519 keys cannot sign certificates (they are for key agreement only); use one of \(KeyType.signingNames)", "message")
+        try checkEqual(e.code, .jsec(.wrongKeyType), "code")
         try check(!KeyType.x25519.canSign && KeyType.ecP521.canSign && KeyType.ed25519.canSign, "canSign")
         _ = try CertificateBuilder.selfSigned(commonName: "localhost", keyType: .ecP521)  // P-521, also offered, works
         let p = try PeerProcess(try ExamplePrograms.path("echo-server"), ["--self-signed", "--key-type", "x25519", "--port", "0"])
@@ -188,6 +195,7 @@ enum ErrorText {
         config.privateKey = .file(NSTemporaryDirectory(), password: nil)
         let d = try checkThrowsJSecSync(.configuration, "a directory as the key file") { _ = try TLSContext(config) }
         try check(d.message.hasSuffix("cannot read private key file '\(NSTemporaryDirectory())': it is a directory"), "message: \(d.message)")
+        try checkEqual(d.code, .errno(EISDIR), "code")
     }
 
     /// Was "cannot parse the PEM private key (malformed, not a private key, or encrypted)" and five OpenSSL queue lines.
@@ -198,6 +206,7 @@ enum ErrorText {
         let e = try checkThrowsJSecSync(.configuration, "an encrypted key without its password") { _ = try TLSContext(config) }
         try checkEqual(e.message, "invalid private key: the PEM private key is encrypted and no password was given: pass its password (password:)", "message")
         try checkEqual(e.openSSLErrors, [], "no OpenSSL queue lines")
+        try checkEqual(e.code, .jsec(.keyEncrypted), "code")
         config.privateKey = .pem(pem, password: "secret")
         _ = try TLSContext(config)  // the same key with its password loads
     }
@@ -235,5 +244,6 @@ enum ErrorText {
         try checkEqual(
             e.message, "TLS handshake failed: wrong version number — the peer does not speak TLS? (a plaintext service on this port, or a proxy)",
             "message")
+        try checkEqual(e.code.openSSLLibrary, 20, "code: an SSL-library reason (\(e.code))")
     }
 }

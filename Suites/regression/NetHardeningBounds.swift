@@ -45,7 +45,9 @@ package enum ResourceBounds {
         let failures = server.server.handshakeFailures
         try check(!failures.isEmpty, "the refusal is recorded in handshakeFailures")
         for f in failures {
-            try check(f.category == .handshake && f.message.contains("already holds 2 sessions"), "a recorded refusal names the limit: \(f)")
+            try check(
+                f.category == .handshake && f.code == .jsec(.limitReached) && f.message.contains("already holds 2 sessions"),
+                "a recorded refusal has the code of a limit, and names it: \(f) (\(f.code))")
         }
 
         // A bound, not a breakage: when a session ends, a new peer is admitted.

@@ -271,7 +271,10 @@ package enum NetHardening {
             errors.append(try await checkThrowsJSec(.usage, "listen on \(port)") { _ = try await NetListener.listen(port: port) })
             errors.append(try await checkThrowsJSec(.usage, "TLS listen on \(port)") { _ = try await TLS.listen(port: port, context: server) })
             errors.append(try await checkThrowsJSec(.usage, "DTLS listen on \(port)") { _ = try await DTLS.listen(port: port, context: dtlsServer) })
-            for e in errors { try check(e.message.contains("port \(port) is out of range"), "the message names the port: \(e.message)") }
+            for e in errors {
+                try checkEqual(e.code, .jsec(.invalidArgument), "code (\(e))")
+                try check(e.message.contains("port \(port) is out of range"), "the message names the port: \(e.message)")
+            }
         }
         for port in [74_979, 0, -5] {
             var errors: [JSecError] = []
@@ -284,7 +287,10 @@ package enum NetHardening {
                 try await checkThrowsJSec(.usage, "DTLS connect to \(port)") {
                     _ = try await DTLS.connect(host: "127.0.0.1", port: port, context: DTLSBehaviour.clientContext())
                 })
-            for e in errors { try check(e.message.contains("port \(port) is out of range"), "the message names the port: \(e.message)") }
+            for e in errors {
+                try checkEqual(e.code, .jsec(.invalidArgument), "code (\(e))")
+                try check(e.message.contains("port \(port) is out of range"), "the message names the port: \(e.message)")
+            }
         }
     }
 

@@ -35,6 +35,7 @@ package enum ServerLimits {
         }
         // Idle: the server's pending read ends with a timeout error, and the client sees the end of the stream.
         let e = try await checkThrowsJSec(.timeout, "read on an idle connection") { _ = try await busyServer.read(max: 10, timeout: .seconds(10)) }
+        try checkEqual(e.code, .jsec(.peerIdle), "code (\(e))")
         try check(e.message.contains("idle timeout"), "the message says why: \(e.message)")
         try checkEqual(try await busy.read(max: 10, timeout: .seconds(10)), nil, "the client sees the connection end")
         await busy.close(); await busyServer.close()
@@ -231,8 +232,8 @@ package enum ServerLimits {
         try check(
             (1...3).contains(listener.acceptErrors.count), "accept errors recorded once per episode, not per attempt: \(listener.acceptErrors.map(\.message))")
         try check(
-            listener.acceptErrors[0].message.contains("EMFILE") || listener.acceptErrors[0].message.contains("Too many open files"),
-            "the error names the cause: \(listener.acceptErrors[0].message)")
+            [.errno(EMFILE), .errno(ENFILE)].contains(listener.acceptErrors[0].code),
+            "the error's code is the cause: \(listener.acceptErrors[0].code) (\(listener.acceptErrors[0].message))")
         try await p.emit("measured")
         try await p.awaitOne("client", "served", timeout: .seconds(30))
         setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &saved)

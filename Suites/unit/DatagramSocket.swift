@@ -100,6 +100,7 @@ package enum DatagramSocketCases {
     package static func receiveTimeout() async throws {
         let (server, client) = try await pair()
         let e = try await checkThrowsJSec(.timeout, "receive with nothing sent") { _ = try await server.receive(timeout: .milliseconds(100)) }
+        try checkEqual(e.code, .jsec(.operationTimeout), "code (\(e))")
         try check(e.message.contains("receive"), "the message names the call: \(e)")
         try await client.send("after the timeout")
         try checkEqual(try await server.receive(timeout: .seconds(10)).bytes, Array("after the timeout".utf8), "usable after a timeout")

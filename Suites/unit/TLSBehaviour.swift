@@ -232,9 +232,10 @@ package enum TLSBehaviour {
         }
     }
 
-    /// Bad options are configuration errors when the context is built, naming the bad value.
+    /// Bad options are configuration errors when the context is built, with the code of their class, naming the bad value.
     package static func invalidConfigurationIsRejected() async throws {
-        func expectBad(_ what: String, naming: String, _ edit: (inout TLSConfiguration) -> Void) throws {
+        // `code` nil: OpenSSL decided, and the code is one of its (any library and reason).
+        func expectBad(_ what: String, naming: String, code: JSecError.Code?, _ edit: (inout TLSConfiguration) -> Void) throws {
             var c = TestPKI.shared.serverConfiguration()
             edit(&c)
             do {
@@ -242,34 +243,45 @@ package enum TLSBehaviour {
                 throw CheckFailure(message: "\(what) was accepted", file: #fileID, line: #line)
             } catch let e as JSecError {
                 try checkEqual(e.category, .configuration, what)
-                // Text, not a code, on purpose: what is checked is that the message names the value the
-                // program got wrong (these are JSec's own checks; no lower layer has a number for them).
+                if let code {
+                    try checkEqual(e.code, code, "\(what): code (\(e))")
+                } else {
+                    try check(e.code.openSSLLibrary != nil, "\(what): OpenSSL's code, got \(e.code) (\(e))")
+                }
+                // And the message names the value the program got wrong.
                 try check(e.message.contains(naming), "\(what): message should name '\(naming)': \(e.message)")
             }
         }
-        try expectBad("unknown TLS 1.2 cipher", naming: "NOT-A-CIPHER") { $0.cipherList = "ECDHE-RSA-AES128-GCM-SHA256:NOT-A-CIPHER" }
-        try expectBad("unknown TLS 1.3 suite", naming: "TLS_FAKE") { $0.cipherSuites = "TLS_AES_128_GCM_SHA256:TLS_FAKE" }
-        try expectBad("unknown group", naming: "P-999") { $0.groups = "X25519:P-999" }
-        try expectBad("min above max", naming: "above") {
+        try expectBad("unknown TLS 1.2 cipher", naming: "NOT-A-CIPHER", code: .jsec(.unknownName)) {
+            $0.cipherList = "ECDHE-RSA-AES128-GCM-SHA256:NOT-A-CIPHER"
+        }
+        try expectBad("unknown TLS 1.3 suite", naming: "TLS_FAKE", code: .jsec(.unknownName)) { $0.cipherSuites = "TLS_AES_128_GCM_SHA256:TLS_FAKE" }
+        try expectBad("unknown group", naming: "P-999", code: .jsec(.unknownName)) { $0.groups = "X25519:P-999" }
+        try expectBad("min above max", naming: "above", code: .jsec(.conflictingOptions)) {
             $0.minimumVersion = .tls1_3; $0.maximumVersion = .tls1_2
         }
-        try expectBad("mismatched key", naming: "does not match") { $0.privateKey = .key(TestPKI.shared.client.privateKey) }
-        try expectBad("garbage certificate PEM", naming: "certificate") {
+        // OpenSSL decided: its code (ERR_LIB_X509 11, X509_R_KEY_VALUES_MISMATCH 116).
+        try expectBad("mismatched key", naming: "does not match", code: .openSSL(library: 11, reason: 116)) {
+            $0.privateKey = .key(TestPKI.shared.client.privateKey)
+        }
+        try expectBad("garbage certificate PEM", naming: "certificate", code: .jsec(.malformedInput)) {
             $0.certificateChain = .pem("-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n")
         }
-        try expectBad("garbage key PEM", naming: "private key") { $0.privateKey = .pem("hello") }
-        try expectBad("missing trust file", naming: "/nonexistent") { $0.trustRoots = .file("/nonexistent/ca.pem") }
-        try expectBad("empty ALPN name", naming: "ALPN") { $0.applicationProtocols = [""] }
+        try expectBad("garbage key PEM", naming: "private key", code: nil) { $0.privateKey = .pem("hello") }
+        try expectBad("missing trust file", naming: "/nonexistent", code: .errno(ENOENT)) { $0.trustRoots = .file("/nonexistent/ca.pem") }
+        try expectBad("empty ALPN name", naming: "ALPN", code: .jsec(.invalidOption)) { $0.applicationProtocols = [""] }
         do { _ = try TLSVersion(parsing: "1.1"); throw CheckFailure(message: "TLS 1.1 accepted", file: #fileID, line: #line) } catch let e as JSecError {
             try checkEqual(e.category, .configuration, "TLS 1.1")
+            try checkEqual(e.code, .jsec(.unsupportedAlgorithm), "TLS 1.1's code (\(e))")
         }
         // A client without a server name cannot verify the hostname.
         let l = try await TLS.listen(host: "127.0.0.1", port: 0, context: TLSContext(TestPKI.shared.serverConfiguration()))
         defer { Task { await l.close() } }
-        try await checkThrowsJSec(.configuration, "unix connect without a server name") {
+        let noName = try await checkThrowsJSec(.configuration, "unix connect without a server name") {
             let s = try await NetStream.connect(host: "127.0.0.1", port: l.port!)
             defer { Task { await s.close() } }
             try await TLS.upgrade(s, asClientOf: nil, context: TLSContext(TestPKI.shared.clientConfiguration()))
         }
+        try checkEqual(noName.code, .jsec(.missingOption), "code (\(noName))")
     }
 }

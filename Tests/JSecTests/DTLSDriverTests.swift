@@ -100,6 +100,7 @@ import Testing
         let handler = try client.channel.pipeline.syncOperations.handler(type: DTLSPeerHandler.self)
         try client.channel.pipeline.syncOperations.removeHandler(handler).wait()
         #expect(client.state == "closed(closed)")
+        #expect(client.handshakeError?.code == .jsec(.closed))
         #expect(client.handshakeError?.message.contains("removed") == true)
     }
 
