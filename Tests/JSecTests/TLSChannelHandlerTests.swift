@@ -126,6 +126,8 @@ import Testing
 final class ApplicationRecorder: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     var received = ByteBuffer()
+    /// Each `channelRead`'s bytes (for DTLS: one message each).
+    var messages: [String] = []
     var userEvents: [TLSUserEvent] = []
     var errors: [any Error] = []
     /// "read", "tls-event", "inputClosed", "error", "inactive", in order.
@@ -133,6 +135,7 @@ final class ApplicationRecorder: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var b = unwrapInboundIn(data)
+        messages.append(String(buffer: b))
         received.writeBuffer(&b)
         log.append("read")
     }
