@@ -56,6 +56,7 @@ public final class DTLSClientHandler: ChannelDuplexHandler {
     ///   - serverName: sent as SNI and checked against the server's certificate (IP SANs for an IP literal); nil only
     ///     when the configuration skips the hostname check.
     ///   - session: resumes an earlier session (``DTLSConnection/session``).
+    ///   - options: the datagram settings: MTU, retransmission and idle timeouts (``DTLSOptions``).
     /// - Throws: a `JSecError` with category `.configuration` (or `.usage` for ``DTLSOptions``) when the context,
     ///   the name or the options cannot be used.
     public init(context: TLSContext, serverName: String?, session: TLSSession? = nil, options: DTLSOptions = DTLSOptions()) throws {
