@@ -36,6 +36,28 @@ import Testing
         #expect(pair.client.events.text == "and back")
     }
 
+    /// NIO's own ALPN handler (what an HTTP/2-or-HTTP/1.1 server puts above swift-nio-ssl's handler) works above ours:
+    /// it hears the handshake event, reports the protocol and leaves the pipeline.
+    @Test func niosApplicationProtocolNegotiationHandlerWorksAboveIt() throws {
+        var client = PKI.clientConfiguration()
+        client.applicationProtocols = ["h2", "http/1.1"]
+        var server = PKI.serverConfiguration()
+        server.applicationProtocols = ["h2", "http/1.1"]
+        let pair = try HandlerPair(client: client, server: server)
+        defer { pair.finish() }
+        var chosen: ALPNResult?
+        let negotiation = ApplicationProtocolNegotiationHandler { result, channel in
+            chosen = result
+            return channel.eventLoop.makeSucceededVoidFuture()
+        }
+        try pair.server.channel.pipeline.syncOperations.addHandler(negotiation, position: .after(pair.server.handler))
+        try pair.connect()
+        #expect(chosen == .negotiated("h2"))
+        #expect(throws: (any Error).self, "it removed itself once the protocol was chosen") {
+            try pair.server.channel.pipeline.syncOperations.handler(type: ApplicationProtocolNegotiationHandler.self)
+        }
+    }
+
     @Test func theHandlerIsFoundByItsTypeAndByTheSharedClass() throws {
         let pair = try HandlerPair()
         defer { pair.finish() }
