@@ -89,6 +89,14 @@ import Testing
         #expect(!pair.client.isActive)
     }
 
+    @Test func writesHeldBeforeTheChannelWasActiveFailWhenItCloses() throws {
+        let pair = try DTLSHandlerPair()
+        defer { pair.finish() }
+        let held = pair.client.writeAndFlush(ByteBuffer(string: "never sent"))
+        pair.client.pipeline.fireChannelInactive()  // e.g. the connect failed: the association never started
+        #expect(jsecError(held.completedResult)?.category == .closed, "a held write must not be left pending (its promise leaked)")
+    }
+
     @Test func anUnconnectedChannelIsAUsageError() throws {
         let channel = EmbeddedChannel(loop: EmbeddedEventLoop())
         defer { _ = try? channel.finish(acceptAlreadyClosed: true) }

@@ -99,6 +99,7 @@ public final class DTLSClientHandler: ChannelDuplexHandler {
         } else {
             driver?.fail(JSecError(.handshake, "the UDP channel closed during the DTLS handshake", code: .jsec(.closedDuringHandshake)))
         }
+        failHeld(JSecError(.closed, "the UDP channel closed"))  // writes made before the handshake could start
         context.fireChannelInactive()
     }
 
