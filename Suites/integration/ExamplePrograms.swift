@@ -116,7 +116,7 @@ package let examplesSuite = Suite(
         try await ExamplePrograms.startTLS(version: ctx.tlsVersion())
     }
     MatrixTest(
-        "https-nio with curl", matrix: .inline(["tls-version": tlsVersions]), skip: CurlInterop.unavailableReason,
+        "https-nio with curl", matrix: .inline(["tls-version": tlsVersions]), skip: CurlInterop.unavailableReason ?? OpenSSLPeers.unavailableReason,
         ensured: [["tls-version": "1.3"]]
     ) { ctx in
         ctx.reportPeer(CurlInterop.version, role: "curl ↔ jsec https-nio example (TLSServerHandler + NIOHTTP1)", version: try ctx.tlsVersion())
