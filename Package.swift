@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "echo-client", targets: ["echo-client"]),
         .executable(name: "https-get", targets: ["https-get"]),
         .executable(name: "https-server", targets: ["https-server"]),
+        .executable(name: "https-nio", targets: ["https-nio"]),
         .executable(name: "tls-resumption", targets: ["tls-resumption"]),
         .executable(name: "ocsp-stapling", targets: ["ocsp-stapling"]),
         .executable(name: "mtls", targets: ["mtls"]),
@@ -46,6 +47,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                // TLSUserEvent, which TLSClientHandler/TLSServerHandler fire as swift-nio-ssl's handlers do.
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -113,6 +116,16 @@ let package = Package(
             name: "https-server",
             dependencies: ["JSec", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/https-server"
+        ),
+        // An HTTP/1.1 server in a SwiftNIO pipeline: ServerBootstrap, JSec's TLSServerHandler, NIOHTTP1.
+        .executableTarget(
+            name: "https-nio",
+            dependencies: [
+                "JSec", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/https-nio"
         ),
         .executableTarget(
             name: "tls-resumption",
@@ -190,6 +203,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -27,6 +27,7 @@ package let dtlsOpenSSLSuite = Suite(
     Test("s_client resumes with our server", skip: missing) { _ in try await DTLSOpenSSLPeers.sClientResumes() }
     Test("verification failure with s_server", skip: missing) { _ in try await DTLSOpenSSLPeers.verificationFailureWithSServer() }
     Test("upgrade a UDP channel against s_server", skip: missing) { _ in try await DTLSOpenSSLPeers.upgradeAgainstSServer() }
+    Test("DTLSClientHandler in a NIO pipeline against s_server", skip: missing) { _ in try await DTLSHandlerOpenSSL.againstSServer() }
     Test("lossy handshake with s_server", skip: missing) { _ in
         try await DTLSOpenSSLPeers.lossyHandshakeWithSServer(dropRate: 0.2, seed: 10)
     }

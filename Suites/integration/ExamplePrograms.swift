@@ -96,7 +96,7 @@ package enum ExamplePrograms {
 package let examplesSuite = Suite(
     "examples", category: "integration",
     description:
-        "the example programs (quick-start, tls-resumption, ocsp-stapling, mtls, starttls, dtls-echo, dtls-quick-start) run and print what they promise",
+        "the example programs (quick-start, tls-resumption, ocsp-stapling, mtls, starttls, https-nio with curl, dtls-echo, dtls-quick-start) run and print or serve what they promise",
     timeout: 90
 ) {
     MatrixTest("tls-resumption", matrix: .inline(["tls-version": tlsVersions])) { ctx in
@@ -114,6 +114,13 @@ package let examplesSuite = Suite(
     MatrixTest("starttls", matrix: .inline(["tls-version": tlsVersions])) { ctx in
         ctx.report(["program": "Examples/starttls", "tls-version": .string(try ctx.tlsVersion().protocolName)])
         try await ExamplePrograms.startTLS(version: ctx.tlsVersion())
+    }
+    MatrixTest(
+        "https-nio with curl", matrix: .inline(["tls-version": tlsVersions]), skip: CurlInterop.unavailableReason ?? OpenSSLPeers.unavailableReason,
+        ensured: [["tls-version": "1.3"]]
+    ) { ctx in
+        ctx.reportPeer(CurlInterop.version, role: "curl ↔ jsec https-nio example (TLSServerHandler + NIOHTTP1)", version: try ctx.tlsVersion())
+        try await HTTPSNIOExample.curlFetches(version: ctx.tlsVersion())
     }
     Test("dtls-echo") { _ in try await DTLSExampleProgram.echo() }
     Test("dtls-quick-start") { _ in try await DTLSExampleProgram.quickStart() }

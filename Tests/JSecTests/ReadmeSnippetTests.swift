@@ -37,4 +37,14 @@ import Testing
             contentsOf: DocCArticleTests.root.appendingPathComponent("Examples/dtls-quick-start/main.swift"), encoding: .utf8)
         #expect(DocCArticleTests.firstMissingLine(of: block, in: example) == nil, "README.md line \(block.line): the block differs from the example")
     }
+
+    /// The README's NIO pipeline block is cut from `Examples/https-nio` (which the examples suite runs against curl).
+    @Test("the README's NIO pipeline block is the https-nio example's code")
+    func nioPipeline() throws {
+        let readme = try String(contentsOf: DocCArticleTests.root.appendingPathComponent("README.md"), encoding: .utf8)
+        let block = try #require(
+            DocCArticleTests.swiftBlocks(readme, article: "README.md").first { $0.lines.contains { $0.contains("TLSServerHandler(context:") } })
+        let example = try String(contentsOf: DocCArticleTests.root.appendingPathComponent("Examples/https-nio/main.swift"), encoding: .utf8)
+        #expect(DocCArticleTests.firstMissingLine(of: block, in: example) == nil, "README.md line \(block.line): the block differs from the example")
+    }
 }

@@ -86,8 +86,8 @@ public enum DTLS {
     /// Runs a DTLS client handshake on an existing UDP channel (a `DatagramChannel`, connected or not) with `peer`
     /// (default: the channel's connected address). Datagrams from other addresses keep flowing to the channel's
     /// other handlers. The returned connection owns the channel: closing it closes the channel.
-    /// Not public (no NIO type in JSec's API): a program opens DTLS from a ``NetDatagramSocket``; suites and tests
-    /// use this form for channels they build themselves.
+    /// Not public: a program opens DTLS from a ``NetDatagramSocket``, or puts a ``DTLSClientHandler`` in a pipeline of its
+    /// own; suites and tests use this form for channels they build themselves.
     package static func upgrade(
         _ channel: Channel, peer: SocketAddress? = nil, asClientOf serverName: String?,
         context: TLSContext, session: TLSSession? = nil,

@@ -74,6 +74,8 @@ final class DTLSDriver {
     var transmit: ((ByteBuffer) -> EventLoopFuture<Void>)?
     /// Called once when the association ends (closed, failed, timed out): the server forgets it.
     var onEnd: ((DTLSDriver) -> Void)?
+    /// Where received messages go instead of ``inbox``, when set (``DTLSClientHandler``: up its pipeline).
+    var onMessage: ((ByteBuffer) -> Void)?
     /// The channel a client-side connection closes with it (nil for server sessions on a shared socket).
     var ownedChannel: Channel?
     private let allocator: ByteBufferAllocator
@@ -199,7 +201,8 @@ final class DTLSDriver {
             scratch.clear()
             switch engine.read(into: &scratch) {
             case .data:
-                if scratch.readableBytes > 0 { inbox.push(Array(scratch.readableBytesView)) }
+                guard scratch.readableBytes > 0 else { continue }
+                if let onMessage { onMessage(allocator.buffer(buffer: scratch)) } else { inbox.push(Array(scratch.readableBytesView)) }
             case .wantRead:
                 return
             case .closeNotify:

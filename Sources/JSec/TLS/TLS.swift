@@ -103,8 +103,8 @@ public enum TLS {
         }
     }
 
-    /// A DTLS (datagram) context cannot secure a stream.
-    private static func validateStream(_ context: TLSContext) throws {
+    /// A DTLS (datagram) context cannot secure a stream (nor a ``TLSChannelHandler``).
+    static func validateStream(_ context: TLSContext) throws {
         guard context.transport == .stream else {
             throw JSecError(
                 .configuration, "a DTLS (datagram) context cannot secure a TLS stream: build it with TLSContext(configuration)", code: .jsec(.wrongTransport))

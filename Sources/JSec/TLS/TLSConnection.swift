@@ -60,7 +60,7 @@ public struct TLSConnectionInfo: Sendable {
     public var peerCertificateChainDER: [[UInt8]] { peerCertificates.map(\.der) }
 }
 
-/// The TLS facet of a ``NetStream``: negotiated parameters and TLS-only operations.
+/// The TLS facet of a ``NetStream`` (or of a ``TLSChannelHandler``'s connection): negotiated parameters and TLS-only operations.
 public final class TLSConnection: Sendable {
     public let info: TLSConnectionInfo
     let state: TLSLiveState
