@@ -18,7 +18,7 @@ package enum DTLSHandlerOpenSSL {
         }
         func errorCaught(context: ChannelHandlerContext, error: any Error) { promise.fail(error) }
         func channelInactive(context: ChannelHandlerContext) {
-            promise.fail(JSecError(.closed, "the channel closed before a message arrived"))
+            promise.fail(JSecError(.closed, "the channel closed before a message arrived", code: .jsec(.closed)))
             context.fireChannelInactive()
         }
     }

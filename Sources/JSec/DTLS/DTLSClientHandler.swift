@@ -83,8 +83,8 @@ public final class DTLSClientHandler: ChannelDuplexHandler {
     }
 
     public func handlerRemoved(context: ChannelHandlerContext) {
-        quietly { driver?.fail(JSecError(.closed, "the DTLS handler was removed from the UDP channel")) }
-        failHeld(JSecError(.closed, "the DTLS handler was removed from the UDP channel"))
+        quietly { driver?.fail(JSecError(.closed, "the DTLS handler was removed from the UDP channel", code: .jsec(.closed))) }
+        failHeld(JSecError(.closed, "the DTLS handler was removed from the UDP channel", code: .jsec(.closed)))
         self.context = nil
     }
 
@@ -95,11 +95,11 @@ public final class DTLSClientHandler: ChannelDuplexHandler {
 
     public func channelInactive(context: ChannelHandlerContext) {
         if info != nil {
-            quietly { driver?.fail(JSecError(.closed, "the UDP channel closed")) }
+            quietly { driver?.fail(JSecError(.closed, "the UDP channel closed", code: .jsec(.closed))) }
         } else {
             driver?.fail(JSecError(.handshake, "the UDP channel closed during the DTLS handshake", code: .jsec(.closedDuringHandshake)))
         }
-        failHeld(JSecError(.closed, "the UDP channel closed"))  // writes made before the handshake could start
+        failHeld(JSecError(.closed, "the UDP channel closed", code: .jsec(.closed)))  // writes made before the handshake could start
         context.fireChannelInactive()
     }
 
@@ -108,7 +108,7 @@ public final class DTLSClientHandler: ChannelDuplexHandler {
         guard driver == nil else { return }
         guard let peer = context.channel.remoteAddress else {
             context.fireErrorCaught(
-                JSecError(.usage, "DTLSClientHandler needs a connected datagram channel (DatagramBootstrap.connect(to:))"))
+                JSecError(.usage, "DTLSClientHandler needs a connected datagram channel (DatagramBootstrap.connect(to:))", code: .jsec(.invalidArgument)))
             context.close(promise: nil)
             return
         }
@@ -123,7 +123,7 @@ public final class DTLSClientHandler: ChannelDuplexHandler {
         self.driver = driver
         let loop = context.eventLoop
         driver.transmit = { [weak self] datagram in
-            guard let ctx = self?.context else { return loop.makeFailedFuture(JSecError(.closed, "the UDP channel is closed")) }
+            guard let ctx = self?.context else { return loop.makeFailedFuture(JSecError(.closed, "the UDP channel is closed", code: .jsec(.closed))) }
             return ctx.writeAndFlush(NIOAny(datagram))  // a connected socket takes plain buffers
         }
         driver.onMessage = { [weak self] message in
@@ -202,7 +202,7 @@ public final class DTLSClientHandler: ChannelDuplexHandler {
 
     private func send(_ message: ByteBuffer, promise: EventLoopPromise<Void>?) {
         guard let driver, let maximum = maximumMessageSize else {
-            promise?.fail(JSecError(.closed, "write: the DTLS association is closed"))
+            promise?.fail(JSecError(.closed, "write: the DTLS association is closed", code: .jsec(.closed)))
             return
         }
         let sent = driver.write(message, maximum: maximum)
@@ -212,7 +212,7 @@ public final class DTLSClientHandler: ChannelDuplexHandler {
     public func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
         if mode == .all {
             quietly { driver?.closeLocally() }  // close_notify, when established
-            failHeld(JSecError(.closed, "the DTLS channel was closed"))
+            failHeld(JSecError(.closed, "the DTLS channel was closed", code: .jsec(.closed)))
         }
         context.close(mode: mode, promise: promise)
     }
