@@ -24,7 +24,7 @@ struct EchoServer: AsyncParsableCommand {
     @Option(help: "Stop after serving this many connections (0: serve forever).") var maxConnections = 0
     @Option(help: "Close a connection after this many seconds without traffic (0: never).") var idleTimeout = 300.0
     @Option(
-        help: "Bytes received and not yet echoed, all connections together, above which those holding some stop reading (default 16 MiB)."
+        help: "Bytes received and not yet echoed, all connections together, above which those holding some stop reading (default 4 MiB)."
     )
     var readBudget: Int?
 

@@ -369,49 +369,58 @@ final class ReadBox: @unchecked Sendable {
 
     // MARK: - backpressure
 
-    @Test func readingStopsAboveTheHighWaterMarkAndResumesBelowTheLowOne() throws {
+    @Test func aStreamWithNoReadWaitingReadsAheadOneBufferAndResumesWhenTheApplicationReads() throws {
         let b = try Bridge()
         defer { b.finish() }
         b.channel.read()
         let before = b.probe.reads
         #expect(before >= 1)
-        try b.deliver(count: StreamBridgeHandler.highWater)
+        try b.deliver(count: StreamBridgeHandler.idleReadAhead - 1)
         b.channel.read()
-        #expect(b.probe.reads == before, "held: 1 MiB waits unread")
-        // Draining to just above the low-water mark does not resume reading…
-        let aboveLow = StreamBridgeHandler.highWater - StreamBridgeHandler.lowWater - 1
-        guard case .success(let part?) = b.read(.exactly(aboveLow))() else { Issue.record("drain"); return }
-        #expect(part.readableBytes == aboveLow)
-        #expect(b.probe.reads == before, "still above the low-water mark")
-        _ = b.read(.upTo(1))()
-        #expect(b.probe.reads == before, "exactly at the low-water mark: still held")
-        // …one byte below it, reading resumes.
-        _ = b.read(.upTo(1))()
-        #expect(b.probe.reads == before + 1, "the held read is issued below the low-water mark")
+        #expect(b.probe.reads == before + 1, "below the read-ahead: reads on")
+        #expect(b.bridge.messagesPerRead == 1, "bytes wait and no read waits: one receive buffer per wake-up")
+        try b.deliver(count: 1)
+        b.channel.read()
+        #expect(b.probe.reads == before + 1, "held: 64 KiB wait unread and no read waits for them")
+        // The application reads: reading resumes.
+        guard case .success(let part?) = b.read(.upTo(1))() else { Issue.record("read"); return }
+        #expect(part.readableBytes == 1)
+        #expect(b.probe.reads == before + 2, "the held read is issued once the application reads")
+        // Everything read, a read waiting: full batches again.
+        _ = b.read(.upTo(StreamBridgeHandler.idleReadAhead))()
+        let r = b.read(.upTo(1))
+        b.channel.read()
+        #expect(b.bridge.messagesPerRead == StreamBridgeHandler.maxMessagesPerRead, "a read waits: a full batch")
+        try b.deliver("x")
+        guard case .success(let x?) = r() else { Issue.record("waiting read"); return }
+        #expect(x.readableBytes == 1)
     }
 
     @Test func unreadBytesStayWithinTheDocumentedBoundWithTheLastBatch() throws {
         let b = try Bridge()
         defer { b.finish() }
-        // Reading stops early enough that the batch NIO may still read after the last read() fits under 1 MiB.
-        try b.deliver(count: StreamBridgeHandler.unreadBound - StreamBridgeHandler.maxReadBatch)
+        // The last read granted below the read-ahead may bring a whole batch; that still fits under 1 MiB.
+        try b.deliver(count: StreamBridgeHandler.idleReadAhead - 1)
         let before = b.probe.reads
         b.channel.read()
-        #expect(b.probe.reads == before, "held: one more batch could pass the 1 MiB bound")
+        #expect(b.probe.reads == before + 1)
         try b.deliver(count: StreamBridgeHandler.maxReadBatch)
-        #expect(b.bridge.budget.used == StreamBridgeHandler.unreadBound)
+        #expect(b.bridge.budget.used == StreamBridgeHandler.idleReadAhead - 1 + StreamBridgeHandler.maxReadBatch)
+        #expect(b.bridge.budget.used <= StreamBridgeHandler.unreadBound)
+        b.channel.read()
+        #expect(b.probe.reads == before + 1, "held")
     }
 
-    @Test func anExactReadLargerThanTheHighWaterMarkKeepsReading() throws {
+    @Test func anExactReadLargerThanTheReadAheadKeepsReading() throws {
         let b = try Bridge()
         defer { b.finish() }
-        let n = 3 * StreamBridgeHandler.highWater
+        let n = 3 * StreamBridgeHandler.unreadBound
         let r = b.read(.exactly(n))
-        try b.deliver(count: StreamBridgeHandler.highWater)
+        try b.deliver(count: StreamBridgeHandler.unreadBound)
         let before = b.probe.reads
         b.channel.read()
-        #expect(b.probe.reads == before + 1, "not held: the pending chunk needs more than the high-water mark")
-        try b.deliver(count: n - StreamBridgeHandler.highWater)
+        #expect(b.probe.reads == before + 1, "not held: the pending chunk needs more than the read-ahead")
+        try b.deliver(count: n - StreamBridgeHandler.unreadBound)
         guard case .success(let all?) = r() else { Issue.record("chunk"); return }
         #expect(all.readableBytes == n)
     }
@@ -419,10 +428,10 @@ final class ReadBox: @unchecked Sendable {
     @Test func aHeldReadIsReleasedByAPendingExactRead() throws {
         let b = try Bridge()
         defer { b.finish() }
-        try b.deliver(count: StreamBridgeHandler.highWater)
+        try b.deliver(count: StreamBridgeHandler.idleReadAhead)
         b.channel.read()
         let held = b.probe.reads
-        _ = b.read(.exactly(2 * StreamBridgeHandler.highWater))
+        _ = b.read(.exactly(2 * StreamBridgeHandler.idleReadAhead))
         #expect(b.probe.reads == held + 1, "the read limit grows with the pending chunk")
     }
 }

@@ -6,7 +6,7 @@ import Synchronization
 /// Every ``StreamBridgeHandler`` charges what it buffers here (one atomic add per batch received, one
 /// atomic subtract per read that takes bytes). While the total is at or above the limit, a stream that
 /// holds unread bytes and has no read waiting stops asking its socket for more, as it does above its own
-/// 1 MiB high-water mark: the peer's writes stall in the kernel's buffers and then in the peer. No
+/// read-ahead limit (``StreamBridgeHandler/idleReadAhead``): the peer's writes stall in the kernel's buffers and then in the peer. No
 /// connection is closed. A stream with nothing unread (or a read waiting for bytes) still reads, so every
 /// application that reads keeps making progress however many peers stall. Held streams ask again once
 /// their application has read all they hold, or when the total falls below three quarters of the limit.
@@ -17,9 +17,9 @@ import Synchronization
 /// Concurrency: `used`, `limit` and `heldCount` are atomics; the held streams are behind `held`'s mutex,
 /// which is never held while calling a stream (lock order: a stream's state, then this mutex).
 final class ReadBudget: Sendable {
-    /// 16 MiB: the full 1 MiB read-ahead for 16 lagging streams at once. Streams whose application
+    /// 4 MiB: the full read-ahead (256 KiB) of 16 lagging streams at once. Streams whose application
     /// keeps up hold (next to) nothing, so they do not count against it.
-    static let defaultLimit = 16 << 20
+    static let defaultLimit = 4 << 20
     static let shared = ReadBudget(limit: defaultLimit)
 
     private let limitBytes: Atomic<Int>

@@ -7,10 +7,11 @@ import Synchronization
 /// **Inbound.** Bytes that arrive are appended to a buffer the reading task shares with the event
 /// loop (behind one mutex). A read takes what is there at once, on the task's own thread, without
 /// a hop to the event loop; only a read that must wait suspends, and the event loop resumes it when
-/// enough bytes are there: one wake-up per batch of bytes, not a round trip per read. Above
-/// ``highWater`` unread bytes the handler stops asking the socket for more (backpressure) and asks
-/// again below ``lowWater``; with the batch NIO may already be reading, a stream holds at most
-/// ``unreadBound`` (1 MiB). ``ReadBudget`` bounds the total across all streams.
+/// enough bytes are there: one wake-up per batch of bytes, not a round trip per read. While no read
+/// waits, the handler reads ahead at most ``idleReadAhead`` (256 KiB), one receive buffer per
+/// wake-up, and then stops asking the socket for more (backpressure) until the application reads; with the
+/// batch NIO may already be reading, a stream holds at most ``unreadBound`` (1 MiB). ``ReadBudget``
+/// bounds the total across all streams.
 ///
 /// **Outbound.** A write is *accepted* into a bounded window and returns: on the event loop it goes
 /// straight down the pipeline; from another thread it is queued, and one event-loop task sends
@@ -51,9 +52,11 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
     static let maxMessagesPerRead: UInt = 4
     static let maximumReceiveBuffer = 65_536
     static let maxReadBatch = Int(maxMessagesPerRead) * maximumReceiveBuffer + 16_384
-    /// Reading stops at this many unread bytes (752 KiB), so the batch already on its way still fits in ``unreadBound``.
-    static let highWater = unreadBound - maxReadBatch
-    static let lowWater = 1 << 18
+    /// A stream whose application has no read waiting reads ahead at most this much: read-ahead serves
+    /// an application that keeps reading; the peer of one that stalls waits in the kernel's buffers, not
+    /// in ours (docs/security.md, "Resource limits"). With the batch already on its way (``maxReadBatch``)
+    /// well within ``unreadBound``.
+    static let idleReadAhead = 262_144
     /// NIO's defaults for stream channels, set explicitly because ``maxReadBatch`` rests on them.
     static let receiveAllocator = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: maximumReceiveBuffer)
     /// Bytes a stream's tasks may queue for the event loop before a write waits (plus one write).
@@ -188,17 +191,37 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     /// NIO asks for more bytes (auto-read): granted unless enough wait unread.
     func read(context: ChannelHandlerContext) {
-        let hold = locked { s -> Bool in
+        let grant = locked { s -> UInt? in
             if mustHold(&s) {
                 s.readingHeld = true
-                return true
+                return nil
             }
-            return false
+            return Self.batch(&s)
         }
-        if !hold { context.read() }
+        if let grant { issueRead(context: context, messages: grant) }
     }
 
-    /// Whether the socket must not be asked for more bytes now: the stream's own high-water mark, or the
+    /// How many receive buffers the next wake-up may read: bytes wait and no read waits for them, one
+    /// (a held stream then overshoots ``idleReadAhead`` by one buffer, not a batch, and NIO's pool of
+    /// receive buffers shrinks to one); otherwise a full batch.
+    private static func batch(_ s: inout State) -> UInt {
+        s.available > 0 && s.reader == nil ? 1 : maxMessagesPerRead
+    }
+
+    private func issueRead(context: ChannelHandlerContext, messages: UInt) {
+        if messages != messagesPerRead {
+            messagesPerRead = messages
+            // Cannot fail on a socket channel (a field and NIO's buffer pool); on another channel it may
+            // not apply, and then only the batch is larger.
+            try? context.channel.syncOptions?.setOption(.maxMessagesPerRead, value: messages)
+        }
+        context.read()
+    }
+
+    /// The channel's `maxMessagesPerRead` as last set (event loop only).
+    private(set) var messagesPerRead = StreamBridgeHandler.maxMessagesPerRead
+
+    /// Whether the socket must not be asked for more bytes now: the stream's own read-ahead, or the
     /// process-wide budget is spent and this stream holds unread bytes with no read waiting for more
     /// (then the budget tells it when there is room again: ``budgetHasRoom()``).
     private func mustHold(_ s: inout State) -> Bool {
@@ -208,13 +231,13 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     /// Asks the socket for bytes again after backpressure held it (event loop).
     private func resumeReading() {
-        let go = locked { s -> Bool in
+        let go = locked { s -> UInt? in
             s.resumeScheduled = false
-            guard s.readingHeld, !mustHold(&s) else { return false }
+            guard s.readingHeld, !mustHold(&s) else { return nil }
             s.readingHeld = false
-            return true
+            return Self.batch(&s)
         }
-        if go, let context { context.read() }
+        if let go, let context { issueRead(context: context, messages: go) }
     }
 
     /// The budget has room again (any thread): a stream it held asks its socket for bytes again.

@@ -53,11 +53,11 @@ extension StreamBridgeHandler {
 
         var available: Int { buffer?.readableBytes ?? 0 }
 
-        /// How much may wait unread before reading stops: the high-water mark, or more while a
-        /// `chunk(n)` for a larger n waits (it can only complete once n bytes are here).
+        /// How much may wait unread before reading stops: ``StreamBridgeHandler/idleReadAhead``, or
+        /// more while a `chunk(n)` for a larger n waits (it can only complete once n bytes are here).
         var readLimit: Int {
-            if let r = reader, case .exactly(let n) = r.kind { return max(StreamBridgeHandler.highWater, n) }
-            return StreamBridgeHandler.highWater
+            if let r = reader, case .exactly(let n) = r.kind { return max(StreamBridgeHandler.idleReadAhead, n) }
+            return StreamBridgeHandler.idleReadAhead
         }
 
         var windowOpen: Bool { writable && queuedBytes < StreamBridgeHandler.windowBytes }
@@ -97,9 +97,9 @@ extension StreamBridgeHandler {
             return result
         }
 
-        /// Whether reading must resume now (held, and below the low-water mark); claims the resume.
+        /// Whether reading must resume now (held, and below the read limit); claims the resume.
         mutating func claimResume() -> Bool {
-            guard readingHeld, !resumeScheduled, available < StreamBridgeHandler.lowWater || available < readLimit && reader != nil else {
+            guard readingHeld, !resumeScheduled, available < readLimit else {
                 return false
             }
             resumeScheduled = true
