@@ -1,16 +1,15 @@
 import Assay
 import Foundation
+import Synchronization
 
 /// A peer program (openssl, gnutls-cli, python3…) started for a test and always stopped.
 package final class PeerProcess: @unchecked Sendable {
-    // @unchecked Sendable: `process` and the pipes are set up in init and only read
-    // afterwards; `output` is guarded by `lock`.
+    // @unchecked Sendable for Foundation's `Process` and `Pipe`, which are not `Sendable`: they are
+    // set up in init and only read afterwards. The output is in a `Mutex`.
     package let process = Process()
     private let outPipe = Pipe()
     private let inPipe = Pipe()
-    private let lock = NSLock()
-    private var collected = Data()
-    private var outputEnded = false
+    private let collected = Mutex<(data: Data, ended: Bool)>((Data(), false))
 
     /// Finds `name` on PATH; nil when it is not installed.
     package static func which(_ name: String) -> String? {
@@ -49,16 +48,16 @@ package final class PeerProcess: @unchecked Sendable {
             guard let self else { if d.isEmpty { h.readabilityHandler = nil }; return }
             if d.isEmpty {  // end of file: stop, or it fires forever
                 h.readabilityHandler = nil
-                self.lock.lock(); self.outputEnded = true; self.lock.unlock()
+                self.collected.withLock { $0.ended = true }
                 return
             }
-            self.lock.lock(); self.collected.append(d); self.lock.unlock()
+            self.collected.withLock { $0.data.append(d) }
         }
         try process.run()
     }
 
     /// Everything the peer printed so far (stdout and stderr).
-    package var output: String { lock.lock(); defer { lock.unlock() }; return String(decoding: collected, as: UTF8.self) }
+    package var output: String { collected.withLock { String(decoding: $0.data, as: UTF8.self) } }
 
     /// Waits until the output matches `regex` (returns the first capture group, or the match).
     package func waitFor(_ regex: String, timeout: Duration = .seconds(10)) async throws -> String {
@@ -82,7 +81,7 @@ package final class PeerProcess: @unchecked Sendable {
         let deadline = ContinuousClock.now + timeout
         var last = -1, quietSince = ContinuousClock.now
         while ContinuousClock.now < deadline {
-            let (ended, size) = lock.withLock { (outputEnded, collected.count) }
+            let (ended, size) = collected.withLock { ($0.ended, $0.data.count) }
             if ended { return }
             if size != last { last = size; quietSince = .now }
             if !process.isRunning && ContinuousClock.now - quietSince >= .milliseconds(100) { return }
