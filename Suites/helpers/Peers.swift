@@ -1,15 +1,19 @@
 import Assay
 import Foundation
-import Synchronization
 
 /// A peer program (openssl, gnutls-cli, python3…) started for a test and always stopped.
 package final class PeerProcess: @unchecked Sendable {
-    // @unchecked Sendable for Foundation's `Process` and `Pipe`, which are not `Sendable`: they are
-    // set up in init and only read afterwards. The output is in a `Mutex`.
+    // @unchecked Sendable: `process` and the pipes are set up in init and only read
+    // afterwards; `output` is guarded by `lock`. NSLock (a pthread mutex), not Mutex: the exception
+    // tools/check-locks lists. Foundation's readability handler appends on its thread while a test polls
+    // `output`, so the lock is contended, and ThreadSanitizer does not see a contended Mutex's hand-off:
+    // with a Mutex, `tools/sanitizers/tsan.sh` reported the append and the read as a race (unit/tls-defaults).
     package let process = Process()
     private let outPipe = Pipe()
     private let inPipe = Pipe()
-    private let collected = Mutex<(data: Data, ended: Bool)>((Data(), false))
+    private let lock = NSLock()
+    private var collected = Data()
+    private var outputEnded = false
 
     /// Finds `name` on PATH; nil when it is not installed.
     package static func which(_ name: String) -> String? {
@@ -48,16 +52,16 @@ package final class PeerProcess: @unchecked Sendable {
             guard let self else { if d.isEmpty { h.readabilityHandler = nil }; return }
             if d.isEmpty {  // end of file: stop, or it fires forever
                 h.readabilityHandler = nil
-                self.collected.withLock { $0.ended = true }
+                self.lock.lock(); self.outputEnded = true; self.lock.unlock()
                 return
             }
-            self.collected.withLock { $0.data.append(d) }
+            self.lock.lock(); self.collected.append(d); self.lock.unlock()
         }
         try process.run()
     }
 
     /// Everything the peer printed so far (stdout and stderr).
-    package var output: String { collected.withLock { String(decoding: $0.data, as: UTF8.self) } }
+    package var output: String { lock.lock(); defer { lock.unlock() }; return String(decoding: collected, as: UTF8.self) }
 
     /// Waits until the output matches `regex` (returns the first capture group, or the match).
     package func waitFor(_ regex: String, timeout: Duration = .seconds(10)) async throws -> String {
@@ -81,7 +85,7 @@ package final class PeerProcess: @unchecked Sendable {
         let deadline = ContinuousClock.now + timeout
         var last = -1, quietSince = ContinuousClock.now
         while ContinuousClock.now < deadline {
-            let (ended, size) = collected.withLock { ($0.ended, $0.data.count) }
+            let (ended, size) = lock.withLock { (outputEnded, collected.count) }
             if ended { return }
             if size != last { last = size; quietSince = .now }
             if !process.isRunning && ContinuousClock.now - quietSince >= .milliseconds(100) { return }

@@ -1,12 +1,12 @@
 import Foundation
-import Synchronization
 
 /// The coordinator's shared state for one coordinated case: latched events,
 /// barriers and the failure that releases every wait. All modes use it — the
 /// in-memory channel directly, process participants through the socket
-/// server. The mutable state lives in a `Mutex`, and each continuation is
-/// removed from `waiters` under the lock before it is resumed (exactly once).
-final class CoordinationHub: Sendable {
+/// server. Every field is guarded by `lock`, and each continuation is removed
+/// from `waiters` under the lock before it is resumed (exactly once), which
+/// is why the `@unchecked Sendable` is safe.
+final class CoordinationHub: @unchecked Sendable {
     let counts: [String: Int]
     let participantCount: Int
 
@@ -14,9 +14,7 @@ final class CoordinationHub: Sendable {
         case event(ParticipantID, String)
         case barrier(String, generation: Int)
     }
-    // @unchecked Sendable for `timer` alone: libdispatch's `DispatchWorkItem` may be cancelled from any thread,
-    // but swift-corelibs-libdispatch does not mark it `Sendable`. The rest is `Sendable`.
-    private struct Waiter: @unchecked Sendable {
+    private struct Waiter {
         var want: Want
         var who: ParticipantID
         var cont: CheckedContinuation<Data, any Error>
@@ -24,15 +22,17 @@ final class CoordinationHub: Sendable {
         var timer: DispatchWorkItem?
     }
 
-    private struct State {
-        var events: [EventKey: Data] = [:]
-        var arrivals: [String: [Int: Int]] = [:]  // barrier → generation → arrived
-        var passes: [String: [ParticipantID: Int]] = [:]  // barrier → participant → arrivals so far
-        var waiters: [Int: Waiter] = [:]
-        var nextID = 0
-        var failure: String?
-    }
-    private let state = Mutex(State())
+    // NSLock (a pthread mutex), not Mutex: the exception tools/check-locks lists. Participants on their own threads
+    // (thread mode) meet here at every emit, await and barrier, so the lock is contended by design, and ThreadSanitizer
+    // does not see a contended Mutex's hand-off (its futex path is in the uninstrumented runtime): with a Mutex,
+    // `tsan.sh -f performance/coordination` reported 9 races on `waiters` and `events` that the lock orders.
+    private let lock = NSLock()
+    private var events: [EventKey: Data] = [:]
+    private var arrivals: [String: [Int: Int]] = [:]  // barrier → generation → arrived
+    private var passes: [String: [ParticipantID: Int]] = [:]  // barrier → participant → arrivals so far
+    private var waiters: [Int: Waiter] = [:]
+    private var nextID = 0
+    private var failure: String?
 
     private struct EventKey: Hashable { var from: ParticipantID; var event: String }
 
@@ -41,16 +41,16 @@ final class CoordinationHub: Sendable {
         participantCount = counts.values.reduce(0, +)
     }
 
-    var failed: String? { state.withLock { $0.failure } }
+    var failed: String? { lock.withLock { failure } }
 
     /// Publishes (latches) an event; a later emit of the same event replaces the value.
     func emit(from: ParticipantID, event: String, value: Data) {
-        let ready: [(CheckedContinuation<Data, any Error>, Data)] = state.withLock { s in
-            s.events[EventKey(from: from, event: event)] = value
+        let ready: [(CheckedContinuation<Data, any Error>, Data)] = lock.withLock {
+            events[EventKey(from: from, event: event)] = value
             var out: [(CheckedContinuation<Data, any Error>, Data)] = []
-            for (id, w) in s.waiters {
+            for (id, w) in waiters {
                 if case .event(let p, let e) = w.want, p == from, e == event {
-                    s.waiters[id] = nil
+                    waiters[id] = nil
                     w.timer?.cancel()
                     out.append((w.cont, value))
                 }
@@ -77,17 +77,17 @@ final class CoordinationHub: Sendable {
     /// Arrives at barrier `name`; returns when every participant has arrived.
     /// Reusing a name starts a new round: a participant's k-th arrival meets the others' k-th.
     func barrier(by who: ParticipantID, name: String, timeout: Double) async throws {
-        let (generation, release): (Int, [CheckedContinuation<Data, any Error>]) = state.withLock { s in
-            let g = s.passes[name, default: [:]][who, default: 0]
-            s.passes[name, default: [:]][who] = g + 1
-            let arrived = s.arrivals[name, default: [:]][g, default: 0] + 1
-            s.arrivals[name, default: [:]][g] = arrived
+        let (generation, release): (Int, [CheckedContinuation<Data, any Error>]) = lock.withLock {
+            let g = passes[name, default: [:]][who, default: 0]
+            passes[name, default: [:]][who] = g + 1
+            let arrived = arrivals[name, default: [:]][g, default: 0] + 1
+            arrivals[name, default: [:]][g] = arrived
             guard arrived >= participantCount else { return (g, []) }
-            s.arrivals[name]?[g] = nil
+            arrivals[name]?[g] = nil
             var out: [CheckedContinuation<Data, any Error>] = []
-            for (id, w) in s.waiters {
+            for (id, w) in waiters {
                 if case .barrier(let b, let wg) = w.want, b == name, wg == g {
-                    s.waiters[id] = nil
+                    waiters[id] = nil
                     w.timer?.cancel()
                     out.append(w.cont)
                 }
@@ -104,11 +104,11 @@ final class CoordinationHub: Sendable {
     /// Fails the test: every pending and future wait throws `aborted(message)`.
     /// Only the first failure is kept.
     func fail(_ message: String) {
-        let all: [CheckedContinuation<Data, any Error>] = state.withLock { s in
-            if s.failure == nil { s.failure = message }
-            let out = s.waiters.values.map(\.cont)
-            for w in s.waiters.values { w.timer?.cancel() }
-            s.waiters.removeAll()
+        let all: [CheckedContinuation<Data, any Error>] = lock.withLock {
+            if failure == nil { failure = message }
+            let out = waiters.values.map(\.cont)
+            for w in waiters.values { w.timer?.cancel() }
+            waiters.removeAll()
             return out
         }
         let m = failed ?? message
@@ -116,23 +116,23 @@ final class CoordinationHub: Sendable {
     }
 
     private func wait(_ want: Want, who: ParticipantID, timeout: Double, what: String) async throws -> Data {
-        let id: Int = state.withLock { s in
-            s.nextID += 1; return s.nextID
+        let id: Int = lock.withLock {
+            nextID += 1; return nextID
         }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Data, any Error>) in
                 enum Now { case value(Data), failed(String), cancelled, wait }
-                let now: Now = state.withLock { s in
-                    if let f = s.failure { return .failed(f) }
+                let now: Now = lock.withLock {
+                    if let f = failure { return .failed(f) }
                     if Task.isCancelled { return .cancelled }
                     switch want {
                     case .event(let p, let e):
-                        if let v = s.events[EventKey(from: p, event: e)] { return .value(v) }
+                        if let v = events[EventKey(from: p, event: e)] { return .value(v) }
                     case .barrier(let b, let g):
                         // Released already (the round completed between arrival and here).
-                        if s.arrivals[b]?[g] == nil { return .value(Data()) }
+                        if arrivals[b]?[g] == nil { return .value(Data()) }
                     }
-                    s.waiters[id] = Waiter(want: want, who: who, cont: cont)
+                    waiters[id] = Waiter(want: want, who: who, cont: cont)
                     return .wait
                 }
                 switch now {
@@ -143,18 +143,18 @@ final class CoordinationHub: Sendable {
                 }
                 // A Dispatch timer: it fires even when cooperative threads are blocked.
                 let timer = DispatchWorkItem { [self] in
-                    let w = state.withLock { $0.waiters.removeValue(forKey: id) }
+                    let w = lock.withLock { waiters.removeValue(forKey: id) }
                     w?.cont.resume(throwing: CoordinationError.timedOut(what))
                 }
-                let armed: Bool = state.withLock { s in
-                    guard s.waiters[id] != nil else { return false }
-                    s.waiters[id]?.timer = timer
+                let armed: Bool = lock.withLock {
+                    guard waiters[id] != nil else { return false }
+                    waiters[id]?.timer = timer
                     return true
                 }
                 if armed { DispatchQueue.global().asyncAfter(deadline: .now() + max(0, timeout), execute: timer) }
             }
         } onCancel: {
-            let w = state.withLock { $0.waiters.removeValue(forKey: id) }
+            let w = lock.withLock { waiters.removeValue(forKey: id) }
             w?.timer?.cancel()
             w?.cont.resume(throwing: CancellationError())
         }
