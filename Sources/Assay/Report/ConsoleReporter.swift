@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Console output during and after a run.
 ///
@@ -18,24 +17,25 @@ import Synchronization
 /// a terminal (CI logs, `| tee`), levels 1–4 print the same line as a plain
 /// line at most every 20 s (`ASSAY_PROGRESS_INTERVAL` seconds), so a long run
 /// is not silent: `[412/3120] 410 passed, 2 failed, 0 skipped · unit/tls-matrix/…`.
-package final class ConsoleReporter: RunObserver, Sendable {
+package final class ConsoleReporter: RunObserver, @unchecked Sendable {
+    // Mutable state is only touched with `lock` held: @unchecked is safe. NSLock (a pthread mutex), not Mutex: the
+    // exception tools/check-locks lists. With -j N the supervisors' threads report cases at once and the lock is held
+    // while a line is written, so it is contended by design, and ThreadSanitizer does not see a contended Mutex's
+    // hand-off: with a Mutex, `tools/sanitizers/tsan.sh -f unit` reported 5 races on the state it orders.
+    private let lock = NSLock()
     let verbosity: Int
     let progress: Bool
     let memory: Bool
-    private let total: Int
+    private var total: Int
+    private var done = 0
+    private var counts = Totals()
+    private var running: [String] = []
+    private var progressShown = false
+    private var finished = false
+    private var lastDraw: UInt64 = 0
     /// Not a terminal: nanoseconds between plain progress lines (nil: none).
     let plainInterval: UInt64?
-    private struct State {
-        var done = 0
-        var counts = Totals()
-        var running: [String] = []
-        var progressShown = false
-        var finished = false
-        var lastDraw: UInt64 = 0
-        var lastPlain: UInt64
-        var timer: (any DispatchSourceTimer)?
-    }
-    private let state: Mutex<State>
+    private var lastPlain: UInt64
 
     package init(
         verbosity: Int, totalCases: Int, memory: Bool, terminal: Bool = isatty(1) == 1,
@@ -48,57 +48,57 @@ package final class ConsoleReporter: RunObserver, Sendable {
         self.progress = terminal && wanted
         let seconds = environment["ASSAY_PROGRESS_INTERVAL"].flatMap(Double.init).flatMap { $0 >= 0 && $0 < 86_400 ? $0 : nil } ?? 20
         self.plainInterval = !terminal && wanted && verbosity >= 1 ? UInt64(seconds * 1e9) : nil
-        state = Mutex(State(lastPlain: DispatchTime.now().uptimeNanoseconds))
+        lastPlain = DispatchTime.now().uptimeNanoseconds
         // A timer too, so one long case (a 30 s benchmark) is not a silent gap: the line also comes
         // when nothing starts or ends. (An interval under a second, for tests, is events only.)
         if let interval = plainInterval, interval >= 1_000_000_000 {
-            state.withLock { s in
-                let timer = DispatchSource.makeTimerSource(queue: .global(qos: .utility))
-                timer.schedule(deadline: .now() + .nanoseconds(Int(interval)), repeating: .nanoseconds(Int(interval)))
-                timer.setEventHandler { [weak self] in self?.tick() }
-                timer.resume()
-                s.timer = timer
-            }
+            let timer = DispatchSource.makeTimerSource(queue: .global(qos: .utility))
+            timer.schedule(deadline: .now() + .nanoseconds(Int(interval)), repeating: .nanoseconds(Int(interval)))
+            timer.setEventHandler { [weak self] in self?.tick() }
+            timer.resume()
+            self.timer = timer
         }
     }
 
-    deinit { state.withLock { $0.timer?.cancel() } }
+    deinit { timer?.cancel() }
+
+    private var timer: (any DispatchSourceTimer)?
 
     private func tick() {
-        state.withLock { plainProgress(&$0) }
+        lock.withLock { plainProgress() }
     }
 
     /// The progress text: "[done/total] N passed, N failed, N skipped · running-id".
-    private func progressText(_ s: State) -> String {
-        var text = "[\(s.done)/\(total)] \(s.counts.passed) passed, \(s.counts.failures) failed, \(s.counts.skipped) skipped"
-        if let r = s.running.last { text += " · \(r)" }
+    private func progressText() -> String {
+        var text = "[\(done)/\(total)] \(counts.passed) passed, \(counts.failures) failed, \(counts.skipped) skipped"
+        if let r = running.last { text += " · \(r)" }
         return text
     }
 
     /// Not a terminal: a plain progress line when the interval has passed since the last one.
-    private func plainProgress(_ s: inout State) {
-        guard let interval = plainInterval, !s.finished else { return }
+    private func plainProgress() {
+        guard let interval = plainInterval, !finished else { return }
         let now = DispatchTime.now().uptimeNanoseconds
-        guard now - s.lastPlain >= interval else { return }
-        s.lastPlain = now
-        FileHandle.standardOutput.write(Data((progressText(s) + "\n").utf8))
+        guard now - lastPlain >= interval else { return }
+        lastPlain = now
+        FileHandle.standardOutput.write(Data((progressText() + "\n").utf8))
     }
 
     // MARK: RunObserver
 
     package func caseStarted(_ id: String) {
-        state.withLock { s in
-            s.running.append(id)
-            drawProgress(&s)
-            plainProgress(&s)
+        lock.withLock {
+            running.append(id)
+            drawProgress()
+            plainProgress()
         }
     }
 
     package func caseFinished(_ r: CaseResult) {
-        state.withLock { s in
-            if let i = s.running.firstIndex(of: r.id) { s.running.remove(at: i) }
-            s.done += 1
-            s.counts.add(r.status)
+        lock.withLock {
+            if let i = running.firstIndex(of: r.id) { running.remove(at: i) }
+            done += 1
+            counts.add(r.status)
             var lines: [String] = []
             let showCase =
                 verbosity >= 5
@@ -129,13 +129,13 @@ package final class ConsoleReporter: RunObserver, Sendable {
                 }
                 for d in r.data { lines.append("      data: \(Self.json(d))") }
             }
-            emit(lines, &s)
-            plainProgress(&s)
+            emit(lines)
+            plainProgress()
         }
     }
 
     package func suiteFinished(_ s: SuiteResult, cases: [CaseResult]) {
-        state.withLock { st in
+        lock.withLock {
             guard verbosity >= 1 else { return }
             let t = Totals(counting: cases, suiteFailures: s.failure == nil ? 0 : 1)
             var line = "\(s.status == "passed" ? "ok  " : "FAIL") \(s.category)/\(s.name): \(Self.countsText(t))"
@@ -149,7 +149,7 @@ package final class ConsoleReporter: RunObserver, Sendable {
                 lines.append("     worker stderr (last lines):")
                 lines.append(contentsOf: out.split(separator: "\n", omittingEmptySubsequences: false).suffix(verbosity >= 6 ? 30 : 8).map { "       | " + $0 })
             }
-            emit(lines, &st)
+            emit(lines)
         }
     }
 
@@ -157,10 +157,10 @@ package final class ConsoleReporter: RunObserver, Sendable {
 
     /// The run's final lines; the last one is exactly `N passed, N failed, N skipped`.
     package func finish(_ results: RunResults) {
-        state.withLock { s in
-            clearProgress(&s)
-            s.finished = true
-            s.timer?.cancel()
+        lock.withLock {
+            clearProgress()
+            finished = true
+            timer?.cancel()
             var lines: [String] = []
             let t = results.totals
             if verbosity >= 2 {
@@ -189,36 +189,36 @@ package final class ConsoleReporter: RunObserver, Sendable {
             if t.suiteFailures > 0 { extra.append("\(t.suiteFailures) suite failure\(t.suiteFailures == 1 ? "" : "s")") }
             if !extra.isEmpty { lines.append(extra.joined(separator: ", ") + " (failed counts all but expected-fail)") }
             lines.append("\(t.passed) passed, \(t.failures) failed, \(t.skipped) skipped" + (t.flaky > 0 ? ", \(t.flaky) flaky" : ""))
-            emit(lines, &s)
+            emit(lines)
         }
     }
 
-    // MARK: helpers (called with the lock held, on its state)
+    // MARK: helpers (call with lock held)
 
-    private func emit(_ lines: [String], _ s: inout State) {
-        guard !lines.isEmpty else { drawProgress(&s); return }
-        clearProgress(&s)
+    private func emit(_ lines: [String]) {
+        guard !lines.isEmpty else { drawProgress(); return }
+        clearProgress()
         FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
-        drawProgress(&s, force: true)
+        drawProgress(force: true)
     }
 
-    private func drawProgress(_ s: inout State, force: Bool = false) {
-        guard progress, !s.finished else { return }
+    private func drawProgress(force: Bool = false) {
+        guard progress, !finished else { return }
         // At most 20 redraws a second, unless the line was just erased.
         let now = DispatchTime.now().uptimeNanoseconds
-        if s.progressShown && !force && now - s.lastDraw < 50_000_000 { return }
-        s.lastDraw = now
-        var text = progressText(s)
+        if progressShown && !force && now - lastDraw < 50_000_000 { return }
+        lastDraw = now
+        var text = progressText()
         let width = 120
         if text.count > width { text = String(text.prefix(width - 1)) + "…" }
         FileHandle.standardOutput.write(Data("\r\u{1B}[K\(text)".utf8))
-        s.progressShown = true
+        progressShown = true
     }
 
-    private func clearProgress(_ s: inout State) {
-        guard s.progressShown else { return }
+    private func clearProgress() {
+        guard progressShown else { return }
         FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8))
-        s.progressShown = false
+        progressShown = false
     }
 
     static func label(_ s: CaseStatus) -> String {
