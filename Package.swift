@@ -152,7 +152,7 @@ let package = Package(
         .executableTarget(
             name: "jsec-bench",
             dependencies: [
-                "JSec", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "JSec", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "tools/microbench",
             exclude: ["README.md", "baseline.json", "run"]

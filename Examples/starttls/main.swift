@@ -43,7 +43,7 @@ struct StartTLS: AsyncParsableCommand {
         try await send(stream, "QUIT")
         try await lines.expect("221")
         _ = try? await stream.readAll(timeout: .seconds(5))  // let the server close first (its close_notify)
-        print("-- the server closed the connection \(stream.tls?.peerClosedCleanly == true ? "cleanly (close_notify)" : "without close_notify") --")
+        print("-- the server closed the connection \(stream.tls?.peerClosure == .closeNotify ? "cleanly (close_notify)" : "without close_notify") --")
         await stream.close()
         try await server.value
         await listener.close()

@@ -125,7 +125,7 @@ enum TLSEngineCoverage {
         try checkEqual(got, data, "data written before the shutdown")
         try check(closed, "server sees close_notify")
         try checkEqual(try pair.server.read(), .closed, "read after close_notify")
-        try checkEqual(pair.server.peerClosedCleanly, true, "peerClosedCleanly")
+        try checkEqual(pair.server.peerClosure, .closeNotify, "peerClosure")
         try pair.server.finishInput()
         // Half-close: the server can still answer, the client still reads.
         let reply = pattern(5_000, seed: 8)
@@ -148,9 +148,9 @@ enum TLSEngineCoverage {
         let clean = try MemoryTLSPair(version: version)
         try clean.handshake()
         try checkEqual(try MemoryTLSPair.transfer(data, from: clean.client, to: clean.server), data, "data before the EOF")
-        try check(clean.server.peerClosedCleanly == nil, "open stream: peerClosedCleanly is nil")
+        try checkEqual(clean.server.peerClosure, .open, "open stream: peerClosure is .open")
         try clean.server.finishInput()
-        try checkEqual(clean.server.peerClosedCleanly, false, "EOF without close_notify")
+        try checkEqual(clean.server.peerClosure, .withoutCloseNotify, "EOF without close_notify")
         try checkThrowsJSecSync(.usage, "feed after finishInput") { try clean.server.feed([1]) }
     }
 

@@ -112,7 +112,7 @@ package enum InteropScenario {
                 let got = try await stream.read(max: 100, timeout: .seconds(10))
                 // Python's asyncio server drops the connection without sending its alert: end of stream, not clean.
                 try check(
-                    got == nil && stream.tls?.peerClosedCleanly == false,
+                    got == nil && stream.tls?.peerClosure == .withoutCloseNotify,
                     "\(peer.name)'s server accepted a client without a certificate (read \(got?.count ?? 0) bytes)")
                 notes.append("jsec client refused by \(peer.name): the connection ended without close_notify (no alert sent)\(writeError)")
             } catch let e as JSecError where e.category == .io && e.code == .errno(ECONNRESET) {

@@ -35,7 +35,7 @@ package let regressionSuite = Suite("regression", category: "regression", descri
             try await pair.server.shutdown()
             let got = try await received
             try check(got == reply, "reply after the half-close: \(got.count) of \(reply.count) bytes")
-            if let tls = pair.client.tls { try checkEqual(tls.peerClosedCleanly, true, "the server ended with close_notify") }
+            if let tls = pair.client.tls { try checkEqual(tls.peerClosure, .closeNotify, "the server ended with close_notify") }
         }
     }
     // A TLS upgrade refused as a usage error (a read still pending) closed the plaintext stream;

@@ -100,7 +100,7 @@ package enum StreamContract {
             try check(got == reply, "reply after half-close differs (\(got.count) of \(reply.count) bytes)")
             try await checkThrowsJSec(.closed, "write after shutdown") { try await pair.client.write("more") }
             if let tls = pair.client.tls {
-                try checkEqual(tls.peerClosedCleanly, true, "the server ended with close_notify")
+                try checkEqual(tls.peerClosure, .closeNotify, "the server ended with close_notify")
             }
         }
     }

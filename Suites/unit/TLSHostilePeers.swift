@@ -68,14 +68,14 @@ package enum TLSHostilePeers {
     }
 
     /// A peer that ends the TCP connection without close_notify: read returns nil (like TCP), and
-    /// `peerClosedCleanly` is false; with close_notify it is true.
+    /// `peerClosure` is `.withoutCloseNotify`; with close_notify it is `.closeNotify`.
     package static func eofWithoutCloseNotifyIsDistinguishable() async throws {
         let pki = TestPKI.shared
         // Clean close: the client shuts down (close_notify + FIN).
         try await withPair(.tlsTCP) { pair in
             try await pair.client.shutdown()
             try check(try await pair.server.read(max: 10, timeout: .seconds(10)) == nil, "end of stream")
-            try checkEqual(pair.server.tls?.peerClosedCleanly, true, "close_notify seen")
+            try checkEqual(pair.server.tls?.peerClosure, .closeNotify, "close_notify seen")
         }
         // Unclean: the TLS client is an openssl s_client killed with SIGKILL (no close_notify).
         guard PeerProcess.which("openssl") != nil else { throw SkipTest("openssl CLI not installed") }
@@ -87,7 +87,7 @@ package enum TLSHostilePeers {
         _ = try await s.read(max: 10, timeout: .seconds(10))
         kill(client.process.processIdentifier, SIGKILL)
         try check(try await s.read(max: 10, timeout: .seconds(10)) == nil, "end of stream without close_notify")
-        try checkEqual(s.tls?.peerClosedCleanly, false, "no close_notify seen")
+        try checkEqual(s.tls?.peerClosure, .withoutCloseNotify, "no close_notify seen")
         await s.close()
     }
 

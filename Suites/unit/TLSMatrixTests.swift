@@ -46,12 +46,12 @@ package enum TLSMatrixTests {
             for i in 0..<m.writes { try await c.tlsClient.write(Array(request[i * m.chunk..<(i + 1) * m.chunk])) }
             try await c.tlsClient.shutdown()
             try check(try await c.tlsServer.readAll(timeout: .seconds(30)) == request, "request before the half-close differs")
-            try checkEqual(c.tlsServer.tls?.peerClosedCleanly, true, "server: the client ended with close_notify")
+            try checkEqual(c.tlsServer.tls?.peerClosure, .closeNotify, "server: the client ended with close_notify")
             let reply = pattern(m.chunk * m.writes, seed: 7)
             for i in 0..<m.writes { try await c.tlsServer.write(Array(reply[i * m.chunk..<(i + 1) * m.chunk])) }
             try await c.tlsServer.shutdown()
             try check(try await c.tlsClient.readAll(timeout: .seconds(30)) == reply, "reply after the half-close differs")
-            try checkEqual(c.tlsClient.tls?.peerClosedCleanly, true, "client: the server ended with close_notify")
+            try checkEqual(c.tlsClient.tls?.peerClosure, .closeNotify, "client: the server ended with close_notify")
             try await checkThrowsJSec(.closed, "write after shutdown") { try await c.tlsClient.write("more") }
         }
     }
@@ -74,7 +74,7 @@ package enum TLSMatrixTests {
             try await checkThrowsJSec(.closed, "write after close") { try await c.tlsClient.write("x") }
             // The server had written nothing; what it reads now is the end of stream, announced by close_notify.
             try checkEqual(try await c.tlsServer.read(max: m.chunk, timeout: .seconds(10)), nil, "server read after the client closed")
-            try checkEqual(c.tlsServer.tls?.peerClosedCleanly, true, "close() sent close_notify")
+            try checkEqual(c.tlsServer.tls?.peerClosure, .closeNotify, "close() sent close_notify")
         }
         // The other way round, with data in flight: everything written before close() arrives.
         try await m.withConnection { c in
@@ -82,7 +82,7 @@ package enum TLSMatrixTests {
             for i in 0..<m.writes { try await c.tlsServer.write(Array(data[i * m.chunk..<(i + 1) * m.chunk])) }
             await c.tlsServer.close()
             try check(try await c.tlsClient.readAll(timeout: .seconds(30)) == data, "data written before close() was lost")
-            try checkEqual(c.tlsClient.tls?.peerClosedCleanly, true, "close() sent close_notify after the data")
+            try checkEqual(c.tlsClient.tls?.peerClosure, .closeNotify, "close() sent close_notify after the data")
         }
     }
 

@@ -107,16 +107,3 @@ enum FixtureSuites {
         ]
         + ScaleFixtures.all
 }
-
-/// Attempts per test name in this process (the retry fixture). State behind `lock`: `@unchecked Sendable` is safe.
-final class AttemptCounter: @unchecked Sendable {
-    static let shared = AttemptCounter()
-    private let lock = NSLock()
-    private var counts: [String: Int] = [:]
-    func next(_ name: String) -> Int {
-        lock.withLock {
-            counts[name, default: 0] += 1
-            return counts[name]!
-        }
-    }
-}

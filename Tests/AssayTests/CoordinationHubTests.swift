@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import Assay
 
@@ -95,10 +96,9 @@ struct CoordinationHubTests {
     }
 }
 
-/// Arrivals per round (test helper; lock-protected, hence `@unchecked Sendable`).
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var counts: [Int: Int] = [:]
-    func add(_ round: Int) { lock.withLock { counts[round, default: 0] += 1 } }
-    func count(_ round: Int) -> Int { lock.withLock { counts[round, default: 0] } }
+/// Arrivals per round (test helper).
+final class Counter: Sendable {
+    private let counts = Mutex<[Int: Int]>([:])
+    func add(_ round: Int) { counts.withLock { $0[round, default: 0] += 1 } }
+    func count(_ round: Int) -> Int { counts.withLock { $0[round, default: 0] } }
 }

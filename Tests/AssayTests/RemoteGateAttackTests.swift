@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import JSec
 import Testing
 
@@ -21,18 +22,16 @@ import Testing
 @Suite("remote coordinator: unauthenticated connections cannot stop a run")
 struct RemoteGateAttackTests {
     /// What the gate told the case.
-    final class HookLog: @unchecked Sendable {
-        private let lock = NSLock()
-        private var _failures: [String] = []
-        private var _refused: [RemoteRefusal] = []
-        var failures: [String] { lock.withLock { _failures } }
-        var refused: [RemoteRefusal] { lock.withLock { _refused } }
+    final class HookLog: Sendable {
+        private let log = Mutex<(failures: [String], refused: [RemoteRefusal])>(([], []))
+        var failures: [String] { log.withLock { $0.failures } }
+        var refused: [RemoteRefusal] { log.withLock { $0.refused } }
         var hooks: RemoteGateHooks {
             RemoteGateHooks(
                 spawn: { _, _ in },
-                ended: { [self] p, f, _ in lock.withLock { _failures.append("ended \(p): \(f)") } },
-                failed: { [self] p, m in lock.withLock { _failures.append("failed \(p.map(\.description) ?? "(the case)"): \(m)") } },
-                refused: { [self] r in lock.withLock { _refused.append(r) } })
+                ended: { [self] p, f, _ in log.withLock { $0.failures.append("ended \(p): \(f)") } },
+                failed: { [self] p, m in log.withLock { $0.failures.append("failed \(p.map(\.description) ?? "(the case)"): \(m)") } },
+                refused: { [self] r in log.withLock { $0.refused.append(r) } })
         }
     }
 

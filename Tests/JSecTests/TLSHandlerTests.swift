@@ -180,7 +180,7 @@ import Testing
         #expect(pair.server.recorder.events == ["inputClosed"], "close_notify reaches the server as end of input")
         pair.server.channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)  // then the FIN
         #expect(pair.server.recorder.events == ["inputClosed"], "delivered once")
-        #expect(pair.server.handler.liveState.peerClosedCleanly == true)
+        #expect(pair.server.handler.liveState.peerClosure == .closeNotify)
         // The server can still answer on its open write side.
         pair.server.write("bye")
         try pair.pump()
@@ -192,7 +192,7 @@ import Testing
         defer { pair.finish() }
         pair.server.channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
         #expect(pair.server.recorder.events == ["inputClosed"])
-        #expect(pair.server.handler.liveState.peerClosedCleanly == false)
+        #expect(pair.server.handler.liveState.peerClosure == .withoutCloseNotify)
         #expect(pair.server.recorder.errors.isEmpty, "an unclean end is not an error by itself")
     }
 
@@ -233,7 +233,7 @@ import Testing
         #expect(out.getInteger(at: out.readerIndex, as: UInt8.self) == 23 || out.getInteger(at: out.readerIndex, as: UInt8.self) == 21)
         try pair.server.channel.writeInbound(out)
         #expect(pair.server.recorder.events == ["inputClosed"])
-        #expect(pair.server.handler.liveState.peerClosedCleanly == true)
+        #expect(pair.server.handler.liveState.peerClosure == .closeNotify)
         let w = pair.client.write("late")
         #expect(w.completedResult.map { (try? $0.get()) == nil } == true, "a write after close fails")
     }
@@ -255,7 +255,7 @@ import Testing
         #expect(closed.completedResult.map { (try? $0.get()) != nil } == true)
         let out = try #require(try pair.client.takeOutbound())
         try pair.server.channel.writeInbound(out)
-        #expect(pair.server.handler.liveState.peerClosedCleanly == true, "the peer got its close_notify")
+        #expect(pair.server.handler.liveState.peerClosure == .closeNotify, "the peer got its close_notify")
     }
 
     @Test func closeAllGivesUpOnAPeerThatReadsNothing() throws {

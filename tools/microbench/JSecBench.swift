@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import JSec
-import NIOConcurrencyHelpers
+import Synchronization
 
 /// Micro-benchmarks of JSec's hot paths, with saved baselines (DESIGN §5: speed is
 /// measured, never asserted in functional tests).
@@ -41,17 +41,22 @@ struct JSecBench: ParsableCommand {
                 JSecRuntime.runTasksOnEventLoops()
             }
             let done = DispatchSemaphore(value: 0)
-            let outcome = NIOLockedValueBox<Result<Int64, any Error>>(.failure(BenchError("the benchmark did not finish")))
+            let outcome = Outcome()
             let count = iterations
             Task.detached {
                 let r: Result<Int64, any Error>
                 do { r = .success(try await Self.measure(b, iterations: count)) } catch { r = .failure(error) }
-                outcome.withLockedValue { $0 = r }
+                outcome.result.withLock { $0 = r }
                 done.signal()
             }
             done.wait()
-            let nanos = try outcome.withLockedValue { $0 }.get()
+            let nanos = try outcome.result.withLock { $0 }.get()
             print("{\"name\":\"\(name)\",\"iterations\":\(iterations),\"nanos\":\(nanos)}")
+        }
+
+        /// The detached measurement's result, read after its semaphore (a class: the task's closure escapes).
+        final class Outcome: Sendable {
+            let result = Mutex<Result<Int64, any Error>>(.failure(BenchError("the benchmark did not finish")))
         }
 
         static func measure(_ b: Benchmark, iterations: Int) async throws -> Int64 {

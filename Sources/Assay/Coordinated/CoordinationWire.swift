@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -55,20 +56,19 @@ struct WireMessage: Codable, Sendable {
 }
 
 /// One end of a Unix stream socket carrying `WireMessage` lines. Writes are
-/// serialized by `lock`; reads happen on one thread only (`readLoop`); the
-/// descriptor is closed once, under `lock`. Hence `@unchecked Sendable`.
-final class WireConnection: @unchecked Sendable {
-    private let lock = NSLock()
-    private var fd: Int32
+/// serialized by the `Mutex` holding the descriptor; reads happen on one thread
+/// only (`readLoop`); the descriptor is closed once, under that lock.
+final class WireConnection: Sendable {
+    private let fd: Mutex<Int32>
 
-    init(fd: Int32) { self.fd = fd }
+    init(fd: Int32) { self.fd = Mutex(fd) }
 
     /// Sends one message; false when the peer is gone.
     @discardableResult
     func send(_ m: WireMessage) -> Bool {
         guard var bytes = try? JSONEncoder().encode(m) else { return false }
         bytes.append(0x0A)
-        return lock.withLock {
+        return fd.withLock { fd in
             guard fd >= 0 else { return false }
             return bytes.withUnsafeBytes { buf -> Bool in
                 var off = 0
@@ -84,7 +84,7 @@ final class WireConnection: @unchecked Sendable {
 
     /// Reads messages until end of stream (blocking; call from a dedicated thread).
     func readLoop(_ handle: (WireMessage) -> Void) {
-        let rfd = lock.withLock { fd }
+        let rfd = fd.withLock { $0 }
         guard rfd >= 0 else { return }
         var reader = LineReader(fd: rfd)
         while case .line(let data) = reader.next(deadline: .max) {
@@ -93,7 +93,7 @@ final class WireConnection: @unchecked Sendable {
     }
 
     func close() {
-        lock.withLock {
+        fd.withLock { fd in
             if fd >= 0 {
                 shutdown(fd, Int32(SHUT_RDWR))
                 Glibc.close(fd)

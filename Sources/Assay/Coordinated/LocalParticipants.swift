@@ -1,10 +1,11 @@
 import Foundation
+import Synchronization
 
 /// Task and thread mode: each participant is a Swift task in this process,
 /// in thread mode with its own `ThreadExecutor` as executor preference.
 /// `tasks` is written in `start()` before any other method is called and
-/// only read afterwards, under `lock`: the `@unchecked Sendable` is safe.
-final class LocalParticipants: ParticipantGroup, @unchecked Sendable {
+/// only read afterwards; it lives in a `Mutex`.
+final class LocalParticipants: ParticipantGroup, Sendable {
     let resolved: CoordinatedSpec.Resolved
     let hub: CoordinationHub
     let tracker: ParticipantTracker
@@ -13,8 +14,7 @@ final class LocalParticipants: ParticipantGroup, @unchecked Sendable {
     let combination: Combination
     let scratch: URL
     let waitScale: Double
-    private let lock = NSLock()
-    private var tasks: [Task<Void, Never>] = []
+    private let tasks = Mutex<[Task<Void, Never>]>([])
 
     init(
         resolved: CoordinatedSpec.Resolved, hub: CoordinationHub, tracker: ParticipantTracker,
@@ -61,17 +61,17 @@ final class LocalParticipants: ParticipantGroup, @unchecked Sendable {
                         await work()
                         exec.shutdown()
                     }
-                    lock.withLock { tasks.append(t) }
+                    tasks.withLock { $0.append(t) }
                 } else {
                     let t = Task { await work() }
-                    lock.withLock { tasks.append(t) }
+                    tasks.withLock { $0.append(t) }
                 }
             }
         }
     }
 
     func cancel(_ reason: String) {
-        for t in lock.withLock({ tasks }) { t.cancel() }
+        for t in tasks.withLock({ $0 }) { t.cancel() }
     }
 
     func forceStop() -> [ParticipantID] {

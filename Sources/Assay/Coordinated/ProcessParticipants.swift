@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -22,8 +23,8 @@ enum ParticipantLaunch {
 /// JSON`, wrapped like suite workers), a reader thread per connection and a
 /// reaper thread per process. A participant has finished when its process
 /// has exited: after `done` it passed, after `failed` it failed, otherwise it
-/// crashed. Mutable state is guarded by `lock`: `@unchecked Sendable` is safe.
-final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
+/// crashed. Mutable state lives in a `Mutex`.
+final class ProcessParticipants: ParticipantGroup, Sendable {
     let resolved: CoordinatedSpec.Resolved
     let hub: CoordinationHub
     let tracker: ParticipantTracker
@@ -36,15 +37,17 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
     let recorder: CaseRecorder?
     private let dir: String
     private var socketPath: String { dir + "/s" }
-    private let lock = NSLock()
-    private var listenFD: Int32 = -1
-    private var processes: [ParticipantID: Subprocess] = [:]
-    private var connections: [ParticipantID: WireConnection] = [:]
-    private var outcome: [ParticipantID: WireMessage] = [:]  // done / failed
-    private var readerEnded = Set<ParticipantID>()
+    private struct State {
+        var listenFD: Int32 = -1
+        var processes: [ParticipantID: Subprocess] = [:]
+        var connections: [ParticipantID: WireConnection] = [:]
+        var outcome: [ParticipantID: WireMessage] = [:]  // done / failed
+        var readerEnded = Set<ParticipantID>()
+        /// Participants a hosts file places on other hosts, and their door (Remote/RemoteGate.swift).
+        var gate: RemoteGate?
+    }
+    private let state = Mutex(State())
     private let reaped = DispatchGroup()
-    /// Participants a hosts file places on other hosts, and their door (Remote/RemoteGate.swift).
-    private var gate: RemoteGate?
     private let entrySink: (@Sendable (JSONValue) -> Void)?
 
     init(
@@ -75,7 +78,7 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
             atPath: dir, withIntermediateDirectories: true,
             attributes: [.posixPermissions: 0o700])
         let lfd = try UnixSocket.listen(socketPath, backlog: Int32(min(resolved.participants.count + 8, 1024)))
-        lock.withLock { listenFD = lfd }
+        state.withLock { $0.listenFD = lfd }
         let acceptor = Thread { [self] in acceptLoop(lfd) }
         acceptor.start()
         let exe = ExecutablePath.current() ?? CommandLine.arguments[0]
@@ -110,7 +113,7 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
     private func spawn(_ p: ParticipantID, _ argv: [String]) throws {
         let errPath = stderrPath(p)
         let proc = try Subprocess(arguments: argv, stderrPath: errPath, environment: SuiteSupervisor.workerEnvironment())
-        lock.withLock { processes[p] = proc }
+        state.withLock { $0.processes[p] = proc }
         reaped.enter()
         let reaper = Thread { [self] in
             let exit = proc.wait()
@@ -140,7 +143,7 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
         g.onJoin = { [self] p, from in
             if let h = placement[p] { entrySink?(Self.placementEntry(p, host: h.name, address: h.address, launcher: h.launcher, from: from)) }
         }
-        lock.withLock { gate = g }
+        state.withLock { $0.gate = g }
         g.start()
     }
 
@@ -178,7 +181,7 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
                 guard let r = m.role, let i = m.index else { return }
                 let p = ParticipantID(role: r, index: i)
                 me = p
-                lock.withLock { connections[p] = conn }
+                state.withLock { $0.connections[p] = conn }
                 if let a = hub.failed {
                     var w = WireMessage(.abort)
                     w.message = a
@@ -216,12 +219,12 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
                 reportSink(p, m.data ?? .null)
             case .done, .failed:
                 guard let p = me else { return }
-                lock.withLock { outcome[p] = m }
+                state.withLock { $0.outcome[p] = m }
             case .reply, .error, .abort:
                 break
             }
         }
-        if let p = me { _ = lock.withLock { readerEnded.insert(p) } }
+        if let p = me { _ = state.withLock { $0.readerEnded.insert(p) } }
     }
 
     /// The participant's process has exited (or a remote participant's link ended):
@@ -231,12 +234,12 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
         // wait for the reader to reach end of stream (briefly, if it never connected).
         let exitedAt = DispatchTime.now().uptimeNanoseconds
         while true {
-            let (ended, connected) = lock.withLock { (readerEnded.contains(p), connections[p] != nil) }
+            let (ended, connected) = state.withLock { ($0.readerEnded.contains(p), $0.connections[p] != nil) }
             let waited = DispatchTime.now().uptimeNanoseconds - exitedAt
             if ended || waited > 3_000_000_000 || (!connected && waited > 300_000_000) { break }
             usleep(2_000)
         }
-        let (msg, conn): (WireMessage?, WireConnection?) = lock.withLock { (outcome[p], connections[p]) }
+        let (msg, conn): (WireMessage?, WireConnection?) = state.withLock { ($0.outcome[p], $0.connections[p]) }
         conn?.close()
         // Issues recorded in the participant (expect/require) join the case's.
         for issue in msg?.issues ?? [] {
@@ -262,14 +265,14 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
     func cancel(_ reason: String) {
         var w = WireMessage(.abort)
         w.message = reason
-        for c in lock.withLock({ Array(connections.values) }) { c.send(w) }
+        for c in state.withLock({ Array($0.connections.values) }) { c.send(w) }
     }
 
     func forceStop() -> [ParticipantID] {
         let left = tracker.stillRunning
-        let g = lock.withLock { gate }
+        let g = state.withLock { $0.gate }
         for p in left {
-            lock.withLock { processes[p] }?.kill()
+            state.withLock { $0.processes[p] }?.kill()
             g?.stop(p)
         }
         _ = reaped.wait(timeout: .now() + 10)
@@ -277,7 +280,7 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
     }
 
     func cleanUp() {
-        let g = lock.withLock { gate }
+        let g = state.withLock { $0.gate }
         g?.close()
         if let n = g?.refusalsNotListed, n > 0 {
             entrySink?(
@@ -285,9 +288,9 @@ final class ProcessParticipants: ParticipantGroup, @unchecked Sendable {
                     "refused": .object(["notListed": .int(n), "reason": .string("more refused connections than the \(RemoteGate.listedRefusals) listed")])
                 ]))
         }
-        let (lfd, conns): (Int32, [WireConnection]) = lock.withLock {
-            defer { listenFD = -1 }
-            return (listenFD, Array(connections.values))
+        let (lfd, conns): (Int32, [WireConnection]) = state.withLock { s in
+            defer { s.listenFD = -1 }
+            return (s.listenFD, Array(s.connections.values))
         }
         if lfd >= 0 {
             shutdown(lfd, Int32(SHUT_RDWR))

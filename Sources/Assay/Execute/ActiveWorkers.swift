@@ -1,41 +1,45 @@
 import Foundation
+import Synchronization
 
 /// Worker process groups currently running, so that an interrupted runner
 /// (Ctrl-C, SIGTERM) takes its workers down with it instead of leaving
-/// orphans. State behind `lock`: the `@unchecked Sendable` is safe.
-final class ActiveWorkers: @unchecked Sendable {
+/// orphans. Its state lives in a `Mutex`: the class is `Sendable`.
+final class ActiveWorkers: Sendable {
     static let shared = ActiveWorkers()
-    private let lock = NSLock()
-    private var groups = Set<pid_t>()
-    private var sources: [any DispatchSourceSignal] = []
-    /// Set by `killAll` (the run is being interrupted or stopped): from then on no worker starts.
-    private var closed = false
+    private struct State {
+        var groups = Set<pid_t>()
+        var sources: [any DispatchSourceSignal] = []
+        /// Set by `killAll` (the run is being interrupted or stopped): from then on no worker starts.
+        var closed = false
+        var interruptHandler: (@Sendable (Int32) -> Never)?
+    }
+    private let state = Mutex(State())
 
     /// Runs `start` (which creates a worker's files and spawns it, returning its pid) and registers the
     /// pid, unless `killAll` has run: then nothing starts and the result is nil. Under the lock that
     /// `killAll` takes, so a worker is either started before the kill (and killed with the others) or
     /// not at all — a supervisor that sees its worker die of the interrupt cannot start a replacement
     /// that outlives the runner and leaves its temporaries behind.
-    func startUnlessClosed<T>(_ start: () throws -> (T, pid_t?)) rethrows -> T? {
-        try lock.withLock {
-            guard !closed else { return nil }
+    func startUnlessClosed<T: Sendable, E: Error>(_ start: () throws(E) -> (T, pid_t?)) throws(E) -> T? {
+        try state.withLock { (s) throws(E) -> T? in
+            guard !s.closed else { return nil }
             let (value, pid) = try start()
-            if let pid { groups.insert(pid) }
+            if let pid { s.groups.insert(pid) }
             return value
         }
     }
 
     /// True once `killAll` has run.
-    var isClosed: Bool { lock.withLock { closed } }
-    func remove(_ pid: pid_t) { _ = lock.withLock { groups.remove(pid) } }
-    var pids: Set<pid_t> { lock.withLock { groups } }
+    var isClosed: Bool { state.withLock { $0.closed } }
+    func remove(_ pid: pid_t) { _ = state.withLock { $0.groups.remove(pid) } }
+    var pids: Set<pid_t> { state.withLock { $0.groups } }
 
     /// Kills every worker's process group and lets no new worker start (`startUnlessClosed`); returns their pids.
     @discardableResult
     func killAll() -> [pid_t] {
-        let pids: [pid_t] = lock.withLock {
-            closed = true
-            return Array(groups)
+        let pids: [pid_t] = state.withLock { s in
+            s.closed = true
+            return Array(s.groups)
         }
         for pid in pids {
             _ = kill(-pid, SIGKILL)
@@ -48,15 +52,14 @@ final class ActiveWorkers: @unchecked Sendable {
     /// workers, exit 128+signal): it must kill the workers itself (`killAll`),
     /// after it has stopped collecting results, and exit.
     var onInterrupt: (@Sendable (Int32) -> Never)? {
-        get { lock.withLock { interruptHandler } }
-        set { lock.withLock { interruptHandler = newValue } }
+        get { state.withLock { $0.interruptHandler } }
+        set { state.withLock { $0.interruptHandler = newValue } }
     }
-    private var interruptHandler: (@Sendable (Int32) -> Never)?
 
     /// On SIGINT/SIGTERM/SIGHUP: kill every worker group, then `onInterrupt` (or exit 128+signal).
     func installSignalHandlers() {
-        lock.withLock {
-            guard sources.isEmpty else { return }
+        state.withLock { s in
+            guard s.sources.isEmpty else { return }
             for sig in [SIGINT, SIGTERM, SIGHUP] {
                 signal(sig, SIG_IGN)
                 let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
@@ -67,7 +70,7 @@ final class ActiveWorkers: @unchecked Sendable {
                     exit(128 + sig)
                 }
                 src.resume()
-                sources.append(src)
+                s.sources.append(src)
             }
         }
     }

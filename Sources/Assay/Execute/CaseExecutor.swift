@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs one case in the current process: the body in its own task, raced
 /// against the case's timeout. A body that ignores cancellation past the
@@ -166,20 +167,22 @@ enum CaseExecutor {
     }
 }
 
-/// Hands the body's outcome to a waiter with a deadline. Lock-protected
-/// state, hence `@unchecked Sendable`; each continuation is resumed exactly
-/// once (by the completion or by its own timer, whichever takes it first).
-final class CompletionBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var outcome: CaseExecutor.BodyOutcome?
-    private var waiter: (id: Int, cont: CheckedContinuation<CaseExecutor.BodyOutcome?, Never>)?
-    private var nextID = 0
+/// Hands the body's outcome to a waiter with a deadline. State in a `Mutex`;
+/// each continuation is resumed exactly once (by the completion or by its own
+/// timer, whichever takes it first).
+final class CompletionBox: Sendable {
+    private struct State {
+        var outcome: CaseExecutor.BodyOutcome?
+        var waiter: (id: Int, cont: CheckedContinuation<CaseExecutor.BodyOutcome?, Never>)?
+        var nextID = 0
+    }
+    private let state = Mutex(State())
 
     func complete(_ o: CaseExecutor.BodyOutcome) {
-        let w: CheckedContinuation<CaseExecutor.BodyOutcome?, Never>? = lock.withLock {
-            outcome = o
-            let w = waiter?.cont
-            waiter = nil
+        let w: CheckedContinuation<CaseExecutor.BodyOutcome?, Never>? = state.withLock { s in
+            s.outcome = o
+            let w = s.waiter?.cont
+            s.waiter = nil
             return w
         }
         w?.resume(returning: o)
@@ -188,18 +191,18 @@ final class CompletionBox: @unchecked Sendable {
     /// The outcome, or nil if none arrived within `seconds`.
     func wait(seconds: Double) async -> CaseExecutor.BodyOutcome? {
         await withCheckedContinuation { (cont: CheckedContinuation<CaseExecutor.BodyOutcome?, Never>) in
-            let id: Int? = lock.withLock {
-                if outcome != nil { return nil }
-                nextID += 1
-                waiter = (nextID, cont)
-                return nextID
+            let id: Int? = state.withLock { s in
+                if s.outcome != nil { return nil }
+                s.nextID += 1
+                s.waiter = (s.nextID, cont)
+                return s.nextID
             }
-            guard let id else { cont.resume(returning: lock.withLock { outcome }); return }
+            guard let id else { cont.resume(returning: state.withLock { $0.outcome }); return }
             // A Dispatch timer, not Task.sleep: it fires even if the body blocks cooperative threads.
             DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in
-                let w: CheckedContinuation<CaseExecutor.BodyOutcome?, Never>? = lock.withLock {
-                    guard let current = waiter, current.id == id else { return nil }
-                    waiter = nil
+                let w: CheckedContinuation<CaseExecutor.BodyOutcome?, Never>? = state.withLock { s in
+                    guard let current = s.waiter, current.id == id else { return nil }
+                    s.waiter = nil
                     return current.cont
                 }
                 w?.resume(returning: nil)

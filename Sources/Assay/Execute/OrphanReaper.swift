@@ -1,5 +1,6 @@
 import CAssaySystem
 import Foundation
+import Synchronization
 
 /// Processes a dead worker leaves behind. A worker's process group dies with
 /// it (`Subprocess.wait`), but programs a test or a fixture started with
@@ -13,14 +14,14 @@ import Foundation
 /// Elsewhere it does nothing.
 enum OrphanReaper {
     /// Spawning a worker and registering it happen under this lock, and so does the scan:
-    /// a worker just started is never mistaken for an orphan.
-    static let lock = NSLock()
-    nonisolated(unsafe) private static var enabled = false  // written once, under `lock`, before any worker starts
+    /// a worker just started is never mistaken for an orphan. It holds whether this process is the
+    /// subreaper (set once, before any worker starts).
+    static let lock = Mutex(false)
 
     /// Makes this process the subreaper of its workers' descendants (the runner, isolated mode).
     static func enable() {
         #if os(Linux)
-            lock.withLock {
+            lock.withLock { enabled in
                 guard !enabled else { return }
                 enabled = assay_become_child_subreaper() == 0
             }
@@ -31,7 +32,7 @@ enum OrphanReaper {
     @discardableResult
     static func reap() -> Int {
         #if os(Linux)
-            return lock.withLock {
+            return lock.withLock { enabled in
                 guard enabled else { return 0 }
                 let me = getpid()
                 var total = 0

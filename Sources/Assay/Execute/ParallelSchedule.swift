@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// `-j N` with isolation: which worker runs which cases.
 ///
@@ -101,12 +102,11 @@ enum ParallelSchedule {
     }
 }
 
-/// Hands out unit indices in a fixed order. State behind `lock`: `@unchecked Sendable` is safe.
-final class UnitQueue: @unchecked Sendable {
-    private let lock = NSLock()
-    private var order: ArraySlice<Int>
-    init(_ order: [Int]) { self.order = order[...] }
-    func take() -> Int? { lock.withLock { order.popFirst() } }
+/// Hands out unit indices in a fixed order.
+final class UnitQueue: Sendable {
+    private let order: Mutex<ArraySlice<Int>>
+    init(_ order: [Int]) { self.order = Mutex(order[...]) }
+    func take() -> Int? { order.withLock { $0.popFirst() } }
 }
 
 /// Passes case events through; a slice's suite result goes to the collector instead.
@@ -119,15 +119,16 @@ struct SliceObserver: RunObserver {
 }
 
 /// Puts the slices of each suite back together: cases in plan order, one
-/// suite result (reported once, when its last slice ends). State behind
-/// `lock`: `@unchecked Sendable` is safe.
-final class SliceCollector: @unchecked Sendable {
+/// suite result (reported once, when its last slice ends). State in a `Mutex`.
+final class SliceCollector: Sendable {
     let observer: any RunObserver
-    private let lock = NSLock()
     private let plan: Plan
     private let units: [ParallelSchedule.Unit]
-    private var slices: [Int: (result: (SuiteResult, [CaseResult]), start: UInt64, end: UInt64)] = [:]
-    private var merged: [Int: (SuiteResult, [CaseResult])] = [:]
+    private struct State {
+        var slices: [Int: (result: (SuiteResult, [CaseResult]), start: UInt64, end: UInt64)] = [:]
+        var merged: [Int: (SuiteResult, [CaseResult])] = [:]
+    }
+    private let state = Mutex(State())
 
     init(plan: Plan, units: [ParallelSchedule.Unit], observer: any RunObserver) {
         self.plan = plan
@@ -136,20 +137,20 @@ final class SliceCollector: @unchecked Sendable {
     }
 
     func store(unit u: Int, result: (SuiteResult, [CaseResult]), start: UInt64, end: UInt64) {
-        let done: (SuiteResult, [CaseResult])? = lock.withLock {
-            slices[u] = (result, start, end)
+        let done: (SuiteResult, [CaseResult])? = state.withLock { st in
+            st.slices[u] = (result, start, end)
             let s = units[u].suite
             let mine = units.indices.filter { units[$0].suite == s }
-            guard mine.allSatisfy({ slices[$0] != nil }) else { return nil }
-            let m = Self.merge(mine.map { (units[$0].cases, slices[$0]!) }, caseCount: plan.suites[s].cases.count)
-            merged[s] = m
+            guard mine.allSatisfy({ st.slices[$0] != nil }) else { return nil }
+            let m = Self.merge(mine.map { (units[$0].cases, st.slices[$0]!) }, caseCount: plan.suites[s].cases.count)
+            st.merged[s] = m
             return m
         }
         if let done { observer.suiteFinished(done.0, cases: done.1) }
     }
 
     func results() -> [(SuiteResult, [CaseResult])] {
-        lock.withLock { plan.suites.indices.compactMap { merged[$0] } }
+        state.withLock { st in plan.suites.indices.compactMap { st.merged[$0] } }
     }
 
     /// One suite from its slices (a single slice is returned as it is).

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -60,7 +61,7 @@ final class Subprocess: Sendable {
         // the run is interrupted (`ActiveWorkers.killAll`).
         let started: Int32?
         do {
-            started = try OrphanReaper.lock.withLock {
+            started = try OrphanReaper.lock.withLock { _ in
                 try workers.startUnlessClosed { () -> (Int32, pid_t?) in
                     try prepare()
                     let rc = posix_spawn(&child, arguments[0], &actions, &attr, argv, envp)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The worker side: runs the cases of one request and streams events.
 enum WorkerMain {
@@ -71,15 +72,15 @@ func blockingAwait<T: Sendable>(_ work: @escaping @Sendable () async -> T) -> T 
     let slot = BlockingSlot<T>()
     let sem = DispatchSemaphore(value: 0)
     Task.detached {
-        slot.value = await work()
+        let value = await work()
+        slot.value.withLock { $0 = value }
         sem.signal()
     }
     sem.wait()
-    return slot.value!
+    return slot.value.withLock { $0 }!
 }
 
-/// Written once before the semaphore is signalled, read once after the wait
-/// returns: the semaphore orders the two accesses, so `@unchecked` is safe.
-private final class BlockingSlot<T>: @unchecked Sendable {
-    var value: T?
+/// Written once before the semaphore is signalled, read once after the wait returns.
+private final class BlockingSlot<T: Sendable>: Sendable {
+    let value = Mutex<T?>(nil)
 }

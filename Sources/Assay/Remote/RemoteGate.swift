@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -33,8 +34,8 @@ struct RemoteGateHooks: Sendable {
 /// is noise: it fails nothing, and the participants keep waiting. One that authenticated as a
 /// participant but whose join is invalid (no join line, wrong token, a participant that joined
 /// already) fails the case, naming the address, the host and its participants.
-/// State behind `lock`: `@unchecked Sendable` is safe.
-final class RemoteGate: @unchecked Sendable {
+/// Mutable state lives in a `Mutex`.
+final class RemoteGate: Sendable {
     enum Link {
         case waiting
         case joined(from: String)
@@ -49,29 +50,35 @@ final class RemoteGate: @unchecked Sendable {
     let silence: Double
     let hooks: RemoteGateHooks
     let transport: any RemoteTransport
-    private let lock = NSLock()
-    private var links: [ParticipantID: Link] = [:]
-    private var listener: (any RemoteCoordinatorEndpoint)?
-    private var closed = false
-    /// Connections accepted and not yet authenticated or dropped, and their streams (to close one to make room).
-    private var pending: RemotePending
-    private var pendingStreams: [Int: any RemoteIncoming] = [:]
+    private struct State {
+        var links: [ParticipantID: Link] = [:]
+        var listener: (any RemoteCoordinatorEndpoint)?
+        var closed = false
+        /// Connections accepted and not yet authenticated or dropped, and their streams (to close one to make room).
+        var pending: RemotePending
+        var pendingStreams: [Int: any RemoteIncoming] = [:]
+        /// Refused connections, in order (at most `listedRefusals`), and how many more were not listed.
+        var refusals: [RemoteRefusal] = []
+        var unlisted = 0
+        var streams: [ParticipantID: any RemoteStream] = [:]
+        var onJoin: (@Sendable (ParticipantID, String) -> Void)?
+    }
+    private let state: Mutex<State>
     /// How long an unauthenticated connection may take to finish its TLS handshake (tests lengthen it).
     private let handshakeTimeout: Duration
     /// Connections accepted and not yet authenticated or dropped (for tests of the bound).
-    var heldConnections: Int { lock.withLock { pending.count } }
+    var heldConnections: Int { state.withLock { $0.pending.count } }
     /// Pending connections from one source address (for tests of the bound).
-    func heldConnections(from source: String) -> Int { lock.withLock { pending.count(from: source) } }
-    /// Refused connections, in order (at most `listedRefusals`), and how many more were not listed.
-    private var refusals: [RemoteRefusal] = []
-    private var unlisted = 0
-    var refusedConnections: [RemoteRefusal] { lock.withLock { refusals } }
-    var refusalsNotListed: Int { lock.withLock { unlisted } }
+    func heldConnections(from source: String) -> Int { state.withLock { $0.pending.count(from: source) } }
+    var refusedConnections: [RemoteRefusal] { state.withLock { $0.refusals } }
+    var refusalsNotListed: Int { state.withLock { $0.unlisted } }
     /// The most refused connections recorded one by one (a flood is counted beyond).
     static let listedRefusals = 100
-    private var streams: [ParticipantID: any RemoteStream] = [:]
     /// Told when a participant joins, with the address it connected from (set before `start`).
-    var onJoin: (@Sendable (ParticipantID, String) -> Void)?
+    var onJoin: (@Sendable (ParticipantID, String) -> Void)? {
+        get { state.withLock { $0.onJoin } }
+        set { state.withLock { $0.onJoin = newValue } }
+    }
 
     init(
         hosts: HostsFile, placement: [ParticipantID: HostsFile.Host], requests: [ParticipantID: ParticipantRequest],
@@ -87,13 +94,14 @@ final class RemoteGate: @unchecked Sendable {
         self.dir = dir
         self.silence = (hosts.silenceTimeout ?? 10) * waitScale
         self.hooks = hooks
-        pending = RemotePending(limit: 2 * placement.count + 8, perSource: placement.count + 2)
-        for p in placement.keys { links[p] = .waiting }
+        var initial = State(pending: RemotePending(limit: 2 * placement.count + 8, perSource: placement.count + 2))
+        for p in placement.keys { initial.links[p] = .waiting }
+        state = Mutex(initial)
     }
 
     /// Where each remote participant connected from (for the results file).
     func connectedFrom(_ p: ParticipantID) -> String? {
-        lock.withLock { if case .joined(let f)? = links[p] { return f } else { return nil } }
+        state.withLock { if case .joined(let f)? = $0.links[p] { return f } else { return nil } }
     }
 
     func start() {
@@ -113,18 +121,18 @@ final class RemoteGate: @unchecked Sendable {
             for p in remote { end(p, "\(p) was not started: the coordinator cannot listen on \(address): \(error)") }
             return
         }
-        let already: Bool = lock.withLock {
-            if !closed { self.listener = listener }
-            return closed
+        let already: Bool = state.withLock { s in
+            if !s.closed { s.listener = listener }
+            return s.closed
         }
         if already { await listener.close(); return }
         for p in remote { launch(p, creds: listener, port: listener.port) }
         while let stream = try? await listener.accept() {
             let source = stream.peer?.host ?? "?"
-            let (id, evicted): (Int, ((any RemoteIncoming), RemotePending.Eviction)?) = lock.withLock {
-                let (id, out) = pending.add(source)
-                pendingStreams[id] = stream
-                guard let (entry, why) = out, let victim = pendingStreams.removeValue(forKey: entry.id) else { return (id, nil) }
+            let (id, evicted): (Int, ((any RemoteIncoming), RemotePending.Eviction)?) = state.withLock { s in
+                let (id, out) = s.pending.add(source)
+                s.pendingStreams[id] = stream
+                guard let (entry, why) = out, let victim = s.pendingStreams.removeValue(forKey: entry.id) else { return (id, nil) }
                 return (id, (victim, why))
             }
             if let (victim, why) = evicted {
@@ -214,12 +222,12 @@ final class RemoteGate: @unchecked Sendable {
     /// `peer`: where the connection came from, taken when it was accepted.
     private func record(_ peer: RemotePeer?, _ stage: RemoteRefusal.Stage, _ reason: String) {
         let r = RemoteRefusal(from: peer?.description ?? "?", host: describe(peer?.host).text, stage: stage, reason: reason)
-        let listed: Bool = lock.withLock {
-            guard refusals.count < Self.listedRefusals else {
-                unlisted += 1
+        let listed: Bool = state.withLock { s in
+            guard s.refusals.count < Self.listedRefusals else {
+                s.unlisted += 1
                 return false
             }
-            refusals.append(r)
+            s.refusals.append(r)
             return true
         }
         guard listed else { return }
@@ -233,9 +241,9 @@ final class RemoteGate: @unchecked Sendable {
         let from = describe(address?.host)
         /// Leaves the pool of pending connections: false if it was closed to make room (and recorded then).
         func leavePending() -> Bool {
-            lock.withLock {
-                pendingStreams[pendingID] = nil
-                return pending.remove(pendingID)
+            state.withLock { s in
+                s.pendingStreams[pendingID] = nil
+                return s.pending.remove(pendingID)
             }
         }
         /// Before authentication: recorded, nobody fails.
@@ -272,12 +280,12 @@ final class RemoteGate: @unchecked Sendable {
             return
         }
         let fromText = address?.description ?? "?"
-        let (fresh, before, over): (Bool, Link?, Bool) = lock.withLock {
-            let before = links[p]
-            guard case .waiting? = before, !closed else { return (false, before, closed) }
-            links[p] = .joined(from: fromText)
-            streams[p] = stream
-            return (true, before, closed)
+        let (fresh, before, over): (Bool, Link?, Bool) = state.withLock { s in
+            let before = s.links[p]
+            guard case .waiting? = before, !s.closed else { return (false, before, s.closed) }
+            s.links[p] = .joined(from: fromText)
+            s.streams[p] = stream
+            return (true, before, s.closed)
         }
         guard fresh, let request = requests[p] else {
             let why: String
@@ -304,7 +312,7 @@ final class RemoteGate: @unchecked Sendable {
             linkEnded(p, "\(p) on host \(placement[p]!.name) lost its link while joining: \(error)")
             return
         }
-        onJoin?(p, fromText)
+        state.withLock { $0.onJoin }?(p, fromText)
         let relay = RemoteRelay(remote: stream, local: local, heartbeat: 1, silence: silence)
         switch await relay.run() {
         case .silent(let s):
@@ -339,9 +347,9 @@ final class RemoteGate: @unchecked Sendable {
     /// Ends an external participant once.
     private func end(_ p: ParticipantID, _ failure: String, crashed: Bool = false) {
         guard placement[p]?.launcher == .external else { hooks.failed(p, failure); return }
-        let first: Bool = lock.withLock {
-            if case .ended? = links[p] { return false }
-            links[p] = .ended
+        let first: Bool = state.withLock { s in
+            if case .ended? = s.links[p] { return false }
+            s.links[p] = .ended
             return true
         }
         if first { hooks.ended(p, failure, crashed) }
@@ -349,19 +357,19 @@ final class RemoteGate: @unchecked Sendable {
 
     /// Cuts `p`'s link (forceStop); a waiting external participant ends now.
     func stop(_ p: ParticipantID) {
-        let (stream, waiting): ((any RemoteStream)?, Bool) = lock.withLock {
-            if case .waiting? = links[p] { return (nil, true) }
-            return (streams[p], false)
+        let (stream, waiting): ((any RemoteStream)?, Bool) = state.withLock { s in
+            if case .waiting? = s.links[p] { return (nil, true) }
+            return (s.streams[p], false)
         }
         if waiting { end(p, "\(p) on host \(placement[p]?.name ?? "?") never connected") }
         if let stream { Task { await stream.close() } }
     }
 
     func close() {
-        let (l, all): ((any RemoteCoordinatorEndpoint)?, [any RemoteStream]) = lock.withLock {
-            closed = true
-            defer { listener = nil }
-            return (listener, Array(streams.values))
+        let (l, all): ((any RemoteCoordinatorEndpoint)?, [any RemoteStream]) = state.withLock { s in
+            s.closed = true
+            defer { s.listener = nil }
+            return (s.listener, Array(s.streams.values))
         }
         Task {
             await l?.close()

@@ -13,6 +13,22 @@ public enum DTLS {
     /// Opens a UDP socket connected to `host`:`port` and runs the client handshake. `serverName`
     /// (default: `host`) is sent as SNI and checked against the certificate (IP SANs for IP literals);
     /// `session` resumes an earlier session (with ``TLSConfiguration/clientSessionCache`` the context does it itself).
+    ///
+    /// - Throws: ``/JSecCrypto/JSecError``:
+    ///   - category `.configuration` when `options` are out of range or `context` is not a DTLS context
+    ///     (``TLSContext/init(_:transport:)`` with `.datagram`);
+    ///   - category `.usage` when `port` is outside 1…65535;
+    ///   - category `.io` with code `.addressResolution(…)` when `host` does not resolve, or `.errno(…)` when the
+    ///     socket cannot be opened or the peer's host refuses the datagrams (`ECONNREFUSED`: nothing listens
+    ///     there);
+    ///   - category `.verification` when a certificate is rejected (code `.certificate(…)`, `.jsec(.pinMismatch)`,
+    ///     `.alertReceived(…)`…, as for ``TLS/connect(host:port:serverName:context:session:timeout:eventLoopGroup:)``);
+    ///   - category `.handshake` when the handshake fails otherwise (code `.alertReceived(…)`,
+    ///     `.openSSL(library:reason:)`);
+    ///   - category `.timeout` with code `.jsec(.handshakeTimeout)` when the handshake outlasts
+    ///     ``TLSConfiguration/handshakeTimeout``;
+    ///
+    ///   `CancellationError` when the task is cancelled (the association is closed).
     public static func connect(
         host: String, port: Int, serverName: String? = nil, context: TLSContext,
         session: TLSSession? = nil, options: DTLSOptions = DTLSOptions(),
@@ -47,6 +63,9 @@ public enum DTLS {
     }
 
     /// Connects with a configuration (builds a DTLS context for this one connection).
+    ///
+    /// - Throws: what ``TLSContext/init(_:transport:)`` throws (category `.configuration`), then what
+    ///   ``connect(host:port:serverName:context:session:options:eventLoopGroup:)`` throws.
     public static func connect(
         host: String, port: Int, serverName: String? = nil, configuration: TLSConfiguration = .client(),
         options: DTLSOptions = DTLSOptions()
@@ -57,6 +76,16 @@ public enum DTLS {
     }
 
     /// Binds a UDP socket on `host`:`port` (port 0 picks one; `::1`/`::` for IPv6) and serves DTLS on it.
+    ///
+    /// - Throws: ``/JSecCrypto/JSecError``:
+    ///   - category `.configuration` when `options` are out of range, or `context` is not a DTLS context or has no
+    ///     certificate chain and private key;
+    ///   - category `.usage` when `port` is outside 0…65535;
+    ///   - category `.io` with code `.errno(…)` when the socket cannot be bound (`EADDRINUSE`: no
+    ///     `SO_REUSEADDR` for UDP, a busy port is an error; `EACCES`…), or `.addressResolution(…)`.
+    ///
+    ///   Failed handshakes of peers are not thrown: ``DTLSServer/handshakeFailures`` lists them. `CancellationError` when the task
+    ///   is cancelled.
     public static func listen(
         host: String = "127.0.0.1", port: Int, context: TLSContext, options: DTLSOptions = DTLSOptions(),
         eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup

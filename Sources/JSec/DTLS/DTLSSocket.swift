@@ -9,6 +9,18 @@ extension DTLS {
     /// `serverName` (default: the host the socket connected to) is sent as SNI and checked against the certificate.
     /// A bound, unconnected socket is a `JSecError.Category.usage` error and stays the caller's. Once the handshake starts
     /// the socket belongs to the connection, even if the handshake fails (then it is closed).
+    ///
+    /// - Throws: ``/JSecCrypto/JSecError``:
+    ///   - category `.configuration` when `options` are out of range or `context` is not a DTLS context;
+    ///   - category `.usage` when the socket is only bound (not connected), or with code
+    ///     `.jsec(.socketHandedOver)` when it was handed over already; category `.closed` when it is closed
+    ///     (in these cases the socket stays the caller's);
+    ///   - category `.verification`, `.handshake` or `.timeout` (code `.jsec(.handshakeTimeout)`) when the
+    ///     handshake fails, with the codes of ``connect(host:port:serverName:context:session:options:eventLoopGroup:)``;
+    ///   - category `.io` with code `.errno(…)` when the socket fails during the handshake.
+    ///
+    ///   `CancellationError` when the task is cancelled (before the hand-over the socket stays the caller's,
+    ///   after it the association is closed).
     public static func upgrade(
         _ socket: NetDatagramSocket, serverName: String? = nil, context: TLSContext, session: TLSSession? = nil,
         options: DTLSOptions = DTLSOptions()
@@ -37,6 +49,9 @@ extension DTLS {
     }
 
     /// ``upgrade(_:serverName:context:session:options:)`` with a configuration (a DTLS context for this one connection).
+    ///
+    /// - Throws: what ``TLSContext/init(_:transport:)`` throws (category `.configuration`), then what
+    ///   ``upgrade(_:serverName:context:session:options:)`` throws.
     public static func upgrade(
         _ socket: NetDatagramSocket, serverName: String? = nil, configuration: TLSConfiguration = .client(),
         options: DTLSOptions = DTLSOptions()
@@ -48,6 +63,16 @@ extension DTLS {
     /// with one session per peer address and the cookie exchange, as ``listen(host:port:context:options:eventLoopGroup:)``
     /// gives. A connected socket is a `JSecError.Category.usage` error; a bad context or options a
     /// `JSecError.Category.configuration` one (the socket stays the caller's in both cases).
+    ///
+    /// - Throws: ``/JSecCrypto/JSecError``:
+    ///   - category `.configuration` when `options` are out of range, or `context` is not a DTLS context or has no
+    ///     certificate chain and private key;
+    ///   - category `.usage` when the socket is connected, or with code `.jsec(.socketHandedOver)` when it was
+    ///     handed over already; category `.closed` when it is closed (the socket stays the caller's);
+    ///   - category `.closed` or `.io` when the socket fails while the server takes it over (it is closed then).
+    ///
+    ///   Failed handshakes of peers are not thrown: ``DTLSServer/handshakeFailures`` lists them.
+    ///   `CancellationError` when the task was cancelled before the call.
     public static func serve(
         _ socket: NetDatagramSocket, context: TLSContext, options: DTLSOptions = DTLSOptions()
     ) async throws -> DTLSServer {
@@ -76,6 +101,9 @@ extension DTLS {
     }
 
     /// ``serve(_:context:options:)`` with a configuration.
+    ///
+    /// - Throws: what ``TLSContext/init(_:transport:)`` throws (category `.configuration`), then what
+    ///   ``serve(_:context:options:)`` throws.
     public static func serve(
         _ socket: NetDatagramSocket, configuration: TLSConfiguration, options: DTLSOptions = DTLSOptions()
     ) async throws -> DTLSServer {

@@ -1,6 +1,6 @@
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// Opens a UDP channel and closes it again if its bind or connect fails.
 ///
@@ -14,16 +14,21 @@ enum DatagramOpen {
         initializer: @escaping @Sendable (Channel) -> EventLoopFuture<Void> = { $0.eventLoop.makeSucceededVoidFuture() },
         _ start: (DatagramBootstrap) -> EventLoopFuture<Channel>
     ) async throws -> Channel {
-        let made = NIOLockedValueBox<Channel?>(nil)
+        let made = Made()
         let prepared = bootstrap.channelInitializer { channel in
-            made.withLockedValue { $0 = channel }
+            made.channel.withLock { $0 = channel }
             return initializer(channel)
         }
         do {
             return try await start(prepared).value(abandoned: { $0.close(promise: nil) })
         } catch {
-            made.withLockedValue { $0 }?.close(promise: nil)
+            made.channel.withLock { $0 }?.close(promise: nil)
             throw error
         }
+    }
+
+    /// The channel the initializer prepared (a class: the initializer closure escapes, a `Mutex` cannot be captured).
+    private final class Made: Sendable {
+        let channel = Mutex<(any Channel)?>(nil)
     }
 }

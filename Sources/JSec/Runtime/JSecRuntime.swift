@@ -19,8 +19,15 @@ public enum JSecRuntime {
     ///
     /// Call it first thing in `main`, on the main thread, before tasks are started. Later calls
     /// do nothing and return false (NIO's installer may only run once per process).
+    ///
+    /// `package`, not public (issue 22): it replaces the global executor of the whole process — every task of
+    /// every library, not only JSec's — once and for good, which is the application's decision, not a
+    /// library's. This package's programs use it (the runner with `JSEC_TASKS_ON_EVENT_LOOPS=1`, `jsec-peer`,
+    /// `jsec-bench`); an application that wants it calls what this wraps, NIO's
+    /// `NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()`, first thing
+    /// in its `main` (docs/api/README.md, "Not public").
     @discardableResult
-    public static func runTasksOnEventLoops() -> Bool {
+    package static func runTasksOnEventLoops() -> Bool {
         guard installed.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return false }
         return NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
     }

@@ -43,6 +43,14 @@ public final class NetListener: AsyncSequence, Sendable {
     /// Listens on TCP. Port 0 picks a free port (see ``port``); a port outside 0…65535 is a `JSecError.Category.usage` error.
     /// `idleTimeout`: an accepted connection on which nothing is received or sent for this long is closed
     /// (its pending read throws `JSecError.Category.timeout`); nil (the default) keeps idle connections.
+    ///
+    /// - Throws: ``/JSecCrypto/JSecError``:
+    ///   - category `.usage` when `port` is outside 0…65535;
+    ///   - category `.configuration` when `backlog` is not positive or `idleTimeout` is not positive;
+    ///   - category `.io` with code `.errno(…)` when the socket cannot be bound (`EADDRINUSE`, `EACCES`,
+    ///     `EADDRNOTAVAIL`…), or with code `.addressResolution(…)` when `host` does not resolve.
+    ///
+    ///   `CancellationError` when the task is cancelled (the socket is closed).
     public static func listen(
         host: String = "127.0.0.1", port: Int, backlog: Int = 256, reusePort: Bool = false,
         idleTimeout: Duration? = nil,
@@ -56,6 +64,13 @@ public final class NetListener: AsyncSequence, Sendable {
     }
 
     /// Listens on a Unix-domain socket; an existing socket file at `path` is replaced.
+    ///
+    /// - Throws: ``/JSecCrypto/JSecError``:
+    ///   - category `.configuration` when `backlog` is not positive or `idleTimeout` is not positive;
+    ///   - category `.io` with code `.errno(…)` when the socket cannot be bound (`EACCES`, `ENOENT` when its
+    ///     directory does not exist…); a path too long for a socket address is `.io` too.
+    ///
+    ///   `CancellationError` when the task is cancelled (the socket is closed).
     public static func listen(
         unixPath: String, backlog: Int = 256, idleTimeout: Duration? = nil,
         eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup
@@ -141,6 +156,14 @@ public final class NetListener: AsyncSequence, Sendable {
     /// `JSecError.Category.timeout` after `timeout`, `JSecError.Category.usage` if another accept is pending,
     /// and `CancellationError` when the task is cancelled. After a timeout or a cancellation the listener is
     /// unchanged: the next connection goes to the next accept.
+    ///
+    /// - Throws: ``/JSecCrypto/JSecError``:
+    ///   - category `.closed` once ``close()`` was called (before or during the wait);
+    ///   - category `.timeout` when `timeout` passes with no connection ready;
+    ///   - category `.usage` with code `.jsec(.concurrentOperation)` when another accept is pending.
+    ///
+    ///   A connection whose TLS handshake failed is never handed out and throws nothing here: it is in
+    ///   ``handshakeFailures``. `CancellationError` when the task is cancelled.
     public func accept(timeout: Duration? = nil) async throws -> NetStream {
         guard let stream = try await queue.pop(timeout: timeout) else {
             throw JSecError(.closed, "accept: the listener is closed", code: .jsec(.closed))

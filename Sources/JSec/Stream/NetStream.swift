@@ -53,6 +53,14 @@ public final class NetStream: Sendable {
     // MARK: - Opening
 
     /// Connects over TCP. `host` may be a name or an IP literal; a port outside 1…65535 is a `JSecError.Category.usage` error.
+    ///
+    /// - Throws: ``/JSecCrypto/JSecError``:
+    ///   - category `.usage` when `port` is outside 1…65535;
+    ///   - category `.io` with code `.errno(…)` when the connection fails (`ECONNREFUSED`, `ENETUNREACH`…), or
+    ///     with code `.addressResolution(…)` when `host` does not resolve;
+    ///   - category `.timeout` with code `.errno(ETIMEDOUT)` when `timeout` passes first.
+    ///
+    ///   `CancellationError` when the task is cancelled (the connection being opened is closed).
     public static func connect(
         host: String, port: Int, timeout: Duration? = nil,
         eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup
@@ -64,6 +72,13 @@ public final class NetStream: Sendable {
     }
 
     /// Connects to a Unix-domain socket.
+    ///
+    /// - Throws: ``/JSecCrypto/JSecError``:
+    ///   - category `.io` with code `.errno(…)` when the connection fails (`ENOENT`: no socket at `unixPath`,
+    ///     `ECONNREFUSED`: nobody listens on it, `EACCES`…);
+    ///   - category `.timeout` with code `.errno(ETIMEDOUT)` when `timeout` passes first.
+    ///
+    ///   `CancellationError` when the task is cancelled (the connection being opened is closed).
     public static func connect(
         unixPath: String, timeout: Duration? = nil,
         eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup
@@ -102,22 +117,42 @@ public final class NetStream: Sendable {
     // MARK: - Reading
 
     /// Returns 1…`max` bytes as soon as any are available, or `nil` at end of stream.
+    ///
+    /// - Throws: ``/JSecCrypto/JSecError``:
+    ///   - category `.usage` when `max` is not positive, or with code `.jsec(.concurrentOperation)` when another
+    ///     read of this stream is pending;
+    ///   - category `.timeout` when `timeout` passes with nothing received (the stream stays usable), or when the
+    ///     listener's `idleTimeout` closed the connection;
+    ///   - category `.closed` when ``close()`` was called, before or during the read;
+    ///   - category `.io` with code `.errno(…)` when the connection failed (`ECONNRESET`…);
+    ///   - on TLS: category `.protocol` when the peer broke the protocol (code `.jsec(.truncatedRecord)` for a
+    ///     record cut short by the end of the connection), `.handshake` or `.verification` when a
+    ///     renegotiation or key update failed, with code `.alertReceived(…)` when the peer sent an alert.
+    ///
+    ///   `CancellationError` when the task is cancelled (no byte is lost: the next read gets them).
     public func read(max: Int, timeout: Duration? = nil) async throws -> [UInt8]? {
         try await readBuffer(max: max, timeout: timeout).map { Array($0.readableBytesView) }
     }
 
     /// Waits for exactly `count` bytes. At end of stream it returns what arrived: fewer bytes, possibly none.
+    ///
+    /// - Throws: what ``read(max:timeout:)`` throws, and ``/JSecCrypto/JSecError`` with category `.usage` when
+    ///   `count` is negative. After a timeout the bytes that arrived stay for the next read.
     public func chunk(_ count: Int, timeout: Duration? = nil) async throws -> [UInt8] {
         Array(try await chunkBuffer(count, timeout: timeout).readableBytesView)
     }
 
     /// ``read(max:timeout:)`` without a copy: a `ByteBuffer` sharing the received bytes' storage.
+    ///
+    /// - Throws: what ``read(max:timeout:)`` throws.
     public func readBuffer(max: Int, timeout: Duration? = nil) async throws -> ByteBuffer? {
         guard max > 0 else { throw JSecError(.usage, "read(max:) needs max > 0, got \(max)", code: .jsec(.invalidArgument)) }
         return try await readOnLoop(.upTo(max), timeout: timeout)
     }
 
     /// ``chunk(_:timeout:)`` without a copy when the bytes arrived together.
+    ///
+    /// - Throws: what ``chunk(_:timeout:)`` throws.
     public func chunkBuffer(_ count: Int, timeout: Duration? = nil) async throws -> ByteBuffer {
         guard count >= 0 else { throw JSecError(.usage, "chunk needs a count >= 0, got \(count)", code: .jsec(.invalidArgument)) }
         if count == 0 { return ByteBuffer() }
@@ -125,6 +160,8 @@ public final class NetStream: Sendable {
     }
 
     /// Reads until end of stream.
+    ///
+    /// - Throws: what ``read(max:timeout:)`` throws; `timeout` bounds each read, not the whole.
     public func readAll(timeout: Duration? = nil) async throws -> [UInt8] {
         var out: [UInt8] = []
         while let part = try await readBuffer(max: 65_536, timeout: timeout) { out += part.readableBytesView }
@@ -160,17 +197,33 @@ public final class NetStream: Sendable {
     /// Writes every byte; returns once all are accepted (see the type's documentation): at once while the
     /// outbound window has room, else when the peer has taken enough earlier bytes. A timeout or a cancellation
     /// while waiting for room throws, and nothing of this write was sent.
+    ///
+    /// - Throws: ``/JSecCrypto/JSecError``:
+    ///   - category `.timeout` when `timeout` passes while the window is full (nothing of this write was sent;
+    ///     the stream stays usable);
+    ///   - category `.closed` when the stream is closed, or with code `.jsec(.outputShutDown)` after
+    ///     ``shutdown()``;
+    ///   - category `.io` with code `.errno(…)` when sending earlier accepted bytes failed (`EPIPE`,
+    ///     `ECONNRESET`…): the stream has failed, and this write reports the cause;
+    ///   - on TLS: the failure that ended the TLS connection (categories `.protocol`, `.handshake`,
+    ///     `.verification`).
+    ///
+    ///   `CancellationError` when the task is cancelled while waiting for room (nothing of this write was sent).
     public func write(_ bytes: some Sequence<UInt8>, timeout: Duration? = nil) async throws {
         let buffer = channel.allocator.buffer(bytes: bytes)
         try await write(buffer: buffer, timeout: timeout)
     }
 
     /// Writes the UTF-8 bytes of `string`.
+    ///
+    /// - Throws: what writing bytes throws (the `some Sequence<UInt8>` form of `write`).
     public func write(_ string: String, timeout: Duration? = nil) async throws {
         try await write(buffer: channel.allocator.buffer(string: string), timeout: timeout)
     }
 
     /// Writes a `ByteBuffer` without copying it (NIO's buffer goes straight down the pipeline).
+    ///
+    /// - Throws: what writing bytes throws (the `some Sequence<UInt8>` form of `write`).
     public func write(_ buffer: ByteBuffer, timeout: Duration? = nil) async throws {
         try await write(buffer: buffer, timeout: timeout)
     }
@@ -207,6 +260,11 @@ public final class NetStream: Sendable {
 
     /// Half-closes the write side: TCP FIN (after TLS close_notify on a TLS stream).
     /// Reading goes on until the peer closes its side. Calling it twice is harmless.
+    ///
+    /// - Throws: ``/JSecCrypto/JSecError`` with category `.io` and code `.errno(…)` when the system refuses the half-close.
+    ///   A stream already shut down or closed, or whose peer already tore the connection down (`ECONNRESET`,
+    ///   `EPIPE`, `ENOTCONN`), is no error: there is no write side left to close. `CancellationError` when the
+    ///   task was cancelled before the call.
     public func shutdown() async throws {
         try Task.checkCancellation()
         do {
@@ -226,6 +284,8 @@ public final class NetStream: Sendable {
 
     /// Closes the stream (sending close_notify first on TLS). Idempotent; never waits for the peer.
     /// A pending read ends with a `JSecError.Category.closed` error.
+    ///
+    /// It throws nothing: a close that fails (the connection was reset) leaves the stream closed all the same.
     public func close() async {
         // Ends a pending read and waiting writes at once; the close itself first sends what writes accepted.
         bridge.closeLocally()

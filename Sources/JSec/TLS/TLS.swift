@@ -8,6 +8,22 @@ public enum TLS {
     /// as SNI and checked against the certificate (IP SANs for IP literals).
     /// `session` resumes an earlier session (see ``TLSConnection/session``); with
     /// ``TLSConfiguration/clientSessionCache`` the context offers the last session for this host and port itself.
+    ///
+    /// - Throws: ``/JSecCrypto/JSecError``:
+    ///   - category `.configuration` when `context` is a DTLS (datagram) context;
+    ///   - what ``NetStream/connect(host:port:timeout:eventLoopGroup:)`` throws (`.usage` for a bad port, `.io`
+    ///     with code `.errno(…)` or `.addressResolution(…)`, `.timeout` with code `.errno(ETIMEDOUT)`);
+    ///   - category `.verification` when the peer's certificate is rejected: code `.certificate(…)` (the X509
+    ///     verification result: expired, unknown issuer, hostname mismatch…), `.jsec(.pinMismatch)`,
+    ///     `.jsec(.rejectedByVerificationCallback)`, an OCSP code (`.jsec(.ocspRevoked)`…), or
+    ///     `.alertReceived(…)` when the peer rejected our certificate;
+    ///   - category `.handshake` when the handshake fails otherwise: code `.alertReceived(…)` (the peer's alert,
+    ///     e.g. no shared version or cipher), `.openSSL(library:reason:)`, or `.jsec(.closedDuringHandshake)`;
+    ///   - category `.timeout` with code `.jsec(.handshakeTimeout)` when the handshake outlasts
+    ///     ``TLSConfiguration/handshakeTimeout``;
+    ///   - category `.io` with code `.errno(…)` when the connection fails during the handshake.
+    ///
+    ///   `CancellationError` when the task is cancelled (the connection is closed).
     public static func connect(
         host: String, port: Int, serverName: String? = nil, context: TLSContext,
         session: TLSSession? = nil, timeout: Duration? = nil,
@@ -21,6 +37,9 @@ public enum TLS {
     }
 
     /// Connects over TCP with a configuration (builds a ``TLSContext`` for this one connection).
+    ///
+    /// - Throws: what ``TLSContext/init(_:)`` throws for `configuration` (category `.configuration`), then what
+    ///   ``connect(host:port:serverName:context:session:timeout:eventLoopGroup:)`` throws.
     public static func connect(
         host: String, port: Int, serverName: String? = nil,
         configuration: TLSConfiguration = .client(), timeout: Duration? = nil
@@ -30,6 +49,9 @@ public enum TLS {
 
     /// Connects to a Unix-domain socket and runs the client handshake. `serverName` is what the
     /// certificate is checked against (required unless verification skips the hostname).
+    ///
+    /// - Throws: what ``connect(host:port:serverName:context:session:timeout:eventLoopGroup:)`` throws, the
+    ///   connection's failures being those of ``NetStream/connect(unixPath:timeout:eventLoopGroup:)``.
     public static func connect(
         unixPath: String, serverName: String?, context: TLSContext, session: TLSSession? = nil,
         timeout: Duration? = nil,
@@ -46,6 +68,12 @@ public enum TLS {
     /// `idleTimeout`: a connection on which no application data is received or sent for this long (after its
     /// handshake, which ``TLSConfiguration/handshakeTimeout`` bounds) is closed, and its pending read throws
     /// `JSecError.Category.timeout`. nil (the default) keeps idle connections open.
+    ///
+    /// - Throws: ``/JSecCrypto/JSecError`` with category `.configuration` when `context` has no certificate chain and
+    ///   private key (nor SNI certificates) or is a DTLS context, then what
+    ///   ``NetListener/listen(host:port:backlog:reusePort:idleTimeout:eventLoopGroup:)`` throws (`.usage` for a
+    ///   bad port, `.configuration`, `.io` with code `.errno(EADDRINUSE)`…). Handshake failures of accepted
+    ///   connections are not thrown: ``NetListener/handshakeFailures`` lists them.
     public static func listen(
         host: String = "127.0.0.1", port: Int, backlog: Int = 256, reusePort: Bool = false,
         context: TLSContext, idleTimeout: Duration? = nil,
@@ -61,6 +89,9 @@ public enum TLS {
     }
 
     /// Listens on a Unix-domain socket with TLS.
+    ///
+    /// - Throws: what ``listen(host:port:backlog:reusePort:context:idleTimeout:eventLoopGroup:)`` throws for
+    ///   `context`, then what ``NetListener/listen(unixPath:backlog:idleTimeout:eventLoopGroup:)`` throws.
     public static func listen(
         unixPath: String, backlog: Int = 256, context: TLSContext, idleTimeout: Duration? = nil,
         eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup
@@ -78,6 +109,25 @@ public enum TLS {
     /// Upgrades an open plaintext stream to TLS as the client (STARTTLS). Bytes already received
     /// and not yet read are handed to TLS, so nothing is lost or duplicated. Returns the same
     /// stream object, now with ``NetStream/tls`` set.
+    ///
+    /// - Throws: ``/JSecCrypto/JSecError``:
+    ///   - category `.usage` when the stream is a TLS stream already or a read is pending on it (the plaintext
+    ///     stream stays usable);
+    ///   - category `.configuration` when `context` is a DTLS (datagram) context;
+    ///   - category `.closed` when the stream is closed;
+    ///   - category `.handshake` when the peer closed the connection before the upgrade;
+    ///   - category `.verification` when the peer's certificate is rejected: code `.certificate(…)` (the X509
+    ///     verification result: expired, unknown issuer, hostname mismatch…), `.jsec(.pinMismatch)`,
+    ///     `.jsec(.rejectedByVerificationCallback)`, an OCSP code (`.jsec(.ocspRevoked)`…), or
+    ///     `.alertReceived(…)` when the peer rejected our certificate;
+    ///   - category `.handshake` when the handshake fails otherwise: code `.alertReceived(…)` (the peer's alert,
+    ///     e.g. no shared version or cipher), `.openSSL(library:reason:)`, or `.jsec(.closedDuringHandshake)`;
+    ///   - category `.timeout` with code `.jsec(.handshakeTimeout)` when the handshake outlasts
+    ///     ``TLSConfiguration/handshakeTimeout``;
+    ///   - category `.io` with code `.errno(…)` when the connection fails during the handshake.
+    ///
+    ///   Every failure but `.usage` closes the connection. `CancellationError` when the task is cancelled before
+    ///   the handshake starts (the plaintext stream is unchanged) or during it (the connection is closed).
     @discardableResult
     public static func upgrade(
         _ stream: NetStream, asClientOf serverName: String?, context: TLSContext,
@@ -89,6 +139,9 @@ public enum TLS {
 
     /// Upgrades an open plaintext stream to TLS as the server (STARTTLS, or accepting TLS on a
     /// plain listener's connection). Returns the same stream object.
+    ///
+    /// - Throws: what ``upgrade(_:asClientOf:context:session:)`` throws, and category `.configuration` when
+    ///   `context` has no certificate chain and private key.
     @discardableResult
     public static func upgrade(_ stream: NetStream, asServerWith context: TLSContext) async throws -> NetStream {
         try validateServer(context)

@@ -108,17 +108,31 @@ public final class TLSConnection: Sendable {
     public var cipher: String { info.cipher }
     public var alpn: String? { info.alpn }
 
-    /// After end of stream: `true` when the peer ended with close_notify, `false` when the
-    /// transport closed without it (possible truncation); `nil` while the stream is open.
-    public var peerClosedCleanly: Bool? { state.peerClosedCleanly }
+    /// How the peer ended the stream: ``PeerClosure/open`` until the end of stream, then
+    /// ``PeerClosure/closeNotify`` (a clean close) or ``PeerClosure/withoutCloseNotify`` (the
+    /// transport closed without it: possible truncation). It does not change after the first end.
+    public var peerClosure: PeerClosure { state.peerClosure }
+}
+
+/// How the peer ended its side of a TLS connection (``TLSConnection/peerClosure``,
+/// ``TLSMemoryConnection/peerClosure``).
+public enum PeerClosure: Sendable, Hashable {
+    /// The peer has not ended the stream yet: neither close_notify nor the end of the transport was seen.
+    case open
+    /// The peer sent close_notify: everything it wrote arrived, the close is clean.
+    case closeNotify
+    /// The transport ended without close_notify: what the peer wrote may have been cut short (a crashed
+    /// peer, or an attacker closing the TCP connection). `read` returned `nil` all the same.
+    case withoutCloseNotify
 }
 
 /// State a TLS handler updates on its event loop and readers see from anywhere.
 final class TLSLiveState: Sendable {
-    private let closed = Mutex<Bool?>(nil)
+    private let closed = Mutex<PeerClosure>(.open)
     private let session = Mutex<TLSSession?>(nil)
     var latestSession: TLSSession? { session.withLock { $0 } }
     func setSession(_ s: TLSSession) { session.withLock { $0 = s } }
-    var peerClosedCleanly: Bool? { closed.withLock { $0 } }
-    func setPeerClosed(cleanly: Bool) { closed.withLock { if $0 == nil { $0 = cleanly } } }
+    var peerClosure: PeerClosure { closed.withLock { $0 } }
+    /// Records the first end of the peer's stream; later ones change nothing.
+    func setPeerClosed(cleanly: Bool) { closed.withLock { if $0 == .open { $0 = cleanly ? .closeNotify : .withoutCloseNotify } } }
 }

@@ -31,11 +31,23 @@ public final class TLSContext: @unchecked Sendable {
     /// Where the key log callback writes (``TLSConfiguration/keyLog``); set once while configuring.
     private(set) var keyLogFile: KeyLogFile?
 
+    /// A TLS (stream) context for `configuration`.
+    ///
+    /// - Throws: ``/JSecCrypto/JSecError`` with category `.configuration` for every option it rejects: code
+    ///   `.openSSL(library:reason:)` when OpenSSL refuses a setting (a private key that does not match its
+    ///   certificate, a cipher list that selects nothing…), `.errno(…)` when a file the configuration names cannot
+    ///   be read (`ENOENT`, `EACCES`), `.jsec(.unsafeKeyLogFile)` for a key log file that is not a regular file of
+    ///   this user; an option JSec checks itself (a version range, an ALPN name, an unknown cipher or group, a
+    ///   certificate without its key) names the option in the message.
     public convenience init(_ configuration: TLSConfiguration) throws {
         try self.init(configuration, isSNIChild: false)
     }
 
     /// A context for `transport`: `.datagram` builds a DTLS 1.2 context from the same configuration.
+    ///
+    /// - Throws: what ``init(_:)`` throws (category `.configuration`), and for `.datagram` the same category
+    ///   for what DTLS 1.2 cannot do (the `.modern` security profile, a minimum version other than TLS 1.2,
+    ///   TLS 1.3 cipher suites, renegotiation).
     public convenience init(_ configuration: TLSConfiguration, transport: TLSTransport) throws {
         try self.init(configuration, isSNIChild: false, transport: transport)
     }

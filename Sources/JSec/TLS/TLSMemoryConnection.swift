@@ -24,7 +24,7 @@ import NIOCore
 /// - after a failure (garbage, a bad certificate, a truncated record) every later call
 ///   throws the same error.
 /// - ``finishInput()`` tells the connection the transport ended: a truncated record or an
-///   unfinished handshake is reported then; otherwise ``peerClosedCleanly`` tells a close_notify
+///   unfinished handshake is reported then; otherwise ``peerClosure`` tells a close_notify
 ///   from a bare end of stream.
 ///
 /// Not thread-safe: one owner uses it at a time (it is not `Sendable`).
@@ -203,10 +203,11 @@ public final class TLSMemoryConnection {
     /// TLS 1.3 tickets arrive after the handshake, with the first read. nil on servers.
     public var session: TLSSession? { latestSession }
 
-    /// `true` once close_notify was received; `false` when ``finishInput()`` came without it; nil before either.
-    public var peerClosedCleanly: Bool? {
-        if receivedCloseNotify { return true }
-        return inputFinished ? false : nil
+    /// ``PeerClosure/closeNotify`` once close_notify was received; ``PeerClosure/withoutCloseNotify`` when
+    /// ``finishInput()`` came without it; ``PeerClosure/open`` before either.
+    public var peerClosure: PeerClosure {
+        if receivedCloseNotify { return .closeNotify }
+        return inputFinished ? .withoutCloseNotify : .open
     }
 
     /// Whether this side has queued close_notify.

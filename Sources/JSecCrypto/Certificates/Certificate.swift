@@ -19,6 +19,9 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
     deinit { X509_free(x509) }
 
     /// Parses the first certificate in a PEM string.
+    ///
+    /// - Throws: what ``chain(pem:)`` throws: ``JSecError`` with category `.crypto` when `pem` holds no
+    ///   certificate, or a malformed one (with OpenSSL's error queue in ``JSecError/openSSLErrors``).
     public convenience init(pem: String) throws {
         let all = try Certificate.chain(pem: pem)
         // Take our reference while `all` is certainly alive: the optimiser may end `all`'s
@@ -31,6 +34,9 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
     }
 
     /// Parses a DER-encoded certificate.
+    ///
+    /// - Throws: ``JSecError`` with category `.crypto` and code `.openSSL(library:reason:)` (OpenSSL's first
+    ///   error) when `der` is empty or not a DER certificate.
     public convenience init(der: [UInt8]) throws {
         OpenSSLErrorQueue.clear()
         let cert: OpaquePointer? = der.withUnsafeBufferPointer { buf in
@@ -42,6 +48,9 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
     }
 
     /// Parses every certificate in a PEM string (a chain: leaf first). Throws when there is none.
+    ///
+    /// - Throws: ``JSecError`` with category `.crypto` when `pem` holds no certificate, or one of its
+    ///   certificates is malformed (with OpenSSL's error queue in ``JSecError/openSSLErrors``).
     public static func chain(pem: String) throws -> [Certificate] {
         OpenSSLErrorQueue.clear()
         let bio = MemoryBIO(Array(pem.utf8))
@@ -65,6 +74,9 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
     }
 
     /// Loads every certificate from a PEM file.
+    ///
+    /// - Throws: ``JSecError`` with category `.configuration` and code `.errno(…)` when the file cannot be read
+    ///   (`ENOENT`, `EACCES`, `EISDIR`), then what ``chain(pem:)`` throws.
     public static func chain(file: String) throws -> [Certificate] {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw JSecError.unreadableFile("certificate file", file)

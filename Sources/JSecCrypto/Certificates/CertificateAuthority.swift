@@ -1,5 +1,6 @@
 internal import CJSecOpenSSL
 import Foundation
+import Synchronization
 
 /// A certificate authority: a root (or intermediate) that issues certificates, signs CSRs, numbers
 /// serials, keeps a revocation list, and produces CRLs and OCSP responses (jsec's `ca/CA`).
@@ -12,46 +13,40 @@ public struct CertificateAuthority: Sendable {
     public let registry: Registry
 
     /// Mutable CA state (serial counter, issued and revoked certificates), shared by copies of the CA.
-    public final class Registry: @unchecked Sendable {
-        // @unchecked Sendable: every stored property is read and written only while `lock` is held.
-        private let lock = NSLock()
-        private var nextSerialValue: UInt64?
-        private var issued: [Certificate]?
-        private var revokedList: [RevokedCertificate] = []
-        private var crlNumber: UInt64 = 0
+    public final class Registry: Sendable {
+        private struct State {
+            var nextSerialValue: UInt64?
+            var issued: [Certificate]?
+            var revokedList: [RevokedCertificate] = []
+            var crlNumber: UInt64 = 0
+        }
+        private let state: Mutex<State>
 
         init(serial: UInt64?, trackIssued: Bool) {
-            nextSerialValue = serial
-            issued = trackIssued ? [] : nil
-        }
-
-        func withLock<R>(_ body: (Registry) throws -> R) rethrows -> R {
-            lock.lock()
-            defer { lock.unlock() }
-            return try body(self)
+            state = Mutex(State(nextSerialValue: serial, issued: trackIssued ? [] : nil))
         }
 
         /// Takes the next serial as hex (nil: random serials).
         func takeSerial() -> String? {
-            withLock { r in
+            state.withLock { r in
                 guard let s = r.nextSerialValue else { return nil }
                 r.nextSerialValue = s + 1
                 return String(s, radix: 16, uppercase: true)
             }
         }
-        var serial: UInt64? { withLock { $0.nextSerialValue } }
-        func setSerial(_ s: UInt64) { withLock { $0.nextSerialValue = s } }
-        func record(_ cert: Certificate) { withLock { $0.issued?.append(cert) } }
-        var issuedCertificates: [Certificate]? { withLock { $0.issued } }
-        var revoked: [RevokedCertificate] { withLock { $0.revokedList } }
+        var serial: UInt64? { state.withLock { $0.nextSerialValue } }
+        func setSerial(_ s: UInt64) { state.withLock { $0.nextSerialValue = s } }
+        func record(_ cert: Certificate) { state.withLock { $0.issued?.append(cert) } }
+        var issuedCertificates: [Certificate]? { state.withLock { $0.issued } }
+        var revoked: [RevokedCertificate] { state.withLock { $0.revokedList } }
         func revoke(_ entry: RevokedCertificate) {
-            withLock { r in
+            state.withLock { r in
                 r.revokedList.removeAll { $0.serialHex == entry.serialHex }
                 r.revokedList.append(entry)
             }
         }
         func takeCRLNumber() -> UInt64 {
-            withLock { r in
+            state.withLock { r in
                 r.crlNumber += 1; return r.crlNumber
             }
         }

@@ -65,6 +65,9 @@ public final class PrivateKey: @unchecked Sendable {
     deinit { EVP_PKEY_free(pkey) }
 
     /// Generates a new key.
+    ///
+    /// - Throws: ``JSecError`` with category `.crypto` and code `.openSSL(library:reason:)` when OpenSSL cannot
+    ///   generate a key of this type (no provider offers it).
     public static func generate(_ type: KeyType) throws -> PrivateKey {
         OpenSSLErrorQueue.clear()
         let algorithm: String
@@ -102,6 +105,13 @@ public final class PrivateKey: @unchecked Sendable {
     }
 
     /// Parses a PEM private key (PKCS#8, traditional RSA/EC, optionally encrypted with `password`).
+    ///
+    /// - Throws: ``JSecError``:
+    ///   - category `.crypto` with code `.jsec(.keyEncrypted)` when the key is encrypted and no `password` was
+    ///     given;
+    ///   - category `.crypto` with code `.openSSL(library:reason:)` (OpenSSL's first error) when `pem` is malformed,
+    ///     is not a private key, or `password` is wrong;
+    ///   - category `.configuration` when `pem` is larger than 1 MiB (the input limit for keys).
     public convenience init(pem: String, password: String? = nil) throws {
         guard pem.utf8.count <= KeyLimits.maximumInput else { throw KeyLimits.tooLarge(pem.utf8.count) }
         if password == nil, pem.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") || pem.contains("Proc-Type: 4,ENCRYPTED") {

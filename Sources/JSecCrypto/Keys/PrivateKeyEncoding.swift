@@ -17,6 +17,10 @@ public enum KeyFormat: String, Sendable, Hashable, CaseIterable {
 
 extension PrivateKey {
     /// Parses a DER private key: PKCS#8 (encrypted when `password` is given), or traditional RSA/EC.
+    ///
+    /// - Throws: ``JSecError`` with category `.crypto` when `der` is empty, or with code
+    ///   `.openSSL(library:reason:)` when it is malformed, not a private key, or `password` is wrong; category
+    ///   `.configuration` when `der` is larger than 1 MiB (the input limit for keys).
     public convenience init(der: [UInt8], password: String? = nil) throws {
         guard !der.isEmpty else { throw JSecError(.crypto, "empty DER private key", code: .jsec(.malformedInput)) }
         guard der.count <= KeyLimits.maximumInput else { throw KeyLimits.tooLarge(der.count) }
