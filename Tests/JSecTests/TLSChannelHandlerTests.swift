@@ -128,7 +128,7 @@ import Testing
         try pair.client.channel.close().wait()
         try pair.pump()
         #expect(pair.server.events.log.last == "inputClosed", "close_notify reaches the server as end of input: \(pair.server.events.log)")
-        #expect(pair.server.handler.connection?.peerClosedCleanly == true)
+        #expect(pair.server.handler.connection?.peerClosure == .closeNotify)
         #expect(pair.server.events.errors.isEmpty)
     }
 

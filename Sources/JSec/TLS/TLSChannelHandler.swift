@@ -16,7 +16,7 @@ import NIOTLS
 ///   failure sends its alert and closes the channel.
 /// - `close(mode: .all)` sends close_notify first (waiting at most ``TLSConfiguration/closeNotifyTimeout`` for it
 ///   to be written); `close(mode: .output)` sends close_notify, then FIN. The peer's close_notify, or its FIN,
-///   arrives as `ChannelEvent.inputClosed`; ``TLSConnection/peerClosedCleanly`` tells the two apart.
+///   arrives as `ChannelEvent.inputClosed`; ``TLSConnection/peerClosure`` tells the two apart.
 ///
 /// Like every channel handler it belongs to its channel's event loop: add it in a channel initializer with
 /// `channel.pipeline.syncOperations.addHandler(_:)`. It cannot be removed from a live connection (TLS cannot be
