@@ -112,9 +112,11 @@ import Testing
     }
 
     @Test func aStreamContextIsRefused() throws {
-        #expect(performing: { try DTLSClientHandler(context: TLSContext(PKI.clientConfiguration()), serverName: "localhost") }, throws: {
-            ($0 as? JSecError)?.category == .configuration
-        })
+        #expect(
+            performing: { try DTLSClientHandler(context: TLSContext(PKI.clientConfiguration()), serverName: "localhost") },
+            throws: {
+                ($0 as? JSecError)?.category == .configuration
+            })
     }
 }
 

@@ -135,12 +135,16 @@ import Testing
     @Test func theInitializersRefuseWhatCannotWork() throws {
         let datagram = try DTLS.context(PKI.clientConfiguration())
         #expect(throws: JSecError.self) { try TLSClientHandler(context: datagram, serverName: "localhost") }
-        #expect(performing: { try TLSServerHandler(context: TLSContext(PKI.clientConfiguration())) }, throws: { error in
-            (error as? JSecError)?.category == .configuration
-        })
-        #expect(performing: { try TLSClientHandler(context: TLSContext(PKI.clientConfiguration()), serverName: nil) }, throws: { error in
-            (error as? JSecError)?.category == .configuration  // full verification needs a name
-        })
+        #expect(
+            performing: { try TLSServerHandler(context: TLSContext(PKI.clientConfiguration())) },
+            throws: { error in
+                (error as? JSecError)?.category == .configuration
+            })
+        #expect(
+            performing: { try TLSClientHandler(context: TLSContext(PKI.clientConfiguration()), serverName: nil) },
+            throws: { error in
+                (error as? JSecError)?.category == .configuration  // full verification needs a name
+            })
     }
 }
 
