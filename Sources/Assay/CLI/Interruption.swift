@@ -1,34 +1,35 @@
 import Foundation
-import Synchronization
 
 /// Keeps the results of finished cases and suites as the run goes, so that
 /// an interrupted run (SIGINT, SIGTERM, SIGHUP) can still write them. Once
 /// `freeze()` is called, later results (e.g. the "crash" of a worker that
-/// was just killed) are dropped and no longer shown. State in a `Mutex`.
-final class FinishedResults: RunObserver, Sendable {
+/// was just killed) are dropped and no longer shown. State behind `lock`:
+/// the `@unchecked Sendable` is safe. An `NSLock`, not a `Mutex` (docs/architecture.md, Locks): with `-j N`
+/// the supervisors' threads report finished cases at once, and ThreadSanitizer does not see a contended
+/// `Mutex` (as a `Mutex`, `tools/sanitizers/tsan.sh -f unit -f regression` reported `caseFinished` from
+/// two threads as a race).
+final class FinishedResults: RunObserver, @unchecked Sendable {
+    private let lock = NSLock()
     private let forward: any RunObserver
-    private struct State {
-        var cases: [CaseResult] = []
-        var suites: [SuiteResult] = []
-        var frozen = false
-        var failureSeen = false
-        var firstFailure: (@Sendable (CaseResult) -> Never)?
-    }
-    private let state = Mutex(State())
+    private var cases: [CaseResult] = []
+    private var suites: [SuiteResult] = []
+    private var frozen = false
+    private var failureSeen = false
+    private var firstFailure: (@Sendable (CaseResult) -> Never)?
 
     init(forwardingTo forward: any RunObserver) { self.forward = forward }
 
     func caseStarted(_ id: String) {
-        guard !state.withLock({ $0.frozen }) else { return }
+        guard !lock.withLock({ frozen }) else { return }
         forward.caseStarted(id)
     }
 
     func caseFinished(_ result: CaseResult) {
-        let (kept, stop): (Bool, (@Sendable (CaseResult) -> Never)?) = state.withLock { s in
-            if s.frozen { return (false, nil) }
-            s.cases.append(result)
-            guard result.status.isFailure, !s.failureSeen, let handler = s.firstFailure else { return (true, nil) }
-            s.failureSeen = true
+        let (kept, stop): (Bool, (@Sendable (CaseResult) -> Never)?) = lock.withLock {
+            if frozen { return (false, nil) }
+            cases.append(result)
+            guard result.status.isFailure, !failureSeen, let handler = firstFailure else { return (true, nil) }
+            failureSeen = true
             return (true, handler)
         }
         if kept { forward.caseFinished(result) }
@@ -38,14 +39,14 @@ final class FinishedResults: RunObserver, Sendable {
 
     /// `runner -x`: called once, with the first failing case (`CaseStatus.isFailure`); it does not return.
     var onFirstFailure: (@Sendable (CaseResult) -> Never)? {
-        get { state.withLock { $0.firstFailure } }
-        set { state.withLock { $0.firstFailure = newValue } }
+        get { lock.withLock { firstFailure } }
+        set { lock.withLock { firstFailure = newValue } }
     }
 
     func suiteFinished(_ suite: SuiteResult, cases finishedCases: [CaseResult]) {
-        let kept: Bool = state.withLock { s in
-            if s.frozen { return false }
-            s.suites.append(suite)
+        let kept: Bool = lock.withLock {
+            if frozen { return false }
+            suites.append(suite)
             return true
         }
         if kept { forward.suiteFinished(suite, cases: finishedCases) }
@@ -53,13 +54,13 @@ final class FinishedResults: RunObserver, Sendable {
 
     /// True once `freeze()` was called (the run is being interrupted), or once -x saw its first failure
     /// (the stop is on its way: the run must not also finish normally).
-    var isFrozen: Bool { state.withLock { $0.frozen || ($0.failureSeen && $0.firstFailure != nil) } }
+    var isFrozen: Bool { lock.withLock { frozen || (failureSeen && firstFailure != nil) } }
 
     /// Stops collecting; returns what finished.
     func freeze() -> (suites: [SuiteResult], cases: [CaseResult]) {
-        state.withLock { s in
-            s.frozen = true
-            return (s.suites, s.cases)
+        lock.withLock {
+            frozen = true
+            return (suites, cases)
         }
     }
 }
