@@ -63,7 +63,9 @@ struct EchoServer: AsyncParsableCommand {
                     + (tls.info.peerCertificates.first.map { " client=\($0.subject)" } ?? ""))
         }
         do {
-            while let data = try await stream.read(max: 65_536) {
+            // readBuffer/write(ByteBuffer): the received bytes go back out without a copy (read(max:) gives
+            // an [UInt8], and write copies it into a buffer again: two 64 KiB copies held while a peer stalls).
+            while let data = try await stream.readBuffer(max: 65_536) {
                 try await stream.write(data)
             }
             try await stream.shutdown()

@@ -79,12 +79,15 @@ final class TransportProbe: ChannelOutboundHandler {
 final class InboundRecorder: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     var received = ByteBuffer()
+    /// The capacity of each buffer that arrived (what holding it costs).
+    var capacities: [Int] = []
     var events: [String] = []
     var errors: [any Error] = []
     var inactive = false
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var b = unwrapInboundIn(data)
+        capacities.append(b.capacity)
         received.writeBuffer(&b)
     }
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

@@ -171,6 +171,36 @@ import Testing
         #expect(w.completedResult.map { (try? $0.get()) != nil } == true, "the write's promise completes once flushed")
     }
 
+    /// `ByteBuffer` capacities are powers of two: one buffer for a 64 KiB write's 65,624 bytes of records
+    /// would take 128 KiB, held for as long as a peer does not read (docs/performance.md, "Clients that never read").
+    @Test(arguments: [TLSVersion.tls1_2, .tls1_3])
+    func aLargeWritesCiphertextGoesDownInBuffersOfAtMost64KiB(_ version: TLSVersion) throws {
+        let pair = try TLSPair.connected(version)
+        defer { pair.finish() }
+        let plaintext = ByteBuffer(repeating: 0x61, count: 65_536)
+        let written = pair.client.channel.writeAndFlush(plaintext)
+        var parts: [ByteBuffer] = []
+        while let b = try pair.client.channel.readOutbound(as: ByteBuffer.self) { parts.append(b) }
+        #expect(parts.count == 2, "a full 64 KiB buffer and the rest: \(parts.map(\.readableBytes))")
+        #expect(parts.allSatisfy { $0.capacity <= TLSHandler.outputSegment }, "capacities \(parts.map(\.capacity))")
+        #expect(parts.map(\.readableBytes).reduce(0, +) > 65_536, "four records, each with its header and tag")
+        for p in parts { try pair.server.channel.writeInbound(p) }
+        pair.loop.run()
+        #expect(pair.server.recorder.received == plaintext, "the records arrive whole and in order")
+        #expect(written.completedResult.map { (try? $0.get()) != nil } == true, "the write's promise completes with its last buffer")
+    }
+
+    @Test func plaintextBuffersStayWithin64KiBWhenMoreCiphertextArrivesAtOnce() throws {
+        let pair = try TLSPair.connected(.tls1_3)
+        defer { pair.finish() }
+        pair.client.channel.writeAndFlush(ByteBuffer(repeating: 0x62, count: 4 * 65_536), promise: nil)
+        // All of it in one read, as a receive buffer larger than 64 KiB (or several in one wake-up) would bring.
+        let ciphertext = try #require(try pair.client.takeOutbound())
+        try pair.server.channel.writeInbound(ciphertext)
+        #expect(pair.server.recorder.received.readableBytes == 4 * 65_536)
+        #expect(pair.server.recorder.capacities.allSatisfy { $0 <= 65_536 }, "capacities \(pair.server.recorder.capacities)")
+    }
+
     @Test func cleanEOFAfterCloseNotify() throws {
         let pair = try TLSPair.connected()
         defer { pair.finish() }

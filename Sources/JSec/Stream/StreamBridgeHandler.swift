@@ -8,9 +8,9 @@ import NIOCore
 /// loop (behind one mutex). A read takes what is there at once, on the task's own thread, without
 /// a hop to the event loop; only a read that must wait suspends, and the event loop resumes it when
 /// enough bytes are there: one wake-up per batch of bytes, not a round trip per read. While no read
-/// waits, the handler reads ahead at most ``idleReadAhead`` (256 KiB), one receive buffer per
+/// waits, the handler reads ahead at most ``idleReadAhead`` (64 KiB), one receive buffer per
 /// wake-up, and then stops asking the socket for more (backpressure) until the application reads; with the
-/// batch NIO may already be reading, a stream holds at most ``unreadBound`` (1 MiB). ``ReadBudget``
+/// buffer NIO may already be reading, a stream holds at most ``unreadBound`` (1 MiB). ``ReadBudget``
 /// bounds the total across all streams.
 ///
 /// **Outbound.** A write is *accepted* into a bounded window and returns: on the event loop it goes
@@ -49,18 +49,27 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
     /// The most one `read()` from the socket can add: NIO reads at most ``maxMessagesPerRead`` buffers of
     /// at most ``maximumReceiveBuffer`` bytes per readiness event (set on every stream's channel), and on
     /// TLS a record whose start arrived earlier can complete (≤ 16 KiB of plaintext).
-    static let maxMessagesPerRead: UInt = 4
+    ///
+    /// Two buffers per readiness event (NIO's default is four): a 64 KiB TLS message (65,624 bytes of records)
+    /// is read in one wake-up, while NIO's per-channel pool of receive buffers holds at most two and a held stream overshoots its read-ahead by at most two buffers. With one, the
+    /// 1-client TLS echo lost 9% (a second wake-up for the last 88 bytes); with four, a client that never
+    /// reads cost 0.46–0.59 MiB instead of 0.35 (docs/performance.md, "Clients that never read").
+    static let maxMessagesPerRead: UInt = 2
     static let maximumReceiveBuffer = 65_536
     static let maxReadBatch = Int(maxMessagesPerRead) * maximumReceiveBuffer + 16_384
     /// A stream whose application has no read waiting reads ahead at most this much: read-ahead serves
     /// an application that keeps reading; the peer of one that stalls waits in the kernel's buffers, not
     /// in ours (docs/security.md, "Resource limits"). With the batch already on its way (``maxReadBatch``)
     /// well within ``unreadBound``.
-    static let idleReadAhead = 262_144
+    static let idleReadAhead = 65_536
     /// NIO's defaults for stream channels, set explicitly because ``maxReadBatch`` rests on them.
     static let receiveAllocator = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: maximumReceiveBuffer)
     /// Bytes a stream's tasks may queue for the event loop before a write waits (plus one write).
-    static let windowBytes = 1 << 16
+    static let windowBytes = 1 << 14
+    /// When the channel stops being writable (a write then waits): bytes NIO holds that the kernel did not
+    /// take yet. NIO's default is 32/64 KiB; with the window and one write on top, a peer that reads nothing
+    /// held ~250 KiB of ciphertext per connection (docs/performance.md, "Clients that never read").
+    static let writeBufferWaterMark = ChannelOptions.Types.WriteBufferWaterMark(low: 8_192, high: 16_384)
     /// How long a full close waits for accepted bytes to reach the kernel before it closes anyway
     /// (a peer that reads nothing cannot hold the connection open); TLS streams use
     /// ``TLSConfiguration/closeNotifyTimeout`` instead.
@@ -194,35 +203,15 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     /// NIO asks for more bytes (auto-read): granted unless enough wait unread.
     func read(context: ChannelHandlerContext) {
-        let grant = locked { s -> UInt? in
+        let grant = locked { s -> Bool in
             if mustHold(&s) {
                 s.readingHeld = true
-                return nil
+                return false
             }
-            return Self.batch(&s)
+            return true
         }
-        if let grant { issueRead(context: context, messages: grant) }
+        if grant { context.read() }
     }
-
-    /// How many receive buffers the next wake-up may read: bytes wait and no read waits for them, one
-    /// (a held stream then overshoots ``idleReadAhead`` by one buffer, not a batch, and NIO's pool of
-    /// receive buffers shrinks to one); otherwise a full batch.
-    private static func batch(_ s: inout State) -> UInt {
-        s.available > 0 && s.reader == nil ? 1 : maxMessagesPerRead
-    }
-
-    private func issueRead(context: ChannelHandlerContext, messages: UInt) {
-        if messages != messagesPerRead {
-            messagesPerRead = messages
-            // Cannot fail on a socket channel (a field and NIO's buffer pool); on another channel it may
-            // not apply, and then only the batch is larger.
-            try? context.channel.syncOptions?.setOption(.maxMessagesPerRead, value: messages)
-        }
-        context.read()
-    }
-
-    /// The channel's `maxMessagesPerRead` as last set (event loop only).
-    private(set) var messagesPerRead = StreamBridgeHandler.maxMessagesPerRead
 
     /// Whether the socket must not be asked for more bytes now: the stream's own read-ahead, or the
     /// process-wide budget is spent and this stream holds unread bytes with no read waiting for more
@@ -234,13 +223,13 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     /// Asks the socket for bytes again after backpressure held it (event loop).
     private func resumeReading() {
-        let go = locked { s -> UInt? in
+        let go = locked { s -> Bool in
             s.resumeScheduled = false
-            guard s.readingHeld, !mustHold(&s) else { return nil }
+            guard s.readingHeld, !mustHold(&s) else { return false }
             s.readingHeld = false
-            return Self.batch(&s)
+            return true
         }
-        if let go, let context { issueRead(context: context, messages: go) }
+        if go, let context { context.read() }
     }
 
     /// The budget has room again (any thread): a stream it held asks its socket for bytes again.

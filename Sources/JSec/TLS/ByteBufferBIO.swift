@@ -11,7 +11,11 @@ import NIOCore
 /// perf9 TLS echo showed that memory traffic at about a sixth of all CPU time.
 ///
 /// Received buffers are queued, not copied: OpenSSL reads from the front one.
-/// Written ciphertext accumulates in ``outbound`` until the engine's owner takes it.
+/// Written ciphertext accumulates in ``outbound`` until the engine's owner takes it. With a
+/// ``segment`` size (TLS streams: 64 KiB), a buffer that is full moves to ``sealed`` and the rest goes
+/// to a new one: `ByteBuffer` capacities are powers of two, so the 65,624 bytes of ciphertext of a 64 KiB
+/// write would otherwise take a 128 KiB buffer, held for as long as the peer does not read
+/// (docs/performance.md, "Clients that never read").
 ///
 /// Ownership: the `SSL` owns the `BIO` (one reference for its rbio, one for its wbio)
 /// and frees it in `SSL_free`; the engine owns this object and frees the `SSL` first
@@ -20,15 +24,24 @@ final class ByteBufferBIO {
     /// Ciphertext received and not yet read by OpenSSL, oldest first.
     private var inbound = CircularBuffer<ByteBuffer>(initialCapacity: 4)
     private var inboundBytes = 0
-    /// Ciphertext OpenSSL has written, waiting to be sent.
+    /// Ciphertext OpenSSL has written, waiting to be sent: full buffers (oldest first), then the one being filled.
+    private var sealed = CircularBuffer<ByteBuffer>(initialCapacity: 2)
+    private var sealedBytes = 0
     private var outbound: ByteBuffer?
+    /// Ciphertext the current write is still expected to produce (``reserveOutbound(_:)``).
+    private var expected = 0
+    /// The largest outbound buffer (a power of two), or nil for one buffer of any size (DTLS: a take
+    /// must hold whole records, and its flights are small).
+    private let segment: Int?
     private let allocator: ByteBufferAllocator
 
     /// The `BIO *` (owned by the `SSL` once ``attach(to:)`` ran).
     let bio: OpaquePointer
 
-    init(allocator: ByteBufferAllocator = ByteBufferAllocator()) {
+    init(allocator: ByteBufferAllocator = ByteBufferAllocator(), segment: Int? = nil) {
+        precondition(segment.map { $0 > 0 && $0 & ($0 - 1) == 0 } ?? true, "a segment is a power of two")
         self.allocator = allocator
+        self.segment = segment
         guard let bio = BIO_new(ByteBufferBIO.method) else { outOfMemory("BIO_new(jsec ByteBuffer)") }
         self.bio = bio
         BIO_set_data(bio, Unmanaged.passUnretained(self).toOpaque())
@@ -58,10 +71,15 @@ final class ByteBufferBIO {
         inbound.removeAll()
         inboundBytes = 0
     }
-    var outboundPending: Int { outbound?.readableBytes ?? 0 }
+    var outboundPending: Int { sealedBytes + (outbound?.readableBytes ?? 0) }
 
-    /// Takes the ciphertext written so far (nil when there is none).
+    /// Takes the oldest ciphertext written so far (nil when there is none): all of it, or with a
+    /// ``segment`` size one buffer of at most that size (take until nil).
     func takeOutbound() -> ByteBuffer? {
+        if let first = sealed.popFirst() {
+            sealedBytes -= first.readableBytes
+            return first
+        }
         guard let out = outbound, out.readableBytes > 0 else { return nil }
         outbound = nil
         return out
@@ -89,22 +107,45 @@ final class ByteBufferBIO {
     }
 
     /// Makes room for `count` more bytes of ciphertext, so a large write's records land in
-    /// one buffer without reallocating (and copying) it as it grows.
+    /// one buffer (or, with a ``segment`` size, in full buffers) without reallocating and copying
+    /// it as it grows.
     func reserveOutbound(_ count: Int) {
+        expected = count
+        let limit = segment ?? Int.max
         if outbound == nil {
-            outbound = allocator.buffer(capacity: count)
-        } else {
-            outbound!.reserveCapacity(minimumWritableBytes: count)
+            outbound = allocator.buffer(capacity: min(count, limit))
+        } else if outbound!.writableBytes < count, outbound!.capacity < limit {
+            outbound!.reserveCapacity(minimumWritableBytes: min(count, limit - outbound!.readableBytes))
         }
     }
 
     fileprivate func write(_ src: UnsafeRawPointer, count: Int) {
-        if outbound == nil {
-            // Handshake flights and alerts come without a reservation (``reserveOutbound(_:)``
-            // sizes application writes): room for one full record.
-            outbound = allocator.buffer(capacity: max(count, 16_384 + 256))
+        // Handshake flights and alerts come without a reservation (``reserveOutbound(_:)``
+        // sizes application writes): room for one full record.
+        let wanted = max(count, expected, 16_384 + 256)
+        expected = max(0, expected - count)
+        guard let limit = segment else {
+            if outbound == nil { outbound = allocator.buffer(capacity: wanted) }
+            outbound!.writeBytes(UnsafeRawBufferPointer(start: src, count: count))
+            return
         }
-        outbound!.writeBytes(UnsafeRawBufferPointer(start: src, count: count))
+        var offset = 0
+        while offset < count {
+            let rest = count - offset
+            if outbound == nil {
+                outbound = allocator.buffer(capacity: min(max(rest, wanted - offset), limit))
+            } else if outbound!.writableBytes < rest, outbound!.capacity < limit {
+                outbound!.reserveCapacity(minimumWritableBytes: min(rest, limit - outbound!.readableBytes))
+            }
+            let n = min(rest, outbound!.writableBytes)
+            outbound!.writeBytes(UnsafeRawBufferPointer(start: src + offset, count: n))
+            offset += n
+            if outbound!.writableBytes == 0 {
+                sealedBytes += outbound!.readableBytes
+                sealed.append(outbound!)
+                outbound = nil
+            }
+        }
     }
 
     // MARK: - The BIO_METHOD

@@ -35,11 +35,11 @@ final class TLSEngine {
 
     init(
         context: TLSContext, role: Role, serverName: String?, session: TLSSession? = nil,
-        allocator: ByteBufferAllocator = ByteBufferAllocator()
+        allocator: ByteBufferAllocator = ByteBufferAllocator(), outputSegment: Int? = nil
     ) throws {
         OpenSSLErrorQueue.clear()
         guard let ssl = SSL_new(context.ctx) else { throw JSecError.openSSL(.configuration, "SSL_new failed") }
-        let network = ByteBufferBIO(allocator: allocator)
+        let network = ByteBufferBIO(allocator: allocator, segment: outputSegment)
         network.attach(to: ssl)  // the SSL owns the BIO from here on
         self.ssl = ssl
         self.role = role
@@ -155,7 +155,8 @@ final class TLSEngine {
     /// Ciphertext waiting to be sent to the peer.
     var outputPending: Int { network.outboundPending }
 
-    /// Takes all pending ciphertext for the peer (nil when there is none), without a copy.
+    /// Takes pending ciphertext for the peer (nil when there is none), without a copy: all of it, or
+    /// with an `outputSegment` size the oldest buffer of at most that size (take until nil).
     func takeOutput() -> ByteBuffer? { network.takeOutbound() }
 
     /// Received bytes not yet handed out: ciphertext queued, plus plaintext OpenSSL holds decrypted.

@@ -56,6 +56,10 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var handshakeCallbacks: [(Result<TLSConnection, any Error>) -> Void] = []
     /// Promises of writes encrypted but not yet flushed to the transport.
     private var unflushedPromises: [EventLoopPromise<Void>] = []
+    /// The largest ciphertext buffer sent down the pipeline: NIO's receive buffers' size, so a 64 KiB
+    /// write's 65,624 bytes of records take 64 KiB and a small buffer, not one 128 KiB buffer
+    /// (capacities are powers of two), while the peer has not taken them (``ByteBufferBIO``).
+    static let outputSegment = 65_536
     private var context: ChannelHandlerContext?
     let liveState = TLSLiveState()
     private let logger: Logger
@@ -66,7 +70,9 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context: TLSContext, role: TLSEngine.Role, serverName: String?, session: TLSSession? = nil,
         sessionCacheKey: String? = nil, allocator: ByteBufferAllocator = ByteBufferAllocator()
     ) throws {
-        engine = try TLSEngine(context: context, role: role, serverName: serverName, session: session, allocator: allocator)
+        engine = try TLSEngine(
+            context: context, role: role, serverName: serverName, session: session, allocator: allocator,
+            outputSegment: Self.outputSegment)
         logger = context.logger
         let live = liveState
         engine.onNewSession = { session in
@@ -334,8 +340,10 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelRead(wrapInboundOut(out))
     }
 
-    /// Room for the plaintext of the ciphertext waiting (at least a small record, at most 64 KiB).
-    private var plaintextCapacity: Int { min(max(engine.inputPending, 1024), 65_536 + 512) }
+    /// Room for the plaintext of the ciphertext waiting (at least a small record, at most 64 KiB: capacities
+    /// are rounded up to a power of two, so a cap of 64 KiB + 512 allocated 128 KiB whenever more than 64 KiB
+    /// of ciphertext waited, and a stream whose application does not read held it).
+    private var plaintextCapacity: Int { min(max(engine.inputPending, 1024), 65_536) }
 
     private func deliverInputClosed(context: ChannelHandlerContext) {
         let first = withActive { a in
@@ -439,10 +447,16 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func flushCiphertext(context: ChannelHandlerContext, written: EventLoopPromise<Void>? = nil) {
         let promises = unflushedPromises
         unflushedPromises = []
-        guard let out = engine.takeOutput() else {
+        guard var out = engine.takeOutput() else {
             for p in promises { p.succeed() }
             written?.succeed()
             return
+        }
+        // A large write's ciphertext comes in buffers of at most ``outputSegment``: all but the last go
+        // down without a promise (NIO fails every pending write with the same error), then one flush.
+        while let next = engine.takeOutput() {
+            context.write(wrapOutboundOut(out), promise: nil)
+            out = next
         }
         if promises.isEmpty && written == nil {
             context.writeAndFlush(wrapOutboundOut(out), promise: nil)
