@@ -113,7 +113,6 @@ public final class NetListener: AsyncSequence, Sendable {
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelOption(.maxMessagesPerRead, value: StreamBridgeHandler.maxMessagesPerRead)
             .childChannelOption(.recvAllocator, value: StreamBridgeHandler.receiveAllocator)
-            .childChannelOption(.writeBufferWaterMark, value: StreamBridgeHandler.writeBufferWaterMark)
             .childChannelInitializer { channel in
                 log.acceptSucceeded()
                 return channel.eventLoop.makeCompletedFuture {

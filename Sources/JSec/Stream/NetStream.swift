@@ -96,7 +96,6 @@ public final class NetStream: Sendable {
             .channelOption(.allowRemoteHalfClosure, value: true)
             .channelOption(.maxMessagesPerRead, value: StreamBridgeHandler.maxMessagesPerRead)
             .channelOption(.recvAllocator, value: StreamBridgeHandler.receiveAllocator)
-            .channelOption(.writeBufferWaterMark, value: StreamBridgeHandler.writeBufferWaterMark)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(StreamBridgeHandler(eventLoop: channel.eventLoop))

@@ -65,11 +65,7 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
     /// NIO's defaults for stream channels, set explicitly because ``maxReadBatch`` rests on them.
     static let receiveAllocator = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: maximumReceiveBuffer)
     /// Bytes a stream's tasks may queue for the event loop before a write waits (plus one write).
-    static let windowBytes = 1 << 14
-    /// When the channel stops being writable (a write then waits): bytes NIO holds that the kernel did not
-    /// take yet. NIO's default is 32/64 KiB; with the window and one write on top, a peer that reads nothing
-    /// held ~250 KiB of ciphertext per connection (docs/performance.md, "Clients that never read").
-    static let writeBufferWaterMark = ChannelOptions.Types.WriteBufferWaterMark(low: 8_192, high: 16_384)
+    static let windowBytes = 1 << 16
     /// How long a full close waits for accepted bytes to reach the kernel before it closes anyway
     /// (a peer that reads nothing cannot hold the connection open); TLS streams use
     /// ``TLSConfiguration/closeNotifyTimeout`` instead.
