@@ -173,7 +173,7 @@ let package = Package(
             name: "jsec-peer",
             dependencies: [
                 "JSec", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOTLS", package: "swift-nio"), .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "tools/peers/jsec"
         ),

@@ -23,8 +23,14 @@ struct PeerCommonOptions: ParsableArguments {
     @Option(help: "Event loop threads.") var threads = 1
     @Flag(inversion: .prefixedNo, help: "Run Swift tasks on the event loop threads (JSecRuntime.runTasksOnEventLoops).")
     var tasksOnEventLoops = true
+    @Option(
+        help:
+            "stream: NetStream (the library's API); async-channel: SwiftNIO's NIOAsyncChannel over JSec's TLS handlers (server and echo only, TCP and TLS)"
+    )
+    var api = "stream"
 
     var isTLS: Bool { tls == "1.3" }
+    var isAsyncChannel: Bool { api == "async-channel" }
     var isDTLS: Bool { tls == "dtls1.2" }
 
     /// The event loops to use: with --tasks-on-event-loops, NIO's shared group (sized to --threads)
@@ -38,6 +44,8 @@ struct PeerCommonOptions: ParsableArguments {
 
     func validate() throws {
         guard ["tcp", "1.3", "dtls1.2"].contains(tls) else { throw ValidationError("--tls must be tcp, 1.3 or dtls1.2") }
+        guard ["stream", "async-channel"].contains(api) else { throw ValidationError("--api must be stream or async-channel") }
+        if isAsyncChannel && isDTLS { throw ValidationError("--api async-channel runs TCP and TLS only (DTLS has no NIO handler pair)") }
     }
 }
 

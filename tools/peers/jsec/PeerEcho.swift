@@ -33,6 +33,14 @@ struct PeerEcho: AsyncParsableCommand {
             return
         }
         let context = try common.isTLS ? PeerTLS.client(ca: ca ?? "") : nil
+        if common.isAsyncChannel {
+            let result = try await PeerAsyncChannel.echo(
+                host: common.host, port: common.port, tls: context, serverName: serverName, clients: clients, chunk: chunk,
+                duration: duration, group: group)
+            try? await group.shutdownGracefully()
+            try emitJSON(result)
+            return
+        }
         var streams: [NetStream] = []
         var errors = 0
         for _ in 0..<clients {
