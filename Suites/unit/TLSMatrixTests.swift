@@ -40,17 +40,24 @@ package enum TLSMatrixTests {
 
     /// The client sends a request and half-closes (close_notify + FIN); the server reads to the end,
     /// replies and closes its side; both ends saw a clean close, and writing after shutdown is refused.
+    ///
+    /// Each side reads while the other writes and shuts down, as peers do: `shutdown()` returns once its
+    /// close_notify reached the kernel (at most `closeNotifyTimeout`), so a reader that starts only after the
+    /// writer's `shutdown()` returned would need the whole transfer (up to 256 KiB here) to fit in the socket
+    /// buffers and the reader's read-ahead (64 KiB); when it did not, the writer waited that long and closed.
     package static func halfClose(_ m: TLSMatrixCase) async throws {
         try await m.withConnection { c in
             let request = pattern(m.chunk * m.writes, seed: 6)
+            async let requestRead = c.tlsServer.readAll(timeout: .seconds(30))
             for i in 0..<m.writes { try await c.tlsClient.write(Array(request[i * m.chunk..<(i + 1) * m.chunk])) }
             try await c.tlsClient.shutdown()
-            try check(try await c.tlsServer.readAll(timeout: .seconds(30)) == request, "request before the half-close differs")
+            try check(try await requestRead == request, "request before the half-close differs")
             try checkEqual(c.tlsServer.tls?.peerClosure, .closeNotify, "server: the client ended with close_notify")
             let reply = pattern(m.chunk * m.writes, seed: 7)
+            async let replyRead = c.tlsClient.readAll(timeout: .seconds(30))
             for i in 0..<m.writes { try await c.tlsServer.write(Array(reply[i * m.chunk..<(i + 1) * m.chunk])) }
             try await c.tlsServer.shutdown()
-            try check(try await c.tlsClient.readAll(timeout: .seconds(30)) == reply, "reply after the half-close differs")
+            try check(try await replyRead == reply, "reply after the half-close differs")
             try checkEqual(c.tlsClient.tls?.peerClosure, .closeNotify, "client: the server ended with close_notify")
             try await checkThrowsJSec(.closed, "write after shutdown") { try await c.tlsClient.write("more") }
         }
@@ -76,12 +83,14 @@ package enum TLSMatrixTests {
             try checkEqual(try await c.tlsServer.read(max: m.chunk, timeout: .seconds(10)), nil, "server read after the client closed")
             try checkEqual(c.tlsServer.tls?.peerClosure, .closeNotify, "close() sent close_notify")
         }
-        // The other way round, with data in flight: everything written before close() arrives.
+        // The other way round, with data in flight: everything written before close() arrives. The client reads
+        // meanwhile, as a peer does (close() waits at most closeNotifyTimeout for its close_notify: see halfClose).
         try await m.withConnection { c in
             let data = pattern(m.chunk * m.writes, seed: 8)
+            async let received = c.tlsClient.readAll(timeout: .seconds(30))
             for i in 0..<m.writes { try await c.tlsServer.write(Array(data[i * m.chunk..<(i + 1) * m.chunk])) }
             await c.tlsServer.close()
-            try check(try await c.tlsClient.readAll(timeout: .seconds(30)) == data, "data written before close() was lost")
+            try check(try await received == data, "data written before close() was lost")
             try checkEqual(c.tlsClient.tls?.peerClosure, .closeNotify, "close() sent close_notify after the data")
         }
     }
