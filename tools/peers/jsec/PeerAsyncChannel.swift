@@ -71,43 +71,34 @@ enum PeerAsyncChannel {
                 FileHandle.standardError.write(Data("connect: \(error)\n".utf8))
             }
         }
-        let start = ContinuousClock.now
-        let deadline = start + .nanoseconds(Int64(duration * 1e9))
-        let results = await withTaskGroup(of: (bytes: Int, iterations: Int, failed: Bool).self) { tasks in
-            for channel in channels {
-                tasks.addTask {
-                    let payload = ByteBuffer(repeating: 0x5A, count: chunk)
-                    var bytes = 0, iterations = 0
-                    do {
-                        try await channel.executeThenClose { inbound, outbound in
-                            var received = inbound.makeAsyncIterator()
-                            while ContinuousClock.now < deadline {
-                                try await outbound.write(payload)
-                                bytes += chunk
-                                var back = 0
-                                while back < chunk {
-                                    guard let part = try await received.next() else {
-                                        throw JSecError(.closed, "server closed the connection", code: .jsec(.closed))
-                                    }
-                                    back += part.readableBytes
-                                }
-                                bytes += back
-                                iterations += 1
+        let (results, seconds) = await PeerEcho.measure(channels, duration: duration) { channel, deadline in
+            let payload = ByteBuffer(repeating: 0x5A, count: chunk)
+            var bytes = 0, iterations = 0
+            do {
+                try await channel.executeThenClose { inbound, outbound in
+                    var received = inbound.makeAsyncIterator()
+                    while ContinuousClock.now < deadline {
+                        try await outbound.write(payload)
+                        bytes += chunk
+                        var back = 0
+                        while back < chunk {
+                            guard let part = try await received.next() else {
+                                throw JSecError(.closed, "server closed the connection", code: .jsec(.closed))
                             }
+                            back += part.readableBytes
                         }
-                    } catch {
-                        return (bytes, iterations, true)
+                        bytes += back
+                        iterations += 1
                     }
-                    return (bytes, iterations, false)
                 }
+            } catch {
+                return PeerEcho.Tally(bytes: bytes, iterations: iterations, failed: true)
             }
-            var all: [(bytes: Int, iterations: Int, failed: Bool)] = []
-            for await r in tasks { all.append(r) }
-            return all
+            return PeerEcho.Tally(bytes: bytes, iterations: iterations, failed: false)
         }
         return PeerEcho.Result(
             transport: tls == nil ? "tcp" : "tls1.3", clients: clients, chunk: chunk, duration: duration,
-            seconds: (ContinuousClock.now - start).seconds, bytes: results.reduce(0) { $0 + $1.bytes },
+            seconds: seconds, bytes: results.reduce(0) { $0 + $1.bytes },
             iterations: results.reduce(0) { $0 + $1.iterations }, connected: channels.count,
             errors: errors + results.filter(\.failed).count, perClientBytes: results.map(\.bytes),
             cipher: cipher)

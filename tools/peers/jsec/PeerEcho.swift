@@ -62,37 +62,27 @@ struct PeerEcho: AsyncParsableCommand {
             }
         }
         let chunk = self.chunk
-        let start = ContinuousClock.now
-        let deadline = start + .nanoseconds(Int64(duration * 1e9))
-        let results = await withTaskGroup(of: (bytes: Int, iterations: Int, failed: Bool).self) { tasks in
-            for stream in streams {
-                tasks.addTask {
-                    // The zero-copy calls, as a performance-minded JSec user writes it (the NIO peers
-                    // hand ByteBuffers through the same way).
-                    let payload = ByteBuffer(repeating: 0x5A, count: chunk)
-                    var bytes = 0, iterations = 0
-                    do {
-                        while ContinuousClock.now < deadline {
-                            try await stream.write(payload)
-                            bytes += chunk
-                            let back = try await stream.chunkBuffer(chunk, timeout: .seconds(30))
-                            bytes += back.readableBytes
-                            if back.readableBytes < chunk { throw JSecError(.closed, "server closed the stream", code: .jsec(.closed)) }
-                            iterations += 1
-                        }
-                    } catch {
-                        await stream.close()
-                        return (bytes, iterations, true)
-                    }
-                    await stream.close()
-                    return (bytes, iterations, false)
+        let (results, seconds) = await Self.measure(streams, duration: duration) { stream, deadline in
+            // The zero-copy calls, as a performance-minded JSec user writes it (the NIO peers
+            // hand ByteBuffers through the same way).
+            let payload = ByteBuffer(repeating: 0x5A, count: chunk)
+            var bytes = 0, iterations = 0
+            do {
+                while ContinuousClock.now < deadline {
+                    try await stream.write(payload)
+                    bytes += chunk
+                    let back = try await stream.chunkBuffer(chunk, timeout: .seconds(30))
+                    bytes += back.readableBytes
+                    if back.readableBytes < chunk { throw JSecError(.closed, "server closed the stream", code: .jsec(.closed)) }
+                    iterations += 1
                 }
+            } catch {
+                await stream.close()
+                return Tally(bytes: bytes, iterations: iterations, failed: true)
             }
-            var all: [(bytes: Int, iterations: Int, failed: Bool)] = []
-            for await r in tasks { all.append(r) }
-            return all
+            await stream.close()
+            return Tally(bytes: bytes, iterations: iterations, failed: false)
         }
-        let seconds = (ContinuousClock.now - start).seconds
         try? await group.shutdownGracefully()
         try emitJSON(
             Result(
@@ -101,5 +91,24 @@ struct PeerEcho: AsyncParsableCommand {
                 iterations: results.reduce(0) { $0 + $1.iterations }, connected: streams.count,
                 errors: errors + results.filter(\.failed).count, perClientBytes: results.map(\.bytes),
                 cipher: streams.first?.tls?.info.cipher))
+    }
+
+    /// One client's count: bytes both ways, round trips, and whether it ended in an error.
+    struct Tally: Sendable { let bytes: Int, iterations: Int, failed: Bool }
+
+    /// Runs `client` on every connection at once until `duration` seconds from now; the tallies and the seconds it took.
+    static func measure<Connection: Sendable>(
+        _ connections: [Connection], duration: Double,
+        _ client: @escaping @Sendable (Connection, ContinuousClock.Instant) async -> Tally
+    ) async -> (tallies: [Tally], seconds: Double) {
+        let start = ContinuousClock.now
+        let deadline = start + .nanoseconds(Int64(duration * 1e9))
+        let tallies = await withTaskGroup(of: Tally.self) { tasks in
+            for connection in connections { tasks.addTask { await client(connection, deadline) } }
+            var all: [Tally] = []
+            for await t in tasks { all.append(t) }
+            return all
+        }
+        return (tallies, (ContinuousClock.now - start).seconds)
     }
 }
