@@ -8,10 +8,10 @@ import NIOCore
 /// loop (behind one mutex). A read takes what is there at once, on the task's own thread, without
 /// a hop to the event loop; only a read that must wait suspends, and the event loop resumes it when
 /// enough bytes are there: one wake-up per batch of bytes, not a round trip per read. While no read
-/// waits, the handler reads ahead at most ``idleReadAhead`` (64 KiB), one receive buffer per
-/// wake-up, and then stops asking the socket for more (backpressure) until the application reads; with the
-/// buffer NIO may already be reading, a stream holds at most ``unreadBound`` (1 MiB). ``ReadBudget``
-/// bounds the total across all streams.
+/// waits, the handler reads ahead at most ``idleReadAhead`` (64 KiB; NIO reads at most
+/// ``maxMessagesPerRead`` receive buffers per wake-up), and then stops asking the socket for more
+/// (backpressure) until the application reads; with the batch NIO may already be reading, a stream holds
+/// at most ``unreadBound`` (1 MiB). ``ReadBudget`` bounds the total across all streams.
 ///
 /// **Outbound.** A write is *accepted* into a bounded window and returns: on the event loop it goes
 /// straight down the pipeline; from another thread it is queued, and one event-loop task sends
