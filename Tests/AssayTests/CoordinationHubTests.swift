@@ -21,6 +21,21 @@ struct CoordinationHubTests {
         #expect(String(decoding: try await late, as: UTF8.self) == "3")
     }
 
+    @Test("a finished wait's timer does not keep the hub and its latched values alive")
+    func timerReleasesHub() async throws {
+        weak var released: CoordinationHub?
+        do {
+            let hub = CoordinationHub(counts: ["a": 1, "b": 1])
+            released = hub
+            let waiting = Task { try await hub.awaitEvent(by: a0, from: b0, event: "ready", timeout: 120) }
+            try await Task.sleep(for: .milliseconds(20))
+            hub.emit(from: b0, event: "ready", value: Data(#"{"host":"127.0.0.1","port":4433,"path":"/tmp/x"}"#.utf8))
+            _ = try await waiting.value
+        }
+        // The wait's timer (cancelled, but still queued until its deadline) held the hub strongly before.
+        #expect(released == nil)
+    }
+
     @Test("a wait times out with a message naming the waiter, the event and the instance")
     func timeout() async throws {
         let hub = CoordinationHub(counts: ["a": 1, "b": 1])

@@ -141,8 +141,12 @@ final class CoordinationHub: @unchecked Sendable {
                 case .cancelled: cont.resume(throwing: CancellationError()); return
                 case .wait: break
                 }
-                // A Dispatch timer: it fires even when cooperative threads are blocked.
-                let timer = DispatchWorkItem { [self] in
+                // A Dispatch timer: it fires even when cooperative threads are blocked. It holds the hub weakly:
+                // `cancel()` does not take a work item out of `asyncAfter`'s queue, so a strong capture kept the hub
+                // and every latched event alive until the timeout (minutes) after the wait and the case had ended.
+                // A pending wait's task holds the hub itself, so a timer that finds it gone has nothing to time out.
+                let timer = DispatchWorkItem { [weak self] in
+                    guard let self else { return }
                     let w = lock.withLock { waiters.removeValue(forKey: id) }
                     w?.cont.resume(throwing: CoordinationError.timedOut(what))
                 }
