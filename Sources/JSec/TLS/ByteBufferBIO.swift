@@ -124,11 +124,7 @@ final class ByteBufferBIO {
         // sizes application writes): room for one full record.
         let wanted = max(count, expected, 16_384 + 256)
         expected = max(0, expected - count)
-        guard let limit = segment else {
-            if outbound == nil { outbound = allocator.buffer(capacity: wanted) }
-            outbound!.writeBytes(UnsafeRawBufferPointer(start: src, count: count))
-            return
-        }
+        let limit = segment ?? Int.max
         var offset = 0
         while offset < count {
             let rest = count - offset
@@ -140,7 +136,8 @@ final class ByteBufferBIO {
             let n = min(rest, outbound!.writableBytes)
             outbound!.writeBytes(UnsafeRawBufferPointer(start: src + offset, count: n))
             offset += n
-            if outbound!.writableBytes == 0 {
+            if outbound!.writableBytes == 0, outbound!.capacity >= limit {
+                // Full at the segment size (never without one: a take then holds whole records).
                 sealedBytes += outbound!.readableBytes
                 sealed.append(outbound!)
                 outbound = nil
