@@ -282,7 +282,7 @@ final class ReadBox: @unchecked Sendable {
         b.channel.pipeline.fireChannelWritabilityChanged()
         guard case .full = b.bridge.write(ByteBuffer(string: "x")) else { Issue.record("not writable: the window is full"); return }
         let room = WaitBox()
-        b.bridge.waitForWindow(timeout: nil, token: 1) { room.value = $0 }
+        b.bridge.waitForWindow(bytes: 1, timeout: nil, token: 1) { room.value = $0 }
         #expect(room.value == nil, "waits while the channel is not writable")
         #expect(try b.channel.readOutbound(as: ByteBuffer.self) == nil, "nothing of the refused write was sent")
         b.channel.isWritable = true
@@ -291,13 +291,50 @@ final class ReadBox: @unchecked Sendable {
         #expect(Self.accepted(b.bridge.write(ByteBuffer(string: "x"))))
     }
 
+    /// Bytes sent down and not yet written count against the window, not only bytes queued here: a peer
+    /// that reads nothing holds one window of a stream's bytes, not a window plus NIO's high-water mark.
+    @Test func bytesNotYetWrittenCountAgainstTheWindow() throws {
+        final class HeldTransport: ChannelOutboundHandler {
+            // The kernel takes nothing: every write's promise waits until the test completes it.
+            typealias OutboundIn = ByteBuffer
+            var promises: [EventLoopPromise<Void>] = []
+            func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+                if let promise { promises.append(promise) }
+            }
+        }
+        let loop = EmbeddedEventLoop()
+        let channel = EmbeddedChannel(loop: loop)
+        let transport = HeldTransport()
+        let bridge = StreamBridgeHandler(eventLoop: loop)
+        try channel.pipeline.syncOperations.addHandlers([transport, bridge])
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8443)).wait()
+        defer { _ = try? channel.finish(acceptAlreadyClosed: true) }
+        let part = ByteBuffer(repeating: 1, count: StreamBridgeHandler.windowBytes / 2)
+        #expect(Self.accepted(bridge.write(part)))
+        #expect(Self.accepted(bridge.write(part)), "two halves fill the window")
+        guard case .full = bridge.write(ByteBuffer(string: "x")) else {
+            Issue.record("a window of bytes waits unwritten: the next write must wait")
+            return
+        }
+        let room = WaitBox()
+        bridge.waitForWindow(bytes: part.readableBytes, timeout: nil, token: 1) { room.value = $0 }
+        transport.promises.removeFirst().succeed()
+        guard case .success = room.value else { Issue.record("half the window written: the wait ends"); return }
+        #expect(Self.accepted(bridge.write(part)))
+        transport.promises.forEach { $0.succeed() }
+        transport.promises.removeAll()
+        let large = ByteBuffer(repeating: 2, count: 3 * StreamBridgeHandler.windowBytes)
+        #expect(Self.accepted(bridge.write(large)), "nothing waits: a larger write goes alone")
+        guard case .full = bridge.write(ByteBuffer(string: "y")) else { Issue.record("behind a larger write: wait"); return }
+    }
+
     @Test func aWaitForRoomTimesOutAndIsCancellable() throws {
         let b = try Bridge()
         defer { b.finish() }
         b.channel.isWritable = false
         b.channel.pipeline.fireChannelWritabilityChanged()
         let timed = WaitBox()
-        b.bridge.waitForWindow(timeout: .milliseconds(100), token: 1) { timed.value = $0 }
+        b.bridge.waitForWindow(bytes: 1, timeout: .milliseconds(100), token: 1) { timed.value = $0 }
         b.loop.advanceTime(by: .milliseconds(99))
         #expect(timed.value == nil)
         b.loop.advanceTime(by: .milliseconds(1))
@@ -306,7 +343,7 @@ final class ReadBox: @unchecked Sendable {
             return
         }
         let cancelled = WaitBox()
-        b.bridge.waitForWindow(timeout: .seconds(1), token: 2) { cancelled.value = $0 }
+        b.bridge.waitForWindow(bytes: 1, timeout: .seconds(1), token: 2) { cancelled.value = $0 }
         b.bridge.cancelWrite(2)
         guard case .failure(let c) = cancelled.value, c is CancellationError else { Issue.record("cancelled: \(String(describing: cancelled.value))"); return }
         b.loop.advanceTime(by: .seconds(2))  // the cancelled wait's timer stays silent
@@ -360,7 +397,7 @@ final class ReadBox: @unchecked Sendable {
         b.channel.isWritable = false
         b.channel.pipeline.fireChannelWritabilityChanged()
         let room = WaitBox()
-        b.bridge.waitForWindow(timeout: .seconds(1), token: 1) { room.value = $0 }
+        b.bridge.waitForWindow(bytes: 1, timeout: .seconds(1), token: 1) { room.value = $0 }
         b.bridge.closeLocally()
         guard case .failure(let e as JSecError) = room.value, e.category == .closed else { Issue.record("closed: \(String(describing: room.value))"); return }
         guard case .failed = b.bridge.write(ByteBuffer(string: "x")) else { Issue.record("closed: no more writes"); return }

@@ -11,8 +11,8 @@ import Synchronization
 /// - ``read(max:timeout:)`` returns 1…max bytes as soon as any are available, `nil` at end of stream.
 /// - ``chunk(_:timeout:)`` waits for exactly n bytes; at end of stream it returns what arrived.
 /// - ``write(_:timeout:)-(String,_)`` returns once every byte is *accepted*: sent down to the transport, or queued
-///   for it in order within a bounded window (64 KiB here plus the channel's write buffer). It waits only while that
-///   window is full, so a peer that reads nothing stops the writer. A failure to send accepted bytes fails the
+///   for it in order within a bounded window (64 KiB of accepted bytes not yet written to the kernel, or one larger
+///   write alone). It waits only while that window is full, so a peer that reads nothing stops the writer. A failure to send accepted bytes fails the
 ///   stream, and the next write or read reports it with its cause; ``shutdown()`` and ``close()`` send every
 ///   accepted byte before the FIN (and close_notify) — as `send(2)` and `close(2)` do for TCP.
 /// - a timeout throws `JSecError.Category.timeout` and leaves the stream usable.
@@ -246,7 +246,7 @@ public final class NetStream: Sendable {
                 let token = writeTokens.add(1, ordering: .relaxed).newValue
                 let room: Result<Void, any Error> = await withTaskCancellationHandler {
                     await withUnsafeContinuation { continuation in
-                        bridge.waitForWindow(timeout: left, token: token) { continuation.resume(returning: $0) }
+                        bridge.waitForWindow(bytes: buffer.readableBytes, timeout: left, token: token) { continuation.resume(returning: $0) }
                     }
                 } onCancel: {
                     bridge.cancelWrite(token)

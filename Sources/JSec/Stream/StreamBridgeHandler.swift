@@ -15,9 +15,11 @@ import NIOCore
 ///
 /// **Outbound.** A write is *accepted* into a bounded window and returns: on the event loop it goes
 /// straight down the pipeline; from another thread it is queued, and one event-loop task sends
-/// everything queued so far (a batch per wake-up). A write waits only while the window is full:
-/// ``windowBytes`` queued here, or the channel not writable (NIO's write-buffer high-water mark:
-/// earlier bytes the peer has not taken yet). A failure to send accepted bytes fails the stream:
+/// everything queued so far (a batch per wake-up). A write waits only while the window is full: it
+/// is accepted when the bytes accepted and not yet written to the kernel (queued here or waiting in
+/// NIO) stay within ``windowBytes`` with it, or when none wait (a larger write goes alone), and the
+/// channel is writable (NIO's write-buffer high-water mark: bytes that are not the stream's own, such
+/// as a TLS handshake's). A failure to send accepted bytes fails the stream:
 /// the next write, read or shutdown reports it with its cause. A full close first sends what was
 /// accepted (for at most ``closeFlushTimeout``); a half-close sends it before the FIN.
 ///
@@ -64,7 +66,10 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
     static let idleReadAhead = 65_536
     /// NIO's defaults for stream channels, set explicitly because ``maxReadBatch`` rests on them.
     static let receiveAllocator = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: maximumReceiveBuffer)
-    /// Bytes a stream's tasks may queue for the event loop before a write waits (plus one write).
+    /// Bytes a stream may have accepted and not yet written to the kernel before a write waits (a larger
+    /// write is accepted alone). Counting what waits in NIO, not only what is queued here, keeps a stream
+    /// whose peer reads nothing at one window of ciphertext in user space, not a window plus NIO's 64 KiB
+    /// high-water mark plus one write (docs/performance.md, "Clients that never read").
     static let windowBytes = 1 << 16
     /// How long a full close waits for accepted bytes to reach the kernel before it closes anyway
     /// (a peer that reads nothing cannot hold the connection open); TLS streams use
@@ -390,19 +395,23 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
     func write(_ buffer: ByteBuffer) -> WriteStep {
         enum Route { case direct, queued(drain: Bool), full, refused(JSecError) }
         let onLoop = eventLoop.inEventLoop
+        let bytes = buffer.readableBytes
         let route = locked { s -> Route in
             if let refusal = s.writeRefusal { return .refused(refusal) }
-            guard s.windowOpen else { return .full }
-            if onLoop && s.queued.isEmpty { return .direct }
+            guard s.admits(bytes) else { return .full }
+            if onLoop && s.queued.isEmpty {
+                s.inFlight += bytes
+                return .direct
+            }
             s.queued.append(buffer)
-            s.queuedBytes += buffer.readableBytes
+            s.queuedBytes += bytes
             defer { s.drainScheduled = true }
             return .queued(drain: !s.drainScheduled)
         }
         switch route {
         case .direct:
             guard let context else { return .failed(JSecError(.closed, "write: the stream is closed", code: .jsec(.closed))) }
-            context.writeAndFlush(wrapOutboundOut(buffer), promise: watchedWrite(context))
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: watchedWrite(context, bytes: bytes))
             return .accepted
         case .queued(let drain):
             if drain { eventLoop.execute { self.sendQueued() } }
@@ -412,9 +421,9 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
         }
     }
 
-    /// Waits until the window has room again (or the stream can take nothing more, or `timeout` passes).
-    /// `complete` is called exactly once, possibly at once.
-    func waitForWindow(timeout: TimeAmount?, token: UInt64, complete: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+    /// Waits until the window has room for a write of `bytes` (or the stream can take nothing more, or
+    /// `timeout` passes). `complete` is called exactly once, possibly at once.
+    func waitForWindow(bytes: Int, timeout: TimeAmount?, token: UInt64, complete: @escaping @Sendable (Result<Void, any Error>) -> Void) {
         enum Outcome { case now(Result<Void, any Error>), waiting }
         let outcome = locked { s -> Outcome in
             if s.cancelledWriteToken == token {
@@ -422,8 +431,8 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
                 return .now(.failure(CancellationError()))
             }
             if let refusal = s.writeRefusal { return .now(.failure(refusal)) }
-            if s.windowOpen { return .now(.success(())) }
-            s.writers.append(Writer(complete: complete, token: token, timer: nil))
+            if s.admits(bytes) { return .now(.success(())) }
+            s.writers.append(Writer(complete: complete, token: token, bytes: bytes, timer: nil))
             return .waiting
         }
         switch outcome {
@@ -469,33 +478,46 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     /// Sends everything the stream's tasks queued, in order, with one flush.
     func sendQueued() {
-        let batch = locked { s -> CircularBuffer<ByteBuffer> in
+        let (batch, bytes) = locked { s -> (CircularBuffer<ByteBuffer>, Int) in
             s.drainScheduled = false
-            s.queuedBytes = 0
-            defer { s.queued.removeAll(keepingCapacity: true) }
-            return s.queued
+            defer {
+                s.inFlight += s.queuedBytes
+                s.queuedBytes = 0
+                s.queued.removeAll(keepingCapacity: true)
+            }
+            return (s.queued, s.queuedBytes)
         }
         guard !batch.isEmpty, let context else { return }
-        // Only the batch's last write carries a promise: NIO fails every pending write with the same error.
+        // Only the batch's last write carries a promise: NIO completes writes in order, and fails every
+        // pending write with the same error.
         let last = batch.count - 1
         for (i, buffer) in batch.enumerated() {
-            context.write(wrapOutboundOut(buffer), promise: i == last ? watchedWrite(context) : nil)
+            context.write(wrapOutboundOut(buffer), promise: i == last ? watchedWrite(context, bytes: bytes) : nil)
         }
         context.flush()
         updateWritability(context: context)
     }
 
-    /// A promise that records why accepted bytes could not be sent (NIO closes the channel on a failed
-    /// write(2) without an `errorCaught`): the next write or read reports that cause.
-    private func watchedWrite(_ context: ChannelHandlerContext) -> EventLoopPromise<Void> {
+    /// A promise for writes of `bytes` sent down the pipeline: when they complete they leave the window
+    /// (and a writer waiting for room may go on); when they fail, the promise records why accepted bytes
+    /// could not be sent (NIO closes the channel on a failed write(2) without an `errorCaught`): the next
+    /// write or read reports that cause.
+    private func watchedWrite(_ context: ChannelHandlerContext, bytes: Int) -> EventLoopPromise<Void> {
         let promise = context.eventLoop.makePromise(of: Void.self)
-        promise.futureResult.assumeIsolated().whenFailure { [self] error in
-            if let e = error as? ChannelError, e == .ioOnClosedChannel || e == .outputClosed || e == .alreadyClosed { return }
-            let failure = JSecError.from(error, while: "write", target: NetAddress(context.channel.remoteAddress)?.description)
-            locked { s in
-                if s.failure == nil { s.failure = failure }
-                return Self.satisfy(&s)
-            }?.run()
+        promise.futureResult.assumeIsolated().whenComplete { [self] result in
+            var failure: JSecError?
+            if case .failure(let error) = result {
+                let benign = (error as? ChannelError).map { $0 == .ioOnClosedChannel || $0 == .outputClosed || $0 == .alreadyClosed } ?? false
+                if !benign { failure = JSecError.from(error, while: "write", target: NetAddress(context.channel.remoteAddress)?.description) }
+            }
+            let (completion, ready) = locked { s -> (Completion?, [Writer]) in
+                s.inFlight -= bytes
+                if let failure, s.failure == nil { s.failure = failure }
+                let completion = failure == nil ? nil : Self.satisfy(&s)
+                return (completion, s.writerFits ? Self.takeWriters(&s) : [])
+            }
+            completion?.run()
+            Self.release(ready)
         }
         return promise
     }
@@ -509,9 +531,14 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
         let writable = context.channel.isWritable
         let ready = locked { s -> [Writer] in
             s.writable = writable
-            return s.windowOpen ? Self.takeWriters(&s) : []
+            return s.writerFits ? Self.takeWriters(&s) : []
         }
-        for w in ready {
+        Self.release(ready)
+    }
+
+    /// Ends the waits of `writers`: there is room (each offers its write again).
+    private static func release(_ writers: [Writer]) {
+        for w in writers {
             w.timer?.cancel()
             w.complete(.success(()))
         }

@@ -16,6 +16,8 @@ extension StreamBridgeHandler {
     struct Writer {
         let complete: @Sendable (Result<Void, any Error>) -> Void
         let token: UInt64
+        /// The size of the write that waits.
+        let bytes: Int
         var timer: Scheduled<Void>?
     }
 
@@ -43,6 +45,8 @@ extension StreamBridgeHandler {
         // Outbound
         var queued = CircularBuffer<ByteBuffer>(initialCapacity: 4)
         var queuedBytes = 0
+        /// Bytes sent down the pipeline whose writes have not completed (not yet in the kernel).
+        var inFlight = 0
         var drainScheduled = false
         /// The channel's writability as last seen on the event loop.
         var writable = true
@@ -60,7 +64,18 @@ extension StreamBridgeHandler {
             return StreamBridgeHandler.idleReadAhead
         }
 
-        var windowOpen: Bool { writable && queuedBytes < StreamBridgeHandler.windowBytes }
+        /// Whether a write of `bytes` fits the outbound window: the channel is writable, and with it the
+        /// bytes accepted and not yet written stay within ``StreamBridgeHandler/windowBytes`` — or none
+        /// wait (a larger write goes alone). A peer that reads nothing so holds at most one window of a
+        /// stream's bytes in user space, not a window plus NIO's write-buffer high-water mark.
+        func admits(_ bytes: Int) -> Bool {
+            guard writable else { return false }
+            let pending = queuedBytes + inFlight
+            return pending == 0 || pending + bytes <= StreamBridgeHandler.windowBytes
+        }
+
+        /// Whether the first waiting writer's write now fits.
+        var writerFits: Bool { writers.first.map { admits($0.bytes) } ?? false }
 
         /// The read's result if it can complete now.
         mutating func take(_ kind: ReadKind) -> ReadResult? {
