@@ -177,6 +177,8 @@ import Testing
     func aLargeWritesCiphertextGoesDownInBuffersOfAtMost64KiB(_ version: TLSVersion) throws {
         let pair = try TLSPair.connected(version)
         defer { pair.finish() }
+        let others = try Self.busy(pair.loop)  // a loop with many connections: one send per write
+        defer { others.forEach { _ = try? $0.channel.finish(acceptAlreadyClosed: true) } }
         let plaintext = ByteBuffer(repeating: 0x61, count: 65_536)
         let written = pair.client.channel.writeAndFlush(plaintext)
         var parts: [ByteBuffer] = []
@@ -188,6 +190,36 @@ import Testing
         pair.loop.run()
         #expect(pair.server.recorder.received == plaintext, "the records arrive whole and in order")
         #expect(written.completedResult.map { (try? $0.get()) != nil } == true, "the write's promise completes with its last buffer")
+    }
+
+    /// More TLS connections on `loop` than ``TLSLoopLoad/pipelineUpTo`` with the pair's two.
+    static func busy(_ loop: EmbeddedEventLoop) throws -> [TLSSide] {
+        try (0..<TLSLoopLoad.pipelineUpTo - 1).map { _ in try TLSSide(.server, configuration: PKI.serverConfiguration(), loop: loop) }
+    }
+
+    /// With few connections on its loop, a large write's records go down one by one as they are sealed (the
+    /// peer's core opens the first while this one seals the next); with many, in one send (fewer system calls).
+    @Test(arguments: [TLSVersion.tls1_2, .tls1_3])
+    func aLargeWritesRecordsGoDownAsTheyAreSealedWhileTheLoopHasFewConnections(_ version: TLSVersion) throws {
+        let pair = try TLSPair.connected(version)
+        defer { pair.finish() }
+        let plaintext = ByteBuffer(repeating: 0x63, count: 65_536)
+        let written = pair.client.channel.writeAndFlush(plaintext)
+        var parts: [ByteBuffer] = []
+        while let b = try pair.client.channel.readOutbound(as: ByteBuffer.self) { parts.append(b) }
+        #expect(parts.count == 4, "one send per 16 KiB record: \(parts.map(\.readableBytes))")
+        #expect(parts.allSatisfy { $0.readableBytes > 16_384 && $0.readableBytes < 16_384 + 256 }, "\(parts.map(\.readableBytes))")
+        for p in parts { try pair.server.channel.writeInbound(p) }
+        pair.loop.run()
+        #expect(pair.server.recorder.received == plaintext, "the records arrive whole and in order")
+        #expect(written.completedResult.map { (try? $0.get()) != nil } == true, "the write's promise completes with its last record")
+
+        let others = try Self.busy(pair.loop)
+        defer { others.forEach { _ = try? $0.channel.finish(acceptAlreadyClosed: true) } }
+        pair.client.channel.writeAndFlush(plaintext, promise: nil)
+        var busyParts = 0
+        while try pair.client.channel.readOutbound(as: ByteBuffer.self) != nil { busyParts += 1 }
+        #expect(busyParts == 2, "a busy loop: the write in one send (a 64 KiB buffer and the rest)")
     }
 
     @Test func plaintextBuffersStayWithin64KiBWhenMoreCiphertextArrivesAtOnce() throws {

@@ -60,6 +60,11 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// write's 65,624 bytes of records take 64 KiB and a small buffer, not one 128 KiB buffer
     /// (capacities are powers of two), while the peer has not taken them (``ByteBufferBIO``).
     static let outputSegment = 65_536
+    /// On a loop with few TLS connections (``TLSLoopLoad``), a write larger than this goes down in pieces of
+    /// this size, each sent as soon as it is sealed: one record each (16 KiB is TLS's largest).
+    static let pipelinedPiece = 16_384
+    /// This connection's share of its event loop's TLS connections (set while the handler is in a pipeline).
+    private var loopLoad: TLSLoopLoad?
     private var context: ChannelHandlerContext?
     let liveState = TLSLiveState()
     private let logger: Logger
@@ -87,11 +92,14 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        loopLoad = TLSLoopLoad.join(context.eventLoop)
         if context.channel.isActive { startHandshake(context: context) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        loopLoad?.leave()
+        loopLoad = nil
         // Whoever waits for the handshake or for a write learns it will not happen (a waiter left
         // without an answer would hang, and its NIO promise would leak).
         let removed = JSecError(.closed, "the TLS handler was removed from the pipeline", code: .jsec(.closed))
@@ -421,21 +429,36 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 withActive { $0.renegotiationWrites.append((buffer, promise)) }  // a renegotiation is running
                 return
             }
-            encrypt(buffer, promise: promise)
+            var rest = buffer
+            if rest.readableBytes > Self.pipelinedPiece, loopLoad?.pipelines == true {
+                // Few connections on this loop: the peer can open the first records while the next are
+                // sealed (TLSLoopLoad). Each piece is flushed; the write's promise goes with the last.
+                while rest.readableBytes > Self.pipelinedPiece {
+                    if let error = encrypt(rest.readSlice(length: Self.pipelinedPiece)!, promise: nil) {
+                        promise?.fail(error)
+                        return
+                    }
+                    flushCiphertext(context: context)
+                }
+            }
+            encrypt(rest, promise: promise)
         case .failed, .closed:
             promise?.fail(JSecError(.closed, "write: the stream is closed", code: .jsec(.closed)))
         }
     }
 
-    private func encrypt(_ buffer: ByteBuffer, promise: EventLoopPromise<Void>?) {
+    /// Seals `buffer`; on failure (fatal: the connection fails) fails `promise` and returns the error.
+    @discardableResult
+    private func encrypt(_ buffer: ByteBuffer, promise: EventLoopPromise<Void>?) -> JSecError? {
         if let error = engine.write(buffer) {
             promise?.fail(error)
             // A failed SSL_write is fatal, and a stream's writes carry no promise: fail the connection so the
             // stream reports the cause (errorCaught) instead of losing the write silently.
             if let context { fail(context: context, error) }
-            return
+            return error
         }
         if let promise { unflushedPromises.append(promise) }
+        return nil
     }
 
     func flush(context: ChannelHandlerContext) {
