@@ -222,6 +222,31 @@ import Testing
         #expect(busyParts == 2, "a busy loop: the write in one send (a 64 KiB buffer and the rest)")
     }
 
+    /// A send that fails at once (NIO closes the channel on a failed write(2)) ends a write going down record by
+    /// record: nothing more is sealed or sent for the closed connection, and the write's promise fails.
+    @Test func aPipelinedWriteStopsWhenASendFailsAndClosesTheChannel() throws {
+        final class FailingSend: ChannelOutboundHandler {
+            typealias OutboundIn = ByteBuffer
+            var fail = false
+            var writes = 0
+            func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+                guard fail else { return context.write(data, promise: promise) }
+                writes += 1
+                promise?.fail(IOError(errnoCode: EPIPE, reason: "write(descriptor:pointer:size:)"))
+                context.close(promise: nil)
+            }
+        }
+        let pair = try TLSPair.connected(.tls1_3)
+        defer { pair.finish() }
+        let failing = FailingSend()
+        try pair.client.channel.pipeline.syncOperations.addHandler(failing, position: .first)
+        failing.fail = true
+        let written = pair.client.channel.writeAndFlush(ByteBuffer(repeating: 0x64, count: 65_536))
+        pair.loop.run()
+        #expect(failing.writes == 1, "the first record's send failed and closed the channel: no more sends")
+        #expect(jsecError(written.completedResult) != nil, "the write's promise fails: \(String(describing: written.completedResult))")
+    }
+
     @Test func plaintextBuffersStayWithin64KiBWhenMoreCiphertextArrivesAtOnce() throws {
         let pair = try TLSPair.connected(.tls1_3)
         defer { pair.finish() }

@@ -439,6 +439,11 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
                         return
                     }
                     flushCiphertext(context: context)
+                    // A send that failed at once closes the channel: seal nothing more for it.
+                    guard case .active = state else {
+                        promise?.fail(JSecError(.closed, "write: the stream is closed", code: .jsec(.closed)))
+                        return
+                    }
                 }
             }
             encrypt(rest, promise: promise)
