@@ -63,6 +63,8 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// On a loop with few TLS connections (``TLSLoopLoad``), a write larger than this goes down in pieces of
     /// this size, each sent as soon as it is sealed: one record each (16 KiB is TLS's largest).
     static let pipelinedPiece = 16_384
+    /// What a write on a closed (or failing) connection meets.
+    private static let streamClosed = JSecError(.closed, "write: the stream is closed", code: .jsec(.closed))
     /// This connection's share of its event loop's TLS connections (set while the handler is in a pipeline).
     private var loopLoad: TLSLoopLoad?
     private var context: ChannelHandlerContext?
@@ -390,7 +392,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         let duringHandshake = state.isHandshakePending
-        end(in: .closed, failing: JSecError(.closed, "write: the stream is closed", code: .jsec(.closed)))
+        end(in: .closed, failing: Self.streamClosed)
         if duringHandshake {
             completeHandshake(.failure(JSecError(.handshake, "the connection closed during the TLS handshake", code: .jsec(.closedDuringHandshake))))
         } else {
@@ -441,14 +443,14 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     flushCiphertext(context: context)
                     // A send that failed at once closes the channel: seal nothing more for it.
                     guard case .active = state else {
-                        promise?.fail(JSecError(.closed, "write: the stream is closed", code: .jsec(.closed)))
+                        promise?.fail(Self.streamClosed)
                         return
                     }
                 }
             }
             encrypt(rest, promise: promise)
         case .failed, .closed:
-            promise?.fail(JSecError(.closed, "write: the stream is closed", code: .jsec(.closed)))
+            promise?.fail(Self.streamClosed)
         }
     }
 
