@@ -410,7 +410,10 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
         }
         switch route {
         case .direct:
-            guard let context else { return .failed(JSecError(.closed, "write: the stream is closed", code: .jsec(.closed))) }
+            guard let context else {
+                locked { $0.inFlight -= bytes }  // not sent: it leaves the window at once
+                return .failed(JSecError(.closed, "write: the stream is closed", code: .jsec(.closed)))
+            }
             context.writeAndFlush(wrapOutboundOut(buffer), promise: watchedWrite(context, bytes: bytes))
             return .accepted
         case .queued(let drain):

@@ -13,8 +13,7 @@ final class TLSLoopLoad: Sendable {
     static let pipelineUpTo = 4
 
     private let connections = Atomic<Int>(0)
-    private let key: ObjectIdentifier
-    /// The loop counted, held so that its address cannot be reused by another loop while the entry exists (an
+    /// The loop counted (its entry's key), held so that its address cannot be reused by another loop while the entry exists (an
     /// `EmbeddedEventLoop` whose channels are never torn down keeps its entry). Not weak: a weak reference gives
     /// the loop a side table, and every retain and release of it then takes the runtime's slow path
     /// (`stream.tls13.64b` +3.6% instructions under callgrind).
@@ -22,17 +21,13 @@ final class TLSLoopLoad: Sendable {
     /// One entry per loop that serves a TLS connection now (dropped when its last one goes).
     private static let loads = Mutex<[ObjectIdentifier: TLSLoopLoad]>([:])
 
-    private init(key: ObjectIdentifier, loop: any EventLoop) {
-        self.key = key
-        self.loop = loop
-    }
+    private init(loop: any EventLoop) { self.loop = loop }
 
     /// Counts a connection on `loop` (``leave()`` exactly once when it goes).
     static func join(_ loop: any EventLoop) -> TLSLoopLoad {
         let key = ObjectIdentifier(loop)
         return loads.withLock { loads in
-            let known = loads[key]
-            let load = known ?? TLSLoopLoad(key: key, loop: loop)
+            let load = loads[key] ?? TLSLoopLoad(loop: loop)
             loads[key] = load
             load.connections.add(1, ordering: .relaxed)
             return load
@@ -40,6 +35,7 @@ final class TLSLoopLoad: Sendable {
     }
 
     func leave() {
+        let key = ObjectIdentifier(loop)
         Self.loads.withLock { loads in
             if connections.subtract(1, ordering: .relaxed).newValue == 0, loads[key] === self { loads[key] = nil }
         }
