@@ -472,35 +472,70 @@ final class ReadBox: @unchecked Sendable {
 }
 
 extension StreamBridgeHandlerTests {
+    // MARK: - received buffers
+
+    /// A large buffer that does not fit into the unread one before it is kept as it came: 64 KiB + 16 KiB unread
+    /// take 80 KiB, not the 128 KiB one grown buffer would (capacities are powers of two). Reads see the bytes
+    /// in order, an exact read across the two whole.
+    @Test func aLargeBufferThatDoesNotFitIsKeptAsItCame() throws {
+        let b = try Bridge()
+        defer { b.finish() }
+        let bytes = (0..<81_920).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 9) }
+        var first = ByteBufferAllocator().buffer(capacity: 65_536)
+        first.writeBytes(bytes[0..<65_536])
+        var second = ByteBufferAllocator().buffer(capacity: 16_384)
+        second.writeBytes(bytes[65_536...])
+        try b.channel.writeInbound(first)
+        try b.channel.writeInbound(second)
+        #expect(b.bridge.unreadCapacity == 81_920, "\(b.bridge.unreadCapacity) bytes held for 80 KiB unread")
+        guard case .success(let head?) = b.read(.exactly(70_000))() else { Issue.record("exact read"); return }
+        #expect(Array(head.readableBytesView) == Array(bytes[0..<70_000]))
+        guard case .success(let rest?) = b.read(.upTo(100_000))() else { Issue.record("read"); return }
+        #expect(Array(rest.readableBytesView) == Array(bytes[70_000...]))
+        #expect(b.bridge.unreadCapacity == 0)
+    }
+
+    /// Small buffers are still copied onto the end of the unread one (no chain of tiny buffers).
+    @Test func smallBuffersAreAppended() throws {
+        let b = try Bridge()
+        defer { b.finish() }
+        for word in ["one ", "two ", "three"] { try b.deliver(word) }
+        #expect(Self.text(b.read(.upTo(100))()) == "one two three")
+    }
+}
+
+extension StreamBridgeHandlerTests {
     // MARK: - the process-wide budget (ReadBudget)
 
     @Test func theBudgetHoldsReadingOnStreamsWithUnreadBytesAndClosesNone() throws {
-        let budget = ReadBudget(limit: 100_000)
+        // Each stream holds just under its own read-ahead; two of them spend the budget.
+        let n = StreamBridgeHandler.idleReadAhead - 1
+        let budget = ReadBudget(limit: n + n / 2)
         let a = try Bridge(budget: budget), b = try Bridge(budget: budget), c = try Bridge(budget: budget)
         defer { a.finish(); b.finish(); c.finish() }
-        try a.deliver(count: 60_000)
-        #expect(budget.used == 60_000)
+        try a.deliver(count: n)
+        #expect(budget.used == n)
         var aReads = a.probe.reads
         a.channel.read()
         #expect(a.probe.reads == aReads + 1, "under the budget (and a's own high-water mark): a reads on")
-        try b.deliver(count: 60_000)
-        #expect(budget.used == 120_000)
+        try b.deliver(count: n)
+        #expect(budget.used == 2 * n)
         // Spent: streams that hold unread bytes stop asking their sockets for more…
         aReads = a.probe.reads
         let bReads = b.probe.reads
         a.channel.read()
         b.channel.read()
-        #expect(a.probe.reads == aReads, "held by the budget: 60,000 bytes wait unread in a")
-        #expect(b.probe.reads == bReads, "held by the budget: 60,000 bytes wait unread in b")
+        #expect(a.probe.reads == aReads, "held by the budget: n bytes wait unread in a")
+        #expect(b.probe.reads == bReads, "held by the budget: n bytes wait unread in b")
         // …while a stream with nothing unread still reads (its application makes progress).
         let cReads = c.probe.reads
         c.channel.read()
         #expect(c.probe.reads == cReads + 1)
-        // a's application reads everything: a asks again (nothing unread), and the total (60,000) falls
+        // a's application reads everything: a asks again (nothing unread), and the total (n) falls
         // below three quarters of the limit, so b, held with its bytes still unread, is told too.
-        guard case .success(let all?) = a.read(.upTo(60_000))() else { Issue.record("a's read"); return }
-        #expect(all.readableBytes == 60_000)
-        #expect(budget.used == 60_000)
+        guard case .success(let all?) = a.read(.upTo(n))() else { Issue.record("a's read"); return }
+        #expect(all.readableBytes == n)
+        #expect(budget.used == n)
         a.loop.run()
         b.loop.run()
         #expect(a.probe.reads == aReads + 1, "a resumes")

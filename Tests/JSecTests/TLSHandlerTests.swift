@@ -255,6 +255,46 @@ import Testing
         #expect(pair.server.recorder.capacities.allSatisfy { $0 <= 65_536 }, "capacities \(pair.server.recorder.capacities)")
     }
 
+    /// A TLS stream's receive buffers hold 16 KiB (StreamBridgeHandler.tlsReceiveAllocator): a message's records
+    /// arrive as several buffers in one socket read. Their plaintext gathers in one buffer that goes up when it is
+    /// full (64 KiB) or the read ends, not a piece per receive buffer (a reader handed each piece would echo it as
+    /// its own write).
+    @Test(arguments: [TLSVersion.tls1_2, .tls1_3])
+    func theRecordsOfOneSocketReadGoUpAsOneBuffer(_ version: TLSVersion) throws {
+        let pair = try TLSPair.connected(version)
+        defer { pair.finish() }
+        let server = pair.server.channel.pipeline.syncOperations
+        for size in [65_536, 40_000] {
+            pair.client.channel.writeAndFlush(ByteBuffer(repeating: 0x63, count: size), promise: nil)
+            var ciphertext = ByteBuffer()
+            while var part = try pair.client.takeOutbound() { ciphertext.writeBuffer(&part) }
+            pair.server.recorder.received.clear()
+            pair.server.recorder.capacities = []
+            while ciphertext.readableBytes > 0 {
+                server.fireChannelRead(NIOAny(ciphertext.readSlice(length: min(16_384, ciphertext.readableBytes))!))
+            }
+            if size < 65_536 { #expect(pair.server.recorder.capacities.isEmpty, "\(size): nothing before the read ends") }
+            server.fireChannelReadComplete()
+            #expect(pair.server.recorder.received.readableBytes == size)
+            #expect(pair.server.recorder.capacities == [65_536], "\(size): one buffer")
+        }
+    }
+
+    /// A record split across two socket reads (16,384 bytes, then the last 22): its plaintext goes up as one
+    /// 16 KiB buffer, sized for the record OpenSSL holds the start of, not for the 22 bytes that completed it.
+    @Test func aRecordCompletedByAFewBytesGoesUpWhole() throws {
+        let pair = try TLSPair.connected(.tls1_3)
+        defer { pair.finish() }
+        pair.client.channel.writeAndFlush(ByteBuffer(repeating: 0x64, count: 16_384), promise: nil)
+        var record = try #require(try pair.client.takeOutbound())
+        #expect(record.readableBytes == 16_384 + 22)
+        let before = pair.server.recorder.capacities.count
+        try pair.server.channel.writeInbound(record.readSlice(length: 16_384)!)
+        try pair.server.channel.writeInbound(record)
+        #expect(pair.server.recorder.received.readableBytes == 16_384)
+        #expect(Array(pair.server.recorder.capacities.dropFirst(before)) == [16_384], "one record, one buffer")
+    }
+
     @Test func cleanEOFAfterCloseNotify() throws {
         let pair = try TLSPair.connected()
         defer { pair.finish() }

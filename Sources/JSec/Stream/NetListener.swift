@@ -120,6 +120,7 @@ public final class NetListener: AsyncSequence, Sendable {
                     // Counts application bytes in either direction (after TLS); the bridge closes the connection when it fires.
                     if let idle { try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idle)) }
                     if let tls {
+                        try StreamBridgeHandler.useTLSReceiveBuffers(channel)
                         let handler = try TLSHandler(context: tls, role: .server, serverName: nil)
                         try channel.pipeline.syncOperations.addHandler(handler, position: .first)
                         try channel.pipeline.syncOperations.addHandler(bridge)

@@ -12,13 +12,14 @@ import Synchronization
 /// their application has read all they hold, or when the total falls below three quarters of the limit.
 ///
 /// So the bytes all streams hold unread stay below the limit plus, per stream, one batch from the socket
-/// (NIO reads at most 2 × 64 KiB per readiness event on a stream) — instead of 1 MiB per stream.
+/// (NIO reads at most 2 × 64 KiB per readiness event on a stream, 5 × 16 KiB on a TLS stream) — instead of 1 MiB
+/// per stream.
 ///
 /// Concurrency: `used`, `limit` and `heldCount` are atomics; the held streams are behind `held`'s mutex,
 /// which is never held while calling a stream (lock order: a stream's state, then this mutex).
 final class ReadBudget: Sendable {
-    /// 4 MiB: the full read-ahead (64 KiB) of 64 lagging streams at once. Streams whose application
-    /// keeps up hold (next to) nothing, so they do not count against it.
+    /// 4 MiB: the read-ahead (16 KiB) and one 64 KiB batch of 50 lagging streams at once. Streams whose
+    /// application keeps up hold (next to) nothing, so they do not count against it.
     static let defaultLimit = 4 << 20
     static let shared = ReadBudget(limit: defaultLimit)
 

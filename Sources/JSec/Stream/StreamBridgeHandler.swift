@@ -8,7 +8,7 @@ import NIOCore
 /// loop (behind one mutex). A read takes what is there at once, on the task's own thread, without
 /// a hop to the event loop; only a read that must wait suspends, and the event loop resumes it when
 /// enough bytes are there: one wake-up per batch of bytes, not a round trip per read. While no read
-/// waits, the handler reads ahead at most ``idleReadAhead`` (64 KiB; NIO reads at most
+/// waits, the handler reads ahead at most ``idleReadAhead`` (16 KiB; NIO reads at most
 /// ``maxMessagesPerRead`` receive buffers per wake-up), and then stops asking the socket for more
 /// (backpressure) until the application reads; with the batch NIO may already be reading, a stream holds
 /// at most ``unreadBound`` (1 MiB). ``ReadBudget`` bounds the total across all streams.
@@ -49,8 +49,8 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
     /// for a larger n waits).
     static let unreadBound = 1 << 20
     /// The most one `read()` from the socket can add: NIO reads at most ``maxMessagesPerRead`` buffers of
-    /// at most ``maximumReceiveBuffer`` bytes per readiness event (set on every stream's channel), and on
-    /// TLS a record whose start arrived earlier can complete (≤ 16 KiB of plaintext).
+    /// at most ``maximumReceiveBuffer`` bytes per readiness event (set on every stream's channel; a TLS stream's
+    /// five of 16 KiB are less), and on TLS a record whose start arrived earlier can complete (≤ 16 KiB of plaintext).
     ///
     /// Two buffers per readiness event (NIO's default is four): a 64 KiB TLS message (65,624 bytes of records)
     /// is read in one wake-up, while NIO's per-channel pool of receive buffers holds at most two and a held stream overshoots its read-ahead by at most two buffers. With one, the
@@ -62,10 +62,26 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
     /// A stream whose application has no read waiting reads ahead at most this much: read-ahead serves
     /// an application that keeps reading; the peer of one that stalls waits in the kernel's buffers, not
     /// in ours (docs/security.md, "Resource limits"). With the batch already on its way (``maxReadBatch``)
-    /// well within ``unreadBound``.
-    static let idleReadAhead = 65_536
+    /// well within ``unreadBound``. 16 KiB: what a stalled stream holds is this plus the last wake-up's batch; at
+    /// 64 KiB a TLS client that never reads cost ~50 KiB more (docs/performance.md, "Clients that never read").
+    static let idleReadAhead = 16_384
     /// NIO's defaults for stream channels, set explicitly because ``maxReadBatch`` rests on them.
     static let receiveAllocator = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: maximumReceiveBuffer)
+    /// A TLS stream's receive buffers: at most one record's worth each (16 KiB), five per wake-up, so a 64 KiB
+    /// message (65,624 bytes of records) still arrives in one wake-up. `TLSHandler` decrypts each buffer as it
+    /// comes and keeps none of it, so NIO's per-channel pool keeps one small buffer where it kept a 64 KiB one, and
+    /// a stream whose application stops reading holds less (docs/performance.md, "Clients that never read"). The
+    /// plaintext of one wake-up goes up as one buffer (`TLSHandler.decryptAvailable`). Plaintext streams keep
+    /// 64 KiB buffers: their bytes are taken as NIO received them, and 16 KiB ones would be copied together.
+    static let tlsMaxMessagesPerRead: UInt = 5
+    static let tlsReceiveAllocator = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 16_384)
+
+    /// Switches `channel` (on its event loop) to a TLS stream's receive buffers.
+    static func useTLSReceiveBuffers(_ channel: any Channel) throws {
+        let options = channel.syncOptions
+        try options?.setOption(.recvAllocator, value: tlsReceiveAllocator)
+        try options?.setOption(.maxMessagesPerRead, value: tlsMaxMessagesPerRead)
+    }
     /// Bytes a stream may have accepted and not yet written to the kernel before a write waits (a larger
     /// write is accepted alone). Counting what waits in NIO, not only what is queued here, keeps a stream
     /// whose peer reads nothing at one window of ciphertext in user space, not a window plus NIO's 64 KiB
@@ -137,23 +153,9 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
     // MARK: - Inbound (event loop)
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var incoming = unwrapInboundIn(data)
+        let incoming = unwrapInboundIn(data)
         let done = locked { s -> Completion? in
-            if s.available == 0 {
-                s.buffer = incoming
-                s.bufferHandedOut = false
-            } else if s.bufferHandedOut {
-                // A reader on another thread may still hold a slice of this storage: never append into
-                // it (that would rest on the reference-count uniqueness check alone); move the remainder
-                // and the new bytes to a fresh buffer instead.
-                var fresh = context.channel.allocator.buffer(capacity: s.available + incoming.readableBytes)
-                fresh.writeBuffer(&s.buffer!)
-                fresh.writeBuffer(&incoming)
-                s.buffer = fresh
-                s.bufferHandedOut = false
-            } else {
-                s.buffer!.writeBuffer(&incoming)
-            }
+            s.receive(incoming)
             return Self.satisfy(&s)
         }
         done?.run()
@@ -380,13 +382,14 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
         }
     }
 
+    /// What the received, unread bytes take in memory (their buffers' capacities).
+    var unreadCapacity: Int {
+        locked { s in (s.buffer?.capacity ?? 0) + s.later.reduce(0) { $0 + $1.capacity } }
+    }
+
     /// Removes and returns the bytes received but not yet read (for a TLS upgrade).
     func takeBuffered() -> ByteBuffer? {
-        locked { s in
-            defer { s.buffer = nil }
-            guard let b = s.buffer, b.readableBytes > 0 else { return nil }
-            return b
-        }
+        locked { $0.takeAll() }
     }
 
     // MARK: - Writing (any thread)

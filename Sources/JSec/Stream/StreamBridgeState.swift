@@ -23,9 +23,16 @@ extension StreamBridgeHandler {
 
     struct State {
         // Inbound
+        /// The oldest received bytes not yet read: reads take slices of it.
         var buffer: ByteBuffer?
         /// A slice of `buffer`'s storage went to a reader: never append into it again.
         var bufferHandedOut = false
+        /// Bytes received after `buffer` that did not fit into it, oldest first. A large buffer is kept as it
+        /// came (NIO's, or the TLS handler's plaintext), not copied onto the end of the one before: a `ByteBuffer`
+        /// grows to the next power of two, so a 16 KiB record after a full 64 KiB buffer took 128 KiB, held for
+        /// as long as the application did not read (docs/performance.md, "Clients that never read").
+        var later = CircularBuffer<ByteBuffer>(initialCapacity: 2)
+        var laterBytes = 0
         var reader: Reader?
         /// A read whose cancellation arrived before the read itself.
         var cancelledToken: UInt64?
@@ -55,7 +62,91 @@ extension StreamBridgeHandler {
         var outputShut = false
         var channelClosed = false
 
-        var available: Int { buffer?.readableBytes ?? 0 }
+        var available: Int { (buffer?.readableBytes ?? 0) + laterBytes }
+
+        /// A received buffer at least this large, and at least half full, is kept as it came when it does not fit
+        /// into the one before; smaller ones are copied onto the end (a chain of small buffers would cost more
+        /// than it saves).
+        static let keptWhole = 4096
+
+        /// Adds received bytes (event loop).
+        mutating func receive(_ incoming: ByteBuffer) {
+            var incoming = incoming
+            let n = incoming.readableBytes
+            guard n > 0 else { return }
+            if available == 0 {
+                buffer = incoming
+                bufferHandedOut = false
+                return
+            }
+            let keep = n >= Self.keptWhole && n * 2 >= incoming.capacity
+            if var last = later.popLast() {
+                // Never handed out (only `buffer` is read from): appending into it is safe.
+                if last.writableBytes >= n || !keep {
+                    last.writeBuffer(&incoming)
+                } else {
+                    later.append(last)
+                    last = incoming
+                }
+                later.append(last)
+                laterBytes += n
+            } else if !bufferHandedOut && buffer!.writableBytes >= n {
+                buffer!.writeBuffer(&incoming)
+            } else if keep {
+                later.append(incoming)
+                laterBytes += n
+            } else if bufferHandedOut {
+                // A reader on another thread may still hold a slice of this storage: never append into
+                // it (that would rest on the reference-count uniqueness check alone); move the remainder
+                // and the new bytes to a fresh buffer instead.
+                var fresh = ByteBufferAllocator().buffer(capacity: buffer!.readableBytes + n)
+                fresh.writeBuffer(&buffer!)
+                fresh.writeBuffer(&incoming)
+                buffer = fresh
+                bufferHandedOut = false
+            } else {
+                buffer!.writeBuffer(&incoming)
+            }
+        }
+
+        /// Removes and returns every byte received and not yet read (nil if none).
+        mutating func takeAll() -> ByteBuffer? {
+            let n = available
+            guard n > 0 else {
+                buffer = nil
+                return nil
+            }
+            return takeBytes(n)
+        }
+
+        /// Takes `n` ≤ ``available`` bytes: a slice of `buffer` when it holds them, else a copy gathered
+        /// from it and the buffers after it.
+        private mutating func takeBytes(_ n: Int) -> ByteBuffer {
+            bufferHandedOut = true
+            if buffer!.readableBytes >= n {
+                let slice = buffer!.readSlice(length: n)!
+                dropDrained()
+                return slice
+            }
+            var out = ByteBufferAllocator().buffer(capacity: n)
+            while out.readableBytes < n {
+                var part = buffer!.readSlice(length: min(n - out.readableBytes, buffer!.readableBytes))!
+                out.writeBuffer(&part)
+                dropDrained()
+            }
+            return out
+        }
+
+        /// Drops a drained `buffer` rather than reuse it (the reader may still hold a slice of it, and an idle
+        /// stream then holds no buffer at all); the next buffer received moves up.
+        private mutating func dropDrained() {
+            guard buffer!.readableBytes == 0 else { return }
+            buffer = later.popFirst()
+            if let b = buffer {
+                laterBytes -= b.readableBytes
+                bufferHandedOut = false
+            }
+        }
 
         /// How much may wait unread before reading stops: ``StreamBridgeHandler/idleReadAhead``, or
         /// more while a `chunk(n)` for a larger n waits (it can only complete once n bytes are here).
@@ -84,7 +175,7 @@ extension StreamBridgeHandler {
             switch kind {
             case .upTo(let n):
                 if available > 0 {
-                    result = .success(buffer!.readSlice(length: min(n, available)))
+                    result = .success(takeBytes(min(n, available)))
                 } else if let failure {
                     result = .failure(failure)
                 } else if inputClosed {
@@ -94,20 +185,14 @@ extension StreamBridgeHandler {
                 }
             case .exactly(let n):
                 if available >= n {
-                    result = .success(buffer!.readSlice(length: n))
+                    result = .success(takeBytes(n))
                 } else if let failure, available == 0 {
                     result = .failure(failure)
                 } else if inputClosed || failure != nil {
-                    result = .success(available > 0 ? buffer!.readSlice(length: available) : ByteBuffer())
+                    result = .success(available > 0 ? takeBytes(available) : ByteBuffer())
                 } else {
                     result = nil
                 }
-            }
-            if result != nil {
-                bufferHandedOut = true
-                // Drop a drained buffer rather than reuse it: the reader may still hold a slice of it,
-                // and an idle stream then holds no buffer at all.
-                if available > 0, buffer!.readableBytes == 0 { buffer = nil }
             }
             return result
         }

@@ -66,6 +66,10 @@ final class ByteBufferBIO {
 
     var receivedPending: Int { inboundBytes }
 
+    /// The largest TLS record on the wire: 2^14 bytes of plaintext plus 2,048 of expansion (TLS 1.2's limit;
+    /// TLS 1.3's is 256) and the 5-byte header.
+    static let largestRecord = 5 + 16_384 + 2_048
+
     /// Drops every received byte OpenSSL has not read.
     func discardInbound() {
         inbound.removeAll()

@@ -202,6 +202,7 @@ public enum TLS {
                 b.sendQueued()
                 let early = b.takeBuffered()
                 do {
+                    try StreamBridgeHandler.useTLSReceiveBuffers(channel)
                     try channel.pipeline.syncOperations.addHandler(handler, position: .first)
                 } catch {
                     return loop.makeFailedFuture(error)

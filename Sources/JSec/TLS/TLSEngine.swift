@@ -159,11 +159,20 @@ final class TLSEngine {
     /// with an `outputSegment` size the oldest buffer of at most that size (take until nil).
     func takeOutput() -> ByteBuffer? { network.takeOutbound() }
 
-    /// Received bytes not yet handed out: ciphertext queued, plus plaintext OpenSSL holds decrypted.
-    var inputPending: Int { network.receivedPending + Int(SSL_pending(ssl)) }
-
     /// Whether received ciphertext is still waiting to be processed (e.g. half a record).
     var hasUnprocessedInput: Bool { network.receivedPending > 0 || SSL_has_pending(ssl) == 1 }
+
+    /// At most how much plaintext the bytes received and not yet read hold, to size the buffer a read decrypts
+    /// into: a record's bytes less its header and tag (21 bytes at least), at most 16 KiB for a single record (its
+    /// 16,406 bytes would round a buffer up to 32 KiB); a record's worth if OpenSSL holds the start of one; plus
+    /// what OpenSSL holds decrypted.
+    var plaintextBound: Int {
+        let raw = network.receivedPending
+        let decrypted = Int(SSL_pending(ssl))
+        if decrypted == 0 && SSL_has_pending(ssl) == 1 { return max(raw - 21, 16_384) }
+        let fromRaw = raw <= ByteBufferBIO.largestRecord ? min(max(raw - 21, 0), 16_384) : raw - 21
+        return fromRaw + decrypted
+    }
 
     // MARK: - Handshake, read, write, shutdown
 

@@ -54,6 +54,12 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The first handshake's outcome and who waits for it (the TLSConnection facet, the listener).
     private var handshakeResult: Result<TLSConnection, any Error>?
     private var handshakeCallbacks: [(Result<TLSConnection, any Error>) -> Void] = []
+    /// Plaintext decrypted during the current socket read, not yet passed up (``decryptAvailable(context:more:)``).
+    private var decrypted: ByteBuffer?
+    /// Between a `channelRead` and the `channelReadComplete` that ends the socket read.
+    private var inSocketRead = false
+    /// A full plaintext buffer went up during this socket read.
+    private var filledOne = false
     /// Promises of writes encrypted but not yet flushed to the transport.
     private var unflushedPromises: [EventLoopPromise<Void>] = []
     /// The largest ciphertext buffer sent down the pipeline: NIO's receive buffers' size, so a 64 KiB
@@ -100,6 +106,8 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        decrypted = nil
+        inSocketRead = false
         loopLoad?.leave()
         loopLoad = nil
         // Whoever waits for the handshake or for a write learns it will not happen (a waiter left
@@ -136,6 +144,8 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func receiveEarly(_ buffer: ByteBuffer) {
         guard let context else { return }
         channelRead(context: context, data: wrapInboundOut(buffer))
+        inSocketRead = false
+        deliverDecrypted(context: context)
     }
 
     // MARK: - Handshake
@@ -184,6 +194,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .idle, .handshaking: wasHandshaking = true
         case .active: wasHandshaking = false
         }
+        deliverDecrypted(context: context)  // what arrived before the failure is the application's
         flushCiphertext(context: context)  // send OpenSSL's alert so the peer learns why
         end(in: .failed, failing: error)
         if wasHandshaking {
@@ -304,35 +315,44 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
             engine.feed(buffer)
             advanceHandshake(context: context)
         case .active:
+            inSocketRead = true
             engine.feed(buffer)
-            decryptAvailable(context: context)
+            decryptAvailable(context: context, more: buffer.writableBytes == 0)
         case .failed, .closed:
             break
         }
     }
 
-    private func decryptAvailable(context: ChannelHandlerContext) {
-        // Sized to what can arrive: decrypting n bytes of ciphertext yields fewer than n of plaintext.
-        // Allocated only when a read needs one, so no buffer is kept between reads (an idle connection holds
-        // none) and none is made after the last delivery.
-        var out: ByteBuffer?
+    /// Decrypts every complete record received. Within a socket read (between `channelRead` and
+    /// `channelReadComplete`) the plaintext gathers in ``decrypted`` and goes up once, at the read's end or when
+    /// the buffer is full: a TLS stream receives one record's worth per receive buffer
+    /// (``StreamBridgeHandler/tlsReceiveAllocator``), and a reader handed each record alone would echo a 64 KiB
+    /// message as four writes.
+    private func decryptAvailable(context: ChannelHandlerContext, more: Bool = false) {
         var closeNotify = false
         var failure: JSecError?
         loop: while true {
-            if out == nil { out = context.channel.allocator.buffer(capacity: plaintextCapacity) }
-            switch engine.read(into: &out!) {
+            // Allocated only when a record is there, so no buffer is kept between reads (an idle connection
+            // holds none) and none is made after the last delivery.
+            if decrypted == nil { decrypted = context.channel.allocator.buffer(capacity: plaintextCapacity(more: more)) }
+            switch engine.read(into: &decrypted!) {
             case .data:
                 // Hand the buffer on before the next record would make it grow (a reallocation
-                // copies everything decrypted so far); the stream's bridge appends it anyway.
-                if out!.writableBytes < 512 || out!.writableBytes < 16_384 && engine.hasUnprocessedInput {
-                    deliver(out.take()!, context: context)
+                // copies everything decrypted so far); the stream's bridge keeps it as it is.
+                if decrypted!.writableBytes < 512 || decrypted!.writableBytes < 16_384 && engine.hasUnprocessedInput {
+                    deliverDecrypted(context: context)
+                    filledOne = inSocketRead
                 }
             case .wantRead: break loop
             case .closeNotify: closeNotify = true; break loop
             case .failed(let e): failure = e; break loop
             }
         }
-        if let rest = out { deliver(rest, context: context) }
+        if !inSocketRead || closeNotify || failure != nil {
+            deliverDecrypted(context: context)
+        } else if decrypted?.readableBytes == 0 {
+            decrypted = nil
+        }
         settleRenegotiation(context: context)
         // Reading can produce records to send (TLS 1.3 key update replies, alerts).
         if engine.outputPending > 0 { flushCiphertext(context: context) }
@@ -345,15 +365,24 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func deliver(_ out: ByteBuffer, context: ChannelHandlerContext) {
-        guard out.readableBytes > 0 else { return }
+    /// Passes up the plaintext gathered so far (nothing if there is none).
+    private func deliverDecrypted(context: ChannelHandlerContext) {
+        guard let out = decrypted.take(), out.readableBytes > 0 else { return }
         context.fireChannelRead(wrapInboundOut(out))
     }
 
     /// Room for the plaintext of the ciphertext waiting (at least a small record, at most 64 KiB: capacities
     /// are rounded up to a power of two, so a cap of 64 KiB + 512 allocated 128 KiB whenever more than 64 KiB
-    /// of ciphertext waited, and a stream whose application does not read held it).
-    private var plaintextCapacity: Int { min(max(engine.inputPending, 1024), 65_536) }
+    /// of ciphertext waited, and a stream whose application does not read held it). 64 KiB when the receive
+    /// buffer came full (`more`): the socket read goes on, and its records gather in this buffer.
+    /// After one full buffer in the same socket read, the rest of the read (at most one more record) gets one record's
+    /// room, not another 64 KiB.
+    /// Sized by ``TLSEngine/plaintextBound``: one record gets 16 KiB, not the 32 KiB its 16,406 bytes would round to.
+    private func plaintextCapacity(more: Bool) -> Int {
+        let bound = engine.plaintextBound
+        if filledOne { return min(max(bound, 1024), 16_384) }
+        return more ? 65_536 : min(max(bound, 1024), 65_536)
+    }
 
     private func deliverInputClosed(context: ChannelHandlerContext) {
         let first = withActive { a in
@@ -364,10 +393,14 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        inSocketRead = false
+        filledOne = false
+        deliverDecrypted(context: context)
         context.fireChannelReadComplete()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        deliverDecrypted(context: context)  // bytes first, whatever the event says
         guard let e = event as? ChannelEvent, e == .inputClosed else {
             context.fireUserInboundEventTriggered(event)
             return
@@ -391,6 +424,8 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        inSocketRead = false
+        deliverDecrypted(context: context)
         let duringHandshake = state.isHandshakePending
         end(in: .closed, failing: Self.streamClosed)
         if duringHandshake {
@@ -403,6 +438,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        deliverDecrypted(context: context)
         if state.isHandshakePending {
             let e = JSecError.from(error, while: "TLS handshake")
             end(in: .failed, failing: e)
