@@ -111,8 +111,11 @@ public final class NetListener: AsyncSequence, Sendable {
                 }
             }
             .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .childChannelOption(.maxMessagesPerRead, value: StreamBridgeHandler.maxMessagesPerRead)
-            .childChannelOption(.recvAllocator, value: StreamBridgeHandler.receiveAllocator)
+            // A TLS listener's connections get the TLS stream's receive buffers from the start (StreamBridgeHandler).
+            .childChannelOption(
+                .maxMessagesPerRead, value: tls == nil ? StreamBridgeHandler.maxMessagesPerRead : StreamBridgeHandler.tlsMaxMessagesPerRead
+            )
+            .childChannelOption(.recvAllocator, value: tls == nil ? StreamBridgeHandler.receiveAllocator : StreamBridgeHandler.tlsReceiveAllocator)
             .childChannelInitializer { channel in
                 log.acceptSucceeded()
                 return channel.eventLoop.makeCompletedFuture {
@@ -120,7 +123,6 @@ public final class NetListener: AsyncSequence, Sendable {
                     // Counts application bytes in either direction (after TLS); the bridge closes the connection when it fires.
                     if let idle { try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idle)) }
                     if let tls {
-                        try StreamBridgeHandler.useTLSReceiveBuffers(channel)
                         let handler = try TLSHandler(context: tls, role: .server, serverName: nil)
                         try channel.pipeline.syncOperations.addHandler(handler, position: .first)
                         try channel.pipeline.syncOperations.addHandler(bridge)

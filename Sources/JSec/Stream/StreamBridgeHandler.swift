@@ -76,7 +76,8 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
     static let tlsMaxMessagesPerRead: UInt = 5
     static let tlsReceiveAllocator = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 16_384)
 
-    /// Switches `channel` (on its event loop) to a TLS stream's receive buffers.
+    /// Switches `channel` (on its event loop) to a TLS stream's receive buffers (a TLS listener sets them as its
+    /// connections' options instead).
     static func useTLSReceiveBuffers(_ channel: any Channel) throws {
         let options = channel.syncOptions
         try options?.setOption(.recvAllocator, value: tlsReceiveAllocator)
