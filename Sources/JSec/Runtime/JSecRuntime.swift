@@ -35,17 +35,18 @@ public enum JSecRuntime {
     private static let installed = Atomic<Bool>(false)
 
     /// The process-wide budget, in bytes, for bytes received on streams (TCP, Unix, TLS) and not yet
-    /// read by the application, across all streams. Default 4 MiB (the full 64 KiB read-ahead of 64
-    /// lagging streams); `Int.max` turns it off, 0 makes every stream read only when it holds nothing.
+    /// read by the application, across all streams. Default 4 MiB (the 16 KiB read-ahead and one 64 KiB batch
+    /// of 50 lagging streams); `Int.max` turns it off, 0 makes every stream read only when it holds nothing.
     ///
-    /// A stream whose application has no read waiting reads ahead at most 64 KiB, then stops reading
+    /// A stream whose application has no read waiting reads ahead at most 16 KiB, then stops reading
     /// from its socket until the application reads. While the total held by all streams is at or above this budget, a stream that
     /// holds unread bytes and has no read waiting stops sooner: its peer's writes stall (in the kernel's
     /// buffers, then in the peer). No connection is closed. A stream with nothing unread, or with a
     /// `chunk` waiting for more, still reads, so every application that reads makes progress. Held
     /// streams read again once their application has read what they hold, or when the total falls below
     /// three quarters of the budget. The bytes all streams hold unread stay below the budget plus, per
-    /// stream, one batch read from its socket (at most two receive buffers, ≤ 2 × 64 KiB, and a TLS record).
+    /// stream, one batch read from its socket (at most two receive buffers, ≤ 2 × 64 KiB, and a TLS record; a TLS
+    /// stream's batch is at most five of 16 KiB).
     /// docs/security.md, "Resource limits".
     ///
     /// May be changed at any time; a lower value takes effect at each stream's next read from its socket.
