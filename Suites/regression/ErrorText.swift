@@ -55,6 +55,16 @@ enum ErrorText {
             _ = try await TLS.connect(host: "127.0.0.1", port: port, context: TLSContext(TestPKI.shared.clientConfiguration()))
         }
         try checkEqual(t.message, e.message, "TLS.connect's message")
+        // An IPv6 literal (connected to directly, as an IPv4 one is) and a name (through NIO's resolver): the same words.
+        let v6 = try await checkThrowsJSec(.io, "connect to a closed port on ::1") {
+            _ = try await NetStream.connect(host: "::1", port: port)
+        }
+        try checkEqual(v6.message, "connection refused: [::1]:\(port) (ECONNREFUSED)", "an IPv6 literal's message")
+        let named = try await checkThrowsJSec(.io, "connect to a closed port by name") {
+            _ = try await NetStream.connect(host: "localhost", port: port)
+        }
+        try checkEqual(named.message, "connection refused: localhost:\(port) (ECONNREFUSED)", "a name's message")
+        try checkEqual(named.code, .errno(ECONNREFUSED), "a name's code")
     }
 
     static func busyPort() async throws {

@@ -36,6 +36,29 @@ package enum TLSBehaviour {
         await tlsClient.close(); await tlsServer.close()
     }
 
+    // MARK: - Connecting
+
+    /// `TLS.connect` by an IPv4 literal, an IPv6 literal (both connected to directly, no resolver) and a name
+    /// (through NIO's resolver): the handshake runs, data flows both ways, the addresses are the ones asked for.
+    package static func connectsByLiteralAndName() async throws {
+        let pki = TestPKI.shared
+        let clientContext = try TLSContext(pki.clientConfiguration())
+        let serverContext = try TLSContext(pki.serverConfiguration())
+        for (listenOn, connectTo, address) in [("127.0.0.1", "127.0.0.1", "127.0.0.1"), ("::1", "::1", "::1"), ("127.0.0.1", "localhost", "127.0.0.1")] {
+            let l = try await TLS.listen(host: listenOn, port: 0, context: serverContext)
+            async let accepted = l.accept(timeout: .seconds(10))
+            let c = try await TLS.connect(host: connectTo, port: l.port!, serverName: "localhost", context: clientContext, timeout: .seconds(10))
+            let s = try await accepted
+            try checkEqual(c.remoteAddress, .ip(host: address, port: l.port!), "\(connectTo): the address connected to")
+            try checkEqual(c.tls?.info.tlsVersion, .tls1_3, "\(connectTo): negotiated version")
+            try await c.write("ping")
+            try checkEqual(String(decoding: try await s.chunk(4, timeout: .seconds(10)), as: UTF8.self), "ping", "\(connectTo): client to server")
+            try await s.write("pong")
+            try checkEqual(String(decoding: try await c.chunk(4, timeout: .seconds(10)), as: UTF8.self), "pong", "\(connectTo): server to client")
+            await c.close(); await s.close(); await l.close()
+        }
+    }
+
     // MARK: - Verification
 
     package enum BadServer: String, CaseIterable, Sendable {

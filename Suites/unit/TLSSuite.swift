@@ -27,6 +27,7 @@ package let tlsSuite = Suite("tls", category: "unit", description: "TLS client a
     }
     Test("negotiates the requested cipher") { _ in try await TLSBehaviour.negotiatesRequestedCipher() }
     Test("ALPN") { _ in try await TLSBehaviour.alpn() }
+    Test("connects by an IPv4 literal, an IPv6 literal and a name") { _ in try await TLSBehaviour.connectsByLiteralAndName() }
     Test("chain through an intermediate CA") { _ in try await TLSBehaviour.intermediateChain() }
     Test("SNI selects the certificate") { _ in try await TLSBehaviour.sniSelectsCertificate() }
     Test("invalid configuration is rejected") { _ in try await TLSBehaviour.invalidConfigurationIsRejected() }

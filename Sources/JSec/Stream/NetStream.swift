@@ -65,9 +65,22 @@ public final class NetStream: Sendable {
         host: String, port: Int, timeout: Duration? = nil,
         eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup
     ) async throws -> NetStream {
+        try await connect(host: host, port: port, timeout: timeout, eventLoopGroup: eventLoopGroup, opening: StreamOpening()).stream
+    }
+
+    /// `connect(host:port:timeout:eventLoopGroup:)` with what `opening` installs (TLS.connect: its handler).
+    static func connect(
+        host: String, port: Int, timeout: Duration?, eventLoopGroup: any EventLoopGroup, opening: StreamOpening
+    ) async throws -> (stream: NetStream, installed: StreamOpening.Installed) {
         try NetAddress.checkConnectPort(port, what: "connect to \(host):\(port)")
-        return try await open(group: eventLoopGroup, timeout: timeout, target: host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)") { bootstrap in
-            bootstrap.connect(host: host, port: port)
+        return try await open(
+            group: eventLoopGroup, timeout: timeout, target: host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)",
+            opening: opening
+        ) { bootstrap in
+            // An IP literal needs no resolver: NIO's Happy Eyeballs would send it to getaddrinfo on a Dispatch
+            // queue and back, and run its state machine and timers, for the one address it already is.
+            if let address = try? SocketAddress(ipAddress: host, port: port) { return bootstrap.connect(to: address) }
+            return bootstrap.connect(host: host, port: port)
         }
     }
 
@@ -83,23 +96,30 @@ public final class NetStream: Sendable {
         unixPath: String, timeout: Duration? = nil,
         eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup
     ) async throws -> NetStream {
-        try await open(group: eventLoopGroup, timeout: timeout, target: "unix:\(unixPath)") { bootstrap in
+        try await connect(unixPath: unixPath, timeout: timeout, eventLoopGroup: eventLoopGroup, opening: StreamOpening()).stream
+    }
+
+    /// `connect(unixPath:timeout:eventLoopGroup:)` with what `opening` installs (TLS.connect: its handler).
+    static func connect(
+        unixPath: String, timeout: Duration?, eventLoopGroup: any EventLoopGroup, opening: StreamOpening
+    ) async throws -> (stream: NetStream, installed: StreamOpening.Installed) {
+        try await open(group: eventLoopGroup, timeout: timeout, target: "unix:\(unixPath)", opening: opening) { bootstrap in
             bootstrap.connect(unixDomainSocketPath: unixPath)
         }
     }
 
     private static func open(
-        group: any EventLoopGroup, timeout: Duration?, target: String,
+        group: any EventLoopGroup, timeout: Duration?, target: String, opening: StreamOpening,
         _ connect: (ClientBootstrap) -> EventLoopFuture<Channel>
-    ) async throws -> NetStream {
+    ) async throws -> (stream: NetStream, installed: StreamOpening.Installed) {
+        // A TLS connection reads the TLS stream's receive buffers from the start (StreamBridgeHandler).
+        let tls = opening.isTLS
         var bootstrap = ClientBootstrap(group: group)
             .channelOption(.allowRemoteHalfClosure, value: true)
-            .channelOption(.maxMessagesPerRead, value: StreamBridgeHandler.maxMessagesPerRead)
-            .channelOption(.recvAllocator, value: StreamBridgeHandler.receiveAllocator)
+            .channelOption(.maxMessagesPerRead, value: tls ? StreamBridgeHandler.tlsMaxMessagesPerRead : StreamBridgeHandler.maxMessagesPerRead)
+            .channelOption(.recvAllocator, value: tls ? StreamBridgeHandler.tlsReceiveAllocator : StreamBridgeHandler.receiveAllocator)
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(StreamBridgeHandler(eventLoop: channel.eventLoop))
-                }
+                channel.eventLoop.makeCompletedFuture { try opening.install(on: channel) }
             }
         if let timeout { bootstrap = bootstrap.connectTimeout(timeout.timeAmount) }
         let channel: Channel
@@ -108,10 +128,13 @@ public final class NetStream: Sendable {
         } catch {
             throw JSecError.mapped(error, while: "connect", target: target)
         }
+        // The initializer ran on this channel before it connected: its bridge is there to take, no hop to the loop.
+        guard let installed = opening.take(channel) else {
+            channel.close(promise: nil)
+            throw JSecError(.io, "connect: \(target): the connection came without its stream handler", code: .jsec(.transportError))
+        }
         // From here the stream owns the channel (and closes it when dropped).
-        return try await channel.eventLoop.submit {
-            NetStream(channel: channel, bridge: try channel.pipeline.syncOperations.handler(type: StreamBridgeHandler.self))
-        }.get()
+        return (NetStream(channel: channel, bridge: installed.bridge), installed)
     }
 
     // MARK: - Reading

@@ -30,10 +30,9 @@ public enum TLS {
         eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup
     ) async throws -> NetStream {
         try validateStream(context)
-        let stream = try await NetStream.connect(host: host, port: port, timeout: timeout, eventLoopGroup: eventLoopGroup)
-        return try await install(
-            on: stream, role: .client, serverName: serverName ?? host, context: context, session: session,
-            cacheKey: "\(host):\(port)|\(serverName ?? host)")
+        let opening = try clientOpening(serverName: serverName ?? host, context: context, session: session, cacheKey: "\(host):\(port)|\(serverName ?? host)")
+        let (stream, installed) = try await NetStream.connect(host: host, port: port, timeout: timeout, eventLoopGroup: eventLoopGroup, opening: opening)
+        return try await handshake(of: stream, installed)
     }
 
     /// Connects over TCP with a configuration (builds a ``TLSContext`` for this one connection).
@@ -58,10 +57,43 @@ public enum TLS {
         eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup
     ) async throws -> NetStream {
         try validateStream(context)
-        let stream = try await NetStream.connect(unixPath: unixPath, timeout: timeout, eventLoopGroup: eventLoopGroup)
-        return try await install(
-            on: stream, role: .client, serverName: serverName, context: context, session: session,
-            cacheKey: "unix:\(unixPath)|\(serverName ?? "")")
+        let opening = try clientOpening(serverName: serverName, context: context, session: session, cacheKey: "unix:\(unixPath)|\(serverName ?? "")")
+        let (stream, installed) = try await NetStream.connect(unixPath: unixPath, timeout: timeout, eventLoopGroup: eventLoopGroup, opening: opening)
+        return try await handshake(of: stream, installed)
+    }
+
+    /// A TLS connect's opening: its client handler is installed with the bridge, before the connection is made, so the
+    /// handshake starts as the connection does (no hop to the event loop between the two).
+    private static func clientOpening(serverName: String?, context: TLSContext, session: TLSSession?, cacheKey: String) throws -> StreamOpening {
+        @Sendable func make() throws -> TLSHandler {
+            try TLSHandler(
+                context: context, role: .client, serverName: serverName, session: offered(session, context: context, cacheKey: cacheKey),
+                sessionCacheKey: cacheKey)
+        }
+        return StreamOpening(tls: try make(), make: make)
+    }
+
+    /// Waits for the handshake of a connection `StreamOpening` opened with TLS; a failed or abandoned one is closed.
+    private static func handshake(of stream: NetStream, _ installed: StreamOpening.Installed) async throws -> NetStream {
+        guard let handshake = installed.handshake else { preconditionFailure("a TLS opening installs a TLS handler") }
+        do {
+            stream.setTLS(try await handshake.value())
+            return stream
+        } catch is CancellationError {
+            stream.channel.close(promise: nil)
+            throw CancellationError()
+        } catch {
+            stream.channel.close(promise: nil)
+            throw JSecError.from(error, while: "TLS connect")
+        }
+    }
+
+    /// The session a client offers: `session`, or with ``TLSConfiguration/clientSessionCache`` the last one for `cacheKey`.
+    private static func offered(_ session: TLSSession?, context: TLSContext, cacheKey: String?) -> TLSSession? {
+        if session == nil, context.configuration.clientSessionCache, let cacheKey {
+            return context.sessionCache.withLock { $0[cacheKey] }
+        }
+        return session
     }
 
     /// Listens on TCP; ``NetListener/accept(timeout:)`` hands out streams whose server handshake succeeded.
@@ -174,12 +206,8 @@ public enum TLS {
         let channel = stream.channel
         let bridge = stream.bridge
         // Build the engine here (not on the loop) so configuration errors surface as they are.
-        var offered = session
-        if offered == nil, role == .client, context.configuration.clientSessionCache, let cacheKey {
-            offered = context.sessionCache.withLock { $0[cacheKey] }
-        }
         let handler = try TLSHandler(
-            context: context, role: role, serverName: serverName, session: offered,
+            context: context, role: role, serverName: serverName, session: role == .client ? offered(session, context: context, cacheKey: cacheKey) : session,
             sessionCacheKey: role == .client ? cacheKey : nil)
         let handlerBox = UnsafeTransfer(handler)
         let connection: TLSConnection
