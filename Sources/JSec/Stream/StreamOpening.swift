@@ -7,8 +7,7 @@ import Synchronization
 /// Happy Eyeballs may make several channels for one name; the one that connects is taken, the others are closed by NIO.
 final class StreamOpening: Sendable {
     /// What one channel got.
-    struct Installed: @unchecked Sendable {
-        // @unchecked Sendable: the bridge is Sendable itself; the future is NIO's (Sendable where its value is).
+    struct Installed: Sendable {
         let bridge: StreamBridgeHandler
         /// The TLS handshake's outcome (TLS connects only).
         let handshake: EventLoopFuture<TLSConnection>?
