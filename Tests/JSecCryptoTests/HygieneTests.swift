@@ -49,6 +49,22 @@ import JSecCrypto
         }
     }
 
+    /// `OpenSSLErrorQueue.clear()` empties a queue that holds entries (it looks before it clears: the queue is
+    /// usually empty, and clearing an empty one costs more than looking).
+    @Test func clearEmptiesAQueueThatHoldsEntries() {
+        ERR_clear_error()
+        let bad: [UInt8] = [0x30, 0x82, 0x01]
+        bad.withUnsafeBufferPointer { buf in
+            var p: UnsafePointer<UInt8>? = buf.baseAddress
+            if let x = d2i_X509(nil, &p, buf.count) { X509_free(x) }
+        }
+        #expect(ERR_peek_error() != 0, "a failed parse leaves an entry to clear")
+        OpenSSLErrorQueue.clear()
+        #expect(ERR_peek_error() == 0, "clear emptied it")
+        OpenSSLErrorQueue.clear()
+        #expect(ERR_peek_error() == 0, "an empty queue stays empty")
+    }
+
     /// Keys, certificates and CAs are Sendable and usable from many tasks at once.
     @Test func concurrentUse() async throws {
         let key = try PrivateKey.generate(.ecP256)
