@@ -33,10 +33,9 @@ struct PeerEcho: AsyncParsableCommand {
             return
         }
         let context = try common.isTLS ? PeerTLS.client(ca: ca ?? "") : nil
-        if common.isAsyncChannel {
-            let result = try await PeerAsyncChannel.echo(
-                host: common.host, port: common.port, tls: context, serverName: serverName, clients: clients, chunk: chunk,
-                duration: duration, group: group)
+        if common.isAsyncChannel || common.isHandlers {
+            let run = common.isHandlers ? PeerHandlers.echo : PeerAsyncChannel.echo
+            let result = try await run(common.host, common.port, context, serverName, clients, chunk, duration, group)
             try? await group.shutdownGracefully()
             try emitJSON(result)
             return

@@ -18,13 +18,17 @@ struct PeerServer: AsyncParsableCommand {
             try await PeerDTLS.serve(host: common.host, port: common.port, cert: cert, key: key, group: group)
             return
         }
-        if common.isAsyncChannel {
+        if common.isAsyncChannel || common.isHandlers {
             var tls: TLSContext?
             if common.isTLS {
                 guard let cert, let key else { throw ValidationError("--cert and --key are required with --tls 1.3") }
                 tls = try PeerTLS.server(cert: cert, key: key)
             }
-            try await PeerAsyncChannel.serve(host: common.host, port: common.port, tls: tls, group: group)
+            if common.isHandlers {
+                try await PeerHandlers.serve(host: common.host, port: common.port, tls: tls, group: group)
+            } else {
+                try await PeerAsyncChannel.serve(host: common.host, port: common.port, tls: tls, group: group)
+            }
             return
         }
         let listener: NetListener
