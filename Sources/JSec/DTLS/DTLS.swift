@@ -38,7 +38,7 @@ public enum DTLS {
         try NetAddress.checkConnectPort(port, what: "DTLS connect to \(host):\(port)")
         let address: SocketAddress
         do {
-            address = try SocketAddress.makeAddressResolvingHost(host, port: port)
+            address = try await AddressLookup.resolve(host: host, port: port)
         } catch {
             throw JSecError.from(error, while: "DTLS connect", target: "\(host):\(port)")
         }
@@ -98,6 +98,7 @@ public enum DTLS {
         // Built here so a configuration error surfaces as it is.
         let handler = UnsafeTransfer(try DTLSServerHandler(context: context, options: options, accepted: accepted, stats: stats))
         do {
+            let address = try await AddressLookup.resolve(host: host, port: port)
             // No SO_REUSEADDR: Linux honours it for UDP, so a second server on a port in use would bind too
             // and the two would split the datagrams. A busy port is an error (EADDRINUSE) instead.
             let channel = try await DatagramOpen.open(
@@ -105,7 +106,7 @@ public enum DTLS {
                 initializer: { channel in
                     channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler.value) }
                 }
-            ) { $0.bind(host: host, port: port) }
+            ) { $0.bind(to: address) }
             return DTLSServer(channel: channel, accepted: accepted, stats: stats)
         } catch {
             throw JSecError.mapped(error, while: "DTLS listen", target: "\(host):\(port)")

@@ -63,9 +63,14 @@ public final class NetDatagramSocket: Sendable {
     ) async throws -> NetDatagramSocket {
         try NetAddress.checkListenPort(port, what: "bind UDP \(host):\(port)")
         try checkCapacity(receiveQueueCapacity)
-        return try await open(capacity: receiveQueueCapacity, target: NetAddress.ip(host: host, port: port).description, host: nil) {
-            $0.bind(host: host, port: port)
+        let target = NetAddress.ip(host: host, port: port).description
+        let address: SocketAddress
+        do {
+            address = try await AddressLookup.resolve(host: host, port: port)
+        } catch {
+            throw JSecError.mapped(error, while: "bind UDP", target: target)
         }
+        return try await open(capacity: receiveQueueCapacity, target: target, host: nil) { $0.bind(to: address) }
     }
 
     /// Opens a UDP socket connected to `host`:`port` (a name or an IP literal): it sends to that peer and receives
@@ -80,7 +85,7 @@ public final class NetDatagramSocket: Sendable {
         try checkCapacity(receiveQueueCapacity)
         let address: SocketAddress
         do {
-            address = try SocketAddress.makeAddressResolvingHost(host, port: port)
+            address = try await AddressLookup.resolve(host: host, port: port)
         } catch {
             throw JSecError.from(error, while: "connect UDP", target: target)
         }
@@ -157,7 +162,7 @@ public final class NetDatagramSocket: Sendable {
         try NetAddress.checkConnectPort(port, what: "send to \(address)")
         let target: SocketAddress
         do {
-            target = try SocketAddress.makeAddressResolvingHost(host, port: port)
+            target = try await AddressLookup.resolve(host: host, port: port)
         } catch {
             throw JSecError.from(error, while: "send", target: address.description)
         }

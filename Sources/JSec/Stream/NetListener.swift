@@ -60,7 +60,7 @@ public final class NetListener: AsyncSequence, Sendable {
         return try await bind(
             group: eventLoopGroup, backlog: backlog, reusePort: reusePort, idleTimeout: idleTimeout, tls: nil, unixPath: nil,
             target: host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-        ) { $0.bind(host: host, port: port) }
+        ) { try await $0.bind(to: AddressLookup.resolve(host: host, port: port)) }
     }
 
     /// Listens on a Unix-domain socket; an existing socket file at `path` is replaced.
@@ -88,7 +88,7 @@ public final class NetListener: AsyncSequence, Sendable {
     /// for ``accept(timeout:)``; a connection arriving when the latter is full is closed at once.
     static func bind(
         group: any EventLoopGroup, backlog: Int, reusePort: Bool, idleTimeout: Duration?, tls: TLSContext?, unixPath: String?,
-        target: String, _ bind: (ServerBootstrap) -> EventLoopFuture<Channel>
+        target: String, _ bind: (ServerBootstrap) async throws -> EventLoopFuture<Channel>
     ) async throws -> NetListener {
         guard backlog > 0 else { throw JSecError(.configuration, "backlog must be > 0, got \(backlog)", code: .jsec(.invalidOption)) }
         if let idleTimeout, idleTimeout <= .zero {

@@ -117,7 +117,7 @@ public enum TLS {
             group: eventLoopGroup, backlog: backlog, reusePort: reusePort, idleTimeout: idleTimeout,
             tls: context, unixPath: nil,
             target: host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-        ) { $0.bind(host: host, port: port) }
+        ) { try await $0.bind(to: AddressLookup.resolve(host: host, port: port)) }
     }
 
     /// Listens on a Unix-domain socket with TLS.

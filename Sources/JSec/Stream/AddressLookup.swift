@@ -1,0 +1,20 @@
+import NIOCore
+import NIOPosix
+
+/// `host`:`port` as a socket address for a listener's bind or a UDP or DTLS socket, without blocking the calling
+/// thread.
+///
+/// An IP literal is parsed at once. A name goes to the system resolver (`getaddrinfo`, which blocks for as long
+/// as DNS takes) on NIO's thread pool for blocking work, not on the caller's thread: with tasks on the event
+/// loops that thread is an event loop, and a slow lookup would stall every connection on it. (NIO's bootstraps
+/// resolve a `bind(host:port:)` or a datagram `connect(host:port:)` on the calling thread; a stream's connect uses
+/// `ClientBootstrap`'s own resolver, which runs off the loop.)
+enum AddressLookup {
+    static func resolve(
+        host: String, port: Int, pool: NIOThreadPool = .singleton,
+        lookup: @escaping @Sendable (String, Int) throws -> SocketAddress = SocketAddress.makeAddressResolvingHost
+    ) async throws -> SocketAddress {
+        if let literal = try? SocketAddress(ipAddress: host, port: port) { return literal }
+        return try await pool.runIfActive { try lookup(host, port) }
+    }
+}
