@@ -14,7 +14,7 @@ import Testing
         pool.start()
         let poolThread = try await pool.runIfActive { pthread_self() }
         let lookupThread = Mutex<pthread_t?>(nil)
-        let address = try await AddressLookup.resolve(host: "localhost", port: 4433, pool: pool) { host, port in
+        let address = try await AddressLookup.resolve(host: "localhost", port: 4433, while: "test", target: "localhost:4433", pool: pool) { host, port in
             lookupThread.withLock { $0 = pthread_self() }
             return try SocketAddress.makeAddressResolvingHost(host, port: port)
         }
@@ -28,7 +28,7 @@ import Testing
     @Test func aLiteralIsParsedWithoutALookup() async throws {
         let lookups = Atomic<Int>(0)
         for host in ["127.0.0.1", "::1"] {
-            let address = try await AddressLookup.resolve(host: host, port: 53) { host, port in
+            let address = try await AddressLookup.resolve(host: host, port: 53, while: "test", target: host) { host, port in
                 lookups.add(1, ordering: .relaxed)
                 return try SocketAddress.makeAddressResolvingHost(host, port: port)
             }

@@ -36,12 +36,7 @@ public enum DTLS {
     ) async throws -> DTLSConnection {
         try options.validate()
         try NetAddress.checkConnectPort(port, what: "DTLS connect to \(host):\(port)")
-        let address: SocketAddress
-        do {
-            address = try await AddressLookup.resolve(host: host, port: port)
-        } catch {
-            throw JSecError.from(error, while: "DTLS connect", target: "\(host):\(port)")
-        }
+        let address = try await AddressLookup.resolve(host: host, port: port, while: "DTLS connect", target: "\(host):\(port)")
         let channel: Channel
         do {
             channel = try await DatagramOpen.open(
@@ -98,7 +93,7 @@ public enum DTLS {
         // Built here so a configuration error surfaces as it is.
         let handler = UnsafeTransfer(try DTLSServerHandler(context: context, options: options, accepted: accepted, stats: stats))
         do {
-            let address = try await AddressLookup.resolve(host: host, port: port)
+            let address = try await AddressLookup.resolve(host: host, port: port, while: "DTLS listen", target: "\(host):\(port)")
             // No SO_REUSEADDR: Linux honours it for UDP, so a second server on a port in use would bind too
             // and the two would split the datagrams. A busy port is an error (EADDRINUSE) instead.
             let channel = try await DatagramOpen.open(

@@ -64,12 +64,7 @@ public final class NetDatagramSocket: Sendable {
         try NetAddress.checkListenPort(port, what: "bind UDP \(host):\(port)")
         try checkCapacity(receiveQueueCapacity)
         let target = NetAddress.ip(host: host, port: port).description
-        let address: SocketAddress
-        do {
-            address = try await AddressLookup.resolve(host: host, port: port)
-        } catch {
-            throw JSecError.mapped(error, while: "bind UDP", target: target)
-        }
+        let address = try await AddressLookup.resolve(host: host, port: port, while: "bind UDP", target: target)
         return try await open(capacity: receiveQueueCapacity, target: target, host: nil) { $0.bind(to: address) }
     }
 
@@ -83,12 +78,7 @@ public final class NetDatagramSocket: Sendable {
         let target = NetAddress.ip(host: host, port: port).description
         try NetAddress.checkConnectPort(port, what: "connect UDP \(target)")
         try checkCapacity(receiveQueueCapacity)
-        let address: SocketAddress
-        do {
-            address = try await AddressLookup.resolve(host: host, port: port)
-        } catch {
-            throw JSecError.from(error, while: "connect UDP", target: target)
-        }
+        let address = try await AddressLookup.resolve(host: host, port: port, while: "connect UDP", target: target)
         return try await open(capacity: receiveQueueCapacity, target: target, host: host) { $0.connect(to: address) }
     }
 
@@ -160,12 +150,7 @@ public final class NetDatagramSocket: Sendable {
             throw JSecError(.usage, "send: \(address) is not an IP address; a UDP socket sends to host:port", code: .jsec(.invalidArgument))
         }
         try NetAddress.checkConnectPort(port, what: "send to \(address)")
-        let target: SocketAddress
-        do {
-            target = try await AddressLookup.resolve(host: host, port: port)
-        } catch {
-            throw JSecError.from(error, while: "send", target: address.description)
-        }
+        let target = try await AddressLookup.resolve(host: host, port: port, while: "send", target: address.description)
         if let connected = channel.remoteAddress, connected != target {
             throw JSecError(
                 .usage, "send: the UDP socket is connected to \(NetAddress(connected)?.description ?? "?"), not \(address)", code: .jsec(.invalidState))

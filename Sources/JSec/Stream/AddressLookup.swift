@@ -9,12 +9,19 @@ import NIOPosix
 /// loops that thread is an event loop, and a slow lookup would stall every connection on it. (NIO's bootstraps
 /// resolve a `bind(host:port:)` or a datagram `connect(host:port:)` on the calling thread; a stream's connect uses
 /// `ClientBootstrap`'s own resolver, which runs off the loop.)
+///
+/// A name that does not resolve throws what JSec throws for it everywhere: `JSecError` category `.io`, code
+/// `.addressResolution(…)`, worded with `doing` and `target` ("cannot resolve host: …").
 enum AddressLookup {
     static func resolve(
-        host: String, port: Int, pool: NIOThreadPool = .singleton,
+        host: String, port: Int, while doing: String, target: String, pool: NIOThreadPool = .singleton,
         lookup: @escaping @Sendable (String, Int) throws -> SocketAddress = SocketAddress.makeAddressResolvingHost
     ) async throws -> SocketAddress {
         if let literal = try? SocketAddress(ipAddress: host, port: port) { return literal }
-        return try await pool.runIfActive { try lookup(host, port) }
+        do {
+            return try await pool.runIfActive { try lookup(host, port) }
+        } catch {
+            throw JSecError.mapped(error, while: doing, target: target)
+        }
     }
 }

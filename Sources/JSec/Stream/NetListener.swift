@@ -57,10 +57,11 @@ public final class NetListener: AsyncSequence, Sendable {
         eventLoopGroup: any EventLoopGroup = JSecRuntime.eventLoopGroup
     ) async throws -> NetListener {
         try NetAddress.checkListenPort(port, what: "listen on \(host):\(port)")
+        let target = NetAddress.ip(host: host, port: port).description
         return try await bind(
             group: eventLoopGroup, backlog: backlog, reusePort: reusePort, idleTimeout: idleTimeout, tls: nil, unixPath: nil,
-            target: host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-        ) { try await $0.bind(to: AddressLookup.resolve(host: host, port: port)) }
+            target: target
+        ) { try await $0.bind(to: AddressLookup.resolve(host: host, port: port, while: "listen", target: target)) }
     }
 
     /// Listens on a Unix-domain socket; an existing socket file at `path` is replaced.

@@ -113,11 +113,12 @@ public enum TLS {
     ) async throws -> NetListener {
         try validateServer(context)
         try NetAddress.checkListenPort(port, what: "listen on \(host):\(port)")
+        let target = NetAddress.ip(host: host, port: port).description
         return try await NetListener.bind(
             group: eventLoopGroup, backlog: backlog, reusePort: reusePort, idleTimeout: idleTimeout,
             tls: context, unixPath: nil,
-            target: host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-        ) { try await $0.bind(to: AddressLookup.resolve(host: host, port: port)) }
+            target: target
+        ) { try await $0.bind(to: AddressLookup.resolve(host: host, port: port, while: "listen", target: target)) }
     }
 
     /// Listens on a Unix-domain socket with TLS.
