@@ -37,8 +37,8 @@ import Testing
         #expect(lookups.load(ordering: .relaxed) == 0)
     }
 
-    /// A listener, a UDP socket and a DTLS server bound to a name get a port; an unknown name is still the typed
-    /// address-resolution error it was when NIO looked it up.
+    /// A listener and a UDP socket bound to a name get a port; a listener on an unknown name still throws the typed
+    /// address-resolution error it threw when NIO looked the name up.
     @Test func namesBindThroughTheLookup() async throws {
         let listener = try await NetListener.listen(host: "localhost", port: 0)
         #expect((listener.port ?? 0) > 0)
