@@ -1,27 +1,25 @@
 import Foundation
 import NIOCore
-import NIOPosix
 import Synchronization
 import Testing
 @testable import JSec
 
-/// `AddressLookup`: listeners, UDP and DTLS resolve a name on NIO's blocking-work pool, never on the calling thread
+/// `AddressLookup`: listeners, UDP and DTLS resolve a name on a Dispatch queue, never on the calling thread
 /// (an event loop when tasks run on the loops), and an IP literal without a lookup at all.
 @Suite struct AddressLookupTests {
-    /// The lookup of a name runs on the pool's thread (a pool of one: the thread a job submitted to it runs on).
-    @Test func aNameIsLookedUpOnThePoolsThread() async throws {
-        let pool = NIOThreadPool(numberOfThreads: 1)
-        pool.start()
-        let poolThread = try await pool.runIfActive { pthread_self() }
-        let lookupThread = Mutex<pthread_t?>(nil)
-        let address = try await AddressLookup.resolve(host: "localhost", port: 4433, while: "test", target: "localhost:4433", pool: pool) { host, port in
-            lookupThread.withLock { $0 = pthread_self() }
+    /// The lookup of a name runs on the queue it is given (a queue of the test's, marked), not on the caller's thread.
+    @Test func aNameIsLookedUpOnTheQueue() async throws {
+        let queue = DispatchQueue(label: "address-lookup-test")
+        let mark = DispatchSpecificKey<Int>()
+        queue.setSpecific(key: mark, value: 1)
+        let onQueue = Mutex<Bool?>(nil)
+        let address = try await AddressLookup.resolve(host: "localhost", port: 4433, while: "test", target: "localhost:4433", queue: queue) {
+            host, port in
+            onQueue.withLock { $0 = DispatchQueue.getSpecific(key: mark) == 1 }
             return try SocketAddress.makeAddressResolvingHost(host, port: port)
         }
-        try await pool.shutdownGracefully()
         #expect(address.port == 4433)
-        let ran = try #require(lookupThread.withLock { $0 })
-        #expect(pthread_equal(ran, poolThread) != 0, "the lookup ran on the pool's thread")
+        #expect(onQueue.withLock { $0 } == true, "the lookup ran on the given queue")
     }
 
     /// An IPv4 or IPv6 literal is parsed, not looked up.
