@@ -101,6 +101,7 @@ public final class NetListener: AsyncSequence, Sendable {
         @Sendable func offer(_ stream: NetStream) {
             if !queue.push(stream) { stream.channel.close(promise: nil) }
         }
+        let receive = StreamBridgeHandler.receiveBuffers(tls: tls != nil)
         var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: Int32(clamping: backlog))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -113,10 +114,8 @@ public final class NetListener: AsyncSequence, Sendable {
             }
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             // A TLS listener's connections get the TLS stream's receive buffers from the start (StreamBridgeHandler).
-            .childChannelOption(
-                .maxMessagesPerRead, value: tls == nil ? StreamBridgeHandler.maxMessagesPerRead : StreamBridgeHandler.tlsMaxMessagesPerRead
-            )
-            .childChannelOption(.recvAllocator, value: tls == nil ? StreamBridgeHandler.receiveAllocator : StreamBridgeHandler.tlsReceiveAllocator)
+            .childChannelOption(.maxMessagesPerRead, value: receive.perRead)
+            .childChannelOption(.recvAllocator, value: receive.allocator)
             .childChannelInitializer { channel in
                 log.acceptSucceeded()
                 return channel.eventLoop.makeCompletedFuture {

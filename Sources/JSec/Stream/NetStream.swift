@@ -74,7 +74,7 @@ public final class NetStream: Sendable {
     ) async throws -> (stream: NetStream, installed: StreamOpening.Installed) {
         try NetAddress.checkConnectPort(port, what: "connect to \(host):\(port)")
         return try await open(
-            group: eventLoopGroup, timeout: timeout, target: host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)",
+            group: eventLoopGroup, timeout: timeout, target: NetAddress.ip(host: host, port: port).description,
             opening: opening
         ) { bootstrap in
             // An IP literal needs no resolver: NIO's Happy Eyeballs would send it to getaddrinfo on a Dispatch
@@ -113,11 +113,11 @@ public final class NetStream: Sendable {
         _ connect: (ClientBootstrap) -> EventLoopFuture<Channel>
     ) async throws -> (stream: NetStream, installed: StreamOpening.Installed) {
         // A TLS connection reads the TLS stream's receive buffers from the start (StreamBridgeHandler).
-        let tls = opening.isTLS
+        let receive = StreamBridgeHandler.receiveBuffers(tls: opening.isTLS)
         var bootstrap = ClientBootstrap(group: group)
             .channelOption(.allowRemoteHalfClosure, value: true)
-            .channelOption(.maxMessagesPerRead, value: tls ? StreamBridgeHandler.tlsMaxMessagesPerRead : StreamBridgeHandler.maxMessagesPerRead)
-            .channelOption(.recvAllocator, value: tls ? StreamBridgeHandler.tlsReceiveAllocator : StreamBridgeHandler.receiveAllocator)
+            .channelOption(.maxMessagesPerRead, value: receive.perRead)
+            .channelOption(.recvAllocator, value: receive.allocator)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try opening.install(on: channel) }
             }

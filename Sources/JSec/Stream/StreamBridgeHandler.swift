@@ -76,6 +76,11 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
     static let tlsMaxMessagesPerRead: UInt = 5
     static let tlsReceiveAllocator = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 16_384)
 
+    /// A new stream channel's receive buffers and how many it reads per wake-up: the TLS stream's or the plaintext one's.
+    static func receiveBuffers(tls: Bool) -> (allocator: AdaptiveRecvByteBufferAllocator, perRead: UInt) {
+        tls ? (tlsReceiveAllocator, tlsMaxMessagesPerRead) : (receiveAllocator, maxMessagesPerRead)
+    }
+
     /// Switches `channel` (on its event loop) to a TLS stream's receive buffers (a TLS listener sets them as its
     /// connections' options instead).
     static func useTLSReceiveBuffers(_ channel: any Channel) throws {
