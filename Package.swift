@@ -169,10 +169,11 @@ let package = Package(
         .executableTarget(name: "crypto-pkcs12", dependencies: ["JSecCrypto"], path: "Examples/crypto-pkcs12"),
         .executableTarget(name: "crypto-fuzz", dependencies: ["JSecCrypto"], path: "Examples/crypto-fuzz"),
         // tools/compare-peers: JSec's echo server / load client / handshake client (peers contract).
+        .target(name: "CJSecPeerSystem", path: "tools/peers/jsec-system"),  // epoll for jsec-peer --api direct
         .executableTarget(
             name: "jsec-peer",
             dependencies: [
-                "JSec", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                "JSec", "CJSecPeerSystem", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"), .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "tools/peers/jsec"

@@ -25,13 +25,14 @@ struct PeerCommonOptions: ParsableArguments {
     var tasksOnEventLoops = true
     @Option(
         help:
-            "stream: NetStream (the library's API); async-channel: SwiftNIO's NIOAsyncChannel over JSec's TLS handlers; handlers: plain NIO channel handlers over JSec's TLS handlers, no tasks (async-channel and handlers: server and echo only, TCP and TLS)"
+            "stream: NetStream (the library's API); async-channel: SwiftNIO's NIOAsyncChannel over JSec's TLS handlers; handlers: plain NIO channel handlers over JSec's TLS handlers, no tasks (async-channel and handlers: server and echo only, TCP and TLS); direct: Swift tasks on an epoll loop of the peer's own, no NIO (server and echo, TCP only)"
     )
     var api = "stream"
 
     var isTLS: Bool { tls == "1.3" }
     var isAsyncChannel: Bool { api == "async-channel" }
     var isHandlers: Bool { api == "handlers" }
+    var isDirect: Bool { api == "direct" }
     var isDTLS: Bool { tls == "dtls1.2" }
 
     /// The event loops to use: with --tasks-on-event-loops, NIO's shared group (sized to --threads)
@@ -45,9 +46,10 @@ struct PeerCommonOptions: ParsableArguments {
 
     func validate() throws {
         guard ["tcp", "1.3", "dtls1.2"].contains(tls) else { throw ValidationError("--tls must be tcp, 1.3 or dtls1.2") }
-        guard ["stream", "async-channel", "handlers"].contains(api) else {
-            throw ValidationError("--api must be stream, async-channel or handlers")
+        guard ["stream", "async-channel", "handlers", "direct"].contains(api) else {
+            throw ValidationError("--api must be stream, async-channel, handlers or direct")
         }
+        if isDirect && tls != "tcp" { throw ValidationError("--api direct runs TCP only (--tls tcp)") }
         if api != "stream" && isDTLS { throw ValidationError("--api \(api) runs TCP and TLS only (DTLS has no NIO handler pair)") }
     }
 }

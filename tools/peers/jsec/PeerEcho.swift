@@ -25,6 +25,10 @@ struct PeerEcho: AsyncParsableCommand {
 
     func run() async throws {
         raiseFileLimit()
+        if common.isDirect {
+            return try emitJSON(
+                await PeerDirect.echo(host: common.host, port: common.port, clients: clients, chunk: chunk, duration: duration))
+        }
         let group = common.eventLoopGroup()
         if common.isDTLS {
             try await PeerDTLS.echo(

@@ -12,6 +12,7 @@ struct PeerServer: AsyncParsableCommand {
 
     func run() async throws {
         raiseFileLimit()
+        if common.isDirect { return try await PeerDirect.serve(host: common.host, port: common.port) }
         let group = common.eventLoopGroup()
         if common.isDTLS {
             guard let cert, let key else { throw ValidationError("--cert and --key are required with --tls dtls1.2") }

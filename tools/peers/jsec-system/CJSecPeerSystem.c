@@ -1,0 +1,2 @@
+// Headers only (include/CJSecPeerSystem.h); SwiftPM needs one source file per C target.
+#include "CJSecPeerSystem.h"
