@@ -173,7 +173,7 @@ let package = Package(
         .executableTarget(
             name: "jsec-peer",
             dependencies: [
-                "JSec", "CJSecPeerSystem", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                "JSec", "CJSecPeerSystem", "CJSecOpenSSL", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"), .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "tools/peers/jsec"

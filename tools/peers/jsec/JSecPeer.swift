@@ -25,7 +25,7 @@ struct PeerCommonOptions: ParsableArguments {
     var tasksOnEventLoops = true
     @Option(
         help:
-            "stream: NetStream (the library's API); async-channel: SwiftNIO's NIOAsyncChannel over JSec's TLS handlers; handlers: plain NIO channel handlers over JSec's TLS handlers, no tasks (async-channel and handlers: server and echo only, TCP and TLS); direct: Swift tasks on an epoll loop of the peer's own, no NIO (server and echo, TCP only)"
+            "stream: NetStream (the library's API); async-channel: SwiftNIO's NIOAsyncChannel over JSec's TLS handlers; handlers: plain NIO channel handlers over JSec's TLS handlers, no tasks (async-channel and handlers: server and echo only, TCP and TLS); direct: Swift tasks on an epoll loop of the peer's own, no NIO, OpenSSL on the socket (server and echo, TCP and TLS)"
     )
     var api = "stream"
 
@@ -49,7 +49,6 @@ struct PeerCommonOptions: ParsableArguments {
         guard ["stream", "async-channel", "handlers", "direct"].contains(api) else {
             throw ValidationError("--api must be stream, async-channel, handlers or direct")
         }
-        if isDirect && tls != "tcp" { throw ValidationError("--api direct runs TCP only (--tls tcp)") }
         if api != "stream" && isDTLS { throw ValidationError("--api \(api) runs TCP and TLS only (DTLS has no NIO handler pair)") }
     }
 }

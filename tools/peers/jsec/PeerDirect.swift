@@ -1,16 +1,18 @@
+import CJSecOpenSSL
 import CJSecPeerSystem
 import Foundation
 import Synchronization
 
-/// `--api direct` (TCP only, server and echo): the echo server and client as Swift tasks over a data path
+/// `--api direct` (server and echo, TCP and TLS): the echo server and client as Swift tasks over a data path
 /// with no NIO in it — an event loop of this file's own (one thread, epoll, a `TaskExecutor` that runs the
-/// tasks' jobs on that thread) and non-blocking sockets that the tasks read and write themselves, as the C
-/// peer's epoll mode does. It is not JSec: tools/compare-peers runs it as the stack `jsec-direct`, the
-/// measurement of what a stream data path of JSec's own would reach with async tasks kept, against NIO's
-/// channel (`jsec-handlers`) and JSec's bridge on it (`jsec`) — docs/performance.md, "A data path of our own".
+/// tasks' jobs on that thread) and non-blocking sockets that the tasks read and write themselves, on TLS
+/// through OpenSSL's socket BIO (`SSL_set_fd`) with the C peer's settings, as the C peer's epoll mode does. It is
+/// not JSec: tools/compare-peers runs it as the stack `jsec-direct`, the measurement of what a stream data path
+/// of JSec's own would reach with async tasks kept, against NIO's channel (`jsec-handlers`) and JSec's bridge on
+/// it (`jsec`) — docs/performance.md, "A data path of our own".
 enum PeerDirect {
     /// Echoes every connection until killed; prints `{"listening":PORT}` first.
-    static func serve(host: String, port: Int) async throws {
+    static func serve(host: String, port: Int, tls: DirectTLS?) async throws {
         let loop = DirectLoop()
         let listener = try DirectSocket.listen(host: host, port: port)
         struct Listening: Encodable { let listening: Int }
@@ -26,57 +28,59 @@ enum PeerDirect {
                     }
                     DirectSocket.prepare(fd)
                     loop.register(fd)
-                    tasks.addTask { await echoBack(fd, loop: loop) }
+                    let connection = DirectConnection(fd: fd, tls: tls, loop: loop)
+                    tasks.addTask { await echoBack(connection) }
                 }
             }
         }
     }
 
     /// Writes back what it reads until the client closes.
-    private static func echoBack(_ fd: Int32, loop: DirectLoop) async {
+    private static func echoBack(_ connection: DirectConnection) async {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 16)
-        defer {
-            buffer.deallocate()
-            loop.unregister(fd)
-            close(fd)
-        }
-        while let n = await loop.read(fd, into: buffer), n > 0 {
-            guard await loop.writeAll(fd, UnsafeRawBufferPointer(rebasing: buffer[0..<n])) else { return }
+        defer { buffer.deallocate() }
+        guard await connection.handshake(server: true) else { return }
+        while let n = await connection.read(into: buffer), n > 0 {
+            guard await connection.writeAll(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) else { return }
         }
     }
 
     /// Opens `clients` connections, then runs the lock-step echo on each until `duration` ends.
-    static func echo(host: String, port: Int, clients: Int, chunk: Int, duration: Double) async throws -> PeerEcho.Result {
+    static func echo(
+        host: String, port: Int, tls: DirectTLS?, clients: Int, chunk: Int, duration: Double
+    ) async throws -> PeerEcho.Result {
         let loop = DirectLoop()
         return await withTaskExecutorPreference(loop) {
-            var fds: [Int32] = []
+            var connections: [DirectConnection] = []
             var errors = 0
             for _ in 0..<clients {
                 if let fd = await DirectSocket.connect(host: host, port: port, loop: loop) {
-                    fds.append(fd)
-                } else {
-                    errors += 1
+                    let connection = DirectConnection(fd: fd, tls: tls, loop: loop)
+                    if await connection.handshake(server: false) {
+                        connections.append(connection)
+                        continue
+                    }
+                    FileHandle.standardError.write(Data("handshake failed\n".utf8))
                 }
+                errors += 1
             }
-            let (results, seconds) = await PeerEcho.measure(fds, duration: duration) { fd, deadline in
+            let (results, seconds) = await PeerEcho.measure(connections, duration: duration) { connection, deadline in
                 let payload = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
                 let back = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
                 payload.initializeMemory(as: UInt8.self, repeating: 0x5A)
                 defer {
                     payload.deallocate()
                     back.deallocate()
-                    loop.unregister(fd)
-                    close(fd)
                 }
                 var bytes = 0, iterations = 0
                 while ContinuousClock.now < deadline {
-                    guard await loop.writeAll(fd, UnsafeRawBufferPointer(payload)) else {
+                    guard await connection.writeAll(UnsafeRawBufferPointer(payload)) else {
                         return PeerEcho.Tally(bytes: bytes, iterations: iterations, failed: true)
                     }
                     bytes += chunk
                     var got = 0
                     while got < chunk {
-                        guard let n = await loop.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: back[got...])), n > 0 else {
+                        guard let n = await connection.read(into: UnsafeMutableRawBufferPointer(rebasing: back[got...])), n > 0 else {
                             return PeerEcho.Tally(bytes: bytes + got, iterations: iterations, failed: true)
                         }
                         got += n
@@ -87,10 +91,10 @@ enum PeerDirect {
                 return PeerEcho.Tally(bytes: bytes, iterations: iterations, failed: false)
             }
             return PeerEcho.Result(
-                transport: "tcp", clients: clients, chunk: chunk, duration: duration, seconds: seconds,
+                transport: tls == nil ? "tcp" : "tls1.3", clients: clients, chunk: chunk, duration: duration, seconds: seconds,
                 bytes: results.reduce(0) { $0 + $1.bytes }, iterations: results.reduce(0) { $0 + $1.iterations },
-                connected: fds.count, errors: errors + results.filter(\.failed).count, perClientBytes: results.map(\.bytes),
-                cipher: nil)
+                connected: connections.count, errors: errors + results.filter(\.failed).count,
+                perClientBytes: results.map(\.bytes), cipher: connections.first?.cipher)
         }
     }
 }
@@ -218,6 +222,117 @@ final class DirectLoop: TaskExecutor, @unchecked Sendable {
     }
 }
 
+/// One connection of `--api direct`: its socket, and on TLS an `SSL` reading and writing that socket itself
+/// (OpenSSL's socket BIO: no copies between a framework's buffers and OpenSSL's). Used by one task at a time.
+final class DirectConnection: @unchecked Sendable {
+    let fd: Int32
+    let loop: DirectLoop
+    private let ssl: OpaquePointer?
+
+    init(fd: Int32, tls: DirectTLS?, loop: DirectLoop) {
+        self.fd = fd
+        self.loop = loop
+        ssl = tls.flatMap { SSL_new($0.context) }
+        if let ssl {
+            guard SSL_set_fd(ssl, fd) == 1 else { fatalError("SSL_set_fd") }
+            if !tls!.isServer {
+                guard jsec_SSL_set_tlsext_host_name(ssl, "localhost") == 1, SSL_set1_host(ssl, "localhost") == 1 else {
+                    fatalError("SSL_set1_host")
+                }
+            }
+        }
+    }
+
+    deinit {
+        if let ssl { SSL_free(ssl) }
+        loop.unregister(fd)
+        close(fd)
+    }
+
+    var cipher: String? { ssl.flatMap { SSL_get_current_cipher($0) }.flatMap { SSL_CIPHER_get_name($0) }.map { String(cString: $0) } }
+
+    /// Waits as OpenSSL asks after a call returned `result`; false when the call failed or the peer closed.
+    private func waitForOpenSSL(_ result: Int32) async -> Bool {
+        switch SSL_get_error(ssl, result) {
+        case SSL_ERROR_WANT_READ: await loop.wait(fd)
+        case SSL_ERROR_WANT_WRITE: await loop.wait(fd, writable: true)
+        default:
+            ERR_clear_error()
+            return false
+        }
+        return true
+    }
+
+    /// The TLS handshake (nothing on TCP); false when it failed.
+    func handshake(server: Bool) async -> Bool {
+        guard let ssl else { return true }
+        while true {
+            let result = server ? SSL_accept(ssl) : SSL_connect(ssl)
+            if result == 1 { return true }
+            guard await waitForOpenSSL(result) else { return false }
+        }
+    }
+
+    /// Bytes read into `buffer` (0: end of stream), nil on an error.
+    func read(into buffer: UnsafeMutableRawBufferPointer) async -> Int? {
+        guard let ssl else { return await loop.read(fd, into: buffer) }
+        while true {
+            let n = SSL_read(ssl, buffer.baseAddress, Int32(buffer.count))
+            if n > 0 { return Int(n) }
+            if SSL_get_error(ssl, n) == SSL_ERROR_ZERO_RETURN { return 0 }
+            guard await waitForOpenSSL(n) else { return nil }
+        }
+    }
+
+    /// Writes every byte of `bytes`; false on an error.
+    func writeAll(_ bytes: UnsafeRawBufferPointer) async -> Bool {
+        guard let ssl else { return await loop.writeAll(fd, bytes) }
+        var offset = 0
+        while offset < bytes.count {
+            let n = SSL_write(ssl, bytes.baseAddress! + offset, Int32(bytes.count - offset))
+            if n > 0 {
+                offset += Int(n)
+            } else {
+                guard await waitForOpenSSL(n) else { return false }
+            }
+        }
+        return true
+    }
+}
+
+/// The C peer's `SSL_CTX` (tools/peers/c-openssl/peer.c, `context()`), in Swift: TLS 1.3 only,
+/// TLS_AES_128_GCM_SHA256, X25519, partial writes; the server's certificate, or the client's trust root with
+/// peer verification (the host name is set per connection).
+final class DirectTLS: @unchecked Sendable {
+    let context: OpaquePointer
+    let isServer: Bool
+
+    init(server: Bool, cert: String? = nil, key: String? = nil, ca: String? = nil) throws {
+        guard let context = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method()) else {
+            throw DirectSocket.DirectError.openSSL("SSL_CTX_new")
+        }
+        self.context = context
+        isServer = server
+        let mode = Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER)
+        _ = jsec_SSL_CTX_set_mode(context, mode)  // returns the new mode bits, not a status
+        guard jsec_SSL_CTX_set_min_proto_version(context, TLS1_3_VERSION) == 1,
+            jsec_SSL_CTX_set_max_proto_version(context, TLS1_3_VERSION) == 1,
+            SSL_CTX_set_ciphersuites(context, "TLS_AES_128_GCM_SHA256") == 1,
+            jsec_SSL_CTX_set1_groups_list(context, "X25519") == 1
+        else { throw DirectSocket.DirectError.openSSL("the pinned version, suite or group") }
+        if server {
+            guard SSL_CTX_use_certificate_chain_file(context, cert) == 1,
+                SSL_CTX_use_PrivateKey_file(context, key, SSL_FILETYPE_PEM) == 1
+            else { throw DirectSocket.DirectError.openSSL("the certificate or key") }
+        } else {
+            guard SSL_CTX_load_verify_locations(context, ca, nil) == 1 else { throw DirectSocket.DirectError.openSSL("the CA file") }
+            SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
+        }
+    }
+
+    deinit { SSL_CTX_free(context) }
+}
+
 /// The non-blocking IPv4 sockets of `--api direct`.
 enum DirectSocket {
     struct Listener { let fd: Int32, port: Int }
@@ -280,10 +395,11 @@ enum DirectSocket {
     }
 
     enum DirectError: Error, CustomStringConvertible {
-        case system(String, Int32), notIPv4(String)
+        case system(String, Int32), notIPv4(String), openSSL(String)
         var description: String {
             switch self {
             case .system(let call, let code): "\(call): \(String(cString: strerror(code)))"
+            case .openSSL(let what): "OpenSSL: \(what) failed"
             case .notIPv4(let host): "--api direct takes an IPv4 address, not \(host)"
             }
         }

@@ -26,8 +26,9 @@ struct PeerEcho: AsyncParsableCommand {
     func run() async throws {
         raiseFileLimit()
         if common.isDirect {
+            let tls = try common.isTLS ? DirectTLS(server: false, ca: ca) : nil
             return try emitJSON(
-                await PeerDirect.echo(host: common.host, port: common.port, clients: clients, chunk: chunk, duration: duration))
+                await PeerDirect.echo(host: common.host, port: common.port, tls: tls, clients: clients, chunk: chunk, duration: duration))
         }
         let group = common.eventLoopGroup()
         if common.isDTLS {

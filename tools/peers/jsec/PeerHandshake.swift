@@ -30,7 +30,7 @@ struct PeerHandshake: AsyncParsableCommand {
 
     func validate() throws {
         guard ["full", "resumed"].contains(mode) else { throw ValidationError("--mode must be full or resumed") }
-        if common.isDirect { throw ValidationError("--api direct: server and echo only, TCP (no TLS)") }
+        if common.isDirect { throw ValidationError("--api direct: server and echo only") }
         if common.isAsyncChannel { throw ValidationError("--api async-channel: server and echo only (a handshake is the same TLS engine)") }
     }
 

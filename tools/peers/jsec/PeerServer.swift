@@ -12,7 +12,10 @@ struct PeerServer: AsyncParsableCommand {
 
     func run() async throws {
         raiseFileLimit()
-        if common.isDirect { return try await PeerDirect.serve(host: common.host, port: common.port) }
+        if common.isDirect {
+            let tls = try common.isTLS ? DirectTLS(server: true, cert: cert, key: key) : nil
+            return try await PeerDirect.serve(host: common.host, port: common.port, tls: tls)
+        }
         let group = common.eventLoopGroup()
         if common.isDTLS {
             guard let cert, let key else { throw ValidationError("--cert and --key are required with --tls dtls1.2") }
