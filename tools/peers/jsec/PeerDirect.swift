@@ -23,13 +23,22 @@ enum PeerDirect {
                 while true {
                     let fd = accept(listener.fd, nil, nil)
                     if fd < 0 {
-                        if errno == EAGAIN || errno == EINTR { await loop.wait(listener.fd) } else { return }
+                        guard errno == EAGAIN || errno == EINTR || errno == ECONNABORTED else {
+                            // The measurement is void (descriptors exhausted…): say so and fail the run.
+                            FileHandle.standardError.write(Data("accept: \(String(cString: strerror(errno)))\n".utf8))
+                            exit(1)
+                        }
+                        await loop.wait(listener.fd)
                         continue
                     }
                     DirectSocket.prepare(fd)
                     loop.register(fd)
-                    let connection = DirectConnection(fd: fd, tls: tls, loop: loop)
-                    tasks.addTask { await echoBack(connection) }
+                    do {
+                        let connection = try DirectConnection(fd: fd, tls: tls, loop: loop)
+                        tasks.addTask { await echoBack(connection) }
+                    } catch {
+                        FileHandle.standardError.write(Data("\(error)\n".utf8))
+                    }
                 }
             }
         }
@@ -39,7 +48,7 @@ enum PeerDirect {
     private static func echoBack(_ connection: DirectConnection) async {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 16)
         defer { buffer.deallocate() }
-        guard await connection.handshake(server: true) else { return }
+        do { try await connection.handshake(server: true) } catch { return }
         while let n = await connection.read(into: buffer), n > 0 {
             guard await connection.writeAll(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) else { return }
         }
@@ -54,15 +63,18 @@ enum PeerDirect {
             var connections: [DirectConnection] = []
             var errors = 0
             for _ in 0..<clients {
-                if let fd = await DirectSocket.connect(host: host, port: port, loop: loop) {
-                    let connection = DirectConnection(fd: fd, tls: tls, loop: loop)
-                    if await connection.handshake(server: false) {
-                        connections.append(connection)
+                do {
+                    guard let fd = await DirectSocket.connect(host: host, port: port, loop: loop) else {
+                        errors += 1
                         continue
                     }
-                    FileHandle.standardError.write(Data("handshake failed\n".utf8))
+                    let connection = try DirectConnection(fd: fd, tls: tls, loop: loop)
+                    try await connection.handshake(server: false)
+                    connections.append(connection)
+                } catch {
+                    FileHandle.standardError.write(Data("\(error)\n".utf8))
+                    errors += 1
                 }
-                errors += 1
             }
             let (results, seconds) = await PeerEcho.measure(connections, duration: duration) { connection, deadline in
                 let payload = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
@@ -229,18 +241,22 @@ final class DirectConnection: @unchecked Sendable {
     let loop: DirectLoop
     private let ssl: OpaquePointer?
 
-    init(fd: Int32, tls: DirectTLS?, loop: DirectLoop) {
+    /// Takes `fd` (closed with the connection, or here when the TLS set-up fails).
+    init(fd: Int32, tls: DirectTLS?, loop: DirectLoop) throws {
         self.fd = fd
         self.loop = loop
-        ssl = tls.flatMap { SSL_new($0.context) }
-        if let ssl {
-            guard SSL_set_fd(ssl, fd) == 1 else { fatalError("SSL_set_fd") }
-            if !tls!.isServer {
-                guard jsec_SSL_set_tlsext_host_name(ssl, "localhost") == 1, SSL_set1_host(ssl, "localhost") == 1 else {
-                    fatalError("SSL_set1_host")
-                }
-            }
+        guard let tls else {
+            ssl = nil
+            return
         }
+        guard let ssl = SSL_new(tls.context) else {
+            loop.unregister(fd)
+            close(fd)
+            throw DirectSocket.DirectError.openSSL("SSL_new")
+        }
+        self.ssl = ssl
+        let named = tls.isServer || (jsec_SSL_set_tlsext_host_name(ssl, "localhost") == 1 && SSL_set1_host(ssl, "localhost") == 1)
+        guard SSL_set_fd(ssl, fd) == 1, named else { throw DirectSocket.DirectError.openSSL("SSL_set_fd or the server name") }
     }
 
     deinit {
@@ -263,13 +279,22 @@ final class DirectConnection: @unchecked Sendable {
         return true
     }
 
-    /// The TLS handshake (nothing on TCP); false when it failed.
-    func handshake(server: Bool) async -> Bool {
-        guard let ssl else { return true }
+    /// The TLS handshake (nothing on TCP).
+    func handshake(server: Bool) async throws {
+        guard let ssl else { return }
         while true {
             let result = server ? SSL_accept(ssl) : SSL_connect(ssl)
-            if result == 1 { return true }
-            guard await waitForOpenSSL(result) else { return false }
+            if result == 1 { return }
+            let reason = ERR_peek_error()
+            guard await waitForOpenSSL(result) else {
+                var text = "the connection ended"
+                if reason != 0 {
+                    var chars = [CChar](repeating: 0, count: 256)
+                    ERR_error_string_n(reason, &chars, chars.count)
+                    text = String(decoding: chars.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                }
+                throw DirectSocket.DirectError.openSSL("the handshake (\(text))")
+            }
         }
     }
 
