@@ -62,6 +62,28 @@ enum ProcessResources {
     /// Descriptors this process has open.
     static var openDescriptors: Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1 }
 
+    /// What each open descriptor is (`"19": "socket:[2463156]"`), to name the ones a failed check found left over.
+    static var descriptorTargets: [String: String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return Dictionary(
+            uniqueKeysWithValues: names.map { ($0, (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)")) ?? "?") })
+    }
+
+    /// The descriptors open now that were not (or were something else) in `before`, each with what it is and, for a
+    /// TCP socket, its ports and state from /proc/net/tcp (`19 → socket:[2463156] port 40123 → port 55550 CLOSE_WAIT`).
+    static func descriptorsOpenedSince(_ before: [String: String]) -> [String] {
+        let handle = FileHandle(forReadingAtPath: "/proc/self/net/tcp")  // read to the end: its size says 0
+        let table = (try? handle?.readToEnd()).flatMap { $0 }.map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let states = ["01": "ESTABLISHED", "06": "TIME_WAIT", "07": "CLOSE", "08": "CLOSE_WAIT", "0A": "LISTEN"]
+        func port(_ address: Substring) -> String { String(Int(address.split(separator: ":").last ?? "", radix: 16) ?? 0) }
+        return descriptorTargets.filter { before[$0.key] != $0.value }.map { fd, target in
+            let inode = target.hasPrefix("socket:[") ? String(target.dropFirst(8).dropLast()) : ""
+            let row = table.split(separator: "\n").map { $0.split(separator: " ") }.first { $0.count > 9 && $0[9] == inode }
+            let tcp = row.map { " port \(port($0[1])) → port \(port($0[2])) \(states[String($0[3])] ?? String($0[3]))" } ?? ""
+            return "\(fd) → \(target)\(tcp)"
+        }.sorted()
+    }
+
     /// CPU time (user + system) this process has used, in seconds.
     static var cpuSeconds: Double {
         var usage = rusage()

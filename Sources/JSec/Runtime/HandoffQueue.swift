@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import NIOCore
 
 /// A bounded FIFO with at most one waiting reader, shared between an event loop (which pushes) and a
 /// task (which pops). The one async queue of JSec: a listener's accepted streams, a DTLS server's accepted
@@ -21,21 +22,17 @@ final class HandoffQueue<Element: Sendable>: Sendable {
     }
 
     private struct State {
-        var items: [Element] = []
-        var head = 0
+        /// The items not yet handed out, and nothing else: a taken item leaves the queue with its pop (a stream
+        /// the application accepted and dropped must close, not stay referenced by a slot the queue moved past).
+        var items = CircularBuffer<Element>()
         var waiter: Waiter?
         var nextID = 0
         /// nil while open; `.success` after a clean end; `.failure` after an error.
         var end: Result<Void, JSecError>?
         var dropped = 0
-        var count: Int { items.count - head }
+        var count: Int { items.count }
 
-        mutating func take() -> Element {
-            let item = items[head]
-            head += 1
-            if head > 64 && head * 2 > items.count { items.removeFirst(head); head = 0 }
-            return item
-        }
+        mutating func take() -> Element { items.removeFirst() }
     }
 
     // NIOLockedValueBox (a pthread mutex) rather than Synchronization.Mutex: ThreadSanitizer
@@ -92,10 +89,8 @@ final class HandoffQueue<Element: Sendable>: Sendable {
     /// Takes every buffered item (used to close what a closed owner never handed out).
     func drain() -> [Element] {
         state.withLockedValue { s in
-            let rest = Array(s.items[s.head...])
-            s.items = []
-            s.head = 0
-            return rest
+            defer { s.items.removeAll() }
+            return Array(s.items)
         }
     }
 
