@@ -198,10 +198,10 @@ package enum NetHardening {
 
     // MARK: - Dropped objects close themselves
 
-    /// Connects and accepts one pair, exchanges a byte, and drops both streams without close().
+    /// Connects and accepts one pair, exchanges a byte, and drops both streams without close(). With `queued`, the
+    /// connection waits in the listener's queue before `accept` takes it (the other way of handing a stream over:
+    /// the accept is waiting when it arrives).
     @inline(never)
-    /// With `queued`, the connection waits in the listener's queue before `accept` takes it (the other way of
-    /// handing a stream over: the accept is waiting when it arrives).
     static func openAndDrop(_ listener: NetListener, tls: Bool, queued: Bool = false) async throws {
         let accepted: Launched<NetStream>? = queued ? nil : Launched { try await listener.accept(timeout: .seconds(10)) }
         let client =
