@@ -85,8 +85,9 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
     /// connections' options instead).
     static func useTLSReceiveBuffers(_ channel: any Channel) throws {
         let options = channel.syncOptions
-        try options?.setOption(.recvAllocator, value: tlsReceiveAllocator)
-        try options?.setOption(.maxMessagesPerRead, value: tlsMaxMessagesPerRead)
+        let receive = receiveBuffers(tls: true)
+        try options?.setOption(.recvAllocator, value: receive.allocator)
+        try options?.setOption(.maxMessagesPerRead, value: receive.perRead)
     }
     /// Bytes a stream may have accepted and not yet written to the kernel before a write waits (a larger
     /// write is accepted alone). Counting what waits in NIO, not only what is queued here, keeps a stream
