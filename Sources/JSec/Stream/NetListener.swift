@@ -124,8 +124,9 @@ public final class NetListener: AsyncSequence, Sendable {
                     if let idle { try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idle)) }
                     if let tls {
                         let handler = try TLSHandler(context: tls, role: .server, serverName: nil)
-                        try channel.pipeline.syncOperations.addHandler(handler, position: .first)
+                        // The bridge first: the TLS handler, added below it, links it to its loop's plaintext buffers.
                         try channel.pipeline.syncOperations.addHandler(bridge)
+                        try channel.pipeline.syncOperations.addHandler(handler, position: .first)
                         let stream = NetStream(channel: channel, bridge: bridge)
                         handler.whenHandshakeCompletes { result in
                             switch result {

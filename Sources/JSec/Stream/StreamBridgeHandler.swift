@@ -394,6 +394,14 @@ final class StreamBridgeHandler: ChannelDuplexHandler, @unchecked Sendable {
         locked { s in (s.buffer?.capacity ?? 0) + s.later.reduce(0) { $0 + $1.capacity } }
     }
 
+    /// From now on, buffers read to the end go to `pool` (a TLS stream's plaintext: ``TLSHandler`` links them).
+    func givePlaintextBack(to pool: PlaintextBufferPool) {
+        locked { $0.plaintextPool = pool }
+    }
+
+    /// The pool this stream's read buffers go back to (nil for a plaintext stream).
+    var plaintextPoolForTests: PlaintextBufferPool? { locked { $0.plaintextPool } }
+
     /// Removes and returns the bytes received but not yet read (for a TLS upgrade).
     func takeBuffered() -> ByteBuffer? {
         locked { $0.takeAll() }

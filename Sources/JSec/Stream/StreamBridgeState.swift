@@ -33,6 +33,8 @@ extension StreamBridgeHandler {
         /// as long as the application did not read (docs/performance.md, "Clients that never read").
         var later = CircularBuffer<ByteBuffer>(initialCapacity: 2)
         var laterBytes = 0
+        /// Where a TLS stream's plaintext buffers go once read to the end (the loop's ``PlaintextBufferPool``).
+        var plaintextPool: PlaintextBufferPool?
         var reader: Reader?
         /// A read whose cancellation arrived before the read itself.
         var cancelledToken: UInt64?
@@ -138,9 +140,11 @@ extension StreamBridgeHandler {
         }
 
         /// Drops a drained `buffer` rather than reuse it (the reader may still hold a slice of it, and an idle
-        /// stream then holds no buffer at all); the next buffer received moves up.
+        /// stream then holds no buffer at all) — a TLS stream hands it to its loop's pool, which reuses it once
+        /// nothing refers to it; the next buffer received moves up.
         private mutating func dropDrained() {
             guard buffer!.readableBytes == 0 else { return }
+            if let plaintextPool { plaintextPool.giveBack(buffer!) }
             buffer = later.popFirst()
             if let b = buffer {
                 laterBytes -= b.readableBytes

@@ -100,7 +100,13 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        loopLoad = TLSLoopLoad.join(context.eventLoop)
+        let load = TLSLoopLoad.join(context.eventLoop)
+        loopLoad = load
+        // A stream's bridge above hands the plaintext buffers it has read back to the loop's pool (a NIO user's
+        // pipeline has none: its buffers are allocated as they are needed).
+        if let bridge = try? context.pipeline.syncOperations.handler(type: StreamBridgeHandler.self) {
+            bridge.givePlaintextBack(to: load.plaintext)
+        }
         if context.channel.isActive { startHandshake(context: context) }
     }
 
@@ -334,7 +340,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         loop: while true {
             // Allocated only when a record is there, so no buffer is kept between reads (an idle connection
             // holds none) and none is made after the last delivery.
-            if decrypted == nil { decrypted = context.channel.allocator.buffer(capacity: plaintextCapacity(more: more)) }
+            if decrypted == nil { decrypted = plaintextBuffer(capacity: plaintextCapacity(more: more), context: context) }
             switch engine.read(into: &decrypted!) {
             case .data:
                 // Hand the buffer on before the next record would make it grow (a reallocation
@@ -363,6 +369,12 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
             liveState.setPeerClosed(cleanly: true)
             deliverInputClosed(context: context)
         }
+    }
+
+    /// A buffer to decrypt into: a 64 KiB one from the loop's pool when one is free (``PlaintextBufferPool``).
+    private func plaintextBuffer(capacity: Int, context: ChannelHandlerContext) -> ByteBuffer {
+        if capacity == PlaintextBufferPool.bufferSize, let kept = loopLoad?.plaintext.take() { return kept }
+        return context.channel.allocator.buffer(capacity: capacity)
     }
 
     /// Passes up the plaintext gathered so far (nothing if there is none).

@@ -1,7 +1,8 @@
 import NIOCore
 import Synchronization
 
-/// How many TLS connections an event loop serves, for one choice on the write path (``TLSHandler``).
+/// How many TLS connections an event loop serves, for one choice on the write path (``TLSHandler``), and the
+/// loop's pool of plaintext buffers (``plaintext``), at most one per connection.
 ///
 /// With few, a large write's records go down one at a time as they are sealed, so the peer's core
 /// decrypts the first while this one seals the next: a lock-step exchange then uses both cores, as a
@@ -13,6 +14,8 @@ final class TLSLoopLoad: Sendable {
     static let pipelineUpTo = 4
 
     private let connections = Atomic<Int>(0)
+    /// The 64 KiB plaintext buffers the loop's TLS streams have read and its handlers decrypt into again.
+    let plaintext = PlaintextBufferPool()
     /// The loop counted (its entry's key), held so that its address cannot be reused by another loop while the entry exists (an
     /// `EmbeddedEventLoop` whose channels are never torn down keeps its entry). Not weak: a weak reference gives
     /// the loop a side table, and every retain and release of it then takes the runtime's slow path
@@ -29,7 +32,8 @@ final class TLSLoopLoad: Sendable {
         return loads.withLock { loads in
             let load = loads[key] ?? TLSLoopLoad(loop: loop)
             loads[key] = load
-            load.connections.add(1, ordering: .relaxed)
+            let count = load.connections.add(1, ordering: .relaxed).newValue
+            load.plaintext.setCapacity(connections: count)
             return load
         }
     }
@@ -37,7 +41,9 @@ final class TLSLoopLoad: Sendable {
     func leave() {
         let key = ObjectIdentifier(loop)
         Self.loads.withLock { loads in
-            if connections.subtract(1, ordering: .relaxed).newValue == 0, loads[key] === self { loads[key] = nil }
+            let count = connections.subtract(1, ordering: .relaxed).newValue
+            plaintext.setCapacity(connections: count)
+            if count == 0, loads[key] === self { loads[key] = nil }
         }
     }
 
