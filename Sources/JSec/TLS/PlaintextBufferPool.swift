@@ -1,5 +1,5 @@
+import NIOConcurrencyHelpers
 import NIOCore
-import Synchronization
 
 /// An event loop's 64 KiB plaintext buffers, handed back by the streams that read them and handed out again to the
 /// next record batch a ``TLSHandler`` on that loop decrypts (``TLSLoopLoad/plaintext``).
@@ -30,12 +30,15 @@ final class PlaintextBufferPool: Sendable {
         var kept = 0
     }
 
-    private let state = Mutex(State())
+    /// A pthread lock, not a `Mutex`: the loop takes and the streams' tasks, on any thread, give back, so it is
+    /// contended by design, and what passes through it is memory one thread read and another then writes — the
+    /// hand-off ThreadSanitizer must see (docs/architecture.md, Locks).
+    private let state = NIOLockedValueBox(State())
 
     /// How many buffers may be kept: the loop's TLS connections, at most ``maximumCount``. Lowering it lets go of the
     /// buffers above it.
     func setCapacity(connections: Int) {
-        state.withLock { s in
+        state.withLockedValue { s in
             s.capacity = min(max(connections, 0), Self.maximumCount)
             if s.buffers.count > s.capacity { s.buffers.removeLast(s.buffers.count - s.capacity) }
         }
@@ -43,7 +46,7 @@ final class PlaintextBufferPool: Sendable {
 
     /// A kept buffer nothing else refers to, emptied; nil when there is none (allocate one).
     func take() -> ByteBuffer? {
-        state.withLock { s in
+        state.withLockedValue { s in
             for i in s.buffers.indices {
                 // Emptied only if nothing else refers to it: a reader's slice keeps its bytes.
                 guard s.buffers[i].modifyIfUniquelyOwned({ $0.clear() }) != nil else { continue }
@@ -58,7 +61,7 @@ final class PlaintextBufferPool: Sendable {
     /// it replaces a kept buffer some reader still holds, or is let go.
     func giveBack(_ buffer: ByteBuffer) {
         guard buffer.capacity == Self.bufferSize else { return }
-        state.withLock { s in
+        state.withLockedValue { s in
             if s.buffers.count < s.capacity {
                 s.buffers.append(buffer)
                 s.kept += 1
@@ -75,7 +78,7 @@ final class PlaintextBufferPool: Sendable {
 
     /// For tests: buffers kept now, buffers handed out again, buffers taken in so far.
     var counts: (held: Int, reused: Int, kept: Int) {
-        state.withLock { ($0.buffers.count, $0.reused, $0.kept) }
+        state.withLockedValue { ($0.buffers.count, $0.reused, $0.kept) }
     }
 }
 

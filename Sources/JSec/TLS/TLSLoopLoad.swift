@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import Synchronization
 
@@ -21,15 +22,17 @@ final class TLSLoopLoad: Sendable {
     /// the loop a side table, and every retain and release of it then takes the runtime's slow path
     /// (`stream.tls13.64b` +3.6% instructions under callgrind).
     private let loop: any EventLoop
-    /// One entry per loop that serves a TLS connection now (dropped when its last one goes).
-    private static let loads = Mutex<[ObjectIdentifier: TLSLoopLoad]>([:])
+    /// One entry per loop that serves a TLS connection now (dropped when its last one goes). A pthread lock, not a
+    /// `Mutex`: every loop's handlers join and leave under it, so loops contend for it, and ThreadSanitizer reported
+    /// a contended `Mutex` here as a race (docs/architecture.md, Locks).
+    private static let loads = NIOLockedValueBox<[ObjectIdentifier: TLSLoopLoad]>([:])
 
     private init(loop: any EventLoop) { self.loop = loop }
 
     /// Counts a connection on `loop` (``leave()`` exactly once when it goes).
     static func join(_ loop: any EventLoop) -> TLSLoopLoad {
         let key = ObjectIdentifier(loop)
-        return loads.withLock { loads in
+        return loads.withLockedValue { loads in
             let load = loads[key] ?? TLSLoopLoad(loop: loop)
             loads[key] = load
             let count = load.connections.add(1, ordering: .relaxed).newValue
@@ -40,7 +43,7 @@ final class TLSLoopLoad: Sendable {
 
     func leave() {
         let key = ObjectIdentifier(loop)
-        Self.loads.withLock { loads in
+        Self.loads.withLockedValue { loads in
             let count = connections.subtract(1, ordering: .relaxed).newValue
             plaintext.setCapacity(connections: count)
             if count == 0, loads[key] === self { loads[key] = nil }
