@@ -79,14 +79,33 @@ import Testing
         #expect(slice.readableBytesView.allSatisfy { $0 == 0x45 })
     }
 
+    enum Opening: CaseIterable, Sendable { case connectAndListen, startTLS }
+
+    /// Both ends of a TLS stream, opened by `TLS.connect` and a `TLS.listen` accept, or upgraded from plaintext
+    /// (`TLS.upgrade`, STARTTLS).
+    static func tlsPair(_ opening: Opening) async throws -> (client: NetStream, server: NetStream, listener: NetListener) {
+        switch opening {
+        case .connectAndListen:
+            let listener = try await TLS.listen(host: "127.0.0.1", port: 0, context: TLSContext(PKI.serverConfiguration()))
+            async let accepted = listener.accept(timeout: .seconds(10))
+            let client = try await TLS.connect(
+                host: "127.0.0.1", port: listener.port!, serverName: "localhost", context: TLSContext(PKI.clientConfiguration()))
+            return (client, try await accepted, listener)
+        case .startTLS:
+            let listener = try await NetListener.listen(host: "127.0.0.1", port: 0)
+            let plainClient = try await NetStream.connect(host: "127.0.0.1", port: listener.port!)
+            let plainServer = try await listener.accept(timeout: .seconds(10))
+            async let server = TLS.upgrade(plainServer, asServerWith: TLSContext(PKI.serverConfiguration()))
+            let client = try await TLS.upgrade(plainClient, asClientOf: "localhost", context: TLSContext(PKI.clientConfiguration()))
+            return (client, try await server, listener)
+        }
+    }
+
     /// Over real sockets: a TLS stream that reads 64 KiB messages decrypts them into buffers it read before, instead
     /// of a new allocation each (before the pool: `reused` 0), and every byte arrives as sent.
-    @Test func aTLSStreamDecryptsIntoBuffersItHasRead() async throws {
-        let listener = try await TLS.listen(host: "127.0.0.1", port: 0, context: TLSContext(PKI.serverConfiguration()))
-        async let accepted = listener.accept(timeout: .seconds(10))
-        let client = try await TLS.connect(
-            host: "127.0.0.1", port: listener.port!, serverName: "localhost", context: TLSContext(PKI.clientConfiguration()))
-        let server = try await accepted
+    @Test(arguments: Opening.allCases)
+    func aTLSStreamDecryptsIntoBuffersItHasRead(_ opening: Opening) async throws {
+        let (client, server, listener) = try await Self.tlsPair(opening)
         let rounds = 40
         for i in 0..<rounds {
             let message = ByteBuffer(repeating: UInt8(i), count: 65_536)
@@ -97,7 +116,7 @@ import Testing
             let there = try await server.chunkBuffer(65_536, timeout: .seconds(10))
             #expect(there == message, "round \(i): to the server")
         }
-        // Both ends (TLS.connect's stream and one TLS.listen accepted) hand their buffers back.
+        // Both ends hand their buffers back.
         for (end, stream) in [("client", client), ("server", server)] {
             let pool = try #require(stream.bridge.plaintextPoolForTests, "\(end): not linked to its loop's pool")
             #expect(pool.counts.reused > 0, "\(end): no plaintext buffer reused in \(rounds) messages of 64 KiB")
