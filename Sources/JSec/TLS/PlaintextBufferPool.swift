@@ -7,8 +7,8 @@ import NIOCore
 /// Why: a TLS stream's plaintext waits in its bridge until the stream's task reads it, so with many busy
 /// connections on a loop, one wake-up allocates a 64 KiB buffer per connection and the tasks free them all a moment
 /// later. glibc then gives the top of its heap back to the kernel (its trim threshold is 128 KiB) and the next
-/// wake-up faults every page in again: the 50-client TLS echo's client took ~300,000 page faults in 3 s and ran at
-/// ~0.75 of its speed with the trim threshold raised (docs/performance.md, "Plaintext buffers kept per loop").
+/// wake-up faults every page in again: the 50-client TLS echo's client took ~300,000 page faults in 3 s, and the echo
+/// ran a third faster with the trim threshold raised (docs/performance.md, "Plaintext buffers kept per loop").
 ///
 /// Safety rests on the buffers' value semantics: a buffer is handed out only while nothing else refers to its storage
 /// (`modifyIfUniquelyOwned`), so a reader that still holds a slice of it keeps its bytes; such a buffer stays
