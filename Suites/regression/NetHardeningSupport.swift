@@ -72,11 +72,13 @@ enum ProcessResources {
     /// The descriptors open now that were not (or were something else) in `before`, each with what it is and, for a
     /// TCP socket, its ports and state from /proc/net/tcp (`19 → socket:[2463156] port 40123 → port 55550 CLOSE_WAIT`).
     static func descriptorsOpenedSince(_ before: [String: String]) -> [String] {
+        let now = descriptorTargets  // before the table is opened: its own descriptor is not a leftover
         let handle = FileHandle(forReadingAtPath: "/proc/self/net/tcp")  // read to the end: its size says 0
         let table = (try? handle?.readToEnd()).flatMap { $0 }.map { String(decoding: $0, as: UTF8.self) } ?? ""
+        try? handle?.close()
         let states = ["01": "ESTABLISHED", "06": "TIME_WAIT", "07": "CLOSE", "08": "CLOSE_WAIT", "0A": "LISTEN"]
         func port(_ address: Substring) -> String { String(Int(address.split(separator: ":").last ?? "", radix: 16) ?? 0) }
-        return descriptorTargets.filter { before[$0.key] != $0.value }.map { fd, target in
+        return now.filter { before[$0.key] != $0.value }.map { fd, target in
             let inode = target.hasPrefix("socket:[") ? String(target.dropFirst(8).dropLast()) : ""
             let row = table.split(separator: "\n").map { $0.split(separator: " ") }.first { $0.count > 9 && $0[9] == inode }
             let tcp = row.map { " port \(port($0[1])) → port \(port($0[2])) \(states[String($0[3])] ?? String($0[3]))" } ?? ""
