@@ -104,6 +104,12 @@ enum RemoteRun {
 
     static let quick = "performance/perf9/tls-quick<parallel=process>"
 
+    /// What a participant process left in `/tmp`: its body's socket directory (`/tmp/assay-r<pid>-<n>`).
+    static func leftovers(_ p: PeerProcess) -> [String] {
+        let prefix = "assay-r\(p.process.processIdentifier)-"
+        return ((try? FileManager.default.contentsOfDirectory(atPath: "/tmp")) ?? []).filter { $0.hasPrefix(prefix) }
+    }
+
     /// The bundle path of an external command (`--bundle PATH`).
     static func bundlePath(_ c: Command) throws -> String {
         guard let i = c.argv.firstIndex(of: "--bundle"), i + 1 < c.argv.count else {
@@ -132,6 +138,7 @@ package let remoteParticipantsSuite = Suite(
         try check((client?.value["connectedFrom"] as? String)?.hasPrefix("127.0.0.1:") == true, "with the address it connected from: \(placed)")
         try check(placed.first { $0.role == "server" }?.value["host"] as? String == "local", "server[0] ran locally: \(placed)")
         try check(o.participants.first?.output.contains("joined as client-host[0]") == true, "the participant says it joined")
+        try check(o.participants.allSatisfy { RemoteRun.leftovers($0).isEmpty }, "the participant left nothing in /tmp")
         ctx.report(["placement": .array(placed.map { .string("\($0.role)[\($0.index)] → \($0.value)") })])
     }
 
@@ -228,6 +235,9 @@ package let remoteParticipantsSuite = Suite(
             o.message.contains("client-host[0] on host x (127.0.0.1:") && o.message.contains("crashed: its link closed before it reported done"),
             "the message names the dead participant: \(o.message)")
         try check(!o.message.contains("killed after the graceful timeout"), "the local server stopped when released: \(o.message)")
+        for p in o.participants {  // SIGKILL runs no clean-up: the directory went when the body connected
+            try check(RemoteRun.leftovers(p).isEmpty, "the killed participant left \(RemoteRun.leftovers(p)) in /tmp")
+        }
         ctx.report(["message": .string(o.message)])
     }
 
@@ -248,6 +258,9 @@ package let remoteParticipantsSuite = Suite(
         try check(
             o.message.contains("client-host[0] on host x (127.0.0.1:") && o.message.contains("went silent: no byte, not even a heartbeat, for 2 s"),
             "the message names the silent participant: \(o.message)")
+        for p in o.participants {
+            try check(RemoteRun.leftovers(p).isEmpty, "the stopped participant left \(RemoteRun.leftovers(p)) in /tmp")
+        }
         ctx.report(["message": .string(o.message)])
     }
 

@@ -133,8 +133,6 @@ enum RemoteParticipantMain {
             return 3
         }
 
-        FileHandle.standardError.write(
-            Data("assay participant: joined as \(request.role)[\(request.index)] of \(request.id) via \(options.host):\(options.port)\n".utf8))
         // The worker connects to a private Unix socket whose one connection is relayed over the link.
         let dir = "/tmp/assay-r\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         do {
@@ -156,6 +154,10 @@ enum RemoteParticipantMain {
                 return
             }
             await listener.close()
+            // Its one connection made, the socket's directory goes: a participant killed from here on leaves none.
+            try? FileManager.default.removeItem(atPath: dir)
+            FileHandle.standardError.write(
+                Data("assay participant: joined as \(request.role)[\(request.index)] of \(request.id) via \(options.host):\(options.port)\n".utf8))
             let end = await RemoteRelay(remote: link, local: local, heartbeat: 1, silence: silence).run()
             if end != .localClosed {
                 FileHandle.standardError.write(Data("assay participant: the link to the coordinator ended: \(end)\n".utf8))
