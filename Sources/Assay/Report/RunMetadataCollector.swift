@@ -17,8 +17,16 @@ enum RunMetadataCollector {
         return RunMetadata(
             startTime: start, host: ProcessInfo.processInfo.hostName, os: os,
             swiftVersion: swiftVersion, opensslVersion: openssl,
-            gitRevision: extra.removeValue(forKey: "gitRevision") ?? command(["git", "rev-parse", "HEAD"]),
+            gitRevision: extra.removeValue(forKey: "gitRevision") ?? builtFromRevision(),
             commandLine: arguments, options: options, extra: extra)
+    }
+
+    /// The commit checked out in the git work tree the running executable lives in (`<repo>/.build/release/runner`):
+    /// the code under test, whatever directory the run starts in — not the current directory's repository, which
+    /// may be another checkout or another project. Nil when the executable is not inside a work tree (a copy).
+    static func builtFromRevision() -> String? {
+        guard let exe = ExecutablePath.current() else { return nil }
+        return command(["git", "-C", (exe as NSString).deletingLastPathComponent, "rev-parse", "HEAD"])
     }
 
     /// The compiler that built the runner.
