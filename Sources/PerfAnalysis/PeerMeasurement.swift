@@ -37,7 +37,10 @@ package struct PeerMeasurement: Sendable, Codable, Equatable {
     package var handshakes: Int?
     /// Handshake: how many of them resumed a session.
     package var resumed: Int?
+    /// Operations the clients saw fail (connects, handshakes, reads, writes): none in a clean run.
     package var errors: Int?
+    /// Echo: clients that connected (and handshook) of `clients`.
+    package var connected: Int?
     /// Handshake: one latency per handshake (connect start → echoed byte), microseconds.
     package var latenciesUs: [Int]?
     /// The TLS suite the client negotiated, when the stack can tell.
@@ -54,14 +57,29 @@ package struct PeerMeasurement: Sendable, Codable, Equatable {
         key: String? = nil, clients: Int, chunk: Int? = nil, duration: Double? = nil, seconds: Double? = nil,
         bytes: Int? = nil, handshakes: Int? = nil, resumed: Int? = nil, errors: Int? = nil,
         latenciesUs: [Int]? = nil, cipher: String? = nil, rep: Int? = nil, skipped: String? = nil,
-        failed: String? = nil, iterations: Int? = nil, retransmissions: Int? = nil, lost: Int? = nil, lateEchoes: Int? = nil
+        failed: String? = nil, iterations: Int? = nil, retransmissions: Int? = nil, lost: Int? = nil, lateEchoes: Int? = nil,
+        connected: Int? = nil
     ) {
+        self.connected = connected
         self.iterations = iterations; self.retransmissions = retransmissions; self.lost = lost; self.lateEchoes = lateEchoes
         self.stack = stack; self.server = server; self.workload = workload; self.transport = transport
         self.mode = mode; self.key = key; self.clients = clients; self.chunk = chunk; self.duration = duration
         self.seconds = seconds; self.bytes = bytes; self.handshakes = handshakes; self.resumed = resumed
         self.errors = errors; self.latenciesUs = latenciesUs; self.cipher = cipher; self.rep = rep
         self.skipped = skipped; self.failed = failed
+    }
+
+    /// Why a measurement that ran is not the figure its row names, or nil: errors among its clients, clients
+    /// that never connected (a rate of the others), or handshakes of the other mode (a "resumed" rate made of
+    /// full handshakes). `PeersRun.load` shows such a measurement as FAILED with this reason.
+    package var flaw: String? {
+        if let e = errors, e > 0 { return "\(e) operation\(e == 1 ? "" : "s") failed among its clients (a clean run has none)" }
+        if workload == "echo", let c = connected, c < clients { return "only \(c) of its \(clients) clients connected" }
+        if workload == "handshake", let h = handshakes, let r = resumed {
+            if mode == "resumed" && r < h { return "only \(r) of its \(h) handshakes resumed a session" }
+            if mode == "full" && r > 0 { return "\(r) of its \(h) handshakes resumed a session in a full-handshake run" }
+        }
+        return nil
     }
 
     package var serverStack: String { server ?? stack }
@@ -131,7 +149,9 @@ package struct PeersRun: Sendable {
             let text = line.trimmingCharacters(in: .whitespaces)
             if text.isEmpty { continue }
             do {
-                out.append(try decoder.decode(PeerMeasurement.self, from: Data(text.utf8)))
+                var m = try decoder.decode(PeerMeasurement.self, from: Data(text.utf8))
+                if m.failed == nil && m.skipped == nil, let flaw = m.flaw { m.failed = flaw }
+                out.append(m)
             } catch {
                 throw .malformed(path: linesPath, reason: "line \(i + 1) is not a peer measurement (\(Self.reason(error)))")
             }

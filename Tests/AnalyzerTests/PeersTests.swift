@@ -158,6 +158,45 @@ import Testing
         #expect(PeersReport.execute(directory: "/nonexistent/peers").stderr == ["/nonexistent/peers: no such file"])
     }
 
+    /// Lines as peers print them (tools/peers/README.md): a measurement whose clients saw errors, whose
+    /// clients did not all connect, or whose handshakes are not of the mode measured is FAILED with why —
+    /// never a figure in the row (a resumed rate made of full handshakes, a 50-client rate of 40).
+    @Test func flawedMeasurementsAreFailedNotFigures() throws {
+        let dir = try Fixture.temporaryDirectory()
+        defer { Fixture.remove(dir) }
+        func e(_ stack: String, bytes: Int, connected: Int, errors: Int) -> String {
+            #"{"stack":"\#(stack)","workload":"echo","transport":"tcp","clients":50,"chunk":65536,"seconds":3,"#
+                + #""bytes":\#(bytes),"iterations":10,"connected":\#(connected),"errors":\#(errors),"rep":1}"#
+        }
+        func h(_ stack: String, mode: String, handshakes: Int, resumed: Int) -> String {
+            #"{"stack":"\#(stack)","workload":"handshake","mode":"\#(mode)","clients":10,"seconds":3,"#
+                + #""handshakes":\#(handshakes),"resumed":\#(resumed),"errors":0,"latencies_us":[1000,2000],"rep":1}"#
+        }
+        let lines = [
+            e("jsec", bytes: 3_000_000_000, connected: 50, errors: 0),
+            e("go", bytes: 2_400_000_000, connected: 40, errors: 0),
+            e("node", bytes: 2_000_000_000, connected: 50, errors: 3),
+            h("jsec", mode: "resumed", handshakes: 6000, resumed: 6000),
+            h("go", mode: "resumed", handshakes: 3000, resumed: 0),
+            h("jsec", mode: "full", handshakes: 3000, resumed: 0),
+            h("go", mode: "full", handshakes: 5000, resumed: 10),
+        ]
+        try (lines.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent(PeersRun.measurementsFile), atomically: true, encoding: .utf8)
+        let run = try PeersRun.load(directory: dir.path)
+        let failed = Dictionary(uniqueKeysWithValues: run.measurements.map { ("\($0.stack) \($0.mode ?? $0.workload)", $0.failed) })
+        #expect(failed["jsec echo"]! == nil && failed["jsec resumed"]! == nil && failed["jsec full"]! == nil)
+        #expect(failed["go echo"]! == "only 40 of its 50 clients connected")
+        #expect(failed["node echo"]! == "3 operations failed among its clients (a clean run has none)")
+        #expect(failed["go resumed"]! == "only 0 of its 3000 handshakes resumed a session")
+        #expect(failed["go full"]! == "10 of its 5000 handshakes resumed a session in a full-handshake run")
+        let table = PeersTable(run)
+        let echoRow = try Self.row(table.runs[0], "echo tcp, 64.00 KB chunks, 50 clients", "throughput")
+        #expect(try Self.cell(echoRow, "go").failed && Self.cell(echoRow, "go").value == nil)
+        #expect(try Self.cell(echoRow, "node").failed && Self.cell(echoRow, "jsec").value != nil)
+        let text = PeersReport.render(run, format: .text)
+        #expect(text.contains("only 0 of its 3000 handshakes resumed a session"), "\(text)")
+    }
+
     @Test func analyzerExecutableRunsThePeersCommand() throws {
         let dir = try Fixture.temporaryDirectory()
         defer { Fixture.remove(dir) }

@@ -151,9 +151,10 @@ enum DirectSocket {
 
     /// A connected socket, or nil (the reason on standard error).
     static func connect(host: String, port: Int, loop: DirectLoop) async -> Int32? {
+        var fd: Int32 = -1
         do {
             var address = try address(host, port)
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             guard fd >= 0 else { throw DirectError.system("socket", errno) }
             prepare(fd)
             loop.register(fd)
@@ -171,6 +172,10 @@ enum DirectSocket {
             return fd
         } catch {
             FileHandle.standardError.write(Data("connect: \(error)\n".utf8))
+            if fd >= 0 {  // a failed connect's socket is not the caller's to close
+                loop.unregister(fd)
+                close(fd)
+            }
             return nil
         }
     }
