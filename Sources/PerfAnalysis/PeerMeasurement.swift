@@ -60,12 +60,11 @@ package struct PeerMeasurement: Sendable, Codable, Equatable {
         failed: String? = nil, iterations: Int? = nil, retransmissions: Int? = nil, lost: Int? = nil, lateEchoes: Int? = nil,
         connected: Int? = nil
     ) {
-        self.connected = connected
         self.iterations = iterations; self.retransmissions = retransmissions; self.lost = lost; self.lateEchoes = lateEchoes
         self.stack = stack; self.server = server; self.workload = workload; self.transport = transport
         self.mode = mode; self.key = key; self.clients = clients; self.chunk = chunk; self.duration = duration
         self.seconds = seconds; self.bytes = bytes; self.handshakes = handshakes; self.resumed = resumed
-        self.errors = errors; self.latenciesUs = latenciesUs; self.cipher = cipher; self.rep = rep
+        self.errors = errors; self.connected = connected; self.latenciesUs = latenciesUs; self.cipher = cipher; self.rep = rep
         self.skipped = skipped; self.failed = failed
     }
 

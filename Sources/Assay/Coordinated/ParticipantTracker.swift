@@ -26,9 +26,7 @@ final class ParticipantTracker: @unchecked Sendable {
     init(_ participants: [ParticipantID]) { state = State(running: participants) }
 
     private func withState<R>(_ body: (inout State) -> R) -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return body(&state)
+        lock.withLock { body(&state) }
     }
 
     var firstFailure: String? { withState { $0.failure } }
